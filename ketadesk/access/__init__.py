@@ -1,0 +1,1 @@
+"""Who may do what: users, roles, the permission table, log-in and the audit log."""

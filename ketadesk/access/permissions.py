@@ -1,0 +1,96 @@
+"""Roles, permissions, and the table that joins them.
+
+Services consult this table through :meth:`Actor.require`; hiding a button in the window is
+a courtesy on top, never the check itself. The table is data, so a reader can see at a
+glance what the front desk may do.
+"""
+
+from __future__ import annotations
+
+import enum
+import getpass
+from dataclasses import dataclass
+
+from ketadesk.errors import PermissionDenied
+
+
+class Role(enum.StrEnum):
+    FRONT_DESK = "front_desk"
+    CLINICAL = "clinical"
+    BILLING = "billing"
+    MANAGER = "manager"
+    ADMIN = "admin"
+
+    @property
+    def label(self) -> str:
+        return {"front_desk": "Front desk"}.get(self.value, self.value.capitalize())
+
+
+class Permission(enum.StrEnum):
+    PATIENT_VIEW = "patient.view"
+    PATIENT_EDIT = "patient.edit"
+    POLICY_EDIT = "policy.edit"
+    CLINIC_VIEW = "clinic.view"
+    CLINIC_SETUP = "clinic.setup"  # locations, hours, closures, chairs, providers, payers
+    USER_ADMIN = "user.admin"
+    AUDIT_VIEW = "audit.view"
+
+    @property
+    def label(self) -> str:
+        return _LABELS[self]
+
+
+_LABELS = {
+    Permission.PATIENT_VIEW: "view patient records",
+    Permission.PATIENT_EDIT: "register and edit patients",
+    Permission.POLICY_EDIT: "edit insurance policies",
+    Permission.CLINIC_VIEW: "view clinic setup",
+    Permission.CLINIC_SETUP: "change clinic setup (locations, chairs, providers, payers)",
+    Permission.USER_ADMIN: "manage users",
+    Permission.AUDIT_VIEW: "read the audit log",
+}
+
+_EVERYONE = {Permission.PATIENT_VIEW, Permission.CLINIC_VIEW}
+_REGISTRATION = {Permission.PATIENT_EDIT, Permission.POLICY_EDIT}
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.FRONT_DESK: frozenset(_EVERYONE | _REGISTRATION),
+    Role.CLINICAL: frozenset(_EVERYONE | {Permission.PATIENT_EDIT}),
+    Role.BILLING: frozenset(_EVERYONE | _REGISTRATION),
+    Role.MANAGER: frozenset(
+        _EVERYONE | _REGISTRATION | {Permission.CLINIC_SETUP, Permission.AUDIT_VIEW}
+    ),
+    Role.ADMIN: frozenset(Permission),
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The person an action is done for: a logged-in user, or the OS user at the CLI."""
+
+    username: str
+    role: Role
+    user_id: int | None = None
+
+    def can(self, permission: Permission) -> bool:
+        return permission in ROLE_PERMISSIONS[self.role]
+
+    def require(self, permission: Permission) -> None:
+        """Raise :class:`PermissionDenied` unless this actor's role grants ``permission``."""
+        if not self.can(permission):
+            raise PermissionDenied(
+                f"{self.username} ({self.role.label}) may not {permission.label}"
+            )
+
+
+def command_line_actor() -> Actor:
+    """The operating-system user running the command line.
+
+    Whoever can run ``ketadesk`` against a database file or URL already holds its keys, so
+    the command line acts with the administrator role; the audit log names the OS user.
+    """
+    try:
+        name = getpass.getuser()
+    except (KeyError, OSError):
+        name = "unknown"
+    return Actor(username=f"os:{name}", role=Role.ADMIN)

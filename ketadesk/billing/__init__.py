@@ -1,0 +1,1 @@
+"""Fee schedule, ledger, invoices, payments, packages, estimates and claims (issue 4)."""

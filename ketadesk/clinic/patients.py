@@ -1,0 +1,378 @@
+"""Patient records: register, edit, open (audited) and search as you type.
+
+Input arrives as raw values (text from a form, a CSV cell, a command-line option) keyed by
+the field names in :data:`PATIENT_FIELDS`. :func:`clean_patient` validates all of them at
+once and returns every problem together, so the form can mark each wrong field.
+Each write and each opening of a record adds an audit row in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from ketadesk.access import audit
+from ketadesk.access.permissions import Actor, Permission
+from ketadesk.clinic import validation as v
+from ketadesk.clinic.models import Diagnosis, Location, Patient, ScreeningFlag, Sex
+from ketadesk.clinic.text import fold, successor
+from ketadesk.db import reserve
+from ketadesk.errors import InvalidValue, NotFound, StaleEdit, ValidationError
+
+MAX_DIAGNOSES = 12  # a CMS-1500 claim carries at most twelve diagnosis pointers
+MRN_BASE = 100000
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str
+    label: str
+    required: bool
+    validator: Callable[[Any], Any]
+
+
+def _text(limit: int) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        text = " ".join(str(value).split())
+        if len(text) > limit:
+            raise InvalidValue(f"is {len(text)} characters long; at most {limit} fit")
+        return text
+
+    return check
+
+
+def parse_sex(value: str | Sex) -> Sex:
+    if isinstance(value, Sex):
+        return value
+    text = str(value).strip().lower()
+    for sex in Sex:
+        if text in (sex.value.lower(), sex.label.lower(), sex.label.split()[0].lower()):
+            return sex
+    raise InvalidValue(f"{value!r} is not one of F, M, X or U")
+
+
+def _listed(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
+    if isinstance(value, Iterable):
+        return [str(part).strip() for part in value if str(part).strip()]
+    raise InvalidValue(f"{value!r} is not a list")
+
+
+def parse_diagnoses(value: object) -> list[str]:
+    """ICD-10-CM codes in order, duplicates dropped; the first is the primary diagnosis."""
+    codes: list[str] = []
+    for raw in _listed(value):
+        code = v.icd10cm(raw)
+        if code not in codes:
+            codes.append(code)
+    if len(codes) > MAX_DIAGNOSES:
+        raise InvalidValue(f"has {len(codes)} codes; a claim carries at most {MAX_DIAGNOSES}")
+    return codes
+
+
+def parse_flags(value: object) -> frozenset[ScreeningFlag]:
+    flags = set()
+    for raw in _listed(value):
+        key = raw.lower().replace(" ", "_").replace("-", "_")
+        try:
+            flags.add(ScreeningFlag(key))
+        except ValueError:
+            choices = ", ".join(f.value for f in ScreeningFlag)
+            raise InvalidValue(f"{raw!r} is not a screening flag; use {choices}") from None
+    return frozenset(flags)
+
+
+def _rems_date(value: date | str) -> date:
+    day = value if isinstance(value, date) else v.parse_date(value)
+    if day > date.today():
+        raise InvalidValue(f"{day.isoformat()} is in the future")
+    return day
+
+
+PATIENT_FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec("family_name", "Family name", True, v.person_name),
+    FieldSpec("given_name", "Given name", True, v.person_name),
+    FieldSpec("middle_name", "Middle name", False, v.person_name),
+    FieldSpec("preferred_name", "Preferred name", False, v.person_name),
+    FieldSpec("date_of_birth", "Date of birth", True, v.date_of_birth),
+    FieldSpec("sex", "Sex", True, parse_sex),
+    FieldSpec("phone", "Phone", False, v.us_phone),
+    FieldSpec("email", "Email", False, v.email),
+    FieldSpec("address_line1", "Address", False, _text(120)),
+    FieldSpec("address_line2", "Address line 2", False, _text(120)),
+    FieldSpec("city", "City", False, _text(80)),
+    FieldSpec("state", "State", False, v.us_state),
+    FieldSpec("zip_code", "ZIP code", False, v.zip_code),
+    FieldSpec("emergency_contact_name", "Emergency contact", False, v.person_name),
+    FieldSpec("emergency_contact_phone", "Emergency contact phone", False, v.us_phone),
+    FieldSpec("emergency_contact_relationship", "Relationship", False, _text(40)),
+    FieldSpec("driver_name", "Usual driver", False, v.person_name),
+    FieldSpec("driver_phone", "Driver phone", False, v.us_phone),
+    FieldSpec("diagnoses", "Diagnoses (ICD-10-CM)", False, parse_diagnoses),
+    FieldSpec("screening_flags", "Screening flags", False, parse_flags),
+    FieldSpec("rems_enrolled_on", "REMS enrolment date", False, _rems_date),
+    FieldSpec("weight_kg", "Weight (kg)", False, v.weight_kg),
+    FieldSpec("home_location", "Home location", False, _text(12)),
+    FieldSpec("notes", "Notes", False, _text(4000)),
+)
+FIELD_LABELS = {spec.name: spec.label for spec in PATIENT_FIELDS}
+_EMPTY: dict[str, Any] = {
+    "middle_name": "",
+    "preferred_name": "",
+    "phone": "",
+    "email": "",
+    "address_line1": "",
+    "address_line2": "",
+    "city": "",
+    "state": "",
+    "zip_code": "",
+    "emergency_contact_name": "",
+    "emergency_contact_phone": "",
+    "emergency_contact_relationship": "",
+    "driver_name": "",
+    "driver_phone": "",
+    "diagnoses": [],
+    "screening_flags": frozenset(),
+    "rems_enrolled_on": None,
+    "weight_kg": None,
+    "home_location": "",
+    "notes": "",
+}
+
+
+def clean_patient(raw: Mapping[str, object]) -> dict[str, Any]:
+    """Validate every field of ``raw``; return clean values or raise every problem at once.
+
+    Unknown keys are refused (a typo in a CSV header must not drop data silently).
+    """
+    checker = v.Checker()
+    for key in raw:
+        if key not in FIELD_LABELS:
+            checker.add(key, "is not a patient field")
+    clean: dict[str, Any] = {}
+    for spec in PATIENT_FIELDS:
+        value = checker.check(spec.name, spec.validator, raw.get(spec.name), required=spec.required)
+        clean[spec.name] = _EMPTY.get(spec.name) if value is None else value
+    checker.raise_if_problems()
+    return clean
+
+
+def _location_id(session: Session, code: str) -> int | None:
+    if not code:
+        return None
+    found = session.scalar(select(Location.id).where(Location.code == code.upper()))
+    if found is None:
+        raise ValidationError.single("home_location", f"there is no location with code {code}")
+    return found
+
+
+def _apply(session: Session, patient: Patient, clean: Mapping[str, Any]) -> None:
+    for key, value in clean.items():
+        if key == "diagnoses":
+            _set_diagnoses(patient, value)
+        elif key == "home_location":
+            patient.home_location_id = _location_id(session, value)
+        else:
+            setattr(patient, key, value)
+    patient.search_family = fold(patient.family_name)
+    patient.search_given = fold(patient.given_name)
+    patient.search_preferred = fold(patient.preferred_name)
+
+
+def _set_diagnoses(patient: Patient, codes: Sequence[str]) -> None:
+    by_code = {d.code: d for d in patient.diagnoses}
+    patient.diagnoses = [by_code.get(code) or Diagnosis(code=code) for code in codes]
+    for position, diagnosis in enumerate(patient.diagnoses, start=1):
+        diagnosis.position = position
+
+
+# Derived or bookkeeping columns: the audit row's own time stamp says when it changed.
+_NOT_AUDITED = ("search_family", "search_given", "search_preferred", "updated_at", "version")
+
+
+def _snapshot(patient: Patient) -> dict[str, Any]:
+    data = audit.snapshot(patient, exclude=_NOT_AUDITED)
+    data["diagnoses"] = [d.code for d in patient.diagnoses]
+    return data
+
+
+def format_mrn(number: int) -> str:
+    return str(MRN_BASE + number)
+
+
+def create_patient(session: Session, actor: Actor, raw: Mapping[str, object]) -> Patient:
+    """Register a patient with a newly issued MRN."""
+    actor.require(Permission.PATIENT_EDIT)
+    clean = clean_patient(raw)
+    patient = Patient(mrn=format_mrn(reserve(session, "mrn")), diagnoses=[])
+    _apply(session, patient, clean)
+    session.add(patient)
+    session.flush()
+    audit.record(session, actor, "create", "patient", patient.mrn, after=_snapshot(patient))
+    return patient
+
+
+def update_patient(
+    session: Session,
+    actor: Actor,
+    patient_id: int,
+    raw: Mapping[str, object],
+    *,
+    expected_version: int,
+) -> Patient:
+    """Save an edit made on a copy of version ``expected_version``.
+
+    Raises :class:`StaleEdit` when someone else saved the record in between.
+    """
+    actor.require(Permission.PATIENT_EDIT)
+    clean = clean_patient(raw)
+    patient = _load(session, patient_id)
+    if patient.version != expected_version:
+        raise _stale(patient)
+    before = _snapshot(patient)
+    _apply(session, patient, clean)
+    try:
+        session.flush()
+    except StaleDataError:
+        raise _stale(patient) from None
+    old, new = audit.changed(before, _snapshot(patient))
+    if new:
+        audit.record(session, actor, "update", "patient", patient.mrn, before=old, after=new)
+    return patient
+
+
+def _stale(patient: Patient) -> StaleEdit:
+    return StaleEdit(
+        f"{patient.display_name} (MRN {patient.mrn}) was changed by someone else after you "
+        "opened it; reopen the record and make your change again"
+    )
+
+
+def _load(session: Session, patient_id: int) -> Patient:
+    patient = session.get(
+        Patient,
+        patient_id,
+        options=[selectinload(Patient.diagnoses), selectinload(Patient.policies)],
+    )
+    if patient is None:
+        raise NotFound(f"no patient with id {patient_id}")
+    return patient
+
+
+def open_patient(session: Session, actor: Actor, patient_id: int) -> Patient:
+    """Load a whole patient record for reading or editing; the opening is audited."""
+    actor.require(Permission.PATIENT_VIEW)
+    patient = _load(session, patient_id)
+    audit.record(session, actor, "view", "patient", patient.mrn)
+    return patient
+
+
+def open_by_mrn(session: Session, actor: Actor, mrn: str) -> Patient:
+    patient_id = session.scalar(select(Patient.id).where(Patient.mrn == mrn.strip()))
+    if patient_id is None:
+        raise NotFound(f"no patient with MRN {mrn.strip()}")
+    return open_patient(session, actor, patient_id)
+
+
+@dataclass(frozen=True)
+class PatientRow:
+    """One line of a patient list: enough to recognise a person, nothing clinical."""
+
+    id: int
+    mrn: str
+    family_name: str
+    given_name: str
+    preferred_name: str
+    date_of_birth: date
+    phone: str
+    active: bool
+
+    @property
+    def display_name(self) -> str:
+        preferred = f' "{self.preferred_name}"' if self.preferred_name else ""
+        return f"{self.family_name}, {self.given_name}{preferred}"
+
+
+_ROW_COLUMNS = (
+    Patient.id,
+    Patient.mrn,
+    Patient.family_name,
+    Patient.given_name,
+    Patient.preferred_name,
+    Patient.date_of_birth,
+    Patient.phone,
+    Patient.active,
+)
+
+
+def _prefix(column: Any, text: str) -> ColumnElement[bool]:
+    return and_(column >= text, column < successor(text))
+
+
+def _token_condition(token: str) -> ColumnElement[bool]:
+    """What one typed word may match: a date of birth, an MRN or phone, or a name prefix."""
+    try:
+        return Patient.date_of_birth == v.parse_date(token)
+    except InvalidValue:
+        pass
+    digits = "".join(c for c in token if c.isdigit())
+    if digits and len(digits) == len(token.replace("-", "").replace(" ", "")):
+        options = [_prefix(Patient.mrn, digits)]
+        if len(digits) >= 3:
+            options.append(Patient.phone.contains(digits, autoescape=True))
+        return or_(*options)
+    key = fold(token)
+    return or_(
+        _prefix(Patient.search_family, key),
+        _prefix(Patient.search_given, key),
+        _prefix(Patient.search_preferred, key),
+    )
+
+
+def search_patients(
+    session: Session,
+    actor: Actor,
+    text: str,
+    *,
+    limit: int = 100,
+    offset: int = 0,
+    include_inactive: bool = False,
+) -> list[PatientRow]:
+    """Patients matching every word of ``text``, ordered by name; a page of ``limit`` rows.
+
+    A word matches the start of the family, given or preferred name (ignoring case and
+    accents), a date of birth (2026-01-31 or 01/31/2026), the start of an MRN, or digits
+    anywhere in the phone number. Empty text lists everyone, a page at a time.
+    """
+    actor.require(Permission.PATIENT_VIEW)
+    query = select(*_ROW_COLUMNS)
+    conditions = [_token_condition(token) for token in text.replace(",", " ").split()]
+    if not include_inactive:
+        conditions.append(Patient.active.is_(True))
+    if conditions:
+        query = query.where(and_(*conditions))
+    query = query.order_by(Patient.search_family, Patient.search_given, Patient.id)
+    rows = session.execute(query.limit(limit).offset(offset)).all()
+    return [PatientRow(*row) for row in rows]
+
+
+def count_patients(session: Session, *, include_inactive: bool = False) -> int:
+    query = select(func.count()).select_from(Patient)
+    if not include_inactive:
+        query = query.where(Patient.active.is_(True))
+    return session.scalar(query) or 0
+
+
+def patient_values(patient: Patient) -> dict[str, Any]:
+    """The editable fields of ``patient``, as :func:`clean_patient` returns them (for forms)."""
+    values = {spec.name: getattr(patient, spec.name, None) for spec in PATIENT_FIELDS}
+    values["diagnoses"] = [d.code for d in patient.diagnoses]
+    values["home_location"] = patient.home_location.code if patient.home_location else ""
+    return values

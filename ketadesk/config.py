@@ -1,0 +1,54 @@
+"""Where KetaDesk keeps its data, and which database a run talks to.
+
+The database is chosen, in order, by the ``--db`` option, the ``KETADESK_DB`` environment
+variable, or the default SQLite file in the user's data directory (platformdirs). A value
+without ``://`` is taken as a path to a SQLite file, so ``--db clinic.sqlite3`` works.
+The demo clinic lives in its own file, apart from real data.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "KetaDesk"
+ENV_DATABASE = "KETADESK_DB"
+ENV_DATA_DIR = "KETADESK_DATA_DIR"  # moves the data directory (tests, portable installs)
+RESOURCES = Path(__file__).resolve().parent.parent / "resources"
+
+
+def data_dir(environ: Mapping[str, str] = os.environ) -> Path:
+    """The folder for the default and demo databases and their backups."""
+    override = environ.get(ENV_DATA_DIR)
+    path = Path(override) if override else platformdirs.user_data_path(APP_NAME, appauthor=False)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+def normalize_url(value: str) -> str:
+    """Turn a bare file path into a SQLite URL; pick psycopg 3 for plain PostgreSQL URLs."""
+    if "://" not in value:
+        return sqlite_url(Path(value).expanduser().resolve())
+    if value.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + value.split("://", 1)[1]
+    return value
+
+
+def database_url(option: str | None = None, environ: Mapping[str, str] = os.environ) -> str:
+    """The URL of the database this run uses: ``--db``, else ``KETADESK_DB``, else the default."""
+    chosen = option or environ.get(ENV_DATABASE)
+    if chosen:
+        return normalize_url(chosen)
+    return sqlite_url(data_dir(environ) / "ketadesk.sqlite3")
+
+
+def demo_database_url(environ: Mapping[str, str] = os.environ) -> str:
+    """The demo clinic's own SQLite file, never the clinic's real data."""
+    return sqlite_url(data_dir(environ) / "demo.sqlite3")

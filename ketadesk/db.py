@@ -1,0 +1,279 @@
+"""Storage: the engine, sessions, shared column types and migrations.
+
+Every model derives from :class:`Base`. A :class:`Database` wraps one engine and hands out
+transactions: ``with db.transaction() as s:`` commits on success and rolls back on any
+error, so a refused action changes nothing. On SQLite a write transaction starts with
+``BEGIN IMMEDIATE``, taking the write lock before anything is read, so two processes cannot
+both check a chair and both book it; WAL lets readers carry on meanwhile.
+
+Column types that hold the project's invariants live here:
+
+* :class:`Cents` stores money as integer cents and hands out ``Decimal``;
+* :class:`UTCDateTime` stores instants in UTC and refuses naive datetimes;
+* :class:`EnumSet` stores a small set of ``StrEnum`` members (a chair's modalities).
+"""
+
+from __future__ import annotations
+
+import enum
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any, Generic, TypeVar
+
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Dialect,
+    Engine,
+    MetaData,
+    String,
+    create_engine,
+    event,
+    inspect,
+    update,
+)
+from sqlalchemy import Enum as SAEnum
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+from ketadesk.money import from_cents, to_cents
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Cents(TypeDecorator[Decimal]):
+    """Money: ``Decimal`` in Python, a 64-bit integer count of cents in the database."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> int | None:
+        return None if value is None else to_cents(value)
+
+    def process_result_value(self, value: int | None, dialect: Dialect) -> Decimal | None:
+        return None if value is None else from_cents(int(value))
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An instant, stored in UTC; naive datetimes are refused rather than guessed at."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value.isoformat()} given; instants need a zone")
+        utc = value.astimezone(UTC)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Scaled(TypeDecorator[Decimal]):
+    """A fixed-point ``Decimal`` (a weight in kg to 0.1) stored as a scaled integer."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def __init__(self, places: int) -> None:
+        super().__init__()
+        self.places = places
+        self.quantum = Decimal(1).scaleb(-places)
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> int | None:
+        if value is None:
+            return None
+        if not isinstance(value, Decimal):
+            raise TypeError(f"expected Decimal, got {type(value).__name__}")
+        return int(value.quantize(self.quantum).scaleb(self.places))
+
+    def process_result_value(self, value: int | None, dialect: Dialect) -> Decimal | None:
+        return None if value is None else Decimal(int(value)).scaleb(-self.places)
+
+
+E = TypeVar("E", bound=enum.StrEnum)
+
+
+class EnumSet(TypeDecorator[frozenset[Any]], Generic[E]):
+    """A set of ``StrEnum`` members stored as sorted comma-separated values."""
+
+    impl = String(200)
+    cache_ok = True
+
+    def __init__(self, enum_type: type[E]) -> None:
+        super().__init__()
+        self.enum_type = enum_type
+
+    def process_bind_param(self, value: frozenset[E] | None, dialect: Dialect) -> str:
+        return ",".join(sorted(str(member) for member in value or ()))
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> frozenset[E]:
+        return frozenset(self.enum_type(part) for part in (value or "").split(",") if part)
+
+
+def enum_column(enum_type: type[enum.StrEnum]) -> SAEnum:
+    """A ``StrEnum`` stored by its value as plain text (portable, readable in SQL)."""
+    return SAEnum(
+        enum_type,
+        native_enum=False,
+        length=30,
+        validate_strings=True,
+        values_callable=lambda members: [m.value for m in members],
+    )
+
+
+intpk = Annotated[int, mapped_column(primary_key=True)]
+created_at = Annotated[datetime, mapped_column(UTCDateTime, default=utcnow)]
+money_column = Annotated[Decimal, mapped_column(Cents)]
+
+
+class Counter(Base):
+    """Named counters for numbers people read: MRNs now, invoice numbers later."""
+
+    __tablename__ = "counter"
+    name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+def reserve(session: Session, name: str, count: int = 1) -> int:
+    """Reserve ``count`` consecutive values of counter ``name``; return the first.
+
+    The increment is one ``UPDATE`` inside the caller's transaction, so two workstations
+    never draw the same number.
+    """
+    if count < 1:
+        raise ValueError("count must be at least 1")
+    result = session.execute(
+        update(Counter)
+        .where(Counter.name == name)
+        .values(value=Counter.value + count)
+        .returning(Counter.value)
+    ).scalar_one_or_none()
+    if result is None:
+        session.add(Counter(name=name, value=count))
+        session.flush()
+        result = count
+    return result - count + 1
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Autocommit at the driver level; SQLAlchemy's "begin" hook below emits BEGIN itself,
+    # which is how pysqlite is made to honour BEGIN IMMEDIATE (SQLAlchemy's pysqlite notes).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA busy_timeout = 15000")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.close()
+
+
+def _sqlite_begin(connection: Any) -> None:
+    immediate = connection.get_execution_options().get("ketadesk_write", False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def make_engine(url: str, *, echo: bool = False) -> Engine:
+    """An engine for ``url`` with KetaDesk's connection settings applied."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, echo=echo, connect_args={"timeout": 15})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    return create_engine(url, echo=echo, pool_pre_ping=True)
+
+
+class Database:
+    """One database: its engine and the transactions the faces open around services."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        self.engine = make_engine(url, echo=echo)
+        self._reads = sessionmaker(self.engine, expire_on_commit=False)
+        self._writes = sessionmaker(
+            self.engine.execution_options(ketadesk_write=True), expire_on_commit=False
+        )
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A write transaction: commits if the block succeeds, rolls back if it raises.
+
+        The transaction begins at once (on SQLite: ``BEGIN IMMEDIATE``, the write lock),
+        not lazily at the first statement, so every read inside it sees a settled database.
+        """
+        with self._writes() as session, session.begin():
+            session.connection()
+            yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A read-only session (no write lock); whatever it did is rolled back at the end."""
+        with self._reads() as session:
+            try:
+                yield session
+            finally:
+                session.rollback()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def sqlite_path(engine: Engine) -> Path | None:
+    """The file behind a SQLite engine, or ``None`` for other databases and memory."""
+    if engine.dialect.name != "sqlite":
+        return None
+    name = engine.url.database
+    return Path(name) if name and name != ":memory:" else None
+
+
+def backup_sqlite(engine: Engine, target: Path) -> Path:
+    """Copy a live SQLite database to ``target`` with SQLite's online backup API."""
+    source_path = sqlite_path(engine)
+    if source_path is None:
+        raise ValueError("only a SQLite file can be backed up this way")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    source = sqlite3.connect(source_path)
+    copy = sqlite3.connect(target)
+    try:
+        source.backup(copy)
+    finally:
+        copy.close()
+        source.close()
+    return target
+
+
+def has_tables(engine: Engine) -> bool:
+    return bool(inspect(engine).get_table_names())

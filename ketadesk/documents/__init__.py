@@ -1,0 +1,1 @@
+"""PDFs built with reportlab: invoices, statements, superbills, estimates and day sheets."""

@@ -1,0 +1,76 @@
+"""Typed errors that every service raises and every face (window, CLI) shows in words.
+
+A service never lets a database or library exception reach the user: it raises one of
+these, whose ``str()`` is a sentence fit for a message box or a one-line CLI error.
+Validation problems are data (:class:`FieldProblem`), so a form can show every problem
+beside its field at once instead of stopping at the first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+class KetaDeskError(Exception):
+    """Base of every error meant to be shown to a person."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InvalidValue(KetaDeskError, ValueError):
+    """One value failed a validator; the message says why, without naming the field."""
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """A problem with one field of a form, CSV row or command-line option."""
+
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}"
+
+
+class ValidationError(KetaDeskError):
+    """One or more fields are wrong; nothing was changed."""
+
+    def __init__(self, problems: Iterable[FieldProblem]) -> None:
+        self.problems: tuple[FieldProblem, ...] = tuple(problems)
+        if not self.problems:
+            raise ValueError("ValidationError needs at least one problem")
+        super().__init__("; ".join(str(p) for p in self.problems))
+
+    @classmethod
+    def single(cls, field: str, message: str) -> ValidationError:
+        return cls([FieldProblem(field, message)])
+
+    def for_field(self, field: str) -> list[str]:
+        """Messages that belong to ``field``."""
+        return [p.message for p in self.problems if p.field == field]
+
+
+class NotFound(KetaDeskError):
+    """The record asked for does not exist (or is not visible to this user)."""
+
+
+class PermissionDenied(KetaDeskError):
+    """The acting user's role does not allow this action."""
+
+
+class Conflict(KetaDeskError):
+    """The action collides with something that already exists; the message names it."""
+
+
+class StaleEdit(KetaDeskError):
+    """Someone else saved this record after it was opened; reload and edit again."""
+
+
+class AuthenticationFailed(KetaDeskError):
+    """Wrong user name or password, or the account is disabled."""

@@ -1,0 +1,37 @@
+"""Every table, imported in one place so ``Base.metadata`` is complete.
+
+Alembic's environment and the test fixtures import this module; application code imports
+the models it needs from their own packages.
+"""
+
+from ketadesk.access.models import AuditEntry, User
+from ketadesk.clinic.models import (
+    Chair,
+    Closure,
+    Diagnosis,
+    HolidayWorked,
+    InsurancePolicy,
+    Location,
+    OpeningHours,
+    Patient,
+    Payer,
+    Provider,
+)
+from ketadesk.db import Base, Counter
+
+__all__ = [
+    "AuditEntry",
+    "Base",
+    "Chair",
+    "Closure",
+    "Counter",
+    "Diagnosis",
+    "HolidayWorked",
+    "InsurancePolicy",
+    "Location",
+    "OpeningHours",
+    "Patient",
+    "Payer",
+    "Provider",
+    "User",
+]

@@ -1,0 +1,1 @@
+"""Manager figures: revenue, aging, utilisation, no-shows and series completion."""

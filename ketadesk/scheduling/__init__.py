@@ -1,0 +1,1 @@
+"""Protocols, series planning, booking, the session floor and REMS tracking (issue 3)."""

@@ -1,0 +1,131 @@
+"""Column types and connection settings, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from ketadesk.clinic.models import Modality
+from ketadesk.db import Cents, Database, EnumSet, UTCDateTime, reserve
+
+
+class SampleBase(DeclarativeBase):
+    """Kept apart from the application's metadata, so migrations never see this table."""
+
+
+class Sample(SampleBase):
+    """A table only the tests create, to exercise the column types in isolation."""
+
+    __tablename__ = "test_sample"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    amount: Mapped[Decimal | None] = mapped_column(Cents)
+    when: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    kinds: Mapped[frozenset[Modality]] = mapped_column(EnumSet(Modality), default=frozenset)
+
+
+@pytest.fixture
+def sample_session(session: Session) -> Session:
+    Sample.__table__.create(session.connection(), checkfirst=True)  # type: ignore[attr-defined]
+    return session
+
+
+def test_money_is_stored_as_integer_cents(sample_session: Session) -> None:
+    sample_session.add(Sample(id=1, amount=Decimal("450.10")))
+    sample_session.flush()
+    raw = sample_session.execute(sa.text("SELECT amount FROM test_sample")).scalar_one()
+    assert raw == 45010
+    sample_session.expire_all()
+    assert sample_session.get(Sample, 1).amount == Decimal("450.10")  # type: ignore[union-attr]
+    total = sample_session.execute(sa.select(sa.func.sum(Sample.amount))).scalar_one()
+    assert total == Decimal("450.10")
+
+
+def test_float_never_enters_a_money_column(sample_session: Session) -> None:
+    sample_session.add(Sample(id=2, amount=0.1))  # type: ignore[arg-type]
+    with pytest.raises(sa.exc.StatementError, match="money takes str, int or Decimal"):
+        sample_session.flush()
+
+
+def test_instants_are_stored_in_utc_and_come_back_aware(sample_session: Session) -> None:
+    local = datetime(2026, 3, 8, 9, 30, tzinfo=ZoneInfo("America/New_York"))  # DST day
+    sample_session.add(Sample(id=3, when=local))
+    sample_session.flush()
+    sample_session.expire_all()
+    back = sample_session.get(Sample, 3).when  # type: ignore[union-attr]
+    assert back == local
+    assert back.tzinfo == UTC
+    assert back.hour == 13  # 09:30 EDT
+
+
+def test_naive_datetimes_are_refused(sample_session: Session) -> None:
+    sample_session.add(Sample(id=4, when=datetime(2026, 1, 1, 9, 0)))
+    with pytest.raises(sa.exc.StatementError, match="naive datetime"):
+        sample_session.flush()
+
+
+def test_enum_sets_round_trip(sample_session: Session) -> None:
+    sample_session.add(Sample(id=5, kinds=frozenset({Modality.KAP, Modality.IV})))
+    sample_session.flush()
+    raw = sample_session.execute(sa.text("SELECT kinds FROM test_sample")).scalar_one()
+    assert raw == "iv,kap"
+    sample_session.expire_all()
+    assert sample_session.get(Sample, 5).kinds == {Modality.IV, Modality.KAP}  # type: ignore[union-attr]
+
+
+def test_counters_hand_out_blocks(session: Session) -> None:
+    assert reserve(session, "test") == 1
+    assert reserve(session, "test", 10) == 2
+    assert reserve(session, "test") == 12
+    with pytest.raises(ValueError, match="at least 1"):
+        reserve(session, "test", 0)
+
+
+@pytest.fixture
+def sqlite_db(sqlite_template: Path, tmp_path: Path) -> Iterator[Database]:
+    path = tmp_path / "clinic.sqlite3"
+    shutil.copyfile(sqlite_template, path)
+    db = Database(f"sqlite:///{path}")
+    yield db
+    db.dispose()
+
+
+def test_sqlite_connection_settings(sqlite_db: Database) -> None:
+    with sqlite_db.reading() as s:
+        pragmas = {
+            name: s.execute(sa.text(f"PRAGMA {name}")).scalar_one()
+            for name in ("journal_mode", "foreign_keys", "busy_timeout")
+        }
+    assert pragmas == {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 15000}
+
+
+def test_write_transactions_take_the_sqlite_lock_up_front(sqlite_db: Database) -> None:
+    """A second writer cannot start while the first holds BEGIN IMMEDIATE."""
+    with sqlite_db.transaction():
+        other = sqlite3.connect(
+            sqlite_db.engine.url.database or "", timeout=0.1, isolation_level=None
+        )
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            other.execute("BEGIN IMMEDIATE")
+        other.close()
+
+
+def test_a_failed_transaction_changes_nothing(database: Database) -> None:
+    with pytest.raises(RuntimeError), database.transaction() as s:
+        reserve(s, "rollback-check")
+        raise RuntimeError("refused")
+    with database.reading() as s:
+        assert (
+            s.execute(
+                sa.text("SELECT count(*) FROM counter WHERE name = 'rollback-check'")
+            ).scalar_one()
+            == 0
+        )
