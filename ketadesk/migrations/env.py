@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import context
 from sqlalchemy.types import TypeDecorator
 
-from ketadesk.models import Base
+from ketadesk.migrations.models import Base
 
 
 def render_item(kind: str, obj: Any, autogen_context: Any) -> str | Literal[False]:

@@ -1,6 +1,6 @@
 """Every table, imported in one place so ``Base.metadata`` is complete.
 
-Alembic's environment and the test fixtures import this module; application code imports
+Alembic's environment and the tests import this module; application code imports
 the models it needs from their own packages.
 """
 
