@@ -1,0 +1,140 @@
+"""Treatment chairs and rooms: where each sits and which treatments it can host.
+
+A chair belongs to one location and hosts one or more :class:`Modality` (an IV chair, a
+quiet room for esketamine and its two-hour monitoring, a KAP room). Scheduling books only
+chairs that are active and host the series' modality.
+
+Input arrives as raw values keyed by :data:`CHAIR_FIELDS`: the location by its code,
+modalities as a list or a comma string (``"iv, esketamine"``, values or labels).
+:func:`clean_chair` resolves and validates everything at once, including the rule that
+names are unique within a location. Writes need :data:`Permission.CLINIC_SETUP` and are
+audited in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ketadesk.access import audit
+from ketadesk.access.permissions import Actor, Permission
+from ketadesk.clinic import validation as v
+from ketadesk.clinic.locations import (
+    FieldSpec,
+    collect_fields,
+    location_code,
+    parse_flag,
+    plain_text,
+    split_list,
+)
+from ketadesk.clinic.models import Chair, Location, Modality
+from ketadesk.errors import InvalidValue, NotFound
+
+_BY_WORD = {
+    **{m.value.casefold(): m for m in Modality},
+    **{m.label.casefold(): m for m in Modality},
+}
+
+
+def parse_modalities(value: object) -> frozenset[Modality]:
+    """``"iv, Esketamine nasal"`` or ``[Modality.IV]`` -> the set; at least one is needed."""
+    found: set[Modality] = set()
+    for item in split_list(value):
+        modality = _BY_WORD.get(" ".join(item.split()).casefold())
+        if modality is None:
+            choices = ", ".join(m.value for m in Modality)
+            raise InvalidValue(f"{item!r} is not a treatment; expected some of {choices}")
+        found.add(modality)
+    if not found:
+        raise InvalidValue("names no treatment; a chair hosts at least one")
+    return frozenset(found)
+
+
+CHAIR_FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec("location", "Location", True, location_code),
+    FieldSpec("name", "Name", True, plain_text(60)),
+    FieldSpec("modalities", "Treatments", True, parse_modalities),
+    FieldSpec("active", "Active", False, parse_flag),
+)
+_BLANKS: dict[str, Any] = {"active": True}
+
+
+def clean_chair(
+    session: Session, raw: Mapping[str, object], *, chair_id: int | None = None,
+) -> dict[str, Any]:
+    """Validate a chair's fields together; raise every problem at once.
+
+    Returns the model's columns: ``location_id``, ``name``, ``modalities``, ``active``.
+    ``chair_id`` is the chair being edited, so its own name does not count as taken.
+    """
+    checker = v.Checker()
+    clean = collect_fields(checker, raw, CHAIR_FIELDS, _BLANKS, "chair")
+    code = clean.pop("location")
+    location = session.scalar(select(Location).where(Location.code == code)) if code else None
+    if code and location is None:
+        checker.add("location", f"there is no location with code {code}")
+    if location is not None and clean["name"]:
+        other = session.scalar(select(Chair).where(
+            Chair.location_id == location.id,
+            func.lower(Chair.name) == clean["name"].lower(),
+            Chair.id != (chair_id or 0),
+        ))
+        if other is not None:
+            checker.add("name", f"{location.name} ({location.code}) already has a chair named "
+                                f"{other.name}; choose another name")
+    checker.raise_if_problems()
+    clean["location_id"] = location.id if location else None
+    return clean
+
+
+def create_chair(session: Session, actor: Actor, raw: Mapping[str, object]) -> Chair:
+    actor.require(Permission.CLINIC_SETUP)
+    chair = Chair(**clean_chair(session, raw))
+    session.add(chair)
+    session.flush()
+    audit.record(session, actor, "create", "chair", chair.id, after=audit.snapshot(chair))
+    return chair
+
+
+def update_chair(session: Session, actor: Actor, chair_id: int, raw: Mapping[str, object]) -> Chair:
+    """Save an edit of the whole form (start from :func:`chair_values`)."""
+    actor.require(Permission.CLINIC_SETUP)
+    chair = session.get(Chair, chair_id)
+    if chair is None:
+        raise NotFound(f"There is no chair with id {chair_id}.")
+    clean = clean_chair(session, raw, chair_id=chair.id)
+    before = audit.snapshot(chair)
+    for key, value in clean.items():
+        setattr(chair, key, value)
+    session.flush()
+    old, new = audit.changed(before, audit.snapshot(chair))
+    if new:
+        audit.record(session, actor, "update", "chair", chair.id, before=old, after=new)
+    return chair
+
+
+def list_chairs(
+    session: Session, actor: Actor, *, location_id: int | None = None,
+    include_inactive: bool = False,
+) -> list[Chair]:
+    """Chairs ordered by location code then name; optionally of one location only."""
+    actor.require(Permission.CLINIC_VIEW)
+    query = select(Chair).join(Chair.location).order_by(Location.code, Chair.name)
+    if location_id is not None:
+        query = query.where(Chair.location_id == location_id)
+    if not include_inactive:
+        query = query.where(Chair.active.is_(True))
+    return list(session.scalars(query))
+
+
+def chair_values(chair: Chair) -> dict[str, Any]:
+    """The editable fields of ``chair`` in the raw form :func:`clean_chair` accepts."""
+    return {
+        "location": chair.location.code,
+        "name": chair.name,
+        "modalities": chair.modalities,
+        "active": chair.active,
+    }

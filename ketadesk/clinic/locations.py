@@ -1,0 +1,680 @@
+"""Locations: where care happens, when each one is open, and which days it is closed.
+
+Three kinds of data describe a location, and each has its own services here:
+
+* **The record** (address, POS code, organisation NPI, TIN, time zone). Input arrives as raw
+  values keyed by :data:`LOCATION_FIELDS`; :func:`clean_location` validates them all at
+  once and :func:`create_location` / :func:`update_location` store them.
+* **Weekly opening hours**, a list of :class:`Interval` (a weekday may have several, e.g.
+  a lunch break). People type them as compact text, ``"mon-fri 08:00-18:00; sat
+  09:00-13:00"``: :func:`parse_hours` reads that text, :func:`format_hours` writes it back,
+  and :func:`set_hours` replaces a location's intervals.
+* **Days off**: closures the clinic enters (training, repairs, weather) and US public
+  holidays from the ``holidays`` package for the location's state, minus the holidays
+  the clinic chooses to work (:func:`set_holiday_worked`).
+
+Scheduling asks one question many times: "is this location open on this day, and if not,
+why?" — :func:`closed_reason`. It reads the location's already-loaded hours and closures
+and a per-(state, year) holiday table cached in memory, so it does no query of its own
+once the location's relationships are loaded.
+
+Every write checks :data:`Permission.CLINIC_SETUP` and adds an audit row in the caller's
+transaction; reads check :data:`Permission.CLINIC_VIEW`. Services never commit.
+
+The small form helpers the other clinic-setup modules share (:func:`parse_flag`,
+:func:`plain_text`, :func:`split_list`, :func:`collect_fields`) live here too.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from functools import lru_cache
+from types import MappingProxyType
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import holidays
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ketadesk.access import audit
+from ketadesk.access.permissions import Actor, Permission
+from ketadesk.clinic import validation as v
+from ketadesk.clinic.models import Closure, HolidayWorked, Location, OpeningHours
+from ketadesk.clinic.patients import FieldSpec
+from ketadesk.errors import FieldProblem, InvalidValue, NotFound, ValidationError
+
+__all__ = [
+    "LOCATION_FIELDS",
+    "WEEKDAY_NAMES",
+    "FieldSpec",
+    "Interval",
+    "PublicHoliday",
+    "add_closure",
+    "clean_location",
+    "closed_reason",
+    "collect_fields",
+    "create_location",
+    "format_hours",
+    "get_location",
+    "hours_on",
+    "interval_problems",
+    "list_locations",
+    "location_code",
+    "location_values",
+    "parse_flag",
+    "parse_hours",
+    "plain_text",
+    "public_holidays",
+    "remove_closure",
+    "set_holiday_worked",
+    "set_hours",
+    "set_location_active",
+    "split_list",
+    "update_location",
+]
+
+# ---------------------------------------------------------------------------------------
+# Form helpers shared by locations, chairs, providers and payers
+# ---------------------------------------------------------------------------------------
+
+_TRUE = frozenset({"yes", "y", "true", "t", "1", "on"})
+_FALSE = frozenset({"no", "n", "false", "f", "0", "off"})
+
+
+def parse_flag(value: bool | int | str) -> bool:
+    """A yes/no value from a checkbox (``bool``), a CSV cell or the command line.
+
+    Accepts ``True``/``False``, ``1``/``0`` and, in any case, yes/no, y/n, true/false,
+    t/f, on/off, 1/0. Anything else raises :class:`InvalidValue`.
+    """
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    text = str(value).strip().casefold()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise InvalidValue(
+        f"{str(value).strip()!r} is not yes or no; expected yes/no, true/false or 1/0"
+    )
+
+
+def plain_text(limit: int) -> Callable[[Any], str]:
+    """A validator for one line of free text: runs of whitespace become one space."""
+
+    def check(value: Any) -> str:
+        text = " ".join(str(value).split())
+        if len(text) > limit:
+            raise InvalidValue(f"is {len(text)} characters long; at most {limit} fit")
+        return text
+
+    return check
+
+
+def split_list(value: object) -> list[str]:
+    """``"a, b; c"`` or ``["a", "b"]`` -> the non-blank items, stripped, in order."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
+    if isinstance(value, Iterable):
+        return [str(part).strip() for part in value if str(part).strip()]
+    raise InvalidValue(f"{value!r} is not a list; separate the items with commas")
+
+
+def collect_fields(
+    checker: v.Checker, raw: Mapping[str, object], specs: Sequence[FieldSpec],
+    blanks: Mapping[str, Any], noun: str,
+) -> dict[str, Any]:
+    """Validate ``raw`` against ``specs``, noting every problem on ``checker``.
+
+    Returns the clean value of every spec, with ``blanks[name]`` (or None) standing in for
+    an absent optional field. Unknown keys are problems too, so a typo in a CSV header
+    cannot drop data silently. The caller adds cross-field problems, then raises.
+    """
+    known = {spec.name for spec in specs}
+    for key in raw:
+        if key not in known:
+            checker.add(key, f"is not a {noun} field")
+    clean: dict[str, Any] = {}
+    for spec in specs:
+        value = checker.check(spec.name, spec.validator, raw.get(spec.name), required=spec.required)
+        clean[spec.name] = blanks.get(spec.name) if value is None else value
+    return clean
+
+
+# ---------------------------------------------------------------------------------------
+# The location record
+# ---------------------------------------------------------------------------------------
+
+_CODE_FORM = re.compile(r"[A-Z0-9]{2,12}")
+
+
+def location_code(value: Any) -> str:
+    """A location's short code: 2 to 12 letters or digits, upper-cased (``"nyc"`` -> ``"NYC"``)."""
+    text = str(value).strip().upper()
+    if not _CODE_FORM.fullmatch(text):
+        raise InvalidValue(
+            f"{text!r} is not a location code; expected 2 to 12 letters or digits, "
+            "e.g. NYC or BKLYN2"
+        )
+    return text
+
+
+LOCATION_FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec("code", "Code", True, location_code),
+    FieldSpec("name", "Name", True, plain_text(120)),
+    FieldSpec("address_line1", "Address", True, plain_text(120)),
+    FieldSpec("address_line2", "Address line 2", False, plain_text(120)),
+    FieldSpec("city", "City", True, plain_text(80)),
+    FieldSpec("state", "State", True, v.us_state),
+    FieldSpec("zip_code", "ZIP code", True, v.zip_code),
+    FieldSpec("phone", "Phone", False, v.us_phone),
+    FieldSpec("pos_code", "Place of service", False, v.pos_code),
+    FieldSpec("npi", "Organisation NPI", True, v.npi),
+    FieldSpec("tin", "Tax ID (TIN)", True, v.tin),
+    FieldSpec("time_zone", "Time zone", True, v.time_zone),
+    FieldSpec("observe_holidays", "Closed on public holidays", False, parse_flag),
+)
+_LOCATION_BLANKS: dict[str, Any] = {
+    "address_line2": "", "phone": "", "pos_code": "11", "observe_holidays": True,
+}
+
+
+def _clean(
+    session: Session | None, raw: Mapping[str, object], own_id: int | None,
+) -> dict[str, Any]:
+    checker = v.Checker()
+    clean = collect_fields(checker, raw, LOCATION_FIELDS, _LOCATION_BLANKS, "location")
+    if session is not None and clean["code"]:
+        other = session.scalar(
+            select(Location).where(Location.code == clean["code"], Location.id != (own_id or 0))
+        )
+        if other is not None:
+            checker.add("code", f"{other.name} already uses code {other.code}; choose another")
+    checker.raise_if_problems()
+    return clean
+
+
+def clean_location(raw: Mapping[str, object]) -> dict[str, Any]:
+    """Validate every field of ``raw``; return clean values or raise every problem at once.
+
+    Uniqueness of the code needs the database, so :func:`create_location` and
+    :func:`update_location` check it as well, together with these problems.
+    """
+    return _clean(None, raw, None)
+
+
+def _load(session: Session, location_id: int) -> Location:
+    location = session.get(Location, location_id)
+    if location is None:
+        raise NotFound(f"There is no location with id {location_id}.")
+    return location
+
+
+def create_location(session: Session, actor: Actor, raw: Mapping[str, object]) -> Location:
+    """Add a location (active, no opening hours yet)."""
+    actor.require(Permission.CLINIC_SETUP)
+    location = Location(active=True, **_clean(session, raw, None))
+    session.add(location)
+    session.flush()
+    audit.record(session, actor, "create", "location", location.id, after=audit.snapshot(location))
+    return location
+
+
+def update_location(
+    session: Session, actor: Actor, location_id: int, raw: Mapping[str, object],
+) -> Location:
+    """Save an edit of the whole form (start from :func:`location_values`)."""
+    actor.require(Permission.CLINIC_SETUP)
+    location = _load(session, location_id)
+    clean = _clean(session, raw, location.id)
+    before = audit.snapshot(location)
+    for key, value in clean.items():
+        setattr(location, key, value)
+    session.flush()
+    old, new = audit.changed(before, audit.snapshot(location))
+    if new:
+        audit.record(session, actor, "update", "location", location.id, before=old, after=new)
+    return location
+
+
+def set_location_active(session: Session, actor: Actor, location_id: int, active: bool) -> Location:
+    """Open (``True``) or retire (``False``) a location; its history stays."""
+    actor.require(Permission.CLINIC_SETUP)
+    location = _load(session, location_id)
+    if location.active != active:
+        audit.record(session, actor, "update", "location", location.id,
+                     before={"active": location.active}, after={"active": active})
+        location.active = active
+        session.flush()
+    return location
+
+
+def list_locations(
+    session: Session, actor: Actor, *, include_inactive: bool = False,
+) -> list[Location]:
+    """Locations ordered by code; retired ones only when asked."""
+    actor.require(Permission.CLINIC_VIEW)
+    query = select(Location).order_by(Location.code)
+    if not include_inactive:
+        query = query.where(Location.active.is_(True))
+    return list(session.scalars(query))
+
+
+def get_location(session: Session, code_or_id: str | int) -> Location:
+    """A location by id (``int``) or by code (``str``, any case; digits fall back to an id)."""
+    if isinstance(code_or_id, int):
+        return _load(session, code_or_id)
+    text = code_or_id.strip().upper()
+    found = session.scalar(select(Location).where(Location.code == text))
+    if found is None and text.isdigit():
+        found = session.get(Location, int(text))
+    if found is None:
+        raise NotFound(f"There is no location with code {text}.")
+    return found
+
+
+def location_values(location: Location) -> dict[str, Any]:
+    """The editable fields of ``location`` as :func:`clean_location` returns them (for forms)."""
+    return {spec.name: getattr(location, spec.name) for spec in LOCATION_FIELDS}
+
+
+def _local_today(location: Location) -> date:
+    """Today where the location is: a clinic's "this year" flips at its own midnight."""
+    return datetime.now(ZoneInfo(location.time_zone)).date()
+
+
+# ---------------------------------------------------------------------------------------
+# Weekly opening hours
+# ---------------------------------------------------------------------------------------
+
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_ABBREVIATIONS = tuple(name[:3] for name in WEEKDAY_NAMES)
+
+
+@dataclass(frozen=True, order=True)
+class Interval:
+    """One opening interval on one weekday (0 = Monday … 6 = Sunday), local wall time."""
+
+    weekday: int
+    opens: time
+    closes: time
+
+    def __str__(self) -> str:
+        return f"{_clock(self.opens)}-{_clock(self.closes)}"
+
+
+_DAY_WORDS: dict[str, tuple[int, ...]] = {
+    **{name.casefold(): (day,) for day, name in enumerate(WEEKDAY_NAMES)},
+    **{abbr.casefold(): (day,) for day, abbr in enumerate(_ABBREVIATIONS)},
+    "tues": (1,), "weds": (2,), "thur": (3,), "thurs": (3,),
+    "daily": tuple(range(7)), "weekdays": tuple(range(5)), "weekends": (5, 6),
+}
+_CLOCK = r"([0-9]{1,2})(?::([0-9]{2}))?(?::([0-9]{2}))?\s*(?:([ap])\.?m\.?)?"
+_RANGE_FORM = re.compile(rf"{_CLOCK}\s*(?:-|–|to)\s*{_CLOCK}", re.IGNORECASE)
+_HOURS_EXAMPLE = "e.g. mon-fri 08:00-18:00; sat 09:00-13:00"
+
+
+def _clock(moment: time) -> str:
+    return moment.strftime("%H:%M:%S" if moment.second else "%H:%M")
+
+
+def _day(word: str, part: str) -> int:
+    found = _DAY_WORDS.get(word.strip().casefold())
+    if found is None or len(found) != 1:
+        raise InvalidValue(f"{word.strip()!r} in {part.strip()!r} is not a day of the week; "
+                           f"expected mon, tue, wed, thu, fri, sat or sun")
+    return found[0]
+
+
+def _days(text: str, part: str) -> list[int]:
+    """``"mon-wed, fri"`` -> ``[0, 1, 2, 4]``; a range may wrap (``"sat-mon"``)."""
+    days: list[int] = []
+    for item in split_list(text):
+        if item.casefold() in _DAY_WORDS and len(_DAY_WORDS[item.casefold()]) > 1:
+            days.extend(_DAY_WORDS[item.casefold()])
+            continue
+        ends = re.split(r"\s*[-–]\s*", item)
+        if len(ends) > 2:
+            raise InvalidValue(f"{item!r} in {part.strip()!r} is not a day or a range of days")
+        first, last = _day(ends[0], part), _day(ends[-1], part)
+        days.extend((first + step) % 7 for step in range((last - first) % 7 + 1))
+    if not days:
+        raise InvalidValue(f"{part.strip()!r} does not start with a day; expected {_HOURS_EXAMPLE}")
+    return days
+
+
+def _time(groups: Sequence[str | None], piece: str) -> time:
+    hour, minute, second = (int(g) if g else 0 for g in groups[:3])
+    half = (groups[3] or "").casefold()
+    if half and not 1 <= hour <= 12:
+        raise InvalidValue(f"{piece!r} has hour {hour} with am/pm; expected 1 to 12")
+    if half:
+        hour = hour % 12 + (12 if half == "p" else 0)
+    if hour > 23 or minute > 59 or second > 59:
+        raise InvalidValue(f"{piece!r} is not a time of day; expected 00:00 to 23:59")
+    return time(hour, minute, second)
+
+
+def _ranges(text: str, part: str) -> list[tuple[time, time]]:
+    ranges = []
+    for piece in split_list(text):
+        match = _RANGE_FORM.fullmatch(piece)
+        if match is None:
+            raise InvalidValue(f"{piece!r} in {part.strip()!r} is not a time range; "
+                               "expected e.g. 08:00-18:00 or 8am-6pm")
+        groups = match.groups()
+        ranges.append((_time(groups[:4], piece), _time(groups[4:], piece)))
+    return ranges
+
+
+def _part(part: str) -> list[Interval]:
+    """One ``days times`` group, e.g. ``"Mon 8:00-12:00, 13:00-17:00"``."""
+    digit = re.search(r"[0-9]", part)
+    if digit is None:
+        words = part.split()
+        if words and words[-1].casefold() == "closed":  # "sun closed" says no hours
+            _days(part[: part.casefold().rindex("closed")], part)
+            return []
+        raise InvalidValue(f"{part.strip()!r} has no opening times; expected {_HOURS_EXAMPLE}")
+    days = _days(part[: digit.start()], part)
+    ranges = _ranges(part[digit.start():], part)
+    return [Interval(day, opens, closes) for day in days for opens, closes in ranges]
+
+
+def parse_hours(text: str) -> list[Interval]:
+    """Weekly hours written compactly -> intervals sorted by weekday and opening time.
+
+    Groups are separated by ``;`` or new lines; each is days then one or more time ranges
+    separated by commas: ``"mon-fri 08:00-18:00; sat 09:00-13:00"``, ``"Mon 8:00-12:00,
+    13:00-17:00"``, ``"tue, thu 8am-6pm"``, ``"weekdays 9-17"``. Blank text means closed
+    every day. Raises :class:`InvalidValue` naming the first unreadable piece, or listing
+    every day whose intervals are reversed or overlap.
+    """
+    intervals = [iv for part in re.split(r"[;\n]+", text) if part.strip() for iv in _part(part)]
+    problems = interval_problems(intervals)
+    if problems:
+        raise InvalidValue("; ".join(problems))
+    return sorted(intervals)
+
+
+def format_hours(intervals: Iterable[Interval]) -> str:
+    """Intervals -> the compact text :func:`parse_hours` reads back to the same intervals.
+
+    Days with the same intervals share a group, and consecutive ones a range:
+    ``"Mon-Fri 08:00-18:00; Sat 09:00-13:00"``. No intervals gives ``""``.
+    """
+    by_day: dict[int, list[str]] = {}
+    for interval in sorted(intervals):
+        by_day.setdefault(interval.weekday, []).append(str(interval))
+    groups: dict[tuple[str, ...], list[int]] = {}
+    for day, ranges in by_day.items():  # insertion order is weekday order
+        groups.setdefault(tuple(ranges), []).append(day)
+    return "; ".join(f"{_day_runs(days)} {', '.join(ranges)}" for ranges, days in groups.items())
+
+
+def _day_runs(days: list[int]) -> str:
+    """``[0, 1, 2, 4]`` -> ``"Mon-Wed, Fri"``."""
+    runs: list[list[int]] = []
+    for day in days:
+        if runs and runs[-1][-1] == day - 1:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    return ", ".join(
+        _ABBREVIATIONS[run[0]] + (f"-{_ABBREVIATIONS[run[-1]]}" if len(run) > 1 else "")
+        for run in runs
+    )
+
+
+def interval_problems(intervals: Iterable[Interval]) -> list[str]:
+    """Every reason ``intervals`` cannot be a week of opening hours, each naming its day."""
+    problems: list[str] = []
+    usable: list[Interval] = []
+    for interval in intervals:
+        if not 0 <= interval.weekday <= 6:
+            problems.append(f"{interval.weekday} is not a weekday (0 = Monday … 6 = Sunday)")
+        elif interval.opens >= interval.closes:
+            problems.append(
+                f"{WEEKDAY_NAMES[interval.weekday]}: opens at {_clock(interval.opens)} but "
+                f"closes at {_clock(interval.closes)}; the closing time must be later"
+            )
+        else:
+            usable.append(interval)
+    latest: Interval | None = None
+    for interval in sorted(usable):
+        if latest and latest.weekday == interval.weekday and interval.opens < latest.closes:
+            problems.append(f"{WEEKDAY_NAMES[interval.weekday]}: {interval} overlaps {latest}")
+        if latest is None or latest.weekday != interval.weekday or interval.closes > latest.closes:
+            latest = interval
+    return problems
+
+
+def _intervals(location: Location) -> list[Interval]:
+    return sorted(Interval(h.weekday, h.opens, h.closes) for h in location.hours)
+
+
+def set_hours(
+    session: Session, actor: Actor, location_id: int, intervals: Sequence[Interval],
+) -> None:
+    """Replace all of a location's weekly opening hours with ``intervals``.
+
+    Raises :class:`ValidationError` on field ``hours`` listing every reversed or overlapping
+    interval by day; nothing is changed then.
+    """
+    actor.require(Permission.CLINIC_SETUP)
+    location = _load(session, location_id)
+    problems = interval_problems(intervals)
+    if problems:
+        raise ValidationError(FieldProblem("hours", problem) for problem in problems)
+    before = format_hours(_intervals(location))
+    location.hours = [
+        OpeningHours(weekday=iv.weekday, opens=iv.opens, closes=iv.closes)
+        for iv in sorted(intervals)
+    ]
+    session.flush()
+    after = format_hours(intervals)
+    if before != after:
+        audit.record(session, actor, "update", "location", location.id,
+                     before={"hours": before}, after={"hours": after})
+
+
+def hours_on(location: Location, day: date) -> list[Interval]:
+    """The intervals ``location`` is open on the date ``day``: none on a closed day."""
+    if closed_reason(location, day) is not None:
+        return []
+    return [iv for iv in _intervals(location) if iv.weekday == day.weekday()]
+
+
+# ---------------------------------------------------------------------------------------
+# Closures
+# ---------------------------------------------------------------------------------------
+
+
+def _span(first: date, last: date) -> str:
+    return first.isoformat() if first == last else f"{first.isoformat()} to {last.isoformat()}"
+
+
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) else v.parse_date(value)
+
+
+def add_closure(
+    session: Session, actor: Actor, location_id: int,
+    first_day: date | str, last_day: date | str, reason: str,
+) -> Closure:
+    """Close ``location`` from ``first_day`` to ``last_day`` inclusive, for ``reason``.
+
+    Refuses (every problem at once) a blank reason, a last day before the first, and a
+    span overlapping an existing closure, which the message names.
+    """
+    actor.require(Permission.CLINIC_SETUP)
+    location = _load(session, location_id)
+    checker = v.Checker()
+    first = checker.check("first_day", _as_date, first_day)
+    last = checker.check("last_day", _as_date, last_day)
+    text = checker.check("reason", plain_text(200), reason)
+    if first and last and last < first:
+        checker.add("last_day", f"{last.isoformat()} is before the first day {first.isoformat()}; "
+                                "a closure ends on or after the day it starts")
+    elif first and last:
+        for other in location.closures:
+            if other.first_day <= last and first <= other.last_day:
+                checker.add("first_day", (
+                    f"{_span(first, last)} overlaps the closure for {other.reason!r} "
+                    f"({_span(other.first_day, other.last_day)}); change or remove that one first"))
+    checker.raise_if_problems()
+    closure = Closure(first_day=first, last_day=last, reason=text)
+    location.closures.append(closure)
+    session.flush()
+    audit.record(session, actor, "create", "closure", closure.id, after=audit.snapshot(closure))
+    return closure
+
+
+def remove_closure(session: Session, actor: Actor, closure_id: int) -> None:
+    """Delete a closure (the location opens on those days again); audited with its values."""
+    actor.require(Permission.CLINIC_SETUP)
+    closure = session.get(Closure, closure_id)
+    if closure is None:
+        raise NotFound(f"There is no closure with id {closure_id}.")
+    audit.record(session, actor, "delete", "closure", closure.id, before=audit.snapshot(closure))
+    # Through the collection, so a location already loaded here forgets it at once too.
+    closure.location.closures.remove(closure)
+    session.flush()
+
+
+# ---------------------------------------------------------------------------------------
+# Public holidays
+# ---------------------------------------------------------------------------------------
+
+_US_SUBDIVISIONS = frozenset(holidays.list_supported_countries()["US"])
+_OBSERVED = " (observed)"  # the package's suffix for a weekend holiday's weekday off
+
+
+@dataclass(frozen=True)
+class PublicHoliday:
+    """A public holiday at a location.
+
+    ``observed`` is the clinic's choice, not the package's: ``False`` means the clinic
+    works that day (switched off, or the location does not observe holidays at all).
+    A holiday falling on a weekend appears twice: on its date, and on the weekday it is
+    observed, named e.g. ``"Independence Day (observed)"``.
+    """
+
+    day: date
+    name: str
+    observed: bool
+
+
+def _base_name(name: str) -> str:
+    """``"Independence Day (observed)"`` -> ``"Independence Day"``: one switch for both days."""
+    name = " ".join(name.split())
+    return name[: -len(_OBSERVED)] if name.endswith(_OBSERVED) else name
+
+
+@lru_cache(maxsize=256)
+def _calendar(state: str, year: int) -> Mapping[date, tuple[str, ...]]:
+    """The public holidays of ``state`` in ``year``, computed once per (state, year).
+
+    A state the package does not know (it knows all 50, DC and the territories today)
+    falls back to the federal holidays rather than failing a scheduling screen.
+    """
+    subdivision = state if state in _US_SUBDIVISIONS else None
+    try:
+        table = holidays.country_holidays("US", subdiv=subdivision, years=year, language="en_US")
+    except NotImplementedError:
+        table = holidays.country_holidays("US", years=year, language="en_US")
+    days = sorted(day for day in table if day.year == year)
+    return MappingProxyType({day: tuple(table.get_list(day)) for day in days})
+
+
+def _worked(location: Location) -> set[str]:
+    return {h.holiday_name.casefold() for h in location.holidays_worked}
+
+
+def public_holidays(location: Location, year: int) -> list[PublicHoliday]:
+    """Every public holiday of ``location``'s state in ``year``, by date.
+
+    Each is ``observed=True`` unless the clinic works it; when the location does not
+    observe holidays at all, every one is ``observed=False``.
+    """
+    worked = _worked(location)
+    return [
+        PublicHoliday(day, name, _observes(location, name, worked))
+        for day, names in _calendar(location.state, year).items()
+        for name in names
+    ]
+
+
+def _observes(location: Location, name: str, worked: set[str]) -> bool:
+    return location.observe_holidays and _base_name(name).casefold() not in worked
+
+
+def _holiday_names(location: Location, years: Iterable[int]) -> list[str]:
+    calendars = [_calendar(location.state, year) for year in years]
+    return sorted({_base_name(n) for table in calendars for names in table.values() for n in names})
+
+
+def set_holiday_worked(
+    session: Session, actor: Actor, location_id: int, holiday_name: str, worked: bool,
+) -> None:
+    """Switch one public holiday off (``worked=True``: open that day) or back on.
+
+    The name is matched without regard to case or an ``(observed)`` suffix, and must be a
+    holiday of the location's state this year or next (in the location's time zone).
+    """
+    actor.require(Permission.CLINIC_SETUP)
+    location = _load(session, location_id)
+    year = _local_today(location).year
+    names = _holiday_names(location, (year, year + 1))
+    wanted = _base_name(holiday_name).casefold()
+    match = next((name for name in names if name.casefold() == wanted), None)
+    if match is None:
+        raise ValidationError.single("holiday_name", (
+            f"{holiday_name.strip()!r} is not a public holiday in {location.state} in {year} "
+            f"or {year + 1}; choose one of {', '.join(names)}"))
+    rows = {h.holiday_name.casefold(): h for h in location.holidays_worked}
+    before = sorted(h.holiday_name for h in location.holidays_worked)
+    if worked and wanted not in rows:
+        location.holidays_worked.append(HolidayWorked(holiday_name=match))
+    elif not worked and wanted in rows:
+        location.holidays_worked.remove(rows[wanted])
+    session.flush()
+    after = sorted(h.holiday_name for h in location.holidays_worked)
+    if before != after:
+        audit.record(session, actor, "update", "location", location.id,
+                     before={"holidays_worked": before}, after={"holidays_worked": after})
+
+
+# ---------------------------------------------------------------------------------------
+# Open or closed on a given day
+# ---------------------------------------------------------------------------------------
+
+
+def closed_reason(location: Location, day: date) -> str | None:
+    """Why ``location`` is closed on ``day``, in words, or ``None`` when it is open.
+
+    In order: a closure (``"Closed: staff training"``), a public holiday the clinic
+    observes (``"Thanksgiving Day (public holiday)"``), a weekday without opening hours
+    (``"Closed on Sundays"``). Cheap enough to call for every day of a planning window.
+    """
+    for closure in location.closures:
+        if closure.first_day <= day <= closure.last_day:
+            return f"Closed: {closure.reason}"
+    if location.observe_holidays:
+        names = _calendar(location.state, day.year).get(day, ())
+        if names:
+            worked = _worked(location)
+            kept = [name for name in names if _observes(location, name, worked)]
+            if kept:
+                return f"{' and '.join(kept)} (public holiday)"
+    if not location.hours:
+        return "Closed: no opening hours are set"
+    if all(h.weekday != day.weekday() for h in location.hours):
+        return f"Closed on {WEEKDAY_NAMES[day.weekday()]}s"
+    return None
