@@ -38,9 +38,11 @@ from sqlalchemy import (
 )
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from ketadesk.errors import Conflict
 from ketadesk.money import from_cents, to_cents
 
 NAMING = {
@@ -234,9 +236,17 @@ class Database:
         The transaction begins at once (on SQLite: ``BEGIN IMMEDIATE``, the write lock),
         not lazily at the first statement, so every read inside it sees a settled database.
         """
-        with self._writes() as session, session.begin():
-            session.connection()
-            yield session
+        try:
+            with self._writes() as session, session.begin():
+                session.connection()
+                yield session
+        except IntegrityError as error:
+            # Services check uniqueness first and name the clash; this catches the race
+            # where another workstation saved the same thing a moment earlier.
+            raise Conflict(
+                "this change collides with a record saved at the same moment elsewhere "
+                "(for example the same code or name); reload and try again"
+            ) from error
 
     @contextmanager
     def reading(self) -> Iterator[Session]:

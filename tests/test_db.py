@@ -129,3 +129,16 @@ def test_a_failed_transaction_changes_nothing(database: Database) -> None:
             ).scalar_one()
             == 0
         )
+
+
+def test_a_uniqueness_race_reads_as_a_conflict(database: Database) -> None:
+    """Two workstations saving the same unique value: the loser gets words, not a trace."""
+    from ketadesk.clinic.models import Payer
+    from ketadesk.errors import Conflict
+
+    with database.transaction() as s:
+        s.add(Payer(name="Aetna", edi_payer_id="60054"))
+    with pytest.raises(Conflict, match="collides with a record saved"), database.transaction() as s:
+        s.add(Payer(name="Aetna", edi_payer_id="60054"))
+    with database.reading() as s:
+        assert s.scalar(sa.select(sa.func.count()).select_from(Payer)) == 1
