@@ -45,13 +45,19 @@ class CheckList(QListWidget):
 
     def __init__(self, choices: Sequence[tuple[str, str]], parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.set_choices(choices)
+
+    def set_choices(self, choices: Sequence[tuple[str, str]]) -> None:
+        """Offer ``choices`` instead (all unticked)."""
+        self.clear()
         for value, text in choices:
             item = QListWidgetItem(text, self)
             item.setData(Qt.ItemDataRole.UserRole, value)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Unchecked)
-        rows = max(len(choices), 1)
-        self.setFixedHeight(min(rows, 6) * (self.fontMetrics().height() + 8) + 6)
+        rows = min(max(len(choices), 1), 6)
+        row_height = self.sizeHintForRow(0) if choices else self.fontMetrics().height() + 6
+        self.setFixedHeight(rows * row_height + 2 * self.frameWidth() + 4)
 
     def _items(self) -> list[QListWidgetItem]:
         return [self.item(row) for row in range(self.count())]

@@ -1,0 +1,70 @@
+"""The Settings area: the clinic's locations, chairs, providers and payers, and its users.
+
+:class:`SettingsView` holds one tab per kind of record, each a
+:class:`~ketadesk.ui.settings.table.RecordTab`. Everyone who may view clinic setup sees
+every tab but Users; only those who may change it (managers, administrators) get working
+forms, and only administrators see Users. When a tab saves something, the other tabs are
+marked stale and read their lists again the next time they are shown (so a new location is
+at once a choice for chairs and providers) — without discarding what someone is typing in
+the tab they are on.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
+
+from ketadesk.access.permissions import Permission
+from ketadesk.ui.context import AppContext
+from ketadesk.ui.settings.chairs import ChairsTab
+from ketadesk.ui.settings.locations import LocationsTab
+from ketadesk.ui.settings.payers import PayersTab
+from ketadesk.ui.settings.providers import ProvidersTab
+from ketadesk.ui.settings.table import RecordTab
+from ketadesk.ui.settings.users import UsersTab
+
+__all__ = ["SettingsView"]
+
+
+class SettingsView(QWidget):
+    """Tabs: Locations, Chairs, Providers, Payers and, for administrators, Users."""
+
+    def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("settings_view")
+        self.context = context
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.pages: dict[str, RecordTab] = {}
+        self._stale: set[RecordTab] = set()
+        kinds: list[tuple[str, type[RecordTab]]] = [
+            ("Locations", LocationsTab), ("Chairs", ChairsTab),
+            ("Providers", ProvidersTab), ("Payers", PayersTab),
+        ]
+        if context.actor.can(Permission.USER_ADMIN):
+            kinds.append(("Users", UsersTab))
+        for title, kind in kinds:
+            self._add(title, kind(context))
+        self.tabs.currentChanged.connect(self._shown)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(8, 8, 8, 8)
+        box.addWidget(self.tabs)
+
+    def _add(self, title: str, page: RecordTab) -> None:
+        self.pages[title] = page
+        self.tabs.addTab(page, title)
+        page.changed.connect(lambda page=page: self._others_stale(page))
+
+    def _others_stale(self, changed: RecordTab) -> None:
+        self._stale.update(page for page in self.pages.values() if page is not changed)
+
+    def _shown(self, index: int) -> None:
+        page = self.tabs.widget(index)
+        if isinstance(page, RecordTab) and page in self._stale:
+            self._stale.discard(page)
+            page.refresh_list()
+
+    def show_tab(self, title: str) -> RecordTab:
+        """Bring tab ``title`` ("Chairs") to the front and return it."""
+        page = self.pages[title]
+        self.tabs.setCurrentWidget(page)
+        return page
