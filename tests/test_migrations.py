@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from ketadesk import migrations
 from ketadesk.db import Database
-from ketadesk.models import Base
+from ketadesk.migrations.models import Base
 
 
 def test_migrating_an_empty_file_creates_every_table(tmp_path: Path) -> None:

@@ -1,0 +1,52 @@
+"""The demo clinic and the chain-scale data generator.
+
+``ketadesk --demo`` opens :func:`ensure_demo_clinic`'s database, a SQLite file of its own
+beside (never inside) the clinic's real data, created and filled on first use and logged
+into as :data:`DEMO_USER`. ``ketadesk demo-data`` and the benchmarks call
+:func:`~ketadesk.demo.generator.generate` directly, at any size.
+"""
+
+from __future__ import annotations
+
+from contextlib import suppress
+
+from ketadesk.clinic.patients import count_patients
+from ketadesk.config import demo_database_url
+from ketadesk.db import Database
+from ketadesk.demo.generator import (
+    DEMO_PASSWORD,
+    DEMO_USER,
+    DEMO_USERS,
+    DemoSpec,
+    DemoSummary,
+    generate,
+)
+from ketadesk.errors import Conflict
+from ketadesk.migrations import open_database
+
+__all__ = [
+    "DEMO_PASSWORD", "DEMO_USER", "DEMO_USERS", "DemoSpec", "DemoSummary",
+    "ensure_demo_clinic", "first_use_spec", "generate",
+]
+
+
+def first_use_spec() -> DemoSpec:
+    """The demo created on first use: small enough to build in well under three seconds."""
+    return DemoSpec(patients=600, locations=3, seed=7)
+
+
+def ensure_demo_clinic(url: str | None = None) -> Database:
+    """Open (migrating) the demo database, filling it with the demo clinic if it has no patients.
+
+    ``url`` defaults to :func:`ketadesk.config.demo_database_url`. The caller owns the
+    returned :class:`Database` and disposes of it.
+    """
+    db = open_database(url or demo_database_url())
+    with db.reading() as session:
+        empty = count_patients(session, include_inactive=True) == 0
+    if empty:
+        # A Conflict means it holds clinic records after all: another window filled it
+        # between our look and our write transaction, or someone set a clinic up by hand.
+        with suppress(Conflict):
+            generate(db, first_use_spec())
+    return db

@@ -1,0 +1,902 @@
+"""The chain-scale data generator: a realistic ketamine clinic chain in an empty database.
+
+:func:`generate` fills a new database with what a clinic chain holds after ``years`` of
+work: locations in several states and time zones (organisation NPI, TIN, POS 11, opening
+hours), chairs with a mix of modalities, providers with NPIs, licences and REMS
+enrolment, the usual payers with their EDI ids, the demo users, and ``patients`` patients
+with contact details, emergency contact and driver, diagnoses, screening flags, REMS
+enrolment and insurance (self-pay, one policy, or primary and secondary with prior
+authorisations).
+
+How data moves through it, in one write transaction that either lands whole or not at all:
+
+1. The database must be empty of clinic records (:class:`~ketadesk.errors.Conflict`
+   otherwise); demo users whose names are already taken are left as they are.
+2. The clinic setup (a few dozen rows) is built as ORM objects.
+3. The demo users go through :func:`ketadesk.access.users.create_user`, which hashes
+   each password with argon2 — slow on purpose, so only a handful of users.
+4. Patients are drawn as plain dictionaries and written in chunks of :data:`CHUNK` with
+   SQLAlchemy Core bulk ``INSERT``, followed by their diagnoses and policies. No ORM
+   object and no validator call is made per patient: every value is drawn from data that
+   is valid by construction (the tests run every generated value through
+   :mod:`ketadesk.clinic.validation` to keep it so). This is what lets 20,000 patients
+   land in a few seconds.
+5. One audit row (action ``generate``, entity ``demo``) records the counts, instead of
+   one row per patient.
+
+The same seed gives the same data, byte for byte, apart from the creation times of the
+users and the audit row: every draw comes from a :class:`random.Random` seeded from
+``spec.seed`` and the stage's name (never the global generator), dates are computed from
+``spec.today``, and nothing depends on set or hash order.
+
+Where later parts extend it: ``years`` already spreads the patients' registration dates
+over the chain's history. Scheduling will add a stage after the patients that books each
+patient's series and sessions over those years (with outcomes and REMS monitoring forms),
+and billing a stage after that which turns completed sessions into charges, payments,
+invoices and claims. Each new stage draws from its own stage-seeded generator, so the
+stages before it stay exactly as they are, and reports its progress under its own name.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from bisect import bisect
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from functools import lru_cache
+from itertools import accumulate
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Table, func, insert, select
+from sqlalchemy.orm import Session
+
+from ketadesk.access import audit
+from ketadesk.access.models import User
+from ketadesk.access.permissions import Actor, Role, command_line_actor
+from ketadesk.access.users import create_user
+from ketadesk.clinic.models import (
+    Chair,
+    Location,
+    Modality,
+    OpeningHours,
+    Patient,
+    Payer,
+    PolicyRank,
+    Provider,
+    Relationship,
+    ScreeningFlag,
+    Sex,
+)
+from ketadesk.clinic.patients import format_mrn
+from ketadesk.clinic.text import fold
+from ketadesk.db import Base, Database, reserve
+from ketadesk.demo import names
+from ketadesk.demo.names import HERITAGES, METROS, Heritage, Metro, Town
+from ketadesk.errors import Conflict, FieldProblem, ValidationError
+
+DEMO_USER = "demo"
+DEMO_PASSWORD = "demo-password"
+
+# (user name, full name, role): the demo manager first, then one user for every other role.
+DEMO_USERS: tuple[tuple[str, str, Role], ...] = (
+    (DEMO_USER, "Dana Whitfield", Role.MANAGER),
+    ("frontdesk", "Rosa Delgado", Role.FRONT_DESK),
+    ("nurse", "Kwame Mensah", Role.CLINICAL),
+    ("billing", "Priya Raman", Role.BILLING),
+    ("admin", "Alex Kim", Role.ADMIN),
+)
+
+CHUNK = 5000  # patients per bulk INSERT: large enough to be fast, small enough to report
+MAX_YEARS = 20
+ProgressCallback = Callable[[str, int, int], None]
+
+
+def _local_today() -> date:
+    return datetime.now().astimezone().date()
+
+
+@dataclass(frozen=True)
+class DemoSpec:
+    """What to generate: how many patients, over how many years, at how many locations.
+
+    ``today`` is the last day of the generated history; tests pass a fixed one so that
+    the data does not depend on the day they run. ``users=False`` leaves out the demo
+    users, whose passwords are public: for data sets made to measure or test with.
+    """
+
+    patients: int = 2000
+    years: int = 5
+    locations: int = 3
+    seed: int = 1
+    today: date = field(default_factory=_local_today)
+    users: bool = True
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.patients < 0:
+            problems.append(FieldProblem("patients", f"{self.patients} is negative"))
+        if not 1 <= self.years <= MAX_YEARS:
+            problems.append(FieldProblem(
+                "years", f"{self.years} is not between 1 and {MAX_YEARS}"))
+        if not 1 <= self.locations <= len(METROS):
+            problems.append(FieldProblem(
+                "locations", f"{self.locations} is not between 1 and {len(METROS)}"))
+        if problems:
+            raise ValidationError(problems)
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    """How many records of each kind :func:`generate` wrote."""
+
+    seed: int
+    years: int
+    locations: int
+    opening_hours: int
+    chairs: int
+    providers: int
+    payers: int
+    users: int  # demo users created (existing user names are left alone)
+    patients: int
+    diagnoses: int
+    policies: int
+    self_pay_patients: int
+    prior_authorizations: int
+
+    def as_dict(self) -> dict[str, int]:
+        return dataclasses.asdict(self)
+
+
+def generate(
+    db: Database,
+    spec: DemoSpec,
+    progress: ProgressCallback | None = None,
+    *,
+    actor: Actor | None = None,
+) -> DemoSummary:
+    """Fill the empty database ``db`` with a demo clinic chain as ``spec`` describes.
+
+    ``progress`` is called as ``progress(stage, done, total)`` for the stages ``clinic``,
+    ``users`` (unless ``spec.users`` is false) and ``patients``. ``actor`` (the
+    command-line actor by default) is named in the audit log. Raises
+    :class:`~ketadesk.errors.Conflict` if ``db`` already holds clinic records; then
+    nothing is written.
+    """
+    report: ProgressCallback = progress or _ignore_progress
+    actor = actor or command_line_actor()
+    with db.transaction() as session:
+        _refuse_if_not_empty(session)
+        report("clinic", 0, 1)
+        clinic = _build_clinic(session, _stage_random(spec.seed, "clinic"), spec)
+        report("clinic", 1, 1)
+        users = _create_users(session, actor, report) if spec.users else 0
+        people = _insert_patients(session, _stage_random(spec.seed, "patients"), spec,
+                                  clinic, report)
+        summary = DemoSummary(
+            seed=spec.seed, years=spec.years, locations=len(clinic.locations),
+            opening_hours=clinic.opening_hours, chairs=clinic.chairs,
+            providers=clinic.providers, payers=len(clinic.payers), users=users,
+            patients=people.patients, diagnoses=people.diagnoses, policies=people.policies,
+            self_pay_patients=people.self_pay, prior_authorizations=people.prior_auths,
+        )
+        audit.record(session, actor, "generate", "demo", spec.seed,
+                     after={**summary.as_dict(), "today": spec.today.isoformat()})
+    return summary
+
+
+def _ignore_progress(stage: str, done: int, total: int) -> None:
+    return None
+
+
+def _stage_random(seed: int, stage: str) -> random.Random:
+    # A string seed is hashed with SHA-512, the same on every run and platform.
+    return random.Random(f"ketadesk-demo:{seed}:{stage}")
+
+
+def _refuse_if_not_empty(session: Session) -> None:
+    found = {
+        noun: session.scalar(select(func.count()).select_from(model)) or 0
+        for noun, model in (("locations", Location), ("providers", Provider),
+                            ("payers", Payer), ("patients", Patient))
+    }
+    held = ", ".join(f"{count} {noun}" for noun, count in found.items() if count)
+    if held:
+        raise Conflict(
+            f"this database already holds clinic records ({held}); demo data goes into a "
+            "new, empty database"
+        )
+
+
+def _create_users(session: Session, actor: Actor, report: ProgressCallback) -> int:
+    taken = set(session.scalars(select(User.username)))
+    created = 0
+    for done, (username, full_name, role) in enumerate(DEMO_USERS, start=1):
+        if username not in taken:
+            create_user(session, actor, username=username, full_name=full_name, role=role,
+                        password=DEMO_PASSWORD)
+            created += 1
+        report("users", done, len(DEMO_USERS))
+    return created
+
+
+# ---------------------------------------------------------------------------------------
+# Identifiers and small draws
+# ---------------------------------------------------------------------------------------
+
+def npi_check_digit(first_nine: str) -> str:
+    """The Luhn check digit of an NPI, computed over the ``80840`` prefix and nine digits."""
+    total = 0
+    for position, char in enumerate(reversed("80840" + first_nine)):
+        digit = int(char)
+        if position % 2 == 0:  # doubled once the check digit is appended
+            digit = digit * 2 - 9 if digit > 4 else digit * 2
+        total += digit
+    return str((10 - total % 10) % 10)
+
+
+def _npi(rng: random.Random, first: str, taken: set[str]) -> str:
+    while True:
+        body = first + "".join(_one(rng, "0123456789") for _ in range(8))
+        number = body + npi_check_digit(body)
+        if number not in taken:
+            taken.add(number)
+            return number
+
+
+# Campus prefixes the IRS issues employer identification numbers under.
+_EIN_PREFIXES = ("20", "26", "27", "45", "46", "47", "81", "82", "83", "84", "85", "86",
+                 "87", "88", "92", "93", "98", "99")
+
+
+def _tin(rng: random.Random) -> str:
+    return _one(rng, _EIN_PREFIXES) + f"{_below(rng, 10_000_000):07d}"
+
+
+def _phone(rng: random.Random, area_codes: Sequence[str]) -> str:
+    """A valid NANP number: the exchange starts 2-9 and is not a service code (N11)."""
+    while True:
+        exchange = _between(rng, 200, 999)
+        if exchange % 100 != 11:
+            return f"{_one(rng, area_codes)}{exchange}{_below(rng, 10_000):04d}"
+
+
+def _digits(rng: random.Random, count: int) -> str:
+    return f"{_below(rng, 10 ** count):0{count}d}"
+
+
+# Draws from rng.random() alone: several times faster than choice() and randrange(), which
+# matters at a few dozen draws for each of tens of thousands of patients.
+T = TypeVar("T")
+
+
+def _one(rng: random.Random, items: Sequence[T]) -> T:
+    return items[int(rng.random() * len(items))]
+
+
+def _below(rng: random.Random, stop: int) -> int:
+    return int(rng.random() * stop)
+
+
+def _between(rng: random.Random, low: int, high: int) -> int:
+    """A whole number from ``low`` to ``high``, both included."""
+    return low + int(rng.random() * (high - low + 1))
+
+
+Weighted = tuple[list[Any], list[float]]
+
+
+def _weighted(items: Sequence[tuple[Any, float]]) -> Weighted:
+    """Values and their cumulative weights, for :func:`_pick`."""
+    return [value for value, _ in items], list(accumulate(weight for _, weight in items))
+
+
+def _pick(rng: random.Random, table: Weighted) -> Any:
+    """One value drawn by weight (what ``rng.choices`` does, without its overhead)."""
+    values, cumulative = table
+    return values[bisect(cumulative, rng.random() * cumulative[-1])]
+
+
+def _at(day: date, hour: int, minute: int, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(hour, minute), zone).astimezone(UTC)
+
+
+# ---------------------------------------------------------------------------------------
+# The clinic: locations, hours, chairs, providers, payers
+# ---------------------------------------------------------------------------------------
+
+# Opening hours as (weekdays, opens, closes); Monday is 0.
+_HOURS_PATTERNS: tuple[tuple[tuple[tuple[int, ...], time, time], ...], ...] = (
+    (((0, 1, 2, 3), time(7, 30), time(19, 0)), ((4,), time(8, 0), time(16, 0)),
+     ((5,), time(9, 0), time(13, 0))),
+    (((0, 1, 2, 3, 4), time(8, 0), time(18, 0)),),
+    (((0, 1, 2, 3, 4), time(8, 0), time(12, 0)), ((0, 1, 2, 3, 4), time(13, 0), time(17, 30))),
+    (((1, 2, 3, 4, 5), time(9, 0), time(17, 0)),),
+)
+
+_CHAIR_KINDS = {
+    "iv": frozenset({Modality.IV, Modality.IM}),
+    "flex": frozenset({Modality.IV, Modality.IM, Modality.ESKETAMINE}),
+    "esketamine": frozenset({Modality.ESKETAMINE}),
+    "kap": frozenset({Modality.KAP, Modality.ORAL, Modality.IM}),
+}
+
+
+def _chair_layout(count: int) -> list[tuple[str, frozenset[Modality]]]:
+    """Chairs of one location: mostly IV, dedicated esketamine chairs, one KAP room."""
+    esketamine = max(1, count // 4)
+    iv = count - 1 - 1 - esketamine  # one flexible chair, one KAP room
+    kinds = ["iv"] * iv + ["flex"] + ["esketamine"] * esketamine
+    layout = [(f"Chair {n}", _CHAIR_KINDS[kind]) for n, kind in enumerate(kinds, start=1)]
+    return [*layout, ("KAP Room", _CHAIR_KINDS["kap"])]
+
+
+_CREDENTIALS = _weighted([("MD", 2.0), ("DO", 1.0), ("NP", 3.0), ("CRNA", 3.0)])
+
+
+@dataclass(frozen=True)
+class _PayerSeed:
+    name: str
+    edi_payer_id: str
+    address_line1: str
+    city: str
+    state: str
+    zip_code: str
+    timely_filing_days: int
+    kind: str  # "national", "blue" (one state's plan) or "medicare"
+    member_form: str  # how member ids look; see _member_id
+    region: str = ""  # the states of a blue plan, or the Medicare region
+
+
+# Real payers with their widely published EDI payer ids and timely-filing limits. The
+# claims addresses are plausible demo values: a clinic enters its own from each payer's
+# provider manual.
+_PAYERS: tuple[_PayerSeed, ...] = (
+    _PayerSeed("Aetna", "60054", "PO Box 981106", "El Paso", "TX", "79998", 120,
+               "national", "W"),
+    _PayerSeed("Cigna", "62308", "PO Box 188061", "Chattanooga", "TN", "37422", 90,
+               "national", "U"),
+    _PayerSeed("UnitedHealthcare", "87726", "PO Box 30555", "Salt Lake City", "UT", "84130",
+               90, "national", "9"),
+    _PayerSeed("Humana", "61101", "PO Box 14601", "Lexington", "KY", "40512", 180,
+               "national", "H"),
+    _PayerSeed("Empire BlueCross BlueShield", "803", "PO Box 1407", "New York", "NY",
+               "10008", 120, "blue", "YLS", "NY NJ CT"),
+    _PayerSeed("Blue Cross and Blue Shield of Texas", "84980", "PO Box 660044", "Dallas",
+               "TX", "75266", 180, "blue", "ZGD", "TX"),
+    _PayerSeed("Anthem Blue Cross", "47198", "PO Box 60007", "Los Angeles", "CA", "90060",
+               90, "blue", "XEA", "CA"),
+    _PayerSeed("Premera Blue Cross", "47570", "PO Box 91059", "Seattle", "WA", "98111", 365,
+               "blue", "PRM", "WA"),
+    _PayerSeed("Medicare Part B (Novitas Solutions)", "04412", "PO Box 3098",
+               "Mechanicsburg", "PA", "17055", 365, "medicare", "MBI", "novitas"),
+    _PayerSeed("Medicare Part B (Noridian JE)", "01182", "PO Box 6775", "Fargo", "ND",
+               "58108", 365, "medicare", "MBI", "noridian"),
+    _PayerSeed("Medicare Part B (National Government Services)", "13202", "PO Box 6178",
+               "Indianapolis", "IN", "46206", 365, "medicare", "MBI", "ngs"),
+)
+
+
+@dataclass
+class _Clinic:
+    """What the patient stage needs to know about the clinic that was just built."""
+
+    locations: list[tuple[int, Metro]] = field(default_factory=list)
+    payers: dict[str, tuple[int, _PayerSeed]] = field(default_factory=dict)
+    opening_hours: int = 0
+    chairs: int = 0
+    providers: int = 0
+
+
+def _build_clinic(session: Session, rng: random.Random, spec: DemoSpec) -> _Clinic:
+    clinic = _Clinic()
+    npis: set[str] = set()
+    opened = spec.today - timedelta(days=round(spec.years * 365.25) + 30)
+    hires: list[tuple[Provider, int]] = []
+    placed: list[Location] = []
+    for index, metro in enumerate(METROS[: spec.locations]):
+        zone = ZoneInfo(metro.time_zone)
+        location = Location(
+            code=metro.code, name=f"{names.CLINIC_BRAND} — {metro.area}",
+            address_line1=metro.address_line1, address_line2=metro.address_line2,
+            city=metro.city, state=metro.state, zip_code=metro.zip_code,
+            phone=_phone(rng, metro.towns[0].area_codes[:1]), pos_code="11",
+            npi=_npi(rng, _one(rng, "12"), npis), tin=_tin(rng), time_zone=metro.time_zone,
+            observe_holidays=True, active=True, created_at=_at(opened, 9, 0, zone),
+        )
+        for weekdays, opens, closes in _HOURS_PATTERNS[index % len(_HOURS_PATTERNS)]:
+            location.hours.extend(
+                OpeningHours(weekday=day, opens=opens, closes=closes) for day in weekdays
+            )
+        session.add(location)
+        session.flush()
+        clinic.locations.append((location.id, metro))
+        placed.append(location)
+        clinic.opening_hours += len(location.hours)
+        for name, modalities in _chair_layout(_between(rng, 4, 8)):
+            session.add(Chair(location_id=location.id, name=name, modalities=modalities))
+            clinic.chairs += 1
+        for rank in range(_between(rng, 2, 4)):
+            credentials = "MD" if rank == 0 else _pick(rng, _CREDENTIALS)
+            hires.append((_provider(rng, metro, credentials, npis), index))
+    for provider, index in hires:
+        provider.locations.append(placed[index])
+        # Some providers also cover the next location of the chain on certain days.
+        if len(placed) > 1 and rng.random() < 0.25:
+            provider.locations.append(placed[(index + 1) % len(placed)])
+        session.add(provider)
+    clinic.providers = len(hires)
+    for seed in _PAYERS:
+        payer = Payer(
+            name=seed.name, edi_payer_id=seed.edi_payer_id, address_line1=seed.address_line1,
+            city=seed.city, state=seed.state, zip_code=seed.zip_code, phone="",
+            timely_filing_days=seed.timely_filing_days, active=True,
+        )
+        session.add(payer)
+        session.flush()
+        clinic.payers[seed.name] = (payer.id, seed)
+    session.flush()
+    return clinic
+
+
+def _provider(rng: random.Random, metro: Metro, credentials: str, npis: set[str]) -> Provider:
+    heritage = _one(rng, HERITAGES)
+    female = rng.random() < 0.55
+    given = _one(rng, heritage.female if female else heritage.male)
+    family = _family_for(heritage, _one(rng, heritage.family), female)
+    if credentials in ("MD", "DO"):
+        licence = metro.licence_prefix + _digits(rng, metro.licence_digits)
+    else:
+        licence = f"{'APRN' if credentials == 'NP' else 'CRNA'}-{_digits(rng, 6)}"
+    return Provider(
+        family_name=family, given_name=given, credentials=credentials,
+        npi=_npi(rng, "1", npis), licence_number=licence, licence_state=metro.state,
+        rems_enrolled=rng.random() < 0.85, max_concurrent_chairs=_one(rng, (3, 4)),
+        active=True,
+    )
+
+
+def _family_for(heritage: Heritage, family: str, female: bool) -> str:
+    """Polish family names agree with sex: Wiśniewski -> Wiśniewska for a woman."""
+    if heritage.gendered_family and female and family.endswith(("ski", "cki", "dzki")):
+        return family[:-1] + "a"
+    return family
+
+
+# ---------------------------------------------------------------------------------------
+# Patients
+# ---------------------------------------------------------------------------------------
+
+# Primary diagnoses, weighted as a ketamine clinic's caseload: treatment-resistant
+# depression first, then PTSD, bipolar depression, anxiety and chronic pain. All are
+# billable ICD-10-CM codes (the tests check every one with validation.icd10cm).
+_PRIMARY = _weighted([
+    ("F33.2", 22), ("F33.1", 14), ("F32.2", 8), ("F32.1", 6), ("F33.9", 4), ("F32.A", 3),
+    ("F33.41", 1), ("F43.12", 8), ("F43.10", 6), ("F31.81", 4), ("F31.32", 2), ("F41.1", 5),
+    ("F42.2", 2), ("G89.29", 4), ("G89.4", 3), ("G90.521", 1), ("G90.522", 1),
+    ("G43.709", 1), ("M79.7", 2),
+])
+_SECONDARY = _weighted([
+    ("F41.1", 10), ("R45.851", 6), ("F43.10", 3), ("F43.12", 2), ("F41.0", 3),
+    ("G89.29", 3), ("F90.2", 2), ("F10.20", 1), ("M79.7", 2), ("G43.709", 1), ("F42.2", 1),
+])
+_DIAGNOSIS_COUNT = _weighted([(1, 45), (2, 38), (3, 17)])
+
+
+def _diagnosis_group(code: str) -> str:
+    """Codes of one group do not appear together (one depression code, one PTSD code)."""
+    return "mood" if code[:3] in ("F31", "F32", "F33") else code[:3]
+
+
+# (flag, share of patients); pregnancy is drawn separately (women of child-bearing age).
+_FLAG_RATES: tuple[tuple[ScreeningFlag, float], ...] = (
+    (ScreeningFlag.PSYCHOSIS_HISTORY, 0.010),
+    (ScreeningFlag.UNCONTROLLED_HYPERTENSION, 0.040),
+    (ScreeningFlag.ANEURYSMAL_VASCULAR_DISEASE, 0.003),
+    (ScreeningFlag.INTRACEREBRAL_HEMORRHAGE, 0.002),
+    (ScreeningFlag.SUBSTANCE_USE_DISORDER, 0.070),
+    (ScreeningFlag.CARDIAC_DISEASE, 0.030),
+    (ScreeningFlag.SEIZURE_DISORDER, 0.012),
+)
+_SEXES = _weighted([(Sex.FEMALE, 58.0), (Sex.MALE, 40.0), (Sex.NONBINARY, 1.5),
+                    (Sex.UNKNOWN, 0.5)])
+# Age at registration: (youngest, oldest, weight).
+_AGES = _weighted([((18, 24), 8), ((25, 34), 22), ((35, 44), 25), ((45, 54), 20),
+                   ((55, 64), 15), ((65, 74), 8), ((75, 85), 2)])
+# Relative shares of the commercial payers; a state's Blue plan gets 30.
+_MARKET_SHARE = {"Aetna": 18.0, "Cigna": 16.0, "UnitedHealthcare": 24.0, "Humana": 6.0}
+_SESSIONS_AUTHORIZED = (6, 8, 8, 12, 16, 24)
+_MBI_LETTERS = "ACDEFGHJKMNPQRTUVWXY"  # Medicare Beneficiary Identifiers avoid S L O I B Z
+_ASCII = frozenset("abcdefghijklmnopqrstuvwxyz")
+_fold = lru_cache(maxsize=8192)(fold)
+_NICKNAMES: dict[tuple[str, str], tuple[str, ...]] = {
+    (heritage.key, given): tuple(short for name, short in heritage.nicknames if name == given)
+    for heritage in HERITAGES for given, _ in heritage.nicknames
+}
+
+
+@lru_cache(maxsize=8192)
+def _ascii_key(name: str) -> str:
+    """The letters of a name that can go into an email address: "Łucja" -> "lucja"."""
+    return "".join(c for c in fold(name) if c in _ASCII)
+
+
+@dataclass
+class _Counts:
+    patients: int = 0
+    diagnoses: int = 0
+    policies: int = 0
+    self_pay: int = 0
+    prior_auths: int = 0
+
+
+@dataclass
+class _Draft:
+    """One patient's row, and the diagnoses and policies that wait for its id."""
+
+    row: dict[str, Any]
+    diagnoses: list[str]
+    policies: list[dict[str, Any]]
+
+
+def _table(model: type[Base]) -> Table:
+    return Base.metadata.tables[model.__tablename__]
+
+
+def _insert_patients(
+    session: Session, rng: random.Random, spec: DemoSpec, clinic: _Clinic,
+    report: ProgressCallback,
+) -> _Counts:
+    counts = _Counts()
+    report("patients", 0, spec.patients)
+    if spec.patients == 0:
+        return counts
+    patient_t, diagnosis_t = _table(Patient), Base.metadata.tables["diagnosis"]
+    policy_t = Base.metadata.tables["insurance_policy"]
+    drawer = _PatientDrawer(rng, spec, clinic)
+    first_number = reserve(session, "mrn", spec.patients)
+    for start in range(0, spec.patients, CHUNK):
+        drafts = [drawer.draw(format_mrn(first_number + n))
+                  for n in range(start, min(start + CHUNK, spec.patients))]
+        session.execute(insert(patient_t), [draft.row for draft in drafts])
+        # Read the new ids back by MRN: RETURNING in parameter order would make SQLite
+        # insert one row per statement.
+        mrns = [draft.row["mrn"] for draft in drafts]
+        id_of: dict[str, int] = dict(session.execute(
+            select(patient_t.c.mrn, patient_t.c.id).where(patient_t.c.mrn.in_(mrns))
+        ).all())
+        ids = [id_of[mrn] for mrn in mrns]
+        diagnoses = [
+            {"patient_id": patient_id, "code": code, "position": position}
+            for patient_id, draft in zip(ids, drafts, strict=True)
+            for position, code in enumerate(draft.diagnoses, start=1)
+        ]
+        policies = [
+            {**policy, "patient_id": patient_id}
+            for patient_id, draft in zip(ids, drafts, strict=True)
+            for policy in draft.policies
+        ]
+        session.execute(insert(diagnosis_t), diagnoses)
+        if policies:
+            session.execute(insert(policy_t), policies)
+        counts.patients += len(drafts)
+        counts.diagnoses += len(diagnoses)
+        counts.policies += len(policies)
+        counts.self_pay += sum(1 for draft in drafts if not draft.policies)
+        counts.prior_auths += sum(1 for policy in policies if policy["prior_auth_number"])
+        report("patients", counts.patients, spec.patients)
+    return counts
+
+
+class _PatientDrawer:
+    """Draws one patient at a time from a seeded generator; holds the prepared tables."""
+
+    def __init__(self, rng: random.Random, spec: DemoSpec, clinic: _Clinic) -> None:
+        self.rng = rng
+        self.today = spec.today
+        self.days = round(spec.years * 365.25)
+        # The flagship location sees the most patients; the others a little fewer each.
+        self.homes = _weighted([
+            ((location_id, metro, ZoneInfo(metro.time_zone)), max(0.5, 1.4 - 0.15 * i))
+            for i, (location_id, metro) in enumerate(clinic.locations)
+        ])
+        self.heritages = {metro.code: _weighted(_biased(metro)) for _, metro in clinic.locations}
+        self.towns = {metro.code: _weighted([(town, 3.0 if i == 0 else 1.0)
+                                             for i, town in enumerate(metro.towns)])
+                      for _, metro in clinic.locations}
+        self.payers = clinic.payers
+        self._commercial_tables: dict[tuple[str, str], Weighted] = {}
+
+    def draw(self, mrn: str) -> _Draft:
+        rng = self.rng
+        location_id, metro, zone = _pick(rng, self.homes)
+        days_ago = 1 + int((self.days - 1) * rng.random() ** 1.3)  # the chain grows
+        registered = self.today - timedelta(days=days_ago)
+        created = _at(registered, _between(rng, 8, 17), _below(rng, 60), zone)
+        sex: Sex = _pick(rng, _SEXES)
+        born = self._birth_date(registered, days_ago)
+        family, given, middle, preferred = self._name(metro, sex)
+        town: Town = _pick(rng, self.towns[metro.code])
+        age_now = (self.today - born).days // 365
+        row: dict[str, Any] = {
+            "mrn": mrn, "family_name": family, "given_name": given, "middle_name": middle,
+            "preferred_name": preferred, "date_of_birth": born, "sex": sex,
+            "phone": "" if rng.random() < 0.02 else _phone(rng, town.area_codes),
+            "email": "" if rng.random() < 0.08 else self._email(given, family, born),
+            **self._address(town),
+            **self._contacts(family, metro, town, age_now),
+            "screening_flags": self._flags(sex, age_now),
+            "rems_enrolled_on": self._rems(registered),
+            "weight_kg": self._weight(sex),
+            "home_location_id": location_id,
+            "notes": _one(rng, names.NOTES) if rng.random() < 0.04 else "",
+            "active": rng.random() >= 0.02, "created_at": created, "updated_at": created,
+            "version": 1, "search_family": _fold(family), "search_given": _fold(given),
+            "search_preferred": _fold(preferred),
+        }
+        policies = self._policies(row, metro, age_now, registered)
+        return _Draft(row, self._diagnoses(), policies)
+
+    # -- who -----------------------------------------------------------------------------
+
+    def _birth_date(self, registered: date, days_ago: int) -> date:
+        youngest, oldest = _pick(self.rng, _AGES)
+        # Nobody is older than 85 today, however long ago they registered.
+        oldest = min(oldest, 84 - days_ago // 365)
+        age = _between(self.rng, min(youngest, oldest), oldest)
+        return registered - timedelta(days=round(age * 365.25) + _below(self.rng, 365))
+
+    def _name(self, metro: Metro, sex: Sex) -> tuple[str, str, str, str]:
+        rng = self.rng
+        if rng.random() < 0.004:
+            family, given, middle = _one(rng, names.LONG_NAMES)
+            return family, given, middle, ""
+        heritage: Heritage = _pick(rng, self.heritages[metro.code])
+        female = sex is Sex.FEMALE or (sex in (Sex.NONBINARY, Sex.UNKNOWN) and rng.random() < 0.5)
+        pool = heritage.female if female else heritage.male
+        given = _one(rng, pool)
+        family = _family_for(heritage, _one(rng, heritage.family), female)
+        middle = ""
+        own_middles = heritage.middle_female if female else heritage.middle_male
+        if own_middles and rng.random() < 0.8:
+            middle = _one(rng, own_middles)
+        elif rng.random() < 0.3:
+            middle = _one(rng, pool)
+            middle = "" if middle == given else middle
+        return family, given, middle, self._goes_by(heritage, given, female)
+
+    def _goes_by(self, heritage: Heritage, given: str, female: bool) -> str:
+        """The preferred name: a short form of the given name, or an adopted name."""
+        rng = self.rng
+        short_forms = _NICKNAMES.get((heritage.key, given))
+        if short_forms and rng.random() < 0.3:
+            return _one(rng, short_forms)
+        adopted = heritage.adopted_female if female else heritage.adopted_male
+        if adopted and rng.random() < heritage.adopted_rate:
+            return _one(rng, adopted)
+        return ""
+
+    def _person(self, metro: Metro, family: str | None = None, sex: str = "") -> str:
+        """Someone the patient knows: a relative (same family name) or anyone else."""
+        rng = self.rng
+        heritage: Heritage = _pick(rng, self.heritages[metro.code])
+        female = sex == "F" if sex else rng.random() < 0.55
+        given = _one(rng, heritage.female if female else heritage.male)
+        if family is None:
+            family = _family_for(heritage, _one(rng, heritage.family), female)
+        return f"{given} {family}"
+
+    def _email(self, given: str, family: str, born: date) -> str:
+        rng = self.rng
+        first, last = _ascii_key(given), _ascii_key(family)
+        form = _below(rng, 5)
+        if not first or not last:
+            local = f"{first or last or 'patient'}{_between(rng, 100, 9999)}"
+        elif form == 0:
+            local = f"{first}.{last}"
+        elif form == 1:
+            local = f"{first}{last}{born.year % 100:02d}"
+        elif form == 2:
+            local = f"{first[0]}{last}"
+        elif form == 3:
+            local = f"{last}.{first}{_between(rng, 1, 99)}"
+        else:
+            local = f"{first}_{last}"
+        return f"{local}@{_one(rng, names.EMAIL_DOMAINS)}"
+
+    def _address(self, town: Town) -> dict[str, str]:
+        rng = self.rng
+        line2 = ""
+        if rng.random() < 0.25:
+            line2 = _one(rng, names.UNIT_FORMS).format(
+                n=_between(rng, 1, 40), letter=_one(rng, "ABCDEF"))
+        return {
+            "address_line1": f"{_between(rng, 1, 9899)} {_one(rng, names.STREETS)} "
+                             f"{_one(rng, names.STREET_TYPES)}",
+            "address_line2": line2, "city": town.city, "state": town.state,
+            "zip_code": _one(rng, town.zips),
+        }
+
+    def _contacts(self, family: str, metro: Metro, town: Town, age: int) -> dict[str, str]:
+        rng = self.rng
+        contact = {"emergency_contact_name": "", "emergency_contact_phone": "",
+                   "emergency_contact_relationship": "", "driver_name": "", "driver_phone": ""}
+        if rng.random() < 0.92:
+            relation = _one(rng, names.RELATIONS)
+            if relation.min_patient_age > age:
+                relation = names.RELATIONS[0]
+            same_name = relation.shares_family_name and rng.random() < 0.85
+            contact["emergency_contact_name"] = self._person(
+                metro, family if same_name else None, relation.sex)
+            contact["emergency_contact_phone"] = _phone(rng, town.area_codes)
+            contact["emergency_contact_relationship"] = relation.label
+        if rng.random() < 0.85:
+            if contact["emergency_contact_name"] and rng.random() < 0.7:
+                contact["driver_name"] = contact["emergency_contact_name"]
+                contact["driver_phone"] = contact["emergency_contact_phone"]
+            else:
+                contact["driver_name"] = self._person(metro)
+                contact["driver_phone"] = _phone(rng, town.area_codes)
+        return contact
+
+    # -- clinical ------------------------------------------------------------------------
+
+    def _flags(self, sex: Sex, age: int) -> frozenset[ScreeningFlag]:
+        rng = self.rng
+        flags = {flag for flag, rate in _FLAG_RATES if rng.random() < rate}
+        if sex is Sex.FEMALE and age <= 45 and rng.random() < 0.015:
+            flags.add(ScreeningFlag.PREGNANCY)
+        return frozenset(flags)
+
+    def _rems(self, registered: date) -> date | None:
+        if self.rng.random() >= 0.30:
+            return None
+        span = (self.today - registered).days
+        return registered + timedelta(days=_between(self.rng, 0, min(span, 60)))
+
+    def _weight(self, sex: Sex) -> Decimal | None:
+        rng = self.rng
+        if rng.random() < 0.05:
+            return None
+        mean = 86.0 if sex is Sex.MALE else 74.0
+        tenths = round(min(180.0, max(42.0, rng.gauss(mean, 17.0))) * 10)
+        return Decimal(tenths).scaleb(-1)
+
+    def _diagnoses(self) -> list[str]:
+        rng = self.rng
+        codes = [_pick(rng, _PRIMARY)]
+        wanted = _pick(rng, _DIAGNOSIS_COUNT)
+        for _ in range(8):  # a few tries; a clash just means one code fewer
+            if len(codes) == wanted:
+                break
+            code = _pick(rng, _SECONDARY)
+            if _diagnosis_group(code) not in {_diagnosis_group(c) for c in codes}:
+                codes.append(code)
+        return codes
+
+    # -- insurance -----------------------------------------------------------------------
+
+    def _policies(
+        self, patient: dict[str, Any], metro: Metro, age: int, registered: date,
+    ) -> list[dict[str, Any]]:
+        rng = self.rng
+        draw = rng.random()
+        if draw < 0.45:
+            return []
+        medicare = age >= 65 and rng.random() < 0.8
+        if medicare:
+            primary = self._medicare(metro)
+            born: date = patient["date_of_birth"]
+            starts = _first_of_month(_years_after(born, 65))
+        else:
+            primary = self._commercial(metro, exclude="")
+            starts = _first_of_month(registered - timedelta(days=_below(rng, 6 * 365)))
+        policies = [self._policy(primary, PolicyRank.PRIMARY, patient, starts,
+                                 subscriber=not medicare, authorize=True)]
+        if draw >= 0.90:
+            secondary = self._commercial(metro, exclude=primary[1].name)
+            starts = _first_of_month(registered - timedelta(days=_below(rng, 4 * 365)))
+            policies.append(self._policy(secondary, PolicyRank.SECONDARY, patient, starts,
+                                         subscriber=not medicare, authorize=False))
+        return policies
+
+    def _medicare(self, metro: Metro) -> tuple[int, _PayerSeed]:
+        return next(p for p in self.payers.values()
+                    if p[1].kind == "medicare" and p[1].region == metro.medicare_region)
+
+    def _commercial(self, metro: Metro, exclude: str) -> tuple[int, _PayerSeed]:
+        """A national plan, or the Blue plan of the location's state, by market share."""
+        key = (metro.state, exclude)
+        if key not in self._commercial_tables:
+            options = [
+                (payer, _MARKET_SHARE.get(payer[1].name, 30.0))
+                for payer in self.payers.values()
+                if payer[1].name != exclude and (
+                    payer[1].kind == "national"
+                    or (payer[1].kind == "blue" and metro.state in payer[1].region.split()))
+            ]
+            self._commercial_tables[key] = _weighted(options)
+        choice: tuple[int, _PayerSeed] = _pick(self.rng, self._commercial_tables[key])
+        return choice
+
+    def _policy(
+        self, payer: tuple[int, _PayerSeed], rank: PolicyRank, patient: dict[str, Any],
+        starts: date, *, subscriber: bool, authorize: bool,
+    ) -> dict[str, Any]:
+        rng = self.rng
+        payer_id, seed = payer
+        starts = min(starts, self.today)
+        born: date = patient["date_of_birth"]
+        relationship, name, dob = Relationship.SELF, None, born
+        if subscriber and rng.random() < 0.3:
+            age = (self.today - born).days // 365
+            if age < 26 and rng.random() < 0.7:
+                relationship = Relationship.CHILD
+                dob = born - timedelta(days=_between(rng, 20 * 365, 38 * 365))
+            else:
+                relationship = Relationship.SPOUSE
+                dob = born + timedelta(days=_between(rng, -8 * 365, 8 * 365))
+                dob = min(dob, self.today - timedelta(days=18 * 366))
+            name = f"{_one(rng, HERITAGES[0].female + HERITAGES[0].male)} {patient['family_name']}"
+        if name is None:
+            name = f"{patient['given_name']} {patient['family_name']}"
+        policy: dict[str, Any] = {
+            "payer_id": payer_id, "rank": rank, "member_id": self._member_id(seed),
+            "group_number": "" if seed.kind == "medicare" else _digits(rng, _one(rng, (6, 7))),
+            "subscriber_name": name, "subscriber_dob": dob,
+            "relationship_to_subscriber": relationship, "effective_from": starts,
+            "effective_to": date(self.today.year, 12, 31) if rng.random() < 0.05 else None,
+            "prior_auth_number": "", "sessions_authorized": None, "auth_from": None,
+            "auth_to": None, "active": True, "version": 1,
+        }
+        if authorize and rng.random() < 0.4:
+            earliest = max(starts, self.today - timedelta(days=300))
+            auth_from = earliest + timedelta(days=_between(rng, 0, (self.today - earliest).days))
+            policy.update(
+                prior_auth_number=f"PA{_digits(rng, 9)}",
+                sessions_authorized=_one(rng, _SESSIONS_AUTHORIZED),
+                auth_from=auth_from,
+                auth_to=auth_from + timedelta(days=_one(rng, (89, 179))),
+            )
+        return policy
+
+    def _member_id(self, seed: _PayerSeed) -> str:
+        rng = self.rng
+        form = seed.member_form
+        if form == "MBI":
+            letters = _MBI_LETTERS
+            either = letters + "0123456789"
+            return "".join((
+                _one(rng, "123456789"), _one(rng, letters), _one(rng, either),
+                _one(rng, "0123456789"), _one(rng, letters), _one(rng, either),
+                _one(rng, "0123456789"), _one(rng, letters), _one(rng, letters),
+                _one(rng, "0123456789"), _one(rng, "0123456789"),
+            ))
+        if form == "W":
+            return "W" + _digits(rng, 9)
+        if form == "U":
+            return "U" + _digits(rng, 8) + "01"
+        if form == "H":
+            return "H" + _digits(rng, 8)
+        if form == "9":
+            return _digits(rng, 9)
+        return form + _digits(rng, 9)  # a blue plan's three-letter prefix
+
+
+def _biased(metro: Metro) -> list[tuple[Heritage, float]]:
+    bias = dict(metro.heritage_bias)
+    return [(heritage, heritage.weight * bias.get(heritage.key, 1.0)) for heritage in HERITAGES]
+
+
+def _first_of_month(day: date) -> date:
+    return day.replace(day=1)
+
+
+def _years_after(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # born on 29 February
+        return day.replace(year=day.year + years, day=28)
