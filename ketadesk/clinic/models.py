@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ketadesk.clinic.text import search_key
+from ketadesk.clinic.text import WORD_LENGTH, search_key
 from ketadesk.db import Base, EnumSet, Scaled, UTCDateTime, created_at, enum_column, intpk, utcnow
 
 
@@ -233,10 +233,9 @@ class Payer(Base):
 class Patient(Base):
     __tablename__ = "patient"
     __table_args__ = (
-        Index("ix_patient_search_family", "search_family"),
-        Index("ix_patient_search_given", "search_given"),
-        Index("ix_patient_search_preferred", "search_preferred"),
+        Index("ix_patient_name_order", "search_family", "search_given", "id"),
         Index("ix_patient_phone", "phone"),
+        Index("ix_patient_phone_tail", "phone_tail"),
         Index("ix_patient_dob", "date_of_birth"),
     )
 
@@ -271,10 +270,11 @@ class Patient(Base):
     created_at: Mapped[created_at]
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
-    # Case- and accent-folded copies of the names, indexed for search as you type.
+    # Derived keys for search as you type: folded names give the list its order, the
+    # reversed phone lets "last four digits" use an index; words live in PatientSearchWord.
     search_family: Mapped[str] = mapped_column(search_key(100))
     search_given: Mapped[str] = mapped_column(search_key(100))
-    search_preferred: Mapped[str] = mapped_column(search_key(100), default="")
+    phone_tail: Mapped[str] = mapped_column(search_key(10), default="")
 
     diagnoses: Mapped[list[Diagnosis]] = relationship(
         back_populates="patient", cascade="all, delete-orphan", order_by="Diagnosis.position"
@@ -283,6 +283,9 @@ class Patient(Base):
         back_populates="patient", order_by="(InsurancePolicy.rank, InsurancePolicy.id)"
     )
     home_location: Mapped[Location | None] = relationship()
+    search_words: Mapped[list[PatientSearchWord]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True
+    )
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -291,6 +294,17 @@ class Patient(Base):
         """Family, Given ("Preferred") — how staff read a patient list."""
         preferred = f' "{self.preferred_name}"' if self.preferred_name else ""
         return f"{self.family_name}, {self.given_name}{preferred}"
+
+
+class PatientSearchWord(Base):
+    """One folded word of a patient's names; its primary key is the search index."""
+
+    __tablename__ = "patient_search_word"
+
+    word: Mapped[str] = mapped_column(search_key(WORD_LENGTH), primary_key=True)
+    patient_id: Mapped[int] = mapped_column(
+        ForeignKey("patient.id", ondelete="CASCADE"), primary_key=True
+    )
 
 
 class Diagnosis(Base):

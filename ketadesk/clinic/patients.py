@@ -13,15 +13,22 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select, true
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from ketadesk.access import audit
 from ketadesk.access.permissions import Actor, Permission
 from ketadesk.clinic import validation as v
-from ketadesk.clinic.models import Diagnosis, Location, Patient, ScreeningFlag, Sex
-from ketadesk.clinic.text import fold, successor
+from ketadesk.clinic.models import (
+    Diagnosis,
+    Location,
+    Patient,
+    PatientSearchWord,
+    ScreeningFlag,
+    Sex,
+)
+from ketadesk.clinic.text import fold, name_words, phone_tail, successor, word_key
 from ketadesk.db import reserve
 from ketadesk.errors import InvalidValue, NotFound, StaleEdit, ValidationError
 
@@ -181,9 +188,33 @@ def _apply(session: Session, patient: Patient, clean: Mapping[str, Any]) -> None
             patient.home_location_id = _location_id(session, value)
         else:
             setattr(patient, key, value)
-    patient.search_family = fold(patient.family_name)
-    patient.search_given = fold(patient.given_name)
-    patient.search_preferred = fold(patient.preferred_name)
+    for key, value in search_columns(
+        patient.family_name, patient.given_name, patient.phone
+    ).items():
+        setattr(patient, key, value)
+    _set_words(patient)
+
+
+def search_columns(family_name: str, given_name: str, phone: str) -> dict[str, str]:
+    """The derived search keys stored on the patient row (also used by bulk loaders)."""
+    return {
+        "search_family": fold(family_name),
+        "search_given": fold(given_name),
+        "phone_tail": phone_tail(phone),
+    }
+
+
+def patient_words(patient: Patient) -> set[str]:
+    return name_words(
+        patient.family_name, patient.given_name, patient.middle_name, patient.preferred_name
+    )
+
+
+def _set_words(patient: Patient) -> None:
+    wanted = patient_words(patient)
+    kept = [w for w in patient.search_words if w.word in wanted]
+    have = {w.word for w in kept}
+    patient.search_words = kept + [PatientSearchWord(word=w) for w in sorted(wanted - have)]
 
 
 def _set_diagnoses(patient: Patient, codes: Sequence[str]) -> None:
@@ -194,7 +225,7 @@ def _set_diagnoses(patient: Patient, codes: Sequence[str]) -> None:
 
 
 # Derived or bookkeeping columns: the audit row's own time stamp says when it changed.
-_NOT_AUDITED = ("search_family", "search_given", "search_preferred", "updated_at", "version")
+_NOT_AUDITED = ("search_family", "search_given", "phone_tail", "updated_at", "version")
 
 
 def _snapshot(patient: Patient) -> dict[str, Any]:
@@ -317,23 +348,22 @@ def _prefix(column: Any, text: str) -> ColumnElement[bool]:
 
 
 def _token_condition(token: str) -> ColumnElement[bool]:
-    """What one typed word may match: a date of birth, an MRN or phone, or a name prefix."""
+    """What one typed word may match: a date of birth, an MRN or phone, or a name word."""
     try:
         return Patient.date_of_birth == v.parse_date(token)
     except InvalidValue:
         pass
     digits = "".join(c for c in token if c.isdigit())
-    if digits and len(digits) == len(token.replace("-", "").replace(" ", "")):
+    if digits and not token.strip("()+").replace("-", "").replace(".", "").strip("0123456789"):
         options = [_prefix(Patient.mrn, digits)]
-        if len(digits) >= 3:
-            options.append(Patient.phone.contains(digits, autoescape=True))
+        if len(digits) >= 3:  # an area code from the front, or the last digits from the back
+            options += [_prefix(Patient.phone, digits), _prefix(Patient.phone_tail, digits[::-1])]
         return or_(*options)
-    key = fold(token)
-    return or_(
-        _prefix(Patient.search_family, key),
-        _prefix(Patient.search_given, key),
-        _prefix(Patient.search_preferred, key),
-    )
+    key = word_key(token)
+    if not key:
+        return true()
+    words = select(PatientSearchWord.patient_id).where(_prefix(PatientSearchWord.word, key))
+    return Patient.id.in_(words)
 
 
 def search_patients(
@@ -347,9 +377,10 @@ def search_patients(
 ) -> list[PatientRow]:
     """Patients matching every word of ``text``, ordered by name; a page of ``limit`` rows.
 
-    A word matches the start of the family, given or preferred name (ignoring case and
-    accents), a date of birth (2026-01-31 or 01/31/2026), the start of an MRN, or digits
-    anywhere in the phone number. Empty text lists everyone, a page at a time.
+    A word matches the start of any word of the family, given, middle or preferred name
+    (ignoring case, accents and punctuation), a date of birth (2026-01-31 or 01/31/2026),
+    the start of an MRN, or the first or last digits of the phone number. Empty text lists
+    everyone, a page at a time.
     """
     actor.require(Permission.PATIENT_VIEW)
     query = select(*_ROW_COLUMNS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from sqlalchemy import String
@@ -31,3 +32,33 @@ def successor(prefix: str) -> str:
 def search_key(length: int) -> TypeEngine[str]:
     """A column type for folded keys: byte order (the C collation) on PostgreSQL."""
     return String(length).with_variant(String(length, collation="C"), "postgresql")
+
+
+WORD_LENGTH = 60
+_PUNCTUATION = re.compile(r"[^\w]+")
+
+
+def word_key(token: str) -> str:
+    """A typed word as it is matched: folded, punctuation dropped (``O'Brien`` -> ``obrien``)."""
+    return _PUNCTUATION.sub("", fold(token))[:WORD_LENGTH]
+
+
+def name_words(*names: str) -> set[str]:
+    """Every word a person may start typing to find these names.
+
+    ``"de la Cruz"`` gives de, la, cruz. ``"O'Brien-Smith"`` gives each part (o, brien,
+    smith) and each run of parts to the end, joined without punctuation (obriensmith,
+    briensmith), so typing "obrien", "o'brien", "brien" or "smith" finds her by prefix.
+    """
+    words: set[str] = set()
+    for name in names:
+        for chunk in fold(name).split():
+            parts = [p for p in _PUNCTUATION.split(chunk) if p]
+            words.update(p[:WORD_LENGTH] for p in parts)
+            words.update("".join(parts[i:])[:WORD_LENGTH] for i in range(len(parts)))
+    return words
+
+
+def phone_tail(phone: str) -> str:
+    """The phone's digits reversed, so "the last four digits" is an indexed prefix match."""
+    return phone[::-1]

@@ -71,8 +71,8 @@ from ketadesk.clinic.models import (
     ScreeningFlag,
     Sex,
 )
-from ketadesk.clinic.patients import format_mrn
-from ketadesk.clinic.text import fold
+from ketadesk.clinic.patients import format_mrn, search_columns
+from ketadesk.clinic.text import fold, name_words
 from ketadesk.db import Base, Database, reserve
 from ketadesk.demo import names
 from ketadesk.demo.names import HERITAGES, METROS, Heritage, Metro, Town
@@ -511,7 +511,13 @@ _MARKET_SHARE = {"Aetna": 18.0, "Cigna": 16.0, "UnitedHealthcare": 24.0, "Humana
 _SESSIONS_AUTHORIZED = (6, 8, 8, 12, 16, 24)
 _MBI_LETTERS = "ACDEFGHJKMNPQRTUVWXY"  # Medicare Beneficiary Identifiers avoid S L O I B Z
 _ASCII = frozenset("abcdefghijklmnopqrstuvwxyz")
-_fold = lru_cache(maxsize=8192)(fold)
+_name_words = lru_cache(maxsize=16384)(name_words)
+
+
+def _words(row: dict[str, Any]) -> set[str]:
+    """The search words of a drawn patient, as patients.patient_words() makes them."""
+    return (_name_words(row["family_name"]) | _name_words(row["given_name"])
+            | _name_words(row["middle_name"]) | _name_words(row["preferred_name"]))
 _NICKNAMES: dict[tuple[str, str], tuple[str, ...]] = {
     (heritage.key, given): tuple(short for name, short in heritage.nicknames if name == given)
     for heritage in HERITAGES for given, _ in heritage.nicknames
@@ -556,6 +562,7 @@ def _insert_patients(
         return counts
     patient_t, diagnosis_t = _table(Patient), Base.metadata.tables["diagnosis"]
     policy_t = Base.metadata.tables["insurance_policy"]
+    word_t = Base.metadata.tables["patient_search_word"]
     drawer = _PatientDrawer(rng, spec, clinic)
     first_number = reserve(session, "mrn", spec.patients)
     for start in range(0, spec.patients, CHUNK):
@@ -579,6 +586,12 @@ def _insert_patients(
             for patient_id, draft in zip(ids, drafts, strict=True)
             for policy in draft.policies
         ]
+        words = [
+            {"patient_id": patient_id, "word": word}
+            for patient_id, draft in zip(ids, drafts, strict=True)
+            for word in _words(draft.row)
+        ]
+        session.execute(insert(word_t), words)
         session.execute(insert(diagnosis_t), diagnoses)
         if policies:
             session.execute(insert(policy_t), policies)
@@ -634,9 +647,9 @@ class _PatientDrawer:
             "home_location_id": location_id,
             "notes": _one(rng, names.NOTES) if rng.random() < 0.04 else "",
             "active": rng.random() >= 0.02, "created_at": created, "updated_at": created,
-            "version": 1, "search_family": _fold(family), "search_given": _fold(given),
-            "search_preferred": _fold(preferred),
+            "version": 1,
         }
+        row.update(search_columns(family, given, row["phone"]))
         policies = self._policies(row, metro, age_now, registered)
         return _Draft(row, self._diagnoses(), policies)
 

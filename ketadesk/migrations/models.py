@@ -14,6 +14,7 @@ from ketadesk.clinic.models import (
     Location,
     OpeningHours,
     Patient,
+    PatientSearchWord,
     Payer,
     Provider,
 )
@@ -31,6 +32,7 @@ __all__ = [
     "Location",
     "OpeningHours",
     "Patient",
+    "PatientSearchWord",
     "Payer",
     "Provider",
     "User",

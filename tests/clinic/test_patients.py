@@ -165,3 +165,39 @@ def test_search_pages_through_everyone(crowd: Session, front_desk: Actor) -> Non
     assert len(first) == 3 and len(rest) == 2
     assert {r.id for r in first}.isdisjoint({r.id for r in rest})
     assert patients.count_patients(crowd) == 5
+
+
+@pytest.mark.parametrize(
+    ("family", "given", "typed"),
+    [
+        ("de la Cruz", "María José", "de la cruz"),
+        ("de la Cruz", "María José", "cruz maria"),
+        ("van der Berg", "Pieter", "berg"),
+        ("O'Brien-Smith", "Lucy", "obrien"),
+        ("O'Brien-Smith", "Lucy", "o'brien smith"),
+        ("Wong", "Mei Ling", "mei ling"),
+    ],
+)
+def test_every_word_of_a_name_can_be_typed(
+    session: Session, front_desk: Actor, family: str, given: str, typed: str
+) -> None:
+    patients.create_patient(session, front_desk, patient_raw(family_name=family, given_name=given))
+    rows = patients.search_patients(session, front_desk, typed)
+    assert [r.family_name for r in rows] == [family]
+
+
+def test_renaming_replaces_the_search_words(session: Session, front_desk: Actor) -> None:
+    patient = patients.create_patient(session, front_desk, patient_raw(family_name="Kowalski"))
+    patients.update_patient(
+        session, front_desk, patient.id, patient_raw(family_name="Nowak"),
+        expected_version=patient.version,
+    )
+    assert patients.search_patients(session, front_desk, "kowal") == []
+    assert [r.id for r in patients.search_patients(session, front_desk, "nowak")] == [patient.id]
+
+
+def test_phone_matches_from_the_front_or_the_back(session: Session, front_desk: Actor) -> None:
+    patients.create_patient(session, front_desk, patient_raw(phone="(415) 555-0123"))
+    for typed in ("415", "4155", "0123", "5550123", "(415) 555-0123"):
+        assert len(patients.search_patients(session, front_desk, typed)) == 1, typed
+    assert patients.search_patients(session, front_desk, "5550") == []  # the middle alone

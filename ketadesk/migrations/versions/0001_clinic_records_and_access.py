@@ -1,8 +1,8 @@
 """clinic records and access
 
 Revision ID: 0001
-Revises: 
-Create Date: 2026-11-21 03:08:47.668383
+Revises:
+Create Date: 2026-11-21 03:25:25.195329
 """
 
 from collections.abc import Sequence
@@ -168,19 +168,18 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('search_family', sa.String(length=100), nullable=False),
-    sa.Column('search_given', sa.String(length=100), nullable=False),
-    sa.Column('search_preferred', sa.String(length=100), nullable=False),
+    sa.Column('search_family', sa.String(length=100).with_variant(sa.String(length=100, collation='C'), 'postgresql'), nullable=False),
+    sa.Column('search_given', sa.String(length=100).with_variant(sa.String(length=100, collation='C'), 'postgresql'), nullable=False),
+    sa.Column('phone_tail', sa.String(length=10).with_variant(sa.String(length=10, collation='C'), 'postgresql'), nullable=False),
     sa.ForeignKeyConstraint(['home_location_id'], ['location.id'], name=op.f('fk_patient_home_location_id_location')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_patient')),
     sa.UniqueConstraint('mrn', name=op.f('uq_patient_mrn'))
     )
     with op.batch_alter_table('patient', schema=None) as batch_op:
         batch_op.create_index('ix_patient_dob', ['date_of_birth'], unique=False)
+        batch_op.create_index('ix_patient_name_order', ['search_family', 'search_given', 'id'], unique=False)
         batch_op.create_index('ix_patient_phone', ['phone'], unique=False)
-        batch_op.create_index('ix_patient_search_family', ['search_family'], unique=False)
-        batch_op.create_index('ix_patient_search_given', ['search_given'], unique=False)
-        batch_op.create_index('ix_patient_search_preferred', ['search_preferred'], unique=False)
+        batch_op.create_index('ix_patient_phone_tail', ['phone_tail'], unique=False)
 
     op.create_table('provider_location',
     sa.Column('provider_id', sa.Integer(), nullable=False),
@@ -223,9 +222,16 @@ def upgrade() -> None:
     with op.batch_alter_table('insurance_policy', schema=None) as batch_op:
         batch_op.create_index('ix_policy_patient', ['patient_id', 'rank'], unique=False)
 
+    op.create_table('patient_search_word',
+    sa.Column('word', sa.String(length=60).with_variant(sa.String(length=60, collation='C'), 'postgresql'), nullable=False),
+    sa.Column('patient_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['patient_id'], ['patient.id'], name=op.f('fk_patient_search_word_patient_id_patient'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('word', 'patient_id', name=op.f('pk_patient_search_word'))
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('patient_search_word')
     with op.batch_alter_table('insurance_policy', schema=None) as batch_op:
         batch_op.drop_index('ix_policy_patient')
 
@@ -233,10 +239,9 @@ def downgrade() -> None:
     op.drop_table('diagnosis')
     op.drop_table('provider_location')
     with op.batch_alter_table('patient', schema=None) as batch_op:
-        batch_op.drop_index('ix_patient_search_preferred')
-        batch_op.drop_index('ix_patient_search_given')
-        batch_op.drop_index('ix_patient_search_family')
+        batch_op.drop_index('ix_patient_phone_tail')
         batch_op.drop_index('ix_patient_phone')
+        batch_op.drop_index('ix_patient_name_order')
         batch_op.drop_index('ix_patient_dob')
 
     op.drop_table('patient')
