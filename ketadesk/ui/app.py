@@ -1,0 +1,280 @@
+"""Start the window: pick the database, log in, show the main window or render it to a PNG.
+
+:func:`run` is what ``ketadesk`` (no sub-command) calls with its parsed options:
+
+1. ``--view NAME`` is checked first (an unknown name is one line on stderr, exit 2).
+2. The database: ``--demo`` opens the demo clinic (:func:`ketadesk.demo.ensure_demo_clinic`)
+   and logs in as its demo manager; otherwise ``--db`` / ``KETADESK_DB`` / the default file
+   is opened and migrated. A database without users cannot be logged into, so the person is
+   told to run ``ketadesk init --admin USER`` (exit 2).
+3. Log-in: the :class:`~ketadesk.ui.login.LoginDialog`. With ``--screenshot`` there is nobody
+   to type a password, so the window acts as the command line does
+   (:func:`~ketadesk.access.permissions.command_line_actor`): whoever can run ``ketadesk``
+   on a database file or URL already holds its keys.
+4. The :class:`~ketadesk.ui.main_window.MainWindow` opens on the chosen area. With
+   ``--screenshot FILE`` it is shown at 1280×800 (offscreen unless a platform was chosen),
+   the program waits for its first paint — the Patients list's first page is loaded by then,
+   because the view loads it while being built — saves ``window.grab()`` and exits 0.
+
+Start-up timing: with ``KETADESK_TIMING=1`` the program prints ``first-paint-ms: N`` to stderr,
+where N is milliseconds from **process start** to the first paint of the first area shown
+(Patients by default). On Linux the process start is read from the kernel:
+``/proc/self/stat`` field 22 (start time, in clock ticks after boot) compared with the
+boot-time clock now (``CLOCK_BOOTTIME``, which ``/proc/uptime`` also counts), so the
+interpreter's own start-up and every import are included; resolution is one clock tick
+(10 ms). Behind the log-in dialog the figure includes the time spent logging in, so measure
+start-up with ``--demo`` or ``--screenshot``. Elsewhere the figure counts from when this
+module was imported, which leaves out the interpreter's start-up and the command-line
+parsing, and says so on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+from types import TracebackType
+
+from PySide6.QtCore import (
+    QEvent,
+    QEventLoop,
+    QMessageLogContext,
+    QObject,
+    QTimer,
+    QtMsgType,
+    Signal,
+    qInstallMessageHandler,
+)
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+import ketadesk
+from ketadesk.access.permissions import Actor, command_line_actor
+from ketadesk.access.users import authenticate, count_users
+from ketadesk.config import APP_NAME, database_url
+from ketadesk.db import Database
+from ketadesk.errors import KetaDeskError
+from ketadesk.migrations import open_database
+from ketadesk.ui import style
+from ketadesk.ui.context import AppContext
+from ketadesk.ui.main_window import AREAS, MainWindow, describe_database
+
+EXIT_OK, EXIT_BUG, EXIT_REFUSED = 0, 1, 2
+SCREENSHOT_SIZE = (1280, 800)
+PAINT_TIMEOUT_MS = 20_000
+ENV_TIMING = "KETADESK_TIMING"
+_IMPORTED_AT = time.monotonic()
+
+
+# --- timing ------------------------------------------------------------------------------
+
+
+def process_age() -> float | None:
+    """Seconds since this process started, from the kernel (Linux); ``None`` elsewhere."""
+    try:
+        stat = Path("/proc/self/stat").read_text()
+        now = (time.clock_gettime(time.CLOCK_BOOTTIME) if hasattr(time, "CLOCK_BOOTTIME")
+               else float(Path("/proc/uptime").read_text().split()[0]))
+        # Fields after the command name, which is in parentheses and may hold spaces:
+        # the first is field 3 (state), so field 22 (start time) is at index 19.
+        start_ticks = int(stat[stat.rindex(")") + 2:].split()[19])
+        age = now - start_ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None
+    return age if 0 <= age < 24 * 3600 else None
+
+
+def report_first_paint() -> None:
+    """Print ``first-paint-ms: N`` (N from process start) to stderr."""
+    age = process_age()
+    if age is None:
+        age = time.monotonic() - _IMPORTED_AT
+        print("first-paint-ms counted from ketadesk.ui.app's import (no /proc here)",
+              file=sys.stderr)
+    print(f"first-paint-ms: {round(age * 1000)}", file=sys.stderr, flush=True)
+
+
+class FirstPaint(QObject):
+    """Emits :attr:`painted` once, just after ``widget`` has finished its first paint."""
+
+    painted = Signal()
+
+    def __init__(self, widget: QWidget) -> None:
+        super().__init__(widget)
+        self.seen = False
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint and not self.seen:
+            self.seen = True
+            watched.removeEventFilter(self)
+            # A zero timer fires after this paint (and its children's) has completed.
+            QTimer.singleShot(0, self.painted.emit)
+        return False
+
+
+# --- opening the database ----------------------------------------------------------------
+
+
+def _tell(text: str, *, quiet: bool) -> None:
+    """Say ``text`` on stderr (screenshot mode: nobody is looking) or in a dialog."""
+    if quiet:
+        print(f"ketadesk: error: {text}", file=sys.stderr)
+    else:
+        QMessageBox.warning(None, APP_NAME, text)
+
+
+def _safe(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _open_demo() -> tuple[Database, Actor]:
+    from ketadesk.demo import DEMO_PASSWORD, DEMO_USER, ensure_demo_clinic
+
+    db = ensure_demo_clinic()
+    with db.transaction() as session:
+        actor = authenticate(session, DEMO_USER, DEMO_PASSWORD)
+    return db, actor
+
+
+def _init_hint(args: argparse.Namespace) -> str:
+    where = f" --db {args.db}" if getattr(args, "db", None) else ""
+    return ("This database has no users yet, so nobody can log in. Create its first "
+            f"administrator with:  ketadesk init{where} --admin USER")
+
+
+def _open(args: argparse.Namespace, *, quiet: bool) -> tuple[Database, Actor] | int:
+    """The database and who acts in it, or an exit status when the window cannot open."""
+    if getattr(args, "demo", False):
+        return _open_demo()
+    url = database_url(getattr(args, "db", None))
+    try:
+        db = open_database(url)
+        with db.reading() as session:
+            users = count_users(session)
+    except (SQLAlchemyError, OSError) as error:
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+        _tell(f"cannot open the database {_safe(url)}: {reason}", quiet=quiet)
+        return EXIT_REFUSED
+    if not users:
+        db.dispose()
+        _tell(_init_hint(args), quiet=quiet)
+        return EXIT_REFUSED
+    if quiet:
+        return db, command_line_actor()
+    return _log_in(db)
+
+
+def _log_in(db: Database) -> tuple[Database, Actor] | int:
+    from ketadesk.ui.login import LoginDialog
+
+    dialog = LoginDialog(db, database_label=describe_database(db.url))
+    if dialog.exec() != QDialog.DialogCode.Accepted or dialog.actor is None:
+        db.dispose()
+        return EXIT_OK
+    return db, dialog.actor
+
+
+# --- the application ---------------------------------------------------------------------
+
+
+def _offscreen_messages(kind: QtMsgType, context: QMessageLogContext, message: str) -> None:
+    """Qt's messages in screenshot mode, minus the offscreen platform's harmless note."""
+    if "propagateSizeHints" in message:  # the offscreen platform has no window manager
+        return
+    print(message, file=sys.stderr)
+
+
+def _application(*, screenshot: bool) -> QApplication:
+    existing = QApplication.instance()
+    if isinstance(existing, QApplication):
+        app = existing
+    else:
+        if screenshot:
+            # Render without a display (and without flashing a window on one).
+            os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+            qInstallMessageHandler(_offscreen_messages)
+        app = QApplication(sys.argv[:1])
+    app.setApplicationName(APP_NAME)
+    app.setApplicationVersion(ketadesk.__version__)
+    style.apply(app)
+    return app
+
+
+def wait_for_first_paint(widget: QWidget, window: QWidget) -> bool:
+    """Show ``window`` and wait until ``widget`` has painted; False after the time-out."""
+    watcher = FirstPaint(widget)
+    loop = QEventLoop()
+    limit = QTimer()
+    limit.setSingleShot(True)
+    limit.timeout.connect(loop.quit)
+    watcher.painted.connect(loop.quit)
+    limit.start(PAINT_TIMEOUT_MS)
+    window.show()
+    loop.exec()  # the paint, and the zero timer after it, need the event loop
+    limit.stop()
+    return watcher.seen
+
+
+def _screenshot(window: MainWindow, target: Path, *, timing: bool) -> int:
+    area = window.area(window.current_area()) or window
+    if not wait_for_first_paint(area, window):
+        print("ketadesk: error: the window did not paint within "
+              f"{PAINT_TIMEOUT_MS // 1000} s", file=sys.stderr)
+        return EXIT_BUG
+    if timing:
+        report_first_paint()
+    if not window.grab().save(str(target), "PNG"):
+        print(f"ketadesk: error: cannot write the screenshot to {target}", file=sys.stderr)
+        return EXIT_REFUSED
+    window.close()
+    return EXIT_OK
+
+
+def _show_unexpected(kind: type[BaseException], error: BaseException,
+                     trace: TracebackType | None) -> None:
+    """Last resort for a bug in a slot: the details to stderr, a sentence to the person."""
+    traceback.print_exception(kind, error, trace, file=sys.stderr)
+    text = str(error) if isinstance(error, KetaDeskError) else f"{kind.__name__}: {error}"
+    QMessageBox.critical(None, APP_NAME, f"Something went wrong and the action stopped.\n\n{text}")
+
+
+def _interactive(app: QApplication, window: MainWindow, *, timing: bool) -> int:
+    if timing:
+        area = window.area(window.current_area()) or window
+        FirstPaint(area).painted.connect(report_first_paint)
+    previous = sys.excepthook
+    sys.excepthook = _show_unexpected
+    try:
+        window.show()
+        return app.exec()
+    finally:
+        sys.excepthook = previous
+
+
+def run(args: argparse.Namespace) -> int:
+    """Open the window as ``args`` asks; return the process exit status."""
+    view = getattr(args, "view", None) or "patients"
+    if view not in AREAS:
+        print(f"ketadesk: error: there is no view called {view!r}; choose one of "
+              f"{', '.join(AREAS)}", file=sys.stderr)
+        return EXIT_REFUSED
+    screenshot = getattr(args, "screenshot", None)
+    timing = os.environ.get(ENV_TIMING) == "1"
+    app = _application(screenshot=bool(screenshot))
+    opened = _open(args, quiet=bool(screenshot))
+    if isinstance(opened, int):
+        return opened
+    db, actor = opened
+    try:
+        window = MainWindow(AppContext(db, actor), initial=view)
+        window.resize(*SCREENSHOT_SIZE)
+        if screenshot:
+            return _screenshot(window, Path(screenshot), timing=timing)
+        return _interactive(app, window, timing=timing)
+    finally:
+        db.dispose()

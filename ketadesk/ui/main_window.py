@@ -1,0 +1,191 @@
+"""The main window: navigation on the left, one area at a time on the right.
+
+Areas are built the first time they are shown, and their modules are imported only then,
+so start-up pays for the Patients area alone. An area that is not built yet shows an
+honest placeholder page (:mod:`ketadesk.ui.placeholder`). The status bar says who is logged
+in, with which role, and which database is open — a file name or host/database, never a
+password.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QMainWindow,
+    QMessageBox,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+from sqlalchemy.engine import make_url
+
+import ketadesk
+from ketadesk.ui.context import AppContext
+from ketadesk.ui.placeholder import placeholder_for
+
+# key -> label, in the order of the navigation list
+AREAS: dict[str, str] = {
+    "today": "Today",
+    "schedule": "Schedule",
+    "patients": "Patients",
+    "billing": "Billing",
+    "reports": "Reports",
+    "settings": "Settings",
+}
+
+
+def describe_database(url: str) -> str:
+    """``sqlite:////data/clinic.sqlite3`` -> ``clinic.sqlite3``; PostgreSQL -> ``host/dbname``."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        name = parsed.database or ""
+        return Path(name).name if name and name != ":memory:" else "in-memory database"
+    host = parsed.host or "localhost"
+    if parsed.port:
+        host = f"{host}:{parsed.port}"
+    return f"{host}/{parsed.database or ''}"
+
+
+def _patients(context: AppContext) -> QWidget:
+    from ketadesk.ui.patients.view import PatientsView
+
+    return PatientsView(context)
+
+
+def _settings(context: AppContext) -> QWidget:
+    try:
+        from ketadesk.ui.settings import SettingsView
+    except ModuleNotFoundError as error:  # the Settings area is not in this build yet
+        if not (error.name or "").startswith("ketadesk.ui.settings"):
+            raise
+        return placeholder_for("settings")
+    except ImportError as error:  # the package exists but does not export the view yet
+        if "SettingsView" not in str(error):
+            raise
+        return placeholder_for("settings")
+    view: QWidget = SettingsView(context)
+    return view
+
+
+def _placeholder(key: str) -> Callable[[AppContext], QWidget]:
+    def build(_context: AppContext) -> QWidget:
+        return placeholder_for(key)
+    return build
+
+
+def _factories() -> dict[str, Callable[[AppContext], QWidget]]:
+    built: dict[str, Callable[[AppContext], QWidget]] = {
+        "patients": _patients,
+        "settings": _settings,
+    }
+    for key in AREAS:
+        built.setdefault(key, _placeholder(key))
+    return built
+
+
+class MainWindow(QMainWindow):
+    """Navigation, the current area, the menus and the status bar."""
+
+    def __init__(self, context: AppContext, *, initial: str = "patients",
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self._factories = _factories()
+        self._areas: dict[str, QWidget] = {}
+        self.setWindowTitle("KetaDesk")
+        self.stack = QStackedWidget()
+        body = QWidget()
+        row = QHBoxLayout(body)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        row.addWidget(self._sidebar())
+        row.addWidget(self.stack, 1)
+        self.setCentralWidget(body)
+        self._menus()
+        self._status_bar()
+        self.show_area(initial)
+
+    def _sidebar(self) -> QFrame:
+        frame = QFrame()
+        frame.setObjectName("sidebar")
+        frame.setFixedWidth(180)
+        column = QVBoxLayout(frame)
+        column.setContentsMargins(0, 0, 0, 12)
+        brand = QLabel("KetaDesk")
+        brand.setObjectName("brand")
+        column.addWidget(brand)
+        self.navigation = QListWidget()
+        self.navigation.setObjectName("navigation")
+        self.navigation.addItems(list(AREAS.values()))
+        self.navigation.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.navigation.currentRowChanged.connect(self._navigated)
+        column.addWidget(self.navigation, 1)
+        return frame
+
+    def _menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        quit_action = QAction("&Quit", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+        go_menu = self.menuBar().addMenu("&Go")
+        for number, (key, label) in enumerate(AREAS.items(), start=1):
+            action = QAction(label, self)
+            action.setShortcut(QKeySequence(f"Ctrl+{number}"))
+            action.triggered.connect(lambda _checked=False, key=key: self.show_area(key))
+            go_menu.addAction(action)
+        help_menu = self.menuBar().addMenu("&Help")
+        about = QAction("&About KetaDesk", self)
+        about.triggered.connect(self.about)
+        help_menu.addAction(about)
+
+    def _status_bar(self) -> None:
+        actor = self.context.actor
+        self.user_label = QLabel(f"{actor.username} · {actor.role.label}")
+        self.user_label.setObjectName("statusUser")
+        self.database_label = QLabel(f"Database: {describe_database(self.context.db.url)}")
+        self.database_label.setObjectName("statusDatabase")
+        self.statusBar().addWidget(self.user_label)
+        self.statusBar().addPermanentWidget(self.database_label)
+
+    def _navigated(self, row: int) -> None:
+        if 0 <= row < len(AREAS):
+            self.show_area(list(AREAS)[row])
+
+    def show_area(self, key: str) -> QWidget:
+        """Show area ``key`` (building it the first time); raises KeyError for unknown keys."""
+        if key not in AREAS:
+            raise KeyError(key)
+        widget = self._areas.get(key)
+        if widget is None:
+            widget = self._factories[key](self.context)
+            self._areas[key] = widget
+            self.stack.addWidget(widget)
+        self.stack.setCurrentWidget(widget)
+        row = list(AREAS).index(key)
+        if self.navigation.currentRow() != row:
+            self.navigation.setCurrentRow(row)
+        self.setWindowTitle(f"{AREAS[key]} — KetaDesk")
+        return widget
+
+    def area(self, key: str) -> QWidget | None:
+        """The widget of area ``key`` if it has been built."""
+        return self._areas.get(key)
+
+    def current_area(self) -> str:
+        return list(AREAS)[self.navigation.currentRow()]
+
+    def about(self) -> None:
+        QMessageBox.about(
+            self, "About KetaDesk",
+            f"<b>KetaDesk {ketadesk.__version__}</b><p>Practice management for ketamine and "
+            "esketamine clinics: scheduling, the treatment floor, billing and claims.</p>",
+        )

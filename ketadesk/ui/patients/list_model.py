@@ -1,0 +1,186 @@
+"""The patient list as a Qt table model that loads one page at a time.
+
+:meth:`PatientListModel.search` starts a new search and loads its first page with
+:func:`ketadesk.clinic.patients.search_patients` in a read-only session. The view asks for
+more through ``canFetchMore``/``fetchMore`` as the person scrolls towards the end, and each
+call loads the next page (``offset`` = rows already loaded). So a clinic of 20,000 patients
+costs one page of rows at start-up, never the whole list.
+
+With an empty search :attr:`total` holds the number of active patients (one indexed count);
+with search text the model knows how many matched only once the last page has arrived, and
+:meth:`summary` says so honestly ("More than 100 patients match").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
+
+from ketadesk.clinic.patients import PatientRow, count_patients, search_patients
+from ketadesk.clinic.validation import format_phone
+from ketadesk.errors import InvalidValue
+from ketadesk.ui.context import AppContext
+
+PAGE_SIZE = 100
+COLUMNS = ("MRN", "Name", "Date of birth", "Age", "Phone")
+ID_ROLE = Qt.ItemDataRole.UserRole
+Index = QModelIndex | QPersistentModelIndex
+
+
+def age_on(born: date, today: date) -> int:
+    """Whole years from ``born`` to ``today``."""
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def us_date(day: date | None) -> str:
+    """``date(1984, 3, 9)`` -> ``"03/09/1984"``, how US clinics read dates."""
+    return day.strftime("%m/%d/%Y") if day else ""
+
+
+def phone_text(digits: str) -> str:
+    """A stored phone as ``(212) 555-0142``; anything unexpected is shown as stored."""
+    if not digits:
+        return ""
+    try:
+        return format_phone(digits)
+    except InvalidValue:
+        return digits
+
+
+def _count_text(number: int, one: str, many: str) -> str:
+    return f"{number:,} {one if number == 1 else many}"
+
+
+def _alignment(column: int) -> Qt.AlignmentFlag:
+    side = Qt.AlignmentFlag.AlignRight if column == 3 else Qt.AlignmentFlag.AlignLeft
+    return side | Qt.AlignmentFlag.AlignVCenter
+
+
+class PatientListModel(QAbstractTableModel):
+    """Search results, fetched lazily a page at a time; ``ID_ROLE`` gives a row's patient id."""
+
+    page_loaded = Signal()
+
+    def __init__(self, context: AppContext, *, page_size: int = PAGE_SIZE,
+                 today: Callable[[], date] = date.today, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.page_size = page_size
+        self._today = today
+        self.rows: list[PatientRow] = []
+        self.text = ""
+        self.exhausted = True
+        self.total: int | None = None
+
+    # --- searching -------------------------------------------------------------------
+
+    def search(self, text: str) -> None:
+        """Forget the loaded rows and load the first page of patients matching ``text``."""
+        self.beginResetModel()
+        self.rows = []
+        self.text = text.strip()
+        self.exhausted = False
+        self.total = None
+        self.endResetModel()
+        if not self.text:
+            with self.context.db.reading() as session:
+                self.total = count_patients(session)
+        self.fetchMore(QModelIndex())
+
+    def refresh(self) -> None:
+        """Search again for the same text (after a save)."""
+        self.search(self.text)
+
+    def canFetchMore(self, parent: Index) -> bool:
+        return not parent.isValid() and not self.exhausted
+
+    def fetchMore(self, parent: Index) -> None:
+        if parent.isValid() or self.exhausted:
+            return
+        with self.context.db.reading() as session:
+            page = search_patients(
+                session, self.context.actor, self.text,
+                limit=self.page_size, offset=len(self.rows),
+            )
+        self.exhausted = len(page) < self.page_size
+        if page:
+            first = len(self.rows)
+            self.beginInsertRows(QModelIndex(), first, first + len(page) - 1)
+            self.rows.extend(page)
+            self.endInsertRows()
+        self.page_loaded.emit()
+
+    def summary(self) -> str:
+        """What the count label says: "20,000 patients", "12 patients match", …"""
+        loaded = len(self.rows)
+        if not self.text:
+            total = self.total if self.total is not None else loaded
+            return _count_text(total, "patient", "patients") if total else "No patients yet"
+        if not self.exhausted:
+            return f"More than {loaded:,} patients match"
+        if not loaded:
+            return "No patient matches"
+        return _count_text(loaded, "patient matches", "patients match")
+
+    # --- rows ------------------------------------------------------------------------
+
+    def row_of(self, patient_id: int) -> int | None:
+        """The row of ``patient_id`` among the loaded rows, or ``None``."""
+        for number, row in enumerate(self.rows):
+            if row.id == patient_id:
+                return number
+        return None
+
+    def patient_at(self, row: int) -> PatientRow:
+        return self.rows[row]
+
+    # --- the Qt model interface ------------------------------------------------------
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt's signature)
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation != Qt.Orientation.Horizontal:
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return _alignment(section)
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self.rows):
+            return None
+        row = self.rows[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._cell(row, index.column())
+        if role == ID_ROLE:
+            return row.id
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return _alignment(index.column())
+        return None
+
+    def _cell(self, row: PatientRow, column: int) -> str:
+        if column == 0:
+            return row.mrn
+        if column == 1:
+            return row.display_name
+        if column == 2:
+            return us_date(row.date_of_birth)
+        if column == 3:
+            return str(age_on(row.date_of_birth, self._today()))
+        return phone_text(row.phone)
