@@ -57,3 +57,25 @@ def test_postgresql_database_is_at_head(pg_template: str) -> None:
     db = Database(_pg_url(pg_template))
     assert migrations.current(db) == migrations.head()
     db.dispose()
+
+
+def test_pinned_head_matches_the_scripts() -> None:
+    assert migrations.head() == migrations.HEAD
+
+
+def test_start_up_on_a_current_database_does_not_load_alembic(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'current.sqlite3'}"
+    migrations.upgrade(Database(url))
+    script = (
+        "import sys\n"
+        "from ketadesk.migrations import open_database\n"
+        f"open_database({url!r})\n"
+        "print('alembic' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"

@@ -10,15 +10,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from ketadesk.db import Database, backup_sqlite, has_tables, sqlite_path
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 HERE = Path(__file__).resolve().parent
+# The newest revision, pinned so that start-up on a current database need not import
+# Alembic (a quarter of a second); tests/test_migrations.py keeps it equal to the scripts'.
+HEAD = "0001"
 
 
 @dataclass(frozen=True)
@@ -29,12 +34,17 @@ class MigrationResult:
 
 
 def _config() -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(HERE))
     return config
 
 
 def head() -> str:
+    """The newest revision according to the migration scripts themselves."""
+    from alembic.script import ScriptDirectory
+
     revision = ScriptDirectory.from_config(_config()).get_current_head()
     if revision is None:
         raise RuntimeError("no migrations found")
@@ -42,15 +52,22 @@ def head() -> str:
 
 
 def current(db: Database) -> str | None:
+    """The revision the database is at, or ``None`` for a database never migrated."""
     with db.engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        try:
+            return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        except DBAPIError:
+            return None
 
 
 def upgrade(db: Database) -> MigrationResult:
     """Migrate ``db`` to the newest revision, backing a SQLite file up first."""
-    before, target = current(db), head()
-    if before == target:
-        return MigrationResult(before, target, None)
+    before = current(db)
+    if before == HEAD:
+        return MigrationResult(before, HEAD, None)
+    from alembic import command
+
+    target = head()
     backup = None
     path = sqlite_path(db.engine)
     if path is not None and path.exists() and has_tables(db.engine):
