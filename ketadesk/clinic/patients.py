@@ -366,6 +366,13 @@ def _token_condition(token: str) -> ColumnElement[bool]:
     return Patient.id.in_(words)
 
 
+def _conditions(text: str, include_inactive: bool) -> list[ColumnElement[bool]]:
+    conditions = [_token_condition(token) for token in text.replace(",", " ").split()]
+    if not include_inactive:
+        conditions.append(Patient.active.is_(True))
+    return conditions
+
+
 def search_patients(
     session: Session,
     actor: Actor,
@@ -383,15 +390,19 @@ def search_patients(
     everyone, a page at a time.
     """
     actor.require(Permission.PATIENT_VIEW)
-    query = select(*_ROW_COLUMNS)
-    conditions = [_token_condition(token) for token in text.replace(",", " ").split()]
-    if not include_inactive:
-        conditions.append(Patient.active.is_(True))
-    if conditions:
-        query = query.where(and_(*conditions))
+    query = select(*_ROW_COLUMNS).where(*_conditions(text, include_inactive))
     query = query.order_by(Patient.search_family, Patient.search_given, Patient.id)
     rows = session.execute(query.limit(limit).offset(offset)).all()
     return [PatientRow(*row) for row in rows]
+
+
+def count_matching(
+    session: Session, actor: Actor, text: str, *, include_inactive: bool = False
+) -> int:
+    """How many patients :func:`search_patients` would list for ``text``, over all pages."""
+    actor.require(Permission.PATIENT_VIEW)
+    query = select(func.count()).select_from(Patient).where(*_conditions(text, include_inactive))
+    return session.scalar(query) or 0
 
 
 def count_patients(session: Session, *, include_inactive: bool = False) -> int:

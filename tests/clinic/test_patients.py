@@ -201,3 +201,10 @@ def test_phone_matches_from_the_front_or_the_back(session: Session, front_desk: 
     for typed in ("415", "4155", "0123", "5550123", "(415) 555-0123"):
         assert len(patients.search_patients(session, front_desk, typed)) == 1, typed
     assert patients.search_patients(session, front_desk, "5550") == []  # the middle alone
+
+
+def test_count_matching_counts_every_page(crowd: Session, front_desk: Actor) -> None:
+    assert patients.count_matching(crowd, front_desk, "lu") == 3
+    assert patients.count_matching(crowd, front_desk, "lu", include_inactive=True) == 3
+    assert patients.count_matching(crowd, front_desk, "") == 5
+    assert patients.count_matching(crowd, front_desk, "nobody") == 0

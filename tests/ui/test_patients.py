@@ -308,11 +308,13 @@ def test_the_list_model_fetches_one_page_at_a_time(
 
     model.search("doe1")  # exactly one full page: Doe100 to Doe199
     assert model.rowCount() == 100
-    assert model.summary() == "More than 100 patients match"
+    assert model.summary() == "100 patients match"  # exact before the last page is asked for
     model.fetchMore(root)
     assert model.rowCount() == 100 and model.summary() == "100 patients match"
     model.search("doe2")
     assert model.rowCount() == 50 and model.summary() == "50 patients match"
+    model.search("doe")
+    assert model.rowCount() == 100 and model.summary() == "250 patients match"
 
 
 def test_scrolling_the_table_loads_the_next_page(

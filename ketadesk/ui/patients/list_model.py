@@ -6,9 +6,8 @@ more through ``canFetchMore``/``fetchMore`` as the person scrolls towards the en
 call loads the next page (``offset`` = rows already loaded). So a clinic of 20,000 patients
 costs one page of rows at start-up, never the whole list.
 
-With an empty search :attr:`total` holds the number of active patients (one indexed count);
-with search text the model knows how many matched only once the last page has arrived, and
-:meth:`summary` says so honestly ("More than 100 patients match").
+:attr:`total` holds how many patients match in all (one indexed count), so the count label
+is exact before the last page has arrived.
 """
 
 from __future__ import annotations
@@ -26,7 +25,7 @@ from PySide6.QtCore import (
     Signal,
 )
 
-from ketadesk.clinic.patients import PatientRow, count_patients, search_patients
+from ketadesk.clinic.patients import PatientRow, count_matching, search_patients
 from ketadesk.clinic.validation import format_phone
 from ketadesk.errors import InvalidValue
 from ketadesk.ui.context import AppContext
@@ -92,10 +91,13 @@ class PatientListModel(QAbstractTableModel):
         self.exhausted = False
         self.total = None
         self.endResetModel()
-        if not self.text:
-            with self.context.db.reading() as session:
-                self.total = count_patients(session)
         self.fetchMore(QModelIndex())
+        if self.exhausted:
+            self.total = len(self.rows)
+        else:
+            with self.context.db.reading() as session:
+                self.total = count_matching(session, self.context.actor, self.text)
+        self.page_loaded.emit()
 
     def refresh(self) -> None:
         """Search again for the same text (after a save)."""
@@ -122,15 +124,12 @@ class PatientListModel(QAbstractTableModel):
 
     def summary(self) -> str:
         """What the count label says: "20,000 patients", "12 patients match", …"""
-        loaded = len(self.rows)
+        total = self.total if self.total is not None else len(self.rows)
         if not self.text:
-            total = self.total if self.total is not None else loaded
             return _count_text(total, "patient", "patients") if total else "No patients yet"
-        if not self.exhausted:
-            return f"More than {loaded:,} patients match"
-        if not loaded:
+        if not total:
             return "No patient matches"
-        return _count_text(loaded, "patient matches", "patients match")
+        return _count_text(total, "patient matches", "patients match")
 
     # --- rows ------------------------------------------------------------------------
 
