@@ -488,6 +488,8 @@ def test_admin_adds_a_user_and_disables_another(
                     password="a-long-password")
     view = open_settings(qtbot, sqlite_db, ADMIN)
     tab = go_to(qtbot, view, "Users")
+    assert tab.form.values()["username"] == "tkim"  # opens on the first user, not a blank form
+    click(qtbot, tab.new_button)
     fill(qtbot, tab.form, {"username": "mreyes", "full_name": "Maria Reyes",
                            "password": "correct horse", "password_again": "correct hose"})
     choose(qtbot, tab.form, "role", "Manager")

@@ -211,6 +211,8 @@ def record_table(columns: tuple[str, ...], stretch: int = 0) -> QTableWidget:
     table.verticalHeader().hide()
     table.setAlternatingRowColors(True)
     table.setWordWrap(False)
+    # Names in a chain share their start ("Stillwater Ketamine – Denver"): keep both ends.
+    table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
     header = table.horizontalHeader()
     header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
     header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
@@ -318,7 +320,7 @@ class RecordTab(QWidget):
         splitter.addWidget(self.side_panel(self._details()))
         splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 3)
-        splitter.setSizes([440, 760])
+        splitter.setSizes([520, 680])
         splitter.setChildrenCollapsible(False)
         outer = QVBoxLayout(self)
         if not self.editable:
@@ -373,8 +375,8 @@ class RecordTab(QWidget):
     def reload(self, select: int | None = None) -> None:
         """Read the list again and show record ``select`` (or a blank form if it is gone)."""
         rows = self._refill()
-        if select is None and not self.editable and rows:
-            select = rows[0].key  # a reader has nothing to type: show the first record
+        if select is None and rows:
+            select = rows[0].key  # open on a record, not an empty form; "New" is one click
         if select is None or not self.select(select):
             self.start_new()
 
