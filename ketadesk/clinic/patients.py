@@ -241,13 +241,32 @@ def format_mrn(number: int) -> str:
 def create_patient(session: Session, actor: Actor, raw: Mapping[str, object]) -> Patient:
     """Register a patient with a newly issued MRN."""
     actor.require(Permission.PATIENT_EDIT)
-    clean = clean_patient(raw)
-    patient = Patient(mrn=format_mrn(reserve(session, "mrn")), diagnoses=[])
-    _apply(session, patient, clean)
-    session.add(patient)
+    return register_patients(session, actor, [clean_patient(raw)])[0]
+
+
+def register_patients(
+    session: Session, actor: Actor, cleans: Sequence[Mapping[str, Any]]
+) -> list[Patient]:
+    """Register patients already validated by :func:`clean_patient`, in one flush.
+
+    MRNs are drawn in one block; each patient gets its own audit row. This is the path
+    of :func:`create_patient` and of the CSV import, so both apply the same rules.
+    """
+    actor.require(Permission.PATIENT_EDIT)
+    if not cleans:
+        return []
+    first = reserve(session, "mrn", len(cleans))
+    made: list[Patient] = []
+    with session.no_autoflush:
+        for offset, clean in enumerate(cleans):
+            patient = Patient(mrn=format_mrn(first + offset), diagnoses=[], search_words=[])
+            _apply(session, patient, clean)
+            session.add(patient)
+            made.append(patient)
     session.flush()
-    audit.record(session, actor, "create", "patient", patient.mrn, after=_snapshot(patient))
-    return patient
+    for patient in made:
+        audit.record(session, actor, "create", "patient", patient.mrn, after=_snapshot(patient))
+    return made
 
 
 def update_patient(

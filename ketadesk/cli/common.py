@@ -1,0 +1,317 @@
+"""What every command shares: options, opening the database, output, errors, progress.
+
+A command module registers its parsers with :func:`command_parser` (which adds ``--db``
+and, where asked, ``--json``), opens the database with :func:`opened`, runs one service
+inside one ``db.transaction()``, and hands its result to :func:`emit`, which prints
+readable text or JSON. Errors travel as :class:`ketadesk.errors.KetaDeskError`; the entry
+point (:mod:`ketadesk.cli.main`) turns them into one ``ketadesk: error: ...`` line on
+stderr with :func:`describe`, which names command-line options instead of field names.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from ketadesk.errors import KetaDeskError, ValidationError
+
+if TYPE_CHECKING:
+    from ketadesk.db import Database
+
+PROG = "ketadesk"
+Command = Callable[[argparse.Namespace], int]
+"""What a sub-command runs: it takes the parsed options and returns the exit status."""
+ENV_DEBUG = "KETADESK_DEBUG"
+
+# Imported lazily by the functions below: the database layer (SQLAlchemy, Alembic) is not
+# needed for `--help` or `--version`, and keeping it out makes those instant.
+
+
+class UsageError(KetaDeskError):
+    """The command line asked for something that cannot be done as asked."""
+
+
+class DatabaseUnavailable(KetaDeskError):
+    """The database URL is malformed, the server unreachable, or the file not a database."""
+
+
+# --------------------------------------------------------------------------------------
+# Parsers
+# --------------------------------------------------------------------------------------
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps the line breaks of descriptions and examples, and shows defaults."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        if action.default not in (None, False, argparse.SUPPRESS) and "%(default)" not in text:
+            text += " (default: %(default)s)"
+        return text
+
+
+def add_db_option(parser: argparse.ArgumentParser, *, top_level: bool = False) -> None:
+    """``--db URL``. On sub-commands it does not override a ``--db`` given before them."""
+    parser.add_argument(
+        "--db", metavar="URL", default=None if top_level else argparse.SUPPRESS,
+        help="database: a SQLite file path or a URL such as postgresql://host/clinic "
+             "(else $KETADESK_DB, else the default file in your data folder)",
+    )
+
+
+def add_json_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print JSON for scripts")
+
+
+def command_parser(
+    group: Any, name: str, *, summary: str, description: str, examples: str,
+    json_output: bool = False,
+) -> argparse.ArgumentParser:
+    """A sub-command parser with the shared options and an examples epilog."""
+    parser: argparse.ArgumentParser = group.add_parser(
+        name, help=summary, description=description,
+        epilog="examples:\n" + examples.strip("\n"), formatter_class=HelpFormatter,
+    )
+    add_db_option(parser)
+    if json_output:
+        add_json_option(parser)
+    return parser
+
+
+# --------------------------------------------------------------------------------------
+# The database
+# --------------------------------------------------------------------------------------
+
+
+def shown_url(url: str) -> str:
+    """A URL fit to print: the file path for SQLite, the password hidden otherwise."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return url
+    if parsed.get_backend_name() == "sqlite" and parsed.database:
+        return parsed.database
+    return parsed.render_as_string(hide_password=True)
+
+
+def chosen_url(args: argparse.Namespace) -> str:
+    """The URL from ``--db``, ``$KETADESK_DB`` or the default, as :mod:`ketadesk.config` says."""
+    from ketadesk import config
+
+    return config.database_url(getattr(args, "db", None))
+
+
+def _missing_sqlite_file(url: str) -> Path | None:
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return None
+    path = Path(parsed.database)
+    return None if path.exists() or parsed.database == ":memory:" else path
+
+
+@contextmanager
+def database_errors(url: str, *, opening: bool = False) -> Iterator[None]:
+    """Turn a bad URL, an unreachable server or a foreign file into one clear error.
+
+    While ``opening``, an :class:`ImportError` means the URL names a driver that is not
+    installed; later it would be a bug, and is left alone.
+    """
+    from alembic.util import CommandError
+    from sqlalchemy.exc import ArgumentError, DatabaseError, InterfaceError, OperationalError
+
+    where = shown_url(url)
+    try:
+        yield
+    except CommandError as error:
+        raise DatabaseUnavailable(
+            f"cannot bring {where} up to date: {one_line(error)} "
+            "(was it written by a newer KetaDesk?)") from None
+    except ArgumentError as error:
+        raise DatabaseUnavailable(f"{where} is not a database URL KetaDesk can use: "
+                                  f"{one_line(error)}") from None
+    except ImportError as error:
+        if not opening:
+            raise
+        raise DatabaseUnavailable(
+            f"cannot open {where}: no driver ({error.name or error}); KetaDesk works with "
+            "SQLite files and postgresql:// URLs") from None
+    except (OperationalError, InterfaceError) as error:
+        raise DatabaseUnavailable(
+            f"cannot use the database at {where}: {one_line(error.orig)}") from None
+    except DatabaseError as error:
+        if type(error) is not DatabaseError:  # integrity or programming errors are bugs
+            raise
+        raise DatabaseUnavailable(f"{where} is not a KetaDesk database: "
+                                  f"{one_line(error.orig)}") from None
+
+
+def one_line(error: object) -> str:
+    """The first line of an error's text (driver errors run to several)."""
+    lines = str(error).strip().splitlines()
+    return lines[0].strip() if lines else type(error).__name__
+
+
+@contextmanager
+def opened(args: argparse.Namespace, *, create: bool = False) -> Iterator[Database]:
+    """The chosen database, migrated to the newest schema; disposed of afterwards.
+
+    Without ``create`` a SQLite file that does not exist yet is refused rather than made,
+    so a mistyped ``--db`` path does not quietly start an empty clinic.
+    """
+    from ketadesk.migrations import open_database
+
+    url = chosen_url(args)
+    with database_errors(url, opening=True):
+        missing = None if create else _missing_sqlite_file(url)
+        if missing is not None:
+            raise UsageError(f"there is no KetaDesk database at {missing}; "
+                             f"create it with: ketadesk init --db {missing}")
+        db = open_database(url)
+    try:
+        with database_errors(url):
+            yield db
+    finally:
+        db.dispose()
+
+
+# --------------------------------------------------------------------------------------
+# Output
+# --------------------------------------------------------------------------------------
+
+
+def plain(value: Any) -> Any:
+    """``value`` as JSON types: dates in ISO form, money as a decimal string."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        items = [plain(v) for v in value]
+        return sorted(items) if isinstance(value, set | frozenset) else items
+    return value
+
+
+def emit(args: argparse.Namespace, data: Any, text: Callable[[], str]) -> None:
+    """Print ``data`` as JSON with ``--json``, otherwise the text ``text()`` builds."""
+    if getattr(args, "json", False):
+        print(json.dumps(plain(data), indent=2, ensure_ascii=False))
+    else:
+        print(text())
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """Rows under headers, in columns as wide as their widest cell."""
+    cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in r] for r in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+             for row in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def describe(error: KetaDeskError, options: Mapping[str, str] | None = None) -> str:
+    """The error as one line; validation problems name the option instead of the field."""
+    if isinstance(error, ValidationError):
+        names = options or {}
+        return "; ".join(f"{names.get(p.field, p.field)}: {p.message}" for p in error.problems)
+    return " ".join(str(error).split())
+
+
+def print_error(message: str) -> None:
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+
+
+def debugging() -> bool:
+    return os.environ.get(ENV_DEBUG, "") not in ("", "0")
+
+
+# --------------------------------------------------------------------------------------
+# Passwords
+# --------------------------------------------------------------------------------------
+
+
+def read_password(env_name: str, whose: str) -> str:
+    """A new password from ``$env_name``, else typed twice at a terminal prompt.
+
+    Raises :class:`UsageError` without a terminal and without the variable, or when the two
+    typed passwords differ.
+    """
+    from_env = os.environ.get(env_name)
+    if from_env:
+        return from_env
+    if not sys.stdin.isatty():
+        raise UsageError(f"no password for {whose}: set {env_name} or run this in a terminal")
+    first = getpass.getpass(f"Password for {whose}: ")
+    if getpass.getpass("Type it again: ") != first:
+        raise UsageError("the two passwords differ; nothing was changed")
+    return first
+
+
+# --------------------------------------------------------------------------------------
+# Progress
+# --------------------------------------------------------------------------------------
+
+
+class Progress:
+    """A progress bar on stderr for long work; quiet when stderr is not a terminal.
+
+    Call it as ``progress(stage, done, total)`` as work advances (the shape the demo
+    generator reports in), then :meth:`finish` once, which prints a final line in every case.
+    """
+
+    WIDTH = 30
+    INTERVAL = 0.1  # seconds between redraws
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self.live = self.stream.isatty()
+        self.started = time.monotonic()
+        self._drawn_at = 0.0
+        self._stage = ""
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not self.live:
+            return
+        now = time.monotonic()
+        if stage != self._stage:
+            if self._stage:
+                self.stream.write("\n")
+            self._stage = stage
+        elif now - self._drawn_at < self.INTERVAL and done < total:
+            return
+        self._drawn_at = now
+        self.stream.write("\r" + self.line(stage, done, total))
+        self.stream.flush()
+
+    def line(self, stage: str, done: int, total: int) -> str:
+        share = done / total if total else 1.0
+        filled = round(self.WIDTH * min(share, 1.0))
+        bar = "#" * filled + "." * (self.WIDTH - filled)
+        return f"{stage[:24]:<24} [{bar}] {share:4.0%} {done}/{total}"
+
+    def finish(self, summary: str) -> None:
+        """End the bar and print ``summary`` with the time taken."""
+        if self.live and self._stage:
+            self.stream.write("\n")
+        self.stream.write(f"{summary} ({time.monotonic() - self.started:.1f} s)\n")
+        self.stream.flush()

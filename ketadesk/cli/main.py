@@ -1,0 +1,137 @@
+"""The ``ketadesk`` entry point: the window without a sub-command, else one command.
+
+:func:`main` builds the parser from the command modules (each has ``register``), runs the
+chosen command and turns every outcome into an exit status:
+
+* 0 — done;
+* 2 — bad input, refused action or unusable database (argparse usage errors too): one
+  ``ketadesk: error: ...`` line on stderr, never a traceback;
+* 1 — a bug: one line and a hint to rerun with ``KETADESK_DEBUG=1``, which shows it;
+* 130 — interrupted with Ctrl-C.
+
+Qt is imported only when the window is asked for, so the commands start quickly and work
+on machines without a display.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from ketadesk import __version__
+from ketadesk.cli import common, demo, patients, setup, users
+from ketadesk.errors import KetaDeskError
+
+VIEWS = ("today", "schedule", "patients", "billing", "reports", "settings")
+EXIT_OK, EXIT_BUG, EXIT_REFUSED, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+DESCRIPTION = """\
+KetaDesk: practice management for ketamine and esketamine clinics.
+
+Without a command, opens the window. The commands set up and administer a database and
+work with patients from scripts."""
+
+EXAMPLES = """\
+examples:
+  ketadesk                              open the window on the default database
+  ketadesk --demo                       open a demo clinic (kept apart from real data)
+  ketadesk --db clinic.sqlite3 --view schedule
+  ketadesk --demo --screenshot today.png --view today
+  ketadesk init --admin alice           create the database and its first administrator
+  ketadesk patient find lukas --json
+  ketadesk <command> --help             what a command does and its options
+
+The database is --db URL, else $KETADESK_DB, else a file in your data folder.
+Set KETADESK_DEBUG=1 to see the full traceback of an internal error."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line: top-level window options and every sub-command."""
+    parser = argparse.ArgumentParser(
+        prog=common.PROG, description=DESCRIPTION, epilog=EXAMPLES,
+        formatter_class=common.HelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"ketadesk {__version__}")
+    common.add_db_option(parser, top_level=True)
+    window = parser.add_argument_group("window options (without a command)")
+    window.add_argument("--demo", action="store_true",
+                        help="open the demo clinic, created on first use, already logged in")
+    window.add_argument("--screenshot", metavar="FILE",
+                        help="render the window to this PNG file and exit")
+    window.add_argument("--view", choices=VIEWS, metavar="NAME",
+                        help=f"the view to show first: {', '.join(VIEWS)}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+    for module in (setup, users, patients, demo):
+        module.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``ketadesk`` with ``argv`` (default: the process arguments); return the exit status."""
+    try:
+        return _main(list(sys.argv[1:] if argv is None else argv))
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except SystemExit as stop:  # argparse: --help, --version and usage errors
+        return _status(stop.code)
+    except BrokenPipeError:  # e.g. `ketadesk user list | head -1`
+        _silence_stdout()
+        return EXIT_BUG
+
+
+def _main(argv: list[str]) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        return _guarded(args, _open_window)
+    if args.demo or args.screenshot or args.view:
+        parser.error("--demo, --screenshot and --view are for the window; "
+                     f"they cannot be used with '{args.command}'")
+    return _guarded(args, args.func)
+
+
+def _guarded(args: argparse.Namespace, action: common.Command) -> int:
+    """Run ``action``; errors become one line on stderr and an exit status."""
+    try:
+        return action(args)
+    except KetaDeskError as error:
+        common.print_error(common.describe(error, getattr(args, "options", None)))
+        return EXIT_REFUSED
+    except (KeyboardInterrupt, BrokenPipeError):
+        raise
+    except Exception as error:
+        if common.debugging():
+            raise
+        common.print_error(
+            f"internal error ({type(error).__name__}: {common.one_line(error)}); rerun with "
+            f"{common.ENV_DEBUG}=1 to see the details, and report them")
+        return EXIT_BUG
+
+
+def _open_window(args: argparse.Namespace) -> int:
+    try:
+        from ketadesk.ui.app import run  # lazy: only the window needs Qt
+    except ImportError as error:
+        if common.debugging():
+            raise
+        common.print_error(f"cannot open the window: {common.one_line(error)}; "
+                           "the commands still work (ketadesk --help)")
+        return EXIT_BUG
+    return run(args)
+
+
+def _status(code: object) -> int:
+    if code is None:
+        return EXIT_OK
+    if isinstance(code, int):
+        return code
+    print(code, file=sys.stderr)
+    return EXIT_BUG
+
+
+def _silence_stdout() -> None:
+    """After a closed pipe, point stdout at nowhere so the interpreter's flush is quiet."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())

@@ -1,0 +1,480 @@
+"""Importing patients from a CSV file, every row checked before anything is written.
+
+The flow has three steps, each usable on its own:
+
+1. :func:`read_rows` turns the file into :class:`ImportRow` values (one per non-blank
+   record, with the line it starts on; the header is line 1). It refuses, as
+   :class:`ImportRefused`, a file that cannot be a patient list at all: empty, not UTF-8
+   text, unknown or duplicated column names, a required column missing.
+2. :func:`check` validates every row with the same rules as the registration form
+   (:func:`ketadesk.clinic.patients.clean_patient` and
+   :func:`ketadesk.clinic.policies.clean_policy`) and finds rows that repeat another row
+   of the file or a patient already in the database (same family name, given name and date
+   of birth). Every problem is data: an :class:`ImportProblem` with its line and column.
+3. :func:`import_patients` writes the good rows through the ordinary services
+   (:func:`~ketadesk.clinic.patients.create_patient`,
+   :func:`~ketadesk.clinic.policies.add_policy`), so each patient is audited as if typed
+   in — but only when every row is good, or when the caller chose to skip bad rows.
+
+Columns are the patient field names of :data:`ketadesk.clinic.patients.PATIENT_FIELDS`
+(``family_name``, ``given_name``, ``date_of_birth``, ``sex``, ``phone``, ...; several
+diagnoses or screening flags separated by ``;``), plus optional insurance columns named
+``primary_<part>`` and ``secondary_<part>`` for the parts in :data:`POLICY_COLUMNS`
+(``primary_payer`` names a payer from the clinic's list). The file may start with a
+byte-order mark and use Windows line endings, as spreadsheets write them.
+
+The service prints nothing; the command line and the window show the report.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ketadesk.access import audit
+from ketadesk.access.permissions import Actor, Permission
+from ketadesk.clinic import patients, payers, policies
+from ketadesk.clinic.models import InsurancePolicy, Location, Patient, Payer, PolicyRank
+from ketadesk.clinic.text import fold
+from ketadesk.errors import FieldProblem, KetaDeskError, NotFound, ValidationError
+
+Progress = Callable[[str, int, int], None]
+"""``progress(stage, done, total)``, called as rows are checked and written."""
+
+PATIENT_COLUMNS: tuple[str, ...] = tuple(spec.name for spec in patients.PATIENT_FIELDS)
+REQUIRED_COLUMNS: tuple[str, ...] = tuple(
+    spec.name for spec in patients.PATIENT_FIELDS if spec.required
+)
+POLICY_COLUMNS: dict[str, str] = {
+    "payer": "payer_id",
+    "member_id": "member_id",
+    "group_number": "group_number",
+    "effective_from": "effective_from",
+    "effective_to": "effective_to",
+    "prior_auth_number": "prior_auth_number",
+    "sessions_authorized": "sessions_authorized",
+    "auth_from": "auth_from",
+    "auth_to": "auth_to",
+    "subscriber_name": "subscriber_name",
+    "subscriber_dob": "subscriber_dob",
+    "relationship": "relationship_to_subscriber",
+}
+"""Insurance column part (after ``primary_`` / ``secondary_``) -> policy field name."""
+
+POLICY_RANKS: tuple[PolicyRank, ...] = (PolicyRank.PRIMARY, PolicyRank.SECONDARY)
+KNOWN_COLUMNS: tuple[str, ...] = PATIENT_COLUMNS + tuple(
+    f"{rank.value}_{part}" for rank in POLICY_RANKS for part in POLICY_COLUMNS
+)
+HEADER_LINE = 1
+WRITE_BATCH = 500  # patients per flush when writing
+
+
+@dataclass(frozen=True)
+class ImportProblem:
+    """One problem of one line: ``line 7, date_of_birth: 2999-01-01 is in the future``.
+
+    ``field`` is the column name, or ``""`` for a problem of the whole row or file.
+    """
+
+    line: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"line {self.line}, {self.field}" if self.field else f"line {self.line}"
+        return f"{where}: {self.message}"
+
+
+@dataclass(frozen=True)
+class ImportRow:
+    """One record of the file: the line it starts on and its cells by column name."""
+
+    line: int
+    cells: Mapping[str, str]
+    extra_cells: int = 0  # non-blank cells outside the named columns
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What an import did (or, in a dry run, would do).
+
+    ``read == imported + skipped`` always. When problems stopped the import (``stopped``),
+    nothing was written and every row counts as skipped. In a dry run ``imported`` is the
+    number of rows a real run would write, and ``mrns`` is empty.
+    """
+
+    read: int
+    imported: int
+    skipped: int
+    problems: tuple[ImportProblem, ...]
+    mrns: tuple[str, ...] = ()
+    dry_run: bool = False
+    stopped: bool = False
+
+    @property
+    def rows_with_problems(self) -> int:
+        return len({p.line for p in self.problems})
+
+
+class ImportRefused(KetaDeskError):
+    """The file cannot be read as a patient list at all; ``problems`` say why."""
+
+    def __init__(self, problems: Iterable[ImportProblem]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("; ".join(str(p) for p in self.problems))
+
+
+# --------------------------------------------------------------------------------------
+# Reading
+# --------------------------------------------------------------------------------------
+
+
+def read_rows(source: Path | str) -> list[ImportRow]:
+    """The records of a CSV file (``Path``) or of CSV text (``str``).
+
+    Raises :class:`ImportRefused` for a file that is empty, not UTF-8 text or not CSV, or
+    whose header names unknown columns, repeats one or lacks a required one;
+    :class:`NotFound` or :class:`KetaDeskError` when the file cannot be opened.
+    """
+    text = _read_text(source) if isinstance(source, Path) else source
+    text = text.removeprefix("\ufeff")
+    if not text.strip():
+        raise _refused("the file is empty; expected a header line naming the columns, "
+                       "such as family_name,given_name,date_of_birth,sex")
+    if "\x00" in text:
+        raise _binary()
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        columns = _columns(_header(reader))
+        return list(_records(reader, columns))
+    except csv.Error as error:
+        raise _refused(f"this is not readable CSV: {error}", line=reader.line_num) from None
+
+
+def _refused(message: str, *, line: int = HEADER_LINE) -> ImportRefused:
+    return ImportRefused([ImportProblem(line, "", message)])
+
+
+def _binary() -> ImportRefused:
+    return _refused("the file holds binary data, not CSV text (a spreadsheet?); save it "
+                    "from the spreadsheet as 'CSV UTF-8 (comma delimited)'")
+
+
+def _read_text(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise NotFound(f"there is no file {path}") from None
+    except OSError as error:
+        raise KetaDeskError(f"cannot read {path}: {error.strerror or error}") from None
+    if b"\x00" in data:
+        raise _binary()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise _refused(
+            f"the file is not UTF-8 text (byte 0x{data[error.start]:02X} cannot be read); "
+            "save it from the spreadsheet as 'CSV UTF-8 (comma delimited)'", line=line,
+        ) from None
+
+
+def _header(reader: Iterator[list[str]]) -> list[str]:
+    for cells in reader:
+        if any(cell.strip() for cell in cells):
+            return cells
+    raise _refused("the file has no header line")
+
+
+def _column_name(cell: str) -> str:
+    return "_".join(cell.strip().lower().replace("-", " ").split())
+
+
+def _columns(header: Sequence[str]) -> list[str]:
+    """Normalised column names; every header mistake is reported at once.
+
+    A blank header cell (spreadsheets add empty columns at the end) names no column: its
+    cells are kept out of the row, and a row with a value there is told so.
+    """
+    names = [_column_name(cell) for cell in header]
+    problems = []
+    unknown = [n for n in names if n and n not in KNOWN_COLUMNS]
+    if unknown:
+        problems.append(_unknown_columns(unknown, header))
+    repeated = sorted({n for n in names if n and names.count(n) > 1})
+    if repeated:
+        problems.append(ImportProblem(HEADER_LINE, "", f"repeated columns: {', '.join(repeated)}"))
+    missing = [n for n in REQUIRED_COLUMNS if n not in names]
+    if missing:
+        problems.append(ImportProblem(
+            HEADER_LINE, "", f"required columns missing: {', '.join(missing)}"))
+    if problems:
+        raise ImportRefused(problems)
+    return names
+
+
+def _unknown_columns(unknown: list[str], header: Sequence[str]) -> ImportProblem:
+    message = f"unknown columns: {', '.join(unknown)}"
+    if len(header) == 1 and any(sep in header[0] for sep in ";\t|"):
+        message += "; the values seem separated by something other than commas"
+    else:
+        message += ("; columns are patient fields (family_name, given_name, date_of_birth, "
+                    "sex, phone, ...) and primary_/secondary_ insurance columns")
+    return ImportProblem(HEADER_LINE, "", message)
+
+
+def _records(reader: Any, columns: list[str]) -> Iterator[ImportRow]:
+    """Non-blank records, each with the line it starts on (a quoted cell may span lines)."""
+    previous_end = reader.line_num
+    width = len(columns)
+    for cells in reader:
+        line, previous_end = previous_end + 1, reader.line_num
+        if not any(cell.strip() for cell in cells):
+            continue
+        padded = [*cells, *[""] * (width - len(cells))]  # at least one cell per column
+        named = {name: cell for name, cell in zip(columns, padded[:width], strict=True) if name}
+        stray = [cell for i, cell in enumerate(padded)
+                 if cell.strip() and (i >= width or not columns[i])]
+        extra = len(stray)
+        yield ImportRow(line, named, extra)
+
+
+# --------------------------------------------------------------------------------------
+# Checking
+# --------------------------------------------------------------------------------------
+
+Key = tuple[str, str, date]
+
+
+@dataclass
+class _Lookups:
+    """What every row is checked against, loaded once for the whole file."""
+
+    session: Session
+    locations: frozenset[str]
+    existing: dict[Key, str]  # (family, given, born) -> MRN of a patient already stored
+    payers: dict[str, Payer | str] = field(default_factory=dict)  # folded name -> payer | why not
+    seen: dict[Key, int] = field(default_factory=dict)  # key -> line of its first row
+
+    @classmethod
+    def load(cls, session: Session) -> _Lookups:
+        codes = frozenset(session.scalars(select(Location.code)))
+        stored = session.execute(select(
+            Patient.search_family, Patient.search_given, Patient.date_of_birth, Patient.mrn
+        ).order_by(Patient.id))
+        existing: dict[Key, str] = {}
+        for family, given, born, mrn in stored:
+            existing.setdefault((family, given, born), mrn)
+        return cls(session, codes, existing)
+
+    def payer(self, name: str) -> Payer | str:
+        """The payer called ``name``, or why there is none (asked once per name)."""
+        key = fold(name)
+        if key not in self.payers:
+            self.payers[key] = _find_payer(self.session, name)
+        return self.payers[key]
+
+
+def _find_payer(session: Session, name: str) -> Payer | str:
+    try:
+        return payers.get_payer_by_name(session, name)
+    except NotFound as error:
+        reason = str(error).strip().rstrip(".")
+        return f"{reason[:1].lower()}{reason[1:]}; add it to the clinic's payers first"
+
+
+@dataclass(frozen=True)
+class _GoodRow:
+    """A row that passed every check: its clean patient and policy values."""
+
+    line: int
+    patient: dict[str, Any]
+    policies: tuple[dict[str, Any], ...]
+
+
+def check(session: Session, rows: Sequence[ImportRow],
+          *, progress: Progress | None = None) -> ImportReport:
+    """Every problem of every row, and how many rows could be imported (writes nothing).
+
+    The report is that of a dry run: ``imported`` counts the rows a real run would write.
+    """
+    problems, good = _examine(session, rows, progress)
+    return _report(rows, problems, good, dry_run=True, skip_invalid=False)
+
+
+def _examine(
+    session: Session, rows: Sequence[ImportRow], progress: Progress | None
+) -> tuple[list[ImportProblem], list[_GoodRow]]:
+    lookups = _Lookups.load(session)
+    problems: list[ImportProblem] = []
+    good: list[_GoodRow] = []
+    for done, row in enumerate(rows, start=1):
+        found, clean = _check_row(lookups, row)
+        problems.extend(found)
+        if clean is not None:
+            good.append(clean)
+        if progress is not None:
+            progress("checking rows", done, len(rows))
+    return problems, good
+
+
+def _check_row(lookups: _Lookups, row: ImportRow) -> tuple[list[ImportProblem], _GoodRow | None]:
+    problems: list[ImportProblem] = []
+    if row.extra_cells:
+        problems.append(ImportProblem(row.line, "", (
+            f"has {row.extra_cells} value{'s' if row.extra_cells > 1 else ''} outside the "
+            "named columns; check for a stray comma")))
+    patient_raw = {c: row.cells[c] for c in PATIENT_COLUMNS if c in row.cells}
+    clean = _clean_patient(lookups, row.line, patient_raw, problems)
+    clean_policies = [policy for rank in POLICY_RANKS
+                      if (policy := _clean_policy(lookups, row, rank, problems)) is not None]
+    if clean is not None:
+        _check_duplicate(lookups, row.line, clean, problems)
+    if problems or clean is None:
+        return problems, None
+    return [], _GoodRow(row.line, clean, tuple(clean_policies))
+
+
+def _clean_patient(lookups: _Lookups, line: int, raw: dict[str, str],
+                   problems: list[ImportProblem]) -> dict[str, Any] | None:
+    try:
+        clean = patients.clean_patient(raw)
+    except ValidationError as error:
+        problems.extend(_located(line, error.problems))
+        return None
+    code = clean["home_location"]
+    if code and code.upper() not in lookups.locations:
+        problems.append(ImportProblem(
+            line, "home_location", f"there is no location with code {code}"))
+        return None
+    return clean
+
+
+def _located(line: int, found: Iterable[FieldProblem], names: Mapping[str, str] | None = None
+             ) -> list[ImportProblem]:
+    names = names or {}
+    return [ImportProblem(line, names.get(p.field, p.field), p.message) for p in found]
+
+
+def _clean_policy(lookups: _Lookups, row: ImportRow, rank: PolicyRank,
+                  problems: list[ImportProblem]) -> dict[str, Any] | None:
+    """The clean policy of ``rank`` (``clean_policy``'s values); None if blank or wrong."""
+    prefix = f"{rank.value}_"
+    cells = {part: row.cells.get(prefix + part, "").strip() for part in POLICY_COLUMNS}
+    if not any(cells.values()):
+        return None
+    raw: dict[str, object] = {POLICY_COLUMNS[part]: value for part, value in cells.items()}
+    raw["rank"] = rank.value
+    if cells["payer"]:
+        payer = lookups.payer(cells["payer"])
+        if isinstance(payer, str):
+            problems.append(ImportProblem(row.line, prefix + "payer", payer))
+            return None
+        raw["payer_id"] = payer.id
+    try:
+        return policies.clean_policy(lookups.session, raw)
+    except ValidationError as error:
+        names = {policy_field: prefix + part for part, policy_field in POLICY_COLUMNS.items()}
+        problems.extend(_located(row.line, error.problems, names))
+        return None
+
+
+def _check_duplicate(lookups: _Lookups, line: int, clean: Mapping[str, Any],
+                     problems: list[ImportProblem]) -> None:
+    key = (fold(clean["family_name"]), fold(clean["given_name"]), clean["date_of_birth"])
+    who = f"{clean['family_name']}, {clean['given_name']}, born {clean['date_of_birth']}"
+    if key in lookups.existing:
+        problems.append(ImportProblem(
+            line, "", f"looks like MRN {lookups.existing[key]} already ({who})"))
+    elif key in lookups.seen:
+        problems.append(ImportProblem(
+            line, "", f"repeats line {lookups.seen[key]} ({who})"))
+    else:
+        lookups.seen[key] = line
+
+
+def _report(rows: Sequence[ImportRow], problems: list[ImportProblem], good: list[_GoodRow],
+            *, dry_run: bool, skip_invalid: bool, mrns: Sequence[str] = ()) -> ImportReport:
+    stopped = bool(problems) and not skip_invalid
+    imported = 0 if stopped else (len(good) if dry_run else len(mrns))
+    return ImportReport(
+        read=len(rows), imported=imported, skipped=len(rows) - imported,
+        problems=tuple(sorted(problems, key=lambda p: p.line)), mrns=tuple(mrns),
+        dry_run=dry_run, stopped=stopped,
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Importing
+# --------------------------------------------------------------------------------------
+
+
+def import_patients(
+    session: Session, actor: Actor, path: Path | str, *, skip_invalid: bool = False,
+    dry_run: bool = False, progress: Progress | None = None,
+) -> ImportReport:
+    """Check every row of the CSV file at ``path``, then register the patients.
+
+    Nothing is written when any row has a problem, unless ``skip_invalid`` is given (then
+    the good rows are written and the rest reported), nor in a ``dry_run``. A file that is
+    not a patient list at all comes back as a report of its problems, with nothing read.
+    Raises :class:`PermissionDenied` and, for a file that cannot be opened, :class:`NotFound`.
+    """
+    actor.require(Permission.PATIENT_EDIT)
+    source = Path(path)
+    try:
+        rows = read_rows(source)
+    except ImportRefused as refused:
+        return ImportReport(0, 0, 0, refused.problems, dry_run=dry_run, stopped=True)
+    problems, good = _examine(session, rows, progress)
+    if any(row.policies for row in good):
+        actor.require(Permission.POLICY_EDIT)
+    if dry_run or (problems and not skip_invalid):
+        return _report(rows, problems, good, dry_run=dry_run, skip_invalid=skip_invalid)
+    mrns = _write(session, actor, good, progress)
+    audit.record(session, actor, "import", "patient", source.name[-40:], after={
+        "file": str(source), "rows": len(rows), "imported": len(mrns),
+        "skipped": len(rows) - len(mrns),
+    })
+    return _report(rows, problems, good, dry_run=False, skip_invalid=skip_invalid, mrns=mrns)
+
+
+def _write(session: Session, actor: Actor, good: Sequence[_GoodRow],
+           progress: Progress | None) -> list[str]:
+    """Register the good rows a batch at a time; return the MRNs issued, in file order."""
+    if not good:
+        return []
+    mrns: list[str] = []
+    for start in range(0, len(good), WRITE_BATCH):
+        batch = good[start : start + WRITE_BATCH]
+        mrns += _write_batch(session, actor, batch)
+        if progress is not None:
+            progress("importing patients", len(mrns), len(good))
+    return mrns
+
+
+def _write_batch(session: Session, actor: Actor, batch: Sequence[_GoodRow]) -> list[str]:
+    """Register a batch of clean rows and their policies with two flushes.
+
+    Patients go through :func:`patients.register_patients`, the path of the form and the
+    command line; each patient and policy still gets its own audit row.
+    """
+    made = patients.register_patients(session, actor, [row.patient for row in batch])
+    new_policies: list[InsurancePolicy] = []
+    for patient, row in zip(made, batch, strict=True):
+        new_policies += [InsurancePolicy(patient_id=patient.id, active=True, **clean)
+                         for clean in row.policies]
+    session.add_all(new_policies)
+    session.flush()
+    for policy in new_policies:
+        audit.record(session, actor, "create", "insurance_policy", policy.id,
+                     after=audit.snapshot(policy))
+    return [patient.mrn for patient in made]
