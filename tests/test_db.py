@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -87,15 +84,6 @@ def test_counters_hand_out_blocks(session: Session) -> None:
     assert reserve(session, "test") == 12
     with pytest.raises(ValueError, match="at least 1"):
         reserve(session, "test", 0)
-
-
-@pytest.fixture
-def sqlite_db(sqlite_template: Path, tmp_path: Path) -> Iterator[Database]:
-    path = tmp_path / "clinic.sqlite3"
-    shutil.copyfile(sqlite_template, path)
-    db = Database(f"sqlite:///{path}")
-    yield db
-    db.dispose()
 
 
 def test_sqlite_connection_settings(sqlite_db: Database) -> None:

@@ -26,9 +26,6 @@ from ketadesk.clinic.locations import (
     FieldSpec,
     collect_fields,
     location_code,
-    parse_flag,
-    plain_text,
-    split_list,
 )
 from ketadesk.clinic.models import Chair, Location, Modality
 from ketadesk.errors import InvalidValue, NotFound
@@ -42,7 +39,7 @@ _BY_WORD = {
 def parse_modalities(value: object) -> frozenset[Modality]:
     """``"iv, Esketamine nasal"`` or ``[Modality.IV]`` -> the set; at least one is needed."""
     found: set[Modality] = set()
-    for item in split_list(value):
+    for item in v.split_list(value):
         modality = _BY_WORD.get(" ".join(item.split()).casefold())
         if modality is None:
             choices = ", ".join(m.value for m in Modality)
@@ -55,15 +52,18 @@ def parse_modalities(value: object) -> frozenset[Modality]:
 
 CHAIR_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("location", "Location", True, location_code),
-    FieldSpec("name", "Name", True, plain_text(60)),
+    FieldSpec("name", "Name", True, v.plain_text(60)),
     FieldSpec("modalities", "Treatments", True, parse_modalities),
-    FieldSpec("active", "Active", False, parse_flag),
+    FieldSpec("active", "Active", False, v.parse_flag),
 )
 _BLANKS: dict[str, Any] = {"active": True}
 
 
 def clean_chair(
-    session: Session, raw: Mapping[str, object], *, chair_id: int | None = None,
+    session: Session,
+    raw: Mapping[str, object],
+    *,
+    chair_id: int | None = None,
 ) -> dict[str, Any]:
     """Validate a chair's fields together; raise every problem at once.
 
@@ -77,14 +77,19 @@ def clean_chair(
     if code and location is None:
         checker.add("location", f"there is no location with code {code}")
     if location is not None and clean["name"]:
-        other = session.scalar(select(Chair).where(
-            Chair.location_id == location.id,
-            func.lower(Chair.name) == clean["name"].lower(),
-            Chair.id != (chair_id or 0),
-        ))
+        other = session.scalar(
+            select(Chair).where(
+                Chair.location_id == location.id,
+                func.lower(Chair.name) == clean["name"].lower(),
+                Chair.id != (chair_id or 0),
+            )
+        )
         if other is not None:
-            checker.add("name", f"{location.name} ({location.code}) already has a chair named "
-                                f"{other.name}; choose another name")
+            checker.add(
+                "name",
+                f"{location.name} ({location.code}) already has a chair named "
+                f"{other.name}; choose another name",
+            )
     checker.raise_if_problems()
     clean["location_id"] = location.id if location else None
     return clean
@@ -117,7 +122,10 @@ def update_chair(session: Session, actor: Actor, chair_id: int, raw: Mapping[str
 
 
 def list_chairs(
-    session: Session, actor: Actor, *, location_id: int | None = None,
+    session: Session,
+    actor: Actor,
+    *,
+    location_id: int | None = None,
     include_inactive: bool = False,
 ) -> list[Chair]:
     """Chairs ordered by location code then name; optionally of one location only."""

@@ -28,7 +28,7 @@ The small form helpers the other clinic-setup modules share (:func:`parse_flag`,
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from functools import lru_cache
@@ -65,15 +65,12 @@ __all__ = [
     "list_locations",
     "location_code",
     "location_values",
-    "parse_flag",
     "parse_hours",
-    "plain_text",
     "public_holidays",
     "remove_closure",
     "set_holiday_worked",
     "set_hours",
     "set_location_active",
-    "split_list",
     "update_location",
 ]
 
@@ -81,54 +78,13 @@ __all__ = [
 # Form helpers shared by locations, chairs, providers and payers
 # ---------------------------------------------------------------------------------------
 
-_TRUE = frozenset({"yes", "y", "true", "t", "1", "on"})
-_FALSE = frozenset({"no", "n", "false", "f", "0", "off"})
-
-
-def parse_flag(value: bool | int | str) -> bool:
-    """A yes/no value from a checkbox (``bool``), a CSV cell or the command line.
-
-    Accepts ``True``/``False``, ``1``/``0`` and, in any case, yes/no, y/n, true/false,
-    t/f, on/off, 1/0. Anything else raises :class:`InvalidValue`.
-    """
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int) and value in (0, 1):
-        return bool(value)
-    text = str(value).strip().casefold()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise InvalidValue(
-        f"{str(value).strip()!r} is not yes or no; expected yes/no, true/false or 1/0"
-    )
-
-
-def plain_text(limit: int) -> Callable[[Any], str]:
-    """A validator for one line of free text: runs of whitespace become one space."""
-
-    def check(value: Any) -> str:
-        text = " ".join(str(value).split())
-        if len(text) > limit:
-            raise InvalidValue(f"is {len(text)} characters long; at most {limit} fit")
-        return text
-
-    return check
-
-
-def split_list(value: object) -> list[str]:
-    """``"a, b; c"`` or ``["a", "b"]`` -> the non-blank items, stripped, in order."""
-    if isinstance(value, str):
-        return [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
-    if isinstance(value, Iterable):
-        return [str(part).strip() for part in value if str(part).strip()]
-    raise InvalidValue(f"{value!r} is not a list; separate the items with commas")
-
 
 def collect_fields(
-    checker: v.Checker, raw: Mapping[str, object], specs: Sequence[FieldSpec],
-    blanks: Mapping[str, Any], noun: str,
+    checker: v.Checker,
+    raw: Mapping[str, object],
+    specs: Sequence[FieldSpec],
+    blanks: Mapping[str, Any],
+    noun: str,
 ) -> dict[str, Any]:
     """Validate ``raw`` against ``specs``, noting every problem on ``checker``.
 
@@ -167,10 +123,10 @@ def location_code(value: Any) -> str:
 
 LOCATION_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("code", "Code", True, location_code),
-    FieldSpec("name", "Name", True, plain_text(120)),
-    FieldSpec("address_line1", "Address", True, plain_text(120)),
-    FieldSpec("address_line2", "Address line 2", False, plain_text(120)),
-    FieldSpec("city", "City", True, plain_text(80)),
+    FieldSpec("name", "Name", True, v.plain_text(120)),
+    FieldSpec("address_line1", "Address", True, v.plain_text(120)),
+    FieldSpec("address_line2", "Address line 2", False, v.plain_text(120)),
+    FieldSpec("city", "City", True, v.plain_text(80)),
     FieldSpec("state", "State", True, v.us_state),
     FieldSpec("zip_code", "ZIP code", True, v.zip_code),
     FieldSpec("phone", "Phone", False, v.us_phone),
@@ -178,15 +134,20 @@ LOCATION_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("npi", "Organisation NPI", True, v.npi),
     FieldSpec("tin", "Tax ID (TIN)", True, v.tin),
     FieldSpec("time_zone", "Time zone", True, v.time_zone),
-    FieldSpec("observe_holidays", "Closed on public holidays", False, parse_flag),
+    FieldSpec("observe_holidays", "Closed on public holidays", False, v.parse_flag),
 )
 _LOCATION_BLANKS: dict[str, Any] = {
-    "address_line2": "", "phone": "", "pos_code": "11", "observe_holidays": True,
+    "address_line2": "",
+    "phone": "",
+    "pos_code": "11",
+    "observe_holidays": True,
 }
 
 
 def _clean(
-    session: Session | None, raw: Mapping[str, object], own_id: int | None,
+    session: Session | None,
+    raw: Mapping[str, object],
+    own_id: int | None,
 ) -> dict[str, Any]:
     checker = v.Checker()
     clean = collect_fields(checker, raw, LOCATION_FIELDS, _LOCATION_BLANKS, "location")
@@ -227,7 +188,10 @@ def create_location(session: Session, actor: Actor, raw: Mapping[str, object]) -
 
 
 def update_location(
-    session: Session, actor: Actor, location_id: int, raw: Mapping[str, object],
+    session: Session,
+    actor: Actor,
+    location_id: int,
+    raw: Mapping[str, object],
 ) -> Location:
     """Save an edit of the whole form (start from :func:`location_values`)."""
     actor.require(Permission.CLINIC_SETUP)
@@ -248,15 +212,25 @@ def set_location_active(session: Session, actor: Actor, location_id: int, active
     actor.require(Permission.CLINIC_SETUP)
     location = _load(session, location_id)
     if location.active != active:
-        audit.record(session, actor, "update", "location", location.id,
-                     before={"active": location.active}, after={"active": active})
+        audit.record(
+            session,
+            actor,
+            "update",
+            "location",
+            location.id,
+            before={"active": location.active},
+            after={"active": active},
+        )
         location.active = active
         session.flush()
     return location
 
 
 def list_locations(
-    session: Session, actor: Actor, *, include_inactive: bool = False,
+    session: Session,
+    actor: Actor,
+    *,
+    include_inactive: bool = False,
 ) -> list[Location]:
     """Locations ordered by code; retired ones only when asked."""
     actor.require(Permission.CLINIC_VIEW)
@@ -312,8 +286,13 @@ class Interval:
 _DAY_WORDS: dict[str, tuple[int, ...]] = {
     **{name.casefold(): (day,) for day, name in enumerate(WEEKDAY_NAMES)},
     **{abbr.casefold(): (day,) for day, abbr in enumerate(_ABBREVIATIONS)},
-    "tues": (1,), "weds": (2,), "thur": (3,), "thurs": (3,),
-    "daily": tuple(range(7)), "weekdays": tuple(range(5)), "weekends": (5, 6),
+    "tues": (1,),
+    "weds": (2,),
+    "thur": (3,),
+    "thurs": (3,),
+    "daily": tuple(range(7)),
+    "weekdays": tuple(range(5)),
+    "weekends": (5, 6),
 }
 _CLOCK = r"([0-9]{1,2})(?::([0-9]{2}))?(?::([0-9]{2}))?\s*(?:([ap])\.?m\.?)?"
 _RANGE_FORM = re.compile(rf"{_CLOCK}\s*(?:-|–|to)\s*{_CLOCK}", re.IGNORECASE)
@@ -327,15 +306,17 @@ def _clock(moment: time) -> str:
 def _day(word: str, part: str) -> int:
     found = _DAY_WORDS.get(word.strip().casefold())
     if found is None or len(found) != 1:
-        raise InvalidValue(f"{word.strip()!r} in {part.strip()!r} is not a day of the week; "
-                           f"expected mon, tue, wed, thu, fri, sat or sun")
+        raise InvalidValue(
+            f"{word.strip()!r} in {part.strip()!r} is not a day of the week; "
+            f"expected mon, tue, wed, thu, fri, sat or sun"
+        )
     return found[0]
 
 
 def _days(text: str, part: str) -> list[int]:
     """``"mon-wed, fri"`` -> ``[0, 1, 2, 4]``; a range may wrap (``"sat-mon"``)."""
     days: list[int] = []
-    for item in split_list(text):
+    for item in v.split_list(text):
         if item.casefold() in _DAY_WORDS and len(_DAY_WORDS[item.casefold()]) > 1:
             days.extend(_DAY_WORDS[item.casefold()])
             continue
@@ -363,11 +344,13 @@ def _time(groups: Sequence[str | None], piece: str) -> time:
 
 def _ranges(text: str, part: str) -> list[tuple[time, time]]:
     ranges = []
-    for piece in split_list(text):
+    for piece in v.split_list(text):
         match = _RANGE_FORM.fullmatch(piece)
         if match is None:
-            raise InvalidValue(f"{piece!r} in {part.strip()!r} is not a time range; "
-                               "expected e.g. 08:00-18:00 or 8am-6pm")
+            raise InvalidValue(
+                f"{piece!r} in {part.strip()!r} is not a time range; "
+                "expected e.g. 08:00-18:00 or 8am-6pm"
+            )
         groups = match.groups()
         ranges.append((_time(groups[:4], piece), _time(groups[4:], piece)))
     return ranges
@@ -383,7 +366,7 @@ def _part(part: str) -> list[Interval]:
             return []
         raise InvalidValue(f"{part.strip()!r} has no opening times; expected {_HOURS_EXAMPLE}")
     days = _days(part[: digit.start()], part)
-    ranges = _ranges(part[digit.start():], part)
+    ranges = _ranges(part[digit.start() :], part)
     return [Interval(day, opens, closes) for day in days for opens, closes in ranges]
 
 
@@ -460,7 +443,10 @@ def _intervals(location: Location) -> list[Interval]:
 
 
 def set_hours(
-    session: Session, actor: Actor, location_id: int, intervals: Sequence[Interval],
+    session: Session,
+    actor: Actor,
+    location_id: int,
+    intervals: Sequence[Interval],
 ) -> None:
     """Replace all of a location's weekly opening hours with ``intervals``.
 
@@ -480,8 +466,15 @@ def set_hours(
     session.flush()
     after = format_hours(intervals)
     if before != after:
-        audit.record(session, actor, "update", "location", location.id,
-                     before={"hours": before}, after={"hours": after})
+        audit.record(
+            session,
+            actor,
+            "update",
+            "location",
+            location.id,
+            before={"hours": before},
+            after={"hours": after},
+        )
 
 
 def hours_on(location: Location, day: date) -> list[Interval]:
@@ -505,8 +498,12 @@ def _as_date(value: Any) -> date:
 
 
 def add_closure(
-    session: Session, actor: Actor, location_id: int,
-    first_day: date | str, last_day: date | str, reason: str,
+    session: Session,
+    actor: Actor,
+    location_id: int,
+    first_day: date | str,
+    last_day: date | str,
+    reason: str,
 ) -> Closure:
     """Close ``location`` from ``first_day`` to ``last_day`` inclusive, for ``reason``.
 
@@ -518,16 +515,24 @@ def add_closure(
     checker = v.Checker()
     first = checker.check("first_day", _as_date, first_day)
     last = checker.check("last_day", _as_date, last_day)
-    text = checker.check("reason", plain_text(200), reason)
+    text = checker.check("reason", v.plain_text(200), reason)
     if first and last and last < first:
-        checker.add("last_day", f"{last.isoformat()} is before the first day {first.isoformat()}; "
-                                "a closure ends on or after the day it starts")
+        checker.add(
+            "last_day",
+            f"{last.isoformat()} is before the first day {first.isoformat()}; "
+            "a closure ends on or after the day it starts",
+        )
     elif first and last:
         for other in location.closures:
             if other.first_day <= last and first <= other.last_day:
-                checker.add("first_day", (
-                    f"{_span(first, last)} overlaps the closure for {other.reason!r} "
-                    f"({_span(other.first_day, other.last_day)}); change or remove that one first"))
+                checker.add(
+                    "first_day",
+                    (
+                        f"{_span(first, last)} overlaps the closure for {other.reason!r} "
+                        f"({_span(other.first_day, other.last_day)}); "
+                        "change or remove that one first"
+                    ),
+                )
     checker.raise_if_problems()
     closure = Closure(first_day=first, last_day=last, reason=text)
     location.closures.append(closure)
@@ -621,7 +626,11 @@ def _holiday_names(location: Location, years: Iterable[int]) -> list[str]:
 
 
 def set_holiday_worked(
-    session: Session, actor: Actor, location_id: int, holiday_name: str, worked: bool,
+    session: Session,
+    actor: Actor,
+    location_id: int,
+    holiday_name: str,
+    worked: bool,
 ) -> None:
     """Switch one public holiday off (``worked=True``: open that day) or back on.
 
@@ -635,9 +644,13 @@ def set_holiday_worked(
     wanted = _base_name(holiday_name).casefold()
     match = next((name for name in names if name.casefold() == wanted), None)
     if match is None:
-        raise ValidationError.single("holiday_name", (
-            f"{holiday_name.strip()!r} is not a public holiday in {location.state} in {year} "
-            f"or {year + 1}; choose one of {', '.join(names)}"))
+        raise ValidationError.single(
+            "holiday_name",
+            (
+                f"{holiday_name.strip()!r} is not a public holiday in {location.state} in {year} "
+                f"or {year + 1}; choose one of {', '.join(names)}"
+            ),
+        )
     rows = {h.holiday_name.casefold(): h for h in location.holidays_worked}
     before = sorted(h.holiday_name for h in location.holidays_worked)
     if worked and wanted not in rows:
@@ -647,8 +660,15 @@ def set_holiday_worked(
     session.flush()
     after = sorted(h.holiday_name for h in location.holidays_worked)
     if before != after:
-        audit.record(session, actor, "update", "location", location.id,
-                     before={"holidays_worked": before}, after={"holidays_worked": after})
+        audit.record(
+            session,
+            actor,
+            "update",
+            "location",
+            location.id,
+            before={"holidays_worked": before},
+            after={"holidays_worked": after},
+        )
 
 
 # ---------------------------------------------------------------------------------------

@@ -147,8 +147,10 @@ def read_rows(source: Path | str) -> list[ImportRow]:
     text = _read_text(source) if isinstance(source, Path) else source
     text = text.removeprefix("\ufeff")
     if not text.strip():
-        raise _refused("the file is empty; expected a header line naming the columns, "
-                       "such as family_name,given_name,date_of_birth,sex")
+        raise _refused(
+            "the file is empty; expected a header line naming the columns, "
+            "such as family_name,given_name,date_of_birth,sex"
+        )
     if "\x00" in text:
         raise _binary()
     reader = csv.reader(io.StringIO(text, newline=""))
@@ -164,8 +166,10 @@ def _refused(message: str, *, line: int = HEADER_LINE) -> ImportRefused:
 
 
 def _binary() -> ImportRefused:
-    return _refused("the file holds binary data, not CSV text (a spreadsheet?); save it "
-                    "from the spreadsheet as 'CSV UTF-8 (comma delimited)'")
+    return _refused(
+        "the file holds binary data, not CSV text (a spreadsheet?); save it "
+        "from the spreadsheet as 'CSV UTF-8 (comma delimited)'"
+    )
 
 
 def _read_text(path: Path) -> str:
@@ -183,7 +187,8 @@ def _read_text(path: Path) -> str:
         line = data[: error.start].count(b"\n") + 1
         raise _refused(
             f"the file is not UTF-8 text (byte 0x{data[error.start]:02X} cannot be read); "
-            "save it from the spreadsheet as 'CSV UTF-8 (comma delimited)'", line=line,
+            "save it from the spreadsheet as 'CSV UTF-8 (comma delimited)'",
+            line=line,
         ) from None
 
 
@@ -214,8 +219,9 @@ def _columns(header: Sequence[str]) -> list[str]:
         problems.append(ImportProblem(HEADER_LINE, "", f"repeated columns: {', '.join(repeated)}"))
     missing = [n for n in REQUIRED_COLUMNS if n not in names]
     if missing:
-        problems.append(ImportProblem(
-            HEADER_LINE, "", f"required columns missing: {', '.join(missing)}"))
+        problems.append(
+            ImportProblem(HEADER_LINE, "", f"required columns missing: {', '.join(missing)}")
+        )
     if problems:
         raise ImportRefused(problems)
     return names
@@ -226,8 +232,10 @@ def _unknown_columns(unknown: list[str], header: Sequence[str]) -> ImportProblem
     if len(header) == 1 and any(sep in header[0] for sep in ";\t|"):
         message += "; the values seem separated by something other than commas"
     else:
-        message += ("; columns are patient fields (family_name, given_name, date_of_birth, "
-                    "sex, phone, ...) and primary_/secondary_ insurance columns")
+        message += (
+            "; columns are patient fields (family_name, given_name, date_of_birth, "
+            "sex, phone, ...) and primary_/secondary_ insurance columns"
+        )
     return ImportProblem(HEADER_LINE, "", message)
 
 
@@ -241,8 +249,9 @@ def _records(reader: Any, columns: list[str]) -> Iterator[ImportRow]:
             continue
         padded = [*cells, *[""] * (width - len(cells))]  # at least one cell per column
         named = {name: cell for name, cell in zip(columns, padded[:width], strict=True) if name}
-        stray = [cell for i, cell in enumerate(padded)
-                 if cell.strip() and (i >= width or not columns[i])]
+        stray = [
+            cell for i, cell in enumerate(padded) if cell.strip() and (i >= width or not columns[i])
+        ]
         extra = len(stray)
         yield ImportRow(line, named, extra)
 
@@ -267,9 +276,11 @@ class _Lookups:
     @classmethod
     def load(cls, session: Session) -> _Lookups:
         codes = frozenset(session.scalars(select(Location.code)))
-        stored = session.execute(select(
-            Patient.search_family, Patient.search_given, Patient.date_of_birth, Patient.mrn
-        ).order_by(Patient.id))
+        stored = session.execute(
+            select(
+                Patient.search_family, Patient.search_given, Patient.date_of_birth, Patient.mrn
+            ).order_by(Patient.id)
+        )
         existing: dict[Key, str] = {}
         for family, given, born, mrn in stored:
             existing.setdefault((family, given, born), mrn)
@@ -300,8 +311,9 @@ class _GoodRow:
     policies: tuple[dict[str, Any], ...]
 
 
-def check(session: Session, rows: Sequence[ImportRow],
-          *, progress: Progress | None = None) -> ImportReport:
+def check(
+    session: Session, rows: Sequence[ImportRow], *, progress: Progress | None = None
+) -> ImportReport:
     """Every problem of every row, and how many rows could be imported (writes nothing).
 
     The report is that of a dry run: ``imported`` counts the rows a real run would write.
@@ -329,13 +341,23 @@ def _examine(
 def _check_row(lookups: _Lookups, row: ImportRow) -> tuple[list[ImportProblem], _GoodRow | None]:
     problems: list[ImportProblem] = []
     if row.extra_cells:
-        problems.append(ImportProblem(row.line, "", (
-            f"has {row.extra_cells} value{'s' if row.extra_cells > 1 else ''} outside the "
-            "named columns; check for a stray comma")))
+        problems.append(
+            ImportProblem(
+                row.line,
+                "",
+                (
+                    f"has {row.extra_cells} value{'s' if row.extra_cells > 1 else ''} outside the "
+                    "named columns; check for a stray comma"
+                ),
+            )
+        )
     patient_raw = {c: row.cells[c] for c in PATIENT_COLUMNS if c in row.cells}
     clean = _clean_patient(lookups, row.line, patient_raw, problems)
-    clean_policies = [policy for rank in POLICY_RANKS
-                      if (policy := _clean_policy(lookups, row, rank, problems)) is not None]
+    clean_policies = [
+        policy
+        for rank in POLICY_RANKS
+        if (policy := _clean_policy(lookups, row, rank, problems)) is not None
+    ]
     if clean is not None:
         _check_duplicate(lookups, row.line, clean, problems)
     if problems or clean is None:
@@ -343,8 +365,9 @@ def _check_row(lookups: _Lookups, row: ImportRow) -> tuple[list[ImportProblem], 
     return [], _GoodRow(row.line, clean, tuple(clean_policies))
 
 
-def _clean_patient(lookups: _Lookups, line: int, raw: dict[str, str],
-                   problems: list[ImportProblem]) -> dict[str, Any] | None:
+def _clean_patient(
+    lookups: _Lookups, line: int, raw: dict[str, str], problems: list[ImportProblem]
+) -> dict[str, Any] | None:
     try:
         clean = patients.clean_patient(raw)
     except ValidationError as error:
@@ -352,20 +375,23 @@ def _clean_patient(lookups: _Lookups, line: int, raw: dict[str, str],
         return None
     code = clean["home_location"]
     if code and code.upper() not in lookups.locations:
-        problems.append(ImportProblem(
-            line, "home_location", f"there is no location with code {code}"))
+        problems.append(
+            ImportProblem(line, "home_location", f"there is no location with code {code}")
+        )
         return None
     return clean
 
 
-def _located(line: int, found: Iterable[FieldProblem], names: Mapping[str, str] | None = None
-             ) -> list[ImportProblem]:
+def _located(
+    line: int, found: Iterable[FieldProblem], names: Mapping[str, str] | None = None
+) -> list[ImportProblem]:
     names = names or {}
     return [ImportProblem(line, names.get(p.field, p.field), p.message) for p in found]
 
 
-def _clean_policy(lookups: _Lookups, row: ImportRow, rank: PolicyRank,
-                  problems: list[ImportProblem]) -> dict[str, Any] | None:
+def _clean_policy(
+    lookups: _Lookups, row: ImportRow, rank: PolicyRank, problems: list[ImportProblem]
+) -> dict[str, Any] | None:
     """The clean policy of ``rank`` (``clean_policy``'s values); None if blank or wrong."""
     prefix = f"{rank.value}_"
     cells = {part: row.cells.get(prefix + part, "").strip() for part in POLICY_COLUMNS}
@@ -387,28 +413,40 @@ def _clean_policy(lookups: _Lookups, row: ImportRow, rank: PolicyRank,
         return None
 
 
-def _check_duplicate(lookups: _Lookups, line: int, clean: Mapping[str, Any],
-                     problems: list[ImportProblem]) -> None:
+def _check_duplicate(
+    lookups: _Lookups, line: int, clean: Mapping[str, Any], problems: list[ImportProblem]
+) -> None:
     key = (fold(clean["family_name"]), fold(clean["given_name"]), clean["date_of_birth"])
     who = f"{clean['family_name']}, {clean['given_name']}, born {clean['date_of_birth']}"
     if key in lookups.existing:
-        problems.append(ImportProblem(
-            line, "", f"looks like MRN {lookups.existing[key]} already ({who})"))
+        problems.append(
+            ImportProblem(line, "", f"looks like MRN {lookups.existing[key]} already ({who})")
+        )
     elif key in lookups.seen:
-        problems.append(ImportProblem(
-            line, "", f"repeats line {lookups.seen[key]} ({who})"))
+        problems.append(ImportProblem(line, "", f"repeats line {lookups.seen[key]} ({who})"))
     else:
         lookups.seen[key] = line
 
 
-def _report(rows: Sequence[ImportRow], problems: list[ImportProblem], good: list[_GoodRow],
-            *, dry_run: bool, skip_invalid: bool, mrns: Sequence[str] = ()) -> ImportReport:
+def _report(
+    rows: Sequence[ImportRow],
+    problems: list[ImportProblem],
+    good: list[_GoodRow],
+    *,
+    dry_run: bool,
+    skip_invalid: bool,
+    mrns: Sequence[str] = (),
+) -> ImportReport:
     stopped = bool(problems) and not skip_invalid
     imported = 0 if stopped else (len(good) if dry_run else len(mrns))
     return ImportReport(
-        read=len(rows), imported=imported, skipped=len(rows) - imported,
-        problems=tuple(sorted(problems, key=lambda p: p.line)), mrns=tuple(mrns),
-        dry_run=dry_run, stopped=stopped,
+        read=len(rows),
+        imported=imported,
+        skipped=len(rows) - imported,
+        problems=tuple(sorted(problems, key=lambda p: p.line)),
+        mrns=tuple(mrns),
+        dry_run=dry_run,
+        stopped=stopped,
     )
 
 
@@ -418,8 +456,13 @@ def _report(rows: Sequence[ImportRow], problems: list[ImportProblem], good: list
 
 
 def import_patients(
-    session: Session, actor: Actor, path: Path | str, *, skip_invalid: bool = False,
-    dry_run: bool = False, progress: Progress | None = None,
+    session: Session,
+    actor: Actor,
+    path: Path | str,
+    *,
+    skip_invalid: bool = False,
+    dry_run: bool = False,
+    progress: Progress | None = None,
 ) -> ImportReport:
     """Check every row of the CSV file at ``path``, then register the patients.
 
@@ -440,15 +483,25 @@ def import_patients(
     if dry_run or (problems and not skip_invalid):
         return _report(rows, problems, good, dry_run=dry_run, skip_invalid=skip_invalid)
     mrns = _write(session, actor, good, progress)
-    audit.record(session, actor, "import", "patient", source.name[-40:], after={
-        "file": str(source), "rows": len(rows), "imported": len(mrns),
-        "skipped": len(rows) - len(mrns),
-    })
+    audit.record(
+        session,
+        actor,
+        "import",
+        "patient",
+        source.name[-40:],
+        after={
+            "file": str(source),
+            "rows": len(rows),
+            "imported": len(mrns),
+            "skipped": len(rows) - len(mrns),
+        },
+    )
     return _report(rows, problems, good, dry_run=False, skip_invalid=skip_invalid, mrns=mrns)
 
 
-def _write(session: Session, actor: Actor, good: Sequence[_GoodRow],
-           progress: Progress | None) -> list[str]:
+def _write(
+    session: Session, actor: Actor, good: Sequence[_GoodRow], progress: Progress | None
+) -> list[str]:
     """Register the good rows a batch at a time; return the MRNs issued, in file order."""
     if not good:
         return []
@@ -470,11 +523,13 @@ def _write_batch(session: Session, actor: Actor, batch: Sequence[_GoodRow]) -> l
     made = patients.register_patients(session, actor, [row.patient for row in batch])
     new_policies: list[InsurancePolicy] = []
     for patient, row in zip(made, batch, strict=True):
-        new_policies += [InsurancePolicy(patient_id=patient.id, active=True, **clean)
-                         for clean in row.policies]
+        new_policies += [
+            InsurancePolicy(patient_id=patient.id, active=True, **clean) for clean in row.policies
+        ]
     session.add_all(new_policies)
     session.flush()
     for policy in new_policies:
-        audit.record(session, actor, "create", "insurance_policy", policy.id,
-                     after=audit.snapshot(policy))
+        audit.record(
+            session, actor, "create", "insurance_policy", policy.id, after=audit.snapshot(policy)
+        )
     return [patient.mrn for patient in made]

@@ -8,7 +8,7 @@ Each write and each opening of a record adds an audit row in the same transactio
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -44,16 +44,6 @@ class FieldSpec:
     validator: Callable[[Any], Any]
 
 
-def _text(limit: int) -> Callable[[str], str]:
-    def check(value: str) -> str:
-        text = " ".join(str(value).split())
-        if len(text) > limit:
-            raise InvalidValue(f"is {len(text)} characters long; at most {limit} fit")
-        return text
-
-    return check
-
-
 def parse_sex(value: str | Sex) -> Sex:
     if isinstance(value, Sex):
         return value
@@ -64,18 +54,10 @@ def parse_sex(value: str | Sex) -> Sex:
     raise InvalidValue(f"{value!r} is not one of F, M, X or U")
 
 
-def _listed(value: object) -> list[str]:
-    if isinstance(value, str):
-        return [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
-    if isinstance(value, Iterable):
-        return [str(part).strip() for part in value if str(part).strip()]
-    raise InvalidValue(f"{value!r} is not a list")
-
-
 def parse_diagnoses(value: object) -> list[str]:
     """ICD-10-CM codes in order, duplicates dropped; the first is the primary diagnosis."""
     codes: list[str] = []
-    for raw in _listed(value):
+    for raw in v.split_list(value):
         code = v.icd10cm(raw)
         if code not in codes:
             codes.append(code)
@@ -86,7 +68,7 @@ def parse_diagnoses(value: object) -> list[str]:
 
 def parse_flags(value: object) -> frozenset[ScreeningFlag]:
     flags = set()
-    for raw in _listed(value):
+    for raw in v.split_list(value):
         key = raw.lower().replace(" ", "_").replace("-", "_")
         try:
             flags.add(ScreeningFlag(key))
@@ -112,22 +94,22 @@ PATIENT_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("sex", "Sex", True, parse_sex),
     FieldSpec("phone", "Phone", False, v.us_phone),
     FieldSpec("email", "Email", False, v.email),
-    FieldSpec("address_line1", "Address", False, _text(120)),
-    FieldSpec("address_line2", "Address line 2", False, _text(120)),
-    FieldSpec("city", "City", False, _text(80)),
+    FieldSpec("address_line1", "Address", False, v.plain_text(120)),
+    FieldSpec("address_line2", "Address line 2", False, v.plain_text(120)),
+    FieldSpec("city", "City", False, v.plain_text(80)),
     FieldSpec("state", "State", False, v.us_state),
     FieldSpec("zip_code", "ZIP code", False, v.zip_code),
     FieldSpec("emergency_contact_name", "Emergency contact", False, v.person_name),
     FieldSpec("emergency_contact_phone", "Emergency contact phone", False, v.us_phone),
-    FieldSpec("emergency_contact_relationship", "Relationship", False, _text(40)),
+    FieldSpec("emergency_contact_relationship", "Relationship", False, v.plain_text(40)),
     FieldSpec("driver_name", "Usual driver", False, v.person_name),
     FieldSpec("driver_phone", "Driver phone", False, v.us_phone),
     FieldSpec("diagnoses", "Diagnoses (ICD-10-CM)", False, parse_diagnoses),
     FieldSpec("screening_flags", "Screening flags", False, parse_flags),
     FieldSpec("rems_enrolled_on", "REMS enrolment date", False, _rems_date),
     FieldSpec("weight_kg", "Weight (kg)", False, v.weight_kg),
-    FieldSpec("home_location", "Home location", False, _text(12)),
-    FieldSpec("notes", "Notes", False, _text(4000)),
+    FieldSpec("home_location", "Home location", False, v.plain_text(12)),
+    FieldSpec("notes", "Notes", False, v.plain_text(4000)),
 )
 FIELD_LABELS = {spec.name: spec.label for spec in PATIENT_FIELDS}
 _EMPTY: dict[str, Any] = {

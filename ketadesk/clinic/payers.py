@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from ketadesk.access import audit
 from ketadesk.access.permissions import Actor, Permission
 from ketadesk.clinic import validation as v
-from ketadesk.clinic.locations import FieldSpec, collect_fields, parse_flag, plain_text
+from ketadesk.clinic.locations import FieldSpec, collect_fields
 from ketadesk.clinic.models import Payer
 from ketadesk.errors import InvalidValue, NotFound
 
@@ -33,8 +33,9 @@ def edi_payer_id(value: Any) -> str:
     """A clearinghouse payer id: 2 to 20 letters or digits, upper-cased (``"60054"``)."""
     text = str(value).strip().upper()
     if not _EDI_FORM.fullmatch(text):
-        raise InvalidValue(f"{text!r} is not an EDI payer id; expected 2 to 20 letters or "
-                           "digits, e.g. 60054")
+        raise InvalidValue(
+            f"{text!r} is not an EDI payer id; expected 2 to 20 letters or digits, e.g. 60054"
+        )
     return text
 
 
@@ -44,7 +45,7 @@ def timely_filing_days(value: Any) -> int:
 
 
 def _name(value: Any) -> str:
-    text = plain_text(120)(value)
+    text = v.plain_text(120)(value)
     if not any(c.isalnum() for c in text):
         raise InvalidValue(f"{text!r} is not a payer name; expected letters or digits")
     return text
@@ -53,36 +54,46 @@ def _name(value: Any) -> str:
 PAYER_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("name", "Name", True, _name),
     FieldSpec("edi_payer_id", "EDI payer id", True, edi_payer_id),
-    FieldSpec("address_line1", "Claims address", False, plain_text(120)),
-    FieldSpec("city", "City", False, plain_text(80)),
+    FieldSpec("address_line1", "Claims address", False, v.plain_text(120)),
+    FieldSpec("city", "City", False, v.plain_text(80)),
     FieldSpec("state", "State", False, v.us_state),
     FieldSpec("zip_code", "ZIP code", False, v.zip_code),
     FieldSpec("phone", "Phone", False, v.us_phone),
     FieldSpec("timely_filing_days", "Timely filing (days)", False, timely_filing_days),
-    FieldSpec("active", "Active", False, parse_flag),
+    FieldSpec("active", "Active", False, v.parse_flag),
 )
 _BLANKS: dict[str, Any] = {
-    "address_line1": "", "city": "", "state": "", "zip_code": "", "phone": "",
-    "timely_filing_days": 90, "active": True,
+    "address_line1": "",
+    "city": "",
+    "state": "",
+    "zip_code": "",
+    "phone": "",
+    "timely_filing_days": 90,
+    "active": True,
 }
 
 
 def _same_name(session: Session, name: str, own_id: int | None) -> Payer | None:
-    return session.scalar(select(Payer).where(
-        func.lower(Payer.name) == name.lower(), Payer.id != (own_id or 0)
-    ))
+    return session.scalar(
+        select(Payer).where(func.lower(Payer.name) == name.lower(), Payer.id != (own_id or 0))
+    )
 
 
 def _clean(
-    session: Session | None, raw: Mapping[str, object], own_id: int | None,
+    session: Session | None,
+    raw: Mapping[str, object],
+    own_id: int | None,
 ) -> dict[str, Any]:
     checker = v.Checker()
     clean = collect_fields(checker, raw, PAYER_FIELDS, _BLANKS, "payer")
     if session is not None and clean["name"]:
         other = _same_name(session, clean["name"], own_id)
         if other is not None:
-            checker.add("name", f"{other.name} is already a payer; choose another name "
-                                "(capital letters do not make a name different)")
+            checker.add(
+                "name",
+                f"{other.name} is already a payer; choose another name "
+                "(capital letters do not make a name different)",
+            )
     checker.raise_if_problems()
     return clean
 

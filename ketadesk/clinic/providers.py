@@ -27,8 +27,6 @@ from ketadesk.clinic.locations import (
     FieldSpec,
     collect_fields,
     location_code,
-    parse_flag,
-    split_list,
 )
 from ketadesk.clinic.models import Location, Provider
 from ketadesk.errors import InvalidValue, NotFound
@@ -41,8 +39,10 @@ def credentials(value: Any) -> str:
     """Post-nominal credentials as written on claims: ``"MD"``, ``"PA-C"``, ``"MD, PhD"``."""
     text = " ".join(str(value).split())
     if not _CREDENTIALS_FORM.fullmatch(text) or not any(c.isalpha() for c in text):
-        raise InvalidValue(f"{text!r} is not a credential; expected letters, dots, commas, "
-                           "dashes and spaces, e.g. MD, PA-C or MD, PhD")
+        raise InvalidValue(
+            f"{text!r} is not a credential; expected letters, dots, commas, "
+            "dashes and spaces, e.g. MD, PA-C or MD, PhD"
+        )
     if len(text) > 40:
         raise InvalidValue(f"is {len(text)} characters long; at most 40 fit")
     return text
@@ -55,7 +55,7 @@ def concurrent_chairs(value: Any) -> int:
 
 def location_codes(value: object) -> list[str]:
     """``"nyc, bos"`` -> ``["NYC", "BOS"]``: valid codes, duplicates dropped, order kept."""
-    return list(dict.fromkeys(location_code(code) for code in split_list(value)))
+    return list(dict.fromkeys(location_code(code) for code in v.split_list(value)))
 
 
 PROVIDER_FIELDS: tuple[FieldSpec, ...] = (
@@ -65,13 +65,16 @@ PROVIDER_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("npi", "NPI (individual)", True, v.npi),
     FieldSpec("licence_number", "Licence number", True, v.licence_number),
     FieldSpec("licence_state", "Licence state", True, v.us_state),
-    FieldSpec("rems_enrolled", "Enrolled in the Spravato REMS", False, parse_flag),
+    FieldSpec("rems_enrolled", "Enrolled in the Spravato REMS", False, v.parse_flag),
     FieldSpec("max_concurrent_chairs", "Chairs supervised at once", False, concurrent_chairs),
     FieldSpec("locations", "Locations", False, location_codes),
-    FieldSpec("active", "Active", False, parse_flag),
+    FieldSpec("active", "Active", False, v.parse_flag),
 )
 _BLANKS: dict[str, Any] = {
-    "rems_enrolled": False, "max_concurrent_chairs": 4, "locations": [], "active": True,
+    "rems_enrolled": False,
+    "max_concurrent_chairs": 4,
+    "locations": [],
+    "active": True,
 }
 
 
@@ -92,7 +95,9 @@ def clean_provider(raw: Mapping[str, object]) -> dict[str, Any]:
 
 
 def _clean_with_database(
-    session: Session, raw: Mapping[str, object], own_id: int | None,
+    session: Session,
+    raw: Mapping[str, object],
+    own_id: int | None,
 ) -> tuple[dict[str, Any], list[Location]]:
     """Clean values plus the resolved locations; database problems join the rest."""
     checker = v.Checker()
@@ -108,8 +113,10 @@ def _clean_with_database(
             select(Provider).where(Provider.npi == clean["npi"], Provider.id != (own_id or 0))
         )
         if other is not None:
-            checker.add("npi", f"{other.display_name} already has NPI {other.npi}; "
-                               "each provider has their own")
+            checker.add(
+                "npi",
+                f"{other.display_name} already has NPI {other.npi}; each provider has their own",
+            )
     checker.raise_if_problems()
     return clean, [found[code] for code in codes]
 
@@ -131,7 +138,10 @@ def create_provider(session: Session, actor: Actor, raw: Mapping[str, object]) -
 
 
 def update_provider(
-    session: Session, actor: Actor, provider_id: int, raw: Mapping[str, object],
+    session: Session,
+    actor: Actor,
+    provider_id: int,
+    raw: Mapping[str, object],
 ) -> Provider:
     """Save an edit of the whole form (start from :func:`provider_values`)."""
     actor.require(Permission.CLINIC_SETUP)
@@ -151,7 +161,10 @@ def update_provider(
 
 
 def list_providers(
-    session: Session, actor: Actor, *, location_id: int | None = None,
+    session: Session,
+    actor: Actor,
+    *,
+    location_id: int | None = None,
     include_inactive: bool = False,
 ) -> list[Provider]:
     """Providers by family then given name; optionally only those working at a location."""

@@ -43,7 +43,7 @@ from decimal import Decimal
 from functools import cache
 from importlib.util import find_spec
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 from zoneinfo import available_timezones
 
 from ketadesk.errors import FieldProblem, InvalidValue, ValidationError
@@ -63,10 +63,13 @@ __all__ = [
     "modifier",
     "npi",
     "parse_date",
+    "parse_flag",
     "person_name",
+    "plain_text",
     "pos_code",
     "positive_int",
     "procedure_code",
+    "split_list",
     "time_zone",
     "tin",
     "us_phone",
@@ -796,3 +799,50 @@ class Checker:
         """Raise :class:`ValidationError` with every problem, if there is any."""
         if self._problems:
             raise ValidationError(self._problems)
+
+
+# -- small shared parsers for form, CSV and command-line values -------------------------
+
+_TRUE = frozenset({"yes", "y", "true", "t", "1", "on"})
+_FALSE = frozenset({"no", "n", "false", "f", "0", "off"})
+
+
+def parse_flag(value: bool | int | str) -> bool:
+    """A yes/no value from a checkbox (``bool``), a CSV cell or the command line.
+
+    Accepts ``True``/``False``, ``1``/``0`` and, in any case, yes/no, y/n, true/false,
+    t/f, on/off, 1/0. Anything else raises :class:`InvalidValue`.
+    """
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    text = str(value).strip().casefold()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise InvalidValue(
+        f"{str(value).strip()!r} is not yes or no; expected yes/no, true/false or 1/0"
+    )
+
+
+def plain_text(limit: int) -> Callable[[Any], str]:
+    """A validator for one line of free text: runs of whitespace become one space."""
+
+    def check(value: Any) -> str:
+        text = " ".join(str(value).split())
+        if len(text) > limit:
+            raise InvalidValue(f"is {len(text)} characters long; at most {limit} fit")
+        return text
+
+    return check
+
+
+def split_list(value: object) -> list[str]:
+    """``"a, b; c"`` or ``["a", "b"]`` -> the non-blank items, stripped, in order."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
+    if isinstance(value, Iterable):
+        return [str(part).strip() for part in value if str(part).strip()]
+    raise InvalidValue(f"{value!r} is not a list; separate the items with commas")

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from ketadesk.access.models import AuditEntry
 from ketadesk.access.permissions import Actor
-from ketadesk.clinic import locations
+from ketadesk.clinic import locations, validation
 from ketadesk.clinic.locations import Interval, PublicHoliday, closed_reason, parse_hours
 from ketadesk.clinic.models import Location, OpeningHours
 from ketadesk.errors import InvalidValue, NotFound, PermissionDenied, ValidationError
@@ -113,13 +113,13 @@ def test_every_problem_is_reported_at_once(session: Session, admin: Actor) -> No
     (" on ", True), ("off", False), (True, True), (False, False), (1, True), (0, False),
 ])
 def test_parse_flag(value: bool | int | str, expected: bool) -> None:
-    assert locations.parse_flag(value) is expected
+    assert validation.parse_flag(value) is expected
 
 
 @pytest.mark.parametrize("value", ["maybe", "2", 2, "yess"])
 def test_parse_flag_refuses_other_values(value: int | str) -> None:
     with pytest.raises(InvalidValue, match="is not yes or no"):
-        locations.parse_flag(value)
+        validation.parse_flag(value)
 
 
 def test_time_zone_is_checked_and_spelled_canonically(session: Session, admin: Actor) -> None:

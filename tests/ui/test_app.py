@@ -8,7 +8,6 @@ import shutil
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -33,15 +32,6 @@ from ketadesk.ui.workers import Progress, Worker, run_with_progress
 
 pytestmark = pytest.mark.gui
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def sqlite_db(sqlite_template: Path, tmp_path: Path) -> Iterator[Database]:
-    path = tmp_path / "clinic.sqlite3"
-    shutil.copyfile(sqlite_template, path)
-    db = Database(f"sqlite:///{path}")
-    yield db
-    db.dispose()
 
 
 def make_window(qtbot: QtBot, db: Database, actor: Actor, initial: str = "patients") -> MainWindow:

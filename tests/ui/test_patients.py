@@ -6,9 +6,6 @@ PostgreSQL (``database``); the rest use a private SQLite copy to keep the suite 
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -33,16 +30,6 @@ from ketadesk.ui.patients.policies import PolicyDialog, PolicyForm
 from ketadesk.ui.patients.view import PatientsView
 
 pytestmark = pytest.mark.gui
-
-
-@pytest.fixture
-def sqlite_db(sqlite_template: Path, tmp_path: Path) -> Iterator[Database]:
-    """A private SQLite copy, for the tests that need not run on both back ends."""
-    path = tmp_path / "clinic.sqlite3"
-    shutil.copyfile(sqlite_template, path)
-    db = Database(f"sqlite:///{path}")
-    yield db
-    db.dispose()
 
 
 def register(db: Database, actor: Actor, **overrides: Any) -> int:

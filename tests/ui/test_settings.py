@@ -8,10 +8,7 @@ private SQLite copy, which is quicker and exercises the same widgets.
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 
 import pytest
 from builders import VALID_NPIS, add_location
@@ -58,16 +55,6 @@ THIS_YEAR = date.today().year
 
 
 # -- fixtures and the moves a person makes ----------------------------------------------------
-
-
-@pytest.fixture
-def sqlite_db(sqlite_template: Path, tmp_path: Path) -> Iterator[Database]:
-    """A private SQLite copy of the migrated template (for the longer journeys)."""
-    path = tmp_path / "settings.sqlite3"
-    shutil.copyfile(sqlite_template, path)
-    db = Database(f"sqlite:///{path}")
-    yield db
-    db.dispose()
 
 
 @pytest.fixture(autouse=True)
