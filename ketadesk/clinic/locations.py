@@ -590,10 +590,7 @@ def _calendar(state: str, year: int) -> Mapping[date, tuple[str, ...]]:
     falls back to the federal holidays rather than failing a scheduling screen.
     """
     subdivision = state if state in _US_SUBDIVISIONS else None
-    try:
-        table = holidays.country_holidays("US", subdiv=subdivision, years=year, language="en_US")
-    except NotImplementedError:
-        table = holidays.country_holidays("US", years=year, language="en_US")
+    table = holidays.country_holidays("US", subdiv=subdivision, years=year, language="en_US")
     days = sorted(day for day in table if day.year == year)
     return MappingProxyType({day: tuple(table.get_list(day)) for day in days})
 

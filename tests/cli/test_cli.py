@@ -33,8 +33,22 @@ from ketadesk.db import Database
 from ketadesk.migrations import MigrationResult
 
 PASSWORD = "correct-horse-battery"
-ZOE = ["--family", "Łukasiewicz", "--given", "Zoë", "--dob", "1984-03-09", "--sex", "F",
-       "--phone", "(212) 555-0142", "--diagnoses", "F33.2,F43.10", "--driver", "Ana Ng"]
+ZOE = [
+    "--family",
+    "Łukasiewicz",
+    "--given",
+    "Zoë",
+    "--dob",
+    "1984-03-09",
+    "--sex",
+    "F",
+    "--phone",
+    "(212) 555-0142",
+    "--diagnoses",
+    "F33.2,F43.10",
+    "--driver",
+    "Ana Ng",
+]
 
 
 @dataclass
@@ -50,10 +64,12 @@ class Result:
 @pytest.fixture
 def cli(capsys: pytest.CaptureFixture[str]) -> Any:
     """``cli("patient", "find", ...)`` runs main() and returns its status and output."""
+
     def run(*argv: str) -> Result:
         code = main(list(argv))
         captured = capsys.readouterr()
         return Result(code, captured.out, captured.err)
+
     return run
 
 
@@ -66,7 +82,7 @@ def db_path(sqlite_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     return path
 
 
-def one_error_line(result: Result, expected: str) -> None:
+def expect_one_error_line(result: Result, expected: str) -> None:
     assert result.code == 2
     assert result.err == f"ketadesk: error: {expected}\n"
     assert "Traceback" not in result.out + result.err
@@ -74,9 +90,21 @@ def one_error_line(result: Result, expected: str) -> None:
 
 # --- the parser --------------------------------------------------------------------------
 
-COMMANDS = [[], ["init"], ["user"], ["user", "add"], ["user", "list"], ["user", "disable"],
-            ["user", "enable"], ["patient"], ["patient", "add"], ["patient", "find"],
-            ["patient", "show"], ["patient", "import"], ["demo-data"]]
+COMMANDS = [
+    [],
+    ["init"],
+    ["user"],
+    ["user", "add"],
+    ["user", "list"],
+    ["user", "disable"],
+    ["user", "enable"],
+    ["patient"],
+    ["patient", "add"],
+    ["patient", "find"],
+    ["patient", "show"],
+    ["patient", "import"],
+    ["demo-data"],
+]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "ketadesk")
@@ -114,6 +142,7 @@ def test_no_command_opens_the_window(cli: Any, monkeypatch: pytest.MonkeyPatch) 
     def run(args: Any) -> int:
         seen.append(args)
         return 0
+
     fake = types.ModuleType("ketadesk.ui.app")
     fake.run = run  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "ketadesk.ui.app", fake)
@@ -121,11 +150,16 @@ def test_no_command_opens_the_window(cli: Any, monkeypatch: pytest.MonkeyPatch) 
     assert result.code == 0
     (args,) = seen
     assert (args.db, args.demo, args.screenshot, args.view) == (
-        "x.sqlite3", True, "s.png", "billing")
+        "x.sqlite3",
+        True,
+        "s.png",
+        "billing",
+    )
 
 
-def test_db_option_works_before_and_after_the_command(cli: Any, db_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_db_option_works_before_and_after_the_command(
+    cli: Any, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("KETADESK_DB")
     assert cli("--db", str(db_path), "patient", "add", *ZOE).code == 0
     assert "Zoë" in cli("patient", "find", "--db", str(db_path)).out
@@ -150,11 +184,14 @@ def test_init_reports_a_migration_and_its_backup(
     cli: Any, db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     backup = db_path.parent / "backups" / "clinic-before-0002.sqlite3"
-    monkeypatch.setattr("ketadesk.migrations.upgrade",
-                        lambda db: MigrationResult("0001", "0002", backup))
+    monkeypatch.setattr(
+        "ketadesk.migrations.upgrade", lambda db: MigrationResult("0001", "0002", backup)
+    )
     result = cli("init")
-    assert result.out == (f"Migrated the database at {db_path} from schema 0001 to 0002.\n"
-                          f"Backup of the previous file: {backup}\n")
+    assert result.out == (
+        f"Migrated the database at {db_path} from schema 0001 to 0002.\n"
+        f"Backup of the previous file: {backup}\n"
+    )
 
 
 def test_init_with_admin_from_the_environment(
@@ -165,14 +202,18 @@ def test_init_with_admin_from_the_environment(
     result = cli("init", "--db", str(path), "--admin", "alice")
     assert result.code == 0
     assert result.out.endswith("Created the administrator alice.\n")
-    one_error_line(cli("init", "--db", str(path), "--admin", "bob"),
-                   "this database already has users; add more with 'ketadesk user add'")
+    expect_one_error_line(
+        cli("init", "--db", str(path), "--admin", "bob"),
+        "this database already has users; add more with 'ketadesk user add'",
+    )
 
 
 def test_init_admin_without_a_password_source_changes_nothing(cli: Any, tmp_path: Path) -> None:
     path = tmp_path / "clinic.sqlite3"
-    one_error_line(cli("init", "--db", str(path), "--admin", "alice"),
-                   "no password for alice: set KETADESK_ADMIN_PASSWORD or run this in a terminal")
+    expect_one_error_line(
+        cli("init", "--db", str(path), "--admin", "alice"),
+        "no password for alice: set KETADESK_ADMIN_PASSWORD or run this in a terminal",
+    )
     assert not path.exists()
 
 
@@ -188,24 +229,29 @@ def prompts(monkeypatch: pytest.MonkeyPatch, *answers: str) -> list[str]:
     def getpass(prompt: str) -> str:
         asked.append(prompt)
         return next(replies)
+
     monkeypatch.setattr(sys, "stdin", FakeTerminal())
     monkeypatch.setattr("getpass.getpass", getpass)
     return asked
 
 
-def test_init_admin_password_typed_twice(cli: Any, tmp_path: Path,
-                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_init_admin_password_typed_twice(
+    cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "clinic.sqlite3"
     asked = prompts(monkeypatch, PASSWORD, PASSWORD)
     assert cli("init", "--db", str(path), "--admin", "alice", "--json").json()["admin"] == "alice"
     assert asked == ["Password for alice: ", "Type it again: "]
 
 
-def test_init_admin_passwords_that_differ_are_refused(cli: Any, tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_init_admin_passwords_that_differ_are_refused(
+    cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     prompts(monkeypatch, PASSWORD, PASSWORD + "x")
-    one_error_line(cli("init", "--db", str(tmp_path / "c.sqlite3"), "--admin", "alice"),
-                   "the two passwords differ; nothing was changed")
+    expect_one_error_line(
+        cli("init", "--db", str(tmp_path / "c.sqlite3"), "--admin", "alice"),
+        "the two passwords differ; nothing was changed",
+    )
 
 
 def test_init_admin_short_password_names_its_source(
@@ -213,15 +259,18 @@ def test_init_admin_short_password_names_its_source(
 ) -> None:
     monkeypatch.setenv("KETADESK_ADMIN_PASSWORD", "short")
     result = cli("init", "--db", str(tmp_path / "c.sqlite3"), "--admin", "alice")
-    assert result.err == ("ketadesk: error: password ($KETADESK_ADMIN_PASSWORD): must be at "
-                          "least 10 characters long\n")
+    assert result.err == (
+        "ketadesk: error: password ($KETADESK_ADMIN_PASSWORD): must be at "
+        "least 10 characters long\n"
+    )
 
 
 # --- user ---------------------------------------------------------------------------------
 
 
-def test_user_add_list_disable_enable(cli: Any, db_path: Path,
-                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_user_add_list_disable_enable(
+    cli: Any, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("KETADESK_PASSWORD", PASSWORD)
     added = cli("user", "add", "maria", "--name", "Maria Gómez", "--role", "front-desk")
     assert added == Result(0, "Added maria (Maria Gómez) as front desk.\n", "")
@@ -231,7 +280,8 @@ def test_user_add_list_disable_enable(cli: Any, db_path: Path,
     assert cli("user", "disable", "maria").out == "maria is now disabled.\n"
     listed = cli("user", "list", "--json").json()
     assert [(u["username"], u["role"], u["active"]) for u in listed] == [
-        ("maria", "front_desk", False)]
+        ("maria", "front_desk", False)
+    ]
     assert cli("user", "enable", "maria", "--json").json()["active"] is True
     actions = [action for action, _ in audit_rows(db_path, "user")]
     assert actions == ["create", "disable", "enable"]
@@ -242,15 +292,19 @@ def audit_rows(path: Path, entity: str) -> list[tuple[str, str]]:
     db = Database(f"sqlite:///{path}")
     try:
         with db.reading() as session:
-            rows = session.execute(select(AuditEntry.action, AuditEntry.actor).where(
-                AuditEntry.entity == entity).order_by(AuditEntry.id))
+            rows = session.execute(
+                select(AuditEntry.action, AuditEntry.actor)
+                .where(AuditEntry.entity == entity)
+                .order_by(AuditEntry.id)
+            )
             return [(action, actor) for action, actor in rows]
     finally:
         db.dispose()
 
 
-def test_user_actions_are_audited_as_the_os_user(cli: Any, db_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_user_actions_are_audited_as_the_os_user(
+    cli: Any, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("KETADESK_PASSWORD", PASSWORD)
     monkeypatch.setattr("getpass.getuser", lambda: "pat")
     cli("user", "add", "maria", "--name", "Maria", "--role", "clinical")
@@ -259,19 +313,26 @@ def test_user_actions_are_audited_as_the_os_user(cli: Any, db_path: Path,
 
 def test_user_errors(cli: Any, db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KETADESK_PASSWORD", PASSWORD)
-    one_error_line(cli("user", "add", "maria", "--name", "M", "--role", "boss"),
-                   "--role: 'boss' is not a role; choose front_desk, clinical, billing, "
-                   "manager, admin")
-    one_error_line(cli("user", "add", "Bad Name", "--name", " ", "--role", "admin"),
-                   "USER: use 2–60 lower-case letters, digits, dots, dashes or underscores, "
-                   "starting with a letter; --name: is required")
+    expect_one_error_line(
+        cli("user", "add", "maria", "--name", "M", "--role", "boss"),
+        "--role: 'boss' is not a role; choose front_desk, clinical, billing, manager, admin",
+    )
+    expect_one_error_line(
+        cli("user", "add", "Bad Name", "--name", " ", "--role", "admin"),
+        "USER: use 2–60 lower-case letters, digits, dots, dashes or underscores, "
+        "starting with a letter; --name: is required",
+    )
     cli("user", "add", "maria", "--name", "Maria", "--role", "admin")
-    one_error_line(cli("user", "add", "maria", "--name", "Maria", "--role", "admin"),
-                   "there is already a user called maria")
-    one_error_line(cli("user", "disable", "nobody"), "no user called nobody")
+    expect_one_error_line(
+        cli("user", "add", "maria", "--name", "Maria", "--role", "admin"),
+        "there is already a user called maria",
+    )
+    expect_one_error_line(cli("user", "disable", "nobody"), "no user called nobody")
     monkeypatch.setenv("KETADESK_PASSWORD", "short")
-    one_error_line(cli("user", "add", "sam", "--name", "Sam", "--role", "admin"),
-                   "password ($KETADESK_PASSWORD): must be at least 10 characters long")
+    expect_one_error_line(
+        cli("user", "add", "sam", "--name", "Sam", "--role", "admin"),
+        "password ($KETADESK_PASSWORD): must be at least 10 characters long",
+    )
 
 
 def test_user_list_on_an_empty_database(cli: Any, db_path: Path) -> None:
@@ -284,39 +345,117 @@ def test_user_list_on_an_empty_database(cli: Any, db_path: Path) -> None:
 
 def test_patient_add_prints_the_new_mrn(cli: Any, db_path: Path) -> None:
     assert cli("patient", "add", *ZOE) == Result(0, "Registered Łukasiewicz, Zoë: MRN 100001\n", "")
-    data = cli("patient", "add", "--family", "Ng", "--given", "Ana", "--dob", "03/07/1990",
-               "--sex", "f", "--json").json()
+    data = cli(
+        "patient",
+        "add",
+        "--family",
+        "Ng",
+        "--given",
+        "Ana",
+        "--dob",
+        "03/07/1990",
+        "--sex",
+        "f",
+        "--json",
+    ).json()
     assert (data["mrn"], data["name"]) == ("100002", "Ng, Ana")
 
 
 def test_patient_add_names_the_options_that_are_wrong(cli: Any, db_path: Path) -> None:
-    result = cli("patient", "add", "--family", "Ng", "--given", "Ana", "--dob", "2999-01-01",
-                 "--sex", "F", "--phone", "123", "--location", "BOS")
-    one_error_line(result, "--dob: 2999-01-01 is in the future; a date of birth is today or "
-                           "earlier; --phone: 123 has 3 digits; expected a 3-digit area code and "
-                           "a 7-digit number, e.g. (212) 555-0142")
+    result = cli(
+        "patient",
+        "add",
+        "--family",
+        "Ng",
+        "--given",
+        "Ana",
+        "--dob",
+        "2999-01-01",
+        "--sex",
+        "F",
+        "--phone",
+        "123",
+        "--location",
+        "BOS",
+    )
+    expect_one_error_line(
+        result,
+        "--dob: 2999-01-01 is in the future; a date of birth is today or "
+        "earlier; --phone: 123 has 3 digits; expected a 3-digit area code and "
+        "a 7-digit number, e.g. (212) 555-0142",
+    )
     assert cli("patient", "find", "--json").json() == []
 
 
 def test_patient_add_unknown_location(cli: Any, db_path: Path) -> None:
-    one_error_line(cli("patient", "add", *ZOE, "--location", "BOS"),
-                   "--location: there is no location with code BOS")
+    expect_one_error_line(
+        cli("patient", "add", *ZOE, "--location", "BOS"),
+        "--location: there is no location with code BOS",
+    )
 
 
 def test_patient_add_every_option(cli: Any, db_path: Path) -> None:
     with_location(db_path)
-    cli("patient", "add", *ZOE, "--middle", "Maria", "--preferred", "Zo", "--email",
-        "zoe@example.com", "--address", "41 Jane St", "--address2", "Apt 2", "--city",
-        "New York", "--state", "ny", "--zip", "10014", "--flags", "pregnancy",
-        "--driver-phone", "2125550177", "--emergency-name", "Piotr", "--emergency-phone",
-        "2125550178", "--emergency-relationship", "spouse", "--rems-enrolled", "2025-01-02",
-        "--weight", "61.5", "--location", "nyc", "--notes", "prefers mornings")
+    cli(
+        "patient",
+        "add",
+        *ZOE,
+        "--middle",
+        "Maria",
+        "--preferred",
+        "Zo",
+        "--email",
+        "zoe@example.com",
+        "--address",
+        "41 Jane St",
+        "--address2",
+        "Apt 2",
+        "--city",
+        "New York",
+        "--state",
+        "ny",
+        "--zip",
+        "10014",
+        "--flags",
+        "pregnancy",
+        "--driver-phone",
+        "2125550177",
+        "--emergency-name",
+        "Piotr",
+        "--emergency-phone",
+        "2125550178",
+        "--emergency-relationship",
+        "spouse",
+        "--rems-enrolled",
+        "2025-01-02",
+        "--weight",
+        "61.5",
+        "--location",
+        "nyc",
+        "--notes",
+        "prefers mornings",
+    )
     shown = cli("patient", "show", "100001", "--json").json()
-    assert {k: shown[k] for k in ("preferred_name", "state", "screening_flags", "weight_kg",
-                                  "home_location", "rems_enrolled_on", "driver_phone")} == {
-        "preferred_name": "Zo", "state": "NY", "screening_flags": ["pregnancy"],
-        "weight_kg": "61.5", "home_location": "NYC", "rems_enrolled_on": "2025-01-02",
-        "driver_phone": "2125550177"}
+    assert {
+        k: shown[k]
+        for k in (
+            "preferred_name",
+            "state",
+            "screening_flags",
+            "weight_kg",
+            "home_location",
+            "rems_enrolled_on",
+            "driver_phone",
+        )
+    } == {
+        "preferred_name": "Zo",
+        "state": "NY",
+        "screening_flags": ["pregnancy"],
+        "weight_kg": "61.5",
+        "home_location": "NYC",
+        "rems_enrolled_on": "2025-01-02",
+        "driver_phone": "2125550177",
+    }
 
 
 def with_location(path: Path) -> None:
@@ -335,9 +474,16 @@ def test_patient_find_table_and_json(cli: Any, db_path: Path) -> None:
     assert len(table) == 3
     rows = cli("patient", "find", "--json").json()
     assert [r["mrn"] for r in rows] == ["100001", "100002"]
-    assert rows[1] == {"mrn": "100002", "name": "Ng, Ana", "family_name": "Ng",
-                       "given_name": "Ana", "preferred_name": "", "date_of_birth": "1990-03-07",
-                       "phone": "", "active": True}
+    assert rows[1] == {
+        "mrn": "100002",
+        "name": "Ng, Ana",
+        "family_name": "Ng",
+        "given_name": "Ana",
+        "preferred_name": "",
+        "date_of_birth": "1990-03-07",
+        "phone": "",
+        "active": True,
+    }
     limited = cli("patient", "find", "--limit", "1").out
     assert "(the first 1; add words or raise --limit to see more)" in limited
     assert cli("patient", "find", "nobody").out == "No patients match 'nobody'.\n"
@@ -348,28 +494,41 @@ def test_patient_show_is_audited_and_lists_policies(cli: Any, db_path: Path) -> 
     db = Database(f"sqlite:///{db_path}")
     with db.transaction() as session:
         payer = add_payer(session, "Aetna")
-        policies.add_policy(session, command_line_actor(), 1, {
-            "payer_id": payer.id, "rank": "primary", "member_id": "W123", "group_number": "G1",
-            "effective_from": "2025-01-01", "prior_auth_number": "PA-9",
-            "sessions_authorized": "8", "auth_from": "2025-01-06", "auth_to": "2025-03-31"})
+        policies.add_policy(
+            session,
+            command_line_actor(),
+            1,
+            {
+                "payer_id": payer.id,
+                "rank": "primary",
+                "member_id": "W123",
+                "group_number": "G1",
+                "effective_from": "2025-01-01",
+                "prior_auth_number": "PA-9",
+                "sessions_authorized": "8",
+                "auth_from": "2025-01-06",
+                "auth_to": "2025-03-31",
+            },
+        )
     db.dispose()
     text = cli("patient", "show", "100001").out
     assert text.splitlines()[0] == "Łukasiewicz, Zoë  MRN 100001"
     assert "  Date of birth:             1984-03-09" in text
     assert "  Usual driver:              Ana Ng" in text
     assert "Diagnoses:\n  1. F33.2\n  2. F43.10\n" in text
-    assert ("  primary   Aetna, member W123, group G1, from 2025-01-01\n"
-            "            prior auth PA-9: 8 sessions 2025-01-06 2025-03-31") in text
+    assert (
+        "  primary   Aetna, member W123, group G1, from 2025-01-01\n"
+        "            prior auth PA-9: 8 sessions 2025-01-06 2025-03-31"
+    ) in text
     data = cli("patient", "show", "100001", "--json").json()
     assert data["diagnoses"] == ["F33.2", "F43.10"]
     assert data["policies"][0]["payer"] == "Aetna"
     assert data["policies"][0]["sessions_authorized"] == 8
-    assert [action for action, _ in audit_rows(db_path, "patient")] == [
-        "create", "view", "view"]
+    assert [action for action, _ in audit_rows(db_path, "patient")] == ["create", "view", "view"]
 
 
 def test_patient_show_unknown_mrn(cli: Any, db_path: Path) -> None:
-    one_error_line(cli("patient", "show", "999999"), "no patient with MRN 999999")
+    expect_one_error_line(cli("patient", "show", "999999"), "no patient with MRN 999999")
 
 
 def test_patient_add_and_find_on_each_backend(cli: Any, database: Database) -> None:
@@ -388,31 +547,52 @@ def test_patient_add_and_find_on_each_backend(cli: Any, database: Database) -> N
 @pytest.mark.slow
 def test_demo_data_generates_then_refuses_a_second_time(cli: Any, tmp_path: Path) -> None:
     path = str(tmp_path / "demo.sqlite3")
-    result = cli("demo-data", "--db", path, "--patients", "25", "--years", "1",
-                 "--locations", "1", "--seed", "3", "--json")
+    result = cli(
+        "demo-data",
+        "--db",
+        path,
+        "--patients",
+        "25",
+        "--years",
+        "1",
+        "--locations",
+        "1",
+        "--seed",
+        "3",
+        "--json",
+    )
     assert result.code == 0, result.err
     assert result.json()["patients"] == 25
     assert result.err.startswith(f"Generated the demo clinic into {path} (")
     assert result.err.count("\n") == 1  # not a terminal: one final line, no bar
-    one_error_line(cli("demo-data", "--db", path),
-                   f"{path} already has 25 patients; demo data goes into an empty database "
-                   "only (choose a new file with --db)")
+    expect_one_error_line(
+        cli("demo-data", "--db", path),
+        f"{path} already has 25 patients; demo data goes into an empty database "
+        "only (choose a new file with --db)",
+    )
 
 
 def test_demo_data_names_a_bad_option(cli: Any, tmp_path: Path) -> None:
-    one_error_line(cli("demo-data", "--db", str(tmp_path / "d.sqlite3"), "--years", "99"),
-                   "--years: 99 is not between 1 and 20")
+    expect_one_error_line(
+        cli("demo-data", "--db", str(tmp_path / "d.sqlite3"), "--years", "99"),
+        "--years: 99 is not between 1 and 20",
+    )
 
 
 # --- errors and exit statuses ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("url", "expected"), [
-    ("foo://nowhere/x", "foo://nowhere/x is not a database URL KetaDesk can use"),
-    ("postgresql://nobody@127.0.0.1:1/x", "cannot use the database at "
-                                          "postgresql+psycopg://nobody@127.0.0.1:1/x"),
-    ("mysql://host/x", "cannot open mysql://host/x: no driver"),
-])
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("foo://nowhere/x", "foo://nowhere/x is not a database URL KetaDesk can use"),
+        (
+            "postgresql://nobody@127.0.0.1:1/x",
+            "cannot use the database at postgresql+psycopg://nobody@127.0.0.1:1/x",
+        ),
+        ("mysql://host/x", "cannot open mysql://host/x: no driver"),
+    ],
+)
 def test_unusable_databases_are_one_line(cli: Any, url: str, expected: str) -> None:
     result = cli("patient", "find", "--db", url)
     assert result.code == 2
@@ -422,17 +602,20 @@ def test_unusable_databases_are_one_line(cli: Any, url: str, expected: str) -> N
 
 def test_missing_sqlite_file_is_not_created(cli: Any, tmp_path: Path) -> None:
     path = tmp_path / "typo.sqlite3"
-    one_error_line(cli("patient", "find", "--db", str(path)),
-                   f"there is no KetaDesk database at {path}; create it with: "
-                   f"ketadesk init --db {path}")
+    expect_one_error_line(
+        cli("patient", "find", "--db", str(path)),
+        f"there is no KetaDesk database at {path}; create it with: ketadesk init --db {path}",
+    )
     assert not path.exists()
 
 
 def test_a_file_that_is_not_a_database(cli: Any, tmp_path: Path) -> None:
     path = tmp_path / "notes.sqlite3"
     path.write_text("shopping list\n" * 100)
-    one_error_line(cli("user", "list", "--db", str(path)),
-                   f"{path} is not a KetaDesk database: file is not a database")
+    expect_one_error_line(
+        cli("user", "list", "--db", str(path)),
+        f"{path} is not a KetaDesk database: file is not a database",
+    )
 
 
 def test_password_in_a_url_is_never_printed(cli: Any) -> None:
@@ -441,24 +624,28 @@ def test_password_in_a_url_is_never_printed(cli: Any) -> None:
     assert "me:***@" in result.err
 
 
-def test_a_bug_is_one_line_with_a_hint(cli: Any, db_path: Path,
-                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_bug_is_one_line_with_a_hint(
+    cli: Any, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom\nsecond line")
+
     monkeypatch.setattr("ketadesk.clinic.patients.search_patients", broken)
     result = cli("patient", "find")
     assert result.code == 1
-    assert result.err == ("ketadesk: error: internal error (RuntimeError: boom); rerun with "
-                          "KETADESK_DEBUG=1 to see the details, and report them\n")
+    assert result.err == (
+        "ketadesk: error: internal error (RuntimeError: boom); rerun with "
+        "KETADESK_DEBUG=1 to see the details, and report them\n"
+    )
     monkeypatch.setenv("KETADESK_DEBUG", "1")
     with pytest.raises(RuntimeError, match="boom"):
         main(["patient", "find"])
 
 
-def test_ctrl_c_exits_130_quietly(cli: Any, db_path: Path,
-                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ctrl_c_exits_130_quietly(cli: Any, db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
+
     monkeypatch.setattr("ketadesk.clinic.patients.search_patients", interrupted)
     assert cli("patient", "find") == Result(130, "", "")
 
@@ -492,8 +679,14 @@ def test_progress_is_one_final_line_without_a_terminal() -> None:
 
 
 def ketadesk(*argv: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "ketadesk", *argv], capture_output=True,
-                          text=True, env={**os.environ, **(env or {})}, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "ketadesk", *argv],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=120,
+        check=False,
+    )
 
 
 def test_entry_point_version_and_usage_error() -> None:
@@ -506,8 +699,9 @@ def test_entry_point_version_and_usage_error() -> None:
 def test_entry_point_exit_statuses_without_tracebacks(db_path: Path) -> None:
     added = ketadesk("patient", "add", *ZOE)
     assert (added.returncode, added.stdout) == (0, "Registered Łukasiewicz, Zoë: MRN 100001\n")
-    refused = ketadesk("patient", "add", "--family", "X", "--given", "Y", "--dob", "2999-01-01",
-                       "--sex", "F")
+    refused = ketadesk(
+        "patient", "add", "--family", "X", "--given", "Y", "--dob", "2999-01-01", "--sex", "F"
+    )
     assert refused.returncode == 2
     assert refused.stderr.startswith("ketadesk: error: --dob: 2999-01-01 is in the future")
     assert refused.stderr.count("\n") == 1
@@ -520,8 +714,13 @@ def test_console_script_is_installed(db_path: Path) -> None:
     script = Path(sys.executable).with_name("ketadesk")
     if not script.exists():
         pytest.skip("the ketadesk script is not installed in this environment")
-    result = subprocess.run([str(script), "patient", "find", "--json"], capture_output=True,
-                            text=True, timeout=120, check=False)
+    result = subprocess.run(
+        [str(script), "patient", "find", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert (result.returncode, json.loads(result.stdout)) == (0, [])
 
 
@@ -536,11 +735,23 @@ print(json.dumps({"codes": codes, "qt": "PySide6" in sys.modules}))
 def test_commands_never_load_qt(db_path: Path, tmp_path: Path) -> None:
     sample = tmp_path / "one.csv"
     sample.write_text("family_name,given_name,date_of_birth,sex\nNg,Ana,1990-01-02,F\n")
-    commands = [["init"], ["user", "list"], ["patient", "add", *ZOE],
-                ["patient", "find", "--json"], ["patient", "show", "100001"],
-                ["patient", "import", str(sample)], ["patient", "show", "1"], ["--help"]]
-    result = subprocess.run([sys.executable, "-c", CHECK_NO_QT, json.dumps(commands)],
-                            capture_output=True, text=True, timeout=120, check=False)
+    commands = [
+        ["init"],
+        ["user", "list"],
+        ["patient", "add", *ZOE],
+        ["patient", "find", "--json"],
+        ["patient", "show", "100001"],
+        ["patient", "import", str(sample)],
+        ["patient", "show", "1"],
+        ["--help"],
+    ]
+    result = subprocess.run(
+        [sys.executable, "-c", CHECK_NO_QT, json.dumps(commands)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     outcome = json.loads(result.stdout.splitlines()[-1])
     assert outcome == {"codes": [0, 0, 0, 0, 0, 0, 2, 0], "qt": False}, result.stderr
 
@@ -553,7 +764,14 @@ def test_without_a_command_the_real_window_renders_a_screenshot(
     monkeypatch.setenv("KETADESK_ADMIN_PASSWORD", PASSWORD)
     assert cli("init", "--db", str(path), "--admin", "alice").code == 0
     shot = tmp_path / "window.png"
-    result = ketadesk("--db", str(path), "--screenshot", str(shot), "--view", "patients",
-                      env={"QT_QPA_PLATFORM": "offscreen"})
+    result = ketadesk(
+        "--db",
+        str(path),
+        "--screenshot",
+        str(shot),
+        "--view",
+        "patients",
+        env={"QT_QPA_PLATFORM": "offscreen"},
+    )
     assert result.returncode == 0, result.stderr
     assert shot.read_bytes().startswith(b"\x89PNG")

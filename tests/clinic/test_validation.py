@@ -17,7 +17,7 @@ from ketadesk.clinic import validation as v
 from ketadesk.errors import FieldProblem, InvalidValue, ValidationError
 
 
-def _rejects(validator: Callable[[Any], object], value: object, *fragments: str) -> str:
+def expect_rejected(validator: Callable[[Any], object], value: object, *fragments: str) -> str:
     """Assert ``validator(value)`` raises InvalidValue whose message holds every fragment."""
     with pytest.raises(InvalidValue) as info:
         validator(value)
@@ -80,7 +80,7 @@ def test_the_computed_npis_really_pass_luhn() -> None:
     ],
 )
 def test_npi_rejects(raw: str, fragment: str) -> None:
-    _rejects(v.npi, raw, fragment)
+    expect_rejected(v.npi, raw, fragment)
 
 
 @given(st.sampled_from("12"), st.text("0123456789", min_size=8, max_size=8))
@@ -136,7 +136,7 @@ def test_tin_accepts(raw: str, expected: str) -> None:
     ],
 )
 def test_tin_rejects(raw: str, fragment: str) -> None:
-    _rejects(v.tin, raw, fragment)
+    expect_rejected(v.tin, raw, fragment)
 
 
 # --- ICD-10-CM --------------------------------------------------------------------------
@@ -188,19 +188,19 @@ def test_icd10cm_accepts_billable_codes(raw: str, expected: str) -> None:
 def test_icd10cm_rejects_non_billable_codes_and_suggests_specific_ones(
     raw: str, fragments: tuple[str, ...]
 ) -> None:
-    _rejects(v.icd10cm, raw, *fragments)
+    expect_rejected(v.icd10cm, raw, *fragments)
 
 
 @pytest.mark.parametrize("raw", ["Z99.99", "F32.7", "U99.9", "F43.19"])
 def test_icd10cm_rejects_codes_that_do_not_exist(raw: str) -> None:
-    _rejects(v.icd10cm, raw, f"{raw} is not an ICD-10-CM code; check for a typo")
+    expect_rejected(v.icd10cm, raw, f"{raw} is not an ICD-10-CM code; check for a typo")
 
 
 @pytest.mark.parametrize(
     "raw", ["", "   ", "32.1", "F3", "F32.12345", "FF32", "F3.21", "F32-1", "F32..1", "F 32.1"]
 )
 def test_icd10cm_rejects_junk_with_the_expected_shape(raw: str) -> None:
-    message = _rejects(v.icd10cm, raw, "is not shaped like an ICD-10-CM code", "e.g. F32.1")
+    message = expect_rejected(v.icd10cm, raw, "is not shaped like an ICD-10-CM code", "e.g. F32.1")
     assert message.startswith(raw.strip() or "a blank value") or message.startswith('"')
 
 
@@ -220,7 +220,7 @@ def test_icd10cm_index_agrees_with_the_package_api(monkeypatch: pytest.MonkeyPat
     v._icd10cm_index.cache_clear()
     try:
         assert v.icd10cm("f43.10") == "F43.10"  # through the package API (fallback path)
-        _rejects(v.icd10cm, "F32", "F32 is a category")
+        expect_rejected(v.icd10cm, "F32", "F32 is a category")
         assert v._icd10cm_index() == fast
         import simple_icd_10_cm as icd
 
@@ -247,7 +247,7 @@ def test_cpt_accepts(raw: str, expected: str) -> None:
 
 @pytest.mark.parametrize("raw", ["9921", "992145", "0591X", "F1036", "ABCDE", "G2082", ""])
 def test_cpt_rejects(raw: str) -> None:
-    _rejects(v.cpt, raw, "is not a CPT code", "5 digits", "4 digits then F or T")
+    expect_rejected(v.cpt, raw, "is not a CPT code", "5 digits", "4 digits then F or T")
 
 
 @pytest.mark.parametrize(
@@ -263,7 +263,7 @@ def test_hcpcs_accepts(raw: str, expected: str) -> None:
     "raw", ["D1234", "I1234", "O1234", "N1234", "F1234", "W1234", "G208", "G20822", "99214", ""]
 )
 def test_hcpcs_rejects(raw: str) -> None:
-    _rejects(v.hcpcs, raw, "is not a HCPCS Level II code", "then 4 digits")
+    expect_rejected(v.hcpcs, raw, "is not a HCPCS Level II code", "then 4 digits")
 
 
 @pytest.mark.parametrize(
@@ -276,7 +276,7 @@ def test_procedure_code_accepts_cpt_or_hcpcs(raw: str, expected: str) -> None:
 
 @pytest.mark.parametrize("raw", ["9921", "D1234", "G-2082", "ketamine", ""])
 def test_procedure_code_rejects_and_explains_both_forms(raw: str) -> None:
-    _rejects(
+    expect_rejected(
         v.procedure_code, raw, "is neither a CPT code", "4 digits then F or T", "HCPCS Level II"
     )
 
@@ -291,7 +291,7 @@ def test_modifier_accepts(raw: str, expected: str) -> None:
 
 @pytest.mark.parametrize("raw", ["2", "259", "G-", "G T", "", "ü5"])
 def test_modifier_rejects(raw: str) -> None:
-    _rejects(v.modifier, raw, "is not a modifier", "exactly 2 letters or digits")
+    expect_rejected(v.modifier, raw, "is not a modifier", "exactly 2 letters or digits")
 
 
 # --- phone, ZIP, state, email -----------------------------------------------------------
@@ -333,7 +333,7 @@ def test_us_phone_accepts_usual_forms(raw: str) -> None:
     ],
 )
 def test_us_phone_rejects(raw: str, fragment: str) -> None:
-    _rejects(v.us_phone, raw, fragment)
+    expect_rejected(v.us_phone, raw, fragment)
 
 
 @pytest.mark.parametrize("raw", ["2125550142", "+1 (212) 555-0142", "212.555.0142"])
@@ -342,7 +342,7 @@ def test_format_phone(raw: str) -> None:
 
 
 def test_format_phone_refuses_what_is_not_a_phone_number() -> None:
-    _rejects(v.format_phone, "12345", "has 5 digits")
+    expect_rejected(v.format_phone, "12345", "has 5 digits")
 
 
 @pytest.mark.parametrize(
@@ -358,7 +358,7 @@ def test_zip_code_accepts(raw: str, expected: str) -> None:
     "raw", ["1000", "100011", "10001-014", "10001 0142", "ABCDE", "10001-", ""]
 )
 def test_zip_code_rejects(raw: str) -> None:
-    _rejects(v.zip_code, raw, "is not a ZIP code", "5 digits (12345) or ZIP+4 (12345-6789)")
+    expect_rejected(v.zip_code, raw, "is not a ZIP code", "5 digits (12345) or ZIP+4 (12345-6789)")
 
 
 @pytest.mark.parametrize(
@@ -396,7 +396,9 @@ def test_us_states_lists_fifty_states_dc_and_five_territories() -> None:
 
 @pytest.mark.parametrize("raw", ["ZZ", "Ontario", "NYC", "New Yorkshire", "AE", ""])
 def test_us_state_rejects(raw: str) -> None:
-    _rejects(v.us_state, raw, "is not a US state or territory", "two-letter USPS code such as NY")
+    expect_rejected(
+        v.us_state, raw, "is not a US state or territory", "two-letter USPS code such as NY"
+    )
 
 
 @pytest.mark.parametrize(
@@ -430,11 +432,13 @@ def test_email_accepts_and_lower_cases_the_domain(raw: str, expected: str) -> No
     ],
 )
 def test_email_rejects(raw: str, fragment: str) -> None:
-    _rejects(v.email, raw, fragment, "expected an address like ann.lee@example.com")
+    expect_rejected(v.email, raw, fragment, "expected an address like ann.lee@example.com")
 
 
 def test_email_rejects_absurd_length() -> None:
-    _rejects(v.email, "a" * 60 + "@" + "b" * 200 + ".com", "an email address has at most 254")
+    expect_rejected(
+        v.email, "a" * 60 + "@" + "b" * 200 + ".com", "an email address has at most 254"
+    )
 
 
 # --- dates ------------------------------------------------------------------------------
@@ -470,7 +474,7 @@ def test_parse_date_accepts_iso_and_us(raw: str, expected: date) -> None:
     ],
 )
 def test_parse_date_rejects(raw: str, fragment: str) -> None:
-    _rejects(v.parse_date, raw, fragment)
+    expect_rejected(v.parse_date, raw, fragment)
 
 
 TODAY = date(2025, 6, 15)
@@ -504,19 +508,21 @@ def test_date_of_birth_accepts(raw: date | str, expected: date) -> None:
     ],
 )
 def test_date_of_birth_rejects(raw: date | str, fragment: str) -> None:
-    _rejects(partial(v.date_of_birth, today=TODAY), raw, fragment)
+    expect_rejected(partial(v.date_of_birth, today=TODAY), raw, fragment)
 
 
 def test_date_of_birth_limit_on_a_leap_day() -> None:
     leap_day = date(2020, 2, 29)  # 1900 had no 29 February
     assert v.date_of_birth(date(1900, 2, 28), today=leap_day) == date(1900, 2, 28)
-    _rejects(partial(v.date_of_birth, today=leap_day), date(1900, 2, 27), "more than 120 years")
+    expect_rejected(
+        partial(v.date_of_birth, today=leap_day), date(1900, 2, 27), "more than 120 years"
+    )
 
 
 def test_date_of_birth_defaults_to_the_local_date() -> None:
     assert v.date_of_birth("1985-03-07") == date(1985, 3, 7)
-    _rejects(v.date_of_birth, "2999-01-01", "in the future")
-    _rejects(v.date_of_birth, "1800-01-01", "more than 120 years ago")
+    expect_rejected(v.date_of_birth, "2999-01-01", "in the future")
+    expect_rejected(v.date_of_birth, "1800-01-01", "more than 120 years ago")
 
 
 # --- names ------------------------------------------------------------------------------
@@ -555,12 +561,12 @@ def test_person_name_accepts_any_script(raw: str, expected: str) -> None:
     ],
 )
 def test_person_name_rejects(raw: str, fragment: str) -> None:
-    _rejects(v.person_name, raw, fragment)
+    expect_rejected(v.person_name, raw, fragment)
 
 
 def test_person_name_max_length_counts_after_collapsing() -> None:
     assert v.person_name("Ann   Lee", max_length=7) == "Ann Lee"
-    _rejects(partial(v.person_name, max_length=6), "Ann Lee", "at most 6 are allowed")
+    expect_rejected(partial(v.person_name, max_length=6), "Ann Lee", "at most 6 are allowed")
 
 
 # --- numbers ----------------------------------------------------------------------------
@@ -589,12 +595,14 @@ def test_positive_int_accepts(raw: str | int, expected: int) -> None:
     ],
 )
 def test_positive_int_rejects(raw: str | int, fragment: str) -> None:
-    _rejects(v.positive_int, raw, fragment)
+    expect_rejected(v.positive_int, raw, fragment)
 
 
 def test_positive_int_maximum() -> None:
     assert v.positive_int("501") == 501
-    _rejects(partial(v.positive_int, maximum=500), "501", "501 is more than the maximum", "500")
+    expect_rejected(
+        partial(v.positive_int, maximum=500), "501", "501 is more than the maximum", "500"
+    )
 
 
 @pytest.mark.parametrize("raw", [True, 1.0, None, Decimal(3)])
@@ -639,7 +647,7 @@ def test_weight_kg_accepts_to_a_tenth(raw: str | Decimal, expected: str) -> None
     ],
 )
 def test_weight_kg_rejects(raw: str | Decimal, fragment: str) -> None:
-    _rejects(v.weight_kg, raw, fragment)
+    expect_rejected(v.weight_kg, raw, fragment)
 
 
 @pytest.mark.parametrize("raw", [72.5, 70, True])
@@ -679,7 +687,7 @@ def test_place_of_service_holds_the_codes_a_clinic_uses() -> None:
     ],
 )
 def test_pos_code_rejects(raw: str, fragment: str) -> None:
-    _rejects(v.pos_code, raw, fragment)
+    expect_rejected(v.pos_code, raw, fragment)
 
 
 @pytest.mark.parametrize(
@@ -701,7 +709,9 @@ def test_time_zone_accepts_iana_names(raw: str, expected: str) -> None:
     "raw", ["Eastern", "America/Springfield", "America", "../etc/passwd", "localtime", "", "GMT-5"]
 )
 def test_time_zone_rejects(raw: str) -> None:
-    _rejects(v.time_zone, raw, "is not an IANA time zone", "Area/City such as America/New_York")
+    expect_rejected(
+        v.time_zone, raw, "is not an IANA time zone", "Area/City such as America/New_York"
+    )
 
 
 @pytest.mark.parametrize(
@@ -724,7 +734,7 @@ def test_member_id_accepts(raw: str, expected: str) -> None:
     ],
 )
 def test_member_id_rejects(raw: str, fragment: str) -> None:
-    _rejects(v.member_id, raw, fragment)
+    expect_rejected(v.member_id, raw, fragment)
 
 
 @pytest.mark.parametrize(
@@ -745,14 +755,14 @@ def test_licence_number_accepts(raw: str, expected: str) -> None:
     ],
 )
 def test_licence_number_rejects(raw: str, fragment: str) -> None:
-    _rejects(v.licence_number, raw, fragment)
+    expect_rejected(v.licence_number, raw, fragment)
 
 
 # --- messages in general ----------------------------------------------------------------
 
 
 def test_long_junk_is_shortened_in_messages() -> None:
-    message = _rejects(v.zip_code, "9" * 500, "is not a ZIP code")
+    message = expect_rejected(v.zip_code, "9" * 500, "is not a ZIP code")
     assert len(message) < 150
     assert "…" in message
 
