@@ -164,8 +164,10 @@ def click_row(qtbot: QtBot, table: QTableWidget, text: str) -> None:
 
 
 def shown_rows(table: QTableWidget) -> list[list[str]]:
-    return [[table.item(r, c).text() for c in range(table.columnCount())]
-            for r in range(table.rowCount())]
+    return [
+        [table.item(r, c).text() for c in range(table.columnCount())]
+        for r in range(table.rowCount())
+    ]
 
 
 def seed_location(db: Database, code: str = "NYC", **overrides: str) -> int:
@@ -174,9 +176,15 @@ def seed_location(db: Database, code: str = "NYC", **overrides: str) -> int:
 
 
 LOCATION_TYPED = {
-    "code": "nyc", "name": "Harbor Ketamine Center", "address_line1": "350 Fifth Avenue",
-    "address_line2": "Suite 4100", "city": "New York", "state": "New York",
-    "zip_code": "10118", "phone": "(212) 555-0142", "npi": "1245319599",
+    "code": "nyc",
+    "name": "Harbor Ketamine Center",
+    "address_line1": "350 Fifth Avenue",
+    "address_line2": "Suite 4100",
+    "city": "New York",
+    "state": "New York",
+    "zip_code": "10118",
+    "phone": "(212) 555-0142",
+    "npi": "1245319599",
     "tin": "12-3456789",
 }
 
@@ -185,7 +193,9 @@ LOCATION_TYPED = {
 
 
 def test_manager_adds_a_location_and_it_appears_in_the_list(
-    qtbot: QtBot, database: Database, warnings_shown: list[str],
+    qtbot: QtBot,
+    database: Database,
+    warnings_shown: list[str],
 ) -> None:
     view = open_settings(qtbot, database, MANAGER)
     tab = go_to(qtbot, view, "Locations")
@@ -200,14 +210,21 @@ def test_manager_adds_a_location_and_it_appears_in_the_list(
     assert tab.saved.text() == "Saved."
     with database.reading() as s:
         stored = s.scalars(select(Location)).one()
-        assert (stored.code, stored.state, stored.phone, stored.pos_code, stored.tin,
-                stored.time_zone) == ("NYC", "NY", "2125550142", "49", "123456789",
-                                      "America/Chicago")
+        assert (
+            stored.code,
+            stored.state,
+            stored.phone,
+            stored.pos_code,
+            stored.tin,
+            stored.time_zone,
+        ) == ("NYC", "NY", "2125550142", "49", "123456789", "America/Chicago")
     assert warnings_shown == []
 
 
 def test_bad_npi_is_shown_beside_the_npi_field_and_nothing_is_saved(
-    qtbot: QtBot, database: Database, warnings_shown: list[str],
+    qtbot: QtBot,
+    database: Database,
+    warnings_shown: list[str],
 ) -> None:
     view = open_settings(qtbot, database, MANAGER)
     tab = go_to(qtbot, view, "Locations")
@@ -229,7 +246,8 @@ def test_bad_npi_is_shown_beside_the_npi_field_and_nothing_is_saved(
 
 
 def test_deactivating_a_location_keeps_it_in_view_greyed_with_reactivate(
-    qtbot: QtBot, sqlite_db: Database,
+    qtbot: QtBot,
+    sqlite_db: Database,
 ) -> None:
     seed_location(sqlite_db, "NYC", name="Harbor Midtown")
     view = open_settings(qtbot, sqlite_db, MANAGER)
@@ -244,7 +262,9 @@ def test_deactivating_a_location_keeps_it_in_view_greyed_with_reactivate(
 
 
 def test_manager_sets_opening_hours_checked_as_typed(
-    qtbot: QtBot, sqlite_db: Database, warnings_shown: list[str],
+    qtbot: QtBot,
+    sqlite_db: Database,
+    warnings_shown: list[str],
 ) -> None:
     seed_location(sqlite_db, "NYC", name="Harbor Midtown")
     view = open_settings(qtbot, sqlite_db, MANAGER)
@@ -275,7 +295,9 @@ def test_manager_sets_opening_hours_checked_as_typed(
 
 
 def test_manager_adds_a_closure_and_removes_it(
-    qtbot: QtBot, sqlite_db: Database, warnings_shown: list[str],
+    qtbot: QtBot,
+    sqlite_db: Database,
+    warnings_shown: list[str],
 ) -> None:
     seed_location(sqlite_db, "NYC", name="Harbor Midtown")
     view = open_settings(qtbot, sqlite_db, MANAGER)
@@ -283,8 +305,11 @@ def test_manager_adds_a_closure_and_removes_it(
     click_page(qtbot, tab, "Closures")
     closures = tab.closures
 
-    fill(qtbot, closures.form, {"first_day": "08/11/2026", "last_day": "08/10/2026",
-                                "reason": "Staff training"})
+    fill(
+        qtbot,
+        closures.form,
+        {"first_day": "08/11/2026", "last_day": "08/10/2026", "reason": "Staff training"},
+    )
     click(qtbot, closures.add_button)
     assert "before the first day" in closures.form.error_text("last_day")
     assert closures.table.rowCount() == 0
@@ -306,7 +331,9 @@ def test_manager_adds_a_closure_and_removes_it(
 
 
 def test_manager_switches_off_a_public_holiday(
-    qtbot: QtBot, sqlite_db: Database, warnings_shown: list[str],
+    qtbot: QtBot,
+    sqlite_db: Database,
+    warnings_shown: list[str],
 ) -> None:
     seed_location(sqlite_db, "NYC", name="Harbor Midtown", state="NY")
     view = open_settings(qtbot, sqlite_db, MANAGER)
@@ -335,7 +362,9 @@ def test_manager_switches_off_a_public_holiday(
 
 
 def test_manager_adds_a_chair_with_modalities_then_deactivates_it(
-    qtbot: QtBot, sqlite_db: Database, warnings_shown: list[str],
+    qtbot: QtBot,
+    sqlite_db: Database,
+    warnings_shown: list[str],
 ) -> None:
     seed_location(sqlite_db, "NYC", name="Harbor Midtown")
     seed_location(sqlite_db, "BKN", name="Harbor Brooklyn")
@@ -348,7 +377,8 @@ def test_manager_adds_a_chair_with_modalities_then_deactivates_it(
     click(qtbot, tab.save_button)
 
     assert shown_rows(tab.table) == [
-        ["Quiet room", "NYC", "IV infusion, Esketamine nasal", "Active"]]
+        ["Quiet room", "NYC", "IV infusion, Esketamine nasal", "Active"]
+    ]
     with sqlite_db.reading() as s:
         chair = s.scalars(select(Chair)).one()
         assert chair.modalities == {Modality.IV, Modality.ESKETAMINE}
@@ -372,17 +402,28 @@ def test_a_chair_needs_a_treatment(qtbot: QtBot, sqlite_db: Database) -> None:
 
 
 def test_manager_adds_a_provider_working_at_two_locations(
-    qtbot: QtBot, sqlite_db: Database, warnings_shown: list[str],
+    qtbot: QtBot,
+    sqlite_db: Database,
+    warnings_shown: list[str],
 ) -> None:
     seed_location(sqlite_db, "NYC", name="Harbor Midtown")
     seed_location(sqlite_db, "BKN", name="Harbor Brooklyn")
     seed_location(sqlite_db, "DEN", name="Front Range")
     view = open_settings(qtbot, sqlite_db, MANAGER)
     tab = go_to(qtbot, view, "Providers")
-    fill(qtbot, tab.form, {
-        "family_name": "Osei", "given_name": "Ama", "credentials": "MD", "npi": VALID_NPIS[0],
-        "licence_number": "md-123456", "licence_state": "NY", "max_concurrent_chairs": "3",
-    })
+    fill(
+        qtbot,
+        tab.form,
+        {
+            "family_name": "Osei",
+            "given_name": "Ama",
+            "credentials": "MD",
+            "npi": VALID_NPIS[0],
+            "licence_number": "md-123456",
+            "licence_state": "NY",
+            "max_concurrent_chairs": "3",
+        },
+    )
     click_box(qtbot, tab.form.editors["rems_enrolled"])
     tick(qtbot, tab.form, "locations", "Harbor Midtown (NYC)")
     tick(qtbot, tab.form, "locations", "Harbor Brooklyn (BKN)")
@@ -392,22 +433,36 @@ def test_manager_adds_a_provider_working_at_two_locations(
     with sqlite_db.reading() as s:
         provider = s.scalars(select(Provider)).one()
         assert sorted(loc.code for loc in provider.locations) == ["BKN", "NYC"]
-        assert (provider.rems_enrolled, provider.max_concurrent_chairs,
-                provider.licence_number) == (True, 3, "MD-123456")
+        assert (
+            provider.rems_enrolled,
+            provider.max_concurrent_chairs,
+            provider.licence_number,
+        ) == (True, 3, "MD-123456")
     assert warnings_shown == []
 
 
 def test_manager_adds_a_payer(
-    qtbot: QtBot, sqlite_db: Database, warnings_shown: list[str],
+    qtbot: QtBot,
+    sqlite_db: Database,
+    warnings_shown: list[str],
 ) -> None:
     view = open_settings(qtbot, sqlite_db, MANAGER)
     tab = go_to(qtbot, view, "Payers")
     assert tab.form.values()["timely_filing_days"] == "90"
-    fill(qtbot, tab.form, {
-        "name": "Aetna", "edi_payer_id": "60054", "address_line1": "PO Box 981106",
-        "city": "El Paso", "state": "TX", "zip_code": "79998", "phone": "800-624-0756",
-        "timely_filing_days": "120",
-    })
+    fill(
+        qtbot,
+        tab.form,
+        {
+            "name": "Aetna",
+            "edi_payer_id": "60054",
+            "address_line1": "PO Box 981106",
+            "city": "El Paso",
+            "state": "TX",
+            "zip_code": "79998",
+            "phone": "800-624-0756",
+            "timely_filing_days": "120",
+        },
+    )
     click(qtbot, tab.save_button)
 
     assert shown_rows(tab.table) == [["Aetna", "60054", "120 days", "Active"]]
@@ -419,7 +474,8 @@ def test_manager_adds_a_payer(
 
 
 def test_a_location_added_in_one_tab_is_offered_in_the_others(
-    qtbot: QtBot, sqlite_db: Database,
+    qtbot: QtBot,
+    sqlite_db: Database,
 ) -> None:
     view = open_settings(qtbot, sqlite_db, MANAGER)
     chairs = go_to(qtbot, view, "Chairs")
@@ -439,7 +495,8 @@ def test_a_location_added_in_one_tab_is_offered_in_the_others(
 
 
 def test_front_desk_sees_read_only_settings_and_no_users_tab(
-    qtbot: QtBot, sqlite_db: Database,
+    qtbot: QtBot,
+    sqlite_db: Database,
 ) -> None:
     location_id = seed_location(sqlite_db, "NYC", name="Harbor Midtown")
     view = open_settings(qtbot, sqlite_db, FRONT_DESK)
@@ -468,17 +525,33 @@ def test_front_desk_sees_read_only_settings_and_no_users_tab(
 
 
 def test_admin_adds_a_user_and_disables_another(
-    qtbot: QtBot, sqlite_db: Database, warnings_shown: list[str],
+    qtbot: QtBot,
+    sqlite_db: Database,
+    warnings_shown: list[str],
 ) -> None:
     with sqlite_db.transaction() as s:
-        create_user(s, ADMIN, username="tkim", full_name="Tom Kim", role=Role.FRONT_DESK,
-                    password="a-long-password")
+        create_user(
+            s,
+            ADMIN,
+            username="tkim",
+            full_name="Tom Kim",
+            role=Role.FRONT_DESK,
+            password="a-long-password",
+        )
     view = open_settings(qtbot, sqlite_db, ADMIN)
     tab = go_to(qtbot, view, "Users")
     assert tab.form.values()["username"] == "tkim"  # opens on the first user, not a blank form
     click(qtbot, tab.new_button)
-    fill(qtbot, tab.form, {"username": "mreyes", "full_name": "Maria Reyes",
-                           "password": "correct horse", "password_again": "correct hose"})
+    fill(
+        qtbot,
+        tab.form,
+        {
+            "username": "mreyes",
+            "full_name": "Maria Reyes",
+            "password": "correct horse",
+            "password_again": "correct hose",
+        },
+    )
     choose(qtbot, tab.form, "role", "Manager")
     click(qtbot, tab.save_button)
     assert "does not match" in tab.form.error_text("password_again")
@@ -487,8 +560,10 @@ def test_admin_adds_a_user_and_disables_another(
 
     fill(qtbot, tab.form, {"password": "correct horse", "password_again": "correct horse"})
     click(qtbot, tab.save_button)
-    assert shown_rows(tab.table) == [["mreyes", "Maria Reyes", "Manager", "Active"],
-                                     ["tkim", "Tom Kim", "Front desk", "Active"]]
+    assert shown_rows(tab.table) == [
+        ["mreyes", "Maria Reyes", "Manager", "Active"],
+        ["tkim", "Tom Kim", "Front desk", "Active"],
+    ]
     assert not tab.form.editors["password"].isVisible()  # an account's password stays put
 
     click_row(qtbot, tab.table, "tkim")
@@ -505,8 +580,14 @@ def test_admin_adds_a_user_and_disables_another(
 
 def test_admin_changes_a_role(qtbot: QtBot, sqlite_db: Database) -> None:
     with sqlite_db.transaction() as s:
-        create_user(s, ADMIN, username="tkim", full_name="Tom Kim", role=Role.FRONT_DESK,
-                    password="a-long-password")
+        create_user(
+            s,
+            ADMIN,
+            username="tkim",
+            full_name="Tom Kim",
+            role=Role.FRONT_DESK,
+            password="a-long-password",
+        )
     view = open_settings(qtbot, sqlite_db, ADMIN)
     tab = go_to(qtbot, view, "Users")
     click_row(qtbot, tab.table, "tkim")
@@ -517,3 +598,21 @@ def test_admin_changes_a_role(qtbot: QtBot, sqlite_db: Database) -> None:
     with sqlite_db.reading() as s:
         assert s.scalars(select(User.role)).one() is Role.BILLING
     assert shown_rows(tab.table) == [["tkim", "Tom Kim", "Billing", "Active"]]
+
+
+def test_a_tab_without_its_hooks_is_refused_when_defined() -> None:
+    from ketadesk.ui.settings.locations import LocationPage
+    from ketadesk.ui.settings.table import RecordTab
+
+    with pytest.raises(
+        TypeError, match="HalfTab must define load_rows, load_values, create_record, update_record"
+    ):
+
+        class HalfTab(RecordTab):
+            def build_form(self, form: object) -> None:
+                del form
+
+    with pytest.raises(TypeError, match="PageWithoutRefresh must define refresh"):
+
+        class PageWithoutRefresh(LocationPage):
+            pass

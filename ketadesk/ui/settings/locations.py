@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -50,6 +51,7 @@ from ketadesk.ui.settings.table import (
     make_read_only,
     read,
     record_table,
+    require_hooks,
     shown_phone,
     write,
     write_done,
@@ -182,8 +184,13 @@ class LocationPage(QWidget):
         if location_id is not None:
             self.refresh()
 
-    def refresh(self) -> None:
-        raise NotImplementedError
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        require_hooks(cls, ("refresh",))  # each page (re)reads its location in refresh()
+
+    if TYPE_CHECKING:
+
+        def refresh(self) -> None: ...
 
     def button_row(self, *buttons: QPushButton) -> QHBoxLayout:
         row = QHBoxLayout()

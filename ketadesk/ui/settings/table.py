@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
@@ -219,6 +219,21 @@ def record_table(columns: tuple[str, ...], stretch: int = 0) -> QTableWidget:
     return table
 
 
+_RECORD_HOOKS = ("build_form", "load_rows", "load_values", "create_record", "update_record")
+
+
+def require_hooks(cls: type, names: Sequence[str]) -> None:
+    """Refuse, when the class is defined, a subclass that leaves out a hook it must define.
+
+    ``abc.abstractmethod`` cannot do this for Qt classes: PySide6's metaclass does not
+    consult ``ABCMeta`` when a widget is created, so a missing hook would surface only when
+    it is first called.
+    """
+    missing = [name for name in names if not callable(getattr(cls, name, None))]
+    if missing:
+        raise TypeError(f"{cls.__name__} must define {', '.join(missing)}")
+
+
 class RecordTab(QWidget):
     """A record list and its form; subclasses fill in the hooks below."""
 
@@ -265,28 +280,32 @@ class RecordTab(QWidget):
         self.reload()
 
     # -- hooks ------------------------------------------------------------------------------
+    # Every tab defines build_form, load_rows, load_values, create_record and update_record;
+    # a tab class without one is refused when it is defined (see require_hooks).
 
-    def build_form(self, form: FieldForm) -> None:
-        """Add this record's fields, named like the raw keys its service reads."""
-        raise NotImplementedError
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        require_hooks(cls, _RECORD_HOOKS)
 
-    def load_rows(self, session: Session, include_inactive: bool) -> list[Row]:
-        raise NotImplementedError
+    if TYPE_CHECKING:
 
-    def load_values(self, session: Session, key: int) -> Mapping[str, object]:
-        """The form's values for record ``key``."""
-        raise NotImplementedError
+        def build_form(self, form: FieldForm) -> None:
+            """Add this record's fields, named like the raw keys its service reads."""
+
+        def load_rows(self, session: Session, include_inactive: bool) -> list[Row]: ...
+
+        def load_values(self, session: Session, key: int) -> Mapping[str, object]:
+            """The form's values for record ``key``."""
+
+        def create_record(self, session: Session, raw: Mapping[str, object]) -> int:
+            """Create a record from the form's raw values; return its id."""
+
+        def update_record(self, session: Session, key: int, raw: Mapping[str, object]) -> int:
+            ...
 
     def blank_values(self) -> Mapping[str, object]:
         """The form's values for a new record."""
         return dict.fromkeys(self.form.editors, "")
-
-    def create_record(self, session: Session, raw: Mapping[str, object]) -> int:
-        """Create a record from the form's raw values; return its id."""
-        raise NotImplementedError
-
-    def update_record(self, session: Session, key: int, raw: Mapping[str, object]) -> int:
-        raise NotImplementedError
 
     def set_record_active(self, session: Session, key: int, active: bool) -> None:
         """Switch the status; by default, save the stored values with ``active`` changed."""
