@@ -73,6 +73,21 @@ def record(
     return entry
 
 
+def record_update(
+    session: Session,
+    actor: Actor,
+    entity: str,
+    entity_id: object,
+    before: dict[str, Any],
+    after: dict[str, Any],
+) -> AuditEntry | None:
+    """An "update" row holding only the fields that changed; no row when nothing did."""
+    old, new = changed(before, after)
+    if not new:
+        return None
+    return record(session, actor, "update", entity, entity_id, before=old, after=new)
+
+
 def history(
     session: Session,
     actor: Actor,

@@ -115,9 +115,7 @@ def update_chair(session: Session, actor: Actor, chair_id: int, raw: Mapping[str
     for key, value in clean.items():
         setattr(chair, key, value)
     session.flush()
-    old, new = audit.changed(before, audit.snapshot(chair))
-    if new:
-        audit.record(session, actor, "update", "chair", chair.id, before=old, after=new)
+    audit.record_update(session, actor, "chair", chair.id, before, audit.snapshot(chair))
     return chair
 
 

@@ -201,9 +201,7 @@ def update_location(
     for key, value in clean.items():
         setattr(location, key, value)
     session.flush()
-    old, new = audit.changed(before, audit.snapshot(location))
-    if new:
-        audit.record(session, actor, "update", "location", location.id, before=old, after=new)
+    audit.record_update(session, actor, "location", location.id, before, audit.snapshot(location))
     return location
 
 
@@ -465,16 +463,9 @@ def set_hours(
     ]
     session.flush()
     after = format_hours(intervals)
-    if before != after:
-        audit.record(
-            session,
-            actor,
-            "update",
-            "location",
-            location.id,
-            before={"hours": before},
-            after={"hours": after},
-        )
+    audit.record_update(
+        session, actor, "location", location.id, {"hours": before}, {"hours": after}
+    )
 
 
 def hours_on(location: Location, day: date) -> list[Interval]:
@@ -656,16 +647,14 @@ def set_holiday_worked(
         location.holidays_worked.remove(rows[wanted])
     session.flush()
     after = sorted(h.holiday_name for h in location.holidays_worked)
-    if before != after:
-        audit.record(
-            session,
-            actor,
-            "update",
-            "location",
-            location.id,
-            before={"holidays_worked": before},
-            after={"holidays_worked": after},
-        )
+    audit.record_update(
+        session,
+        actor,
+        "location",
+        location.id,
+        {"holidays_worked": before},
+        {"holidays_worked": after},
+    )
 
 
 # ---------------------------------------------------------------------------------------

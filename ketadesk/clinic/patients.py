@@ -274,9 +274,7 @@ def update_patient(
         session.flush()
     except StaleDataError:
         raise _stale(patient) from None
-    old, new = audit.changed(before, _snapshot(patient))
-    if new:
-        audit.record(session, actor, "update", "patient", patient.mrn, before=old, after=new)
+    audit.record_update(session, actor, "patient", patient.mrn, before, _snapshot(patient))
     return patient
 
 

@@ -127,9 +127,7 @@ def update_payer(session: Session, actor: Actor, payer_id: int, raw: Mapping[str
     for key, value in clean.items():
         setattr(payer, key, value)
     session.flush()
-    old, new = audit.changed(before, audit.snapshot(payer))
-    if new:
-        audit.record(session, actor, "update", "payer", payer.id, before=old, after=new)
+    audit.record_update(session, actor, "payer", payer.id, before, audit.snapshot(payer))
     return payer
 
 

@@ -162,9 +162,9 @@ def update_policy(
         session.flush()
     except StaleDataError:
         raise stale from None
-    old, new = audit.changed(before, audit.snapshot(policy))
-    if new:
-        audit.record(session, actor, "update", "insurance_policy", policy.id, before=old, after=new)
+    audit.record_update(
+        session, actor, "insurance_policy", policy.id, before, audit.snapshot(policy)
+    )
     return policy
 
 

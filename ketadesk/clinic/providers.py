@@ -154,9 +154,7 @@ def update_provider(
         setattr(provider, key, value)
     provider.locations = locations
     session.flush()
-    old, new = audit.changed(before, _snapshot(provider))
-    if new:
-        audit.record(session, actor, "update", "provider", provider.id, before=old, after=new)
+    audit.record_update(session, actor, "provider", provider.id, before, _snapshot(provider))
     return provider
 
 

@@ -137,3 +137,11 @@ def test_command_line_actor_names_the_os_user() -> None:
     actor = command_line_actor()
     assert actor.username.startswith("os:")
     assert actor.role is Role.ADMIN
+
+
+def test_record_update_keeps_only_what_changed(session: Session, admin: Actor) -> None:
+    nothing = audit.record_update(session, admin, "thing", 1, {"a": 1, "b": 2}, {"a": 1, "b": 2})
+    assert nothing is None
+    entry = audit.record_update(session, admin, "thing", 1, {"a": 1, "b": 2}, {"a": 1, "b": 3})
+    assert entry is not None
+    assert (entry.action, entry.before, entry.after) == ("update", {"b": 2}, {"b": 3})
