@@ -68,6 +68,24 @@ class Conflict(KetaDeskError):
     """The action collides with something that already exists; the message names it."""
 
 
+class SlotTaken(Conflict):
+    """A booking or move collides with a session already holding the chair, provider or
+    patient; ``session_id`` is the session in the way."""
+
+    def __init__(self, message: str, session_id: int | None = None) -> None:
+        super().__init__(message)
+        self.session_id = session_id
+
+
+class Unacknowledged(KetaDeskError):
+    """Booking needs the user to acknowledge these warnings first (codes and sentences)."""
+
+    def __init__(self, warnings: Iterable[tuple[str, str]]) -> None:
+        self.warnings = list(warnings)
+        lines = "; ".join(text for _code, text in self.warnings)
+        super().__init__(f"acknowledge before booking: {lines}")
+
+
 class StaleEdit(KetaDeskError):
     """Someone else saved this record after it was opened; reload and edit again."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -9,8 +10,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from ketadesk.clinic.models import Chair, Location, Modality, Payer, Provider
+from ketadesk.access.permissions import Actor, Role
+from ketadesk.clinic.models import Chair, Location, Modality, Patient, Payer, Provider
 from ketadesk.money import money as _money
+from ketadesk.scheduling.models import Protocol
 
 VALID_NPIS = ["1234567893", "1245319599", "1003000126", "1013998772", "1830166132", "2260181591"]
 
@@ -96,3 +99,50 @@ def add_provider(session: Session, npi: str = VALID_NPIS[0], **overrides: Any) -
 
 
 TODAY = date.today()
+
+
+@dataclass
+class SchedulingClinic:
+    """A small open clinic to plan in: one location (New York, Mon–Fri 08:00–18:00),
+    two IV chairs, two esketamine chairs, one REMS-enrolled provider supervising up to 4
+    chairs, the shipped protocols, and a REMS-enrolled patient weighing 70 kg."""
+
+    location: Location
+    iv_chairs: list[Chair]
+    esketamine_chairs: list[Chair]
+    provider: Provider
+    patient: Patient
+    protocols: dict[str, Protocol]
+
+
+def scheduling_clinic(session: Session, actor: Actor | None = None) -> SchedulingClinic:
+    from ketadesk.clinic.locations import parse_hours, set_hours
+    from ketadesk.clinic.patients import create_patient
+    from ketadesk.scheduling.protocols import ensure_default_protocols, list_protocols
+
+    actor = actor or Actor(username="test-admin", role=Role.ADMIN)
+    location = add_location(session, "NYC")
+    set_hours(session, actor, location.id, parse_hours("mon-fri 08:00-18:00"))
+    iv = [
+        add_chair(session, location, f"IV {n}", frozenset({Modality.IV, Modality.IM}))
+        for n in (1, 2)
+    ]
+    esk = [
+        add_chair(session, location, f"Nasal {n}", frozenset({Modality.ESKETAMINE})) for n in (1, 2)
+    ]
+    provider = add_provider(session, max_concurrent_chairs=4)
+    provider.locations.append(location)
+    patient = create_patient(
+        session, actor, patient_raw(rems_enrolled_on="2026-01-05", weight_kg="70")
+    )
+    ensure_default_protocols(session, actor)
+    session.flush()
+    session.expire(location)
+    return SchedulingClinic(
+        location=location,
+        iv_chairs=iv,
+        esketamine_chairs=esk,
+        provider=provider,
+        patient=patient,
+        protocols={p.key: p for p in list_protocols(session)},
+    )

@@ -34,6 +34,11 @@ class Permission(enum.StrEnum):
     CLINIC_SETUP = "clinic.setup"  # locations, hours, closures, chairs, providers, payers
     USER_ADMIN = "user.admin"
     AUDIT_VIEW = "audit.view"
+    SCHEDULE_VIEW = "schedule.view"
+    SCHEDULE_BOOK = "schedule.book"  # plan, book, move, cancel; series status; waitlist
+    SESSION_ARRIVAL = "session.arrival"  # confirm, check in, record a no-show
+    FLOOR_CLINICAL = "floor.clinical"  # checklist, dose, vitals, monitoring, discharge, REMS
+    PROTOCOL_EDIT = "protocol.edit"
 
     @property
     def label(self) -> str:
@@ -48,17 +53,28 @@ _LABELS = {
     Permission.CLINIC_SETUP: "change clinic setup (locations, chairs, providers, payers)",
     Permission.USER_ADMIN: "manage users",
     Permission.AUDIT_VIEW: "read the audit log",
+    Permission.SCHEDULE_VIEW: "view the schedule",
+    Permission.SCHEDULE_BOOK: "book, move or cancel sessions",
+    Permission.SESSION_ARRIVAL: "confirm or check in sessions",
+    Permission.FLOOR_CLINICAL: "record dosing, vital signs and discharge",
+    Permission.PROTOCOL_EDIT: "edit treatment protocols",
 }
 
-_EVERYONE = {Permission.PATIENT_VIEW, Permission.CLINIC_VIEW}
+_EVERYONE = {Permission.PATIENT_VIEW, Permission.CLINIC_VIEW, Permission.SCHEDULE_VIEW}
 _REGISTRATION = {Permission.PATIENT_EDIT, Permission.POLICY_EDIT}
+_DESK = {Permission.SCHEDULE_BOOK, Permission.SESSION_ARRIVAL}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.FRONT_DESK: frozenset(_EVERYONE | _REGISTRATION),
-    Role.CLINICAL: frozenset(_EVERYONE | {Permission.PATIENT_EDIT}),
+    Role.FRONT_DESK: frozenset(_EVERYONE | _REGISTRATION | _DESK),
+    Role.CLINICAL: frozenset(
+        _EVERYONE | _DESK | {Permission.PATIENT_EDIT, Permission.FLOOR_CLINICAL}
+    ),
     Role.BILLING: frozenset(_EVERYONE | _REGISTRATION),
     Role.MANAGER: frozenset(
-        _EVERYONE | _REGISTRATION | {Permission.CLINIC_SETUP, Permission.AUDIT_VIEW}
+        _EVERYONE
+        | _REGISTRATION
+        | _DESK
+        | {Permission.CLINIC_SETUP, Permission.AUDIT_VIEW, Permission.PROTOCOL_EDIT}
     ),
     Role.ADMIN: frozenset(Permission),
 }

@@ -121,6 +121,8 @@ class Location(Base):
     tin: Mapped[str] = mapped_column(String(9))
     time_zone: Mapped[str] = mapped_column(String(60))
     observe_holidays: Mapped[bool] = mapped_column(Boolean, default=True)
+    # A cancellation less than this many hours before the session is a late cancellation.
+    late_cancel_hours: Mapped[int] = mapped_column(SmallInteger, default=24, server_default="24")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[created_at]
 

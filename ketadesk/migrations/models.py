@@ -19,6 +19,15 @@ from ketadesk.clinic.models import (
     Provider,
 )
 from ketadesk.db import Base, Counter
+from ketadesk.scheduling.models import (
+    Observation,
+    Protocol,
+    Series,
+    SessionStep,
+    TreatmentSession,
+    VitalSign,
+    WaitlistEntry,
+)
 
 __all__ = [
     "AuditEntry",
@@ -30,10 +39,17 @@ __all__ = [
     "HolidayWorked",
     "InsurancePolicy",
     "Location",
+    "Observation",
     "OpeningHours",
     "Patient",
     "PatientSearchWord",
     "Payer",
+    "Protocol",
     "Provider",
+    "Series",
+    "SessionStep",
+    "TreatmentSession",
     "User",
+    "VitalSign",
+    "WaitlistEntry",
 ]
