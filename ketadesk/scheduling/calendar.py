@@ -1,0 +1,255 @@
+"""The schedule as people read it: one location, a run of days, chairs as columns.
+
+:func:`calendar_window` answers the day and week views, the printed day sheet and
+``ketadesk schedule day`` with one query for the sessions (joined to patient, series,
+protocol, chair and provider) plus the location's chairs and opening hours. Every entry is
+a frozen :class:`CalendarEntry` carrying both the UTC instants and the location's local
+times, so the views never convert time zones themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased, selectinload
+
+from ketadesk.access.permissions import Actor, Permission
+from ketadesk.clinic.locations import Interval, closed_reason, hours_on
+from ketadesk.clinic.models import Chair, Location, Modality, Patient, Provider
+from ketadesk.errors import NotFound
+from ketadesk.scheduling.models import (
+    RELEASED,
+    Protocol,
+    Series,
+    SessionStatus,
+    TreatmentSession,
+)
+
+
+@dataclass(frozen=True)
+class ChairColumn:
+    chair_id: int
+    name: str
+    modalities: frozenset[Modality]
+    active: bool
+
+
+@dataclass(frozen=True)
+class CalendarEntry:
+    """One session as the schedule shows it."""
+
+    session_id: int
+    reference: str
+    version: int
+    series_id: int
+    number: int
+    series_size: int | None  # the protocol's session count; None when open-ended
+    patient_id: int
+    patient_name: str
+    mrn: str
+    protocol_key: str
+    protocol_name: str
+    modality: Modality
+    status: SessionStatus
+    chair_id: int
+    chair_name: str
+    provider_id: int
+    provider_name: str
+    starts_at: datetime
+    ends_at: datetime
+    local_start: datetime
+    local_end: datetime
+    driver_confirmed: bool
+
+    @property
+    def holds_chair(self) -> bool:
+        return self.status not in RELEASED
+
+    @property
+    def progress(self) -> str:
+        """``"4 of 6"``, or ``"#4"`` for an open-ended series."""
+        return f"{self.number} of {self.series_size}" if self.series_size else f"#{self.number}"
+
+
+@dataclass(frozen=True)
+class CalendarDay:
+    day: date
+    closed: str | None  # why the location is closed, or None
+    hours: tuple[Interval, ...]
+
+
+@dataclass(frozen=True)
+class CalendarWindow:
+    location_id: int
+    location_code: str
+    location_name: str
+    time_zone: str
+    days: tuple[CalendarDay, ...]
+    chairs: tuple[ChairColumn, ...]
+    entries: tuple[CalendarEntry, ...]  # by local start, then chair name
+
+    def on(self, day: date) -> list[CalendarEntry]:
+        return [e for e in self.entries if e.local_start.date() == day]
+
+    def earliest_opening(self, default: time = time(8)) -> time:
+        opens = [iv.opens for d in self.days for iv in d.hours]
+        return min(opens, default=default)
+
+    def latest_closing(self, default: time = time(18)) -> time:
+        closes = [iv.closes for d in self.days for iv in d.hours]
+        return max(closes, default=default)
+
+
+def calendar_window(
+    session: Session,
+    actor: Actor,
+    location_id: int,
+    first_day: date,
+    days: int = 1,
+    *,
+    include_released: bool = True,
+) -> CalendarWindow:
+    """The location's schedule for ``days`` local days from ``first_day``.
+
+    Cancelled, late-cancelled and no-show sessions are included (the views draw them
+    faded) unless ``include_released`` is false. Raises :class:`NotFound` for an unknown
+    location.
+    """
+    actor.require(Permission.SCHEDULE_VIEW)
+    location = session.scalars(
+        select(Location)
+        .where(Location.id == location_id)
+        .options(
+            selectinload(Location.hours),
+            selectinload(Location.closures),
+            selectinload(Location.holidays_worked),
+        )
+    ).one_or_none()
+    if location is None:
+        raise NotFound(f"no location with id {location_id}")
+    zone = ZoneInfo(location.time_zone)
+    span = [first_day + timedelta(days=n) for n in range(days)]
+    start = datetime.combine(first_day, time(), tzinfo=zone).astimezone(UTC)
+    end = datetime.combine(span[-1] + timedelta(days=1), time(), tzinfo=zone).astimezone(UTC)
+    chairs = session.scalars(
+        select(Chair).where(Chair.location_id == location_id).order_by(Chair.name, Chair.id)
+    ).all()
+    return CalendarWindow(
+        location_id=location.id,
+        location_code=location.code,
+        location_name=location.name,
+        time_zone=location.time_zone,
+        days=tuple(
+            CalendarDay(d, closed_reason(location, d), tuple(hours_on(location, d))) for d in span
+        ),
+        chairs=tuple(ChairColumn(c.id, c.name, c.modalities, c.active) for c in chairs),
+        entries=tuple(_entries(session, location_id, start, end, zone, include_released)),
+    )
+
+
+def _entries(
+    session: Session,
+    location_id: int,
+    start: datetime,
+    end: datetime,
+    zone: ZoneInfo,
+    include_released: bool,
+) -> list[CalendarEntry]:
+    ts = aliased(TreatmentSession)
+    query = (
+        select(
+            ts.id,
+            ts.version,
+            ts.series_id,
+            ts.number,
+            Protocol.session_count,
+            ts.patient_id,
+            Patient.family_name,
+            Patient.given_name,
+            Patient.mrn,
+            Protocol.key,
+            Protocol.name,
+            ts.modality,
+            ts.status,
+            ts.chair_id,
+            Chair.name,
+            ts.provider_id,
+            Provider.given_name,
+            Provider.family_name,
+            Provider.credentials,
+            ts.starts_at,
+            ts.ends_at,
+            ts.driver_confirmed,
+        )
+        .join(Patient, Patient.id == ts.patient_id)
+        .join(Series, Series.id == ts.series_id)
+        .join(Protocol, Protocol.id == Series.protocol_id)
+        .join(Chair, Chair.id == ts.chair_id)
+        .join(Provider, Provider.id == ts.provider_id)
+        .where(ts.location_id == location_id, ts.starts_at >= start, ts.starts_at < end)
+        .order_by(ts.starts_at, func.lower(Chair.name))
+    )
+    if not include_released:
+        query = query.where(ts.status.not_in(RELEASED))
+    return [_entry(row, zone) for row in session.execute(query)]
+
+
+def _entry(row: Sequence[Any], zone: ZoneInfo) -> CalendarEntry:
+    (
+        sid,
+        version,
+        series_id,
+        number,
+        size,
+        patient_id,
+        family,
+        given,
+        mrn,
+        key,
+        name,
+        modality,
+        status,
+        chair_id,
+        chair_name,
+        provider_id,
+        p_given,
+        p_family,
+        p_cred,
+        starts_at,
+        ends_at,
+        driver,
+    ) = row
+    return CalendarEntry(
+        session_id=sid,
+        reference=f"S-{sid}",
+        version=version,
+        series_id=series_id,
+        number=number,
+        series_size=size,
+        patient_id=patient_id,
+        patient_name=f"{family}, {given}",
+        mrn=mrn,
+        protocol_key=key,
+        protocol_name=name,
+        modality=modality,
+        status=status,
+        chair_id=chair_id,
+        chair_name=chair_name,
+        provider_id=provider_id,
+        provider_name=f"{p_given} {p_family}, {p_cred}",
+        starts_at=starts_at,
+        ends_at=ends_at,
+        local_start=starts_at.astimezone(zone),
+        local_end=ends_at.astimezone(zone),
+        driver_confirmed=driver,
+    )
+
+
+def week_start(day: date) -> date:
+    """The Monday of ``day``'s week (the week view starts on Mondays)."""
+    return day - timedelta(days=day.weekday())

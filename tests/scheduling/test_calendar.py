@@ -1,0 +1,82 @@
+"""The schedule as the views and the day sheet read it: one query, local times, chairs."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy.orm import Session
+
+from builders import at, scheduling_clinic
+from ketadesk.access.permissions import Actor, Role
+from ketadesk.clinic.locations import add_closure
+from ketadesk.errors import NotFound
+from ketadesk.scheduling.calendar import calendar_window, week_start
+from ketadesk.scheduling.models import Series, SessionStatus, TreatmentSession
+
+
+def _book(session: Session, clinic, chair, start_text: str, status=SessionStatus.SCHEDULED,
+          number: int = 1) -> TreatmentSession:
+    protocol = clinic.protocols["iv-induction"]
+    series = Series(patient_id=clinic.patient.id, protocol_id=protocol.id,
+                    location_id=clinic.location.id)
+    session.add(series)
+    session.flush()
+    starts = at(start_text)
+    ts = TreatmentSession(
+        series_id=series.id, number=number, patient_id=clinic.patient.id,
+        location_id=clinic.location.id, chair_id=chair.id, provider_id=clinic.provider.id,
+        modality=protocol.modality, starts_at=starts,
+        ends_at=starts + timedelta(minutes=protocol.chair_minutes), status=status,
+    )
+    session.add(ts)
+    session.flush()
+    return ts
+
+
+def test_a_day_lists_its_sessions_in_local_time_by_start(session: Session, admin: Actor) -> None:
+    clinic = scheduling_clinic(session, admin)
+    later = _book(session, clinic, clinic.iv_chairs[1], "2026-12-07 13:00", number=2)
+    early = _book(session, clinic, clinic.iv_chairs[0], "2026-12-07 09:00")
+    _book(session, clinic, clinic.iv_chairs[0], "2026-12-08 09:00")  # the next day
+    window = calendar_window(session, admin, clinic.location.id, date(2026, 12, 7))
+    assert [e.session_id for e in window.entries] == [early.id, later.id]
+    first = window.entries[0]
+    assert (first.local_start.hour, first.local_start.minute) == (9, 0)
+    assert first.local_end - first.local_start == timedelta(minutes=70)
+    assert first.patient_name == "Łukasiewicz, Zoë"
+    assert first.chair_name == "IV 1" and first.progress == "1 of 6"
+    assert [c.name for c in window.chairs] == ["IV 1", "IV 2", "Nasal 1", "Nasal 2"]
+    assert window.days[0].closed is None and window.earliest_opening().hour == 8
+
+
+def test_a_week_says_which_days_are_closed_and_why(session: Session, admin: Actor) -> None:
+    clinic = scheduling_clinic(session, admin)
+    add_closure(session, admin, clinic.location.id, "2026-12-22", "2026-12-22", "Staff training")
+    session.expire(clinic.location)
+    monday = week_start(date(2026, 12, 23))
+    window = calendar_window(session, admin, clinic.location.id, monday, 7)
+    reasons = {d.day: d.closed for d in window.days}
+    assert monday == date(2026, 12, 21)
+    assert reasons[date(2026, 12, 22)] == "Closed: Staff training"
+    assert "Christmas" in (reasons[date(2026, 12, 25)] or "")
+    assert reasons[date(2026, 12, 26)] == "Closed on Saturdays"
+    assert reasons[date(2026, 12, 21)] is None
+
+
+def test_released_sessions_can_be_left_out(session: Session, admin: Actor) -> None:
+    clinic = scheduling_clinic(session, admin)
+    _book(session, clinic, clinic.iv_chairs[0], "2026-12-07 09:00", SessionStatus.NO_SHOW)
+    kept = _book(session, clinic, clinic.iv_chairs[0], "2026-12-07 11:00")
+    day = date(2026, 12, 7)
+    assert len(calendar_window(session, admin, clinic.location.id, day).entries) == 2
+    holding = calendar_window(session, admin, clinic.location.id, day, include_released=False)
+    assert [e.session_id for e in holding.entries] == [kept.id]
+
+
+def test_unknown_location_and_permission(session: Session, admin: Actor) -> None:
+    with pytest.raises(NotFound):
+        calendar_window(session, admin, 999_999, date(2026, 12, 7))
+    nobody = Actor(username="x", role=Role.BILLING)
+    clinic = scheduling_clinic(session, admin)
+    assert calendar_window(session, nobody, clinic.location.id, date(2026, 12, 7)).entries == ()
