@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from builders import at, scheduling_clinic
 from sqlalchemy.orm import Session
 
-from builders import at, scheduling_clinic
 from ketadesk.access.permissions import Actor, Role
 from ketadesk.clinic.locations import add_closure
 from ketadesk.errors import NotFound
