@@ -16,20 +16,26 @@ name it in the message with :func:`describe`.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from ketadesk.clinic.models import Chair, Patient, Provider, provider_location
 from ketadesk.scheduling.models import RELEASED, Protocol, Series, TreatmentSession
 
-# Spacing rules look back and forward this far around the planning window.
+# Spacing rules look back and forward this far around the planning window (the patient's
+# own sessions only: chair and provider questions need just the sessions overlapping it).
 MARGIN = timedelta(days=8)
+# No session holds a chair this long (protocols allow 20 h at most), so a session that
+# overlaps the window starts less than this before it: the bound that lets each index
+# seek to the window instead of reading years of history.
+LONGEST_SESSION = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -56,9 +62,15 @@ class Occupancy:
     Args:
         session: an open SQLAlchemy session.
         location_id: the location being planned.
-        start, end: the window (UTC-aware instants); :data:`MARGIN` is added both sides.
+        start, end: the window (UTC-aware instants). The chair and provider sessions
+            overlapping it are loaded, and the patient's own with :data:`MARGIN` added
+            both sides, for the spacing rule.
         patient_id: the patient being planned, whose sessions anywhere are loaded.
         ignore: ids of sessions to leave out (the ones being moved).
+
+    Sessions are kept per chair, per provider and per patient in start order
+    (:class:`_Timeline`), so each question looks only at the sessions near the moment
+    asked about, however many years of history the location has.
     """
 
     def __init__(
@@ -70,19 +82,19 @@ class Occupancy:
         patient_id: int | None = None,
         ignore: Collection[int] = (),
     ) -> None:
-        self._by_chair: dict[int, list[Held]] = defaultdict(list)
-        self._by_provider: dict[int, list[Held]] = defaultdict(list)
-        self._by_patient: dict[int, list[Held]] = defaultdict(list)
+        self._by_chair: dict[int, _Timeline] = defaultdict(_Timeline)
+        self._by_provider: dict[int, _Timeline] = defaultdict(_Timeline)
+        self._by_patient: dict[int, _Timeline] = defaultdict(_Timeline)
         self._ignore = set(ignore)
-        for held in _load(session, location_id, start - MARGIN, end + MARGIN, patient_id):
+        for held in _load(session, location_id, start, end, patient_id):
             if held.session_id not in self._ignore:
                 self.hold(held)
 
     def hold(self, held: Held) -> None:
         """Count ``held`` as taken from now on (a tentative session of the plan)."""
-        self._by_chair[held.chair_id].append(held)
-        self._by_provider[held.provider_id].append(held)
-        self._by_patient[held.patient_id].append(held)
+        self._by_chair[held.chair_id].add(held)
+        self._by_provider[held.provider_id].add(held)
+        self._by_patient[held.patient_id].add(held)
 
     def release(self, held: Held) -> None:
         """Forget a tentative session (when the planner tries another slot)."""
@@ -92,13 +104,13 @@ class Occupancy:
 
     def chair_conflict(self, chair_id: int, starts_at: datetime, ends_at: datetime) -> Held | None:
         """The session holding ``chair_id`` at some moment of the range, if any."""
-        return _first_overlap(self._by_chair[chair_id], starts_at, ends_at)
+        return next(self._by_chair[chair_id].overlapping(starts_at, ends_at), None)
 
     def patient_conflict(
         self, patient_id: int, starts_at: datetime, ends_at: datetime
     ) -> Held | None:
         """The patient's own session overlapping the range (the patient in two places)."""
-        return _first_overlap(self._by_patient[patient_id], starts_at, ends_at)
+        return next(self._by_patient[patient_id].overlapping(starts_at, ends_at), None)
 
     def spacing_conflict(self, patient_id: int, starts_at: datetime, min_hours: int) -> Held | None:
         """The patient's session whose start is less than ``min_hours`` from ``starts_at``.
@@ -108,15 +120,11 @@ class Occupancy:
         """
         if min_hours <= 0:
             return None
-        gap = timedelta(hours=min_hours)
-        for held in self._by_patient[patient_id]:
-            if abs(held.starts_at - starts_at) < gap:
-                return held
-        return None
+        return self._by_patient[patient_id].starting_near(starts_at, timedelta(hours=min_hours))
 
     def provider_load(self, provider_id: int, starts_at: datetime, ends_at: datetime) -> int:
         """The most sessions the provider supervises at any one moment of the range."""
-        overlapping = [h for h in self._by_provider[provider_id] if h.overlaps(starts_at, ends_at)]
+        overlapping = self.provider_sessions(provider_id, starts_at, ends_at)
         if not overlapping:
             return 0
         events = sorted(
@@ -132,47 +140,95 @@ class Occupancy:
     def provider_sessions(
         self, provider_id: int, starts_at: datetime, ends_at: datetime
     ) -> list[Held]:
-        return [h for h in self._by_provider[provider_id] if h.overlaps(starts_at, ends_at)]
+        return list(self._by_provider[provider_id].overlapping(starts_at, ends_at))
 
     def patient_sessions(self, patient_id: int) -> list[Held]:
-        return sorted(self._by_patient[patient_id], key=lambda h: h.starts_at)
+        return list(self._by_patient[patient_id])
 
 
-def _first_overlap(items: Iterable[Held], starts_at: datetime, ends_at: datetime) -> Held | None:
-    for held in items:
-        if held.overlaps(starts_at, ends_at):
-            return held
-    return None
+class _Timeline:
+    """Sessions in start order, with the longest one's length, for overlap questions.
+
+    A session overlapping ``[starts_at, ends_at)`` starts before ``ends_at`` and no earlier
+    than ``starts_at`` minus the longest session, so two bisections bound the search.
+    Arithmetic is done in UTC: on a zoned datetime ``- timedelta(hours=48)`` would count
+    wall-clock hours and be an hour off across a daylight-saving change.
+    """
+
+    def __init__(self) -> None:
+        self._starts: list[datetime] = []
+        self._items: list[Held] = []
+        self._longest = timedelta(0)
+
+    def __iter__(self) -> Iterator[Held]:
+        return iter(list(self._items))
+
+    def add(self, held: Held) -> None:
+        starts_at = held.starts_at.astimezone(UTC)
+        index = bisect_right(self._starts, starts_at)
+        self._starts.insert(index, starts_at)
+        self._items.insert(index, held)
+        self._longest = max(self._longest, held.ends_at.astimezone(UTC) - starts_at)
+
+    def remove(self, held: Held) -> None:
+        index = self._items.index(held)
+        del self._starts[index]
+        del self._items[index]
+
+    def overlapping(self, starts_at: datetime, ends_at: datetime) -> Iterator[Held]:
+        first = bisect_left(self._starts, starts_at.astimezone(UTC) - self._longest)
+        last = bisect_left(self._starts, ends_at)
+        return (h for h in self._items[first:last] if h.overlaps(starts_at, ends_at))
+
+    def starting_near(self, moment: datetime, gap: timedelta) -> Held | None:
+        """The first session starting less than ``gap`` before or after ``moment``."""
+        moment = moment.astimezone(UTC)
+        first = bisect_right(self._starts, moment - gap)
+        last = bisect_left(self._starts, moment + gap)
+        return self._items[first] if first < last else None
 
 
 def _load(
     session: Session, location_id: int, start: datetime, end: datetime, patient_id: int | None
 ) -> list[Held]:
+    """The holding sessions that could matter, oldest first, in one query.
+
+    Each branch of the ``OR`` carries its own range on ``starts_at`` so that SQLite and
+    PostgreSQL seek in the matching index (location, provider or patient, then start).
+    """
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
+    starts = TreatmentSession.starts_at
+    overlapping = (starts >= start - LONGEST_SESSION, starts < end)
     providers_here = select(provider_location.c.provider_id).where(
         provider_location.c.location_id == location_id
     )
     who = [
-        TreatmentSession.location_id == location_id,
-        TreatmentSession.provider_id.in_(providers_here),
+        and_(TreatmentSession.location_id == location_id, *overlapping),
+        and_(TreatmentSession.provider_id.in_(providers_here), *overlapping),
     ]
     if patient_id is not None:
-        who.append(TreatmentSession.patient_id == patient_id)
+        who.append(
+            and_(
+                TreatmentSession.patient_id == patient_id,
+                starts >= start - MARGIN,
+                starts < end + MARGIN,
+            )
+        )
     rows = session.execute(
         select(
             TreatmentSession.id,
             TreatmentSession.chair_id,
             TreatmentSession.provider_id,
             TreatmentSession.patient_id,
-            TreatmentSession.starts_at,
+            starts,
             TreatmentSession.ends_at,
         ).where(
             or_(*who),
-            TreatmentSession.starts_at < end,
-            TreatmentSession.ends_at > start,
+            TreatmentSession.ends_at > start - MARGIN,
             TreatmentSession.status.not_in(RELEASED),
         )
     )
-    return [Held(*row) for row in rows]
+    return sorted((Held(*row) for row in rows), key=lambda held: held.starts_at)
 
 
 def describe(session: Session, held: Held, time_zone: str) -> str:

@@ -17,19 +17,24 @@ The rules, in the order they are checked:
    supervises fewer than their concurrent-chair limit throughout;
 5. the patient is nowhere else at that time;
 6. the patient's other doses are at least ``min_hours_between`` real hours away.
+
+:func:`slot_is_free` asks the same questions but stops at the first broken rule and
+words nothing, so a planner trying hundreds of candidates never runs the query that
+names a session in the way (:func:`~ketadesk.scheduling.availability.describe`); it
+calls :func:`slot_problems` only for the slots it reports on.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from ketadesk.clinic.locations import WEEKDAY_NAMES, closed_reason, hours_on
+from ketadesk.clinic.locations import WEEKDAY_NAMES, Interval, closed_reason, hours_on
 from ketadesk.clinic.models import Chair, Location, Modality, Patient, Provider
 from ketadesk.errors import NotFound
 from ketadesk.scheduling.availability import Held, Occupancy, describe
@@ -58,6 +63,9 @@ class PlanningContext:
     chairs: dict[int, Chair]
     providers: dict[int, Provider]
     occupancy: Occupancy
+    _days: dict[date, tuple[str | None, tuple[Interval, ...]]] = field(
+        default_factory=dict, repr=False
+    )
 
     @property
     def chair_time(self) -> timedelta:
@@ -74,6 +82,18 @@ class PlanningContext:
         """
         return datetime.combine(day, clock, tzinfo=self.zone).astimezone(UTC)
 
+    def opening(self, day: date) -> tuple[str | None, tuple[Interval, ...]]:
+        """Why the location is closed on local ``day`` (or ``None``) and its intervals then.
+
+        Worked out once per day for the life of the context.
+        """
+        known = self._days.get(day)
+        if known is None:
+            reason = closed_reason(self.location, day)
+            intervals = () if reason else tuple(hours_on(self.location, day))
+            known = self._days[day] = (reason, intervals)
+        return known
+
     def usable_chairs(self) -> list[Chair]:
         """Chairs that may host the protocol, in a stable order (by name)."""
         modality = self.protocol.modality
@@ -84,7 +104,7 @@ class PlanningContext:
 
     def usable_providers(self) -> list[Provider]:
         return sorted(
-            (p for p in self.providers.values() if _provider_fit(p, self.protocol) is None),
+            (p for p in self.providers.values() if provider_unfit(p, self.protocol) is None),
             key=lambda p: (p.family_name, p.given_name, p.id),
         )
 
@@ -124,7 +144,8 @@ def load_context(
     )
 
 
-def _provider_fit(provider: Provider, protocol: Protocol) -> str | None:
+def provider_unfit(provider: Provider, protocol: Protocol) -> str | None:
+    """Why ``provider`` may not supervise ``protocol`` at all (inactive, no REMS), or ``None``."""
     if not provider.active:
         return f"{provider.display_name} is inactive"
     if protocol.requires_rems and not provider.rems_enrolled:
@@ -132,16 +153,28 @@ def _provider_fit(provider: Provider, protocol: Protocol) -> str | None:
     return None
 
 
-def _hours_problem(ctx: PlanningContext, starts_at: datetime) -> SlotProblem | None:
+def closed_sentence(location_name: str, day: date, reason: str) -> str:
+    """``"Thu 26 Nov 2026: KetaDesk NYC is closed — Thanksgiving Day (public holiday)"``.
+
+    ``reason`` is :func:`~ketadesk.clinic.locations.closed_reason`'s answer; its own
+    "Closed" is folded into the sentence rather than repeated.
+    """
+    if reason.startswith("Closed on "):  # "Closed on Sundays"
+        return f"{day:%a %d %b %Y}: {location_name} is closed{reason[len('Closed') :]}"
+    detail = reason.removeprefix("Closed: ")
+    return f"{day:%a %d %b %Y}: {location_name} is closed — {detail}"
+
+
+def hours_problem(ctx: PlanningContext, starts_at: datetime) -> SlotProblem | None:
+    """Rule 1: the location is open that day and the whole chair time fits one interval."""
+    starts_at = starts_at.astimezone(UTC)
     local_start = ctx.local(starts_at)
     local_end = ctx.local(starts_at + ctx.chair_time)
     day = local_start.date()
-    reason = closed_reason(ctx.location, day)
+    reason, intervals = ctx.opening(day)
     if reason is not None:
-        return SlotProblem(
-            "closed", f"{ctx.location.name} is closed on {day:%a %d %b %Y}: {reason}"
-        )
-    for interval in hours_on(ctx.location, day):
+        return SlotProblem("closed", closed_sentence(ctx.location.name, day, reason))
+    for interval in intervals:
         if (
             local_end.date() == day
             and interval.opens <= local_start.time()
@@ -155,7 +188,8 @@ def _hours_problem(ctx: PlanningContext, starts_at: datetime) -> SlotProblem | N
     )
 
 
-def _chair_problem(ctx: PlanningContext, chair_id: int) -> SlotProblem | None:
+def chair_problem(ctx: PlanningContext, chair_id: int) -> SlotProblem | None:
+    """Why the chair cannot take the protocol at all (elsewhere, out of service, modality)."""
     chair = ctx.chairs.get(chair_id)
     if chair is None:
         return SlotProblem("chair", f"that chair is not at {ctx.location.name}")
@@ -171,27 +205,52 @@ def _chair_problem(ctx: PlanningContext, chair_id: int) -> SlotProblem | None:
 def slot_problems(
     ctx: PlanningContext, starts_at: datetime, chair_id: int, provider_id: int
 ) -> list[SlotProblem]:
-    """Every rule the slot (``starts_at`` UTC, chair, provider) breaks; empty when valid."""
+    """Every rule the slot (``starts_at``, chair, provider) breaks; empty when valid."""
+    starts_at = starts_at.astimezone(UTC)  # chair time in real minutes, not wall-clock ones
     ends_at = starts_at + ctx.chair_time
-    problems = [p for p in (_hours_problem(ctx, starts_at), _chair_problem(ctx, chair_id)) if p]
+    problems = [p for p in (hours_problem(ctx, starts_at), chair_problem(ctx, chair_id)) if p]
     taken = ctx.occupancy.chair_conflict(chair_id, starts_at, ends_at)
     if taken is not None and not any(p.rule == "chair" for p in problems):
         name = ctx.chairs[chair_id].name
         problems.append(
             SlotProblem("chair_taken", f"{name} is taken by {_named(ctx, taken)}", taken)
         )
-    problems.extend(_provider_problems(ctx, provider_id, starts_at, ends_at))
-    problems.extend(_patient_problems(ctx, starts_at, ends_at))
+    problems.extend(provider_problems(ctx, provider_id, starts_at, ends_at))
+    problems.extend(patient_problems(ctx, starts_at, ends_at))
     return problems
 
 
-def _provider_problems(
+def slot_is_free(
+    ctx: PlanningContext, starts_at: datetime, chair_id: int, provider_id: int
+) -> bool:
+    """Whether the slot breaks none of :func:`slot_problems`'s rules.
+
+    Stops at the first broken rule and never names the session in the way, so it runs
+    no query: the planner's test for each candidate.
+    """
+    starts_at = starts_at.astimezone(UTC)
+    ends_at = starts_at + ctx.chair_time
+    occupancy = ctx.occupancy
+    patient_id = ctx.patient.id
+    return (
+        hours_problem(ctx, starts_at) is None
+        and chair_problem(ctx, chair_id) is None
+        and occupancy.chair_conflict(chair_id, starts_at, ends_at) is None
+        and not provider_problems(ctx, provider_id, starts_at, ends_at)
+        and occupancy.patient_conflict(patient_id, starts_at, ends_at) is None
+        and occupancy.spacing_conflict(patient_id, starts_at, ctx.protocol.min_hours_between)
+        is None
+    )
+
+
+def provider_problems(
     ctx: PlanningContext, provider_id: int, starts_at: datetime, ends_at: datetime
 ) -> list[SlotProblem]:
+    """Rule 4: the provider works here, may give the protocol and has a chair to spare."""
     provider = ctx.providers.get(provider_id)
     if provider is None:
         return [SlotProblem("provider", f"that provider does not work at {ctx.location.name}")]
-    unfit = _provider_fit(provider, ctx.protocol)
+    unfit = provider_unfit(provider, ctx.protocol)
     if unfit:
         return [SlotProblem("provider", unfit)]
     load = ctx.occupancy.provider_load(provider_id, starts_at, ends_at)
@@ -206,9 +265,10 @@ def _provider_problems(
     return []
 
 
-def _patient_problems(
+def patient_problems(
     ctx: PlanningContext, starts_at: datetime, ends_at: datetime
 ) -> list[SlotProblem]:
+    """Rules 5 and 6: the patient is nowhere else then, and other doses are far enough."""
     patient_id = ctx.patient.id
     elsewhere = ctx.occupancy.patient_conflict(patient_id, starts_at, ends_at)
     if elsewhere is not None:
@@ -222,16 +282,23 @@ def _patient_problems(
     hours = ctx.protocol.min_hours_between
     near = ctx.occupancy.spacing_conflict(patient_id, starts_at, hours)
     if near is not None:
-        gap = abs(near.starts_at - starts_at) / timedelta(hours=1)
+        gap = abs(near.starts_at - starts_at)
         return [
             SlotProblem(
                 "spacing",
-                f"only {gap:.0f} h from {_named(ctx, near)}; "
+                f"only {hours_and_minutes(gap)} from {_named(ctx, near)}; "
                 f"doses must be at least {hours} h apart",
                 near,
             )
         ]
     return []
+
+
+def hours_and_minutes(span: timedelta) -> str:
+    """``47 h``, ``47 h 45 min``: an elapsed time, never rounded up to the limit it misses."""
+    minutes = int(span.total_seconds() // 60)
+    hours, rest = divmod(minutes, 60)
+    return f"{hours} h {rest} min" if rest else f"{hours} h"
 
 
 def _named(ctx: PlanningContext, held: Held) -> str:

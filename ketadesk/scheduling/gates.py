@@ -1,0 +1,263 @@
+"""Gates: what must be true of a patient before a series may be booked at all.
+
+:func:`booking_gates` looks at the patient, the protocol and the location, not at any one
+slot (slots are :mod:`~ketadesk.scheduling.rules`' business), and answers in two parts:
+
+* **blockers**, hard stops that forbid booking, each a sentence saying why:
+
+  - esketamine (Spravato) needs the patient enrolled in the REMS on or before the first
+    session day;
+  - esketamine needs at least one active, REMS-enrolled provider at the location.
+
+* **warnings** (:class:`~ketadesk.scheduling.proposals.PlanWarning`), which the user
+  must acknowledge by ``code`` before booking:
+
+  - ``screening:<flag>`` for every screening flag on the patient (any ketamine);
+  - on the patient's active primary policy, when it carries a prior authorisation
+    (a number, a count of sessions or dates): ``prior_auth:exhausted`` when the sessions
+    already holding inside the authorised dates plus the planned ones exceed the count,
+    ``prior_auth:expired`` when the authorisation ended before today, otherwise
+    ``prior_auth:dates`` when planned days fall outside the authorised dates.
+
+The planner puts both into :class:`~ketadesk.scheduling.proposals.SeriesPlan`; booking
+runs the gates again inside its transaction. Three small queries at most, none per day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ketadesk.clinic.models import (
+    InsurancePolicy,
+    Location,
+    Patient,
+    PolicyRank,
+    Provider,
+    ScreeningFlag,
+    provider_location,
+)
+from ketadesk.scheduling.models import RELEASED, Protocol, TreatmentSession
+from ketadesk.scheduling.proposals import PlanWarning
+
+# What each screening flag means for a ketamine session, in the words of a warning.
+_SCREENING_WORDS = {
+    ScreeningFlag.PSYCHOSIS_HISTORY: "a history of psychosis; ketamine may bring it back",
+    ScreeningFlag.UNCONTROLLED_HYPERTENSION: (
+        "uncontrolled hypertension; ketamine raises blood pressure"
+    ),
+    ScreeningFlag.PREGNANCY: "a pregnancy; ketamine is not recommended in pregnancy",
+    ScreeningFlag.ANEURYSMAL_VASCULAR_DISEASE: (
+        "aneurysmal vascular disease; a rise in blood pressure is dangerous"
+    ),
+    ScreeningFlag.INTRACEREBRAL_HEMORRHAGE: (
+        "a history of intracerebral haemorrhage; a rise in blood pressure is dangerous"
+    ),
+    ScreeningFlag.SUBSTANCE_USE_DISORDER: "a substance use disorder; ketamine can be misused",
+    ScreeningFlag.CARDIAC_DISEASE: "cardiac disease; ketamine raises heart rate and pressure",
+    ScreeningFlag.SEIZURE_DISORDER: "a seizure disorder",
+}
+
+
+def booking_gates(
+    session: Session,
+    patient: Patient,
+    protocol: Protocol,
+    location: Location,
+    first_day: date,
+    days: Sequence[date],
+    *,
+    today: date | None = None,
+) -> tuple[tuple[str, ...], tuple[PlanWarning, ...]]:
+    """The hard stops and the warnings for booking ``protocol`` for ``patient``.
+
+    Args:
+        first_day: the local day of the first session to book.
+        days: the local day of every session to book (the prior-authorisation count and
+            dates are checked against them).
+        today: the location's today, for "the authorisation has expired"; defaults to the
+            date now in the location's time zone.
+
+    Returns:
+        ``(blockers, warnings)``: sentences that forbid booking, and findings to
+        acknowledge by code.
+    """
+    blockers = _rems_blockers(session, patient, protocol, location, first_day)
+    warnings = [*_screening_warnings(patient)]
+    if today is None:
+        today = datetime.now(ZoneInfo(location.time_zone)).date()
+    warnings.extend(_prior_auth_warnings(session, patient, location, days, today))
+    return tuple(blockers), tuple(warnings)
+
+
+def _rems_blockers(
+    session: Session, patient: Patient, protocol: Protocol, location: Location, first_day: date
+) -> list[str]:
+    if not protocol.requires_rems:
+        return []
+    blockers = []
+    name = f"{patient.given_name} {patient.family_name}"
+    enrolled = patient.rems_enrolled_on
+    if enrolled is None:
+        blockers.append(
+            f"{name} is not enrolled in the Spravato REMS; esketamine cannot be booked "
+            "until the enrolment date is recorded on the patient."
+        )
+    elif enrolled > first_day:
+        blockers.append(
+            f"{name} is enrolled in the Spravato REMS only from {enrolled:%d %b %Y}, after "
+            f"the first session on {first_day:%d %b %Y}; start the series on or after the "
+            "enrolment date."
+        )
+    if not _rems_provider_at(session, location):
+        blockers.append(
+            f"No active provider at {location.name} is enrolled in the Spravato REMS; "
+            "esketamine cannot be given there until one is."
+        )
+    return blockers
+
+
+def _rems_provider_at(session: Session, location: Location) -> bool:
+    found = session.scalar(
+        select(Provider.id)
+        .join(provider_location, provider_location.c.provider_id == Provider.id)
+        .where(
+            provider_location.c.location_id == location.id,
+            Provider.active.is_(True),
+            Provider.rems_enrolled.is_(True),
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+def _screening_warnings(patient: Patient) -> list[PlanWarning]:
+    return [
+        PlanWarning(
+            f"screening:{flag.value}",
+            f"Screening: the patient has {_SCREENING_WORDS.get(flag, flag.label.lower())}. "
+            "Confirm with the provider that the series may go ahead.",
+        )
+        for flag in sorted(patient.screening_flags, key=lambda f: f.value)
+    ]
+
+
+def primary_policy(session: Session, patient: Patient) -> InsurancePolicy | None:
+    """The patient's active primary insurance policy, if any (the lowest id if several)."""
+    return session.scalar(
+        select(InsurancePolicy)
+        .where(
+            InsurancePolicy.patient_id == patient.id,
+            InsurancePolicy.rank == PolicyRank.PRIMARY,
+            InsurancePolicy.active.is_(True),
+        )
+        .order_by(InsurancePolicy.id)
+        .limit(1)
+    )
+
+
+def _has_prior_auth(policy: InsurancePolicy) -> bool:
+    return bool(
+        policy.prior_auth_number
+        or policy.sessions_authorized is not None
+        or policy.auth_from
+        or policy.auth_to
+    )
+
+
+def _prior_auth_warnings(
+    session: Session,
+    patient: Patient,
+    location: Location,
+    days: Sequence[date],
+    today: date,
+) -> list[PlanWarning]:
+    policy = primary_policy(session, patient)
+    if policy is None or not _has_prior_auth(policy):
+        return []
+    label = _auth_label(policy)
+    warnings = []
+    exhausted = _exhausted(session, patient, location, policy, days, label)
+    if exhausted:
+        warnings.append(exhausted)
+    if policy.auth_to is not None and policy.auth_to < today:
+        warnings.append(
+            PlanWarning(
+                "prior_auth:expired",
+                f"The {label} expired on {policy.auth_to:%d %b %Y}; ask the payer for a new "
+                "authorisation before the series.",
+            )
+        )
+    else:
+        outside = [day for day in sorted(days) if not _in_window(policy, day)]
+        if outside:
+            warnings.append(
+                PlanWarning(
+                    "prior_auth:dates",
+                    f"{len(outside)} planned session(s) fall outside the dates of the {label} "
+                    f"({_window(policy)}): {', '.join(f'{d:%a %d %b %Y}' for d in outside)}.",
+                )
+            )
+    return warnings
+
+
+def _exhausted(
+    session: Session,
+    patient: Patient,
+    location: Location,
+    policy: InsurancePolicy,
+    days: Sequence[date],
+    label: str,
+) -> PlanWarning | None:
+    allowed = policy.sessions_authorized
+    if allowed is None:
+        return None
+    held = _sessions_in_window(session, patient, location, policy)
+    planned = sum(1 for day in days if _in_window(policy, day))
+    if held + planned <= allowed:
+        return None
+    return PlanWarning(
+        "prior_auth:exhausted",
+        f"The {label} covers {allowed} session(s): {held} already booked or given in its dates "
+        f"and {planned} planned make {held + planned} of {allowed} authorised sessions.",
+    )
+
+
+def _sessions_in_window(
+    session: Session, patient: Patient, location: Location, policy: InsurancePolicy
+) -> int:
+    """The patient's sessions holding a chair inside the authorised dates (any location)."""
+    zone = ZoneInfo(location.time_zone)
+    query = select(func.count(TreatmentSession.id)).where(
+        TreatmentSession.patient_id == patient.id,
+        TreatmentSession.status.not_in(RELEASED),
+    )
+    if policy.auth_from is not None:
+        since = datetime.combine(policy.auth_from, time(), tzinfo=zone).astimezone(UTC)
+        query = query.where(TreatmentSession.starts_at >= since)
+    if policy.auth_to is not None:
+        after = policy.auth_to + timedelta(days=1)
+        until = datetime.combine(after, time(), tzinfo=zone).astimezone(UTC)
+        query = query.where(TreatmentSession.starts_at < until)
+    return session.scalar(query) or 0
+
+
+def _in_window(policy: InsurancePolicy, day: date) -> bool:
+    return (policy.auth_from is None or policy.auth_from <= day) and (
+        policy.auth_to is None or day <= policy.auth_to
+    )
+
+
+def _window(policy: InsurancePolicy) -> str:
+    since = f"{policy.auth_from:%d %b %Y}" if policy.auth_from else "any date"
+    until = f"{policy.auth_to:%d %b %Y}" if policy.auth_to else "open-ended"
+    return f"{since} to {until}"
+
+
+def _auth_label(policy: InsurancePolicy) -> str:
+    number = f" {policy.prior_auth_number}" if policy.prior_auth_number else ""
+    return f"prior authorisation{number}"
