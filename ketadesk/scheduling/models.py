@@ -38,6 +38,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -112,6 +113,7 @@ OPEN = frozenset(
         SessionStatus.MONITORING,
     }
 )
+REMS_OPEN_SQL = "rems_form_due_on IS NOT NULL AND rems_form_filed_on IS NULL"
 # Spelled out for SQL: the PostgreSQL exclusion constraint and partial indexes use it.
 RELEASED_SQL = "status NOT IN ('cancelled', 'late_cancelled', 'no_show')"
 
@@ -284,7 +286,14 @@ class TreatmentSession(Base):
         Index("ix_session_provider_start", "provider_id", "starts_at"),
         Index("ix_session_patient_start", "patient_id", "starts_at"),
         Index("ix_session_series", "series_id", "number"),
-        Index("ix_session_rems_due", "rems_form_due_on"),
+        # Only the REMS forms still to file: small, and what the board reads every refresh.
+        Index(
+            "ix_session_rems_open",
+            "location_id",
+            "rems_form_due_on",
+            sqlite_where=text(REMS_OPEN_SQL),
+            postgresql_where=text(REMS_OPEN_SQL),
+        ),
     )
 
     id: Mapped[intpk]

@@ -130,7 +130,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_session_location_start', ['location_id', 'starts_at'], unique=False)
         batch_op.create_index('ix_session_patient_start', ['patient_id', 'starts_at'], unique=False)
         batch_op.create_index('ix_session_provider_start', ['provider_id', 'starts_at'], unique=False)
-        batch_op.create_index('ix_session_rems_due', ['rems_form_due_on'], unique=False)
+        batch_op.create_index('ix_session_rems_open', ['location_id', 'rems_form_due_on'], unique=False, sqlite_where=sa.text('rems_form_due_on IS NOT NULL AND rems_form_filed_on IS NULL'), postgresql_where=sa.text('rems_form_due_on IS NOT NULL AND rems_form_filed_on IS NULL'))
         batch_op.create_index('ix_session_series', ['series_id', 'number'], unique=False)
 
     op.create_table('observation',
@@ -212,7 +212,7 @@ def downgrade() -> None:
     op.drop_table('observation')
     with op.batch_alter_table('treatment_session', schema=None) as batch_op:
         batch_op.drop_index('ix_session_series')
-        batch_op.drop_index('ix_session_rems_due')
+        batch_op.drop_index('ix_session_rems_open', sqlite_where=sa.text('rems_form_due_on IS NOT NULL AND rems_form_filed_on IS NULL'), postgresql_where=sa.text('rems_form_due_on IS NOT NULL AND rems_form_filed_on IS NULL'))
         batch_op.drop_index('ix_session_provider_start')
         batch_op.drop_index('ix_session_patient_start')
         batch_op.drop_index('ix_session_location_start')
