@@ -4,7 +4,8 @@ The migration backs a SQLite file up first (see :mod:`ketadesk.migrations`); the
 says what happened — created, migrated from one schema to another, or already current —
 and where the backup went. With ``--admin`` the password comes from
 ``$KETADESK_ADMIN_PASSWORD`` or is typed twice at a prompt; it is asked for before the
-database is touched, so a missing password changes nothing.
+database is touched, so a missing password changes nothing. It also writes the shipped
+treatment protocols the database lacks, leaving any a clinic has edited as they are.
 """
 
 from __future__ import annotations
@@ -57,6 +58,9 @@ def run(args: argparse.Namespace) -> int:
             data = _migrate(db, url)
             if not args.json:
                 print(_migration_text(data))
+            data["protocols_added"] = _seed_protocols(db)
+            if data["protocols_added"] and not args.json:
+                print(_protocols_text(data["protocols_added"]))
             if args.admin and password is not None:
                 data["admin"] = _create_admin(db, args.admin, password)
     finally:
@@ -90,6 +94,20 @@ def _migration_text(data: dict[str, Any]) -> str:
     return text
 
 
+def _seed_protocols(db: Database) -> list[str]:
+    """Write the shipped protocols whose keys the database lacks; return those keys."""
+    from ketadesk.access.permissions import command_line_actor
+    from ketadesk.scheduling.protocols import ensure_default_protocols
+
+    with db.transaction() as session:
+        return [p.key for p in ensure_default_protocols(session, command_line_actor())]
+
+
+def _protocols_text(keys: list[str]) -> str:
+    return (f"Added {len(keys)} shipped protocol{'s' if len(keys) > 1 else ''} "
+            f"({', '.join(keys)}); edit them in Settings → Protocols.")
+
+
 def _create_admin(db: Database, username: str, password: str) -> str:
     from ketadesk.access import users
     from ketadesk.access.permissions import command_line_actor
@@ -99,3 +117,4 @@ def _create_admin(db: Database, username: str, password: str) -> str:
             session, command_line_actor(), username=username, password=password
         )
         return user.username
+

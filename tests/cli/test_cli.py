@@ -191,6 +191,8 @@ def test_init_reports_a_migration_and_its_backup(
     assert result.out == (
         f"Migrated the database at {db_path} from schema 0001 to 0002.\n"
         f"Backup of the previous file: {backup}\n"
+        "Added 6 shipped protocols (iv-induction, im-induction, esketamine-induction, "
+        "esketamine-maintenance, iv-booster, kap); edit them in Settings → Protocols.\n"
     )
 
 

@@ -501,7 +501,7 @@ def test_front_desk_sees_read_only_settings_and_no_users_tab(
     location_id = seed_location(sqlite_db, "NYC", name="Harbor Midtown")
     view = open_settings(qtbot, sqlite_db, FRONT_DESK)
     titles = [view.tabs.tabText(i) for i in range(view.tabs.count())]
-    assert titles == ["Locations", "Chairs", "Providers", "Payers"]
+    assert titles == ["Locations", "Chairs", "Providers", "Payers", "Protocols"]
 
     for title in titles:
         tab = go_to(qtbot, view, title)

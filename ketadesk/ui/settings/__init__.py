@@ -1,4 +1,5 @@
-"""The Settings area: the clinic's locations, chairs, providers and payers, and its users.
+"""The Settings area: the clinic's locations, chairs, providers, payers and treatment
+protocols, and its users.
 
 :class:`SettingsView` holds one tab per kind of record, each a
 :class:`~ketadesk.ui.settings.table.RecordTab`. Everyone who may view clinic setup sees
@@ -18,6 +19,7 @@ from ketadesk.ui.context import AppContext
 from ketadesk.ui.settings.chairs import ChairsTab
 from ketadesk.ui.settings.locations import LocationsTab
 from ketadesk.ui.settings.payers import PayersTab
+from ketadesk.ui.settings.protocols import ProtocolsTab
 from ketadesk.ui.settings.providers import ProvidersTab
 from ketadesk.ui.settings.table import RecordTab
 from ketadesk.ui.settings.users import UsersTab
@@ -26,7 +28,7 @@ __all__ = ["SettingsView"]
 
 
 class SettingsView(QWidget):
-    """Tabs: Locations, Chairs, Providers, Payers and, for administrators, Users."""
+    """Tabs: Locations, Chairs, Providers, Payers, Protocols and, for administrators, Users."""
 
     def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -38,7 +40,7 @@ class SettingsView(QWidget):
         self._stale: set[RecordTab] = set()
         kinds: list[tuple[str, type[RecordTab]]] = [
             ("Locations", LocationsTab), ("Chairs", ChairsTab),
-            ("Providers", ProvidersTab), ("Payers", PayersTab),
+            ("Providers", ProvidersTab), ("Payers", PayersTab), ("Protocols", ProtocolsTab),
         ]
         if context.actor.can(Permission.USER_ADMIN):
             kinds.append(("Users", UsersTab))
