@@ -21,20 +21,24 @@ How data moves through it, in one write transaction that either lands whole or n
    is valid by construction (the tests run every generated value through
    :mod:`ketadesk.clinic.validation` to keep it so). This is what lets 20,000 patients
    land in a few seconds.
-5. One audit row (action ``generate``, entity ``demo``) records the counts, instead of
-   one row per patient.
+5. The shipped protocols are written
+   (:func:`~ketadesk.scheduling.protocols.ensure_default_protocols`), and
+   :func:`ketadesk.demo.history.add_history` books every patient's series and sessions
+   over those years: outcomes, the floor's records, REMS monitoring forms, the weeks ahead,
+   and today's floor as it stands at ``spec.now`` (progress stage ``sessions``).
+6. One audit row (action ``generate``, entity ``demo``) records the counts, instead of
+   one row per patient or session (each protocol has its own, as for any new protocol).
 
 The same seed gives the same data, byte for byte, apart from the creation times of the
 users and the audit row: every draw comes from a :class:`random.Random` seeded from
 ``spec.seed`` and the stage's name (never the global generator), dates are computed from
-``spec.today``, and nothing depends on set or hash order.
+``spec.today`` (and the floor of today from ``spec.now``), and nothing depends on set or
+hash order.
 
-Where later parts extend it: ``years`` already spreads the patients' registration dates
-over the chain's history. Scheduling will add a stage after the patients that books each
-patient's series and sessions over those years (with outcomes and REMS monitoring forms),
-and billing a stage after that which turns completed sessions into charges, payments,
-invoices and claims. Each new stage draws from its own stage-seeded generator, so the
-stages before it stay exactly as they are, and reports its progress under its own name.
+Where later parts extend it: billing will add a stage after the sessions which turns
+completed sessions into charges, payments, invoices and claims. Each new stage draws from
+its own stage-seeded generator, so the stages before it stay exactly as they are, and
+reports its progress under its own name.
 """
 
 from __future__ import annotations
@@ -75,8 +79,10 @@ from ketadesk.clinic.patients import format_mrn, search_columns
 from ketadesk.clinic.text import fold, name_words
 from ketadesk.db import Base, Database, reserve
 from ketadesk.demo import names
+from ketadesk.demo.history import add_history
 from ketadesk.demo.names import HERITAGES, METROS, Heritage, Metro, Town
 from ketadesk.errors import Conflict, FieldProblem, ValidationError
+from ketadesk.scheduling.protocols import ensure_default_protocols
 
 DEMO_USER = "demo"
 DEMO_PASSWORD = "demo-password"
@@ -99,13 +105,21 @@ def _local_today() -> date:
     return datetime.now().astimezone().date()
 
 
+# The floor of a fixed past or future day is shown as it stands at this time (UTC): the
+# middle of the working day in every US time zone (14:00 in New York, 11:00 in Los Angeles).
+FIXED_DAY_NOW = time(18, 0)
+
+
 @dataclass(frozen=True)
 class DemoSpec:
     """What to generate: how many patients, over how many years, at how many locations.
 
     ``today`` is the last day of the generated history; tests pass a fixed one so that
-    the data does not depend on the day they run. ``users=False`` leaves out the demo
-    users, whose passwords are public: for data sets made to measure or test with.
+    the data does not depend on the day they run. ``now`` (UTC-aware) is the moment
+    today's floor is shown at: sessions before it happened, those after it are booked;
+    ``None`` means the real now when ``today`` is the real today, else
+    :data:`FIXED_DAY_NOW` on ``today`` (see :meth:`moment`). ``users=False`` leaves out
+    the demo users, whose passwords are public: for data sets made to measure or test with.
     """
 
     patients: int = 2000
@@ -114,6 +128,7 @@ class DemoSpec:
     seed: int = 1
     today: date = field(default_factory=_local_today)
     users: bool = True
+    now: datetime | None = None
 
     def __post_init__(self) -> None:
         problems = []
@@ -125,8 +140,19 @@ class DemoSpec:
         if not 1 <= self.locations <= len(METROS):
             problems.append(FieldProblem(
                 "locations", f"{self.locations} is not between 1 and {len(METROS)}"))
+        if self.now is not None and self.now.utcoffset() is None:
+            problems.append(FieldProblem(
+                "now", f"{self.now.isoformat()} has no time zone; give an instant"))
         if problems:
             raise ValidationError(problems)
+
+    def moment(self) -> datetime:
+        """The instant today's floor stands at (UTC)."""
+        if self.now is not None:
+            return self.now.astimezone(UTC)
+        if self.today == _local_today():
+            return datetime.now(UTC)
+        return datetime.combine(self.today, FIXED_DAY_NOW, UTC)
 
 
 @dataclass(frozen=True)
@@ -146,6 +172,14 @@ class DemoSummary:
     policies: int
     self_pay_patients: int
     prior_authorizations: int
+    protocols: int
+    series: int
+    sessions: int
+    completed_sessions: int
+    session_steps: int
+    vital_signs: int
+    observations: int
+    waitlist_entries: int
 
     def as_dict(self) -> dict[str, int]:
         return dataclasses.asdict(self)
@@ -161,7 +195,7 @@ def generate(
     """Fill the empty database ``db`` with a demo clinic chain as ``spec`` describes.
 
     ``progress`` is called as ``progress(stage, done, total)`` for the stages ``clinic``,
-    ``users`` (unless ``spec.users`` is false) and ``patients``. ``actor`` (the
+    ``users`` (unless ``spec.users`` is false), ``patients`` and ``sessions``. ``actor`` (the
     command-line actor by default) is named in the audit log. Raises
     :class:`~ketadesk.errors.Conflict` if ``db`` already holds clinic records; then
     nothing is written.
@@ -176,15 +210,21 @@ def generate(
         users = _create_users(session, actor, report) if spec.users else 0
         people = _insert_patients(session, _stage_random(spec.seed, "patients"), spec,
                                   clinic, report)
+        protocols = ensure_default_protocols(session, actor)
+        now = spec.moment()
+        history = add_history(session, _stage_random(spec.seed, "sessions"),
+                              today=spec.today, now=now, report=report)
         summary = DemoSummary(
             seed=spec.seed, years=spec.years, locations=len(clinic.locations),
             opening_hours=clinic.opening_hours, chairs=clinic.chairs,
             providers=clinic.providers, payers=len(clinic.payers), users=users,
             patients=people.patients, diagnoses=people.diagnoses, policies=people.policies,
             self_pay_patients=people.self_pay, prior_authorizations=people.prior_auths,
+            protocols=len(protocols), **history.as_dict(),
         )
         audit.record(session, actor, "generate", "demo", spec.seed,
-                     after={**summary.as_dict(), "today": spec.today.isoformat()})
+                     after={**summary.as_dict(), "today": spec.today.isoformat(),
+                            "now": now.isoformat()})
     return summary
 
 

@@ -81,16 +81,19 @@ def test_counts_match_the_spec_and_one_audit_row_tells_the_story(database: Datab
         assert mrns == [format_mrn(n) for n in range(1, 251)]
         audit = s.scalars(select(AuditEntry).where(AuditEntry.entity == "demo")).one()
         assert audit.action == "generate"
-        assert audit.after == {**summary.as_dict(), "today": TODAY.isoformat()}
-        # One audit row for the whole generation, not one per patient.
-        assert _count(s, AuditEntry) == len(DEMO_USERS) + 1
+        assert audit.after == {**summary.as_dict(), "today": TODAY.isoformat(),
+                               "now": SPEC.moment().isoformat()}
+        # One audit row for the whole generation, not one per patient or session (and
+        # one per shipped protocol, as for any new protocol).
+        assert _count(s, AuditEntry) == len(DEMO_USERS) + summary.protocols + 1
         created = s.scalars(select(Patient.created_at)).all()
         assert min(created) >= datetime(2021, 6, 29, tzinfo=UTC)
         assert max(created).date() < TODAY
         chairs = [(c.location_id, c.modalities) for c in s.scalars(select(Chair))]
     stages = [stage for stage, _, _ in calls]
-    assert stages.index("clinic") < stages.index("users") < stages.index("patients")
-    assert calls[-1] == ("patients", 250, 250)
+    assert (stages.index("clinic") < stages.index("users") < stages.index("patients")
+            < stages.index("sessions"))
+    assert ("patients", 250, 250) in calls and calls[-1] == ("sessions", 250, 250)
     per_location = Counter(location_id for location_id, _ in chairs)
     assert all(4 <= n <= 8 for n in per_location.values())
     for modality in (Modality.IV, Modality.ESKETAMINE, Modality.KAP):
@@ -228,7 +231,7 @@ def test_a_second_run_is_refused_and_writes_nothing(database: Database) -> None:
     with database.reading() as s:
         assert _count(s, Patient) == 10
         assert _count(s, User) == 0
-        assert _count(s, AuditEntry) == 1
+        assert _count(s, AuditEntry) == 1 + summary.protocols
 
 
 def test_a_bad_spec_names_every_problem() -> None:
