@@ -21,7 +21,17 @@ import sys
 from collections.abc import Sequence
 
 from ketadesk import __version__
-from ketadesk.cli import common, demo, patients, setup, users
+from ketadesk.cli import (
+    common,
+    demo,
+    patients,
+    protocols,
+    schedule,
+    series,
+    sessions,
+    setup,
+    users,
+)
 from ketadesk.errors import KetaDeskError
 
 VIEWS = ("today", "schedule", "patients", "billing", "reports", "settings")
@@ -41,6 +51,8 @@ examples:
   ketadesk --demo --screenshot today.png --view today
   ketadesk init --admin alice           create the database and its first administrator
   ketadesk patient find lukas --json
+  ketadesk series plan --patient 100001 --protocol iv-induction --start 2026-12-07 --book
+  ketadesk schedule day today --pdf day-sheet.pdf
   ketadesk <command> --help             what a command does and its options
 
 The database is --db URL, else $KETADESK_DB, else a file in your data folder.
@@ -63,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     window.add_argument("--view", choices=VIEWS, metavar="NAME",
                         help=f"the view to show first: {', '.join(VIEWS)}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
-    for module in (setup, users, patients, demo):
+    for module in (setup, users, patients, protocols, series, sessions, schedule, demo):
         module.register(commands)
     return parser
 

@@ -1,0 +1,306 @@
+"""``ketadesk session book``: book one session in a named chair at a local time.
+
+The flow, in one write transaction (``db.transaction()``, which on SQLite takes the write
+lock first): look up the patient by MRN, the protocol by key, the chair by name (at
+``--location`` or the patient's home location) or id, and the provider by NPI; read the
+start as wall-clock time at the chair's location, refusing a time the clocks skip or
+repeat that night; then :func:`ketadesk.scheduling.booking.book_session` checks and books.
+With ``--acknowledge`` the booking gates' warnings (screening flags, prior authorisation)
+are acknowledged; without it they stop the booking with one line naming them.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from ketadesk.cli import common
+from ketadesk.cli.schedule import (
+    location_by_code,
+    patient_by_mrn,
+    protocol_by_key,
+)
+from ketadesk.errors import Unacknowledged, ValidationError
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from ketadesk.clinic.models import Chair, Location, Patient, Provider
+    from ketadesk.scheduling.models import Protocol, TreatmentSession
+
+BOOK_OPTIONS = {
+    "patient": "--patient",
+    "chair": "--chair",
+    "start": "--start",
+    "starts_at": "--start",
+    "session 1": "--start",  # booking words a slot's problems under "session 1"
+    "protocol": "--protocol",
+    "location": "--location",
+    "provider": "--provider",
+}
+ACKNOWLEDGE_HINT = "acknowledge with --acknowledge: "
+GROUP_EPILOG = """\
+examples:
+  ketadesk session book --patient 100001 --chair "IV 1" --start "2026-12-07 09:00" \\
+      --protocol iv-booster
+
+'ketadesk session ACTION --help' describes each action."""
+
+
+def register(commands: Any) -> None:
+    group = commands.add_parser(
+        "session",
+        help="book a single session",
+        description="Work with single treatment sessions. To book a whole series, use\n"
+        "'ketadesk series plan --book'.",
+        epilog=GROUP_EPILOG,
+        formatter_class=common.HelpFormatter,
+    )
+    actions = group.add_subparsers(dest="action", metavar="ACTION", title="actions", required=True)
+    parser = common.command_parser(
+        actions,
+        "book",
+        summary="book one session in a chair at a time",
+        description="Book one session (a series of one) for a patient in a chair. The "
+        "time is the\nwall-clock time at the chair's location. The same checks "
+        "as for a series apply:\nopening hours, the chair, the provider's "
+        "chairs, the patient, spacing and REMS.",
+        examples="""\
+  ketadesk session book --patient 100001 --chair "IV 1" --start "2026-12-07 09:00" \\
+      --protocol iv-booster
+  ketadesk session book --patient 100001 --chair "Nasal 2" --start 2026-12-08T13:30 \\
+      --protocol esketamine-maintenance --location NYC --provider 1234567893 --json""",
+        json_output=True,
+    )
+    parser.add_argument("--patient", metavar="MRN", required=True, help="the patient's MRN")
+    parser.add_argument(
+        "--chair",
+        metavar="CHAIR",
+        required=True,
+        help="the chair's name (at --location, else the patient's home location) or its id",
+    )
+    parser.add_argument(
+        "--start",
+        metavar="DATETIME",
+        required=True,
+        help='local start time at the chair, e.g. "2026-12-07 09:00"',
+    )
+    parser.add_argument(
+        "--protocol",
+        metavar="KEY",
+        required=True,
+        help="the protocol's key, e.g. iv-booster (see 'ketadesk protocol list')",
+    )
+    parser.add_argument("--location", metavar="CODE", help="the location the chair is at")
+    parser.add_argument(
+        "--provider",
+        metavar="NPI",
+        help="the supervising provider's NPI (default: one who is free)",
+    )
+    parser.add_argument(
+        "--acknowledge",
+        action="store_true",
+        help="acknowledge the booking warnings (screening flags, prior authorisation)",
+    )
+    parser.set_defaults(func=book, options=BOOK_OPTIONS)
+
+
+def book(args: argparse.Namespace) -> int:
+    from ketadesk.access.permissions import command_line_actor
+    from ketadesk.scheduling import booking
+
+    actor = command_line_actor()
+    with common.opened(args) as db, db.transaction() as session:
+        patient = patient_by_mrn(session, actor, args.patient)
+        protocol = protocol_by_key(session, args.protocol)
+        chair = find_chair(session, patient, args.chair, args.location)
+        starts_at = local_instant(args.start, chair.location.time_zone)
+        provider = _provider(session, args.provider) if args.provider else None
+        acknowledged = (
+            _warning_codes(session, patient, protocol, chair.location, starts_at)
+            if args.acknowledge
+            else []
+        )
+        try:
+            booked = booking.book_session(
+                session,
+                actor,
+                patient,
+                protocol,
+                chair,
+                starts_at,
+                provider=provider,
+                acknowledged=acknowledged,
+            )
+        except Unacknowledged as error:
+            raise common.UsageError(unacknowledged_line(error)) from None
+        data = session_data(booked)
+    common.emit(args, data, lambda: booked_text(data))
+    return 0
+
+
+def unacknowledged_line(error: Unacknowledged) -> str:
+    """The one error line for warnings booking wants acknowledged."""
+    return ACKNOWLEDGE_HINT + sentences(text for _code, text in error.warnings)
+
+
+def sentences(texts: Iterable[str]) -> str:
+    """Sentences joined into one line: ``"a; b"`` (their full stops dropped)."""
+    return "; ".join(text.strip().rstrip(".") for text in texts)
+
+
+def _warning_codes(
+    session: Session, patient: Patient, protocol: Protocol, location: Location, start: datetime
+) -> list[str]:
+    """The codes of the warnings booking will ask about, for ``--acknowledge``."""
+    from ketadesk.scheduling.gates import booking_gates
+
+    day = start.astimezone(ZoneInfo(location.time_zone)).date()
+    _blockers, warnings = booking_gates(session, patient, protocol, location, day, [day])
+    return [warning.code for warning in warnings]
+
+
+# --------------------------------------------------------------------------------------
+# Look-ups
+# --------------------------------------------------------------------------------------
+
+
+def find_chair(session: Session, patient: Patient, text: str, code: str | None) -> Chair:
+    """The chair named ``text`` at ``--location`` (else the patient's home), or by id."""
+    from sqlalchemy import func, select
+
+    from ketadesk.clinic.models import Chair
+
+    where = _chair_location(session, patient, code)
+    query = select(Chair).where(func.lower(Chair.name) == text.strip().casefold())
+    if where is not None:
+        query = query.where(Chair.location_id == where.id)
+    named = list(session.scalars(query.order_by(Chair.id)))
+    if len(named) == 1:
+        return named[0]
+    if len(named) > 1:
+        raise ValidationError.single(
+            "chair",
+            f"several locations have a chair called {text.strip()}; choose one with --location",
+        )
+    chair = session.get(Chair, int(text)) if text.strip().isdigit() else None
+    if chair is not None and (where is None or chair.location_id == where.id):
+        return chair
+    raise ValidationError.single("chair", _no_chair(session, text.strip(), where))
+
+
+def _chair_location(session: Session, patient: Patient, code: str | None) -> Location | None:
+    if code:
+        return location_by_code(session, code)
+    return patient.home_location
+
+
+def _no_chair(session: Session, text: str, where: Location | None) -> str:
+    from sqlalchemy import select
+
+    from ketadesk.clinic.models import Chair
+
+    if where is None:
+        return f"there is no chair {text}; name its location with --location"
+    names = session.scalars(
+        select(Chair.name)
+        .where(Chair.location_id == where.id, Chair.active.is_(True))
+        .order_by(Chair.name)
+    )
+    known = ", ".join(names)
+    return f"there is no chair called {text} at {where.code}" + (
+        f"; its chairs are {known}" if known else ""
+    )
+
+
+def _provider(session: Session, npi: str) -> Provider:
+    from sqlalchemy import select
+
+    from ketadesk.clinic.models import Provider
+
+    provider = session.scalar(select(Provider).where(Provider.npi == npi.strip()))
+    if provider is None:
+        raise ValidationError.single("provider", f"no provider with NPI {npi.strip()}")
+    return provider
+
+
+def local_instant(text: str, time_zone: str, field: str = "start") -> datetime:
+    """``text`` ("2026-12-07 09:00" or ISO) as an aware instant at ``time_zone``.
+
+    A time with its own UTC offset is taken as written. A wall-clock time the clocks skip
+    (spring forward) or pass twice (fall back) is refused in words: booking it would be
+    a guess.
+    """
+    try:
+        parsed = datetime.fromisoformat(text.strip())
+    except ValueError:
+        parsed = None
+    if parsed is None or not any(mark in text for mark in (" ", "T", "t")):
+        raise ValidationError.single(
+            field, f"{text.strip()!r} is not a date and time; write it as 2026-12-07 09:00"
+        )
+    if parsed.tzinfo is not None:
+        return parsed
+    zone = ZoneInfo(time_zone)
+    first, second = parsed.replace(tzinfo=zone, fold=0), parsed.replace(tzinfo=zone, fold=1)
+    shown = f"{parsed:%Y-%m-%d %H:%M}"
+    if first.utcoffset() != second.utcoffset():
+        if first.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != parsed:
+            raise ValidationError.single(
+                field,
+                f"{shown} does not exist in {time_zone}: the clocks go forward "
+                "that night; choose another time",
+            )
+        raise ValidationError.single(
+            field,
+            f"{shown} happens twice in {time_zone}: the clocks go back that night; "
+            f"choose another time or add the UTC offset, e.g. {parsed:%Y-%m-%dT%H:%M}"
+            f"{_offset(first)}",
+        )
+    return first
+
+
+def _offset(moment: datetime) -> str:
+    return moment.isoformat()[-6:]
+
+
+# --------------------------------------------------------------------------------------
+# Output
+# --------------------------------------------------------------------------------------
+
+
+def session_data(booked: TreatmentSession) -> dict[str, Any]:
+    zone = ZoneInfo(booked.location.time_zone)
+    return {
+        "id": booked.id,
+        "reference": booked.reference,
+        "series_id": booked.series_id,
+        "number": booked.number,
+        "status": booked.status,
+        "patient": booked.patient.display_name,
+        "mrn": booked.patient.mrn,
+        "protocol": booked.series.protocol.key,
+        "protocol_name": booked.series.protocol.name,
+        "location": booked.location.code,
+        "time_zone": booked.location.time_zone,
+        "chair": booked.chair.name,
+        "chair_id": booked.chair_id,
+        "provider": booked.provider.display_name,
+        "provider_npi": booked.provider.npi,
+        "starts_at": booked.starts_at,
+        "ends_at": booked.ends_at,
+        "local_start": booked.starts_at.astimezone(zone),
+        "local_end": booked.ends_at.astimezone(zone),
+    }
+
+
+def booked_text(data: dict[str, Any]) -> str:
+    start, end = data["local_start"], data["local_end"]
+    return (
+        f"Booked {data['reference']}: {data['patient']} (MRN {data['mrn']}), "
+        f"{start:%a %Y-%m-%d %H:%M}-{end:%H:%M} {start.tzname()} at {data['location']}, "
+        f"chair {data['chair']}, with {data['provider']} ({data['protocol_name']})"
+    )
