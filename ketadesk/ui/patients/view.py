@@ -50,6 +50,7 @@ from ketadesk.ui.patients.list_model import (
     us_date,
 )
 from ketadesk.ui.patients.policies import PoliciesPanel, PolicyLine, policy_lines
+from ketadesk.ui.patients.series import SeriesPanel
 from ketadesk.ui.style import set_role
 
 SEARCH_DELAY_MS = 150
@@ -193,6 +194,10 @@ class PatientDetail(QWidget):
         self.policies = PoliciesPanel(self.context)
         inside.addWidget(self.policies)
         sections.addWidget(insurance)
+        series, inside = _card("Series")
+        self.series = SeriesPanel(self.context)
+        inside.addWidget(self.series)
+        sections.addWidget(series)
         sections.addWidget(self._section("Notes", ("notes",)))
         sections.addStretch(1)
         scroll.setWidget(body)
@@ -262,6 +267,7 @@ class PatientDetail(QWidget):
         for name, label in self.values.items():
             label.setText(display_value(name, record))
         self.policies.set_policies(record.id, record.policies)
+        self.series.set_patient(record.id)
         self.pages.setCurrentIndex(1)
 
     def _facts(self, record: PatientRecord) -> str:
