@@ -29,10 +29,11 @@ check: test lint
 
 bench: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/bench_foundation.py
+	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/bench_scheduling.py
 
 screenshots: $(STAMP)
 	mkdir -p docs/img
-	for view in patients settings; do \
+	for view in today schedule patients settings; do \
 		QT_QPA_PLATFORM=offscreen $(BIN)/ketadesk --demo --screenshot docs/img/$$view.png --view $$view; \
 	done
 

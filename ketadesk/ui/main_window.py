@@ -60,6 +60,18 @@ def _patients(context: AppContext) -> QWidget:
     return PatientsView(context)
 
 
+def _today(context: AppContext) -> QWidget:
+    from ketadesk.ui.today import TodayView
+
+    return TodayView(context)
+
+
+def _schedule(context: AppContext) -> QWidget:
+    from ketadesk.ui.schedule import ScheduleView
+
+    return ScheduleView(context)
+
+
 def _settings(context: AppContext) -> QWidget:
     try:
         from ketadesk.ui.settings import SettingsView
@@ -83,6 +95,8 @@ def _placeholder(key: str) -> Callable[[AppContext], QWidget]:
 
 def _factories() -> dict[str, Callable[[AppContext], QWidget]]:
     built: dict[str, Callable[[AppContext], QWidget]] = {
+        "today": _today,
+        "schedule": _schedule,
         "patients": _patients,
         "settings": _settings,
     }

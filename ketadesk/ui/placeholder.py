@@ -1,7 +1,7 @@
 """An honest page for an area that is not built yet: what will be there, and that it isn't.
 
-The main window shows one of these for Today, Schedule, Billing and Reports until those
-areas exist. It has no buttons, so nobody clicks something that does nothing.
+The main window shows one of these for Billing and Reports until those areas exist. It
+has no buttons, so nobody clicks something that does nothing.
 """
 
 from __future__ import annotations
@@ -14,16 +14,6 @@ NOT_YET = "Not available yet in this version."
 
 # area key -> (title, one sentence of what the area will hold)
 PLANNED: dict[str, tuple[str, str]] = {
-    "today": (
-        "Today",
-        "Today's chairs at a glance: who is checked in, dosing or in monitoring, and what "
-        "is due next in every chair.",
-    ),
-    "schedule": (
-        "Schedule",
-        "Book induction and maintenance series in one step, and move or cancel sessions "
-        "on a chair-by-chair calendar.",
-    ),
     "billing": (
         "Billing",
         "Charges, invoices, payments, packages, Good Faith Estimates, superbills and "

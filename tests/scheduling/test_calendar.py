@@ -15,19 +15,32 @@ from ketadesk.scheduling.calendar import calendar_window, week_start
 from ketadesk.scheduling.models import Series, SessionStatus, TreatmentSession
 
 
-def _book(session: Session, clinic, chair, start_text: str, status=SessionStatus.SCHEDULED,
-          number: int = 1) -> TreatmentSession:
+def _book(
+    session: Session,
+    clinic,
+    chair,
+    start_text: str,
+    status=SessionStatus.SCHEDULED,
+    number: int = 1,
+) -> TreatmentSession:
     protocol = clinic.protocols["iv-induction"]
-    series = Series(patient_id=clinic.patient.id, protocol_id=protocol.id,
-                    location_id=clinic.location.id)
+    series = Series(
+        patient_id=clinic.patient.id, protocol_id=protocol.id, location_id=clinic.location.id
+    )
     session.add(series)
     session.flush()
     starts = at(start_text)
     ts = TreatmentSession(
-        series_id=series.id, number=number, patient_id=clinic.patient.id,
-        location_id=clinic.location.id, chair_id=chair.id, provider_id=clinic.provider.id,
-        modality=protocol.modality, starts_at=starts,
-        ends_at=starts + timedelta(minutes=protocol.chair_minutes), status=status,
+        series_id=series.id,
+        number=number,
+        patient_id=clinic.patient.id,
+        location_id=clinic.location.id,
+        chair_id=chair.id,
+        provider_id=clinic.provider.id,
+        modality=protocol.modality,
+        starts_at=starts,
+        ends_at=starts + timedelta(minutes=protocol.chair_minutes),
+        status=status,
     )
     session.add(ts)
     session.flush()

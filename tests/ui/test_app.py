@@ -46,7 +46,7 @@ def make_window(qtbot: QtBot, db: Database, actor: Actor, initial: str = "patien
 # --- the main window ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("key", ["today", "schedule", "billing", "reports"])
+@pytest.mark.parametrize("key", ["billing", "reports"])
 def test_areas_not_built_yet_say_so_plainly(
     qtbot: QtBot, sqlite_db: Database, front_desk: Actor, key: str
 ) -> None:
@@ -71,6 +71,17 @@ def test_navigation_builds_areas_on_first_visit(
     assert window.stack.currentWidget() is window.area("billing")
     settings = window.show_area("settings")  # the Settings area, or its placeholder
     assert settings is window.stack.currentWidget()
+
+
+def test_today_and_schedule_are_the_real_views(
+    qtbot: QtBot, sqlite_db: Database, front_desk: Actor
+) -> None:
+    from ketadesk.ui.schedule import ScheduleView
+    from ketadesk.ui.today import TodayView
+
+    window = make_window(qtbot, sqlite_db, front_desk)
+    assert isinstance(window.show_area("today"), TodayView)
+    assert isinstance(window.show_area("schedule"), ScheduleView)
 
 
 def test_status_bar_names_the_user_role_and_database(

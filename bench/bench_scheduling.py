@@ -1,0 +1,278 @@
+"""The scheduling benchmark: demo history, planning and booking, the week view, the board.
+
+Run it from the project folder::
+
+    .venv/bin/python bench/bench_scheduling.py [--patients 20000] [--years 5] [--out DIR]
+
+On a SQLite file made by ``ketadesk demo-data --patients N --years Y`` it measures:
+
+a. ``demo-data``: the wall time of the real command line in a fresh process;
+b. plan and book: :func:`~ketadesk.scheduling.planner.plan_series` followed by
+   :func:`~ketadesk.scheduling.booking.book_series` of a 12-session esketamine induction
+   for a REMS-enrolled patient, every check included, each run in its own write
+   transaction (``BEGIN IMMEDIATE``) that is rolled back so the runs do not fill the
+   calendar; the start dates spread over the coming weeks, where the demo's upcoming
+   schedule is;
+c. the week view's data: :func:`~ketadesk.scheduling.calendar.calendar_window` for seven
+   days of one location, for weeks in the past, this week and the next;
+d. the chair board refresh: :func:`~ketadesk.scheduling.board.chair_board` for one
+   location at several moments of today.
+
+Each figure is timed from opening the session to holding the result, as the window does
+it. It prints a table and writes everything, with the machine, to
+``DIR/bench_scheduling.json``; the figures go to docs/PERFORMANCE.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from bench_foundation import _fresh, _spread, ketadesk_command, machine  # noqa: E402
+
+TARGETS = {
+    "demo_data_s": 120.0,
+    "plan_and_book_median_ms": 50.0,
+    "week_view_median_ms": 20.0,
+    "board_median_ms": 10.0,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--patients", type=int, default=20_000)
+    parser.add_argument("--years", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--runs", type=int, default=40, help="timed runs of each query")
+    parser.add_argument("--reuse", action="store_true",
+                        help="reuse the database of an earlier run instead of generating")
+    parser.add_argument("--out", type=Path, default=ROOT / "out" / "bench")
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    db = args.out / "scheduling.sqlite3"
+    results: dict[str, Any] = {
+        "benchmark": "scheduling",
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "parameters": {"patients": args.patients, "years": args.years, "seed": args.seed,
+                       "runs": args.runs},
+        "targets": TARGETS,
+    }
+    if args.reuse and db.exists():
+        results["demo_data_cli"] = {"measured": False, "reason": "--reuse"}
+    else:
+        print(f"demo data: {args.patients} patients, {args.years} years …", flush=True)
+        results["demo_data_cli"] = demo_data(db, args.patients, args.years, args.seed)
+    from ketadesk.migrations import open_database
+
+    database = open_database(f"sqlite:///{db}")
+    results["rows"] = row_counts(database)
+    print("plan and book …", flush=True)
+    results["plan_and_book"] = plan_and_book(database, args.runs, args.seed)
+    print("week view …", flush=True)
+    results["week_view"] = week_view(database, args.runs)
+    print("chair board …", flush=True)
+    results["board"] = board(database, args.runs)
+    database.dispose()
+    results["verdict"] = verdict(results)
+    (args.out / "bench_scheduling.json").write_text(json.dumps(results, indent=2, default=str))
+    print_table(results)
+    return 0
+
+
+def demo_data(db: Path, patients: int, years: int, seed: int) -> dict[str, Any]:
+    command = ketadesk_command()
+    if command is None:
+        return {"measured": False, "reason": "the ketadesk command is not installed yet"}
+    _fresh(db)
+    full = [*command, "demo-data", "--db", str(db), "--patients", str(patients),
+            "--years", str(years), "--seed", str(seed)]
+    started = time.perf_counter()
+    done = subprocess.run(full, capture_output=True, text=True, check=False, cwd=ROOT)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["(no output)"])[-1]
+        raise SystemExit(f"demo-data failed: {last}")
+    return {"measured": True, "seconds": round(seconds, 2), "command": full,
+            "file_mb": round(db.stat().st_size / 1e6, 1)}
+
+
+def row_counts(database: Any) -> dict[str, int]:
+    from sqlalchemy import text
+
+    counts = {}
+    with database.reading() as session:
+        for table in ("patient", "series", "treatment_session", "session_step", "vital_sign"):
+            counts[table] = session.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+    return counts
+
+
+def _actor() -> Any:
+    from ketadesk.access.permissions import Actor, Role
+
+    return Actor(username="bench", role=Role.ADMIN)
+
+
+def _locations(database: Any) -> list[Any]:
+    from sqlalchemy import select
+
+    from ketadesk.clinic.models import Location
+
+    with database.reading() as session:
+        return list(session.scalars(select(Location).order_by(Location.id)))
+
+
+def _rems_patients(database: Any, seed: int, count: int) -> list[tuple[int, int]]:
+    """(patient id, home location id) of REMS-enrolled patients, drawn reproducibly."""
+    from sqlalchemy import select
+
+    from ketadesk.clinic.models import Patient
+
+    with database.reading() as session:
+        rows = session.execute(
+            select(Patient.id, Patient.home_location_id)
+            .where(Patient.rems_enrolled_on.is_not(None), Patient.home_location_id.is_not(None))
+            .order_by(Patient.id)
+        ).all()
+    rng = random.Random(seed)
+    return [(r[0], r[1]) for r in rng.sample(rows, min(count, len(rows)))]
+
+
+def plan_and_book(database: Any, runs: int, seed: int) -> dict[str, Any]:
+    from ketadesk.clinic.models import Location, Patient
+    from ketadesk.scheduling.booking import book_series
+    from ketadesk.scheduling.planner import plan_series
+    from ketadesk.scheduling.proposals import Preferences
+    from ketadesk.scheduling.protocols import get_protocol
+
+    actor = _actor()
+    timings, sessions, unbookable = [], [], 0
+    today = datetime.now(UTC).date()
+    for n, (patient_id, location_id) in enumerate(_rems_patients(database, seed, runs)):
+        start = today + timedelta(days=7 + (n % 21))
+        started = time.perf_counter()
+        with database.transaction() as session:
+            patient = session.get(Patient, patient_id)
+            location = session.get(Location, location_id)
+            protocol = get_protocol(session, "esketamine-induction")
+            plan = plan_series(session, actor, patient, protocol, location, start, Preferences())
+            if plan.bookable:
+                codes = [w.code for w in plan.warnings]
+                series = book_series(session, actor, plan, acknowledged=codes)
+                session.flush()
+                sessions.append(len(series.sessions))
+            else:
+                unbookable += 1
+            elapsed = (time.perf_counter() - started) * 1000
+            session.rollback()
+        if plan.bookable:
+            timings.append(elapsed)
+    if not timings:
+        return {"measured": False, "reason": f"no plan was bookable ({unbookable} tried)"}
+    return {"measured": True, "runs": len(timings), "not_bookable": unbookable,
+            "sessions_per_series": sorted(set(sessions)), **_spread(timings)}
+
+
+def week_view(database: Any, runs: int) -> dict[str, Any]:
+    from ketadesk.scheduling.calendar import calendar_window, week_start
+
+    actor = _actor()
+    locations = _locations(database)
+    monday = week_start(datetime.now(UTC).date())
+    weeks = [monday + timedelta(weeks=w) for w in (-52, -4, -1, 0, 1)]
+    timings, entries = [], []
+    for n in range(runs):
+        location = locations[n % len(locations)]
+        first = weeks[n % len(weeks)]
+        started = time.perf_counter()
+        with database.reading() as session:
+            window = calendar_window(session, actor, location.id, first, 7)
+        timings.append((time.perf_counter() - started) * 1000)
+        entries.append(len(window.entries))
+    return {"measured": True, "runs": runs, "sessions_per_week": _range(entries),
+            **_spread(timings)}
+
+
+def board(database: Any, runs: int) -> dict[str, Any]:
+    from ketadesk.scheduling.board import chair_board
+
+    actor = _actor()
+    locations = _locations(database)
+    timings, cards = [], []
+    for n in range(runs):
+        location = locations[n % len(locations)]
+        zone = ZoneInfo(location.time_zone)
+        today = datetime.now(zone).date()
+        moment = datetime.combine(today, datetime.min.time(), tzinfo=zone) + timedelta(
+            hours=8 + (n % 10), minutes=7 * (n % 8))
+        started = time.perf_counter()
+        with database.reading() as session:
+            result = chair_board(session, actor, location.id, moment.astimezone(UTC))
+        timings.append((time.perf_counter() - started) * 1000)
+        cards.append(sum(1 for c in result.cards if c.current is not None))
+    return {"measured": True, "runs": runs, "chairs_in_use": _range(cards), **_spread(timings)}
+
+
+def _range(values: list[int]) -> dict[str, float]:
+    return {"min": min(values), "median": statistics.median(values), "max": max(values)}
+
+
+def verdict(results: dict[str, Any]) -> dict[str, Any]:
+    def against(part: dict[str, Any], key: str, target: str) -> dict[str, Any]:
+        if not part.get("measured"):
+            return {"measured": None, "met": None}
+        value = part[key]
+        return {"measured": value, "target": TARGETS[target], "met": value < TARGETS[target]}
+
+    return {
+        "demo_data_s": against(results["demo_data_cli"], "seconds", "demo_data_s"),
+        "plan_and_book_median_ms": against(results["plan_and_book"], "median_ms",
+                                           "plan_and_book_median_ms"),
+        "week_view_median_ms": against(results["week_view"], "median_ms",
+                                       "week_view_median_ms"),
+        "board_median_ms": against(results["board"], "median_ms", "board_median_ms"),
+    }
+
+
+def print_table(results: dict[str, Any]) -> None:
+    m = results["machine"]
+    print(f"\nmachine: {m['cpu']}, {m['nproc'] or m['cores']} cores, Python {m['python']}, "
+          f"SQLite {m['sqlite']}, load {m['load_average_at_start']}")
+    print(f"rows: {results['rows']}")
+    demo = results["demo_data_cli"]
+    rows = [("demo-data, command line (wall)",
+             f"{demo['seconds']:.1f} s" if demo["measured"] else demo["reason"], "< 120 s")]
+    for key, label, target in (
+        ("plan_and_book", "plan + book 12-session esketamine induction", "< 50 ms"),
+        ("week_view", "week view data, one location", "< 20 ms"),
+        ("board", "chair board refresh", "< 10 ms"),
+    ):
+        part = results[key]
+        if part.get("measured"):
+            rows.append((f"{label}: median", f"{part['median_ms']:.2f} ms", target))
+            rows.append(("  p95 / max", f"{part['p95_ms']:.2f} / {part['max_ms']:.2f} ms", ""))
+        else:
+            rows.append((label, f"not measured: {part['reason']}", target))
+    width = max(len(r[0]) for r in rows)
+    value_width = max(len(r[1]) for r in rows)
+    print(f"\n{'measure':<{width}}  {'measured':<{value_width}}  target")
+    print(f"{'-' * width}  {'-' * value_width}  ------")
+    for name, value, target in rows:
+        print(f"{name:<{width}}  {value:<{value_width}}  {target}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
