@@ -69,12 +69,16 @@ from ketadesk.scheduling.series import refresh_series_status
 CLASHES = frozenset({"chair_taken", "patient_busy", "spacing"})
 # The form field each other rule belongs to, for single-session changes.
 RULE_FIELDS = {
+    "past": "starts_at",
     "closed": "starts_at",
     "hours": "starts_at",
     "chair": "chair",
     "provider": "provider",
     "provider_busy": "provider",
 }
+# A session may be booked or moved to a start this far in the past (a walk-in booked as
+# they sit down), never earlier: the past belongs to the floor's record, not the calendar.
+PAST_GRACE = timedelta(minutes=15)
 OVERLAP_CONSTRAINT = "ex_session_chair_overlap"
 EXCLUSION_VIOLATION = "23P01"
 
@@ -92,21 +96,31 @@ class Wanted:
 
 
 def book_series(
-    session: Session, actor: Actor, plan: SeriesPlan, acknowledged: Collection[str] = ()
+    session: Session,
+    actor: Actor,
+    plan: SeriesPlan,
+    acknowledged: Collection[str] = (),
+    *,
+    now: datetime | None = None,
 ) -> Series:
     """Book every session of ``plan`` or none; return the series (new, or ``plan.series_id``).
 
     Raises :class:`ValidationError` for hard stops, unplaced sessions and broken rules,
     :class:`Unacknowledged` for warnings not acknowledged by code, :class:`SlotTaken` when
-    a session holds a chair, the patient or the spacing the plan needs.
+    a session holds a chair, the patient or the spacing the plan needs. A session starting
+    before ``now`` (default: now) less :data:`PAST_GRACE` is refused.
     """
     actor.require(Permission.SCHEDULE_BOOK)
-    series, _rows = _book(session, actor, plan, acknowledged)
+    series, _rows = _book(session, actor, plan, acknowledged, now)
     return series
 
 
 def _book(
-    session: Session, actor: Actor, plan: SeriesPlan, acknowledged: Collection[str]
+    session: Session,
+    actor: Actor,
+    plan: SeriesPlan,
+    acknowledged: Collection[str],
+    now: datetime | None,
 ) -> tuple[Series, list[TreatmentSession]]:
     _refuse_unbookable(plan)
     patient, protocol, location = _plan_records(session, plan)
@@ -124,7 +138,7 @@ def _book(
         min(w.starts_at for w in wanted),
         max(w.starts_at for w in wanted) + chair_time,
     )
-    refuse(ctx, check_slots(ctx, wanted))
+    refuse(ctx, check_slots(ctx, wanted, now=now))
     if series is None:
         series = _new_series(session, actor, plan)
     rows = _write_sessions(session, actor, ctx, series, plan, wanted)
@@ -144,6 +158,7 @@ def book_session(
     *,
     provider: Provider | None = None,
     acknowledged: Collection[str] = (),
+    now: datetime | None = None,
 ) -> TreatmentSession:
     """Book one session as a one-session series at ``chair``'s location.
 
@@ -172,7 +187,7 @@ def book_session(
         interval_weeks=choices[0] if choices else None,
         sessions=(ProposedSession(1, slot),),
     )
-    _series, rows = _book(session, actor, plan, acknowledged)
+    _series, rows = _book(session, actor, plan, acknowledged, now)
     return rows[0]
 
 
@@ -208,15 +223,21 @@ def as_instant(moment: datetime, field: str = "starts_at") -> datetime:
     return moment.astimezone(UTC)
 
 
-def check_slots(ctx: PlanningContext, wanted: Sequence[Wanted]) -> list[tuple[Wanted, SlotProblem]]:
+def check_slots(
+    ctx: PlanningContext, wanted: Sequence[Wanted], *, now: datetime | None = None
+) -> list[tuple[Wanted, SlotProblem]]:
     """Every problem of every wanted slot, in order.
 
     Each slot is held in ``ctx.occupancy`` once checked, so the later ones are checked
-    against it: the sessions of one booking or shift never clash with each other.
+    against it: the sessions of one booking or shift never clash with each other. A slot
+    starting before ``now`` (default: now) less :data:`PAST_GRACE` is a problem too.
     """
+    earliest = as_instant(now or utcnow(), "now") - PAST_GRACE
     found: list[tuple[Wanted, SlotProblem]] = []
     for want in wanted:
         problems = slot_problems(ctx, want.starts_at, want.chair_id, want.provider_id)
+        if want.starts_at < earliest:
+            problems.insert(0, SlotProblem("past", "that time has already passed"))
         found.extend((want, problem) for problem in problems)
         ends_at = want.starts_at + ctx.chair_time
         held = Held(

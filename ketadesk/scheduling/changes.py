@@ -73,6 +73,7 @@ def move_session(
     chair_id: int | None = None,
     provider_id: int | None = None,
     expected_version: int | None = None,
+    now: datetime | None = None,
 ) -> TreatmentSession:
     """Move one session not yet dosed to ``starts_at`` (and chair, provider).
 
@@ -102,13 +103,18 @@ def move_session(
     ):
         return ts
     ctx = _context(session, ts, [want])
-    refuse(ctx, check_slots(ctx, [want]), by_rule=True)
+    refuse(ctx, check_slots(ctx, [want], now=now), by_rule=True)
     _apply(session, actor, ctx, [(ts, want)], "")
     return ts
 
 
 def shift_rest(
-    session: Session, actor: Actor, session_id: int, starts_at: datetime
+    session: Session,
+    actor: Actor,
+    session_id: int,
+    starts_at: datetime,
+    *,
+    now: datetime | None = None,
 ) -> list[TreatmentSession]:
     """Move this session to ``starts_at`` and every later one still ahead alike.
 
@@ -136,7 +142,7 @@ def shift_rest(
         for s in rest
     ]
     ctx = _context(session, ts, wanted)
-    refuse(ctx, check_slots(ctx, wanted), first_per_slot=True)
+    refuse(ctx, check_slots(ctx, wanted, now=now), first_per_slot=True)
     moves = list(zip(rest, wanted, strict=True))
     # Later sessions first when moving later (and earlier first when moving earlier), so
     # no row passes through a slot another row of the series still holds.

@@ -378,3 +378,32 @@ def test_a_stale_booster_plan_is_refused(
         book_series(session, front_desk, stale)
     rows = session.scalars(select(TreatmentSession).where(TreatmentSession.series_id == series.id))
     assert len(rows.all()) == 1
+
+
+def test_a_time_already_past_is_refused(
+    session: Session, clinic: SchedulingClinic, front_desk: Actor
+) -> None:
+    booster = clinic.protocols["iv-booster"]
+    chair = clinic.iv_chairs[0]
+    with pytest.raises(ValidationError, match="that time has already passed"):
+        book_session(
+            session,
+            front_desk,
+            clinic.patient,
+            booster,
+            chair,
+            at("2026-12-07 09:00"),
+            now=at("2026-12-07 09:16"),
+        )
+    assert session_count(session) == 0
+    # a walk-in booked as they sit down is within the grace
+    booked = book_session(
+        session,
+        front_desk,
+        clinic.patient,
+        booster,
+        chair,
+        at("2026-12-07 09:00"),
+        now=at("2026-12-07 09:10"),
+    )
+    assert booked.starts_at == at("2026-12-07 09:00")

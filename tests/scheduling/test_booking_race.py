@@ -165,7 +165,7 @@ def test_the_backstop_names_the_session_in_the_chair(
     first = book_session(session, front_desk, clinic.patient, booster, chair, at(SLOT))
     other = another_patient(session, "Ng")
     # A path that skipped the checks: only the database itself stands in the way now.
-    monkeypatch.setattr(booking, "check_slots", lambda ctx, wanted: [])
+    monkeypatch.setattr(booking, "check_slots", lambda ctx, wanted, now=None: [])
     with pytest.raises(SlotTaken) as refused:
         book_session(
             session,

@@ -394,6 +394,7 @@ class ScheduleView(QWidget):
                     starts_at,
                     chair_id=target.chair_id,
                     expected_version=entry.version,
+                    now=self._now(),
                 )
         except KetaDeskError as error:
             self._refused(entry, f"{where} in {target.chair_name}", error)

@@ -521,7 +521,11 @@ class ProposalPage(QWizardPage):
         try:
             with self.context.db.transaction() as session:
                 series = book_series(
-                    session, self.context.actor, plan, acknowledged=self.acknowledged()
+                    session,
+                    self.context.actor,
+                    plan,
+                    acknowledged=self.acknowledged(),
+                    now=self._now() if self._now else None,
                 )
                 self.booked = _booked(series, plan)
         except KetaDeskError as error:

@@ -148,6 +148,7 @@ class RescheduleDialog(QDialog):
                     chair_id=slot.chair_id,
                     provider_id=slot.provider_id,
                     expected_version=self.shown.version,
+                    now=self.clock(),
                 )
 
         outcome = attempt(self, move)
