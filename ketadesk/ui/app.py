@@ -164,9 +164,26 @@ def _open(args: argparse.Namespace, *, quiet: bool) -> tuple[Database, Actor] | 
         db.dispose()
         _tell(_init_hint(args), quiet=quiet)
         return EXIT_REFUSED
+    _seed_protocols_once(db)
     if quiet:
         return db, command_line_actor()
     return _log_in(db)
+
+
+def _seed_protocols_once(db: Database) -> None:
+    """A clinic set up before protocols existed gets the shipped ones on its first start.
+
+    ``ketadesk init`` seeds them for new databases; a database migrated by the window at
+    start-up never ran ``init`` since. Only an empty protocol table is filled, so a
+    clinic's own edits and retirements are never undone.
+    """
+    from ketadesk.scheduling.protocols import ensure_default_protocols, list_protocols
+
+    with db.reading() as session:
+        if list_protocols(session, include_inactive=True):
+            return
+    with db.transaction() as session:
+        ensure_default_protocols(session, command_line_actor())
 
 
 def _log_in(db: Database) -> tuple[Database, Actor] | int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -145,6 +146,11 @@ def test_screenshot_writes_the_patients_view_to_a_png(
     assert (image.width(), image.height()) == app.SCREENSHOT_SIZE
     assert "first-paint-ms: " in done.stderr
     assert "propagateSizeHints" not in done.stderr
+    # a clinic set up before protocols existed gets the shipped ones on its first start
+    with sqlite3.connect(db_file) as raw:
+        keys = {row[0] for row in raw.execute("SELECT key FROM protocol")}
+    raw.close()
+    assert {"iv-induction", "esketamine-induction", "kap"} <= keys
 
 
 @pytest.mark.slow
