@@ -141,12 +141,20 @@ def _fresh(path: Path) -> None:
 # ---------------------------------------------------------------------------------------
 
 def demo_data_cli(db: Path, patients: int, locations: int, seed: int) -> dict[str, Any]:
+    return timed_demo_data(db, ["--patients", str(patients), "--locations", str(locations),
+                                "--seed", str(seed)])
+
+
+def timed_demo_data(db: Path, options: list[str]) -> dict[str, Any]:
+    """``ketadesk demo-data --db DB OPTIONS`` into a fresh file, in its own process, timed.
+
+    Not measured (with the reason) when the command is not installed or fails.
+    """
     command = ketadesk_command()
     if command is None:
         return {"measured": False, "reason": "the ketadesk command is not installed yet"}
     _fresh(db)
-    full = [*command, "demo-data", "--db", str(db), "--patients", str(patients),
-            "--locations", str(locations), "--seed", str(seed)]
+    full = [*command, "demo-data", "--db", str(db), *options]
     started = time.perf_counter()
     done = subprocess.run(full, capture_output=True, text=True, check=False, cwd=ROOT)
     seconds = time.perf_counter() - started
@@ -336,9 +344,7 @@ def _against(measured: float, target: float) -> dict[str, Any]:
 
 
 def print_table(results: dict[str, Any]) -> None:
-    m = results["machine"]
-    print(f"\nmachine: {m['cpu']}, {m['nproc'] or m['cores']} cores, Python {m['python']}, "
-          f"SQLite {m['sqlite']}, load {m['load_average_at_start']}")
+    print_machine(results["machine"])
     cli, own = results["demo_data_cli"], results["demo_data_in_process"]
     search, window = results["search"], results["window_start"]
     rows: list[tuple[str, str, str]] = [
@@ -361,6 +367,16 @@ def print_table(results: dict[str, Any]) -> None:
                  ("window start: process wall (median)", f"{window['wall_s']:.3f} s", "")]
     else:
         rows.append(("window start", f"not measured: {window['reason']}", "< 1.5 s"))
+    print_rows(rows)
+
+
+def print_machine(m: dict[str, Any]) -> None:
+    print(f"\nmachine: {m['cpu']}, {m['nproc'] or m['cores']} cores, Python {m['python']}, "
+          f"SQLite {m['sqlite']}, load {m['load_average_at_start']}")
+
+
+def print_rows(rows: list[tuple[str, str, str]]) -> None:
+    """(measure, measured, target) rows as a table, each column as wide as its widest cell."""
     width = max(len(r[0]) for r in rows)
     value_width = max(len(r[1]) for r in rows)
     print(f"\n{'measure':<{width}}  {'measured':<{value_width}}  target")

@@ -11,8 +11,8 @@ b. plan and book: :func:`~ketadesk.scheduling.planner.plan_series` followed by
    :func:`~ketadesk.scheduling.booking.book_series` of a 12-session esketamine induction
    for a REMS-enrolled patient, every check included, each run in its own write
    transaction (``BEGIN IMMEDIATE``) that is rolled back so the runs do not fill the
-   calendar; the start dates spread over the coming weeks, where the demo's upcoming
-   schedule is;
+   calendar; the start dates spread over the three weeks after the demo's booked
+   horizon (:data:`START_AFTER_DAYS`), where a full clinic would book it;
 c. the week view's data: :func:`~ketadesk.scheduling.calendar.calendar_window` for seven
    days of one location, for weeks in the past, this week and the next;
 d. the chair board refresh: :func:`~ketadesk.scheduling.board.chair_board` for one
@@ -29,7 +29,6 @@ import argparse
 import json
 import random
 import statistics
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -41,7 +40,17 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_foundation import _fresh, _spread, ketadesk_command, machine  # noqa: E402
+from bench_foundation import (  # noqa: E402
+    _spread,
+    machine,
+    print_machine,
+    print_rows,
+    timed_demo_data,
+)
+
+# At 20,000 patients the demo's esketamine chairs are booked solid for about three
+# months ahead (the series already running); a new 12-session induction starts after.
+START_AFTER_DAYS = 90
 
 TARGETS = {
     "demo_data_s": 120.0,
@@ -94,20 +103,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def demo_data(db: Path, patients: int, years: int, seed: int) -> dict[str, Any]:
-    command = ketadesk_command()
-    if command is None:
-        return {"measured": False, "reason": "the ketadesk command is not installed yet"}
-    _fresh(db)
-    full = [*command, "demo-data", "--db", str(db), "--patients", str(patients),
-            "--years", str(years), "--seed", str(seed)]
-    started = time.perf_counter()
-    done = subprocess.run(full, capture_output=True, text=True, check=False, cwd=ROOT)
-    seconds = time.perf_counter() - started
-    if done.returncode != 0:
-        last = (done.stderr.strip().splitlines() or ["(no output)"])[-1]
-        raise SystemExit(f"demo-data failed: {last}")
-    return {"measured": True, "seconds": round(seconds, 2), "command": full,
-            "file_mb": round(db.stat().st_size / 1e6, 1)}
+    result = timed_demo_data(db, ["--patients", str(patients), "--years", str(years),
+                                  "--seed", str(seed)])
+    if "command" in result and not result["measured"]:
+        raise SystemExit(f"demo-data failed: {result['reason']}")
+    if result["measured"]:
+        result["file_mb"] = round(db.stat().st_size / 1e6, 1)
+    return result
 
 
 def row_counts(database: Any) -> dict[str, int]:
@@ -132,7 +134,9 @@ def _locations(database: Any) -> list[Any]:
     from ketadesk.clinic.models import Location
 
     with database.reading() as session:
-        return list(session.scalars(select(Location).order_by(Location.id)))
+        found = list(session.scalars(select(Location).order_by(Location.id)))
+        session.expunge_all()  # kept readable after the read's rollback expires the rest
+        return found
 
 
 def _rems_patients(database: Any, seed: int, count: int) -> list[tuple[int, int]]:
@@ -162,7 +166,7 @@ def plan_and_book(database: Any, runs: int, seed: int) -> dict[str, Any]:
     timings, sessions, unbookable = [], [], 0
     today = datetime.now(UTC).date()
     for n, (patient_id, location_id) in enumerate(_rems_patients(database, seed, runs)):
-        start = today + timedelta(days=7 + (n % 21))
+        start = today + timedelta(days=START_AFTER_DAYS + (n % 21))
         started = time.perf_counter()
         with database.transaction() as session:
             patient = session.get(Patient, patient_id)
@@ -248,9 +252,7 @@ def verdict(results: dict[str, Any]) -> dict[str, Any]:
 
 
 def print_table(results: dict[str, Any]) -> None:
-    m = results["machine"]
-    print(f"\nmachine: {m['cpu']}, {m['nproc'] or m['cores']} cores, Python {m['python']}, "
-          f"SQLite {m['sqlite']}, load {m['load_average_at_start']}")
+    print_machine(results["machine"])
     print(f"rows: {results['rows']}")
     demo = results["demo_data_cli"]
     rows = [("demo-data, command line (wall)",
@@ -266,12 +268,7 @@ def print_table(results: dict[str, Any]) -> None:
             rows.append(("  p95 / max", f"{part['p95_ms']:.2f} / {part['max_ms']:.2f} ms", ""))
         else:
             rows.append((label, f"not measured: {part['reason']}", target))
-    width = max(len(r[0]) for r in rows)
-    value_width = max(len(r[1]) for r in rows)
-    print(f"\n{'measure':<{width}}  {'measured':<{value_width}}  target")
-    print(f"{'-' * width}  {'-' * value_width}  ------")
-    for name, value, target in rows:
-        print(f"{name:<{width}}  {value:<{value_width}}  {target}")
+    print_rows(rows)
 
 
 if __name__ == "__main__":

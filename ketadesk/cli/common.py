@@ -6,6 +6,12 @@ inside one ``db.transaction()``, and hands its result to :func:`emit`, which pri
 readable text or JSON. Errors travel as :class:`ketadesk.errors.KetaDeskError`; the entry
 point (:mod:`ketadesk.cli.main`) turns them into one ``ketadesk: error: ...`` line on
 stderr with :func:`describe`, which names command-line options instead of field names.
+
+The scheduling commands (``schedule``, ``series``, ``session``) share their look-ups here
+too: a patient by MRN, a protocol by key, a location by code or by elimination, a typed
+day. Each turns "not found" into a :class:`~ketadesk.errors.ValidationError` on the
+option's field, so the error line names the option (``--location: there is no location
+with code BOS``).
 """
 
 from __future__ import annotations
@@ -16,23 +22,30 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
+from zoneinfo import ZoneInfo
 
-from ketadesk.errors import KetaDeskError, ValidationError
+from ketadesk.errors import InvalidValue, KetaDeskError, NotFound, Unacknowledged, ValidationError
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from ketadesk.access.permissions import Actor
+    from ketadesk.clinic.models import Location, Patient
     from ketadesk.db import Database
+    from ketadesk.scheduling.models import Protocol
 
 PROG = "ketadesk"
 Command = Callable[[argparse.Namespace], int]
 """What a sub-command runs: it takes the parsed options and returns the exit status."""
 ENV_DEBUG = "KETADESK_DEBUG"
+ACKNOWLEDGE_HINT = "acknowledge with --acknowledge: "
 
 # Imported lazily by the functions below: the database layer (SQLAlchemy, Alembic) is not
 # needed for `--help` or `--version`, and keeping it out makes those instant.
@@ -59,6 +72,22 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
         if action.default not in (None, False, argparse.SUPPRESS) and "%(default)" not in text:
             text += " (default: %(default)s)"
         return text
+
+
+def command_group(
+    commands: Any, name: str, *, summary: str, description: str, examples: str
+) -> Any:
+    """A command's parser (``ketadesk NAME``) and the sub-parser group for its actions.
+
+    The epilog lists ``examples`` and says how to read each action's own help.
+    """
+    shown = examples.strip("\n")
+    epilog = f"examples:\n{shown}\n\n'{PROG} {name} ACTION --help' describes each action."
+    group = commands.add_parser(
+        name, help=summary, description=description, epilog=epilog,
+        formatter_class=HelpFormatter,
+    )
+    return group.add_subparsers(dest="action", metavar="ACTION", title="actions", required=True)
 
 
 def add_db_option(parser: argparse.ArgumentParser, *, top_level: bool = False) -> None:
@@ -315,3 +344,97 @@ class Progress:
             self.stream.write("\n")
         self.stream.write(f"{summary} ({time.monotonic() - self.started:.1f} s)\n")
         self.stream.flush()
+
+
+# --------------------------------------------------------------------------------------
+# Look-ups and sentences shared by the scheduling commands
+# --------------------------------------------------------------------------------------
+
+
+def parse_day(text: str, time_zone: str, field: str = "day") -> date:
+    """A date as typed, or ``today``/``tomorrow`` in the location's time zone."""
+    from ketadesk.clinic.validation import parse_date
+
+    word = text.strip().casefold()
+    if word in ("today", "tomorrow"):
+        today = datetime.now(ZoneInfo(time_zone)).date()
+        return today + timedelta(days=1 if word == "tomorrow" else 0)
+    try:
+        return parse_date(text)
+    except InvalidValue as error:
+        raise ValidationError.single(field, str(error)) from None
+
+
+def only_or_chosen_location(session: Session, actor: Actor, code: str | None) -> Location:
+    """The location with ``code``; without one, the only active location there is."""
+    from ketadesk.clinic.locations import list_locations
+
+    if code:
+        return location_by_code(session, code)
+    active = list_locations(session, actor)
+    if len(active) == 1:
+        return active[0]
+    if not active:
+        raise UsageError(
+            "there are no locations yet; add one in the window, under Settings → Locations"
+        )
+    codes = ", ".join(location.code for location in active)
+    raise ValidationError.single(
+        "location", f"there are {len(active)} locations; choose one of {codes}"
+    )
+
+
+def location_by_code(session: Session, code: str, field: str = "location") -> Location:
+    from ketadesk.clinic.locations import get_location
+
+    try:
+        return get_location(session, code)
+    except NotFound:
+        raise ValidationError.single(
+            field, f"there is no location with code {code.strip().upper()}"
+        ) from None
+
+
+def patient_by_mrn(session: Session, actor: Actor, mrn: str, field: str = "patient") -> Patient:
+    """The patient with this MRN, for booking (a look-up, not an audited record opening)."""
+    from sqlalchemy import select
+
+    from ketadesk.access.permissions import Permission
+    from ketadesk.clinic.models import Patient
+
+    actor.require(Permission.PATIENT_VIEW)
+    patient = session.scalar(select(Patient).where(Patient.mrn == mrn.strip()))
+    if patient is None:
+        raise ValidationError.single(field, f"no patient with MRN {mrn.strip()}")
+    return patient
+
+
+def protocol_by_key(session: Session, key: str, field: str = "protocol") -> Protocol:
+    from ketadesk.scheduling.protocols import get_protocol
+
+    try:
+        return get_protocol(session, key)
+    except NotFound as error:
+        raise ValidationError.single(field, str(error)) from None
+
+
+def home_or_chosen_location(session: Session, patient: Patient, code: str | None) -> Location:
+    """``--location``, else the patient's home location; an error in words if neither."""
+    if code:
+        return location_by_code(session, code)
+    if patient.home_location is None:
+        raise ValidationError.single(
+            "location",
+            f"needed, because {patient.display_name} (MRN {patient.mrn}) has no home location",
+        )
+    return patient.home_location
+
+
+def unacknowledged_line(error: Unacknowledged) -> str:
+    """The one error line for warnings booking wants acknowledged."""
+    return ACKNOWLEDGE_HINT + sentences(text for _code, text in error.warnings)
+
+
+def sentences(texts: Iterable[str]) -> str:
+    """Sentences joined into one line: ``"a; b"`` (their full stops dropped)."""
+    return "; ".join(text.strip().rstrip(".") for text in texts)

@@ -17,25 +17,22 @@ from ketadesk.cli import common
 if TYPE_CHECKING:
     from ketadesk.scheduling.models import Protocol
 
-GROUP_EPILOG = """\
-examples:
+GROUP_EXAMPLES = """\
   ketadesk protocol list
   ketadesk protocol list --all --json
-
-'ketadesk protocol ACTION --help' describes each action."""
+"""
 HEADERS = ("Key", "Name", "Treatment", "Phase", "Sessions", "Spacing", "Chair time", "Services")
 
 
 def register(commands: Any) -> None:
-    group = commands.add_parser(
+    actions = common.command_group(
+        commands,
         "protocol",
-        help="list treatment protocols",
+        summary="list treatment protocols",
         description="The clinic's treatment protocols: the templates a series is booked "
         "from.\nEdit them in the window, under Settings → Protocols.",
-        epilog=GROUP_EPILOG,
-        formatter_class=common.HelpFormatter,
+        examples=GROUP_EXAMPLES,
     )
-    actions = group.add_subparsers(dest="action", metavar="ACTION", title="actions", required=True)
     parser = common.command_parser(
         actions,
         "list",

@@ -5,51 +5,37 @@ in one read-only session, then prints the sessions grouped by chair (the groupin
 printed day sheet's own, :func:`ketadesk.documents.day_sheet.sessions_by_chair`), and with
 ``--pdf`` writes the day sheet :func:`ketadesk.documents.day_sheet.render_day_sheet` lays
 out.
-
-The look-ups the scheduling commands share live here too: a patient by MRN, a protocol by
-key, a location by code or by elimination. Each turns "not found" into a
-:class:`~ketadesk.errors.ValidationError` on the option's field, so the error line names
-the option (``--location: there is no location with code BOS``).
 """
 
 from __future__ import annotations
 
 import argparse
-from datetime import date, datetime, timedelta
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from ketadesk.cli import common
-from ketadesk.errors import InvalidValue, NotFound, ValidationError
+from ketadesk.errors import ValidationError
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
-    from ketadesk.access.permissions import Actor
-    from ketadesk.clinic.models import Location, Patient
     from ketadesk.documents.day_sheet import ChairSessions
     from ketadesk.scheduling.calendar import CalendarEntry, CalendarWindow
-    from ketadesk.scheduling.models import Protocol
 
 DAY_OPTIONS = {"day": "DATE", "location": "--location", "pdf": "--pdf"}
-GROUP_EPILOG = """\
-examples:
+GROUP_EXAMPLES = """\
   ketadesk schedule day today
   ketadesk schedule day 2026-12-07 --location NYC --pdf nyc-2026-12-07.pdf
-
-'ketadesk schedule ACTION --help' describes each action."""
+"""
 
 
 def register(commands: Any) -> None:
-    group = commands.add_parser(
+    actions = common.command_group(
+        commands,
         "schedule",
-        help="a location's schedule and its printed day sheet",
+        summary="a location's schedule and its printed day sheet",
         description="Read the schedule of a location: every session of a day, chair by chair.",
-        epilog=GROUP_EPILOG,
-        formatter_class=common.HelpFormatter,
+        examples=GROUP_EXAMPLES,
     )
-    actions = group.add_subparsers(dest="action", metavar="ACTION", title="actions", required=True)
     parser = common.command_parser(
         actions,
         "day",
@@ -82,8 +68,8 @@ def day(args: argparse.Namespace) -> int:
 
     actor = command_line_actor()
     with common.opened(args) as db, db.reading() as session:
-        location = only_or_chosen_location(session, actor, args.location)
-        wanted = parse_day(args.day, location.time_zone)
+        location = common.only_or_chosen_location(session, actor, args.location)
+        wanted = common.parse_day(args.day, location.time_zone)
         window = calendar_window(session, actor, location.id, wanted, 1)
     pdf = _write_pdf(window, Path(args.pdf)) if args.pdf else None
     common.emit(args, day_data(window, wanted, pdf), lambda: day_text(window, wanted, pdf))
@@ -205,87 +191,3 @@ def _count_line(entries: list[CalendarEntry]) -> str:
     released = len(entries) - held
     text = f"{held} session{'' if held == 1 else 's'} booked"
     return text + (f"; {released} cancelled or no-show." if released else ".")
-
-
-# --------------------------------------------------------------------------------------
-# Look-ups shared by the scheduling commands
-# --------------------------------------------------------------------------------------
-
-
-def parse_day(text: str, time_zone: str, field: str = "day") -> date:
-    """A date as typed, or ``today``/``tomorrow`` in the location's time zone."""
-    from ketadesk.clinic.validation import parse_date
-
-    word = text.strip().casefold()
-    if word in ("today", "tomorrow"):
-        today = datetime.now(ZoneInfo(time_zone)).date()
-        return today + timedelta(days=1 if word == "tomorrow" else 0)
-    try:
-        return parse_date(text)
-    except InvalidValue as error:
-        raise ValidationError.single(field, str(error)) from None
-
-
-def only_or_chosen_location(session: Session, actor: Actor, code: str | None) -> Location:
-    """The location with ``code``; without one, the only active location there is."""
-    from ketadesk.clinic.locations import list_locations
-
-    if code:
-        return location_by_code(session, code)
-    active = list_locations(session, actor)
-    if len(active) == 1:
-        return active[0]
-    if not active:
-        raise common.UsageError(
-            "there are no locations yet; add one in the window, under Settings → Locations"
-        )
-    codes = ", ".join(location.code for location in active)
-    raise ValidationError.single(
-        "location", f"there are {len(active)} locations; choose one of {codes}"
-    )
-
-
-def location_by_code(session: Session, code: str, field: str = "location") -> Location:
-    from ketadesk.clinic.locations import get_location
-
-    try:
-        return get_location(session, code)
-    except NotFound:
-        raise ValidationError.single(
-            field, f"there is no location with code {code.strip().upper()}"
-        ) from None
-
-
-def patient_by_mrn(session: Session, actor: Actor, mrn: str, field: str = "patient") -> Patient:
-    """The patient with this MRN, for booking (a look-up, not an audited record opening)."""
-    from sqlalchemy import select
-
-    from ketadesk.access.permissions import Permission
-    from ketadesk.clinic.models import Patient
-
-    actor.require(Permission.PATIENT_VIEW)
-    patient = session.scalar(select(Patient).where(Patient.mrn == mrn.strip()))
-    if patient is None:
-        raise ValidationError.single(field, f"no patient with MRN {mrn.strip()}")
-    return patient
-
-
-def protocol_by_key(session: Session, key: str, field: str = "protocol") -> Protocol:
-    from ketadesk.scheduling.protocols import get_protocol
-
-    try:
-        return get_protocol(session, key)
-    except NotFound as error:
-        raise ValidationError.single(field, str(error)) from None
-
-
-def home_or_chosen_location(session: Session, patient: Patient, code: str | None) -> Location:
-    """``--location``, else the patient's home location; an error in words if neither."""
-    if code:
-        return location_by_code(session, code)
-    if patient.home_location is None:
-        raise ValidationError.single(
-            "location",
-            f"needed, because {patient.display_name} (MRN {patient.mrn}) has no home location",
-        )
-    return patient.home_location

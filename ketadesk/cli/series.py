@@ -25,13 +25,14 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from ketadesk.cli import common
-from ketadesk.cli.schedule import (
+from ketadesk.cli.common import (
     home_or_chosen_location,
     parse_day,
     patient_by_mrn,
     protocol_by_key,
+    sentences,
+    unacknowledged_line,
 )
-from ketadesk.cli.sessions import sentences, unacknowledged_line
 from ketadesk.errors import FieldProblem, Unacknowledged, ValidationError
 
 if TYPE_CHECKING:
@@ -63,12 +64,10 @@ WEEKDAY_WORDS = {
     "thur": 3,
     "thurs": 3,
 }
-GROUP_EPILOG = """\
-examples:
+GROUP_EXAMPLES = """\
   ketadesk series plan --patient 100001 --protocol iv-induction --start 2026-12-07
   ketadesk series plan --patient 100001 --protocol iv-induction --start 2026-12-07 --book
-
-'ketadesk series ACTION --help' describes each action."""
+"""
 
 
 class _Refused(Exception):
@@ -76,14 +75,13 @@ class _Refused(Exception):
 
 
 def register(commands: Any) -> None:
-    group = commands.add_parser(
+    actions = common.command_group(
+        commands,
         "series",
-        help="plan and book a patient's treatment series",
+        summary="plan and book a patient's treatment series",
         description="Plan a patient's treatment series from a protocol, and book it in one step.",
-        epilog=GROUP_EPILOG,
-        formatter_class=common.HelpFormatter,
+        examples=GROUP_EXAMPLES,
     )
-    actions = group.add_subparsers(dest="action", metavar="ACTION", title="actions", required=True)
     parser = common.command_parser(
         actions,
         "plan",

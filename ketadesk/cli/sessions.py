@@ -12,16 +12,16 @@ are acknowledged; without it they stop the booking with one line naming them.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from ketadesk.cli import common
-from ketadesk.cli.schedule import (
+from ketadesk.cli.common import (
     location_by_code,
     patient_by_mrn,
     protocol_by_key,
+    unacknowledged_line,
 )
 from ketadesk.errors import Unacknowledged, ValidationError
 
@@ -41,25 +41,21 @@ BOOK_OPTIONS = {
     "location": "--location",
     "provider": "--provider",
 }
-ACKNOWLEDGE_HINT = "acknowledge with --acknowledge: "
-GROUP_EPILOG = """\
-examples:
+GROUP_EXAMPLES = """\
   ketadesk session book --patient 100001 --chair "IV 1" --start "2026-12-07 09:00" \\
       --protocol iv-booster
-
-'ketadesk session ACTION --help' describes each action."""
+"""
 
 
 def register(commands: Any) -> None:
-    group = commands.add_parser(
+    actions = common.command_group(
+        commands,
         "session",
-        help="book a single session",
+        summary="book a single session",
         description="Work with single treatment sessions. To book a whole series, use\n"
         "'ketadesk series plan --book'.",
-        epilog=GROUP_EPILOG,
-        formatter_class=common.HelpFormatter,
+        examples=GROUP_EXAMPLES,
     )
-    actions = group.add_subparsers(dest="action", metavar="ACTION", title="actions", required=True)
     parser = common.command_parser(
         actions,
         "book",
@@ -140,16 +136,6 @@ def book(args: argparse.Namespace) -> int:
         data = session_data(booked)
     common.emit(args, data, lambda: booked_text(data))
     return 0
-
-
-def unacknowledged_line(error: Unacknowledged) -> str:
-    """The one error line for warnings booking wants acknowledged."""
-    return ACKNOWLEDGE_HINT + sentences(text for _code, text in error.warnings)
-
-
-def sentences(texts: Iterable[str]) -> str:
-    """Sentences joined into one line: ``"a; b"`` (their full stops dropped)."""
-    return "; ".join(text.strip().rstrip(".") for text in texts)
 
 
 def _warning_codes(

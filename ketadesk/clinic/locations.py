@@ -30,7 +30,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
@@ -473,6 +473,17 @@ def hours_on(location: Location, day: date) -> list[Interval]:
     if closed_reason(location, day) is not None:
         return []
     return [iv for iv in _intervals(location) if iv.weekday == day.weekday()]
+
+
+def local_days(first: date, days: int, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The UTC instants of local midnight starting ``first`` and ending ``days`` days later.
+
+    A query for what starts on those local days asks ``start <= starts_at < end``; a day the
+    clocks change on is 23 or 25 hours long, which adding hours in UTC would get wrong.
+    """
+    start = datetime.combine(first, time(), tzinfo=zone).astimezone(UTC)
+    end = datetime.combine(first + timedelta(days=days), time(), tzinfo=zone).astimezone(UTC)
+    return start, end
 
 
 # ---------------------------------------------------------------------------------------

@@ -81,6 +81,12 @@ from ketadesk.clinic.models import (
     ScreeningFlag,
 )
 from ketadesk.db import Base, UTCDateTime
+from ketadesk.scheduling.floor import (
+    ESKETAMINE_DOSES_MG,
+    ESKETAMINE_MAX_SYSTOLIC,
+    MAX_DIASTOLIC,
+    MG_PER_KG_QUANTUM,
+)
 from ketadesk.scheduling.models import (
     Checkpoint,
     Observation,
@@ -98,6 +104,7 @@ from ketadesk.scheduling.models import (
     WaitlistEntry,
     WaitlistStatus,
 )
+from ketadesk.scheduling.rems import rems_form_due_on
 
 # The demo users who act on the floor (see generator.DEMO_USERS).
 FRONT_DESK_USER = "frontdesk"
@@ -1212,7 +1219,11 @@ _DISSOCIATION = (
 )
 _Step = tuple[SessionStatus, datetime, str, str]  # to which status, when, who, note
 _MILLIGRAM = Decimal(1)
-_PER_KG = Decimal("0.001")
+# Esketamine as the floor accepts it: 56 mg (two devices) at first, 84 mg (three) later.
+_ESKETAMINE_LOW, _ESKETAMINE_HIGH = min(ESKETAMINE_DOSES_MG), max(ESKETAMINE_DOSES_MG)
+# Readings stay just inside the floor's pre-dose limits, so every demo dose was allowed.
+_TOP_SYSTOLIC = ESKETAMINE_MAX_SYSTOLIC - 2
+_TOP_DIASTOLIC = MAX_DIASTOLIC - 2
 
 
 class _FloorRecord:
@@ -1372,7 +1383,9 @@ class _FloorRecord:
         modality = protocol.modality
         if modality is Modality.ESKETAMINE:
             high = patient.doses > 0 and patient.high_dose
-            row.update(dose_mg=Decimal(84 if high else 56), route=Route.INTRANASAL)
+            row.update(
+                dose_mg=_ESKETAMINE_HIGH if high else _ESKETAMINE_LOW, route=Route.INTRANASAL
+            )
         elif modality is Modality.KAP and patient.sublingual:
             row.update(dose_mg=Decimal(dice.one((100, 150, 200, 250, 300))), route=Route.SUBLINGUAL)
         else:
@@ -1381,7 +1394,7 @@ class _FloorRecord:
         row["lot_number"] = _lot(slot.site.id, row["route"], slot.day)
         row.update(score_kind=patient.score_kind, score=self._score(patient))
         if modality is Modality.ESKETAMINE:
-            row["rems_form_due_on"] = slot.day + timedelta(days=7)
+            row["rems_form_due_on"] = rems_form_due_on(slot.day)
             row["rems_form_filed_on"] = self._rems_filed(slot.day)
 
     def _weighed_dose(self, row: dict[str, Any], patient: _Patient) -> None:
@@ -1389,7 +1402,8 @@ class _FloorRecord:
         weight = patient.weight or Decimal(70)  # never None: the unweighed are not treated
         per_kg = min(patient.dose_step, IV_DOSES[0] + Decimal("0.1") * patient.doses)
         dose = (weight * per_kg).quantize(_MILLIGRAM)
-        per_kg = (dose / weight).quantize(_PER_KG, rounding=ROUND_HALF_UP)  # as the floor does
+        # Rounded as the floor rounds it.
+        per_kg = (dose / weight).quantize(MG_PER_KG_QUANTUM, rounding=ROUND_HALF_UP)
         row.update(dose_mg=dose, dose_mg_per_kg=per_kg)
 
     def _score(self, patient: _Patient) -> int:
@@ -1435,8 +1449,8 @@ class _FloorRecord:
             {
                 "checkpoint": checkpoint,
                 "taken_at": at,
-                "systolic": min(148, base_sys + rise + dice.between(-4, 4)),
-                "diastolic": min(98, base_dia + rise // 2 + dice.between(-3, 3)),
+                "systolic": min(_TOP_SYSTOLIC, base_sys + rise + dice.between(-4, 4)),
+                "diastolic": min(_TOP_DIASTOLIC, base_dia + rise // 2 + dice.between(-3, 3)),
                 "heart_rate": dice.between(62, 92),
                 "spo2": dice.between(95, 99),
                 "actor": NURSE_USER,

@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -36,6 +36,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from ketadesk.access.permissions import Actor, Permission
+from ketadesk.clinic.locations import local_days
 from ketadesk.clinic.models import Chair, Location, Modality, Patient
 from ketadesk.errors import NotFound
 from ketadesk.scheduling import floor, planner, rems
@@ -170,9 +171,7 @@ def _day_sessions(
     session: Session, location_id: int, local_now: datetime, zone: ZoneInfo
 ) -> list[tuple[int, BoardSession]]:
     """``(chair_id, session)`` for every open session of the local day, by start."""
-    day = local_now.date()
-    start = datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)
-    end = datetime.combine(day + timedelta(days=1), time(), tzinfo=zone).astimezone(UTC)
+    start, end = local_days(local_now.date(), 1, zone)
     rows = session.execute(
         select(
             TreatmentSession,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from ketadesk.access.permissions import Actor, Permission
-from ketadesk.clinic.locations import Interval, closed_reason, hours_on
+from ketadesk.clinic.locations import Interval, closed_reason, hours_on, local_days
 from ketadesk.clinic.models import Chair, Location, Modality, Patient, Provider
 from ketadesk.errors import NotFound
 from ketadesk.scheduling.models import (
@@ -134,8 +134,7 @@ def calendar_window(
         raise NotFound(f"no location with id {location_id}")
     zone = ZoneInfo(location.time_zone)
     span = [first_day + timedelta(days=n) for n in range(days)]
-    start = datetime.combine(first_day, time(), tzinfo=zone).astimezone(UTC)
-    end = datetime.combine(span[-1] + timedelta(days=1), time(), tzinfo=zone).astimezone(UTC)
+    start, end = local_days(first_day, days, zone)
     chairs = session.scalars(
         select(Chair).where(Chair.location_id == location_id).order_by(Chair.name, Chair.id)
     ).all()

@@ -14,12 +14,12 @@ import shutil
 import subprocess
 import sys
 import types
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from builders import add_location, add_payer
+from cli.cli_helpers import Result, runner
 from sqlalchemy import select
 
 from ketadesk import __version__
@@ -51,26 +51,11 @@ ZOE = [
 ]
 
 
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-    def json(self) -> Any:
-        return json.loads(self.out)
-
-
 @pytest.fixture
 def cli(capsys: pytest.CaptureFixture[str]) -> Any:
     """``cli("patient", "find", ...)`` runs main() and returns its status and output."""
 
-    def run(*argv: str) -> Result:
-        code = main(list(argv))
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
-
-    return run
+    return runner(capsys)
 
 
 @pytest.fixture

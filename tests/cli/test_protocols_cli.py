@@ -6,17 +6,15 @@ what they wrote is read back through the services.
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cli.cli_helpers import runner
 from sqlalchemy import select
 
 from ketadesk.access.models import AuditEntry
 from ketadesk.access.permissions import Actor, Role
-from ketadesk.cli.main import main
 from ketadesk.db import Database
 from ketadesk.scheduling import protocol_editing
 from ketadesk.scheduling.protocols import default_protocols, get_protocol
@@ -25,26 +23,11 @@ SHIPPED = list(default_protocols())
 MANAGER = Actor(username="maria", role=Role.MANAGER)
 
 
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-    def json(self) -> Any:
-        return json.loads(self.out)
-
-
 @pytest.fixture
 def cli(capsys: pytest.CaptureFixture[str]) -> Any:
     """``cli("protocol", "list")`` runs main() and returns its status and output."""
 
-    def run(*argv: str) -> Result:
-        code = main(list(argv))
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
-
-    return run
+    return runner(capsys)
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import itertools
-import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -20,12 +19,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from builders import add_chair, add_location, patient_raw, scheduling_clinic
+from cli.cli_helpers import Result, runner
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from ketadesk.access.models import AuditEntry
 from ketadesk.access.permissions import Actor, Role
-from ketadesk.cli.main import main
 from ketadesk.clinic.locations import closed_reason, parse_hours, set_hours
 from ketadesk.clinic.models import Location, Modality, Patient
 from ketadesk.clinic.patients import create_patient
@@ -37,24 +36,9 @@ NOT_A_TIME = "is not a date and time; write it as 2026-12-07 09:00"
 ADMIN = Actor(username="test-admin", role=Role.ADMIN)
 
 
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-    def json(self) -> Any:
-        return json.loads(self.out)
-
-
 @pytest.fixture
 def cli(capsys: pytest.CaptureFixture[str]) -> Any:
-    def run(*argv: str) -> Result:
-        code = main(list(argv))
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
-
-    return run
+    return runner(capsys)
 
 
 def expect_one_error_line(result: Result, expected: str) -> None:

@@ -9,17 +9,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from builders import SchedulingClinic, patient_raw
+from builders import SchedulingClinic, at, patient_raw
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ketadesk.access.permissions import Actor, Role
 from ketadesk.clinic.models import Chair, Patient
 from ketadesk.clinic.patients import create_patient
-from ketadesk.scheduling.models import SessionStep, TreatmentSession
+from ketadesk.scheduling.booking import book_series
+from ketadesk.scheduling.models import Series, SessionStep, TreatmentSession
 from ketadesk.scheduling.proposals import PlanWarning, ProposedSession, SeriesPlan, Slot
 
 BILLING = Actor(username="test-billing", role=Role.BILLING)
+IV_DAYS = ["2026-12-07", "2026-12-09", "2026-12-11", "2026-12-14", "2026-12-16", "2026-12-18"]
+
+
+def iv_induction(session: Session, clinic: SchedulingClinic, actor: Actor) -> Series:
+    """The six-session IV induction booked on ``IV_DAYS`` at 09:00 (Mon, Wed, Fri)."""
+    plan = plan_for(clinic, "iv-induction", [at(f"{day} 09:00") for day in IV_DAYS])
+    return book_series(session, actor, plan)
 
 
 def plan_for(

@@ -7,12 +7,13 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from builders import SchedulingClinic, at
+from scheduling.planning_helpers import existing_session
 from sqlalchemy.orm import Session
 
 from ketadesk.access.permissions import Actor, Role
 from ketadesk.clinic.models import Chair, Modality
 from ketadesk.scheduling import floor
-from ketadesk.scheduling.models import Checkpoint, Route, Series, TreatmentSession
+from ketadesk.scheduling.models import Checkpoint, Route, TreatmentSession
 
 NURSE = Actor(username="nurse-kim", role=Role.CLINICAL)
 GOOD_VITALS = floor.VitalsInput(systolic=128, diastolic=82, heart_rate=72, spo2=98)
@@ -30,29 +31,8 @@ def book(
     if chair is None:
         esketamine = protocol.modality is Modality.ESKETAMINE
         chair = clinic.esketamine_chairs[0] if esketamine else clinic.iv_chairs[0]
-    series = Series(
-        patient_id=clinic.patient.id,
-        protocol_id=protocol.id,
-        location_id=clinic.location.id,
-        created_by="test",
-    )
-    session.add(series)
-    session.flush()
     starts_at = at(start) if isinstance(start, str) else start
-    ts = TreatmentSession(
-        series_id=series.id,
-        number=1,
-        patient_id=clinic.patient.id,
-        location_id=clinic.location.id,
-        chair_id=chair.id,
-        provider_id=clinic.provider.id,
-        modality=protocol.modality,
-        starts_at=starts_at,
-        ends_at=starts_at + timedelta(minutes=protocol.chair_minutes),
-    )
-    session.add(ts)
-    session.flush()
-    return ts
+    return existing_session(session, clinic.patient, protocol, chair, clinic.provider, starts_at)
 
 
 def dose_esketamine(session: Session, ts: TreatmentSession, dosed_at: datetime) -> None:

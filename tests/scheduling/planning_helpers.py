@@ -7,6 +7,7 @@ would leave them, so the planner's and the rules' tests do not depend on booking
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from builders import patient_raw
 from sqlalchemy.orm import Session
@@ -38,8 +39,12 @@ def existing_session(
     status: SessionStatus = SessionStatus.SCHEDULED,
     series: Series | None = None,
     number: int = 1,
+    **columns: Any,
 ) -> TreatmentSession:
-    """A session of ``protocol`` for ``patient`` in ``chair`` (its own series unless given)."""
+    """A session of ``protocol`` for ``patient`` in ``chair`` (its own series unless given).
+
+    ``columns`` are set on the row as they are, e.g. the floor's moments (``dosed_at``).
+    """
     if series is None:
         series = Series(
             patient_id=patient.id, protocol_id=protocol.id, location_id=chair.location_id
@@ -57,6 +62,7 @@ def existing_session(
         starts_at=starts_at,
         ends_at=starts_at + timedelta(minutes=protocol.chair_minutes),
         status=status,
+        **columns,
     )
     session.add(row)
     session.flush()

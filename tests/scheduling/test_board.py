@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from builders import SchedulingClinic, add_location, at, scheduling_clinic
+from scheduling.planning_helpers import existing_session
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -17,8 +18,6 @@ from ketadesk.scheduling.board import chair_board, reschedule_choices
 from ketadesk.scheduling.changes import move_session
 from ketadesk.scheduling.models import (
     Checkpoint,
-    Protocol,
-    Series,
     SessionStatus,
     TreatmentSession,
     VitalSign,
@@ -39,29 +38,18 @@ def book(
     **columns: Any,
 ) -> TreatmentSession:
     """A session inserted as the floor would have left it (``columns`` set directly)."""
-    protocol: Protocol = clinic.protocols[protocol_key]
-    series = Series(
-        patient_id=clinic.patient.id, protocol_id=protocol.id, location_id=clinic.location.id
-    )
-    session.add(series)
-    session.flush()
-    starts = at(start)
-    ts = TreatmentSession(
-        series_id=series.id,
-        number=number,
-        patient_id=clinic.patient.id,
-        location_id=clinic.location.id,
-        chair_id=chair.id,
-        provider_id=clinic.provider.id,
-        modality=protocol.modality,
-        starts_at=starts,
-        ends_at=starts + timedelta(minutes=protocol.chair_minutes),
+    protocol = clinic.protocols[protocol_key]
+    return existing_session(
+        session,
+        clinic.patient,
+        protocol,
+        chair,
+        clinic.provider,
+        at(start),
         status=status,
+        number=number,
         **columns,
     )
-    session.add(ts)
-    session.flush()
-    return ts
 
 
 def test_an_empty_day_shows_every_active_chair_free(session: Session, admin: Actor) -> None:

@@ -5,46 +5,37 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from builders import at, scheduling_clinic
+from builders import SchedulingClinic, at, scheduling_clinic
+from scheduling.planning_helpers import existing_session
 from sqlalchemy.orm import Session
 
 from ketadesk.access.permissions import Actor, Role
 from ketadesk.clinic.locations import add_closure
+from ketadesk.clinic.models import Chair
 from ketadesk.errors import NotFound
 from ketadesk.scheduling.calendar import calendar_window, week_start
-from ketadesk.scheduling.models import Series, SessionStatus, TreatmentSession
+from ketadesk.scheduling.models import SessionStatus, TreatmentSession
 
 
 def _book(
     session: Session,
-    clinic,
-    chair,
+    clinic: SchedulingClinic,
+    chair: Chair,
     start_text: str,
-    status=SessionStatus.SCHEDULED,
+    status: SessionStatus = SessionStatus.SCHEDULED,
     number: int = 1,
 ) -> TreatmentSession:
     protocol = clinic.protocols["iv-induction"]
-    series = Series(
-        patient_id=clinic.patient.id, protocol_id=protocol.id, location_id=clinic.location.id
-    )
-    session.add(series)
-    session.flush()
-    starts = at(start_text)
-    ts = TreatmentSession(
-        series_id=series.id,
-        number=number,
-        patient_id=clinic.patient.id,
-        location_id=clinic.location.id,
-        chair_id=chair.id,
-        provider_id=clinic.provider.id,
-        modality=protocol.modality,
-        starts_at=starts,
-        ends_at=starts + timedelta(minutes=protocol.chair_minutes),
+    return existing_session(
+        session,
+        clinic.patient,
+        protocol,
+        chair,
+        clinic.provider,
+        at(start_text),
         status=status,
+        number=number,
     )
-    session.add(ts)
-    session.flush()
-    return ts
 
 
 def test_a_day_lists_its_sessions_in_local_time_by_start(session: Session, admin: Actor) -> None:

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from builders import SchedulingClinic, at, scheduling_clinic
-from scheduling.booking_helpers import BILLING, another_patient, plan_for, steps_of
+from scheduling.booking_helpers import BILLING, another_patient, iv_induction, plan_for, steps_of
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -33,7 +33,6 @@ from ketadesk.scheduling.models import Series, SessionStatus, TreatmentSession
 from ketadesk.scheduling.waitlist import add_to_waitlist
 
 NEW_YORK = ZoneInfo("America/New_York")
-IV_DAYS = ["2026-12-07", "2026-12-09", "2026-12-11", "2026-12-14", "2026-12-16", "2026-12-18"]
 
 
 @pytest.fixture
@@ -43,8 +42,7 @@ def clinic(session: Session) -> SchedulingClinic:
 
 @pytest.fixture
 def series(session: Session, clinic: SchedulingClinic, front_desk: Actor) -> Series:
-    plan = plan_for(clinic, "iv-induction", [at(f"{day} 09:00") for day in IV_DAYS])
-    return book_series(session, front_desk, plan)
+    return iv_induction(session, clinic, front_desk)
 
 
 def times(series: Series) -> list[str]:
@@ -370,3 +368,15 @@ def test_billing_may_not_change_sessions(
 def test_an_unknown_session_is_not_found(session: Session, front_desk: Actor) -> None:
     with pytest.raises(NotFound, match="no session S-999999"):
         move_session(session, front_desk, 999999, at("2026-12-07 08:00"))
+
+
+def test_a_move_into_the_past_is_refused(
+    session: Session, series: Series, front_desk: Actor
+) -> None:
+    first = series.sessions[0]
+    with pytest.raises(ValidationError) as refused:
+        move_session(
+            session, front_desk, first.id, at("2026-12-04 09:00"), now=at("2026-12-05 09:00")
+        )
+    assert "already passed" in refused.value.for_field("starts_at")[0]
+    assert first.starts_at == at("2026-12-07 09:00")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from builders import SchedulingClinic, at, scheduling_clinic
-from scheduling.booking_helpers import BILLING, plan_for, steps_of
+from scheduling.booking_helpers import BILLING, iv_induction, plan_for, steps_of
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -21,7 +21,6 @@ from ketadesk.scheduling.series import (
 )
 
 S = SessionStatus
-IV_DAYS = ["2026-12-07", "2026-12-09", "2026-12-11", "2026-12-14", "2026-12-16", "2026-12-18"]
 
 
 @pytest.fixture
@@ -31,8 +30,7 @@ def clinic(session: Session) -> SchedulingClinic:
 
 @pytest.fixture
 def series(session: Session, clinic: SchedulingClinic, front_desk: Actor) -> Series:
-    plan = plan_for(clinic, "iv-induction", [at(f"{day} 09:00") for day in IV_DAYS])
-    return book_series(session, front_desk, plan)
+    return iv_induction(session, clinic, front_desk)
 
 
 @pytest.fixture

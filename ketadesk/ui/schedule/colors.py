@@ -52,41 +52,28 @@ class StatusLook:
     badge_fill: str = "#ffffff"
 
 
+def _on_the_floor(badge: str, short: str) -> StatusLook:
+    """The patient is in the chair: a heavy dark border and a dark badge."""
+    return StatusLook(
+        badge,
+        short,
+        style.SIDEBAR,
+        2.5,
+        False,
+        False,
+        badge_ink="#ffffff",
+        badge_fill=style.SIDEBAR,
+    )
+
+
 STATUS_LOOKS: dict[SessionStatus, StatusLook] = {
     SessionStatus.SCHEDULED: StatusLook("", "", "", 1.0, False, False),
     SessionStatus.CONFIRMED: StatusLook(
         "✓ Confirmed", "✓", "", 2.0, False, False, badge_ink="#ffffff", badge_fill=style.ACCENT
     ),
-    SessionStatus.CHECKED_IN: StatusLook(
-        "Checked in",
-        "In",
-        style.SIDEBAR,
-        2.5,
-        False,
-        False,
-        badge_ink="#ffffff",
-        badge_fill=style.SIDEBAR,
-    ),
-    SessionStatus.DOSING: StatusLook(
-        "Dosing",
-        "D",
-        style.SIDEBAR,
-        2.5,
-        False,
-        False,
-        badge_ink="#ffffff",
-        badge_fill=style.SIDEBAR,
-    ),
-    SessionStatus.MONITORING: StatusLook(
-        "Monitoring",
-        "M",
-        style.SIDEBAR,
-        2.5,
-        False,
-        False,
-        badge_ink="#ffffff",
-        badge_fill=style.SIDEBAR,
-    ),
+    SessionStatus.CHECKED_IN: _on_the_floor("Checked in", "In"),
+    SessionStatus.DOSING: _on_the_floor("Dosing", "D"),
+    SessionStatus.MONITORING: _on_the_floor("Monitoring", "M"),
     SessionStatus.COMPLETED: StatusLook(
         "Done", "✔", "#8896a4", 1.0, False, False, badge_ink=style.MUTED
     ),

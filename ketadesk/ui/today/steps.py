@@ -28,6 +28,11 @@ class Step:
     primary: bool = False  # moves the session on; drawn as the card's main button
 
 
+def _clinical(key: str, label: str, *statuses: SessionStatus, primary: bool = False) -> Step:
+    """A step only clinical staff take (dosing, vital signs, scores)."""
+    return Step(key, label, Permission.FLOOR_CLINICAL, frozenset(statuses), primary)
+
+
 CONFIRM = Step("confirm", "Confirm", Permission.SESSION_ARRIVAL, frozenset({S.SCHEDULED}))
 CHECK_IN = Step(
     "check_in",
@@ -36,48 +41,14 @@ CHECK_IN = Step(
     frozenset({S.SCHEDULED, S.CONFIRMED}),
     primary=True,
 )
-CHECKLIST = Step(
-    "checklist",
-    "Pre-dose checklist…",
-    Permission.FLOOR_CLINICAL,
-    frozenset({S.CHECKED_IN}),
-    primary=True,
-)
-DOSE = Step(
-    "dose", "Start dose…", Permission.FLOOR_CLINICAL, frozenset({S.CHECKED_IN}), primary=True
-)
-STOP_INFUSION = Step(
-    "stop_infusion",
-    "Stop infusion",
-    Permission.FLOOR_CLINICAL,
-    frozenset({S.DOSING}),
-    primary=True,
-)
-START_MONITORING = Step(
-    "start_monitoring",
-    "Start monitoring",
-    Permission.FLOOR_CLINICAL,
-    frozenset({S.DOSING}),
-    primary=True,
-)
-DISCHARGE = Step(
-    "discharge", "Discharge", Permission.FLOOR_CLINICAL, frozenset({S.MONITORING}), primary=True
-)
-VITALS = Step(
-    "vitals", "Record BP…", Permission.FLOOR_CLINICAL, frozenset({S.DOSING, S.MONITORING})
-)
-OBSERVATION = Step(
-    "observation",
-    "Sedation / dissociation…",
-    Permission.FLOOR_CLINICAL,
-    frozenset({S.DOSING, S.MONITORING}),
-)
-SCORE = Step(
-    "score",
-    "Score…",
-    Permission.FLOOR_CLINICAL,
-    frozenset({S.CHECKED_IN, S.DOSING, S.MONITORING}),
-)
+CHECKLIST = _clinical("checklist", "Pre-dose checklist…", S.CHECKED_IN, primary=True)
+DOSE = _clinical("dose", "Start dose…", S.CHECKED_IN, primary=True)
+STOP_INFUSION = _clinical("stop_infusion", "Stop infusion", S.DOSING, primary=True)
+START_MONITORING = _clinical("start_monitoring", "Start monitoring", S.DOSING, primary=True)
+DISCHARGE = _clinical("discharge", "Discharge", S.MONITORING, primary=True)
+VITALS = _clinical("vitals", "Record BP…", S.DOSING, S.MONITORING)
+OBSERVATION = _clinical("observation", "Sedation / dissociation…", S.DOSING, S.MONITORING)
+SCORE = _clinical("score", "Score…", S.CHECKED_IN, S.DOSING, S.MONITORING)
 
 ALL_STEPS = (
     CONFIRM,
