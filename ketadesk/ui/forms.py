@@ -282,3 +282,15 @@ def attempt(
     except KetaDeskError as error:
         show_error(parent, error)
     return None
+
+
+def require_hooks(cls: type, names: Sequence[str]) -> None:
+    """Refuse, when the class is defined, a subclass that leaves out a hook it must define.
+
+    ``abc.abstractmethod`` cannot do this for Qt classes: PySide6's metaclass does not
+    consult ``ABCMeta`` when a widget is created, so a missing hook would surface only when
+    it is first called.
+    """
+    missing = [name for name in names if not callable(getattr(cls, name, None))]
+    if missing:
+        raise TypeError(f"{cls.__name__} must define {', '.join(missing)}")

@@ -498,3 +498,13 @@ def test_a_card_redrawn_while_shown_keeps_every_line_visible(
     buttons = list(shown.buttons.values())
     assert buttons and all(b.isVisible() for b in buttons)
     assert all(b.geometry().bottom() < shown.height() for b in buttons)
+
+
+def test_a_floor_dialog_without_its_hooks_is_refused_when_defined() -> None:
+    from ketadesk.ui.today.dialogs import FloorDialog
+
+    with pytest.raises(TypeError, match="must define act"):
+
+        class Half(FloorDialog):  # builds a form but never calls a service
+            def build(self, form: object) -> None:
+                pass

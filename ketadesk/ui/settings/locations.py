@@ -42,7 +42,7 @@ from ketadesk.clinic.locations import WEEKDAY_NAMES, Interval, PublicHoliday
 from ketadesk.clinic.validation import PLACE_OF_SERVICE
 from ketadesk.errors import FieldProblem, InvalidValue
 from ketadesk.ui.context import AppContext
-from ketadesk.ui.forms import FieldForm
+from ketadesk.ui.forms import FieldForm, require_hooks
 from ketadesk.ui.settings.table import (
     SAVED_STYLE,
     Fields,
@@ -51,7 +51,6 @@ from ketadesk.ui.settings.table import (
     make_read_only,
     read,
     record_table,
-    require_hooks,
     shown_phone,
     write,
     write_done,

@@ -54,7 +54,7 @@ from ketadesk.clinic.locations import list_locations
 from ketadesk.clinic.patients import FieldSpec
 from ketadesk.clinic.validation import format_phone
 from ketadesk.ui.context import AppContext
-from ketadesk.ui.forms import CheckList, FieldForm, attempt
+from ketadesk.ui.forms import CheckList, FieldForm, attempt, require_hooks
 
 T = TypeVar("T")
 
@@ -220,18 +220,6 @@ def record_table(columns: tuple[str, ...], stretch: int = 0) -> QTableWidget:
 
 
 _RECORD_HOOKS = ("build_form", "load_rows", "load_values", "create_record", "update_record")
-
-
-def require_hooks(cls: type, names: Sequence[str]) -> None:
-    """Refuse, when the class is defined, a subclass that leaves out a hook it must define.
-
-    ``abc.abstractmethod`` cannot do this for Qt classes: PySide6's metaclass does not
-    consult ``ABCMeta`` when a widget is created, so a missing hook would surface only when
-    it is first called.
-    """
-    missing = [name for name in names if not callable(getattr(cls, name, None))]
-    if missing:
-        raise TypeError(f"{cls.__name__} must define {', '.join(missing)}")
 
 
 class RecordTab(QWidget):

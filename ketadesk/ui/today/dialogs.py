@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QDate, Signal
 from PySide6.QtWidgets import (
@@ -37,7 +38,7 @@ from ketadesk.scheduling.board import BoardSession
 from ketadesk.scheduling.models import Checkpoint, ObservationKind, Route, ScoreKind, Severity
 from ketadesk.scheduling.rems import RemsFormDue
 from ketadesk.ui.context import AppContext
-from ketadesk.ui.forms import FieldForm, attempt, show_error
+from ketadesk.ui.forms import FieldForm, attempt, require_hooks, show_error
 from ketadesk.ui.style import ERROR, set_role
 
 Clock = Callable[[], datetime]
@@ -149,13 +150,19 @@ class FloorDialog(QDialog):
     def ok_button(self) -> QPushButton:
         return self.buttons.button(QDialogButtonBox.StandardButton.Ok)
 
-    def build(self, form: FieldForm) -> None:
-        """Add this dialog's fields to ``form``."""
-        raise NotImplementedError
+    # -- hooks: every dialog defines build and act; one without is refused when defined.
 
-    def act(self, session: Session, typed: Typed) -> object:
-        """Call the service with what was typed (inside the transaction); return its answer."""
-        raise NotImplementedError
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        require_hooks(cls, ("build", "act"))
+
+    if TYPE_CHECKING:
+
+        def build(self, form: FieldForm) -> None:
+            """Add this dialog's fields to ``form``."""
+
+        def act(self, session: Session, typed: Typed) -> object:
+            """Call the service with what was typed (inside the transaction)."""
 
     def submit(self) -> None:
         """Run the service; close on success, show the refusal otherwise."""
