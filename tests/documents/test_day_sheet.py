@@ -148,6 +148,7 @@ def test_empty_chairs_say_so_and_retired_empty_chairs_are_left_out() -> None:
 
 def test_a_retired_chair_still_holding_sessions_is_printed_as_out_of_service() -> None:
     (text,) = pages(render(window(entry(1, CHAIRS[3], "09:00"))))
+    assert text.count("Old chair (out of service)") == 1
     fields_in_order(text, ["Old chair (out of service)", "09:00–10:10", "100001"])
 
 
