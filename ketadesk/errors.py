@@ -92,3 +92,14 @@ class StaleEdit(KetaDeskError):
 
 class AuthenticationFailed(KetaDeskError):
     """Wrong user name or password, or the account is disabled."""
+
+
+class Incomplete(KetaDeskError):
+    """A document cannot be produced because required items are missing (a superbill
+    without the provider's NPI); ``missing`` lists every one, in words."""
+
+    def __init__(self, what: str, missing: Iterable[str]) -> None:
+        self.missing: tuple[str, ...] = tuple(missing)
+        if not self.missing:
+            raise ValueError("Incomplete needs at least one missing item")
+        super().__init__(f"{what} cannot be produced; missing: " + "; ".join(self.missing))

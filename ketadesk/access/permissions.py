@@ -39,6 +39,11 @@ class Permission(enum.StrEnum):
     SESSION_ARRIVAL = "session.arrival"  # confirm, check in, record a no-show
     FLOOR_CLINICAL = "floor.clinical"  # checklist, dose, vitals, monitoring, discharge, REMS
     PROTOCOL_EDIT = "protocol.edit"
+    BILLING_VIEW = "billing.view"  # ledgers, invoices, estimates, packages, superbills
+    PAYMENT_TAKE = "payment.take"  # take a payment, sell a package
+    CHARGE_REVIEW = "charge.review"  # review and post charges; invoices; estimates
+    MONEY_CORRECT = "money.correct"  # adjustments, refunds, reversals, voiding invoices
+    FEE_SCHEDULE_EDIT = "fee_schedule.edit"  # fee schedule, package templates, fee policy
 
     @property
     def label(self) -> str:
@@ -58,22 +63,34 @@ _LABELS = {
     Permission.SESSION_ARRIVAL: "confirm or check in sessions",
     Permission.FLOOR_CLINICAL: "record dosing, vital signs and discharge",
     Permission.PROTOCOL_EDIT: "edit treatment protocols",
+    Permission.BILLING_VIEW: "view patient accounts and billing",
+    Permission.PAYMENT_TAKE: "take payments or sell packages",
+    Permission.CHARGE_REVIEW: "review charges, invoices and estimates",
+    Permission.MONEY_CORRECT: "adjust, refund, reverse or void",
+    Permission.FEE_SCHEDULE_EDIT: "edit the fee schedule and packages",
 }
 
 _EVERYONE = {Permission.PATIENT_VIEW, Permission.CLINIC_VIEW, Permission.SCHEDULE_VIEW}
 _REGISTRATION = {Permission.PATIENT_EDIT, Permission.POLICY_EDIT}
 _DESK = {Permission.SCHEDULE_BOOK, Permission.SESSION_ARRIVAL}
+_CASHIER = {Permission.BILLING_VIEW, Permission.PAYMENT_TAKE}
+_BILLING = _CASHIER | {
+    Permission.CHARGE_REVIEW,
+    Permission.MONEY_CORRECT,
+    Permission.FEE_SCHEDULE_EDIT,
+}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.FRONT_DESK: frozenset(_EVERYONE | _REGISTRATION | _DESK),
+    Role.FRONT_DESK: frozenset(_EVERYONE | _REGISTRATION | _DESK | _CASHIER),
     Role.CLINICAL: frozenset(
         _EVERYONE | _DESK | {Permission.PATIENT_EDIT, Permission.FLOOR_CLINICAL}
     ),
-    Role.BILLING: frozenset(_EVERYONE | _REGISTRATION),
+    Role.BILLING: frozenset(_EVERYONE | _REGISTRATION | _BILLING),
     Role.MANAGER: frozenset(
         _EVERYONE
         | _REGISTRATION
         | _DESK
+        | _BILLING
         | {Permission.CLINIC_SETUP, Permission.AUDIT_VIEW, Permission.PROTOCOL_EDIT}
     ),
     Role.ADMIN: frozenset(Permission),

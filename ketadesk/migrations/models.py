@@ -5,6 +5,20 @@ the models it needs from their own packages.
 """
 
 from ketadesk.access.models import AuditEntry, User
+from ketadesk.billing.models import (
+    Allocation,
+    BillingPolicy,
+    Charge,
+    Estimate,
+    EstimateLine,
+    FeeItem,
+    Invoice,
+    InvoiceLine,
+    LedgerEntry,
+    PackagePurchase,
+    PackageTemplate,
+    PackageUse,
+)
 from ketadesk.clinic.models import (
     Chair,
     Closure,
@@ -30,17 +44,29 @@ from ketadesk.scheduling.models import (
 )
 
 __all__ = [
+    "Allocation",
     "AuditEntry",
     "Base",
+    "BillingPolicy",
     "Chair",
+    "Charge",
     "Closure",
     "Counter",
     "Diagnosis",
+    "Estimate",
+    "EstimateLine",
+    "FeeItem",
     "HolidayWorked",
     "InsurancePolicy",
+    "Invoice",
+    "InvoiceLine",
+    "LedgerEntry",
     "Location",
     "Observation",
     "OpeningHours",
+    "PackagePurchase",
+    "PackageTemplate",
+    "PackageUse",
     "Patient",
     "PatientSearchWord",
     "Payer",

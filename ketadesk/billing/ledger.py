@@ -1,0 +1,388 @@
+"""The patient ledger: append-only entries, allocations between them, and the sums over both.
+
+Every other billing service writes money through here:
+
+* :func:`post` adds one :class:`LedgerEntry`, checking that its sign fits its kind (debits
+  positive, credits negative), and writes the audit row in the same transaction;
+* :func:`allocate` applies part of a credit (payment, adjustment, reversal of a debit) to a
+  debit (charge, refund, forfeit, reversal of a credit), refusing more than either has left;
+* :func:`apply_oldest_first` pays a list of debits from a list of credits in date order;
+* :func:`reverse` undoes an entry with a new one: it releases the entry's allocations (new
+  negative allocation rows), posts the opposite amount and settles the two against each
+  other, so the original is closed and whatever it had paid or been paid by is open again.
+
+Nothing here updates or deletes a financial row. Balances, open amounts and unapplied credit
+are sums computed in SQL over integer cents, so they are exact. The services that call
+these functions check permissions; these helpers only keep the books straight.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import BigInteger, ColumnElement, func, select, type_coerce
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from ketadesk.access import audit
+from ketadesk.access.permissions import Actor
+from ketadesk.billing.models import (
+    CREDIT_KINDS,
+    DEBIT_KINDS,
+    AdjustmentReason,
+    Allocation,
+    EntryKind,
+    LedgerEntry,
+    PaymentMethod,
+)
+from ketadesk.errors import Conflict, InvalidValue, NotFound
+from ketadesk.money import ZERO, from_cents, money
+
+# Kinds whose amount must be above zero / below zero; reversals carry the opposite sign of
+# whatever they reverse.
+_POSITIVE = DEBIT_KINDS
+_NEGATIVE = CREDIT_KINDS
+
+
+def cents_sum(
+    column: ColumnElement[Decimal] | InstrumentedAttribute[Decimal],
+) -> ColumnElement[int]:
+    """``SUM`` over a cents column in raw integer cents (0 when there are no rows).
+
+    The column's own type would turn the sum back into dollars; summing the stored integers
+    keeps SQL exact and leaves one conversion, :func:`decimal_of`, to the caller.
+    """
+    return func.coalesce(func.sum(type_coerce(column, BigInteger)), 0)
+
+
+def decimal_of(cents: object) -> Decimal:
+    """The dollars in a :func:`cents_sum` result (an int, or a Decimal on PostgreSQL)."""
+    if not isinstance(cents, int | Decimal):
+        raise TypeError(f"expected a sum of cents, got {type(cents).__name__}")
+    return from_cents(int(cents))
+
+
+def post(
+    session: Session,
+    actor: Actor,
+    *,
+    patient_id: int,
+    location_id: int,
+    kind: EntryKind,
+    amount: Decimal,
+    posted_on: date,
+    description: str,
+    method: PaymentMethod | None = None,
+    reference: str = "",
+    reason: AdjustmentReason | None = None,
+    note: str = "",
+    reverses: LedgerEntry | None = None,
+    package_purchase_id: int | None = None,
+) -> LedgerEntry:
+    """Append one entry to the patient's ledger and audit it; return it (flushed)."""
+    amount = money(amount)
+    if amount == ZERO:
+        raise InvalidValue("an entry of $0.00 changes nothing; enter an amount")
+    if kind in _POSITIVE and amount < ZERO:
+        raise InvalidValue(f"a {kind.value} is an amount owed and must be above zero")
+    if kind in _NEGATIVE and amount > ZERO:
+        raise InvalidValue(f"a {kind.value} reduces what is owed and must be below zero")
+    if kind is EntryKind.REVERSAL:
+        if reverses is None:
+            raise InvalidValue("a reversal must name the entry it reverses")
+        if amount != -reverses.amount:
+            raise InvalidValue("a reversal carries exactly the opposite amount")
+    entry = LedgerEntry(
+        patient_id=patient_id,
+        location_id=location_id,
+        kind=kind,
+        amount=amount,
+        posted_on=posted_on,
+        description=description[:300],
+        method=method,
+        reference=reference,
+        reason=reason,
+        note=note[:300],
+        reverses_id=reverses.id if reverses is not None else None,
+        package_purchase_id=package_purchase_id,
+        created_by=actor.username,
+    )
+    session.add(entry)
+    session.flush()
+    audit.record(session, actor, "post", "ledger_entry", entry.id, after=audit.snapshot(entry))
+    return entry
+
+
+def allocated_to(session: Session, debit_id: int) -> Decimal:
+    """How much of debit ``debit_id`` credits have paid (net of releases)."""
+    total = session.execute(
+        select(cents_sum(Allocation.amount)).where(Allocation.debit_id == debit_id)
+    ).scalar_one()
+    return decimal_of(total)
+
+
+def allocated_from(session: Session, credit_id: int) -> Decimal:
+    """How much of credit ``credit_id`` has been applied to debits (net of releases)."""
+    total = session.execute(
+        select(cents_sum(Allocation.amount)).where(Allocation.credit_id == credit_id)
+    ).scalar_one()
+    return decimal_of(total)
+
+
+def open_amount(session: Session, debit: LedgerEntry) -> Decimal:
+    """What is still owed on a debit entry."""
+    if debit.amount <= ZERO:
+        raise InvalidValue(f"entry {debit.id} is a credit, not something owed")
+    return debit.amount - allocated_to(session, debit.id)
+
+
+def unapplied(session: Session, credit: LedgerEntry) -> Decimal:
+    """What is left of a credit entry to apply (a positive amount)."""
+    if credit.amount >= ZERO:
+        raise InvalidValue(f"entry {credit.id} is owed, not a credit")
+    return -credit.amount - allocated_from(session, credit.id)
+
+
+def allocate(
+    session: Session, actor: Actor, credit: LedgerEntry, debit: LedgerEntry, amount: Decimal
+) -> Allocation:
+    """Apply ``amount`` of ``credit`` to ``debit``; refuse more than either has left."""
+    amount = money(amount)
+    if amount <= ZERO:
+        raise InvalidValue("an allocation must be above zero")
+    if credit.patient_id != debit.patient_id:
+        raise InvalidValue("a payment can only pay the same patient's charges")
+    left = unapplied(session, credit)
+    if amount > left:
+        raise Conflict(f"only {left} of entry {credit.id} is left to apply, not {amount}")
+    owed = open_amount(session, debit)
+    if amount > owed:
+        raise Conflict(f"entry {debit.id} has only {owed} still owed, not {amount}")
+    return _allocation(session, actor, credit.id, debit.id, credit.patient_id, amount)
+
+
+def _allocation(
+    session: Session, actor: Actor, credit_id: int, debit_id: int, patient_id: int, amount: Decimal
+) -> Allocation:
+    row = Allocation(
+        patient_id=patient_id,
+        credit_id=credit_id,
+        debit_id=debit_id,
+        amount=amount,
+        created_by=actor.username,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+@dataclass(frozen=True)
+class Open:
+    """An entry with what is left of it: owed on a debit, unapplied on a credit."""
+
+    entry: LedgerEntry
+    left: Decimal
+
+
+def open_debits(
+    session: Session, patient_id: int, entry_ids: Iterable[int] | None = None
+) -> list[Open]:
+    """The patient's debits with something still owed, oldest first (by date, then id)."""
+    paid = (
+        select(Allocation.debit_id, cents_sum(Allocation.amount).label("paid"))
+        .where(Allocation.patient_id == patient_id)
+        .group_by(Allocation.debit_id)
+        .subquery()
+    )
+    query = (
+        select(LedgerEntry, func.coalesce(paid.c.paid, 0))
+        .outerjoin(paid, paid.c.debit_id == LedgerEntry.id)
+        .where(LedgerEntry.patient_id == patient_id, LedgerEntry.amount > 0)
+        .order_by(LedgerEntry.posted_on, LedgerEntry.id)
+    )
+    if entry_ids is not None:
+        query = query.where(LedgerEntry.id.in_(list(entry_ids)))
+    rows = []
+    for entry, paid_cents in session.execute(query):
+        left = entry.amount - decimal_of(paid_cents)
+        if left > ZERO:
+            rows.append(Open(entry, left))
+    return rows
+
+
+def unapplied_credits(
+    session: Session,
+    patient_id: int,
+    *,
+    include_packages: bool = False,
+    entry_ids: Iterable[int] | None = None,
+) -> list[Open]:
+    """The patient's credits with something left to apply, oldest first.
+
+    A package's prepayment is reserved for the sessions it covers, so it is left out unless
+    ``include_packages`` (the package service itself, or a refund of the package).
+    """
+    used = (
+        select(Allocation.credit_id, cents_sum(Allocation.amount).label("used"))
+        .where(Allocation.patient_id == patient_id)
+        .group_by(Allocation.credit_id)
+        .subquery()
+    )
+    query = (
+        select(LedgerEntry, func.coalesce(used.c.used, 0))
+        .outerjoin(used, used.c.credit_id == LedgerEntry.id)
+        .where(LedgerEntry.patient_id == patient_id, LedgerEntry.amount < 0)
+        .order_by(LedgerEntry.posted_on, LedgerEntry.id)
+    )
+    if not include_packages:
+        query = query.where(LedgerEntry.package_purchase_id.is_(None))
+    if entry_ids is not None:
+        query = query.where(LedgerEntry.id.in_(list(entry_ids)))
+    rows = []
+    for entry, used_cents in session.execute(query):
+        left = -entry.amount - decimal_of(used_cents)
+        if left > ZERO:
+            rows.append(Open(entry, left))
+    return rows
+
+
+def apply_oldest_first(
+    session: Session, actor: Actor, credits: Sequence[Open], debits: Sequence[Open]
+) -> list[Allocation]:
+    """Pay ``debits`` in order from ``credits`` in order until one list runs out."""
+    made: list[Allocation] = []
+    credit_left = [c.left for c in credits]
+    debit_left = [d.left for d in debits]
+    ci = di = 0
+    while ci < len(credits) and di < len(debits):
+        amount = min(credit_left[ci], debit_left[di])
+        credit, debit = credits[ci].entry, debits[di].entry
+        made.append(_allocation(session, actor, credit.id, debit.id, credit.patient_id, amount))
+        credit_left[ci] -= amount
+        debit_left[di] -= amount
+        if credit_left[ci] == ZERO:
+            ci += 1
+        if debit_left[di] == ZERO:
+            di += 1
+    return made
+
+
+def reversal_of(session: Session, entry_id: int) -> LedgerEntry | None:
+    """The entry that reverses ``entry_id``, if any."""
+    return session.scalars(select(LedgerEntry).where(LedgerEntry.reverses_id == entry_id)).first()
+
+
+def get_entry(session: Session, entry_id: int) -> LedgerEntry:
+    entry = session.get(LedgerEntry, entry_id)
+    if entry is None:
+        raise NotFound(f"there is no ledger entry {entry_id}")
+    return entry
+
+
+def _release(session: Session, actor: Actor, entry: LedgerEntry) -> None:
+    """Undo every allocation touching ``entry`` with negative rows (net per pair)."""
+    column = Allocation.debit_id if entry.amount > ZERO else Allocation.credit_id
+    pairs = session.execute(
+        select(Allocation.credit_id, Allocation.debit_id, cents_sum(Allocation.amount))
+        .where(column == entry.id)
+        .group_by(Allocation.credit_id, Allocation.debit_id)
+    ).all()
+    for credit_id, debit_id, net in pairs:
+        amount = decimal_of(net)
+        if amount != ZERO:
+            _allocation(session, actor, credit_id, debit_id, entry.patient_id, -amount)
+
+
+def reverse(
+    session: Session, actor: Actor, entry: LedgerEntry, reason: str, on: date
+) -> LedgerEntry:
+    """Undo ``entry`` with a reversal entry and return the reversal.
+
+    What the entry had paid (or been paid by) is released first, so a reversed payment
+    leaves its charges owed again and a reversed charge leaves its payment as credit.
+    """
+    reason = reason.strip()
+    if not reason:
+        raise InvalidValue("say why the entry is reversed")
+    if entry.kind is EntryKind.REVERSAL:
+        raise Conflict(f"entry {entry.id} is itself a reversal; post the original again instead")
+    if reversal_of(session, entry.id) is not None:
+        raise Conflict(f"entry {entry.id} ({entry.description}) is already reversed")
+    _release(session, actor, entry)
+    undo = post(
+        session,
+        actor,
+        patient_id=entry.patient_id,
+        location_id=entry.location_id,
+        kind=EntryKind.REVERSAL,
+        amount=-entry.amount,
+        posted_on=on,
+        description=f"Reversal of {entry.description}",
+        note=reason,
+        reverses=entry,
+        package_purchase_id=entry.package_purchase_id,
+    )
+    credit, debit = (undo, entry) if entry.amount > ZERO else (entry, undo)
+    _allocation(session, actor, credit.id, debit.id, entry.patient_id, abs(entry.amount))
+    return undo
+
+
+def balance(session: Session, patient_id: int, as_of: date | None = None) -> Decimal:
+    """What the patient owes (negative: credit the clinic holds), exact to the cent."""
+    query = select(cents_sum(LedgerEntry.amount)).where(LedgerEntry.patient_id == patient_id)
+    if as_of is not None:
+        query = query.where(LedgerEntry.posted_on <= as_of)
+    return decimal_of(session.execute(query).scalar_one())
+
+
+@dataclass(frozen=True)
+class LedgerLine:
+    """One row of the ledger as people read it, with the running balance after it."""
+
+    entry_id: int
+    posted_on: date
+    kind: EntryKind
+    description: str
+    amount: Decimal
+    balance: Decimal
+    method: PaymentMethod | None
+    reference: str
+    reason: AdjustmentReason | None
+    note: str
+    reverses_id: int | None
+    reversed_by_id: int | None
+    created_by: str
+
+
+def lines(session: Session, patient_id: int) -> list[LedgerLine]:
+    """The patient's whole ledger in date order with a running balance."""
+    entries = session.scalars(
+        select(LedgerEntry)
+        .where(LedgerEntry.patient_id == patient_id)
+        .order_by(LedgerEntry.posted_on, LedgerEntry.id)
+    ).all()
+    reversed_by = {e.reverses_id: e.id for e in entries if e.reverses_id is not None}
+    running = ZERO
+    out = []
+    for e in entries:
+        running += e.amount
+        out.append(
+            LedgerLine(
+                entry_id=e.id,
+                posted_on=e.posted_on,
+                kind=e.kind,
+                description=e.description,
+                amount=e.amount,
+                balance=running,
+                method=e.method,
+                reference=e.reference,
+                reason=e.reason,
+                note=e.note,
+                reverses_id=e.reverses_id,
+                reversed_by_id=reversed_by.get(e.id),
+                created_by=e.created_by,
+            )
+        )
+    return out
