@@ -11,6 +11,8 @@ Every other billing service writes money through here:
   negative allocation rows), posts the opposite amount and settles the two against each
   other, so the original is closed and whatever it had paid or been paid by is open again.
 
+Every write and every "what is still open" read first locks the patient's account
+(:func:`lock_account`), so two workstations taking money from one patient take turns.
 Nothing here updates or deletes a financial row. Balances, open amounts and unapplied credit
 are sums computed in SQL over integer cents, so they are exact. The services that call
 these functions check permissions; these helpers only keep the books straight.
@@ -37,6 +39,7 @@ from ketadesk.billing.models import (
     LedgerEntry,
     PaymentMethod,
 )
+from ketadesk.clinic.models import Patient
 from ketadesk.errors import Conflict, InvalidValue, NotFound
 from ketadesk.money import ZERO, from_cents, money
 
@@ -62,6 +65,18 @@ def decimal_of(cents: object) -> Decimal:
     if not isinstance(cents, int | Decimal):
         raise TypeError(f"expected a sum of cents, got {type(cents).__name__}")
     return from_cents(int(cents))
+
+
+def lock_account(session: Session, patient_id: int) -> None:
+    """Serialise money writes for one patient across workstations.
+
+    On PostgreSQL two transactions could both read the same unapplied credit and both apply
+    it; locking the patient's row first makes the second wait and then read the first's
+    allocations. SQLite needs nothing: a write transaction already holds the database's
+    write lock (``BEGIN IMMEDIATE``). Taking the lock again in one transaction is free.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(Patient.id).where(Patient.id == patient_id).with_for_update())
 
 
 def post(
@@ -94,6 +109,7 @@ def post(
             raise InvalidValue("a reversal must name the entry it reverses")
         if amount != -reverses.amount:
             raise InvalidValue("a reversal carries exactly the opposite amount")
+    lock_account(session, patient_id)
     entry = LedgerEntry(
         patient_id=patient_id,
         location_id=location_id,
@@ -154,6 +170,7 @@ def allocate(
         raise InvalidValue("an allocation must be above zero")
     if credit.patient_id != debit.patient_id:
         raise InvalidValue("a payment can only pay the same patient's charges")
+    lock_account(session, credit.patient_id)
     left = unapplied(session, credit)
     if amount > left:
         raise Conflict(f"only {left} of entry {credit.id} is left to apply, not {amount}")
@@ -190,6 +207,7 @@ def open_debits(
     session: Session, patient_id: int, entry_ids: Iterable[int] | None = None
 ) -> list[Open]:
     """The patient's debits with something still owed, oldest first (by date, then id)."""
+    lock_account(session, patient_id)
     paid = (
         select(Allocation.debit_id, cents_sum(Allocation.amount).label("paid"))
         .where(Allocation.patient_id == patient_id)
@@ -224,6 +242,7 @@ def unapplied_credits(
     A package's prepayment is reserved for the sessions it covers, so it is left out unless
     ``include_packages`` (the package service itself, or a refund of the package).
     """
+    lock_account(session, patient_id)
     used = (
         select(Allocation.credit_id, cents_sum(Allocation.amount).label("used"))
         .where(Allocation.patient_id == patient_id)
