@@ -199,6 +199,24 @@ def _plan_and_book(
     except Unacknowledged as error:
         raise _Refused(unacknowledged_line(error)) from None
     result.update(booked_data(session, series))
+    result.update(estimate_data(session, actor, series.id, location.time_zone))
+
+
+def estimate_data(session: Session, actor: Actor, series_id: int, zone: str) -> dict[str, Any]:
+    """Draft the Good Faith Estimate a self-pay series needs, in the booking's transaction."""
+    from ketadesk.billing.estimates import draft_for_series
+
+    today = datetime.now(ZoneInfo(zone)).date()
+    estimate = draft_for_series(session, actor, series_id, today=today)
+    if estimate is None:
+        return {"estimate": None}
+    return {
+        "estimate": {
+            "number": estimate.number,
+            "total": str(estimate.total),
+            "give_by": estimate.give_by.isoformat() if estimate.give_by else None,
+        }
+    }
 
 
 def not_bookable(proposal: SeriesPlan) -> str | None:
@@ -351,8 +369,18 @@ def plan_data(proposal: SeriesPlan) -> dict[str, Any]:
         "booked": False,
         "series_id": proposal.series_id,
         "session_ids": [],
+        "estimate": None,
         "refused": None,
     }
+
+
+def estimate_line(estimate: dict[str, Any]) -> str:
+    when = f"give it to the patient by {estimate['give_by']}" if estimate["give_by"] else (
+        "the first session is under 3 business days away, so no deadline applies"
+    )
+    return (
+        f"Good Faith Estimate {estimate['number']} drafted (${estimate['total']}); {when}."
+    )
 
 
 def _when(start: datetime, end: datetime) -> str:
@@ -402,6 +430,8 @@ def _findings(result: dict[str, Any]) -> list[str]:
     if result["booked"]:
         refs = ", ".join(f"S-{i}" for i in result["session_ids"])
         lines += ["", f"Booked series {result['series_id']}: {refs}"]
+        if result["estimate"]:
+            lines.append(estimate_line(result["estimate"]))
     elif result["bookable"] and not result["refused"]:
         lines += ["", "Bookable: run again with --book to book it."]
     return lines

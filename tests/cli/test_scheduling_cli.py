@@ -616,7 +616,10 @@ def test_series_plan_book_books_the_plan_it_shows(cli: Any, clinic: Clinic) -> N
         assert [r.starts_at.isoformat() for r in rows] == [s["starts_at"] for s in data["sessions"]]
     text = cli(*plan_args(clinic, "iv-induction", "--book", mrn=add_patient(clinic.db)))
     assert text.code == 0, text.err
-    assert text.out.splitlines()[-1].startswith("Booked series ")
+    booked_line = [line for line in text.out.splitlines() if line.startswith("Booked series ")]
+    assert len(booked_line) == 1
+    # A self-pay patient's series gets its Good Faith Estimate drafted in the same step.
+    assert text.out.splitlines()[-1].startswith("Good Faith Estimate GFE-")
     assert text.out.count("S-") == 6
 
 

@@ -23,8 +23,8 @@ On success the wizard closes and emits :attr:`NewSeriesWizard.booked` with a
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date, datetime, time
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QDate, Qt, QTime, QTimer, Signal
@@ -47,9 +47,10 @@ from PySide6.QtWidgets import (
     QWizard,
     QWizardPage,
 )
+from sqlalchemy.orm import Session
 
 from ketadesk.clinic.locations import WEEKDAY_NAMES, get_location, list_locations
-from ketadesk.clinic.models import Patient
+from ketadesk.clinic.models import Location, Patient
 from ketadesk.clinic.patients import PatientRow, search_patients
 from ketadesk.errors import KetaDeskError, NotFound, SlotTaken, ValidationError
 from ketadesk.scheduling.booking import book_series
@@ -528,6 +529,9 @@ class ProposalPage(QWizardPage):
                     now=self._now() if self._now else None,
                 )
                 self.booked = _booked(series, plan)
+                self.booked = _with_estimate(
+                    session, self.context, self.booked, self._now() if self._now else None
+                )
         except KetaDeskError as error:
             hint = " Press “Plan again” to plan around it." if isinstance(error, SlotTaken) else ""
             self._show_error(f"Not booked: {_error_text(error)}{hint}")
@@ -550,6 +554,28 @@ def _booked(series: Series, plan: SeriesPlan) -> Booked:
     return Booked(
         series.id, series.location_id, first.id, local.date(), local.time(), len(new), summary
     )
+
+
+def _with_estimate(
+    session: Session, context: AppContext, booked: Booked, now: datetime | None
+) -> Booked:
+    """Draft the Good Faith Estimate a self-pay series needs, in the booking's transaction,
+    and say so in the summary."""
+    from ketadesk.billing.estimates import draft_for_series
+
+    location = session.get(Location, booked.location_id)
+    zone = ZoneInfo(location.time_zone if location else "UTC")
+    today = (now or datetime.now(UTC)).astimezone(zone).date()
+    estimate = draft_for_series(session, context.actor, booked.series_id, today=today)
+    if estimate is None:
+        return booked
+    due = (
+        f"give it to the patient by {estimate.give_by:%a %d %b}"
+        if estimate.give_by
+        else "the first session is under 3 business days away, so no deadline applies"
+    )
+    note = f" Good Faith Estimate {estimate.number} drafted (${estimate.total:,}); {due}."
+    return replace(booked, summary=booked.summary + note)
 
 
 # -- the wizard -----------------------------------------------------------------------------
