@@ -5,7 +5,8 @@ says what happened — created, migrated from one schema to another, or already 
 and where the backup went. With ``--admin`` the password comes from
 ``$KETADESK_ADMIN_PASSWORD`` or is typed twice at a prompt; it is asked for before the
 database is touched, so a missing password changes nothing. It also writes the shipped
-treatment protocols the database lacks, leaving any a clinic has edited as they are.
+treatment protocols and fee schedule rows the database lacks, leaving any a clinic has
+edited as they are.
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
             data["protocols_added"] = _seed_protocols(db)
             if data["protocols_added"] and not args.json:
                 print(_protocols_text(data["protocols_added"]))
+            data["fee_items_added"] = _seed_fee_schedule(db)
             if args.admin and password is not None:
                 data["admin"] = _create_admin(db, args.admin, password)
     finally:
@@ -101,6 +103,15 @@ def _seed_protocols(db: Database) -> list[str]:
 
     with db.transaction() as session:
         return [p.key for p in ensure_default_protocols(session, command_line_actor())]
+
+
+def _seed_fee_schedule(db: Database) -> int:
+    """Write the shipped fee items the database lacks (never a clinic's edited row)."""
+    from ketadesk.access.permissions import command_line_actor
+    from ketadesk.billing.fees import ensure_default_fee_schedule
+
+    with db.transaction() as session:
+        return len(ensure_default_fee_schedule(session, command_line_actor()))
 
 
 def _protocols_text(keys: list[str]) -> str:

@@ -171,19 +171,26 @@ def _open(args: argparse.Namespace, *, quiet: bool) -> tuple[Database, Actor] | 
 
 
 def _seed_protocols_once(db: Database) -> None:
-    """A clinic set up before protocols existed gets the shipped ones on its first start.
+    """A clinic set up before protocols (or the fee schedule) existed gets the shipped ones
+    on its first start.
 
     ``ketadesk init`` seeds them for new databases; a database migrated by the window at
-    start-up never ran ``init`` since. Only an empty protocol table is filled, so a
-    clinic's own edits and retirements are never undone.
+    start-up never ran ``init`` since. Only an empty protocol (or fee) table is filled, so
+    a clinic's own edits and retirements are never undone.
     """
+    from ketadesk.billing.fees import ensure_default_fee_schedule, list_fee_items
     from ketadesk.scheduling.protocols import ensure_default_protocols, list_protocols
 
     with db.reading() as session:
-        if list_protocols(session, include_inactive=True):
-            return
+        has_protocols = bool(list_protocols(session, include_inactive=True))
+        has_fees = bool(list_fee_items(session, include_inactive=True))
+    if has_protocols and has_fees:
+        return
     with db.transaction() as session:
-        ensure_default_protocols(session, command_line_actor())
+        if not has_protocols:
+            ensure_default_protocols(session, command_line_actor())
+        if not has_fees:
+            ensure_default_fee_schedule(session, command_line_actor())
 
 
 def _log_in(db: Database) -> tuple[Database, Actor] | int:
