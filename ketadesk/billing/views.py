@@ -207,6 +207,7 @@ class SuperbillVisit:
     pos_code: str
     provider: ProviderInfo
     lines: tuple[SuperbillLine, ...]
+    facility: str = ""  # where the visit was, when not at the superbill's practice address
 
 
 @dataclass(frozen=True)

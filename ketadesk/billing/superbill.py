@@ -1,0 +1,328 @@
+"""Superbills: what a self-pay patient sends an insurer to be paid back out of network.
+
+:func:`superbill_view` reads one patient's posted, coded charges in a date range and hands
+``documents/superbill.py`` a frozen :class:`~ketadesk.billing.views.SuperbillView`:
+
+1. the charge lines: ``charge`` rows that are posted, carry a CPT/HCPCS code (clinic fees
+   have none and never reach an insurer) and whose ledger entry is not reversed;
+2. grouped into visits by service date, rendering provider and location, each with its
+   location's place-of-service code;
+3. each line's charge is its ledger entry's amount and its *paid* is what payments have
+   paid on it: money the patient handed over, including a package's prepayment spent on
+   the session, but not discounts or other adjustments, which nobody paid;
+4. every item an insurer requires is checked before anything is built; if any is missing
+   the superbill is refused with :class:`~ketadesk.errors.Incomplete` naming every one
+   (the provider's NPI, the practice's TIN, the patient's diagnoses …), so billing can fix
+   them all at once.
+
+:func:`superbill_patients` picks the month's batch: self-pay patients (no insurance policy
+in force at any time in the range) with posted coded charges in it.
+
+Reading only; nothing here writes, so the functions take no actor (the faces check
+BILLING_VIEW before calling).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from itertools import groupby
+
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased, selectinload
+
+from ketadesk.billing import parties
+from ketadesk.billing.ledger import cents_sum, decimal_of
+from ketadesk.billing.models import Allocation, Charge, ChargeStatus, EntryKind, LedgerEntry
+from ketadesk.billing.views import (
+    DiagnosisInfo,
+    SuperbillLine,
+    SuperbillView,
+    SuperbillVisit,
+)
+from ketadesk.clinic.models import InsurancePolicy, Location, Patient, Provider
+from ketadesk.errors import Incomplete, InvalidValue, NotFound
+from ketadesk.money import ZERO
+
+_Reversal = aliased(LedgerEntry)
+
+
+@dataclass(frozen=True)
+class _Line:
+    """A billable line as read: the posted charge and its ledger entry's sums."""
+
+    charge: Charge
+    amount: Decimal  # the ledger entry's amount
+    paid: Decimal  # by payments (package prepayments included)
+    owed: Decimal  # still open on the entry
+
+
+def _billable(date_from: date, date_to: date) -> list[ColumnElement[bool]]:
+    """Conditions for a superbill line: posted, coded, in range, entry not reversed."""
+    return [
+        Charge.status == ChargeStatus.POSTED,
+        Charge.code != "",
+        Charge.entry_id.is_not(None),
+        Charge.service_date >= date_from,
+        Charge.service_date <= date_to,
+        ~exists().where(_Reversal.reverses_id == Charge.entry_id),
+    ]
+
+
+def superbill_view(
+    session: Session, patient_id: int, date_from: date, date_to: date, *, issued_on: date
+) -> SuperbillView:
+    """The superbill of ``patient_id``'s visits from ``date_from`` to ``date_to``.
+
+    Raises :class:`NotFound` when the patient does not exist or has nothing to bill in the
+    range (saying how many charges are still in review), and :class:`Incomplete` listing
+    every required item that is missing.
+    """
+    if date_to < date_from:
+        raise InvalidValue(
+            f"the period ends ({date_to.isoformat()}) before it starts ({date_from.isoformat()})"
+        )
+    patient = session.get(
+        Patient,
+        patient_id,
+        options=[selectinload(Patient.diagnoses), selectinload(Patient.policies)],
+    )
+    if patient is None:
+        raise NotFound(f"there is no patient {patient_id}")
+    name = parties.printed_name(patient.given_name, patient.middle_name, patient.family_name)
+    lines = _lines(session, patient_id, date_from, date_to)
+    if not lines:
+        raise NotFound(_nothing_to_bill(session, patient_id, name, date_from, date_to))
+    locations = {line.charge.location_id: line.charge.location for line in lines}
+    practice_location = _practice_location(lines, locations)
+    diagnoses = parties.diagnoses_info(patient)
+    missing = _missing(patient, name, diagnoses, lines, locations)
+    if missing:
+        raise Incomplete(f"The superbill for {name}", missing)
+    visits = _visits(lines, diagnoses, practice_location)
+    total = sum((line.amount for line in lines), ZERO)
+    paid = sum((line.paid for line in lines), ZERO)
+    return SuperbillView(
+        number=f"SB-{patient.mrn}-{date_from:%Y%m%d}-{date_to:%Y%m%d}",
+        practice=parties.practice_info(practice_location),
+        patient=parties.patient_info(patient, date_to),
+        period_from=date_from,
+        period_to=date_to,
+        issued_on=issued_on,
+        diagnoses=diagnoses,
+        visits=visits,
+        total_charges=total,
+        total_paid=paid,
+        balance=sum((line.owed for line in lines), ZERO),
+    )
+
+
+def _lines(session: Session, patient_id: int, date_from: date, date_to: date) -> list[_Line]:
+    charges = session.scalars(
+        select(Charge)
+        .where(Charge.patient_id == patient_id, *_billable(date_from, date_to))
+        .options(selectinload(Charge.provider), selectinload(Charge.location))
+        .order_by(Charge.service_date, Charge.provider_id, Charge.id)
+    ).all()
+    if not charges:
+        return []
+    entry_ids = [c.entry_id for c in charges if c.entry_id is not None]
+    amounts: dict[int, Decimal] = dict(
+        session.execute(
+            select(LedgerEntry.id, LedgerEntry.amount).where(LedgerEntry.id.in_(entry_ids))
+        ).all()
+    )
+    credit = aliased(LedgerEntry)
+    allocated: dict[int, Decimal] = {}
+    paid: dict[int, Decimal] = {}
+    for debit_id, kind, cents in session.execute(
+        select(Allocation.debit_id, credit.kind, cents_sum(Allocation.amount))
+        .join(credit, credit.id == Allocation.credit_id)
+        .where(Allocation.debit_id.in_(entry_ids))
+        .group_by(Allocation.debit_id, credit.kind)
+    ):
+        amount = decimal_of(cents)
+        allocated[debit_id] = allocated.get(debit_id, ZERO) + amount
+        if kind is EntryKind.PAYMENT:
+            paid[debit_id] = paid.get(debit_id, ZERO) + amount
+    result = []
+    for charge in charges:
+        entry_id = charge.entry_id
+        if entry_id is None:  # never: the query selects posted charges only
+            continue
+        amount = amounts[entry_id]
+        result.append(
+            _Line(
+                charge=charge,
+                amount=amount,
+                paid=paid.get(entry_id, ZERO),
+                owed=amount - allocated.get(entry_id, ZERO),
+            )
+        )
+    return result
+
+
+def _nothing_to_bill(
+    session: Session, patient_id: int, name: str, date_from: date, date_to: date
+) -> str:
+    pending = session.scalar(
+        select(func.count(Charge.id)).where(
+            Charge.patient_id == patient_id,
+            Charge.status == ChargeStatus.PENDING,
+            Charge.code != "",
+            Charge.service_date >= date_from,
+            Charge.service_date <= date_to,
+        )
+    )
+    sentence = (
+        f"{name} has no posted services from {_us(date_from)} to {_us(date_to)} "
+        "to put on a superbill"
+    )
+    if pending:
+        plural = "charge is" if pending == 1 else "charges are"
+        sentence += f"; {pending} {plural} still in the review queue"
+    return sentence
+
+
+def _practice_location(lines: list[_Line], locations: dict[int, Location]) -> Location:
+    """The location most of the visits were at; on a tie the earliest visit's, then the
+    location created first (so the same lines always give the same practice)."""
+    visits = {(line.charge.service_date, line.charge.location_id) for line in lines}
+    counts = Counter(location_id for _day, location_id in visits)
+    first_seen: dict[int, date] = {}
+    for day, location_id in sorted(visits):
+        first_seen.setdefault(location_id, day)
+    best = max(counts, key=lambda lid: (counts[lid], -first_seen[lid].toordinal(), -lid))
+    return locations[best]
+
+
+def _missing(
+    patient: Patient,
+    name: str,
+    diagnoses: tuple[DiagnosisInfo, ...],
+    lines: list[_Line],
+    locations: dict[int, Location],
+) -> list[str]:
+    """Every required item that is missing, in words, in the order a reader checks them."""
+    missing: list[str] = []  # the date of birth needs no check: the database requires it
+    if not diagnoses:
+        missing.append(f"a diagnosis (ICD-10-CM code) on {name}'s chart")
+    for location in sorted(locations.values(), key=lambda loc: loc.code):
+        missing += _location_missing(location)
+    providers: dict[int, Provider] = {}
+    for line in lines:
+        charge = line.charge
+        if charge.provider is None:
+            missing.append(f"the rendering provider of {charge.code} on {_us(charge.service_date)}")
+        else:
+            providers[charge.provider.id] = charge.provider
+    for provider in sorted(providers.values(), key=lambda p: p.id):
+        who = parties.printed_name(provider.given_name, "", provider.family_name)
+        if not provider.npi.strip():
+            missing.append(f"the NPI of rendering provider {who}")
+        if not provider.credentials.strip():
+            missing.append(f"the credentials of rendering provider {who} (MD, DO, NP …)")
+    return missing
+
+
+def _location_missing(location: Location) -> list[str]:
+    where = f"{location.name} ({location.code})"
+    missing = []
+    if not location.npi.strip():
+        missing.append(f"the organisation NPI of {where}")
+    if not location.tin.strip():
+        missing.append(f"the TIN (tax identification number) of {where}")
+    address = (location.address_line1, location.city, location.state, location.zip_code)
+    if not all(part.strip() for part in address):
+        missing.append(f"the full street address of {where}")
+    if not location.phone.strip():
+        missing.append(f"the phone number of {where}")
+    if not location.pos_code.strip():
+        missing.append(f"the place-of-service code of {where}")
+    return missing
+
+
+def _visits(
+    lines: list[_Line], diagnoses: tuple[DiagnosisInfo, ...], practice: Location
+) -> tuple[SuperbillVisit, ...]:
+    """Lines grouped by service date, provider and place, in date order."""
+    visits = []
+    key = _visit_key
+    for (day, _provider_id, _location_id), group in groupby(sorted(lines, key=key), key=key):
+        members = list(group)
+        first = members[0].charge
+        if first.provider is None:  # never: _missing refused the superbill first
+            raise Incomplete("The superbill", [f"the rendering provider of {first.code}"])
+        visits.append(
+            SuperbillVisit(
+                service_date=day,
+                pos_code=first.location.pos_code,
+                provider=parties.provider_info(first.provider),
+                lines=tuple(_line(line, len(diagnoses)) for line in members),
+                facility=_facility(first.location) if first.location_id != practice.id else "",
+            )
+        )
+    return tuple(visits)
+
+
+def _visit_key(line: _Line) -> tuple[date, int, int]:
+    charge = line.charge
+    return (charge.service_date, charge.provider_id or 0, charge.location_id)
+
+
+def _line(line: _Line, diagnosis_count: int) -> SuperbillLine:
+    charge = line.charge
+    return SuperbillLine(
+        code=charge.code,
+        modifiers=charge.modifiers,
+        description=charge.description,
+        units=charge.units,
+        diagnosis_pointers=pointers(charge.diagnosis_pointers, diagnosis_count),
+        charge=line.amount,
+        paid=line.paid,
+    )
+
+
+def pointers(stored: str, diagnosis_count: int) -> str:
+    """A line's diagnosis pointers as letters ("A,B"), keeping only diagnoses the patient
+    has; a line pointing at none points at the primary diagnosis, A, because an insurer
+    rejects a service line without a pointer."""
+    kept = [p for p in stored.split(",") if p.strip().isdigit() and 1 <= int(p) <= diagnosis_count]
+    letters = parties.pointer_letters(",".join(kept))
+    return letters or ("A" if diagnosis_count else "")
+
+
+def _facility(location: Location) -> str:
+    street = ", ".join(p for p in (location.address_line1, location.address_line2) if p)
+    return f"{location.name}, {street}, {location.city}, {location.state} {location.zip_code}"
+
+
+def _us(day: date) -> str:
+    return f"{day.month:02}/{day.day:02}/{day.year}"
+
+
+def superbill_patients(
+    session: Session, date_from: date, date_to: date, *, location_id: int | None = None
+) -> list[int]:
+    """Ids of self-pay patients with posted, coded charges from ``date_from`` to
+    ``date_to`` (at ``location_id`` when given), in id order: the month's batch.
+
+    Self-pay here means no active insurance policy in force on any day of the range.
+    """
+    insured = exists().where(
+        InsurancePolicy.patient_id == Charge.patient_id,
+        InsurancePolicy.active.is_(True),
+        InsurancePolicy.effective_from <= date_to,
+        or_(InsurancePolicy.effective_to.is_(None), InsurancePolicy.effective_to >= date_from),
+    )
+    query = (
+        select(Charge.patient_id)
+        .where(and_(*_billable(date_from, date_to)), ~insured)
+        .distinct()
+        .order_by(Charge.patient_id)
+    )
+    if location_id is not None:
+        query = query.where(Charge.location_id == location_id)
+    return list(session.scalars(query))

@@ -1,0 +1,287 @@
+"""The superbill PDF read back with pypdf: every item an insurer requires, field by field,
+on views built by hand; and one superbill built from a real database."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import replace
+from datetime import date
+
+from builders import add_location, add_provider, patient_raw
+from documents.view_builders import (
+    CJK,
+    LONG_NAME,
+    ZOE,
+    assert_inside_margins,
+    fields_in_order,
+    pages,
+    runs,
+    superbill,
+    superbill_line,
+    words,
+)
+from pypdf import PdfReader
+from sqlalchemy.orm import Session
+
+from ketadesk.access.permissions import Actor
+from ketadesk.billing import ledger
+from ketadesk.billing.models import Charge, ChargeSource, ChargeStatus, EntryKind
+from ketadesk.billing.superbill import superbill_view
+from ketadesk.billing.views import SuperbillView, SuperbillVisit
+from ketadesk.clinic.patients import create_patient
+from ketadesk.documents.letterhead import document_filename
+from ketadesk.documents.superbill import render_superbill
+from ketadesk.money import money
+
+
+def render(view: SuperbillView) -> bytes:
+    return render_superbill(view, deterministic=True)
+
+
+def test_the_header_names_the_practice_with_npi_tin_address_and_phone() -> None:
+    (text,) = pages(render(superbill()))
+    fields_in_order(
+        text,
+        [
+            "Brightwater Ketamine Clinic",
+            "1 Main St, Suite 400",
+            "New York, NY 10001",
+            "Phone (212) 555-0100",
+            "NPI 1245319599 · TIN 12-3456789",
+            "Superbill",
+            "SB-NYC000123-20261207-20261209",
+            "Issued 12/31/2026",
+            "Dates of service 12/07/2026 – 12/09/2026",
+        ],
+    )
+
+
+def test_patient_and_providers_print_every_identifier() -> None:
+    (text,) = pages(render(superbill()))
+    at = fields_in_order(
+        text,
+        [
+            "PATIENT",
+            ZOE,
+            "22 Orchard St, Apt 5B",
+            "New York, NY 10002",
+            "Date of birth 03/09/1984 · MRN NYC000123",
+            "Member ID W123456789 (Aetna)",
+        ],
+    )
+    fields_in_order(
+        text,
+        [
+            "BILLING PROVIDER",
+            "Brightwater Ketamine Clinic",
+            "NPI 1245319599 · TIN 12-3456789",
+            "Place of service 11",
+            "RENDERING PROVIDER",
+            "Ama Osei, MD · NPI 1234567893",
+        ],
+        at,
+    )
+
+
+def test_a_patient_without_a_member_id_prints_no_member_line() -> None:
+    view = superbill()
+    (text,) = pages(render(replace(view, patient=replace(view.patient, member_id=""))))
+    assert "Member ID" not in text
+
+
+def test_diagnoses_are_lettered_with_codes_and_descriptions() -> None:
+    (text,) = pages(render(superbill()))
+    fields_in_order(
+        text,
+        [
+            "Diagnoses (ICD-10-CM)",
+            "Pointer",
+            "ICD-10-CM",
+            "Description",
+            "A\nF33.2\nMajor depressive disorder, recurrent severe without psychotic features",
+            "B\nF43.10\nPost-traumatic stress disorder, unspecified",
+        ],
+    )
+
+
+def test_each_service_line_prints_date_pos_code_modifier_pointer_units_charge_paid() -> None:
+    (text,) = pages(render(superbill()))
+    headings = ["Date", "POS", "CPT/HCPCS", "Modifier", "Description", "Dx", "pointer"]
+    at = fields_in_order(text, ["Services", *headings, "Units", "Charge", "Paid"])
+    at = fields_in_order(text, ["Visit 12/07/2026 · Ama Osei, MD · NPI 1234567893"], at)
+    first = "12/07/2026\n11\n96365\nIV infusion, first hour\nA,B\n1\n$450.00\n$450.00"
+    drug = "12/07/2026\n11\nJ3490\nJZ\nKetamine HCl, unclassified drug\nA\n1\n$35.00\n$35.00"
+    at = fields_in_order(text, [first, "96366", drug], at)
+    at = fields_in_order(text, ["Visit 12/09/2026", "12/09/2026\n11\n96365", "$450.00\n$0.00"], at)
+
+
+def test_totals_and_amounts_print_as_dollars_with_thousands() -> None:
+    visit = SuperbillVisit(
+        date(2026, 12, 7),
+        "11",
+        superbill().visits[0].provider,
+        (superbill_line("96365", units=2, charge="1234.56", paid="1000.00"),),
+    )
+    view = replace(
+        superbill(),
+        visits=(visit,),
+        total_charges=money("1234.56"),
+        total_paid=money("1000.00"),
+        balance=money("134.56"),
+    )
+    (text,) = pages(render(view))
+    fields_in_order(text, ["96365", "A,B\n2\n$1,234.56\n$1,000.00"])
+    fields_in_order(
+        text,
+        [
+            "Total charges",
+            "$1,234.56",
+            "Amount paid by the patient",
+            "$1,000.00",
+            "Discounts and adjustments",
+            "-$100.00",
+            "Balance due",
+            "$134.56",
+        ],
+    )
+
+
+def test_without_adjustments_no_adjustment_line_is_printed() -> None:
+    (text,) = pages(render(superbill()))
+    assert "Discounts and adjustments" not in text
+    fields_in_order(text, ["Total charges", "$1,270.00", "$635.00", "Balance due", "$635.00"])
+
+
+def test_a_signature_and_date_line_closes_the_superbill() -> None:
+    (text,) = pages(render(superbill()))
+    fields_in_order(
+        text,
+        [
+            "Please send any reimbursement to the",
+            "I certify that the services listed above",
+            "Provider signature",
+            "Date",
+        ],
+    )
+
+
+def test_a_visit_elsewhere_names_its_facility() -> None:
+    view = superbill()
+    away = replace(view.visits[1], pos_code="22", facility="KetaDesk Boston, 2 Side St")
+    (text,) = pages(render(replace(view, visits=(view.visits[0], away))))
+    fields_in_order(text, ["Visit 12/09/2026 · Ama Osei, MD · NPI 1234567893 · KetaDesk Boston"])
+    fields_in_order(text, ["12/09/2026\n22\n96365"])
+
+
+def test_seventy_visits_flow_onto_numbered_pages_with_headings_repeated() -> None:
+    view = superbill(70)  # 280 rows: 70 visit lines and 210 service lines
+    texts = pages(render(view))
+    total = len(texts)
+    assert total > 1
+    for number, text in enumerate(texts, start=1):
+        assert text.rstrip().endswith(f"Page {number} of {total}")
+        if number > 1 and "$" in text:
+            assert text.lstrip().startswith("Date\nPOS\nCPT/HCPCS")
+    everything = "\n".join(texts)
+    assert everything.count("\n96365\n") == 70
+    assert everything.count("J3490\nJZ") == 70
+    assert everything.count("Provider signature") == 1
+    fields_in_order(texts[-1], ["Total charges", "$44,450.00", "Balance due", "$635.00"])
+
+
+def test_unicode_names_print_whole_in_fonts_that_have_them() -> None:
+    for name in (ZOE, CJK, "Nguyễn Thị Minh Khai", f"Trần {CJK}"):
+        pdf = render(superbill(name=name))
+        text = pages(pdf)[0]
+        assert text.count(name) == 2  # the patient block and the footer
+    drawn = {(r.text, r.font) for r in runs(render(superbill(name=CJK)))}
+    assert (CJK, "DroidSansFallback") in drawn
+
+
+def test_a_150_character_name_wraps_inside_its_column_and_the_footer_is_shortened() -> None:
+    pdf = render(superbill(name=LONG_NAME))
+    (text,) = pages(pdf)
+    assert LONG_NAME in words(text)  # all of it, over several lines
+    assert LONG_NAME not in text  # it did not fit one line
+    name_lines = [r for r in runs(pdf) if r.font == "DejaVuSans-Bold" and r.text in LONG_NAME]
+    assert len(name_lines) >= 3
+    assert all(r.x1 <= 306 for r in name_lines)  # left of the billing provider's column
+    footer = text.rstrip().splitlines()[-1]
+    assert footer.startswith("Superbill SB-NYC000123-20261207-20261209 · Alexandra")
+    assert footer.endswith("… Page 1 of 1")
+    assert_inside_margins(pdf)
+
+
+def test_long_descriptions_and_many_modifiers_wrap_inside_the_margins() -> None:
+    view = superbill()
+    wordy = superbill_line(
+        "99417",
+        "GT,59,XU",
+        "Prolonged outpatient evaluation and management service, each additional 15 minutes "
+        "of total time with or without direct patient contact",
+    )
+    visit = replace(view.visits[0], lines=(wordy,))
+    pdf = render(replace(view, visits=(visit,)))
+    assert "each additional 15 minutes of total time with or without direct patient contact" in (
+        words(pages(pdf)[0])
+    )
+    assert_inside_margins(pdf)
+
+
+def test_deterministic_mode_gives_identical_bytes() -> None:
+    assert render(superbill(5)) == render(superbill(5))
+    assert render(superbill(5)) != render(superbill(5, name="Someone Else"))
+
+
+def test_the_pdf_names_itself_and_its_file() -> None:
+    view = superbill()
+    reader = PdfReader(io.BytesIO(render(view)))
+    assert reader.metadata is not None
+    assert reader.metadata.title == "Superbill SB-NYC000123-20261207-20261209"
+    assert reader.metadata.author == "Brightwater Ketamine Clinic"
+    assert document_filename("superbill", view) == "superbill-SB-NYC000123-20261207-20261209.pdf"
+
+
+def test_a_superbill_read_from_the_database_prints(session: Session, admin: Actor) -> None:
+    location = add_location(session, "NYC", phone="2125550100")
+    provider = add_provider(session)
+    patient = create_patient(session, admin, patient_raw())
+    for day, code, amount in (("2026-12-07", "96365", "450.00"), ("2026-12-07", "96366", "150.00")):
+        entry = ledger.post(
+            session,
+            admin,
+            patient_id=patient.id,
+            location_id=location.id,
+            kind=EntryKind.CHARGE,
+            amount=money(amount),
+            posted_on=date.fromisoformat(day),
+            description=code,
+        )
+        session.add(
+            Charge(
+                patient_id=patient.id,
+                location_id=location.id,
+                provider_id=provider.id,
+                source=ChargeSource.SESSION,
+                service_date=entry.posted_on,
+                code=code,
+                description=f"Service {code}",
+                unit_price=money(amount),
+                amount=money(amount),
+                diagnosis_pointers="1",
+                status=ChargeStatus.POSTED,
+                entry_id=entry.id,
+            )
+        )
+    session.flush()
+    view = superbill_view(
+        session, patient.id, date(2026, 12, 1), date(2026, 12, 31), issued_on=date(2027, 1, 4)
+    )
+    (text,) = pages(render(view))
+    fields_in_order(
+        text, ["KetaDesk NYC", "Phone (212) 555-0100", "NPI 1245319599 · TIN 12-3456789"]
+    )
+    fields_in_order(text, [ZOE, "Date of birth 03/09/1984", f"MRN {patient.mrn}"])
+    fields_in_order(text, ["A\nF33.2\nMajor depressive disorder", "B\nF43.10"])
+    fields_in_order(text, ["12/07/2026\n11\n96365\nService 96365\nA\n1\n$450.00\n$0.00"])
+    fields_in_order(text, ["Total charges", "$600.00", "Balance due", "$600.00"])
