@@ -22,14 +22,20 @@ from collections.abc import Sequence
 
 from ketadesk import __version__
 from ketadesk.cli import (
+    charges,
     common,
     demo,
+    estimates,
+    invoices,
+    ledger,
     patients,
+    payments,
     protocols,
     schedule,
     series,
     sessions,
     setup,
+    superbills,
     users,
 )
 from ketadesk.errors import KetaDeskError
@@ -53,6 +59,9 @@ examples:
   ketadesk patient find lukas --json
   ketadesk series plan --patient 100001 --protocol iv-induction --start 2026-12-07 --book
   ketadesk schedule day today --pdf day-sheet.pdf
+  ketadesk invoice create --patient 100001
+  ketadesk payment add --patient 100001 --amount 450.00 --method card
+  ketadesk superbill --month 2026-12 --out superbills/
   ketadesk <command> --help             what a command does and its options
 
 The database is --db URL, else $KETADESK_DB, else a file in your data folder.
@@ -75,7 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
     window.add_argument("--view", choices=VIEWS, metavar="NAME",
                         help=f"the view to show first: {', '.join(VIEWS)}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
-    for module in (setup, users, patients, protocols, series, sessions, schedule, demo):
+    scheduling = (setup, users, patients, protocols, series, sessions, schedule)
+    billing = (charges, invoices, payments, ledger, superbills, estimates)
+    for module in (*scheduling, *billing, demo):
         module.register(commands)
     return parser
 

@@ -1,0 +1,163 @@
+"""What the money commands share: reading amounts, methods, dates and months, and printing
+dollars.
+
+The billing commands (``invoice``, ``payment``, ``ledger``, ``superbill``, ``gfe``,
+``charges``) read their options through these functions, so "45.001", "bitcoin" or
+"2026-13-01" is refused the same way everywhere: a
+:class:`~ketadesk.errors.ValidationError` on the option's field, which the entry point
+prints as one line naming the option (``--amount: 45.001 has a fraction of a cent``).
+Money is read with :func:`ketadesk.money.money` only, so no float ever enters.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ketadesk.cli import common
+from ketadesk.errors import InvalidValue, NotFound, ValidationError
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from ketadesk.billing.models import Invoice, PaymentMethod
+
+METHOD_WORDS = {
+    "cash": "cash",
+    "card": "card",
+    "credit": "card",
+    "debit": "card",
+    "check": "check",
+    "cheque": "check",
+    "hsa_fsa": "hsa_fsa",
+    "hsa": "hsa_fsa",
+    "fsa": "hsa_fsa",
+    "hsa/fsa": "hsa_fsa",
+    "hsa-fsa": "hsa_fsa",
+    "other": "other",
+}
+METHODS_HELP = "cash, card, check, hsa_fsa (or hsa, fsa), other"
+_MONTH = re.compile(r"(\d{4})-(\d{1,2})")
+
+
+def today() -> date:
+    """The workstation's date: a command's "today" (the window uses the same)."""
+    return date.today()
+
+
+# --------------------------------------------------------------------------------------
+# Reading options
+# --------------------------------------------------------------------------------------
+
+
+def parse_amount(text: str, field: str = "amount") -> Decimal:
+    """A positive amount to the cent (``450``, ``450.00``, ``$1,200.50``); never a float."""
+    from ketadesk.money import money
+
+    try:
+        amount = money(text)
+    except InvalidValue as error:
+        raise ValidationError.single(field, str(error)) from None
+    if amount <= 0:
+        raise ValidationError.single(field, f"{text.strip()} is not above zero")
+    return amount
+
+
+def parse_method(text: str, field: str = "method") -> PaymentMethod:
+    """How the patient paid: a method's name, with ``hsa`` and ``fsa`` for ``hsa_fsa``."""
+    from ketadesk.billing.models import PaymentMethod
+
+    value = METHOD_WORDS.get(text.strip().casefold())
+    if value is None:
+        raise ValidationError.single(
+            field, f"{text.strip()!r} is not a payment method; use {METHODS_HELP}"
+        )
+    return PaymentMethod(value)
+
+
+def parse_date(text: str, field: str) -> date:
+    """A date as typed: ``YYYY-MM-DD``, ``MM/DD/YYYY``, ``today`` or ``yesterday``."""
+    from datetime import timedelta
+
+    from ketadesk.clinic.validation import parse_date as read_date
+
+    word = text.strip().casefold()
+    if word in ("today", "yesterday"):
+        return today() - timedelta(days=0 if word == "today" else 1)
+    try:
+        return read_date(text)
+    except InvalidValue as error:
+        raise ValidationError.single(field, str(error)) from None
+
+
+def parse_month(text: str, field: str = "month") -> tuple[date, date]:
+    """``2026-12`` → the first and the last day of that month."""
+    match = _MONTH.fullmatch(text.strip())
+    if match is None or not 1 <= int(match.group(2)) <= 12:
+        raise ValidationError.single(
+            field, f"{text.strip()!r} is not a month; write it as YYYY-MM, e.g. 2026-12"
+        )
+    year, month = int(match.group(1)), int(match.group(2))
+    return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+
+
+def date_range(
+    start: str | None, end: str | None, *, start_field: str = "from", end_field: str = "to"
+) -> tuple[date | None, date | None]:
+    """``--from`` and ``--to`` read together; an end before the start is refused."""
+    first = parse_date(start, start_field) if start else None
+    last = parse_date(end, end_field) if end else None
+    if first and last and last < first:
+        raise ValidationError.single(
+            end_field, f"{last.isoformat()} is before --from ({first.isoformat()})"
+        )
+    return first, last
+
+
+def invoice_by_number(session: Session, number: str, field: str = "invoice") -> Invoice:
+    """The invoice numbered ``number`` (any case), or an error on the option."""
+    from ketadesk.billing.invoices import find_invoice
+
+    try:
+        return find_invoice(session, number.strip().upper())
+    except NotFound:
+        raise ValidationError.single(field, f"there is no invoice {number.strip()}") from None
+
+
+# --------------------------------------------------------------------------------------
+# Writing and printing
+# --------------------------------------------------------------------------------------
+
+
+def write_pdf(content: bytes, path: Path, field: str = "output") -> Path:
+    """Write a PDF to ``path``; an unwritable path is an error on the option."""
+    try:
+        path.write_bytes(content)
+    except OSError as error:
+        reason = error.strerror or common.one_line(error)
+        raise ValidationError.single(field, f"cannot write {path}: {reason}") from None
+    return path
+
+
+def dollars(amount: Decimal) -> str:
+    """``Decimal("-1234.5")`` → ``-$1,234.50``."""
+    sign = "-" if amount < 0 else ""
+    return f"{sign}${abs(amount):,.2f}"
+
+
+def balance_words(balance: Decimal) -> str:
+    """A patient's balance as people say it: owed, credit, or settled."""
+    if balance > 0:
+        return f"{dollars(balance)} owed"
+    if balance < 0:
+        return f"{dollars(-balance)} credit"
+    return "$0.00 (settled)"
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """``plural(2, "charge")`` → ``2 charges``."""
+    return f"{count} {word if count == 1 else many or word + 's'}"
