@@ -7,6 +7,10 @@ searches (one page, read-only session). Double-click or Enter on a row opens the
 no ORM object outlives its session. "New patient" and "Edit" open a
 :class:`~ketadesk.ui.patients.form.PatientDialog`; after a save the list searches again and
 the saved patient is selected and shown.
+
+For roles that may see money (``BILLING_VIEW``) the record sits under two tabs: "Record"
+(the cards) and "Ledger" (:class:`~ketadesk.ui.patients.ledger.LedgerPanel`, which reads the
+patient's account only when it is shown). Other roles see the cards alone, as before.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
@@ -32,6 +36,7 @@ from PySide6.QtWidgets import (
     QSplitter,
     QStackedWidget,
     QTableView,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -52,6 +57,9 @@ from ketadesk.ui.patients.list_model import (
 from ketadesk.ui.patients.policies import PoliciesPanel, PolicyLine, policy_lines
 from ketadesk.ui.patients.series import SeriesPanel
 from ketadesk.ui.style import set_role
+
+if TYPE_CHECKING:
+    from ketadesk.ui.patients.ledger import LedgerPanel
 
 SEARCH_DELAY_MS = 150
 SEARCH_HINT = "Search by name, MRN, date of birth or phone"
@@ -154,6 +162,8 @@ class PatientDetail(QWidget):
         self.context = context
         self.record: PatientRecord | None = None
         self.values: dict[str, QLabel] = {}
+        self.tabs: QTabWidget | None = None  # Record / Ledger, for roles that see money
+        self.ledger: LedgerPanel | None = None
         self.pages = QStackedWidget()
         self.pages.addWidget(self._empty_page())
         layout = QVBoxLayout(self)
@@ -201,8 +211,28 @@ class PatientDetail(QWidget):
         sections.addWidget(self._section("Notes", ("notes",)))
         sections.addStretch(1)
         scroll.setWidget(body)
-        column.addWidget(scroll, 1)
+        if self.context.actor.can(Permission.BILLING_VIEW):
+            column.addWidget(self._tabs(scroll), 1)
+        else:
+            column.addWidget(scroll, 1)  # no money to show: the record alone, without tabs
         return page
+
+    def _tabs(self, record: QWidget) -> QTabWidget:
+        """The record's cards on "Record", the patient's money on "Ledger"."""
+        from ketadesk.ui.patients.ledger import LedgerPanel  # billing loads on first chart
+
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("recordTabs")
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(record, "Record")
+        self.ledger = LedgerPanel(self.context)
+        self.tabs.addTab(self.ledger, "Ledger")
+        return self.tabs
+
+    def show_ledger(self) -> None:
+        """Bring the open patient's Ledger tab to the front (when the role may see it)."""
+        if self.tabs is not None and self.ledger is not None:
+            self.tabs.setCurrentWidget(self.ledger)
 
     def _header(self) -> QHBoxLayout:
         row = QHBoxLayout()
@@ -268,6 +298,8 @@ class PatientDetail(QWidget):
             label.setText(display_value(name, record))
         self.policies.set_policies(record.id, record.policies)
         self.series.set_patient(record.id)
+        if self.ledger is not None:
+            self.ledger.set_patient(record.id)
         self.pages.setCurrentIndex(1)
 
     def _facts(self, record: PatientRecord) -> str:

@@ -1,13 +1,16 @@
 """The Settings area: the clinic's locations, chairs, providers, payers and treatment
-protocols, and its users.
+protocols, its fees and packages, and its users.
 
 :class:`SettingsView` holds one tab per kind of record, each a
 :class:`~ketadesk.ui.settings.table.RecordTab`. Everyone who may view clinic setup sees
 every tab but Users; only those who may change it (managers, administrators) get working
-forms, and only administrators see Users. When a tab saves something, the other tabs are
-marked stale and read their lists again the next time they are shown (so a new location is
-at once a choice for chairs and providers) — without discarding what someone is typing in
-the tab they are on.
+forms, and only administrators see Users. Fees (the fee schedule and each location's fee
+policy) and Packages (the prepaid bundles on sale) are for the people who set prices
+(billing, managers, administrators); the desk sees packages and prices where it uses them,
+in the Billing area.
+When a tab saves something, the other tabs are marked stale and read their lists again the
+next time they are shown (so a new location is at once a choice for chairs, providers and
+fee policies) — without discarding what someone is typing in the tab they are on.
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ __all__ = ["SettingsView"]
 
 
 class SettingsView(QWidget):
-    """Tabs: Locations, Chairs, Providers, Payers, Protocols and, for administrators, Users."""
+    """Tabs: Locations, Chairs, Providers, Payers, Protocols, Fees and Packages (for people
+    who set prices) and, for administrators, Users."""
 
     def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -42,6 +46,10 @@ class SettingsView(QWidget):
             ("Locations", LocationsTab), ("Chairs", ChairsTab),
             ("Providers", ProvidersTab), ("Payers", PayersTab), ("Protocols", ProtocolsTab),
         ]
+        if context.actor.can(Permission.FEE_SCHEDULE_EDIT):
+            from ketadesk.ui.settings.fees import FeesTab, PackageTemplatesTab
+
+            kinds += [("Fees", FeesTab), ("Packages", PackageTemplatesTab)]
         if context.actor.can(Permission.USER_ADMIN):
             kinds.append(("Users", UsersTab))
         for title, kind in kinds:

@@ -4,6 +4,13 @@
 its body in place on every refresh (:meth:`ChairCardWidget.show_card`). Its buttons do
 nothing themselves: each emits :attr:`ChairCardWidget.step_requested` with the step's key
 and the session, and the Today view runs the floor service.
+
+Check-out: a discharged session leaves the board, yet the front desk still has to take the
+patient's payment. So the card remembers the session it last showed in monitoring; when
+that session is gone from the chair at the next refresh it was discharged (a session being
+monitored cannot be cancelled or moved), and the card keeps a "Checked out" line with a
+"Take payment…" button (``take_payment`` step, for roles that take payments) until the next
+patient is on the floor in that chair or the day ends.
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ from ketadesk.scheduling.board import BoardSession, ChairCard
 from ketadesk.scheduling.floor import DueItem
 from ketadesk.scheduling.models import SessionStatus
 from ketadesk.ui.style import ACCENT, ACCENT_SOFT, ERROR, LINE, MUTED, WARNING_INK, WARNING_SOFT
-from ketadesk.ui.today.steps import Step, steps_for
+from ketadesk.ui.today.steps import Step, checkout_steps, steps_for
 
 # The phase chip of each status: (text colour, background). Only the Today board uses these.
 PHASE_COLOURS: dict[SessionStatus, tuple[str, str]] = {
@@ -139,6 +146,10 @@ class ChairCardWidget(QFrame):
         self.buttons: dict[str, QPushButton] = {}
         self.due_labels: list[QLabel] = []
         self.card: ChairCard | None = None
+        # The session last seen in monitoring here, and the one discharged from this chair
+        # whose patient may still be at the desk (see the module's docstring).
+        self.monitoring: BoardSession | None = None
+        self.checked_out: BoardSession | None = None
         self.outer = outer = QVBoxLayout(self)
         outer.setContentsMargins(16, 12, 16, 14)
         outer.setSpacing(6)
@@ -164,6 +175,7 @@ class ChairCardWidget(QFrame):
         ordered = [m for m in Modality if m in card.modalities]
         self.modalities.setText(" · ".join(SHORT_MODALITY[m] for m in ordered))
         self.modalities.setToolTip(", ".join(m.label for m in ordered))
+        self._note_checkout(card, now)
         clear_layout(self.body)
         self.buttons = {}
         self.due_labels = []
@@ -171,6 +183,7 @@ class ChairCardWidget(QFrame):
             self.body.addWidget(_label("Free — nobody in this chair", "chairFree", muted=True))
         else:
             self._current(card.current, now)
+        self._checkout()
         self._upcoming(card)
         overdue = card.current is not None and card.current.overdue
         self.setProperty("overdue", "true" if overdue else "false")
@@ -263,6 +276,39 @@ class ChairCardWidget(QFrame):
         button.clicked.connect(lambda _checked=False: self.step_requested.emit(step.key, shown))
         self.buttons[step.key] = button
         return button
+
+    def _note_checkout(self, card: ChairCard, now: datetime) -> None:
+        """Notice a discharge since the last refresh; forget it once the chair moves on."""
+        current = card.current
+        shown = {s.session_id for s in (current, card.next_up) if s is not None}
+        if self.monitoring is not None and self.monitoring.session_id not in shown:
+            self.checked_out = self.monitoring  # only discharge ends monitoring
+        left = self.checked_out
+        if left is not None and (
+            left.local_start.date() != now.date()
+            or (current is not None and current.on_floor and current.session_id != left.session_id)
+        ):
+            self.checked_out = None
+        watched = current is not None and current.status is SessionStatus.MONITORING
+        self.monitoring = current if watched else None
+
+    def _checkout(self) -> None:
+        left = self.checked_out
+        steps = checkout_steps(self.actor)
+        if left is None or not steps:
+            return
+        self.body.addSpacing(4)
+        self.body.addWidget(_rule())
+        self.body.addWidget(
+            _label(f"Checked out: {left.patient_name} · MRN {left.mrn}", "checkedOut")
+        )
+        row = QHBoxLayout()
+        for step in steps:
+            button = self._button(step, left)
+            button.setProperty("role", "primary")  # the desk's one job for this patient now
+            row.addWidget(button)
+        row.addStretch(1)
+        self.body.addLayout(row)
 
     def _upcoming(self, card: ChairCard) -> None:
         if card.next_up is None and not card.later_today:

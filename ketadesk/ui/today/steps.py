@@ -5,6 +5,10 @@ needs). :func:`steps_for` picks, from a session's status and what the board alre
 about it (checklist passed, IV or not), the steps that make sense now and that the logged-in
 role may take. This only decides what to *show*: the floor services check the order of steps
 and the permission again, and their refusals are shown in words.
+
+A discharged session is no longer on the board, so checking out is offered apart:
+:func:`checkout_steps` gives the card's "Take payment…" for the patient who just left the
+chair, to roles that take payments (the front desk at check-out).
 """
 
 from __future__ import annotations
@@ -50,6 +54,12 @@ VITALS = _clinical("vitals", "Record BP…", S.DOSING, S.MONITORING)
 OBSERVATION = _clinical("observation", "Sedation / dissociation…", S.DOSING, S.MONITORING)
 SCORE = _clinical("score", "Score…", S.CHECKED_IN, S.DOSING, S.MONITORING)
 
+# After discharge the session leaves the board; the chair's card keeps a "checked out" line
+# for the front desk, with this step, until the next patient sits down.
+TAKE_PAYMENT = Step(
+    "take_payment", "Take payment…", Permission.PAYMENT_TAKE, frozenset({S.COMPLETED})
+)
+
 ALL_STEPS = (
     CONFIRM,
     CHECK_IN,
@@ -82,3 +92,8 @@ def steps_for(shown: BoardSession, actor: Actor) -> list[Step]:
     """The steps to offer for ``shown`` to ``actor``, main step first."""
     offered = [s for s in ALL_STEPS if _fits(s, shown) and actor.can(s.permission)]
     return sorted(offered, key=lambda s: not s.primary)
+
+
+def checkout_steps(actor: Actor) -> list[Step]:
+    """What the chair card offers for a patient just discharged from it: taking payment."""
+    return [TAKE_PAYMENT] if actor.can(TAKE_PAYMENT.permission) else []

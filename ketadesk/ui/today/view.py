@@ -7,8 +7,10 @@ kept across refreshes and laid out in as many columns as fit) and the REMS list 
 :class:`RemsPanel`. A card's button emits a step key; :meth:`TodayView.run_step` either
 calls the floor service at once in one ``db.transaction()`` (confirm, check in, stop
 infusion, start monitoring, discharge) or opens the step's dialog, which does the same when
-its OK is pressed. Every refusal — a step out of order, discharge too early, a role without
-the permission — is shown in words; after every action the board is read again.
+its OK is pressed. A card's "Take payment…" (the patient just discharged from that chair)
+opens the Billing area's payment dialog. Every refusal — a step out of order, discharge too
+early, a role without the permission — is shown in words; after every action the board is
+read again.
 
 The 30-second timer runs while the view is shown; showing it again reads the board at once.
 The clock is injectable (``clock``), so tests and screenshots can move time forward.
@@ -58,6 +60,7 @@ from ketadesk.ui.today.dialogs import (
 )
 from ketadesk.ui.today.rems_panel import RemsPanel
 from ketadesk.ui.today.reschedule import RescheduleDialog
+from ketadesk.ui.today.steps import TAKE_PAYMENT
 
 REFRESH_MS = 30_000
 CARD_SPACING = 14
@@ -278,6 +281,8 @@ class TodayView(QWidget):
                     session, self.context.actor, shown.session_id, now=self.now()
                 )
             )
+        elif key == TAKE_PAYMENT.key:
+            self.take_payment(shown)
         elif key in DIALOG_STEPS:
             dialog_type, title = DIALOG_STEPS[key]
             dialog = dialog_type(self.context, shown, self.now, title, parent=self)
@@ -290,6 +295,12 @@ class TodayView(QWidget):
                     )
                 )
             self._open(dialog)
+
+    def take_payment(self, shown: BoardSession) -> None:
+        """Check-out: the Billing area's payment dialog for the patient who just left."""
+        from ketadesk.ui.billing.payment_dialog import TakePaymentDialog
+
+        self._open(TakePaymentDialog(self.context, shown.patient_id, parent=self))
 
     def act(self, action: Callable[[Session], object]) -> object | None:
         """Run ``action`` in one write transaction, show a refusal in words, then refresh."""

@@ -1,0 +1,452 @@
+"""The chart's Ledger tab: the patient's money, as the front desk and billing read it.
+
+Flow: :meth:`LedgerPanel.set_patient` remembers whose chart is open; the panel reads only
+when it is shown (:meth:`LedgerPanel.refresh`), so opening a chart costs nothing for people
+who never look at the money. One read-only session (:func:`load_ledger`) copies out the
+running-balance lines (:func:`ketadesk.billing.ledger.lines`), the out-of-pocket summary
+(:func:`ketadesk.billing.account.account_summary`) and the packages
+(:func:`ketadesk.billing.packages.patient_packages`) into a frozen :class:`LedgerPage`, which
+the panel draws.
+
+The buttons call the same services as the Billing area and the command line: "Take
+payment…" opens the Billing area's :class:`~ketadesk.ui.billing.payment_dialog.TakePaymentDialog`
+(one transaction when it is saved; the ledger is read again at once, and when it closes);
+"Statement PDF", "Year-end receipt" (for the year chosen beside it) and "Superbill…" (after
+asking the visits' date range) build the document's view in a read-only session,
+render the PDF and hand its bytes to :func:`~ketadesk.ui.billing.pdf.show_pdf`. A refusal
+(a superbill missing the provider's NPI, nothing to bill in the range) is shown in words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QColor, QShowEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+from sqlalchemy.orm import Session
+
+from ketadesk.access.permissions import Permission
+from ketadesk.billing import ledger
+from ketadesk.billing.account import AccountSummary, account_summary
+from ketadesk.billing.models import EntryKind, PackageStatus
+from ketadesk.billing.packages import PackageBalance, patient_packages
+from ketadesk.errors import NotFound
+from ketadesk.ui.billing import Clock, balance_text, dollars, guard, make_table, us_date
+from ketadesk.ui.billing.pdf import Opener, PdfButton, show_pdf
+from ketadesk.ui.billing.superbills import RangeDialog, pdf_button_look, superbill_pdf
+from ketadesk.ui.context import AppContext
+from ketadesk.ui.forms import attempt
+from ketadesk.ui.style import MUTED, set_role
+
+COLUMNS = ("Date", "Description", "Charge", "Credit", "Balance")
+MONEY_COLUMNS = (2, 3, 4)
+# The chart's pane is narrow: fixed widths for dates and money, the rest for the words.
+WIDTHS = {0: 86, 2: 84, 3: 84, 4: 134}
+REVERSED_INK = QColor(MUTED)
+
+
+@dataclass(frozen=True)
+class LedgerPage:
+    """Everything the tab shows for one patient, read in one session."""
+
+    patient_id: int
+    lines: tuple[ledger.LedgerLine, ...]
+    summary: AccountSummary
+    packages: tuple[PackageBalance, ...]
+
+    @property
+    def years(self) -> tuple[int, ...]:
+        """The years the ledger has entries in, newest first (this year when it is empty)."""
+        found = {line.posted_on.year for line in self.lines} | {self.summary.year}
+        return tuple(sorted(found, reverse=True))
+
+
+def load_ledger(session: Session, patient_id: int, today: date) -> LedgerPage:
+    """The patient's ledger lines, this year's and all-time figures, and packages."""
+    return LedgerPage(
+        patient_id=patient_id,
+        lines=tuple(ledger.lines(session, patient_id)),
+        summary=account_summary(session, patient_id, year=today.year),
+        packages=tuple(patient_packages(session, patient_id)),
+    )
+
+
+def description_text(line: ledger.LedgerLine) -> str:
+    """What the line was, in words: its kind (charges go without), how it was paid, the
+    kind of adjustment, the note, and whether it was reversed."""
+    said = line.description.lower()
+    kind = line.kind.label
+    head = line.description
+    if line.kind is not EntryKind.CHARGE and not said.startswith(kind.lower()):
+        head = f"{kind}: {line.description}"
+    extra = [
+        line.reason.label if line.reason is not None else "",
+        line.method.label if line.method is not None else "",
+        line.reference,
+    ]
+    # Services often name the method or reason already ("Payment, Cash"): say it once.
+    said += " " + line.note.lower()
+    parts = [head, *(text for text in extra if text and text.lower() not in said)]
+    parts += [line.note] if line.note else []
+    text = " — ".join(parts)
+    return text + (" (reversed)" if line.reversed_by_id is not None else "")
+
+
+def line_cells(line: ledger.LedgerLine) -> tuple[str, ...]:
+    return (
+        us_date(line.posted_on),
+        description_text(line),
+        dollars(line.amount) if line.amount > 0 else "",
+        dollars(-line.amount) if line.amount < 0 else "",
+        balance_text(line.balance),
+    )
+
+
+def package_text(package: PackageBalance) -> str:
+    """``"IV induction — 6 infusions: 5 of 6 sessions left · $2,125.00 left · expires …"``."""
+    left = "session left" if package.remaining == 1 else "sessions left"
+    parts = [
+        f"{package.name}: {package.remaining} of {package.sessions_total} {left}",
+        f"{dollars(package.value_left)} left",
+        f"expires {us_date(package.expires_on)}",
+    ]
+    if package.status is not PackageStatus.ACTIVE:
+        parts.append(package.status.label.lower())
+    return " · ".join(parts)
+
+
+class Figures(QFrame):
+    """A card of labelled money figures: "Charged $1,200.00", "Paid $900.00", …"""
+
+    def __init__(self, title: str, names: tuple[str, ...]) -> None:
+        super().__init__()
+        self.setObjectName("card")
+        grid = QGridLayout(self)
+        grid.setContentsMargins(14, 8, 14, 10)
+        grid.setHorizontalSpacing(18)
+        grid.setVerticalSpacing(3)
+        self.title = QLabel(title.upper())
+        self.title.setObjectName("sectionTitle")
+        grid.addWidget(self.title, 0, 0, 1, 2)
+        self.values: dict[str, QLabel] = {}
+        grid.setRowStretch(len(names) + 1, 1)  # rows at the top, cards of any length alike
+        for row, name in enumerate(names, start=1):
+            caption = QLabel(name)
+            set_role(caption, "muted")
+            value = QLabel()
+            value.setObjectName(f"figure_{name.lower().replace(' ', '_')}")
+            value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            grid.addWidget(caption, row, 0)
+            grid.addWidget(value, row, 1)
+            self.values[name] = value
+
+    def set_title(self, title: str) -> None:
+        self.title.setText(title.upper())
+
+    def show_figures(self, figures: dict[str, str]) -> None:
+        for name, text in figures.items():
+            self.values[name].setText(text)
+
+
+FLOW = ("Charged", "Paid", "Credited", "Refunded")
+
+
+class LedgerPanel(QWidget):
+    """The Ledger tab of an open chart: summary, packages, buttons, running balance."""
+
+    def __init__(
+        self, context: AppContext, today: Clock | None = None, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("ledgerPanel")
+        self.context = context
+        self.today: Clock = today or date.today
+        self.patient_id: int | None = None
+        self.page: LedgerPage | None = None
+        self.dialog: QDialog | None = None  # the dialog opened last (payment, date range)
+        self._stale = True
+        self.opener: Opener | None = None  # None: the desktop's PDF viewer
+        self.last_pdf: Path | None = None  # where the last superbill was written
+        column = QVBoxLayout(self)
+        column.setContentsMargins(10, 10, 10, 10)
+        column.setSpacing(10)
+        column.addLayout(self._summary())
+        self.packages = QLabel()
+        self.packages.setObjectName("ledgerPackages")
+        self.packages.setWordWrap(True)
+        self.packages.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        column.addWidget(self.packages)
+        column.addLayout(self._buttons())
+        self.table: QTableWidget = make_table(
+            COLUMNS, money_columns=MONEY_COLUMNS, stretch=1, object_name="ledgerTable"
+        )
+        header = self.table.horizontalHeader()
+        for index, width in WIDTHS.items():
+            header.setSectionResizeMode(index, QHeaderView.ResizeMode.Fixed)
+            header.resizeSection(index, width)
+        self.table.setWordWrap(True)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideNone)
+        # Wrapped descriptions need their rows measured again whenever the width changes.
+        header.sectionResized.connect(lambda *_: self.table.resizeRowsToContents())
+        column.addWidget(self.table, 1)
+
+    # --- building --------------------------------------------------------------------
+
+    def _summary(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        row.setSpacing(10)
+        self.owed = Figures("Balance", ("Still owed", "Credit", "Prepaid packages"))
+        self.year = Figures("This year", FLOW)
+        self.total = Figures("In total", FLOW)
+        for card in (self.owed, self.year, self.total):
+            row.addWidget(card, 1)
+        return row
+
+    def _buttons(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        self.pay_button = QPushButton("Take payment…")
+        self.pay_button.setObjectName("ledgerTakePayment")
+        set_role(self.pay_button, "primary")
+        guard(self.pay_button, self.context.actor, Permission.PAYMENT_TAKE)
+        self.pay_button.clicked.connect(self.take_payment)
+        self.statement_button = PdfButton(self._statement, text="Statement PDF")
+        self.statement_button.setObjectName("ledgerStatement")
+        self.statement_button.setToolTip("The account as of today: charges, credits, aging")
+        self.receipt_year = QComboBox()
+        self.receipt_year.setObjectName("ledgerReceiptYear")
+        self.receipt_year.setToolTip("The year the receipt covers")
+        self.receipt_year.setFixedWidth(76)
+        self.receipt_button = PdfButton(self._year_receipt, text="Year-end receipt")
+        self.receipt_button.setObjectName("ledgerYearReceipt")
+        self.receipt_button.setToolTip(
+            "A PDF of every payment of the chosen year, for HSA/FSA and tax use"
+        )
+        self.superbill_button = QPushButton("Superbill…")
+        self.superbill_button.setObjectName("ledgerSuperbill")
+        self.superbill_button.setToolTip(
+            "Visits of a date range, for the patient to send to an insurer out of network"
+        )
+        self.superbill_button.clicked.connect(self.superbill)
+        for button in (self.statement_button, self.receipt_button):
+            pdf_button_look(button)
+        row.addWidget(self.pay_button)
+        row.addSpacing(8)
+        row.addWidget(self.statement_button)
+        row.addWidget(self.receipt_year)
+        row.addWidget(self.receipt_button)
+        row.addWidget(self.superbill_button)
+        row.addStretch(1)
+        return row
+
+    # --- reading ---------------------------------------------------------------------
+
+    def set_patient(self, patient_id: int) -> None:
+        """Show ``patient_id``'s ledger: now if the tab is on screen, else when it is shown."""
+        if patient_id != self.patient_id:
+            self.page = None
+            self.table.setRowCount(0)
+        self.patient_id = patient_id
+        self._stale = True
+        if self.isVisible():
+            self.refresh()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self.refresh()
+
+    def refresh(self) -> None:
+        """Read the open patient's ledger again and draw it."""
+        patient_id = self.patient_id
+        if patient_id is None:
+            return
+        today = self.today()
+
+        def read() -> LedgerPage:
+            with self.context.db.reading() as session:
+                return load_ledger(session, patient_id, today)
+
+        page = attempt(self, read)
+        if page is None:
+            return
+        self._stale = False
+        self.page = page
+        self._draw(page)
+
+    def _draw(self, page: LedgerPage) -> None:
+        s = page.summary
+        self.owed.show_figures(
+            {
+                "Still owed": dollars(s.owed),
+                "Credit": dollars(s.credit),
+                "Prepaid packages": dollars(s.unapplied_prepayments),
+            }
+        )
+        self.year.set_title(f"This year ({s.year})")
+        self.year.show_figures(
+            {
+                "Charged": dollars(s.charged_year),
+                "Paid": dollars(s.paid_year),
+                "Credited": dollars(s.adjusted_year),
+                "Refunded": dollars(s.refunded_year),
+            }
+        )
+        self.total.show_figures(
+            {
+                "Charged": dollars(s.charged_total),
+                "Paid": dollars(s.paid_total),
+                "Credited": dollars(s.adjusted_total),
+                "Refunded": dollars(s.refunded_total),
+            }
+        )
+        if page.packages:
+            self.packages.setText(
+                "Packages:\n" + "\n".join(f"• {package_text(p)}" for p in page.packages)
+            )
+        else:
+            self.packages.setText("No packages.")
+        set_role(self.packages, "muted" if not page.packages else "")
+        self._fill_years(page.years)
+        self._fill_lines(page.lines)
+
+    def _fill_years(self, years: tuple[int, ...]) -> None:
+        chosen = self.receipt_year.currentData()
+        self.receipt_year.blockSignals(True)
+        self.receipt_year.clear()
+        for year in years:
+            self.receipt_year.addItem(str(year), year)
+        index = self.receipt_year.findData(chosen)
+        self.receipt_year.setCurrentIndex(index if index >= 0 else 0)
+        self.receipt_year.blockSignals(False)
+
+    def _fill_lines(self, lines: tuple[ledger.LedgerLine, ...]) -> None:
+        table = self.table
+        table.setRowCount(0)
+        table.setRowCount(len(lines))
+        for row, line in enumerate(lines):
+            closed = line.reversed_by_id is not None or line.kind is EntryKind.REVERSAL
+            who = f"Entered by {line.created_by}" if line.created_by else ""
+            for column, text in enumerate(line_cells(line)):
+                item = QTableWidgetItem(text)
+                item.setToolTip("\n".join(part for part in (text, who) if part))
+                if column == 0:
+                    item.setData(Qt.ItemDataRole.UserRole, line.entry_id)
+                if column in MONEY_COLUMNS:
+                    item.setTextAlignment(
+                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                    )
+                if closed:
+                    item.setForeground(QBrush(REVERSED_INK))
+                table.setItem(row, column, item)
+        table.resizeRowsToContents()  # long descriptions wrap instead of being cut
+        if lines:
+            table.scrollToBottom()  # the newest entries and today's balance
+
+    # --- what tests and other views read ---------------------------------------------
+
+    def balance_texts(self) -> list[str]:
+        """The Balance column, top to bottom, as shown."""
+        items = [self.table.item(row, 4) for row in range(self.table.rowCount())]
+        return [item.text() if item is not None else "" for item in items]
+
+    # --- acting ----------------------------------------------------------------------
+
+    def take_payment(self) -> None:
+        """Open the payment dialog for this patient; read the ledger again when it closes."""
+        if self.patient_id is None or not self.context.actor.can(Permission.PAYMENT_TAKE):
+            return
+        from ketadesk.ui.billing.payment_dialog import TakePaymentDialog
+
+        dialog = TakePaymentDialog(
+            self.context, self.patient_id, today=self.today, opener=self.opener, parent=self
+        )
+        dialog.paid.connect(lambda _entry_id: self.refresh())  # the dialog stays open
+        dialog.finished.connect(lambda _result: self.refresh())
+        self._show_dialog(dialog)
+
+    def set_opener(self, opener: Opener | None) -> None:
+        """Open PDFs with ``opener`` instead of the desktop's viewer (tests, screenshots)."""
+        self.opener = opener
+        for button in (self.statement_button, self.receipt_button):
+            button.opener = opener
+
+    def _statement(self) -> tuple[bytes, str]:
+        """The patient's statement as of today."""
+        from ketadesk.billing.account import statement_view
+        from ketadesk.documents.letterhead import document_filename
+        from ketadesk.documents.statement import render_statement
+
+        patient_id, today = self._patient(), self.today()
+        with self.context.db.reading() as session:
+            view = statement_view(session, patient_id, on=today)
+        return render_statement(view), document_filename("statement", view)
+
+    def _year_receipt(self) -> tuple[bytes, str]:
+        """Every payment of the chosen year, for HSA/FSA and tax use."""
+        from ketadesk.billing.account import year_receipt
+        from ketadesk.documents.letterhead import document_filename
+        from ketadesk.documents.receipt import render_receipt
+
+        patient_id = self._patient()
+        year = int(self.receipt_year.currentData() or self.today().year)
+        with self.context.db.reading() as session:
+            view = year_receipt(session, patient_id, year)
+        return render_receipt(view), document_filename("receipt", view)
+
+    def _patient(self) -> int:
+        if self.patient_id is None:
+            raise NotFound("Open a patient first.")
+        return self.patient_id
+
+    def superbill(self) -> None:
+        """Ask for the visits' date range, then make the superbill PDF."""
+        if self.patient_id is None:
+            return
+        today, patient_id = self.today(), self.patient_id
+        dialog = RangeDialog(today.replace(month=1, day=1), today, "Superbill", parent=self)
+
+        def chosen() -> None:
+            date_from, date_to = dialog.dates()
+            self._pdf(lambda s: superbill_pdf(s, patient_id, date_from, date_to, today))
+
+        dialog.accepted.connect(chosen)
+        self._show_dialog(dialog)
+
+    def _show_dialog(self, dialog: QDialog) -> None:
+        """Open ``dialog`` without blocking (the one open before it is let go)."""
+        if self.dialog is not None:
+            self.dialog.deleteLater()
+        self.dialog = dialog
+        dialog.open()
+
+    def _pdf(self, build: Callable[[Session], tuple[bytes, str]]) -> None:
+        """Build a document in a read-only session and hand it to the PDF viewer."""
+
+        def run() -> tuple[bytes, str]:
+            with self.context.db.reading() as session:
+                return build(session)
+
+        made = attempt(self, run)
+        if made is not None:
+            self.last_pdf = show_pdf(self, made[0], made[1], opener=self.opener)
+
+
+__all__ = ["LedgerPage", "LedgerPanel", "load_ledger", "package_text"]
