@@ -253,6 +253,16 @@ def test_a_cancellation_redrafts_with_the_reason_given(session: Session) -> None
     assert third is not None and third.redraft_reason == "session 4 cancelled at the desk"
 
 
+def test_a_session_change_from_the_desk_redrafts_its_series_estimate(session: Session) -> None:
+    _clinic, series, first = _drafted(session)
+    cancelled = series.sessions[1].id
+    cancel_session(session, DESK, cancelled, "patient unwell")
+    [second] = estimates.after_session_change(session, DESK, cancelled, today=BOOKED_ON)
+    assert first.status is EstimateStatus.SUPERSEDED
+    assert second.supersedes_id == first.id and second.session_count == 5
+    assert estimates.after_session_change(session, DESK, cancelled, today=BOOKED_ON) == []
+
+
 def test_a_discontinued_series_withdraws_its_draft(session: Session) -> None:
     _clinic, series, first = _drafted(session)
     discontinue_series(session, DESK, series.id, "moved away")

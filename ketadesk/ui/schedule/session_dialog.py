@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import TypeVar
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -38,6 +39,7 @@ from PySide6.QtWidgets import (
 from sqlalchemy.orm import Session
 
 from ketadesk.access.permissions import Permission
+from ketadesk.billing.estimates import after_session_change
 from ketadesk.errors import KetaDeskError, ValidationError
 from ketadesk.scheduling.calendar import CalendarEntry, calendar_window
 from ketadesk.scheduling.changes import (
@@ -53,6 +55,8 @@ from ketadesk.scheduling.waitlist import WaitlistOffer
 from ketadesk.ui.context import AppContext
 from ketadesk.ui.schedule.text import day_heading, moment, time_range
 from ketadesk.ui.style import set_role
+
+T = TypeVar("T")
 
 FIELDS = (
     ("patient", "Patient"),
@@ -255,15 +259,23 @@ class SessionDialog(QDialog):
         ):
             return
         sid = entry.session_id
-        if self._run(lambda s: record_no_show(s, self.context.actor, sid, now=self._now())):
+        if self._run(lambda s: self._then_estimate(s, record_no_show(
+                s, self.context.actor, sid, now=self._now()))):
             self._say(f"{entry.reference} is recorded as a no-show.")
+
+    def _then_estimate(self, session: Session, result: T) -> T:
+        """A session gone from a self-pay series re-drafts its Good Faith Estimate."""
+        after_session_change(
+            session, self.context.actor, self.entry.session_id, today=self._now().date()
+        )
+        return result
 
     def cancel(self) -> None:
         sid, reason = self.entry.session_id, self.reason.text()
         result = self._run(
-            lambda s: _cancelled(
+            lambda s: self._then_estimate(s, _cancelled(
                 cancel_session(s, self.context.actor, sid, reason, now=self._now())
-            )
+            ))
         )
         if not isinstance(result, tuple):
             return

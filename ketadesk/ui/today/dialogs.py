@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.orm import Session
 
+from ketadesk.billing import estimates
 from ketadesk.clinic.models import Modality
 from ketadesk.errors import FieldProblem, KetaDeskError, ValidationError
 from ketadesk.scheduling import changes, floor, rems
@@ -414,9 +415,14 @@ class CancelDialog(FloorDialog):
 
     def act(self, session: Session, typed: Typed) -> object:
         reason = str(self.form.values()["reason"])
-        return changes.cancel_session(
+        result = changes.cancel_session(
             session, self.context.actor, self.shown.session_id, reason, now=self.clock()
         )
+        # A session gone from a self-pay series re-drafts its Good Faith Estimate.
+        estimates.after_session_change(
+            session, self.context.actor, self.shown.session_id, today=self.clock().date()
+        )
+        return result
 
 
 class FiledDialog(QDialog):
