@@ -72,6 +72,12 @@ def _schedule(context: AppContext) -> QWidget:
     return ScheduleView(context)
 
 
+def _billing(context: AppContext) -> QWidget:
+    from ketadesk.ui.billing.view import BillingView
+
+    return BillingView(context)
+
+
 def _settings(context: AppContext) -> QWidget:
     try:
         from ketadesk.ui.settings import SettingsView
@@ -98,6 +104,7 @@ def _factories() -> dict[str, Callable[[AppContext], QWidget]]:
         "today": _today,
         "schedule": _schedule,
         "patients": _patients,
+        "billing": _billing,
         "settings": _settings,
     }
     for key in AREAS:

@@ -47,7 +47,7 @@ def make_window(qtbot: QtBot, db: Database, actor: Actor, initial: str = "patien
 # --- the main window ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("key", ["billing", "reports"])
+@pytest.mark.parametrize("key", ["reports"])
 def test_areas_not_built_yet_say_so_plainly(
     qtbot: QtBot, sqlite_db: Database, front_desk: Actor, key: str
 ) -> None:
