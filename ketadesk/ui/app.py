@@ -55,7 +55,7 @@ from sqlalchemy.exc import SQLAlchemyError
 import ketadesk
 from ketadesk.access.permissions import Actor, command_line_actor
 from ketadesk.access.users import authenticate, count_users
-from ketadesk.config import APP_NAME, database_url
+from ketadesk.config import APP_NAME, RESOURCES, database_url
 from ketadesk.db import Database
 from ketadesk.errors import KetaDeskError
 from ketadesk.migrations import open_database
@@ -226,7 +226,17 @@ def _application(*, screenshot: bool) -> QApplication:
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(ketadesk.__version__)
     style.apply(app)
+    _load_shipped_fonts()
     return app
+
+
+def _load_shipped_fonts() -> None:
+    """Make the fonts the PDFs use known to Qt too, so a workstation without a CJK system
+    font still shows names like 阮文英 instead of boxes (Qt falls back to them by script)."""
+    from PySide6.QtGui import QFontDatabase
+
+    for path in sorted((RESOURCES / "fonts").glob("*.ttf")):
+        QFontDatabase.addApplicationFont(str(path))
 
 
 def wait_for_first_paint(widget: QWidget, window: QWidget) -> bool:
