@@ -327,6 +327,8 @@ def reverse(
         raise InvalidValue("say why the entry is reversed")
     if entry.kind is EntryKind.REVERSAL:
         raise Conflict(f"entry {entry.id} is itself a reversal; post the original again instead")
+    # Lock before looking: two desks reversing one entry must not both find it unreversed.
+    lock_account(session, entry.patient_id)
     if reversal_of(session, entry.id) is not None:
         raise Conflict(f"entry {entry.id} ({entry.description}) is already reversed")
     _release(session, actor, entry)
