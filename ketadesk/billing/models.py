@@ -163,6 +163,7 @@ class Charge(Base):
     __table_args__ = (
         CheckConstraint("units > 0", name="units"),
         Index("ix_charge_session", "session_id"),
+        Index("ix_charge_entry", "entry_id"),  # a posted entry back to its charge line
         Index("ix_charge_status", "status", "service_date"),
         Index("ix_charge_patient", "patient_id", "service_date"),
     )

@@ -228,6 +228,7 @@ def upgrade() -> None:
     with op.batch_alter_table('charge', schema=None) as batch_op:
         batch_op.create_index('ix_charge_patient', ['patient_id', 'service_date'], unique=False)
         batch_op.create_index('ix_charge_session', ['session_id'], unique=False)
+        batch_op.create_index('ix_charge_entry', ['entry_id'], unique=False)
         batch_op.create_index('ix_charge_status', ['status', 'service_date'], unique=False)
 
     op.create_table('estimate_line',
@@ -286,6 +287,7 @@ def downgrade() -> None:
     with op.batch_alter_table('charge', schema=None) as batch_op:
         batch_op.drop_index('ix_charge_status')
         batch_op.drop_index('ix_charge_session')
+        batch_op.drop_index('ix_charge_entry')
         batch_op.drop_index('ix_charge_patient')
 
     op.drop_table('charge')
