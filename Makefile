@@ -30,6 +30,7 @@ check: test lint
 bench: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/bench_foundation.py
 	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/bench_scheduling.py
+	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/bench_billing.py
 
 screenshots: $(STAMP)
 	mkdir -p docs/img

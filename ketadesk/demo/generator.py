@@ -26,8 +26,13 @@ How data moves through it, in one write transaction that either lands whole or n
    :func:`ketadesk.demo.history.add_history` books every patient's series and sessions
    over those years: outcomes, the floor's records, REMS monitoring forms, the weeks ahead,
    and today's floor as it stands at ``spec.now`` (progress stage ``sessions``).
-6. One audit row (action ``generate``, entity ``demo``) records the counts, instead of
-   one row per patient or session (each protocol has its own, as for any new protocol).
+6. :func:`ketadesk.demo.money.add_money` seeds the fee schedule, package templates and fee
+   policies through the billing services and writes the money of those sessions: charges
+   (the last two weeks still in review), the ledger, monthly invoices, payments,
+   adjustments, refunds, packages and Good Faith Estimates (progress stage ``money``).
+7. One audit row (action ``generate``, entity ``demo``) records the counts, instead of
+   one row per patient or session (each protocol, fee item, package template and fee
+   policy has its own, as when a clinic sets them up).
 
 The same seed gives the same data, byte for byte, apart from the creation times of the
 users and the audit row: every draw comes from a :class:`random.Random` seeded from
@@ -35,10 +40,9 @@ users and the audit row: every draw comes from a :class:`random.Random` seeded f
 ``spec.today`` (and the floor of today from ``spec.now``), and nothing depends on set or
 hash order.
 
-Where later parts extend it: billing will add a stage after the sessions which turns
-completed sessions into charges, payments, invoices and claims. Each new stage draws from
-its own stage-seeded generator, so the stages before it stay exactly as they are, and
-reports its progress under its own name.
+Where later parts extend it: claims (issue 5) will add a stage after the money. Each stage
+draws from its own stage-seeded generator, so the stages before it stay exactly as they
+are, and reports its progress under its own name.
 """
 
 from __future__ import annotations
@@ -80,6 +84,7 @@ from ketadesk.clinic.text import fold, name_words
 from ketadesk.db import Base, Database, reserve
 from ketadesk.demo import names
 from ketadesk.demo.history import add_history
+from ketadesk.demo.money import add_money
 from ketadesk.demo.names import HERITAGES, METROS, Heritage, Metro, Town
 from ketadesk.errors import Conflict, FieldProblem, ValidationError
 from ketadesk.scheduling.protocols import ensure_default_protocols
@@ -180,6 +185,15 @@ class DemoSummary:
     vital_signs: int
     observations: int
     waitlist_entries: int
+    fee_items: int
+    package_templates: int
+    charges: int
+    pending_charges: int
+    ledger_entries: int
+    allocations: int
+    invoices: int
+    packages_sold: int
+    estimates: int
 
     def as_dict(self) -> dict[str, int]:
         return dataclasses.asdict(self)
@@ -195,8 +209,8 @@ def generate(
     """Fill the empty database ``db`` with a demo clinic chain as ``spec`` describes.
 
     ``progress`` is called as ``progress(stage, done, total)`` for the stages ``clinic``,
-    ``users`` (unless ``spec.users`` is false), ``patients`` and ``sessions``. ``actor`` (the
-    command-line actor by default) is named in the audit log. Raises
+    ``users`` (unless ``spec.users`` is false), ``patients``, ``sessions`` and ``money``.
+    ``actor`` (the command-line actor by default) is named in the audit log. Raises
     :class:`~ketadesk.errors.Conflict` if ``db`` already holds clinic records; then
     nothing is written.
     """
@@ -214,13 +228,15 @@ def generate(
         now = spec.moment()
         history = add_history(session, _stage_random(spec.seed, "sessions"),
                               today=spec.today, now=now, report=report)
+        money = add_money(session, _stage_random(spec.seed, "money"), actor=actor,
+                          today=spec.today, now=now, report=report)
         summary = DemoSummary(
             seed=spec.seed, years=spec.years, locations=len(clinic.locations),
             opening_hours=clinic.opening_hours, chairs=clinic.chairs,
             providers=clinic.providers, payers=len(clinic.payers), users=users,
             patients=people.patients, diagnoses=people.diagnoses, policies=people.policies,
             self_pay_patients=people.self_pay, prior_authorizations=people.prior_auths,
-            protocols=len(protocols), **history.as_dict(),
+            protocols=len(protocols), **history.as_dict(), **money.as_dict(),
         )
         audit.record(session, actor, "generate", "demo", spec.seed,
                      after={**summary.as_dict(), "today": spec.today.isoformat(),

@@ -60,6 +60,12 @@ def _generate(db: Database, spec: DemoSpec = SPEC) -> tuple[DemoSummary, Calls]:
     return summary, calls
 
 
+def _setup_rows(summary: DemoSummary) -> int:
+    """Audit rows of what the services set up: protocols, fee items, package templates and
+    each location's fee policy."""
+    return summary.protocols + summary.fee_items + summary.package_templates + summary.locations
+
+
 def _count(session: Session, model: type[Base]) -> int:
     return session.scalar(select(func.count()).select_from(model)) or 0
 
@@ -84,8 +90,9 @@ def test_counts_match_the_spec_and_one_audit_row_tells_the_story(database: Datab
         assert audit.after == {**summary.as_dict(), "today": TODAY.isoformat(),
                                "now": SPEC.moment().isoformat()}
         # One audit row for the whole generation, not one per patient or session (and
-        # one per shipped protocol, as for any new protocol).
-        assert _count(s, AuditEntry) == len(DEMO_USERS) + summary.protocols + 1
+        # one per shipped protocol, fee item and package template and per location's fee
+        # policy, as when a clinic sets them up).
+        assert _count(s, AuditEntry) == len(DEMO_USERS) + _setup_rows(summary) + 1
         created = s.scalars(select(Patient.created_at)).all()
         assert min(created) >= datetime(2021, 6, 29, tzinfo=UTC)
         assert max(created).date() < TODAY
@@ -93,7 +100,8 @@ def test_counts_match_the_spec_and_one_audit_row_tells_the_story(database: Datab
     stages = [stage for stage, _, _ in calls]
     assert (stages.index("clinic") < stages.index("users") < stages.index("patients")
             < stages.index("sessions"))
-    assert ("patients", 250, 250) in calls and calls[-1] == ("sessions", 250, 250)
+    assert ("patients", 250, 250) in calls and ("sessions", 250, 250) in calls
+    assert calls[-1][0] == "money" and calls[-1][1] == calls[-1][2]
     per_location = Counter(location_id for location_id, _ in chairs)
     assert all(4 <= n <= 8 for n in per_location.values())
     for modality in (Modality.IV, Modality.ESKETAMINE, Modality.KAP):
@@ -231,7 +239,7 @@ def test_a_second_run_is_refused_and_writes_nothing(database: Database) -> None:
     with database.reading() as s:
         assert _count(s, Patient) == 10
         assert _count(s, User) == 0
-        assert _count(s, AuditEntry) == 1 + summary.protocols
+        assert _count(s, AuditEntry) == 1 + _setup_rows(summary)
 
 
 def test_a_bad_spec_names_every_problem() -> None:

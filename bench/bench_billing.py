@@ -1,0 +1,483 @@
+"""The billing benchmark: demo money history, superbill and invoice PDFs, the batch, balances.
+
+Run it from the project folder::
+
+    .venv/bin/python bench/bench_billing.py [--patients 20000] [--years 5] [--out DIR]
+
+On a SQLite file made by ``ketadesk demo-data --patients N --years Y`` (which now writes the
+money history too) it measures:
+
+a. ``demo-data``: the wall time of the real command line in a fresh process, and the rows
+   of money it wrote; then the same generation inside this process, timing each of the
+   generator's stages (``--no-stages`` skips this second run);
+b. one superbill PDF: :func:`~ketadesk.billing.superbill.superbill_view` then
+   :func:`~ketadesk.documents.superbill.render_superbill`, for :data:`PDF_PATIENTS`
+   different self-pay patients' last full month, each timed from opening the read session
+   to holding the PDF's bytes, warm (one untimed run first loads fonts and code);
+c. one invoice PDF: :func:`~ketadesk.billing.invoices.invoice_view` then
+   :func:`~ketadesk.documents.invoice.render_invoice`, for as many different issued
+   invoices, timed the same way;
+d. the batch: :func:`~ketadesk.documents.superbill_batch.write_superbills` with two
+   workers over the most recent full months that hold at least :data:`BATCH_PATIENTS`
+   self-pay patients (one month of the demo holds about 560), timed from the call to its
+   return, process pool start included; the figure of record is scaled to 1,000;
+e. a patient's balance: :func:`~ketadesk.billing.ledger.balance` for 1,000 random patients
+   with a ledger, each in its own read session as the window reads it (and the query
+   alone, in one session, for comparison).
+
+It prints a table and writes everything, with the machine, to ``DIR/bench_billing.json``
+beside the database and the batch's PDFs; the figures go to docs/PERFORMANCE.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+import statistics
+import sys
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from bench_foundation import (  # noqa: E402
+    _spread,
+    machine,
+    print_machine,
+    print_rows,
+    timed_demo_data,
+)
+
+PDF_PATIENTS = 50
+BALANCE_PATIENTS = 1000
+BATCH_PATIENTS = 1000
+MONEY_TABLES = (
+    "charge",
+    "ledger_entry",
+    "allocation",
+    "invoice",
+    "invoice_line",
+    "package_purchase",
+    "package_use",
+    "estimate",
+)
+
+TARGETS = {
+    "demo_data_s": 120.0,
+    "superbill_pdf_ms": 40.0,  # median and p95
+    "invoice_pdf_ms": 40.0,  # median and p95
+    "batch_1000_s": 30.0,
+    "balance_ms": 5.0,  # median and p95
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--patients", type=int, default=20_000)
+    parser.add_argument("--years", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--runs",
+        type=int,
+        default=PDF_PATIENTS,
+        help="different patients / invoices timed for one PDF",
+    )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="reuse the database of an earlier run instead of generating",
+    )
+    parser.add_argument(
+        "--no-stages",
+        action="store_true",
+        help="skip timing the generator's stages in this process",
+    )
+    parser.add_argument("--out", type=Path, default=ROOT / "out" / "bench")
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    db = args.out / "billing.sqlite3"
+    results: dict[str, Any] = {
+        "benchmark": "billing",
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "parameters": {
+            "patients": args.patients,
+            "years": args.years,
+            "seed": args.seed,
+            "runs": args.runs,
+        },
+        "targets": TARGETS,
+    }
+    if args.reuse and db.exists():
+        results["demo_data_cli"] = {"measured": False, "reason": "--reuse"}
+    else:
+        print(f"demo data: {args.patients} patients, {args.years} years …", flush=True)
+        results["demo_data_cli"] = demo_data(db, args.patients, args.years, args.seed)
+    if not args.no_stages:
+        print("demo data in this process, stage by stage …", flush=True)
+        results["demo_data_stages"] = demo_data_stages(
+            args.out / "billing-stages.sqlite3", args.patients, args.years, args.seed
+        )
+    from ketadesk.migrations import open_database
+
+    database = open_database(f"sqlite:///{db}")
+    today = demo_today(database)
+    month = last_full_month(today)
+    results["demo_today"] = today.isoformat()
+    results["rows"] = row_counts(database)
+    print("superbill PDFs …", flush=True)
+    results["superbill_pdf"] = superbill_pdfs(database, month, today, args.runs, args.seed)
+    print("invoice PDFs …", flush=True)
+    results["invoice_pdf"] = invoice_pdfs(database, args.runs, args.seed)
+    print("balances …", flush=True)
+    results["balance"] = balances(database, args.seed)
+    database.dispose()
+    print("superbill batch, 2 workers …", flush=True)
+    results["batch"] = batch(db, args.out / "superbills", month, today)
+    results["verdict"] = verdict(results)
+    (args.out / "bench_billing.json").write_text(json.dumps(results, indent=2, default=str))
+    print_table(results)
+    return 0
+
+
+# ---------------------------------------------------------------------------------------
+# a. demo data
+# ---------------------------------------------------------------------------------------
+
+
+def demo_data(db: Path, patients: int, years: int, seed: int) -> dict[str, Any]:
+    result = timed_demo_data(
+        db, ["--patients", str(patients), "--years", str(years), "--seed", str(seed)]
+    )
+    if "command" in result and not result["measured"]:
+        raise SystemExit(f"demo-data failed: {result['reason']}")
+    if result["measured"]:
+        result["file_mb"] = round(db.stat().st_size / 1e6, 1)
+    return result
+
+
+def demo_data_stages(db: Path, patients: int, years: int, seed: int) -> dict[str, Any]:
+    """Migrations and :func:`~ketadesk.demo.generator.generate` here, with the seconds each
+    stage took (from its first progress report to the next stage's); the file is removed."""
+    from ketadesk.demo.generator import DemoSpec, generate
+    from ketadesk.migrations import open_database
+
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    started = time.perf_counter()
+    database = open_database(f"sqlite:///{db}")
+    migrated = time.perf_counter()
+    first_seen: dict[str, float] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        first_seen.setdefault(stage, time.perf_counter())
+
+    generate(database, DemoSpec(patients=patients, years=years, seed=seed), progress)
+    finished = time.perf_counter()
+    database.dispose()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    marks = [*first_seen.items(), ("commit", finished)]
+    stages = {stage: round(marks[i + 1][1] - at, 2) for i, (stage, at) in enumerate(marks[:-1])}
+    return {
+        "measured": True,
+        "migrate_s": round(migrated - started, 2),
+        "generate_s": round(finished - migrated, 2),
+        "stage_s": stages,
+    }
+
+
+def row_counts(database: Any) -> dict[str, int]:
+    from sqlalchemy import text
+
+    counts = {}
+    with database.reading() as session:
+        for table in ("patient", "treatment_session", *MONEY_TABLES):
+            counts[table] = session.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+    return counts
+
+
+def demo_today(database: Any) -> date:
+    """The day the demo's history ends (its audit row says), not the day the bench runs."""
+    from sqlalchemy import select
+
+    from ketadesk.access.models import AuditEntry
+
+    with database.reading() as session:
+        after = session.scalars(select(AuditEntry.after).where(AuditEntry.entity == "demo")).first()
+    return date.fromisoformat(after["today"]) if after else datetime.now(UTC).date()
+
+
+def last_full_month(today: date) -> tuple[date, date]:
+    last = today.replace(day=1) - timedelta(days=1)
+    return last.replace(day=1), last
+
+
+def _months_back(month: tuple[date, date], count: int) -> tuple[date, date]:
+    first = month[0]
+    for _ in range(count):
+        first = (first - timedelta(days=1)).replace(day=1)
+    return first, month[1]
+
+
+# ---------------------------------------------------------------------------------------
+# b, c. one PDF
+# ---------------------------------------------------------------------------------------
+
+
+def superbill_pdfs(
+    database: Any, month: tuple[date, date], today: date, runs: int, seed: int
+) -> dict[str, Any]:
+    from ketadesk.billing.superbill import superbill_patients, superbill_view
+    from ketadesk.documents.superbill import render_superbill
+    from ketadesk.errors import KetaDeskError
+
+    with database.reading() as session:
+        patients = superbill_patients(session, *month)
+    if not patients:
+        return {"measured": False, "reason": f"no self-pay visits in {month[0]:%Y-%m}"}
+    chosen = random.Random(seed).sample(patients, min(runs, len(patients)))
+    total, view_ms, visits, sizes, refused = [], [], [], [], []
+    for n, patient_id in enumerate([chosen[0], *chosen]):  # the first run warms up
+        started = time.perf_counter()
+        try:
+            with database.reading() as session:
+                view = superbill_view(session, patient_id, *month, issued_on=today)
+            viewed = time.perf_counter()
+            pdf = render_superbill(view)
+        except KetaDeskError as error:
+            refused.append(str(error))
+            continue
+        done = time.perf_counter()
+        if n:
+            total.append((done - started) * 1000)
+            view_ms.append((viewed - started) * 1000)
+            visits.append(len(view.visits))
+            sizes.append(len(pdf))
+    if not total:
+        return {"measured": False, "reason": f"every superbill was refused: {refused[:3]}"}
+    return {
+        "measured": True,
+        "runs": len(total),
+        "month": f"{month[0]:%Y-%m}",
+        "self_pay_patients_in_month": len(patients),
+        "refused": refused,
+        "view_median_ms": round(statistics.median(view_ms), 2),
+        "visits_per_superbill": _range(visits),
+        "pdf_kb_median": round(statistics.median(sizes) / 1000, 1),
+        **_spread(total),
+    }
+
+
+def invoice_pdfs(database: Any, runs: int, seed: int) -> dict[str, Any]:
+    from sqlalchemy import select
+
+    from ketadesk.billing.invoices import invoice_view
+    from ketadesk.billing.models import Invoice, InvoiceStatus
+    from ketadesk.documents.invoice import render_invoice
+
+    with database.reading() as session:
+        ids = session.scalars(
+            select(Invoice.id).where(Invoice.status == InvoiceStatus.ISSUED).order_by(Invoice.id)
+        ).all()
+    if not ids:
+        return {"measured": False, "reason": "no issued invoices"}
+    chosen = random.Random(seed + 1).sample(list(ids), min(runs, len(ids)))
+    total, view_ms, lines = [], [], []
+    for n, invoice_id in enumerate([chosen[0], *chosen]):
+        started = time.perf_counter()
+        with database.reading() as session:
+            view = invoice_view(session, invoice_id)
+        viewed = time.perf_counter()
+        render_invoice(view)
+        done = time.perf_counter()
+        if n:
+            total.append((done - started) * 1000)
+            view_ms.append((viewed - started) * 1000)
+            lines.append(len(view.lines))
+    return {
+        "measured": True,
+        "runs": len(total),
+        "issued_invoices": len(ids),
+        "lines_per_invoice": _range(lines),
+        "view_median_ms": round(statistics.median(view_ms), 2),
+        **_spread(total),
+    }
+
+
+# ---------------------------------------------------------------------------------------
+# d. the batch
+# ---------------------------------------------------------------------------------------
+
+
+def batch(db: Path, out: Path, month: tuple[date, date], today: date) -> dict[str, Any]:
+    from ketadesk.billing.superbill import superbill_patients
+    from ketadesk.db import Database
+    from ketadesk.documents.superbill_batch import write_superbills
+
+    url = f"sqlite:///{db}"
+    database = Database(url)
+    span, patients = month, 0
+    for months in range(12):
+        span = _months_back(month, months)
+        with database.reading() as session:
+            patients = len(superbill_patients(session, *span))
+        if patients >= BATCH_PATIENTS:
+            break
+    database.dispose()
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    started = time.perf_counter()
+    result = write_superbills(url, span[0], span[1], out, issued_on=today, workers=2)
+    seconds = time.perf_counter() - started
+    written = len(result.written)
+    if not written:
+        return {
+            "measured": False,
+            "reason": f"no superbill written ({len(result.refused)} refused)",
+        }
+    return {
+        "measured": True,
+        "from": span[0].isoformat(),
+        "to": span[1].isoformat(),
+        "patients": patients,
+        "written": written,
+        "refused": len(result.refused),
+        "processes": result.processes,
+        "seconds": round(seconds, 2),
+        "per_superbill_ms": round(seconds / written * 1000, 2),
+        "seconds_per_1000": round(seconds / written * 1000, 2),
+        "pdf_mb": round(sum(p.stat().st_size for p in result.written) / 1e6, 1),
+    }
+
+
+# ---------------------------------------------------------------------------------------
+# e. balances
+# ---------------------------------------------------------------------------------------
+
+
+def balances(database: Any, seed: int) -> dict[str, Any]:
+    from sqlalchemy import select
+
+    from ketadesk.billing import ledger
+    from ketadesk.billing.models import LedgerEntry
+
+    with database.reading() as session:
+        ids = session.scalars(select(LedgerEntry.patient_id).distinct()).all()
+    chosen = random.Random(seed + 2).sample(list(ids), min(BALANCE_PATIENTS, len(ids)))
+    with database.reading() as session:  # warm
+        ledger.balance(session, chosen[0])
+    opened = []
+    for patient_id in chosen:
+        started = time.perf_counter()
+        with database.reading() as session:
+            ledger.balance(session, patient_id)
+        opened.append((time.perf_counter() - started) * 1000)
+    alone = []
+    with database.reading() as session:
+        for patient_id in chosen:
+            started = time.perf_counter()
+            ledger.balance(session, patient_id)
+            alone.append((time.perf_counter() - started) * 1000)
+    query = _spread(alone)
+    return {
+        "measured": True,
+        "runs": len(opened),
+        "patients_with_a_ledger": len(ids),
+        "query_alone_median_ms": query["median_ms"],
+        "query_alone_p95_ms": query["p95_ms"],
+        **_spread(opened),
+    }
+
+
+# ---------------------------------------------------------------------------------------
+# The verdict and the table
+# ---------------------------------------------------------------------------------------
+
+
+def _range(values: list[int]) -> dict[str, float]:
+    return {"min": min(values), "median": statistics.median(values), "max": max(values)}
+
+
+def verdict(results: dict[str, Any]) -> dict[str, Any]:
+    def against(part: dict[str, Any], key: str, target: str) -> dict[str, Any]:
+        if not part.get("measured"):
+            return {"measured": None, "met": None}
+        value = part[key]
+        return {"measured": value, "target": TARGETS[target], "met": value < TARGETS[target]}
+
+    return {
+        "demo_data_s": against(results["demo_data_cli"], "seconds", "demo_data_s"),
+        "superbill_pdf_median_ms": against(
+            results["superbill_pdf"], "median_ms", "superbill_pdf_ms"
+        ),
+        "superbill_pdf_p95_ms": against(results["superbill_pdf"], "p95_ms", "superbill_pdf_ms"),
+        "invoice_pdf_median_ms": against(results["invoice_pdf"], "median_ms", "invoice_pdf_ms"),
+        "invoice_pdf_p95_ms": against(results["invoice_pdf"], "p95_ms", "invoice_pdf_ms"),
+        "batch_1000_s": against(results["batch"], "seconds_per_1000", "batch_1000_s"),
+        "balance_median_ms": against(results["balance"], "median_ms", "balance_ms"),
+        "balance_p95_ms": against(results["balance"], "p95_ms", "balance_ms"),
+    }
+
+
+def print_table(results: dict[str, Any]) -> None:
+    print_machine(results["machine"])
+    print(f"rows: {results['rows']}")
+    demo = results["demo_data_cli"]
+    rows = [
+        (
+            "demo-data, command line (wall)",
+            f"{demo['seconds']:.1f} s" if demo["measured"] else demo["reason"],
+            "< 120 s",
+        )
+    ]
+    stages = results.get("demo_data_stages")
+    if stages:
+        rows.append(
+            (
+                "  in process: migrations + generate()",
+                f"{stages['migrate_s'] + stages['generate_s']:.1f} s",
+                "",
+            )
+        )
+        rows.extend(
+            (f"    stage {name}", f"{seconds:.1f} s", "")
+            for name, seconds in stages["stage_s"].items()
+        )
+    for key, label in (
+        ("superbill_pdf", "superbill PDF, one patient's month (view + render)"),
+        ("invoice_pdf", "invoice PDF (view + render)"),
+        ("balance", "patient balance, own read session"),
+    ):
+        part = results[key]
+        target = f"< {TARGETS['balance_ms' if key == 'balance' else key + '_ms']:g} ms"
+        if part.get("measured"):
+            rows.append((f"{label}: median", f"{part['median_ms']:.2f} ms", target))
+            rows.append(
+                (
+                    "  p95 / max",
+                    f"{part['p95_ms']:.2f} / {part['max_ms']:.2f} ms",
+                    target + " (p95)",
+                )
+            )
+        else:
+            rows.append((label, f"not measured: {part['reason']}", target))
+    part = results["batch"]
+    if part.get("measured"):
+        rows.append(
+            (f"superbill batch, 2 workers: {part['written']} PDFs", f"{part['seconds']:.1f} s", "")
+        )
+        rows.append(("  scaled to 1,000 superbills", f"{part['seconds_per_1000']:.1f} s", "< 30 s"))
+    else:
+        rows.append(("superbill batch", f"not measured: {part['reason']}", "< 30 s"))
+    print_rows(rows)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
