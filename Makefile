@@ -34,7 +34,7 @@ bench: $(STAMP)
 
 screenshots: $(STAMP)
 	mkdir -p docs/img
-	for view in schedule patients settings; do \
+	for view in schedule patients billing settings; do \
 		QT_QPA_PLATFORM=offscreen $(BIN)/ketadesk --demo --screenshot docs/img/$$view.png --view $$view; \
 	done
 
