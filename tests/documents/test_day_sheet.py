@@ -101,7 +101,7 @@ def render(w: CalendarWindow, clinic_name: str = "Brightwater Ketamine Clinic") 
     return render_day_sheet(w, clinic_name=clinic_name, printed_at=PRINTED, deterministic=True)
 
 
-def fields_in_order(text: str, fields: list[str], start: int = 0) -> int:
+def assert_in_order(text: str, fields: list[str], start: int = 0) -> int:
     """Assert ``fields`` appear in ``text`` in this order from ``start``; return the end."""
     for field in fields:
         found = text.find(field, start)
@@ -131,25 +131,25 @@ def test_each_session_prints_every_field_under_its_chair() -> None:
     )
     (text,) = pages(render(w))
     columns = ["Time", "Patient", "MRN", "Protocol", "Status", "Provider", "Driver"]
-    at_iv1 = fields_in_order(text, ["IV 1", *columns])
+    at_iv1 = assert_in_order(text, ["IV 1", *columns])
     zoe = ["09:00–10:10", "Łukasiewicz, Zoë", "100001", "IV ketamine induction", "1 of 6"]
-    end = fields_in_order(text, [*zoe, "Scheduled", "Ama Osei, MD", "✓"], at_iv1)
+    end = assert_in_order(text, [*zoe, "Scheduled", "Ama Osei, MD", "✓"], at_iv1)
     nguyen = ["10:30–11:40", "Nguyễn, Thị Minh Khai", "100003", "3 of 6", "Confirmed"]
-    end = fields_in_order(text, nguyen, end)
-    end = fields_in_order(text, ["IV 2", *columns, "09:00–10:10", "阮文英, 阮", "100002"], end)
+    end = assert_in_order(text, nguyen, end)
+    end = assert_in_order(text, ["IV 2", *columns, "09:00–10:10", "阮文英, 阮", "100002"], end)
     assert text.count("✓") == 1
 
 
 def test_empty_chairs_say_so_and_retired_empty_chairs_are_left_out() -> None:
     (text,) = pages(render(window(entry(1, CHAIRS[0], "09:00"))))
-    fields_in_order(text, ["IV 2", "No sessions booked.", "Nasal 1", "No sessions booked."])
+    assert_in_order(text, ["IV 2", "No sessions booked.", "Nasal 1", "No sessions booked."])
     assert "Old chair" not in text
 
 
 def test_a_retired_chair_still_holding_sessions_is_printed_as_out_of_service() -> None:
     (text,) = pages(render(window(entry(1, CHAIRS[3], "09:00"))))
     assert text.count("Old chair (out of service)") == 1
-    fields_in_order(text, ["Old chair (out of service)", "09:00–10:10", "100001"])
+    assert_in_order(text, ["Old chair (out of service)", "09:00–10:10", "100001"])
 
 
 def test_cancelled_sessions_print_with_their_status_and_are_counted_apart() -> None:
@@ -160,8 +160,8 @@ def test_cancelled_sessions_print_with_their_status_and_are_counted_apart() -> N
     )
     (text,) = pages(render(w))
     assert "1 session booked; 2 cancelled or no-show." in text
-    fields_in_order(text, ["11:00–12:10", "100002", "Late", "cancelled"])  # wraps in its cell
-    fields_in_order(text, ["IV 2", "100003", "No-show"])
+    assert_in_order(text, ["11:00–12:10", "100002", "Late", "cancelled"])  # wraps in its cell
+    assert_in_order(text, ["IV 2", "100003", "No-show"])
 
 
 def test_a_closed_day_gives_the_reason() -> None:
@@ -175,7 +175,7 @@ def test_a_closed_day_gives_the_reason() -> None:
 
 def test_a_long_name_wraps_inside_its_cell_without_losing_words() -> None:
     (text,) = pages(render(window(entry(1, CHAIRS[0], "09:00", LONG_NAME))))
-    fields_in_order(text, ["09:00–10:10", *LONG_NAME.split(), "100001", "IV ketamine"])
+    assert_in_order(text, ["09:00–10:10", *LONG_NAME.split(), "100001", "IV ketamine"])
     assert LONG_NAME not in text  # it did not fit one line: it wrapped rather than ran over
 
 
@@ -210,7 +210,7 @@ def test_a_chair_running_onto_the_next_page_repeats_its_name_and_headings() -> N
     continued = [t for t in texts[1:] if t.lstrip().startswith(("IV 1", "IV 2", "Nasal 1"))]
     assert continued, "no page starts with a chair's name"
     for text in continued:
-        fields_in_order(text, ["Time", "Patient", "MRN", "Protocol", "Status"])
+        assert_in_order(text, ["Time", "Patient", "MRN", "Protocol", "Status"])
 
 
 def test_deterministic_mode_gives_identical_bytes() -> None:
@@ -282,5 +282,5 @@ def test_a_window_from_the_database_prints_its_sessions(session: Session, admin:
     (text,) = pages(render(w, clinic_name=w.location_name))
     header = "KetaDesk NYC\nMonday, December 7, 2026 · Location NYC\nOpen 08:00-18:00\n"
     assert text.startswith(header)
-    fields_in_order(text, ["IV 2", "09:15–10:25", "Łukasiewicz, Zoë", clinic.patient.mrn, "2 of 6"])
-    fields_in_order(text, ["Scheduled", "Osei", "✓", "Nasal 1"])
+    assert_in_order(text, ["IV 2", "09:15–10:25", "Łukasiewicz, Zoë", clinic.patient.mrn, "2 of 6"])
+    assert_in_order(text, ["Scheduled", "Osei", "✓", "Nasal 1"])

@@ -9,10 +9,10 @@ from documents.view_builders import (
     CJK,
     LONG_NAME,
     ZOE,
+    assert_in_order,
     assert_inside_margins,
     estimate,
     estimate_line,
-    fields_in_order,
     pages,
     runs,
     words,
@@ -34,7 +34,7 @@ def text_of(view: EstimateView) -> str:
 
 def test_the_header_gives_number_status_and_dates() -> None:
     text = text_of(estimate(supersedes="GFE-2026-00011"))
-    fields_in_order(
+    assert_in_order(
         text,
         [
             "Brightwater Ketamine Clinic",
@@ -51,13 +51,13 @@ def test_the_header_gives_number_status_and_dates() -> None:
 
 def test_a_given_estimate_shows_when_it_was_given() -> None:
     text = text_of(estimate(status=EstimateStatus.GIVEN, given_on=date(2026, 11, 23)))
-    fields_in_order(text, ["Status Given", "Given 11/23/2026"])
+    assert_in_order(text, ["Status Given", "Given 11/23/2026"])
     assert "To be given by" not in text
 
 
 def test_it_states_the_patients_right_to_an_estimate() -> None:
     text = words(text_of(estimate()))
-    fields_in_order(
+    assert_in_order(
         text,
         [
             "Your right to a Good Faith Estimate",
@@ -70,8 +70,8 @@ def test_it_states_the_patients_right_to_an_estimate() -> None:
 
 def test_patient_provider_and_facility_print_with_npi_and_tin() -> None:
     text = text_of(estimate())
-    fields_in_order(text, ["PATIENT", ZOE, "Date of birth 03/09/1984 · MRN NYC000123"])
-    fields_in_order(
+    assert_in_order(text, ["PATIENT", ZOE, "Date of birth 03/09/1984 · MRN NYC000123"])
+    assert_in_order(
         text,
         [
             "PROVIDER AND FACILITY",
@@ -88,7 +88,7 @@ def test_patient_provider_and_facility_print_with_npi_and_tin() -> None:
 
 def test_expected_dates_of_service_and_diagnosis_codes() -> None:
     text = text_of(estimate())
-    fields_in_order(
+    assert_in_order(
         text,
         [
             "Expected services",
@@ -103,7 +103,7 @@ def test_expected_dates_of_service_and_diagnosis_codes() -> None:
 
 def test_every_item_and_the_total_estimated_cost() -> None:
     text = text_of(estimate())
-    fields_in_order(
+    assert_in_order(
         text,
         [
             "Estimated items and costs",
@@ -120,7 +120,7 @@ def test_every_item_and_the_total_estimated_cost() -> None:
 
 def test_it_says_it_is_not_a_contract_and_how_to_dispute_a_bill() -> None:
     text = words(text_of(estimate()))
-    fields_in_order(
+    assert_in_order(
         text,
         [
             "Total estimated cost",
@@ -142,7 +142,7 @@ def test_a_line_note_prints_under_its_description() -> None:
         "J3490", "", "Ketamine HCl", 6, 6, "35.00", "Dose set by weight: 0.5 mg/kg"
     )
     text = text_of(replace(estimate(), lines=(line,), total=money("210.00")))
-    fields_in_order(text, ["J3490\nKetamine HCl\nDose set by weight: 0.5 mg/kg\n6\n6\n$35.00"])
+    assert_in_order(text, ["J3490\nKetamine HCl\nDose set by weight: 0.5 mg/kg\n6\n6\n$35.00"])
 
 
 def test_a_superseded_estimate_says_it_was_replaced() -> None:

@@ -10,9 +10,9 @@ from documents.view_builders import (
     CJK,
     LONG_NAME,
     ZOE,
+    assert_in_order,
     assert_inside_margins,
     charge_line,
-    fields_in_order,
     invoice,
     pages,
     payment_line,
@@ -33,7 +33,7 @@ def render(view: InvoiceView) -> bytes:
 
 def test_the_header_gives_number_state_and_dates() -> None:
     (text,) = pages(render(invoice()))
-    fields_in_order(
+    assert_in_order(
         text,
         [
             "Brightwater Ketamine Clinic",
@@ -52,7 +52,7 @@ def test_the_header_gives_number_state_and_dates() -> None:
 
 def test_bill_to_and_the_amount_due_box() -> None:
     (text,) = pages(render(invoice()))
-    fields_in_order(
+    assert_in_order(
         text,
         [
             "BILL TO",
@@ -68,7 +68,7 @@ def test_bill_to_and_the_amount_due_box() -> None:
 
 def test_each_charge_prints_every_column_and_the_totals_add_up() -> None:
     (text,) = pages(render(invoice()))
-    at = fields_in_order(
+    at = assert_in_order(
         text,
         [
             "Charges",
@@ -82,7 +82,7 @@ def test_each_charge_prints_every_column_and_the_totals_add_up() -> None:
             "Balance",
         ],
     )
-    at = fields_in_order(
+    at = assert_in_order(
         text,
         [
             "12/07/2026\n96365\nIV infusion, first hour\n1\n$450.00\n$300.00\n$0.00\n$150.00",
@@ -93,7 +93,7 @@ def test_each_charge_prints_every_column_and_the_totals_add_up() -> None:
         ],
         at,
     )
-    fields_in_order(
+    assert_in_order(
         text,
         [
             "Total charges",
@@ -117,7 +117,7 @@ def test_payments_received_are_listed_with_method_and_reference() -> None:
         )
     )
     (text,) = pages(render(view))
-    fields_in_order(
+    assert_in_order(
         text,
         [
             "Payments received",
@@ -139,7 +139,7 @@ def test_amounts_in_thousands_keep_their_commas() -> None:
         account_balance=money("234.56"),
     )
     (text,) = pages(render(replace(view, lines=(line,))))
-    fields_in_order(text, ["$1,234.56\n$1,000.00\n$0.00\n$234.56", "Total charges", "$1,234.56"])
+    assert_in_order(text, ["$1,234.56\n$1,000.00\n$0.00\n$234.56", "Total charges", "$1,234.56"])
 
 
 def test_a_paid_invoice_says_so_and_lists_no_payments_when_none_applied() -> None:
@@ -161,7 +161,7 @@ def test_a_void_invoice_shows_void_and_the_reason() -> None:
     view = invoice(state=InvoiceState.VOID, void_reason="Billed to the wrong patient & date")
     (text,) = pages(render(view))
     assert "Status Void" in text
-    fields_in_order(
+    assert_in_order(
         text,
         ["VOID: this invoice has been cancelled.", "Reason: Billed to the wrong patient & date"],
     )
@@ -179,7 +179,7 @@ def test_the_whole_account_balance_or_credit_is_mentioned_when_it_differs() -> N
 def test_a_clinic_fee_without_a_code_prints_as_a_fee() -> None:
     fee = charge_line(code="", description="Late-cancellation fee", amount="75.00")
     (text,) = pages(render(replace(invoice(), lines=(fee,))))
-    fields_in_order(text, ["12/07/2026\nFee\nLate-cancellation fee\n1\n$75.00"])
+    assert_in_order(text, ["12/07/2026\nFee\nLate-cancellation fee\n1\n$75.00"])
 
 
 def test_two_hundred_lines_flow_onto_numbered_pages_with_headings_repeated() -> None:
@@ -193,7 +193,7 @@ def test_two_hundred_lines_flow_onto_numbered_pages_with_headings_repeated() -> 
             assert text.lstrip().startswith("Date\nCode\nDescription\nUnits\nCharge")
     everything = "\n".join(texts)
     assert everything.count("\nIV infusion, first hour\n") == 67
-    fields_in_order(texts[-1], ["Total charges", "Balance due"])
+    assert_in_order(texts[-1], ["Total charges", "Balance due"])
 
 
 def test_unicode_and_very_long_names_print_whole() -> None:

@@ -6,8 +6,8 @@ from documents.view_builders import (
     CJK,
     LONG_NAME,
     ZOE,
+    assert_in_order,
     assert_inside_margins,
-    fields_in_order,
     pages,
     receipt,
     runs,
@@ -26,7 +26,7 @@ def render(view: ReceiptView) -> bytes:
 
 def test_a_payment_receipt_prints_who_paid_what_how_and_when() -> None:
     (text,) = pages(render(receipt()))
-    fields_in_order(
+    assert_in_order(
         text,
         [
             "Brightwater Ketamine Clinic",
@@ -50,7 +50,7 @@ def test_a_payment_receipt_prints_who_paid_what_how_and_when() -> None:
 
 def test_the_year_end_receipt_lists_payments_refunds_and_services() -> None:
     (text,) = pages(render(year_receipt()))
-    at = fields_in_order(
+    at = assert_in_order(
         text,
         [
             "Year-end receipt of",
@@ -76,7 +76,7 @@ def test_the_year_end_receipt_lists_payments_refunds_and_services() -> None:
 def test_a_year_without_payments_says_so() -> None:
     view = year_receipt(0, refunds=(), total_refunded=ZERO, net_paid=ZERO, services=())
     (text,) = pages(render(view))
-    fields_in_order(text, ["Payments", "No payments in this period.", "Net paid\n$0.00"])
+    assert_in_order(text, ["Payments", "No payments in this period.", "Net paid\n$0.00"])
 
 
 def test_two_hundred_payments_run_onto_numbered_pages() -> None:
@@ -87,7 +87,7 @@ def test_two_hundred_payments_run_onto_numbered_pages() -> None:
     everything = "\n".join(texts)
     assert everything.count("\nPayment, HSA/FSA\n") == 50
     assert everything.count("\nIV infusion, first hour\n") == 200
-    fields_in_order(everything, ["Net paid", "Services paid for"])
+    assert_in_order(everything, ["Net paid", "Services paid for"])
 
 
 def test_unicode_and_long_names_print_whole() -> None:

@@ -6,8 +6,8 @@ from documents.view_builders import (
     CJK,
     LONG_NAME,
     ZOE,
+    assert_in_order,
     assert_inside_margins,
-    fields_in_order,
     pages,
     runs,
     statement,
@@ -25,7 +25,7 @@ def render(view: StatementView) -> bytes:
 
 def test_the_header_and_amount_due() -> None:
     (text,) = pages(render(statement()))
-    fields_in_order(
+    assert_in_order(
         text,
         [
             "Brightwater Ketamine Clinic",
@@ -46,7 +46,7 @@ def test_the_header_and_amount_due() -> None:
 
 def test_activity_runs_from_the_balance_forward_with_a_running_balance() -> None:
     (text,) = pages(render(statement()))
-    fields_in_order(
+    assert_in_order(
         text,
         [
             "Account activity",
@@ -66,7 +66,7 @@ def test_activity_runs_from_the_balance_forward_with_a_running_balance() -> None
 
 def test_aging_prepayments_and_the_message_close_the_statement() -> None:
     (text,) = pages(render(statement()))
-    fields_in_order(
+    assert_in_order(
         text,
         [
             "What you owe, by age",
@@ -88,8 +88,8 @@ def test_a_credit_balance_says_nothing_is_due() -> None:
         message="",
     )
     (text,) = pages(render(view))
-    fields_in_order(text, ["Credit on your account", "$75.00", "Nothing is due."])
-    fields_in_order(text, ["Credit balance\n-$75.00"])
+    assert_in_order(text, ["Credit on your account", "$75.00", "Nothing is due."])
+    assert_in_order(text, ["Credit balance\n-$75.00"])
     assert "Payment due" not in text
     assert "Prepaid package" not in text
 
@@ -110,7 +110,7 @@ def test_two_hundred_lines_flow_onto_numbered_pages_with_headings_repeated() -> 
             assert text.startswith("Date\nDescription\nCharges\nPayments & credits\nBalance")
     everything = "\n".join(texts)
     assert everything.count("\nPayment, card VISA 4242\n") == 100
-    fields_in_order(texts[-1], ["New charges\n$45,000.00", "Payments and credits\n-$30,000.00"])
+    assert_in_order(texts[-1], ["New charges\n$45,000.00", "Payments and credits\n-$30,000.00"])
 
 
 def test_unicode_and_long_names_print_whole() -> None:

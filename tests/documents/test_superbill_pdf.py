@@ -12,8 +12,8 @@ from documents.view_builders import (
     CJK,
     LONG_NAME,
     ZOE,
+    assert_in_order,
     assert_inside_margins,
-    fields_in_order,
     pages,
     runs,
     superbill,
@@ -40,7 +40,7 @@ def render(view: SuperbillView) -> bytes:
 
 def test_the_header_names_the_practice_with_npi_tin_address_and_phone() -> None:
     (text,) = pages(render(superbill()))
-    fields_in_order(
+    assert_in_order(
         text,
         [
             "Brightwater Ketamine Clinic",
@@ -58,7 +58,7 @@ def test_the_header_names_the_practice_with_npi_tin_address_and_phone() -> None:
 
 def test_patient_and_providers_print_every_identifier() -> None:
     (text,) = pages(render(superbill()))
-    at = fields_in_order(
+    at = assert_in_order(
         text,
         [
             "PATIENT",
@@ -69,7 +69,7 @@ def test_patient_and_providers_print_every_identifier() -> None:
             "Member ID W123456789 (Aetna)",
         ],
     )
-    fields_in_order(
+    assert_in_order(
         text,
         [
             "BILLING PROVIDER",
@@ -91,7 +91,7 @@ def test_a_patient_without_a_member_id_prints_no_member_line() -> None:
 
 def test_diagnoses_are_lettered_with_codes_and_descriptions() -> None:
     (text,) = pages(render(superbill()))
-    fields_in_order(
+    assert_in_order(
         text,
         [
             "Diagnoses (ICD-10-CM)",
@@ -107,12 +107,12 @@ def test_diagnoses_are_lettered_with_codes_and_descriptions() -> None:
 def test_each_service_line_prints_date_pos_code_modifier_pointer_units_charge_paid() -> None:
     (text,) = pages(render(superbill()))
     headings = ["Date", "POS", "CPT/HCPCS", "Modifier", "Description", "Dx", "pointer"]
-    at = fields_in_order(text, ["Services", *headings, "Units", "Charge", "Paid"])
-    at = fields_in_order(text, ["Visit 12/07/2026 · Ama Osei, MD · NPI 1234567893"], at)
+    at = assert_in_order(text, ["Services", *headings, "Units", "Charge", "Paid"])
+    at = assert_in_order(text, ["Visit 12/07/2026 · Ama Osei, MD · NPI 1234567893"], at)
     first = "12/07/2026\n11\n96365\nIV infusion, first hour\nA,B\n1\n$450.00\n$450.00"
     drug = "12/07/2026\n11\nJ3490\nJZ\nKetamine HCl, unclassified drug\nA\n1\n$35.00\n$35.00"
-    at = fields_in_order(text, [first, "96366", drug], at)
-    at = fields_in_order(text, ["Visit 12/09/2026", "12/09/2026\n11\n96365", "$450.00\n$0.00"], at)
+    at = assert_in_order(text, [first, "96366", drug], at)
+    at = assert_in_order(text, ["Visit 12/09/2026", "12/09/2026\n11\n96365", "$450.00\n$0.00"], at)
 
 
 def test_totals_and_amounts_print_as_dollars_with_thousands() -> None:
@@ -130,8 +130,8 @@ def test_totals_and_amounts_print_as_dollars_with_thousands() -> None:
         balance=money("134.56"),
     )
     (text,) = pages(render(view))
-    fields_in_order(text, ["96365", "A,B\n2\n$1,234.56\n$1,000.00"])
-    fields_in_order(
+    assert_in_order(text, ["96365", "A,B\n2\n$1,234.56\n$1,000.00"])
+    assert_in_order(
         text,
         [
             "Total charges",
@@ -149,12 +149,12 @@ def test_totals_and_amounts_print_as_dollars_with_thousands() -> None:
 def test_without_adjustments_no_adjustment_line_is_printed() -> None:
     (text,) = pages(render(superbill()))
     assert "Discounts and adjustments" not in text
-    fields_in_order(text, ["Total charges", "$1,270.00", "$635.00", "Balance due", "$635.00"])
+    assert_in_order(text, ["Total charges", "$1,270.00", "$635.00", "Balance due", "$635.00"])
 
 
 def test_a_signature_and_date_line_closes_the_superbill() -> None:
     (text,) = pages(render(superbill()))
-    fields_in_order(
+    assert_in_order(
         text,
         [
             "Please send any reimbursement to the",
@@ -169,8 +169,8 @@ def test_a_visit_elsewhere_names_its_facility() -> None:
     view = superbill()
     away = replace(view.visits[1], pos_code="22", facility="KetaDesk Boston, 2 Side St")
     (text,) = pages(render(replace(view, visits=(view.visits[0], away))))
-    fields_in_order(text, ["Visit 12/09/2026 · Ama Osei, MD · NPI 1234567893 · KetaDesk Boston"])
-    fields_in_order(text, ["12/09/2026\n22\n96365"])
+    assert_in_order(text, ["Visit 12/09/2026 · Ama Osei, MD · NPI 1234567893 · KetaDesk Boston"])
+    assert_in_order(text, ["12/09/2026\n22\n96365"])
 
 
 def test_seventy_visits_flow_onto_numbered_pages_with_headings_repeated() -> None:
@@ -186,7 +186,7 @@ def test_seventy_visits_flow_onto_numbered_pages_with_headings_repeated() -> Non
     assert everything.count("\n96365\n") == 70
     assert everything.count("J3490\nJZ") == 70
     assert everything.count("Provider signature") == 1
-    fields_in_order(texts[-1], ["Total charges", "$44,450.00", "Balance due", "$635.00"])
+    assert_in_order(texts[-1], ["Total charges", "$44,450.00", "Balance due", "$635.00"])
 
 
 def test_unicode_names_print_whole_in_fonts_that_have_them() -> None:
@@ -278,10 +278,10 @@ def test_a_superbill_read_from_the_database_prints(session: Session, admin: Acto
         session, patient.id, date(2026, 12, 1), date(2026, 12, 31), issued_on=date(2027, 1, 4)
     )
     (text,) = pages(render(view))
-    fields_in_order(
+    assert_in_order(
         text, ["KetaDesk NYC", "Phone (212) 555-0100", "NPI 1245319599 · TIN 12-3456789"]
     )
-    fields_in_order(text, [ZOE, "Date of birth 03/09/1984", f"MRN {patient.mrn}"])
-    fields_in_order(text, ["A\nF33.2\nMajor depressive disorder", "B\nF43.10"])
-    fields_in_order(text, ["12/07/2026\n11\n96365\nService 96365\nA\n1\n$450.00\n$0.00"])
-    fields_in_order(text, ["Total charges", "$600.00", "Balance due", "$600.00"])
+    assert_in_order(text, [ZOE, "Date of birth 03/09/1984", f"MRN {patient.mrn}"])
+    assert_in_order(text, ["A\nF33.2\nMajor depressive disorder", "B\nF43.10"])
+    assert_in_order(text, ["12/07/2026\n11\n96365\nService 96365\nA\n1\n$450.00\n$0.00"])
+    assert_in_order(text, ["Total charges", "$600.00", "Balance due", "$600.00"])

@@ -383,7 +383,7 @@ def words(text: str) -> str:
     return " ".join(text.split())
 
 
-def fields_in_order(text: str, fields: Sequence[str], start: int = 0) -> int:
+def assert_in_order(text: str, fields: Sequence[str], start: int = 0) -> int:
     """Assert ``fields`` appear in ``text`` in this order from ``start``; return the end."""
     for item in fields:
         found = text.find(item, start)
