@@ -16,7 +16,7 @@ without two of them holding one chair at once (PostgreSQL forbids that).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from builders import SchedulingClinic, at, scheduling_clinic
@@ -24,8 +24,10 @@ from scheduling.planning_helpers import existing_session
 from sqlalchemy.orm import Session
 
 from ketadesk.access.permissions import Actor, Role
-from ketadesk.billing.models import BillingPolicy, Charge, FeeItem, LedgerEntry
-from ketadesk.clinic.models import Chair, Patient
+from ketadesk.billing import ledger
+from ketadesk.billing.models import BillingPolicy, Charge, EntryKind, FeeItem, LedgerEntry
+from ketadesk.clinic.models import Chair, Location, Patient
+from ketadesk.money import money
 from ketadesk.scheduling.models import Route, SessionStatus, TreatmentSession
 
 ADMIN = Actor(username="test-admin", role=Role.ADMIN)
@@ -167,3 +169,26 @@ def posted_charges(session: Session, actor: Actor, ts: TreatmentSession) -> list
 
     charges = capture_session(session, actor, ts)
     return post_charges(session, actor, [c.id for c in charges], on=session_day(ts))
+
+
+def ledger_charge(
+    session: Session,
+    clinic: BillingClinic,
+    amount: str,
+    on: date = date(2026, 12, 1),
+    *,
+    location: Location | None = None,
+    patient: Patient | None = None,
+    description: str = "",
+) -> LedgerEntry:
+    """A posted charge written straight to the ledger (a fee billing keyed in)."""
+    return ledger.post(
+        session,
+        ADMIN,
+        patient_id=(patient or clinic.patient).id,
+        location_id=(location or clinic.location).id,
+        kind=EntryKind.CHARGE,
+        amount=money(amount),
+        posted_on=on,
+        description=description or f"Fee {amount}",
+    )

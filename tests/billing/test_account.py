@@ -7,14 +7,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from billing.billing_helpers import ADMIN, BILLING, BillingClinic, billing_clinic
-from builders import add_location, money, patient_raw
+from billing.billing_helpers import ADMIN, BILLING, BillingClinic, billing_clinic, ledger_charge
+from builders import add_location, patient_raw
 from sqlalchemy.orm import Session
 
 from ketadesk.billing import account, invoices, ledger, payments
 from ketadesk.billing.models import (
     AdjustmentReason,
-    EntryKind,
     LedgerEntry,
     PackagePurchase,
     PaymentMethod,
@@ -41,14 +40,13 @@ def charge(
     patient: Patient | None = None,
     location: Location | None = None,
 ) -> LedgerEntry:
-    return ledger.post(
+    return ledger_charge(
         session,
-        ADMIN,
-        patient_id=(patient or clinic.patient).id,
-        location_id=(location or clinic.location).id,
-        kind=EntryKind.CHARGE,
-        amount=money(amount),
-        posted_on=on,
+        clinic,
+        amount,
+        on,
+        patient=patient,
+        location=location,
         description=f"Infusion {amount}",
     )
 

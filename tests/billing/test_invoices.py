@@ -14,6 +14,7 @@ from billing.billing_helpers import (
     billing_clinic,
     captured,
     completed_iv_session,
+    ledger_charge,
     posted_charges,
 )
 from builders import add_location, money, patient_raw
@@ -32,7 +33,6 @@ from ketadesk.billing.models import (
     PaymentMethod,
 )
 from ketadesk.billing.views import InvoiceState
-from ketadesk.clinic.models import Location, Patient
 from ketadesk.clinic.patients import create_patient
 from ketadesk.errors import Conflict, NotFound, PermissionDenied, ValidationError
 
@@ -45,26 +45,7 @@ def clinic(session: Session) -> BillingClinic:
     return billing_clinic(session)
 
 
-def charge(
-    session: Session,
-    clinic: BillingClinic,
-    amount: str,
-    on: date = date(2026, 12, 1),
-    *,
-    location: Location | None = None,
-    patient: Patient | None = None,
-) -> LedgerEntry:
-    """A posted charge written straight to the ledger (a fee billing keyed in)."""
-    return ledger.post(
-        session,
-        ADMIN,
-        patient_id=(patient or clinic.patient).id,
-        location_id=(location or clinic.location).id,
-        kind=EntryKind.CHARGE,
-        amount=money(amount),
-        posted_on=on,
-        description=f"Fee {amount}",
-    )
+charge = ledger_charge
 
 
 def create(session: Session, clinic: BillingClinic, **kwargs: object) -> Invoice:

@@ -7,8 +7,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from billing.billing_helpers import ADMIN, BILLING, BillingClinic, billing_clinic
-from builders import add_location, money, patient_raw
+from billing.billing_helpers import ADMIN, BILLING, BillingClinic, billing_clinic, ledger_charge
+from builders import add_location, patient_raw
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -22,7 +22,6 @@ from ketadesk.billing.models import (
     LedgerEntry,
     PaymentMethod,
 )
-from ketadesk.clinic.models import Location, Patient
 from ketadesk.clinic.patients import create_patient
 from ketadesk.db import Database
 from ketadesk.errors import Conflict, NotFound, PermissionDenied, ValidationError
@@ -37,25 +36,7 @@ def clinic(session: Session) -> BillingClinic:
     return billing_clinic(session)
 
 
-def charge(
-    session: Session,
-    clinic: BillingClinic,
-    amount: str,
-    on: date = date(2026, 12, 1),
-    *,
-    location: Location | None = None,
-    patient: Patient | None = None,
-) -> LedgerEntry:
-    return ledger.post(
-        session,
-        ADMIN,
-        patient_id=(patient or clinic.patient).id,
-        location_id=(location or clinic.location).id,
-        kind=EntryKind.CHARGE,
-        amount=money(amount),
-        posted_on=on,
-        description=f"Fee {amount}",
-    )
+charge = ledger_charge
 
 
 def pay(
