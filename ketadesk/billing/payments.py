@@ -13,6 +13,8 @@ writes through :mod:`ketadesk.billing.ledger`:
 * :func:`reverse_entry` undoes a mistaken entry with a reversal (a package's own entries
   are refused: the package service keeps those straight).
 * :func:`apply_credit` spends the patient's ordinary credit on their open charges.
+* :func:`unusual_amount` says when an amount typed is far above anything the clinic charges
+  (a slip of the keyboard: ``45000`` for ``450.00``), so the window asks before posting it.
 
 A refused action raises before anything is written, so the books are never half-changed.
 """
@@ -24,7 +26,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ketadesk.access.permissions import Actor, Permission
@@ -40,9 +42,11 @@ from ketadesk.billing.models import (
     AdjustmentReason,
     Allocation,
     EntryKind,
+    FeeItem,
     Invoice,
     InvoiceStatus,
     LedgerEntry,
+    PackageTemplate,
     PaymentMethod,
 )
 from ketadesk.clinic.models import Location, Patient
@@ -56,7 +60,14 @@ __all__ = [
     "refund",
     "reverse_entry",
     "take_payment",
+    "unusual_amount",
+    "unusual_threshold",
 ]
+
+# An amount more than this many times the dearest thing the clinic sells (a fee or a
+# package) is far outside what the desk takes; with nothing priced yet, UNUSUAL_FLOOR is.
+UNUSUAL_FACTOR = 10
+UNUSUAL_FLOOR = Decimal("10000.00")
 
 
 @dataclass(frozen=True)
@@ -205,6 +216,35 @@ def _settle(
     session: Session, actor: Actor, credit: LedgerEntry, size: Decimal, owed: list[ledger.Open]
 ) -> list[Allocation]:
     return ledger.apply_oldest_first(session, actor, [ledger.Open(credit, size)], owed)
+
+
+# ---------------------------------------------------------------------------------------
+# Amounts far above what the clinic charges
+# ---------------------------------------------------------------------------------------
+
+
+def unusual_threshold(session: Session) -> Decimal:
+    """The amount above which a typed payment is out of all proportion: ten times the
+    dearest active fee (self-pay price or billed charge) or package, and at least
+    :data:`UNUSUAL_FLOOR` (a clinic with no prices yet)."""
+    highest = [
+        session.scalar(select(func.max(FeeItem.self_pay_price)).where(FeeItem.active)),
+        session.scalar(select(func.max(FeeItem.billed_charge)).where(FeeItem.active)),
+        session.scalar(select(func.max(PackageTemplate.price)).where(PackageTemplate.active)),
+    ]
+    dearest = max((money(h) for h in highest if h is not None), default=ZERO)
+    return max(dearest * UNUSUAL_FACTOR, UNUSUAL_FLOOR)
+
+
+def unusual_amount(amount: Decimal, threshold: Decimal) -> str | None:
+    """The question to ask before posting ``amount`` when it is above ``threshold`` (from
+    :func:`unusual_threshold`), else ``None``."""
+    if abs(amount) <= threshold:
+        return None
+    return (
+        f"{dollars(amount)} is more than {UNUSUAL_FACTOR} times the dearest fee or package "
+        f"the clinic charges (over {dollars(threshold)}). Is this amount right?"
+    )
 
 
 # ---------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ The billing commands (``invoice``, ``payment``, ``ledger``, ``superbill``, ``gfe
 "2026-13-01" is refused the same way everywhere: a
 :class:`~ketadesk.errors.ValidationError` on the option's field, which the entry point
 prints as one line naming the option (``--amount: 45.001 has a fraction of a cent``).
-Money is read with :func:`ketadesk.money.money` only, so no float ever enters.
+Money is read with :func:`ketadesk.money.amount_above_zero` only, so no float ever enters.
 """
 
 from __future__ import annotations
@@ -55,16 +55,16 @@ def today() -> date:
 
 
 def parse_amount(text: str, field: str = "amount") -> Decimal:
-    """A positive amount to the cent (``450``, ``450.00``, ``$1,200.50``); never a float."""
-    from ketadesk.money import money
+    """A positive amount to the cent (``450``, ``450.00``, ``$1,200.50``); never a float.
+
+    Read by :func:`ketadesk.money.amount_above_zero`, the parser the window uses too.
+    """
+    from ketadesk.money import amount_above_zero
 
     try:
-        amount = money(text)
+        return amount_above_zero(text)
     except InvalidValue as error:
         raise ValidationError.single(field, str(error)) from None
-    if amount <= 0:
-        raise ValidationError.single(field, f"{text.strip()} is not above zero")
-    return amount
 
 
 def parse_method(text: str, field: str = "method") -> PaymentMethod:

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from zoneinfo import ZoneInfo
 
 from ketadesk.errors import InvalidValue, KetaDeskError, NotFound, Unacknowledged, ValidationError
+from ketadesk.money import decimal_text
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -229,7 +230,7 @@ def plain(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, Decimal):
-        return str(value)
+        return decimal_text(value)
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, Mapping):

@@ -1,10 +1,11 @@
 """``ketadesk payment``: take a patient's payment, and print its receipt.
 
-``payment add`` reads the amount with :func:`ketadesk.money.money` (never a float) and the
-method by name, then :func:`ketadesk.billing.payments.take_payment` posts the payment and
-allocates it: to the invoice's lines with ``--invoice``, else to the patient's open charges,
-oldest first; whatever is left stays on the account as credit. The command prints what the
-payment paid, any credit, and the balance after it. ``payment receipt`` prints one payment's
+``payment add`` reads the amount with :func:`ketadesk.money.amount_above_zero` (the parser
+every face shares; never a float) and the method by name, then
+:func:`ketadesk.billing.payments.take_payment` posts the payment and allocates it: to the
+invoice's lines with ``--invoice``, else to the patient's open charges, oldest first;
+whatever is left stays on the account as credit. The command prints what the payment paid,
+any credit, and the balance after it. ``payment receipt`` prints one payment's
 receipt with :func:`ketadesk.documents.receipt.render_receipt`.
 """
 

@@ -486,3 +486,29 @@ def test_taking_a_payment_holds_the_patients_account_until_it_commits(
         desk.rollback()
     with database.engine.connect() as other:
         assert other.execute(probe, {"id": patient_id}).scalar_one() == patient_id
+
+
+# ---------------------------------------------------------------------------------------
+# Amounts far above what the clinic charges
+# ---------------------------------------------------------------------------------------
+
+
+def test_the_unusual_threshold_is_ten_times_the_dearest_fee_or_package(
+    session: Session, clinic: BillingClinic
+) -> None:
+    from ketadesk.billing.fees import list_fee_items
+    from ketadesk.billing.packages import ensure_default_templates
+
+    fees = list_fee_items(session)
+    dearest_fee = max(max(f.self_pay_price, f.billed_charge) for f in fees)
+    expected = max(dearest_fee * 10, payments.UNUSUAL_FLOOR)
+    assert payments.unusual_threshold(session) == expected
+
+    templates = ensure_default_templates(session, ADMIN)
+    dearest = max([dearest_fee, *(t.price for t in templates)])
+    threshold = payments.unusual_threshold(session)
+    assert threshold == max(dearest * 10, payments.UNUSUAL_FLOOR)
+
+    assert payments.unusual_amount(threshold, threshold) is None
+    question = payments.unusual_amount(threshold + Decimal("0.01"), threshold)
+    assert question is not None and "Is this amount right?" in question

@@ -355,6 +355,15 @@ def test_ledger_shows_the_running_balance(
     )
 
 
+def test_ledger_json_never_prints_negative_zero(cli: Any, month: SelfPayMonth) -> None:
+    mrn, url = month.mrns[ZOE], month.url
+    result = cli("ledger", "--patient", mrn, "--db", url, "--json")
+    assert result.code == 0, result.err
+    assert "-0.00" not in result.out  # nothing adjusted or refunded: a negated zero sum
+    data = result.json()
+    assert data["year"]["adjusted"] == data["total"]["refunded"] == "0.00"
+
+
 # --- superbills ------------------------------------------------------------------------------
 
 
@@ -425,7 +434,21 @@ def test_an_empty_month_says_so(cli: Any, month: SelfPayMonth, tmp_path: Path) -
         ),
         (
             ["payment", "add", "--patient", "{mrn}", "--amount", "ten", "--method", "card"],
-            "--amount: 'ten' is not an amount of money; write it like 450.00",
+            "--amount: 'ten' is not an amount of money; write it like 450.00 or 1,250.00",
+        ),
+        (
+            ["payment", "add", "--patient", "{mrn}", "--amount", "12,50", "--method", "card"],
+            "--amount: '12,50' is not an amount of money; write it like 450.00 or 1,250.00 "
+            "(a comma only groups thousands; cents follow a point: 12.50)",
+        ),
+        (
+            ["payment", "add", "--patient", "{mrn}", "--amount", "1e999999", "--method", "card"],
+            "--amount: '1e999999' is not an amount of money; write it like 450.00 or 1,250.00 "
+            "(no exponents)",
+        ),
+        (
+            ["payment", "add", "--patient", "{mrn}", "--amount", "1" * 40, "--method", "card"],
+            f"--amount: {'1' * 27}... is larger than the most one entry may hold (99,999,999.99)",
         ),
         (
             ["payment", "add", "--patient", "{mrn}", "--amount", "-5", "--method", "card"],

@@ -20,7 +20,7 @@ from ketadesk.billing import ledger
 from ketadesk.billing.invoices import create_invoice, issue_invoice
 from ketadesk.billing.models import EntryKind, LedgerEntry, PaymentMethod
 from ketadesk.db import Database
-from ketadesk.ui.billing import balance_text, dollars, parse_amount
+from ketadesk.ui.billing import Confirm, balance_text, dollars, parse_amount
 from ketadesk.ui.billing.corrections import AdjustmentDialog, RefundDialog, ReversalDialog
 from ketadesk.ui.billing.payment_dialog import TakePaymentDialog
 from ketadesk.ui.context import AppContext
@@ -55,9 +55,15 @@ def payment_dialog(
     *,
     invoice_id: int | None = None,
     opener: Opened | None = None,
+    confirm: Confirm | None = None,
 ) -> TakePaymentDialog:
     dialog = TakePaymentDialog(
-        AppContext(db, actor), patient_id, invoice_id=invoice_id, today=lambda: TODAY, opener=opener
+        AppContext(db, actor),
+        patient_id,
+        invoice_id=invoice_id,
+        today=lambda: TODAY,
+        opener=opener,
+        **({"confirm": confirm} if confirm is not None else {}),
     )
     qtbot.add_widget(dialog)
     dialog.show()
@@ -150,6 +156,77 @@ def test_a_bad_amount_is_refused_beside_the_field_and_nothing_is_written(
     assert balance(sqlite_db, zoe) == before
     assert entries(sqlite_db, EntryKind.PAYMENT) == 0
     assert not dialog.save_button.isHidden()
+
+
+@pytest.mark.parametrize(
+    ("typed", "words"),
+    [
+        ("45,00", "cents follow a point"),
+        ("1e3", "no exponents"),
+        ("1.000,00", "cents follow a point"),
+        ("1_000", "no underscores"),
+        ("\u0664\u0665", "digits other than 0-9"),
+        ("1e999999", "no exponents"),
+        ("9" * 40, "larger than the most one entry may hold"),
+    ],
+)
+def test_an_amount_a_reader_could_take_two_ways_is_refused_in_words(
+    qtbot: QtBot, sqlite_db: Database, scene: Scene, typed: str, words: str
+) -> None:
+    zoe = scene.patients[ZOE]
+    before = balance(sqlite_db, zoe)
+    dialog = payment_dialog(qtbot, sqlite_db, zoe)
+    if typed.isascii():
+        type_text(qtbot, editor(dialog, "amount"), typed)
+    else:  # QTest cannot type keys outside Latin-1; pasted, as from another program
+        editor(dialog, "amount").clear()
+        editor(dialog, "amount").insert(typed)
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    assert words in dialog.form.error_text("amount")
+    assert dialog.payment is None
+    assert balance(sqlite_db, zoe) == before
+    assert entries(sqlite_db, EntryKind.PAYMENT) == 0
+
+
+def test_an_amount_far_above_any_fee_asks_and_no_posts_nothing(
+    qtbot: QtBot, sqlite_db: Database, scene: Scene
+) -> None:
+    zoe = scene.patients[ZOE]
+    before = balance(sqlite_db, zoe)
+    asked: list[str] = []
+    answers = [False, True]
+
+    def confirm(_parent: object, _title: str, question: str) -> bool:
+        asked.append(question)
+        return answers.pop(0)
+
+    dialog = payment_dialog(qtbot, sqlite_db, zoe, confirm=confirm)
+    threshold = dialog.setup.unusual_above
+    assert threshold is not None
+    too_much = threshold + Decimal("0.01")
+    type_text(qtbot, editor(dialog, "amount"), f"{too_much:,}")
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    assert len(asked) == 1 and dollars(too_much) in asked[0]
+    assert "Nothing was taken" in dialog.form.banner.text()
+    assert dialog.payment is None and entries(sqlite_db, EntryKind.PAYMENT) == 0
+
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)  # asked again: yes
+    assert len(asked) == 2 and dialog.payment is not None
+    assert balance(sqlite_db, zoe) == before - too_much
+
+
+def test_an_ordinary_amount_is_taken_without_a_question(
+    qtbot: QtBot, sqlite_db: Database, scene: Scene
+) -> None:
+    def confirm(_parent: object, _title: str, question: str) -> bool:
+        raise AssertionError(f"asked about an ordinary amount: {question}")
+
+    dialog = payment_dialog(qtbot, sqlite_db, scene.patients[ZOE], confirm=confirm)
+    threshold = dialog.setup.unusual_above
+    assert threshold is not None
+    type_text(qtbot, editor(dialog, "amount"), f"${threshold:,}")
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    assert dialog.payment is not None and dialog.payment.amount == threshold
 
 
 def test_paying_more_than_is_owed_leaves_credit_shown_as_credit(

@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 
 from ketadesk.access.permissions import Actor, Permission
 from ketadesk.errors import FieldProblem, InvalidValue, KetaDeskError, ValidationError
-from ketadesk.money import ZERO, money
+from ketadesk.money import ZERO, amount_above_zero
 from ketadesk.ui.forms import FieldForm
 from ketadesk.ui.style import set_role
 
@@ -67,14 +67,12 @@ def us_date(day: date | None) -> str:
 def parse_amount(text: str) -> Decimal:
     """An amount a person typed (``450``, ``$1,200.50``) as exact money above zero.
 
+    The rule is :func:`ketadesk.money.amount_above_zero`, which the command line shares.
     Raises :class:`InvalidValue` with a sentence for anything else.
     """
     if not text.strip():
         raise InvalidValue("enter an amount, like 450.00")
-    amount = money(text)
-    if amount <= ZERO:
-        raise InvalidValue("enter an amount above zero")
-    return amount
+    return amount_above_zero(text)
 
 
 def read_amount(text: str, field: str, problems: list[FieldProblem]) -> Decimal | None:

@@ -5,13 +5,16 @@ only the context and a patient: ``TakePaymentDialog(context, patient_id, invoice
 amount=…)``.
 
 Flow: :func:`load_setup` reads, in one read-only session, the patient's name, balance, the
-charges still owed (oldest first) and the invoices that can take a payment. The person types
+charges still owed (oldest first), the invoices that can take a payment and the amount above
+which a payment is out of all proportion (:func:`~ketadesk.billing.payments.unusual_threshold`).
+The person types
 an amount (``450``, ``$1,200.50``), picks a method, a reference (card slip, check number)
 and what to apply it to — the oldest charges first, one invoice, or only the charges they
 tick. Until they type an amount themselves the amount follows that choice (the invoice's
 balance due, the ticked charges' sum). "Take payment" reads the amount with
 :func:`~ketadesk.ui.billing.parse_amount` (a bad one is refused beside the field, and
-nothing is written) and calls :func:`ketadesk.billing.payments.take_payment` inside one
+nothing is written), asks before taking an amount above that threshold (``No`` writes
+nothing) and calls :func:`ketadesk.billing.payments.take_payment` inside one
 ``db.transaction()``; a refusal is shown in the dialog, in words.
 
 Once saved the dialog stays open and says what happened — received, applied to which
@@ -42,7 +45,12 @@ from ketadesk.access.permissions import Actor, Permission
 from ketadesk.billing import ledger
 from ketadesk.billing.invoices import list_invoices, patient_location
 from ketadesk.billing.models import PaymentMethod
-from ketadesk.billing.payments import PaymentResult, take_payment
+from ketadesk.billing.payments import (
+    PaymentResult,
+    take_payment,
+    unusual_amount,
+    unusual_threshold,
+)
 from ketadesk.billing.views import InvoiceState
 from ketadesk.clinic.locations import list_locations
 from ketadesk.clinic.models import Patient
@@ -50,6 +58,8 @@ from ketadesk.errors import FieldProblem, NotFound, ValidationError
 from ketadesk.money import ZERO
 from ketadesk.ui.billing import (
     Clock,
+    Confirm,
+    ask,
     attempt_in,
     balance_text,
     dollars,
@@ -111,6 +121,8 @@ class PaymentSetup:
     invoices: tuple[InvoiceChoice, ...]
     # Where the payment is booked when no charge or home location says: asked only then.
     locations: tuple[tuple[int, str], ...] = ()
+    # Above this, the dialog asks whether the amount is right before taking it.
+    unusual_above: Decimal | None = None
 
 
 def load_setup(
@@ -143,6 +155,7 @@ def load_setup(
         charges=charges,
         invoices=invoices,
         locations=locations,
+        unusual_above=unusual_threshold(session),
     )
 
 
@@ -184,12 +197,14 @@ class TakePaymentDialog(QDialog):
         amount: Decimal | None = None,
         today: Clock | None = None,
         opener: Opener | None = None,
+        confirm: Confirm = ask,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.context = context
         self.patient_id = patient_id
         self.today = today or date.today
+        self.confirm = confirm
         self.payment: PaymentResult | None = None
         self._auto_amount = amount is None  # the amount follows the choice until typed
         with context.db.reading() as session:
@@ -350,7 +365,7 @@ class TakePaymentDialog(QDialog):
             self.paid.emit(result.entry_id)
         return result
 
-    def _take(self) -> PaymentResult:
+    def _take(self) -> PaymentResult | None:
         values = self.form.values()
         problems: list[FieldProblem] = []
         amount = read_amount(str(values["amount"]), "amount", problems)
@@ -365,6 +380,8 @@ class TakePaymentDialog(QDialog):
             invoice_id = int(choice.removeprefix(INVOICE_PREFIX))
         if problems or amount is None:
             raise ValidationError(problems)
+        if not self._amount_confirmed(amount):
+            return None
         location = values.get("location")
         with self.context.db.transaction() as session:
             return take_payment(
@@ -380,6 +397,18 @@ class TakePaymentDialog(QDialog):
                 note=str(values["note"]).strip(),
                 location_id=int(str(location)) if location is not None else None,
             )
+
+    def _amount_confirmed(self, amount: Decimal) -> bool:
+        """True unless ``amount`` is out of all proportion and the person says it is wrong;
+        then the banner says nothing was taken."""
+        threshold = self.setup.unusual_above
+        question = unusual_amount(amount, threshold) if threshold is not None else None
+        if question is None or self.confirm(self, "Check the amount", question):
+            return True
+        self.form.banner.setText(f"Nothing was taken: {dollars(amount)} was not confirmed.")
+        self.form.banner.show()
+        self.amount.setFocus()
+        return False
 
     def _show_outcome(self, result: PaymentResult) -> None:
         with self.context.db.reading() as session:
