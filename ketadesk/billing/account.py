@@ -8,7 +8,8 @@ Everything here is read from the ledger, never stored:
   reversal counts against the kind of entry it reverses, so a reversed charge is simply
   not charged; and the balance is always charged − paid − adjusted + refunded.
 * :func:`statement_view` — opening balance, the period's entries with a running balance,
-  closing balance, the open charges aged by how long they have been owed, and a due date.
+  closing balance, the open charges aged by how long they have been owed, the invoices
+  already past due (with their due dates), and a due date no earlier than the statement's.
 * :func:`payment_receipt` (one payment and what it paid) and :func:`year_receipt` (a
   year's payments and refunds, for HSA/FSA and tax use).
 * :func:`liabilities` — every patient's credit and unapplied package prepayments: money the
@@ -33,15 +34,13 @@ from ketadesk.billing.fees import billing_policy
 from ketadesk.billing.invoices import (
     charge_lines,
     get_patient,
-    invoice_state,
+    list_invoices,
     not_reversed,
     patient_location,
 )
 from ketadesk.billing.models import (
     Allocation,
     EntryKind,
-    Invoice,
-    InvoiceStatus,
     LedgerEntry,
     PackagePurchase,
     PackageUse,
@@ -49,6 +48,7 @@ from ketadesk.billing.models import (
 from ketadesk.billing.parties import patient_info, practice_info
 from ketadesk.billing.views import (
     InvoiceState,
+    PastDueInvoice,
     PaymentLine,
     ReceiptView,
     StatementLine,
@@ -203,19 +203,36 @@ def aging(open_debits: Sequence[ledger.Open], on: date) -> tuple[tuple[str, Deci
     return tuple(buckets.items())
 
 
-def _due_on(session: Session, patient: Patient, location: Location, on: date) -> date:
-    """The earliest due date of the patient's unpaid issued invoices, else the policy's
-    terms counted from the statement date."""
-    invoices = session.scalars(
-        select(Invoice)
-        .where(Invoice.patient_id == patient.id, Invoice.status == InvoiceStatus.ISSUED)
-        .order_by(Invoice.due_on)
+def _invoice_terms(
+    session: Session, patient: Patient, location: Location, on: date
+) -> tuple[date, tuple[PastDueInvoice, ...]]:
+    """When a statement dated ``on`` asks to be paid, and which invoices are already late.
+
+    The due date is the location's invoice terms counted from the statement date, or an
+    unpaid invoice's own due date when that comes sooner — but never before ``on``: a
+    statement cannot ask for payment in its past. Invoices whose due date is before ``on``
+    and that are still owed are listed as past due, oldest first, with what is left on each.
+    """
+    terms = on + timedelta(days=billing_policy(session, location.id).invoice_due_days)
+    unpaid = [
+        row
+        for row in list_invoices(
+            session,
+            patient_id=patient.id,
+            states=(InvoiceState.ISSUED, InvoiceState.PARTLY_PAID),
+        )
+        if row.due_on is not None and row.balance_due > ZERO
+    ]
+    upcoming = [row.due_on for row in unpaid if row.due_on is not None and row.due_on >= on]
+    late = sorted(
+        (
+            PastDueInvoice(row.number, row.due_on, row.balance_due, (on - row.due_on).days)
+            for row in unpaid
+            if row.due_on is not None and row.due_on < on
+        ),
+        key=lambda p: (p.due_on, p.number),
     )
-    for invoice in invoices:
-        unpaid = invoice_state(session, invoice) in (InvoiceState.ISSUED, InvoiceState.PARTLY_PAID)
-        if unpaid and invoice.due_on is not None:
-            return invoice.due_on
-    return on + timedelta(days=billing_policy(session, location.id).invoice_due_days)
+    return min([terms, *upcoming]), tuple(late)
 
 
 def _message(closing: Decimal, credit: Decimal) -> str:
@@ -231,7 +248,8 @@ def statement_view(
 ) -> StatementView:
     """The patient's statement on ``on`` for the period from ``period_from`` (default: the
     30 days up to ``on``): opening balance, each entry with the running balance, closing
-    balance, the open charges aged, and when payment is due."""
+    balance, the open charges aged, the invoices already past due, and when payment is due
+    (never before ``on``)."""
     patient = get_patient(session, patient_id)
     start = period_from or on - timedelta(days=STATEMENT_DAYS - 1)
     if start > on:
@@ -264,6 +282,7 @@ def statement_view(
     credits = ledger.unapplied_credits(session, patient_id, include_packages=True)
     prepaid = sum((c.left for c in credits if c.entry.package_purchase_id is not None), ZERO)
     credit = sum((c.left for c in credits if c.entry.package_purchase_id is None), ZERO)
+    due_on, past_due = _invoice_terms(session, patient, location, on)
     return StatementView(
         practice=practice_info(location),
         patient=patient_info(patient, on),
@@ -274,9 +293,10 @@ def statement_view(
         lines=tuple(lines),
         closing_balance=running,
         aging=aging(owed, on),
-        due_on=_due_on(session, patient, location, on) if running > ZERO else None,
+        due_on=due_on if running > ZERO else None,
         unapplied_prepayments=prepaid,
         message=_message(running, credit),
+        past_due=past_due if running > ZERO else (),
     )
 
 

@@ -143,6 +143,16 @@ class StatementLine:
 
 
 @dataclass(frozen=True)
+class PastDueInvoice:
+    """An issued invoice still owed after its due date, as a statement lists it."""
+
+    number: str
+    due_on: date
+    owed: Decimal  # what is still owed on it
+    days_late: int  # statement date − due date
+
+
+@dataclass(frozen=True)
 class StatementView:
     practice: PracticeInfo
     patient: PatientInfo
@@ -153,9 +163,20 @@ class StatementView:
     lines: tuple[StatementLine, ...]
     closing_balance: Decimal
     aging: tuple[tuple[str, Decimal], ...]  # ("Current", …), ("31–60 days", …), …
-    due_on: date | None
+    due_on: date | None  # never before statement_date; None when nothing is owed
     unapplied_prepayments: Decimal = Decimal("0.00")  # package money not yet used
     message: str = ""
+    past_due: tuple[PastDueInvoice, ...] = ()  # oldest due date first
+
+    @property
+    def past_due_total(self) -> Decimal:
+        """What was due before the statement date and is still owed."""
+        return sum((p.owed for p in self.past_due), Decimal("0.00"))
+
+    @property
+    def past_due_since(self) -> date | None:
+        """The earliest due date still unpaid, when anything is past due."""
+        return self.past_due[0].due_on if self.past_due else None
 
 
 @dataclass(frozen=True)

@@ -3,10 +3,13 @@
 :func:`render_statement` lays out a :class:`~ketadesk.billing.views.StatementView`:
 
 * the letterhead with the statement date, the period, the account (MRN) and due date;
-* the patient beside a box with the amount due (or the credit held, or "nothing due");
+* the patient beside a box with the amount due by the statement's due date (never before
+  the statement date) and, when invoices are late, how much of it is past due and since when
+  (or the credit held, or "nothing due");
 * the activity: a "balance forward" row, then each charge, payment, adjustment and
   refund with its running balance, splitting across pages with the headings repeated;
-* the totals for the period, the balance by age (current, 31–60 days, …), package
+* the totals for the period, the invoices past due (due date, days late, still owed), the
+  balance by age (current, 31–60 days, …), package
   prepayments not yet used, and the clinic's message.
 """
 
@@ -49,6 +52,13 @@ ACTIVITY_COLUMNS = (
     Column("Balance", 76, right=True),
 )
 
+PAST_DUE_COLUMNS = (
+    Column("Invoice", 150),
+    Column("Was due", 100),
+    Column("Days late", 90, right=True),
+    Column("Still owed", 188, right=True),
+)
+
 
 def render_statement(view: StatementView, *, deterministic: bool = False) -> bytes:
     """The statement as PDF bytes; ``deterministic`` gives the same bytes for the same view."""
@@ -72,6 +82,8 @@ def render_statement(view: StatementView, *, deterministic: bool = False) -> byt
         Spacer(1, 6),
         _totals(view, style),
     ]
+    if view.past_due:
+        story += [heading("Past due", style), _past_due(view, style), Spacer(1, 6)]
     if view.aging:
         story += [heading("What you owe, by age", style), _aging(view, style)]
     story += _closing(view, style)
@@ -92,6 +104,15 @@ def _amount_due(view: StatementView, style: Look) -> Table:
             Paragraph(f"Amount due{due}", style.base.cell),
             Paragraph(f"<b>{money_text(balance)}</b>", style.base.title),
         ]
+        if view.past_due:
+            since = date_text(view.past_due_since)
+            lines.append(
+                Paragraph(
+                    f"<b>{money_text(view.past_due_total)} is past due</b> (since {since}): "
+                    "please pay it now.",
+                    style.base.cell,
+                )
+            )
     elif balance < 0:
         lines = [
             Paragraph("Credit on your account", style.base.cell),
@@ -135,6 +156,15 @@ def _totals(view: StatementView, style: Look) -> Table:
         ],
         style,
     )
+
+
+def _past_due(view: StatementView, style: Look) -> Table:
+    rows: list[list[str]] = [
+        [p.number, date_text(p.due_on), str(p.days_late), money_text(p.owed)]
+        for p in view.past_due
+    ]
+    rows.append(["Past due in all", "", "", money_text(view.past_due_total)])
+    return grid(PAST_DUE_COLUMNS, rows, style, strong=(len(rows) - 1,))
 
 
 def _aging(view: StatementView, style: Look) -> Table:

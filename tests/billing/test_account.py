@@ -9,17 +9,21 @@ from decimal import Decimal
 import pytest
 from billing.billing_helpers import ADMIN, BILLING, BillingClinic, billing_clinic, ledger_charge
 from builders import add_location, patient_raw
+from documents.view_builders import assert_in_order, pages
 from sqlalchemy.orm import Session
 
 from ketadesk.billing import account, invoices, ledger, payments
 from ketadesk.billing.models import (
     AdjustmentReason,
+    Invoice,
     LedgerEntry,
     PackagePurchase,
     PaymentMethod,
 )
+from ketadesk.billing.views import PastDueInvoice
 from ketadesk.clinic.models import Location, Patient
 from ketadesk.clinic.patients import create_patient
+from ketadesk.documents.statement import render_statement
 from ketadesk.errors import Conflict, NotFound, ValidationError
 
 D = Decimal
@@ -227,32 +231,65 @@ def test_aging_counts_only_what_is_still_owed(session: Session, clinic: BillingC
     assert aging["Over 120 days"] == D("30.00") and aging["Current"] == D("40.00")
 
 
-def test_the_due_date_is_the_earliest_unpaid_invoices(
+def _issued(
+    session: Session, clinic: BillingClinic, entry: LedgerEntry, on: date
+) -> Invoice:
+    invoice = invoices.create_invoice(
+        session, BILLING, patient_id=clinic.patient.id, today=on, entry_ids=[entry.id]
+    )
+    return invoices.issue_invoice(session, BILLING, invoice.id, on=on)
+
+
+def test_a_late_invoice_is_past_due_and_the_statement_is_due_after_its_own_date(
     session: Session, clinic: BillingClinic
 ) -> None:
     first = charge(session, clinic, "100.00", date(2026, 10, 1))
     second = charge(session, clinic, "100.00", date(2026, 11, 1))
-    paid = invoices.create_invoice(
-        session,
-        BILLING,
-        patient_id=clinic.patient.id,
-        today=date(2026, 10, 2),
-        entry_ids=[first.id],
-    )
-    invoices.issue_invoice(session, BILLING, paid.id, on=date(2026, 10, 2))
+    paid = _issued(session, clinic, first, date(2026, 10, 2))
     pay(session, clinic, "100.00", date(2026, 10, 3), invoice_id=paid.id)
-    unpaid = invoices.create_invoice(
-        session,
-        BILLING,
-        patient_id=clinic.patient.id,
-        today=date(2026, 11, 2),
-        entry_ids=[second.id],
+    unpaid = _issued(session, clinic, second, date(2026, 11, 2))
+    pay(session, clinic, "30.00", date(2026, 11, 20), invoice_id=unpaid.id)
+    on = date(2026, 12, 10)
+
+    view = account.statement_view(session, clinic.patient.id, on=on)
+
+    # The unpaid invoice was due 12/02, before the statement: it is listed as past due,
+    # and the statement itself asks for payment on the terms counted from its own date.
+    assert unpaid.due_on == date(2026, 12, 2)
+    assert view.due_on == on + timedelta(days=clinic.policy.invoice_due_days)
+    assert view.past_due == (
+        PastDueInvoice(unpaid.number, date(2026, 12, 2), D("70.00"), 8),
     )
-    invoices.issue_invoice(session, BILLING, unpaid.id, on=date(2026, 11, 2))
+    assert view.past_due_total == D("70.00") and view.past_due_since == date(2026, 12, 2)
 
-    view = account.statement_view(session, clinic.patient.id, on=date(2026, 12, 10))
+    (text,) = pages(render_statement(view, deterministic=True))
+    due = view.due_on.strftime("%m/%d/%Y")
+    assert_in_order(
+        text,
+        [
+            "Statement date 12/10/2026",
+            f"Payment due {due}",
+            f"Amount due by {due}",
+            "$70.00 is past due",
+            "(since 12/02/2026)",
+            f"{unpaid.number}\n12/02/2026\n8\n$70.00",
+        ],
+    )
 
-    assert view.due_on == unpaid.due_on == date(2026, 12, 2)
+
+def test_a_statement_is_due_when_an_invoice_not_yet_late_falls_due(
+    session: Session, clinic: BillingClinic
+) -> None:
+    entry = charge(session, clinic, "100.00", date(2026, 12, 1))
+    invoice = _issued(session, clinic, entry, date(2026, 12, 1))
+    on = date(2026, 12, 10)
+    assert invoice.due_on is not None and on <= invoice.due_on
+
+    view = account.statement_view(session, clinic.patient.id, on=on)
+
+    expected = min(invoice.due_on, on + timedelta(days=clinic.policy.invoice_due_days))
+    assert view.due_on == expected and view.due_on >= on
+    assert view.past_due == ()
 
 
 def test_a_statement_in_credit_has_no_due_date_and_shows_prepayments(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from documents.view_builders import (
     CJK,
     LONG_NAME,
@@ -14,7 +16,7 @@ from documents.view_builders import (
     words,
 )
 
-from ketadesk.billing.views import StatementView
+from ketadesk.billing.views import PastDueInvoice, StatementView
 from ketadesk.documents.statement import render_statement
 from ketadesk.money import ZERO, money
 
@@ -126,3 +128,33 @@ def test_unicode_and_long_names_print_whole() -> None:
 def test_deterministic_mode_gives_identical_bytes() -> None:
     assert render(statement(30)) == render(statement(30))
     assert render(statement(30)) != render(statement(30, message="Other"))
+
+
+def test_past_due_invoices_say_since_when_and_the_statement_is_due_after_its_date() -> None:
+    late = (
+        PastDueInvoice("NYC-2026-00007", date(2026, 11, 2), money("150.00"), 59),
+        PastDueInvoice("NYC-2026-00011", date(2026, 12, 1), money("100.00"), 30),
+    )
+    (text,) = pages(render(statement(past_due=late)))
+    assert_in_order(
+        text,
+        [
+            "Statement date 12/31/2026",
+            "Payment due 01/30/2027",
+            "Amount due by 01/30/2027",
+            "$400.00",
+            "$250.00 is past due",
+            "(since 11/02/2026)",
+            "Past due",
+            "Invoice\nWas due\nDays late\nStill owed",
+            "NYC-2026-00007\n11/02/2026\n59\n$150.00",
+            "NYC-2026-00011\n12/01/2026\n30\n$100.00",
+            "Past due in all\n$250.00",
+            "What you owe, by age",
+        ],
+    )
+
+
+def test_a_statement_with_nothing_late_says_nothing_is_past_due() -> None:
+    (text,) = pages(render(statement()))
+    assert "past due" not in text.casefold()
