@@ -41,7 +41,7 @@ METHOD_WORDS = {
     "other": "other",
 }
 METHODS_HELP = "cash, card, check, hsa_fsa (or hsa, fsa), other"
-_MONTH = re.compile(r"(\d{4})-(\d{1,2})")
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{1,2})")
 
 
 def today() -> date:
@@ -80,18 +80,9 @@ def parse_method(text: str, field: str = "method") -> PaymentMethod:
 
 
 def parse_date(text: str, field: str) -> date:
-    """A date as typed: ``YYYY-MM-DD``, ``MM/DD/YYYY``, ``today`` or ``yesterday``."""
-    from datetime import timedelta
-
-    from ketadesk.clinic.validation import parse_date as read_date
-
-    word = text.strip().casefold()
-    if word in ("today", "yesterday"):
-        return today() - timedelta(days=0 if word == "today" else 1)
-    try:
-        return read_date(text)
-    except InvalidValue as error:
-        raise ValidationError.single(field, str(error)) from None
+    """A date as typed: :func:`ketadesk.cli.common.parse_date` (``YYYY-MM-DD``,
+    ``MM/DD/YYYY``, ``today``, ``yesterday``), with this module's :func:`today`."""
+    return common.parse_date(text, field, today=lambda: today())
 
 
 def parse_month(text: str, field: str = "month") -> tuple[date, date]:
@@ -102,7 +93,15 @@ def parse_month(text: str, field: str = "month") -> tuple[date, date]:
             field, f"{text.strip()!r} is not a month; write it as YYYY-MM, e.g. 2026-12"
         )
     year, month = int(match.group(1)), int(match.group(2))
-    return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+    first = date(max(year, 1), month, 1)
+    last = date(max(year, 1), month, calendar.monthrange(max(year, 1), month)[1])
+    if not common.EARLIEST_DATE <= first <= common.LATEST_DATE:
+        raise ValidationError.single(
+            field,
+            f"{text.strip()} is outside {common.EARLIEST_DATE.year} to "
+            f"{common.LATEST_DATE.year}, the years this takes",
+        )
+    return first, last
 
 
 def date_range(

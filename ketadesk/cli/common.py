@@ -8,9 +8,12 @@ point (:mod:`ketadesk.cli.main`) turns them into one ``ketadesk: error: ...`` li
 stderr with :func:`describe`, which names command-line options instead of field names.
 
 The scheduling commands (``schedule``, ``series``, ``session``) share their look-ups here
-too: a patient by MRN, a protocol by key, a location by code or by elimination, a typed
-day. Each turns "not found" into a :class:`~ketadesk.errors.ValidationError` on the
-option's field, so the error line names the option (``--location: there is no location
+too: a patient by MRN, a protocol by key, a location by code or by elimination. Every
+option that takes a date goes through :func:`parse_date` and every one that takes a date
+and time through :func:`parse_instant`, so ``12/15/2026 9:00`` is read the same way by every
+command and ``0001-01-01`` is refused in words, never with an ``OverflowError``. Each
+look-up turns "not found" into a :class:`~ketadesk.errors.ValidationError` on the option's
+field, so the error line names the option (``--location: there is no location
 with code BOS``).
 """
 
@@ -20,11 +23,13 @@ import argparse
 import getpass
 import json
 import os
+import re
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock_time
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
@@ -352,18 +357,132 @@ class Progress:
 # --------------------------------------------------------------------------------------
 
 
-def parse_day(text: str, time_zone: str, field: str = "day") -> date:
-    """A date as typed, or ``today``/``tomorrow`` in the location's time zone."""
-    from ketadesk.clinic.validation import parse_date
+# --------------------------------------------------------------------------------------
+# Dates and times typed in options: one parser for every command
+# --------------------------------------------------------------------------------------
+
+# Any date an option may name (a service date, a day to show, a series' start, a period).
+EARLIEST_DATE, LATEST_DATE = date(1900, 1, 1), date(2100, 12, 31)
+# The window in which a session may be booked: wide enough for back-entering records and
+# planning years ahead, narrow enough that no time-zone arithmetic runs off the calendar.
+EARLIEST_BOOKING, LATEST_BOOKING = date(2000, 1, 1), date(2099, 12, 31)
+_DAY_WORDS = {"yesterday": -1, "today": 0, "tomorrow": 1}
+_INSTANT = re.compile(
+    r"(?P<day>[0-9/-]+)[ Tt]+(?P<hour>[0-9]{1,2}):(?P<minute>[0-9]{2})(?::(?P<second>[0-9]{2}))?"
+    r"\s*(?P<half>[AaPp][Mm])?\s*(?P<offset>[Zz]|[+-][0-9]{2}:?[0-9]{2})?"
+)
+_INSTANT_EXPECTED = "write it as 2026-12-07 09:00 or 12/07/2026 9:00"
+
+
+def parse_date(
+    text: str,
+    field: str,
+    *,
+    time_zone: str | None = None,
+    today: Callable[[], date] | None = None,
+    earliest: date = EARLIEST_DATE,
+    latest: date = LATEST_DATE,
+) -> date:
+    """A date typed in an option: ``YYYY-MM-DD``, ``MM/DD/YYYY`` or ``yesterday`` /
+    ``today`` / ``tomorrow`` (in ``time_zone`` when given, else by ``today()`` or the
+    workstation's clock).
+
+    The calendar date is read by :func:`ketadesk.clinic.validation.parse_date`, the one the
+    forms use; a date outside ``earliest``..``latest`` is refused in words. Every refusal is
+    a :class:`ValidationError` on ``field``.
+    """
+    from ketadesk.clinic.validation import parse_date as read_date
 
     word = text.strip().casefold()
-    if word in ("today", "tomorrow"):
-        today = datetime.now(ZoneInfo(time_zone)).date()
-        return today + timedelta(days=1 if word == "tomorrow" else 0)
+    if word in _DAY_WORDS:
+        if time_zone is not None:
+            now = datetime.now(ZoneInfo(time_zone)).date()
+        else:
+            now = (today or date.today)()
+        return now + timedelta(days=_DAY_WORDS[word])
     try:
-        return parse_date(text)
+        day = read_date(text)
     except InvalidValue as error:
         raise ValidationError.single(field, str(error)) from None
+    _within(day, text.strip(), field, earliest, latest)
+    return day
+
+
+def _within(day: date, shown: str, field: str, earliest: date, latest: date) -> None:
+    if day < earliest:
+        raise ValidationError.single(
+            field, f"{shown} is before {earliest:%m/%d/%Y}, the earliest date this takes"
+        )
+    if day > latest:
+        raise ValidationError.single(
+            field, f"{shown} is after {latest:%m/%d/%Y}, the latest date this takes"
+        )
+
+
+def parse_day(text: str, time_zone: str, field: str = "day") -> date:
+    """A day at a location: :func:`parse_date` with ``today``/``tomorrow`` in its zone."""
+    return parse_date(text, field, time_zone=time_zone)
+
+
+def parse_instant(
+    text: str,
+    time_zone: str,
+    field: str = "start",
+    *,
+    earliest: date = EARLIEST_BOOKING,
+    latest: date = LATEST_BOOKING,
+) -> datetime:
+    """A date and time typed in an option, as an aware instant at ``time_zone``.
+
+    The date is any form :func:`parse_date` reads (``2026-12-15``, ``12/15/2026``), then a
+    space or ``T`` and ``H:MM`` or ``HH:MM[:SS]``, optionally ``am``/``pm`` and a UTC offset
+    (taken as written). The date must lie within ``earliest``..``latest`` — checked before
+    any time-zone arithmetic, which runs off the calendar near years 1 and 9999. A wall-clock
+    time the clocks skip (spring forward) or pass twice (fall back) is refused in words:
+    booking it would be a guess.
+    """
+    stripped = text.strip()
+    match = _INSTANT.fullmatch(stripped)
+    if match is None:
+        raise ValidationError.single(
+            field, f"{stripped!r} is not a date and time; {_INSTANT_EXPECTED}"
+        )
+    day = parse_date(match["day"], field, earliest=earliest, latest=latest)
+    hour, minute, second = int(match["hour"]), int(match["minute"]), int(match["second"] or 0)
+    if match["half"]:
+        if not 1 <= hour <= 12:
+            raise ValidationError.single(field, f"{stripped!r} has hour {hour} with am/pm")
+        hour = hour % 12 + (12 if match["half"].casefold() == "pm" else 0)
+    if hour > 23 or minute > 59 or second > 59:
+        raise ValidationError.single(
+            field, f"{stripped!r} is not a time of day; {_INSTANT_EXPECTED}"
+        )
+    parsed = datetime.combine(day, clock_time(hour, minute, second))
+    if match["offset"]:
+        offset = match["offset"].upper().replace("Z", "+00:00")
+        try:
+            return datetime.fromisoformat(f"{parsed.isoformat()}{offset}")
+        except ValueError:
+            raise ValidationError.single(
+                field, f"{match['offset']} is not a UTC offset; write it like -05:00"
+            ) from None
+    zone = ZoneInfo(time_zone)
+    first, second_ = parsed.replace(tzinfo=zone, fold=0), parsed.replace(tzinfo=zone, fold=1)
+    shown = f"{parsed:%Y-%m-%d %H:%M}"
+    if first.utcoffset() != second_.utcoffset():
+        if first.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != parsed:
+            raise ValidationError.single(
+                field,
+                f"{shown} does not exist in {time_zone}: the clocks go forward "
+                "that night; choose another time",
+            )
+        raise ValidationError.single(
+            field,
+            f"{shown} happens twice in {time_zone}: the clocks go back that night; "
+            f"choose another time or add the UTC offset, e.g. {parsed:%Y-%m-%dT%H:%M}"
+            f"{first.isoformat()[-6:]}",
+        )
+    return first
 
 
 def only_or_chosen_location(session: Session, actor: Actor, code: str | None) -> Location:

@@ -64,9 +64,15 @@ def register(commands: Any) -> None:
 
 
 def _year(text: str) -> int:
-    if not (text.strip().isdigit() and len(text.strip()) == 4):
+    """A calendar year in ASCII digits, within the dates every option takes."""
+    word = text.strip()
+    if not (word.isascii() and word.isdigit() and len(word) == 4):
         raise argparse.ArgumentTypeError(f"{text!r} is not a year; write it like 2026")
-    return int(text)
+    if not common.EARLIEST_DATE.year <= int(word) <= common.LATEST_DATE.year:
+        raise argparse.ArgumentTypeError(
+            f"{word} is outside {common.EARLIEST_DATE.year} to {common.LATEST_DATE.year}"
+        )
+    return int(word)
 
 
 def run(args: argparse.Namespace) -> int:

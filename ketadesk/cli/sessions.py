@@ -12,7 +12,7 @@ are acknowledged; without it they stop the booking with one line naming them.
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -113,7 +113,7 @@ def book(args: argparse.Namespace) -> int:
         patient = patient_by_mrn(session, actor, args.patient)
         protocol = protocol_by_key(session, args.protocol)
         chair = find_chair(session, patient, args.chair, args.location)
-        starts_at = local_instant(args.start, chair.location.time_zone)
+        starts_at = common.parse_instant(args.start, chair.location.time_zone)
         provider = _provider(session, args.provider) if args.provider else None
         acknowledged = (
             _warning_codes(session, patient, protocol, chair.location, starts_at)
@@ -211,46 +211,6 @@ def _provider(session: Session, npi: str) -> Provider:
     if provider is None:
         raise ValidationError.single("provider", f"no provider with NPI {npi.strip()}")
     return provider
-
-
-def local_instant(text: str, time_zone: str, field: str = "start") -> datetime:
-    """``text`` ("2026-12-07 09:00" or ISO) as an aware instant at ``time_zone``.
-
-    A time with its own UTC offset is taken as written. A wall-clock time the clocks skip
-    (spring forward) or pass twice (fall back) is refused in words: booking it would be
-    a guess.
-    """
-    try:
-        parsed = datetime.fromisoformat(text.strip())
-    except ValueError:
-        parsed = None
-    if parsed is None or not any(mark in text for mark in (" ", "T", "t")):
-        raise ValidationError.single(
-            field, f"{text.strip()!r} is not a date and time; write it as 2026-12-07 09:00"
-        )
-    if parsed.tzinfo is not None:
-        return parsed
-    zone = ZoneInfo(time_zone)
-    first, second = parsed.replace(tzinfo=zone, fold=0), parsed.replace(tzinfo=zone, fold=1)
-    shown = f"{parsed:%Y-%m-%d %H:%M}"
-    if first.utcoffset() != second.utcoffset():
-        if first.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != parsed:
-            raise ValidationError.single(
-                field,
-                f"{shown} does not exist in {time_zone}: the clocks go forward "
-                "that night; choose another time",
-            )
-        raise ValidationError.single(
-            field,
-            f"{shown} happens twice in {time_zone}: the clocks go back that night; "
-            f"choose another time or add the UTC offset, e.g. {parsed:%Y-%m-%dT%H:%M}"
-            f"{_offset(first)}",
-        )
-    return first
-
-
-def _offset(moment: datetime) -> str:
-    return moment.isoformat()[-6:]
 
 
 # --------------------------------------------------------------------------------------

@@ -353,6 +353,10 @@ def test_ledger_shows_the_running_balance(
         cli("ledger", "--patient", mrn, "--statement", "--db", url),
         "--output: say where to write the PDF: -o FILE",
     )
+    for year in ("0000", "\u0662\u0660\u0662\u0667"):  # the second: 2027 in Arabic-Indic
+        result = cli("ledger", "--patient", mrn, "--year-receipt", year, "-o", "x", "--db", url)
+        assert result.code == 2 and "Traceback" not in result.err
+        assert "argument --year-receipt: " in result.err.splitlines()[-1]
 
 
 def test_ledger_json_never_prints_negative_zero(cli: Any, month: SelfPayMonth) -> None:
@@ -506,6 +510,18 @@ def test_an_empty_month_says_so(cli: Any, month: SelfPayMonth, tmp_path: Path) -
         (
             ["superbill", "--month", "2026-13", "--out", "x"],
             "--month: '2026-13' is not a month; write it as YYYY-MM, e.g. 2026-12",
+        ),
+        (
+            ["superbill", "--month", "0000-01", "--out", "x"],
+            "--month: 0000-01 is outside 1900 to 2100, the years this takes",
+        ),
+        (
+            ["invoice", "create", "--patient", "{mrn}", "--from", "9999-12-31"],
+            "--from: 9999-12-31 is after 12/31/2100, the latest date this takes",
+        ),
+        (
+            ["superbill", "--patient", "{mrn}", "--from", "0001-01-01", "-o", "x.pdf"],
+            "--from: 0001-01-01 is before 01/01/1900, the earliest date this takes",
         ),
         (
             ["superbill", "--patient", "{mrn}", "-o", "x.pdf"],

@@ -32,7 +32,7 @@ from ketadesk.db import Database
 from ketadesk.scheduling.models import Series, TreatmentSession
 
 NEW_YORK = ZoneInfo("America/New_York")
-NOT_A_TIME = "is not a date and time; write it as 2026-12-07 09:00"
+NOT_A_TIME = "is not a date and time; write it as 2026-12-07 09:00 or 12/07/2026 9:00"
 ADMIN = Actor(username="test-admin", role=Role.ADMIN)
 
 
@@ -248,6 +248,50 @@ def test_a_time_with_its_offset_is_taken_as_written(cli: Any, sqlite_clinic: Cli
     result = book(cli, sqlite_clinic, "IV 1", f"{day.isoformat()}T14:00+00:00", "--json")
     assert result.code == 0, result.err
     assert result.json()["local_start"] == local(day, "09:00").isoformat()
+
+
+@pytest.mark.parametrize(
+    ("typed", "clock"),
+    [("{day:%m/%d/%Y} 9:00", "09:00"), ("{day:%m/%d/%Y} 1:30 pm", "13:30")],
+)
+def test_session_book_takes_the_us_date_as_every_other_option_does(
+    cli: Any, sqlite_clinic: Clinic, typed: str, clock: str
+) -> None:
+    day = sqlite_clinic.monday
+    result = book(cli, sqlite_clinic, "IV 1", typed.format(day=day), "--json")
+    assert result.code == 0, result.err
+    assert result.json()["local_start"] == local(day, clock).isoformat()
+
+
+@pytest.mark.parametrize(
+    ("start", "expected"),
+    [
+        (
+            "0001-01-01 09:00",
+            "--start: 0001-01-01 is before 01/01/2000, the earliest date this takes",
+        ),
+        (
+            "9999-12-31 09:00",
+            "--start: 9999-12-31 is after 12/31/2099, the latest date this takes",
+        ),
+        (
+            "9999-12-31T23:59+14:00",
+            "--start: 9999-12-31 is after 12/31/2099, the latest date this takes",
+        ),
+        (
+            "2027-03-15 25:00",
+            "--start: '2027-03-15 25:00' is not a time of day; "
+            "write it as 2026-12-07 09:00 or 12/07/2026 9:00",
+        ),
+        ("2027-03-15 13:00 pm", "--start: '2027-03-15 13:00 pm' has hour 13 with am/pm"),
+        ("2027-03-15T09:00+99:00", "--start: +99:00 is not a UTC offset; write it like -05:00"),
+    ],
+)
+def test_dates_off_the_calendar_are_refused_in_words(
+    cli: Any, sqlite_clinic: Clinic, start: str, expected: str
+) -> None:
+    expect_one_error_line(book(cli, sqlite_clinic, "IV 1", start), expected)
+    assert count(sqlite_clinic.db, TreatmentSession) == 0
 
 
 def test_session_book_look_up_errors_name_their_option(cli: Any, sqlite_clinic: Clinic) -> None:
@@ -497,6 +541,10 @@ def test_schedule_day_errors(cli: Any, sqlite_clinic: Clinic, tmp_path: Path) ->
     expect_one_error_line(
         cli(*day_args(sqlite_clinic, "2026-13-45")),
         "DATE: 2026-13-45 is not a real calendar date; check the month and the day",
+    )
+    expect_one_error_line(
+        cli(*day_args(sqlite_clinic, "0001-01-01")),
+        "DATE: 0001-01-01 is before 01/01/1900, the earliest date this takes",
     )
     expect_one_error_line(
         cli(*day_args(sqlite_clinic, "2026-12-07", "--location", "BOS")),
