@@ -40,6 +40,17 @@ def _problems(username: str, full_name: str, password: str) -> list[FieldProblem
     return problems
 
 
+def check_new_user(*, username: str, full_name: str, password: str) -> None:
+    """Refuse, before anything is written anywhere, what :func:`create_user` would refuse
+    for its fields (``ketadesk init --admin`` checks this before it creates a database).
+
+    Raises :class:`ValidationError` listing every problem.
+    """
+    problems = _problems(username.strip().lower(), full_name, password)
+    if problems:
+        raise ValidationError(problems)
+
+
 def parse_role(value: str) -> Role:
     try:
         return Role(value.strip().lower().replace("-", "_").replace(" ", "_"))
@@ -53,10 +64,8 @@ def create_user(
 ) -> User:
     """Add a user. Raises ValidationError for bad fields, Conflict if the name is taken."""
     actor.require(Permission.USER_ADMIN)
+    check_new_user(username=username, full_name=full_name, password=password)
     username = username.strip().lower()
-    problems = _problems(username, full_name, password)
-    if problems:
-        raise ValidationError(problems)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict(f"there is already a user called {username}")
     user = User(

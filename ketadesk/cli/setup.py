@@ -3,10 +3,11 @@
 The migration backs a SQLite file up first (see :mod:`ketadesk.migrations`); the command
 says what happened — created, migrated from one schema to another, or already current —
 and where the backup went. With ``--admin`` the password comes from
-``$KETADESK_ADMIN_PASSWORD`` or is typed twice at a prompt; it is asked for before the
-database is touched, so a missing password changes nothing. It also writes the shipped
-treatment protocols and fee schedule rows the database lacks, leaving any a clinic has
-edited as they are.
+``$KETADESK_ADMIN_PASSWORD`` or is typed twice at a prompt; it is asked for, and the name
+and password checked by :func:`ketadesk.access.users.check_new_user`, before the database is
+touched, so a missing or too-short password changes nothing and creates no file. It also
+writes the shipped treatment protocols and fee schedule rows the database lacks, leaving any
+a clinic has edited as they are.
 """
 
 from __future__ import annotations
@@ -51,6 +52,11 @@ def run(args: argparse.Namespace) -> int:
     from ketadesk.db import Database
 
     password = common.read_password(ENV_ADMIN_PASSWORD, args.admin) if args.admin else None
+    if args.admin and password is not None:
+        from ketadesk.access.users import check_new_user
+
+        # Refused here, before the database exists: a short password creates nothing.
+        check_new_user(username=args.admin, full_name=args.admin, password=password)
     url = common.chosen_url(args)
     with common.database_errors(url, opening=True):
         db = Database(url)  # loads the driver the URL names

@@ -245,11 +245,22 @@ def test_init_admin_short_password_names_its_source(
     cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("KETADESK_ADMIN_PASSWORD", "short")
-    result = cli("init", "--db", str(tmp_path / "c.sqlite3"), "--admin", "alice")
+    folder = tmp_path / "new"
+    result = cli("init", "--db", str(folder / "c.sqlite3"), "--admin", "alice")
     assert result.err == (
         "ketadesk: error: password ($KETADESK_ADMIN_PASSWORD): must be at "
         "least 10 characters long\n"
     )
+    assert result.code == 2 and not folder.exists()  # refused first: nothing was created
+
+
+def test_init_admin_bad_name_creates_nothing(
+    cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KETADESK_ADMIN_PASSWORD", PASSWORD)
+    result = cli("init", "--db", str(tmp_path / "c.sqlite3"), "--admin", "Alice Smith")
+    assert result.code == 2 and result.err.startswith("ketadesk: error: --admin: use 2–60")
+    assert list(tmp_path.iterdir()) == []
 
 
 # --- user ---------------------------------------------------------------------------------
