@@ -41,7 +41,7 @@ _AMOUNT = re.compile(
 )
 _EXPONENT = re.compile(r"[0-9.][eE][-+]?[0-9]")
 _MOST_DIGITS = 24  # longer than any amount under LIMIT; checked before Decimal sees the text
-_EXAMPLE = "write it like 450.00 or 1,250.00"
+_EXAMPLE = "write it like 450.00"
 
 
 def money(value: str | int | Decimal) -> Decimal:
@@ -79,7 +79,7 @@ def parse_amount(text: str) -> Decimal:
         raise InvalidValue(f"{shown!r} is not an amount of money; {_EXAMPLE}")
     match = _AMOUNT.fullmatch(stripped)
     if match is None or not (match["whole"] or match["cents"]):
-        raise InvalidValue(f"{shown!r} is not an amount of money; {_EXAMPLE}" + _hint(stripped))
+        raise InvalidValue(_why_not(stripped, shown))
     whole = (match["whole"] or "0").replace(",", "")
     cents = match["cents"] or ""
     if len(whole) > _MOST_DIGITS:
@@ -92,18 +92,18 @@ def parse_amount(text: str) -> Decimal:
     return _checked(amount, shown)
 
 
-def _hint(text: str) -> str:
-    """Why a near-miss was refused, when the reason is one a person would not guess."""
+def _why_not(text: str, shown: str) -> str:
+    """Why ``text`` is not an amount, in words short enough to sit beside a form's field."""
     tail = text.rsplit(",", 1)[-1]
     if text.count(",") == 1 and len(tail) in (1, 2) and tail.isdigit():
-        return " (a comma only groups thousands; cents follow a point: 12.50)"
+        return f"{shown!r} has a comma for cents; put cents after a point, like 12.50"
     if "," in text:
-        return " (commas group thousands in threes: 1,250.00)"
+        return f"{shown!r} has commas out of place; group thousands in threes, like 1,250.00"
     if _EXPONENT.search(text):
-        return " (no exponents)"
+        return f"{shown!r} is written with an exponent; {_EXAMPLE}"
     if "_" in text:
-        return " (no underscores)"
-    return ""
+        return f"{shown!r} has an underscore; {_EXAMPLE}"
+    return f"{shown!r} is not an amount of money; {_EXAMPLE}"
 
 
 def _checked(amount: Decimal, shown: str) -> Decimal:

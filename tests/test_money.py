@@ -103,16 +103,16 @@ def test_parse_amount_takes_what_a_reader_would(typed: str, expected: str) -> No
 @pytest.mark.parametrize(
     ("typed", "words"),
     [
-        ("12,50", "cents follow a point"),
-        ("45,00", "cents follow a point"),
-        ("1.000,00", "cents follow a point"),
-        ("1,2,3", "commas group thousands in threes"),
-        ("12,3456", "commas group thousands in threes"),
-        ("0,500", "commas group thousands in threes"),
-        ("1_000", "no underscores"),
-        ("1e3", "no exponents"),
-        ("1E+3", "no exponents"),
-        ("1e999999", "no exponents"),
+        ("12,50", "comma for cents"),
+        ("45,00", "comma for cents"),
+        ("1.000,00", "comma for cents"),
+        ("1,2,3", "commas out of place"),
+        ("12,3456", "commas out of place"),
+        ("0,500", "commas out of place"),
+        ("1_000", "has an underscore"),
+        ("1e3", "with an exponent"),
+        ("1E+3", "with an exponent"),
+        ("1e999999", "with an exponent"),
         ("\u0664\u0665", "digits other than 0-9"),  # Arabic-Indic 45
         ("\uff14\uff15", "digits other than 0-9"),  # full-width 45
         ("NaN", "not an amount of money"),

@@ -161,12 +161,12 @@ def test_a_bad_amount_is_refused_beside_the_field_and_nothing_is_written(
 @pytest.mark.parametrize(
     ("typed", "words"),
     [
-        ("45,00", "cents follow a point"),
-        ("1e3", "no exponents"),
-        ("1.000,00", "cents follow a point"),
-        ("1_000", "no underscores"),
+        ("45,00", "comma for cents"),
+        ("1e3", "with an exponent"),
+        ("1.000,00", "comma for cents"),
+        ("1_000", "has an underscore"),
         ("\u0664\u0665", "digits other than 0-9"),
-        ("1e999999", "no exponents"),
+        ("1e999999", "with an exponent"),
         ("9" * 40, "larger than the most one entry may hold"),
     ],
 )
