@@ -43,7 +43,7 @@ PATIENT_OPTIONS: tuple[tuple[str, str, str], ...] = (
     ("--emergency-relationship", "emergency_contact_relationship",
      "emergency contact's relationship to the patient"),
     ("--rems-enrolled", "rems_enrolled_on", "date of Spravato REMS enrolment"),
-    ("--weight", "weight_kg", "weight in kilograms, e.g. 72.5"),
+    ("--weight", "weight_kg", "weight, e.g. 72.5 (kilograms) or 160 lb; kept in kg"),
     ("--location", "home_location", "home location code"),
     ("--notes", "notes", "free-text notes"),
 )

@@ -39,7 +39,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from importlib.util import find_spec
 from pathlib import Path
@@ -622,41 +622,80 @@ def positive_int(value: str | int, *, maximum: int | None = None) -> int:
     return number
 
 
-_WEIGHT_FORM = re.compile(r"[0-9]{1,4}(?:\.[0-9]+)?")
+_WEIGHT_FORM = re.compile(r"(?P<number>[0-9]{1,4}(?:\.[0-9]+)?)\s*(?P<unit>[A-Za-z]+\.?)?")
 _MIN_WEIGHT_KG = Decimal(20)
 _MAX_WEIGHT_KG = Decimal(400)
 _TENTH = Decimal("0.1")
+KG_PER_POUND = Decimal("0.45359237")  # exact, by the international yard and pound agreement
+WEIGHT_UNITS = ("kg", "lb")
+_UNIT_WORDS = {
+    "kg": "kg", "kgs": "kg", "kilo": "kg", "kilos": "kg", "kilogram": "kg", "kilograms": "kg",
+    "lb": "lb", "lbs": "lb", "pound": "lb", "pounds": "lb",
+}  # fmt: skip
+_WEIGHT_EXAMPLE = "expected a number such as 72.5 (kilograms) or 154 lb"
 
 
-def weight_kg(value: str | Decimal) -> Decimal:
-    """A body weight in kilograms, 20 to 400, to at most 0.1 kg: ``"70"`` -> ``Decimal("70.0")``.
+def weight_kg(value: str | Decimal, unit: str | None = None) -> Decimal:
+    """A body weight as kilograms, 20 to 400 kg, to 0.1 kg: ``"70"`` -> ``Decimal("70.0")``,
+    ``"154 lb"`` -> ``Decimal("69.9")``.
 
-    Weights feed mg/kg doses, so a finer value is refused rather than rounded, and floats
-    (which cannot hold 0.1 exactly) are a :class:`TypeError`.
+    Text may carry its unit (``70 kg``, ``154 lb``, ``154 lbs``, ``154 pounds``); a bare
+    number is in ``unit`` (``"kg"`` or ``"lb"``, the window's unit chooser), else kilograms.
+    A unit typed that contradicts ``unit`` is refused. Pounds are converted exactly and
+    rounded half up to 0.1 kg, since only kilograms are stored. Kilograms finer than 0.1 kg
+    are refused rather than rounded (weights feed mg/kg doses), and floats (which cannot hold
+    0.1 exactly) are a :class:`TypeError`.
     """
+    if unit is not None and unit not in WEIGHT_UNITS:
+        raise ValueError(f"a weight's unit is kg or lb, not {unit!r}")
     if isinstance(value, str):
         text = value.strip()
-        if not _WEIGHT_FORM.fullmatch(text):
+        match = _WEIGHT_FORM.fullmatch(text)
+        typed_unit = None
+        if match and match["unit"]:
+            typed_unit = _UNIT_WORDS.get(match["unit"].rstrip(".").casefold())
+        if match is None or (match["unit"] and typed_unit is None):
+            raise InvalidValue(f"{_shown(value)} is not a weight; {_WEIGHT_EXAMPLE}")
+        if typed_unit and unit and typed_unit != unit:
             raise InvalidValue(
-                f"{_shown(value)} is not a weight in kilograms; expected a number such as 72.5"
+                f"{_shown(value)} says {typed_unit} but {unit} is chosen; type the number only"
             )
-        weight = Decimal(text)
+        weight = Decimal(match["number"])
+        unit = typed_unit or unit
     elif isinstance(value, Decimal):
         if not value.is_finite():
-            raise InvalidValue(f"{value} is not a weight; expected a number such as 72.5")
+            raise InvalidValue(f"{value} is not a weight; {_WEIGHT_EXAMPLE}")
         weight = value
     else:
         raise TypeError(f"weight_kg takes str or Decimal, not {type(value).__name__}")
+    if unit == "lb":
+        return _pounds_as_kg(weight)
     if weight.quantize(_TENTH) != weight:
         raise InvalidValue(
             f"{weight} kg has more than one decimal place; expected the nearest 0.1 kg, e.g. 72.5"
         )
     if not _MIN_WEIGHT_KG <= weight <= _MAX_WEIGHT_KG:
         raise InvalidValue(
-            f"{weight} kg is outside {_MIN_WEIGHT_KG}-{_MAX_WEIGHT_KG} kg; check the number "
-            "and that it is in kilograms, not pounds"
+            f"{weight} kg is outside {_MIN_WEIGHT_KG}-{_MAX_WEIGHT_KG} kg; check the number, "
+            "and for pounds write lb after it (154 lb)"
         )
     return weight.quantize(_TENTH)
+
+
+def _pounds_as_kg(pounds: Decimal) -> Decimal:
+    """``pounds`` (to 0.1 lb) in kilograms, rounded half up to 0.1 kg and range-checked."""
+    if pounds.quantize(_TENTH) != pounds:
+        raise InvalidValue(
+            f"{pounds} lb has more than one decimal place; expected the nearest 0.1 lb"
+        )
+    kilograms = (pounds * KG_PER_POUND).quantize(_TENTH, rounding=ROUND_HALF_UP)
+    if not _MIN_WEIGHT_KG <= kilograms <= _MAX_WEIGHT_KG:
+        low = (_MIN_WEIGHT_KG / KG_PER_POUND).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+        high = (_MAX_WEIGHT_KG / KG_PER_POUND).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+        raise InvalidValue(
+            f"{pounds} lb ({kilograms} kg) is outside {low}-{high} lb; check the number"
+        )
+    return kilograms
 
 
 # ---------------------------------------------------------------------------------------

@@ -19,9 +19,11 @@ Every step stamps its ``*_at`` column on the session and appends a :class:`Sessi
 with a sentence that says what to do first. The session row carries a version: an edit
 made from a copy someone else saved in between raises :class:`StaleEdit`.
 
-Alongside the steps, :func:`record_vitals`, :func:`record_observation` and
-:func:`record_score` add measurements, and :func:`next_due`, :func:`minutes_since_dose`
-and :func:`monitoring_remaining` are pure helpers the chair board reads its timers from.
+Alongside the steps, :func:`record_vitals`, :func:`record_observation`,
+:func:`record_score` and :func:`record_weight` (kg or lb, stored in kg) add measurements;
+:func:`mg_per_kg` is the one rounding of a dose per kilogram; and :func:`next_due`,
+:func:`minutes_since_dose` and :func:`monitoring_remaining` are pure helpers the chair board
+reads its timers from.
 """
 
 from __future__ import annotations
@@ -39,8 +41,16 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ketadesk.access import audit
 from ketadesk.access.permissions import Actor, Permission
+from ketadesk.clinic import validation
 from ketadesk.clinic.models import Modality
-from ketadesk.errors import Conflict, FieldProblem, NotFound, StaleEdit, ValidationError
+from ketadesk.errors import (
+    Conflict,
+    FieldProblem,
+    InvalidValue,
+    NotFound,
+    StaleEdit,
+    ValidationError,
+)
 from ketadesk.scheduling.models import (
     RELEASED,
     Checkpoint,
@@ -653,6 +663,55 @@ def _dose_amount_problems(modality: Modality, dose_mg: Decimal) -> Iterator[Fiel
         yield FieldProblem("dose_mg", "give the dose to a tenth of a milligram")
 
 
+def mg_per_kg(dose_mg: Decimal, weight_kg: Decimal) -> Decimal:
+    """The dose per kilogram of body weight, rounded half up to :data:`MG_PER_KG_QUANTUM`.
+
+    The one rounding of mg/kg: the dose recorded on the session and the figure the dose
+    dialog shows while it is typed both come from here. ``weight_kg`` must be above zero.
+    """
+    if not weight_kg > 0:
+        raise ValueError(f"a weight is above 0 kg, not {weight_kg}")
+    return (dose_mg / weight_kg).quantize(MG_PER_KG_QUANTUM, rounding=ROUND_HALF_UP)
+
+
+def record_weight(
+    session: Session,
+    actor: Actor,
+    session_id: int,
+    weight: str | Decimal,
+    *,
+    unit: str | None = None,
+) -> Decimal:
+    """Weigh the patient of a session on the floor; return the weight stored, in kg.
+
+    ``weight`` is read by :func:`ketadesk.clinic.validation.weight_kg`: ``"70"``, ``"70 kg"``,
+    ``"154 lb"``, or a bare number in ``unit`` (``"kg"`` or ``"lb"``). Only kilograms are
+    stored, on the patient. An unchanged weight writes nothing; a new one is audited.
+    Raises :class:`ValidationError` on ``weight`` for a value that is not a body weight.
+    """
+    actor.require(Permission.FLOOR_CLINICAL)
+    ts = _load(session, session_id)
+    try:
+        kilograms = validation.weight_kg(weight, unit)
+    except InvalidValue as error:
+        raise ValidationError.single("weight", str(error)) from None
+    patient = ts.patient
+    if patient.weight_kg == kilograms:
+        return kilograms
+    before = {"weight_kg": None if patient.weight_kg is None else str(patient.weight_kg)}
+    patient.weight_kg = kilograms
+    try:
+        session.flush()
+    except StaleDataError:
+        raise StaleEdit(
+            f"{patient.display_name}'s record was changed by someone else just now; "
+            "weigh again"
+        ) from None
+    after = {"weight_kg": str(kilograms)}  # audit rows hold JSON: the Decimal as text
+    audit.record_update(session, actor, "patient", patient.mrn, before, after)
+    return kilograms
+
+
 def _mg_per_kg(ts: TreatmentSession, dose_mg: Decimal, route: Route) -> Decimal | None:
     """mg/kg for IV and IM doses, checked against :data:`MAX_MG_PER_KG`."""
     if route not in WEIGHED_ROUTES:
@@ -663,7 +722,7 @@ def _mg_per_kg(ts: TreatmentSession, dose_mg: Decimal, route: Route) -> Decimal 
             f"{route.label} doses are given per kilogram and "
             f"{ts.patient.display_name} has no weight on file; record the patient's weight first"
         )
-    per_kg = (dose_mg / weight).quantize(MG_PER_KG_QUANTUM, rounding=ROUND_HALF_UP)
+    per_kg = mg_per_kg(dose_mg, weight)
     if per_kg > MAX_MG_PER_KG:
         raise ValidationError.single(
             "dose_mg",

@@ -621,6 +621,12 @@ def test_positive_int_refuses_other_types(raw: object) -> None:
         ("400", "400.0"),
         (Decimal("99.9"), "99.9"),
         (Decimal(150), "150.0"),
+        ("70 kg", "70.0"),
+        ("72.5kg", "72.5"),
+        ("154 lb", "69.9"),  # 154 × 0.45359237 = 69.853…
+        ("165 lbs", "74.8"),
+        ("154.5 pounds", "70.1"),
+        ("44.1 lb", "20.0"),
     ],
 )
 def test_weight_kg_accepts_to_a_tenth(raw: str | Decimal, expected: str) -> None:
@@ -636,11 +642,14 @@ def test_weight_kg_accepts_to_a_tenth(raw: str | Decimal, expected: str) -> None
         ("400.1", "400.1 kg is outside"),
         (Decimal("-70"), "is outside"),
         ("72.55", "72.55 kg has more than one decimal place; expected the nearest 0.1 kg"),
-        ("165 lb", '"165 lb" is not a weight in kilograms; expected a number such as 72.5'),
-        ("72,5", "is not a weight in kilograms"),
-        ("-70", "is not a weight in kilograms"),
-        ("1e2", "is not a weight in kilograms"),
-        ("NaN", "is not a weight in kilograms"),
+        ("165 st", '"165 st" is not a weight; expected a number such as 72.5 (kilograms) or 154'),
+        ("72,5", "is not a weight"),
+        ("-70", "is not a weight"),
+        ("1e2", "is not a weight"),
+        ("NaN", "is not a weight"),
+        ("500", "500 kg is outside 20-400 kg; check the number, and for pounds write lb after it"),
+        ("900 lb", "900 lb (408.2 kg) is outside 44-882 lb"),
+        ("154.25 lb", "154.25 lb has more than one decimal place; expected the nearest 0.1 lb"),
         (Decimal("NaN"), "NaN is not a weight"),
         (Decimal("Infinity"), "Infinity is not a weight"),
         ("", "a blank value is not a weight"),
@@ -648,6 +657,29 @@ def test_weight_kg_accepts_to_a_tenth(raw: str | Decimal, expected: str) -> None
 )
 def test_weight_kg_rejects(raw: str | Decimal, fragment: str) -> None:
     expect_rejected(v.weight_kg, raw, fragment)
+
+
+@pytest.mark.parametrize(
+    ("raw", "unit", "expected"),
+    [
+        ("154", "lb", "69.9"),
+        ("70", "kg", "70.0"),
+        ("154 lb", "lb", "69.9"),
+        (Decimal(154), "lb", "69.9"),
+    ],
+)
+def test_weight_kg_reads_a_bare_number_in_the_chosen_unit(
+    raw: str | Decimal, unit: str, expected: str
+) -> None:
+    assert str(v.weight_kg(raw, unit)) == expected
+
+
+def test_weight_kg_refuses_a_unit_typed_against_the_one_chosen() -> None:
+    expect_rejected(
+        lambda raw: v.weight_kg(raw, "kg"),
+        "154 lb",
+        '"154 lb" says lb but kg is chosen; type the number only',
+    )
 
 
 @pytest.mark.parametrize("raw", [72.5, 70, True])

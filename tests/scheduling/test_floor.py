@@ -403,6 +403,47 @@ def test_iv_dose_needs_a_weight(session: Session, clinic: SchedulingClinic) -> N
     assert ts.status is SessionStatus.CHECKED_IN
 
 
+def test_a_weight_in_pounds_is_stored_in_kilograms_audited_and_doses_by_it(
+    session: Session, clinic: SchedulingClinic
+) -> None:
+    ts = checked_in(session, clinic, "iv-induction")
+    assert floor.record_weight(session, NURSE, ts.id, "154 lb") == Decimal("69.9")
+    assert floor.record_weight(session, NURSE, ts.id, "154", unit="lb") == Decimal("69.9")
+    assert clinic.patient.weight_kg == Decimal("69.9")
+    rows = session.scalars(
+        select(AuditEntry).where(
+            AuditEntry.entity == "patient", AuditEntry.entity_id == clinic.patient.mrn
+        )
+    ).all()
+    weighed = [r for r in rows if r.action == "update"]
+    assert [(r.before, r.after) for r in weighed] == [
+        ({"weight_kg": "70.0"}, {"weight_kg": "69.9"})
+    ]  # the second, unchanged weight wrote nothing
+    dose_iv(session, ts, "35")
+    assert ts.dose_mg_per_kg == floor.mg_per_kg(Decimal(35), Decimal("69.9")) == Decimal("0.501")
+
+
+def test_a_weight_that_is_no_body_weight_is_refused_on_its_field(
+    session: Session, clinic: SchedulingClinic, front_desk: Actor
+) -> None:
+    ts = checked_in(session, clinic, "iv-induction")
+    with pytest.raises(ValidationError) as refused:
+        floor.record_weight(session, NURSE, ts.id, "154 stone")
+    assert refused.value.for_field("weight") == [
+        '"154 stone" is not a weight; expected a number such as 72.5 (kilograms) or 154 lb'
+    ]
+    with pytest.raises(PermissionDenied):
+        floor.record_weight(session, front_desk, ts.id, "70")
+    assert clinic.patient.weight_kg == Decimal("70.0")
+
+
+def test_mg_per_kg_rounds_half_up_once() -> None:
+    assert floor.mg_per_kg(Decimal(1), Decimal(80)) == Decimal("0.013")  # 0.0125 exactly
+    assert floor.mg_per_kg(Decimal(35), Decimal(70)) == Decimal("0.500")
+    with pytest.raises(ValueError):
+        floor.mg_per_kg(Decimal(35), Decimal(0))
+
+
 def test_a_dose_above_the_per_kg_limit_is_refused(
     session: Session, clinic: SchedulingClinic
 ) -> None:

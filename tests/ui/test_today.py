@@ -367,12 +367,11 @@ def test_a_failed_checklist_can_cancel_with_the_failures_as_reason(
     )
 
 
-def test_a_dose_shows_mg_per_kg_and_refuses_bad_input_beside_the_field(
-    qtbot: QtBot, clinic_db: Database
-) -> None:
-    booked = book(clinic_db, key="iv-induction")
+def _iv_dose_dialog(qtbot: QtBot, db: Database) -> tuple[Booked, TodayView, DoseDialog]:
+    """An IV session checked in with its checklist passed, and its dose dialog open."""
+    booked = book(db, key="iv-induction")
     clock = Clock("2026-12-07 08:55")
-    with clinic_db.transaction() as session:
+    with db.transaction() as session:
         floor.check_in(session, NURSE, booked.session_id, now=clock.now)
         floor.run_checklist(
             session,
@@ -384,9 +383,17 @@ def test_a_dose_shows_mg_per_kg_and_refuses_bad_input_beside_the_field(
             vitals=GOOD,
             now=clock.now,
         )
-    view = make_view(qtbot, clinic_db, NURSE, clock)
+    view = make_view(qtbot, db, NURSE, clock)
     press(qtbot, view, "dose", chair="IV 1")
     dose = dialog_of(view, DoseDialog)
+    assert isinstance(dose, DoseDialog)
+    return booked, view, dose
+
+
+def test_a_dose_shows_mg_per_kg_and_refuses_bad_input_beside_the_field(
+    qtbot: QtBot, clinic_db: Database
+) -> None:
+    booked, view, dose = _iv_dose_dialog(qtbot, clinic_db)
     fill(dose, dose_mg="35")
     assert dose.per_kg.text() == "= 0.500 mg/kg for 70.0 kg"
     fill(dose, dose_mg="thirty", lot_number="")
@@ -402,6 +409,52 @@ def test_a_dose_shows_mg_per_kg_and_refuses_bad_input_beside_the_field(
     assert status_of(clinic_db, booked.session_id) is SessionStatus.DOSING
     assert "stop_infusion" in card(view, "IV 1").buttons
     assert "start_monitoring" not in card(view, "IV 1").buttons
+
+
+def _dosed(db: Database, booked: Booked) -> tuple[Decimal | None, Decimal | None]:
+    """The session's recorded mg/kg and the patient's stored weight."""
+    with db.reading() as session:
+        ts = session.get(TreatmentSession, booked.session_id)
+        assert ts is not None
+        return ts.dose_mg_per_kg, ts.patient.weight_kg
+
+
+def test_a_weight_in_pounds_is_stored_in_kilograms_and_doses_by_it(
+    qtbot: QtBot, clinic_db: Database
+) -> None:
+    booked, _view, dose = _iv_dose_dialog(qtbot, clinic_db)
+    assert dose.form.editors["weight"].text() == "70.0"  # type: ignore[attr-defined]
+    fill(dose, weight="154", weight_unit="lb", dose_mg="35", lot_number="KT-77")
+    assert dose.per_kg.text() == "= 0.501 mg/kg for 69.9 kg (154 lb)"
+    ok(qtbot, dose)
+    assert status_of(clinic_db, booked.session_id) is SessionStatus.DOSING
+    assert _dosed(clinic_db, booked) == (Decimal("0.501"), Decimal("69.9"))
+
+
+def test_the_dialog_rounds_mg_per_kg_as_the_session_records_it(
+    qtbot: QtBot, clinic_db: Database
+) -> None:
+    # 1 mg for 80 kg is 0.0125 mg/kg exactly: half up gives 0.013 (half even would say 0.012).
+    booked, _view, dose = _iv_dose_dialog(qtbot, clinic_db)
+    fill(dose, weight="80", weight_unit="kg", dose_mg="1", lot_number="KT-77")
+    assert dose.per_kg.text() == "= 0.013 mg/kg for 80.0 kg"
+    ok(qtbot, dose)
+    assert _dosed(clinic_db, booked) == (Decimal("0.013"), Decimal("80.0"))
+    assert floor.mg_per_kg(Decimal(1), Decimal(80)) == Decimal("0.013")
+
+
+def test_a_weight_that_cannot_be_a_body_weight_is_refused_and_nothing_is_saved(
+    qtbot: QtBot, clinic_db: Database
+) -> None:
+    booked, _view, dose = _iv_dose_dialog(qtbot, clinic_db)
+    fill(dose, weight="154", weight_unit="kg", dose_mg="35", lot_number="KT-77")
+    fill(dose, weight="900", weight_unit="lb")
+    assert dose.per_kg.text().startswith("Weight: 900 lb (408.2 kg) is outside")
+    ok(qtbot, dose)
+    assert dose.isVisible()
+    assert dose.form.error_text("weight").startswith("900 lb (408.2 kg) is outside 44-882 lb")
+    assert status_of(clinic_db, booked.session_id) is SessionStatus.CHECKED_IN
+    assert _dosed(clinic_db, booked) == (None, Decimal("70.0"))
 
 
 def test_the_front_desk_checks_in_but_sees_no_clinical_buttons(

@@ -53,7 +53,7 @@ PLACEHOLDERS: dict[str, str] = {
     "email": "name@example.com",
     "zip_code": "12345 or 12345-6789",
     "diagnoses": "ICD-10-CM codes, primary first: F33.2, F43.10",
-    "weight_kg": "e.g. 72.5",
+    "weight_kg": "e.g. 72.5, or 160 lb",
     "emergency_contact_relationship": "e.g. spouse, parent, friend",
 }
 _SPECS = {spec.name: spec for spec in PATIENT_FIELDS}

@@ -33,7 +33,8 @@ from sqlalchemy.orm import Session
 
 from ketadesk.billing import estimates
 from ketadesk.clinic.models import Modality
-from ketadesk.errors import FieldProblem, KetaDeskError, ValidationError
+from ketadesk.clinic.validation import weight_kg
+from ketadesk.errors import FieldProblem, InvalidValue, KetaDeskError, ValidationError
 from ketadesk.scheduling import changes, floor, rems
 from ketadesk.scheduling.board import BoardSession
 from ketadesk.scheduling.models import Checkpoint, ObservationKind, Route, ScoreKind, Severity
@@ -264,7 +265,15 @@ class ChecklistDialog(FloorDialog):
 
 
 class DoseDialog(FloorDialog):
-    """Dose, route and lot; shows mg/kg from the patient's weight for IV and IM."""
+    """Dose, route and lot; for IV and IM also the weight, in kilograms or pounds, and the
+    dose per kilogram as it is typed.
+
+    The weight starts as the one on file (in kg). A weight typed here is recorded on the
+    patient (:func:`ketadesk.scheduling.floor.record_weight`, stored in kg) in the same
+    transaction as the dose, so the mg/kg on the session is worked out from it. The figure
+    shown while typing comes from :func:`ketadesk.scheduling.floor.mg_per_kg`, the same
+    rounding the session records.
+    """
 
     ok_text = "Start dose"
 
@@ -282,6 +291,16 @@ class DoseDialog(FloorDialog):
         routes = floor.ROUTES[modality]
         form.add_choice("route", "Route", [(r.value, r.label) for r in routes], required=True)
         form.add_text("lot_number", "Lot number", required=True)
+        self.weighs = any(r in floor.WEIGHED_ROUTES for r in routes)
+        if self.weighs:
+            weight = form.add_text("weight", "Weight", placeholder="e.g. 154")
+            unit = form.add_choice("weight_unit", "Weight in", [("kg", "kg"), ("lb", "lb")])
+            if self.shown.weight_kg is not None:
+                weight.setText(str(self.shown.weight_kg))
+            else:
+                unit.setCurrentIndex(unit.findData("lb"))  # US scales read pounds
+            weight.textChanged.connect(self.update_per_kg)
+            unit.currentIndexChanged.connect(self.update_per_kg)
         self.per_kg = QLabel()
         self.per_kg.setObjectName("mgPerKg")
         set_role(self.per_kg, "muted")
@@ -293,35 +312,56 @@ class DoseDialog(FloorDialog):
             route.currentIndexChanged.connect(self.update_per_kg)
         self.update_per_kg()
 
+    def typed_weight(self) -> tuple[str, str]:
+        """The weight as typed and its unit (``""`` when no weight field or nothing typed)."""
+        if not self.weighs:
+            return "", ""
+        values = self.form.values()
+        return str(values["weight"]).strip(), str(values["weight_unit"])
+
     def update_per_kg(self) -> None:
         """Show the dose per kilogram as it is typed (IV and IM doses go by weight)."""
         values = self.form.values()
         route = Route(str(values["route"]))
-        weight = self.shown.weight_kg
         if route not in floor.WEIGHED_ROUTES:
             self.per_kg.setText("")
             return
-        if weight is None:
-            self.per_kg.setText("No weight on file: record the patient's weight first.")
+        text, unit = self.typed_weight()
+        if not text:
+            self.per_kg.setText("No weight on file: weigh the patient and type the weight.")
             return
+        try:
+            weight = weight_kg(text, unit)
+        except InvalidValue as error:
+            self.per_kg.setText(f"Weight: {error}")
+            return
+        shown = f"{weight} kg" + (f" ({text} lb)" if unit == "lb" else "")
         try:
             dose = Decimal(str(values["dose_mg"]).strip())
         except InvalidOperation:
-            self.per_kg.setText(f"Weight {weight} kg")
+            self.per_kg.setText(f"Weight {shown}")
             return
-        per_kg = (dose / weight).quantize(floor.MG_PER_KG_QUANTUM) if dose.is_finite() else None
-        self.per_kg.setText(f"= {per_kg} mg/kg for {weight} kg" if per_kg is not None else "")
+        if not dose.is_finite() or dose <= 0:
+            self.per_kg.setText(f"Weight {shown}")
+            return
+        self.per_kg.setText(f"= {floor.mg_per_kg(dose, weight)} mg/kg for {shown}")
 
     def act(self, session: Session, typed: Typed) -> object:
         dose = typed.decimal("dose_mg", "dose in mg")
         typed.check()
         values = self.form.values()
+        route = Route(str(values["route"]))
+        text, unit = self.typed_weight()
+        if text and route in floor.WEIGHED_ROUTES:
+            floor.record_weight(
+                session, self.context.actor, self.shown.session_id, text, unit=unit
+            )
         return floor.start_dosing(
             session,
             self.context.actor,
             self.shown.session_id,
             dose_mg=dose,
-            route=Route(str(values["route"])),
+            route=route,
             lot_number=str(values["lot_number"]),
             now=self.clock(),
         )
