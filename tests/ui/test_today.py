@@ -40,6 +40,7 @@ from ketadesk.ui.today.dialogs import (
     DoseDialog,
     FiledDialog,
     FloorDialog,
+    Typed,
     VitalsDialog,
 )
 from ketadesk.ui.today.reschedule import RescheduleDialog
@@ -400,6 +401,11 @@ def test_a_dose_shows_mg_per_kg_and_refuses_bad_input_beside_the_field(
     ok(qtbot, dose)
     assert dose.isVisible()
     assert dose.form.error_text("dose_mg") == "give the dose in mg as a number"
+    for unreadable in ("1e1", "\u0663\u0665", "NaN"):  # Decimal() alone takes all three
+        fill(dose, dose_mg=unreadable)
+        assert dose.per_kg.text() == "Weight 70.0 kg"
+        ok(qtbot, dose)
+        assert dose.form.error_text("dose_mg") == "give the dose in mg as a number"
     fill(dose, dose_mg="35")
     ok(qtbot, dose)
     assert dose.form.error_text("lot_number") == "enter the lot number of the medicine given"
@@ -409,6 +415,13 @@ def test_a_dose_shows_mg_per_kg_and_refuses_bad_input_beside_the_field(
     assert status_of(clinic_db, booked.session_id) is SessionStatus.DOSING
     assert "stop_infusion" in card(view, "IV 1").buttons
     assert "start_monitoring" not in card(view, "IV 1").buttons
+
+
+def test_typed_numbers_are_plain_ascii_digits() -> None:
+    typed = Typed({"systolic": "\u00b2", "dose": "35,5"})
+    assert typed.maybe_whole("systolic", "systolic pressure") is None  # int("²") would fail
+    assert typed.decimal("dose", "dose in mg") == Decimal("35.5")
+    assert [p.field for p in typed.problems] == ["systolic"]
 
 
 def _dosed(db: Database, booked: Booked) -> tuple[Decimal | None, Decimal | None]:

@@ -12,9 +12,10 @@ offer "Reschedule…" or "Cancel session…" instead of dosing.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QDate, Signal
@@ -46,6 +47,18 @@ from ketadesk.ui.style import ERROR, set_role
 Clock = Callable[[], datetime]
 
 
+_PLAIN_NUMBER = re.compile(r"[0-9]{1,6}(?:[.,][0-9]{1,6})?")
+
+
+def plain_number(text: str) -> Decimal | None:
+    """``35``, ``35.5`` or ``35,5`` as a Decimal; ``None`` for anything else — exponents
+    (``1e3``), digits other than 0-9, NaN — which ``Decimal()`` alone would take."""
+    text = text.strip()
+    if not _PLAIN_NUMBER.fullmatch(text):
+        return None
+    return Decimal(text.replace(",", "."))
+
+
 class Typed:
     """Reads numbers out of a form's raw text, collecting a problem per unreadable field."""
 
@@ -67,19 +80,14 @@ class Typed:
         text = self._text(name)
         if not text:
             return None
-        if not text.isdigit():
+        if not (text.isascii() and text.isdigit()):  # "²".isdigit(), yet int("²") fails
             self.problems.append(FieldProblem(name, f"give the {what} as a whole number"))
             return None
         return int(text)
 
     def decimal(self, name: str, what: str) -> Decimal:
-        text = self._text(name).replace(",", ".")
-        try:
-            value = Decimal(text)
-        except InvalidOperation:
-            self.problems.append(FieldProblem(name, f"give the {what} as a number"))
-            return Decimal(0)
-        if not value.is_finite():
+        value = plain_number(self._text(name))
+        if value is None:
             self.problems.append(FieldProblem(name, f"give the {what} as a number"))
             return Decimal(0)
         return value
@@ -336,12 +344,8 @@ class DoseDialog(FloorDialog):
             self.per_kg.setText(f"Weight: {error}")
             return
         shown = f"{weight} kg" + (f" ({text} lb)" if unit == "lb" else "")
-        try:
-            dose = Decimal(str(values["dose_mg"]).strip())
-        except InvalidOperation:
-            self.per_kg.setText(f"Weight {shown}")
-            return
-        if not dose.is_finite() or dose <= 0:
+        dose = plain_number(str(values["dose_mg"]))
+        if dose is None or dose <= 0:
             self.per_kg.setText(f"Weight {shown}")
             return
         self.per_kg.setText(f"= {floor.mg_per_kg(dose, weight)} mg/kg for {shown}")
