@@ -385,6 +385,13 @@ def test_patient_add_names_the_options_that_are_wrong(cli: Any, db_path: Path) -
     assert cli("patient", "find", "--json").json() == []
 
 
+def test_patient_add_takes_a_weight_in_pounds_and_keeps_kilograms(
+    cli: Any, db_path: Path
+) -> None:
+    assert cli("patient", "add", *ZOE, "--weight", "154 lb").code == 0
+    assert cli("patient", "show", "100001", "--json").json()["weight_kg"] == "69.9"
+
+
 def test_patient_add_unknown_location(cli: Any, db_path: Path) -> None:
     expect_one_error_line(
         cli("patient", "add", *ZOE, "--location", "BOS"),
