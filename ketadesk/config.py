@@ -4,12 +4,18 @@ The database is chosen, in order, by the ``--db`` option, the ``KETADESK_DB`` en
 variable, or the default SQLite file in the user's data directory (platformdirs). A value
 without ``://`` is taken as a path to a SQLite file, so ``--db clinic.sqlite3`` works.
 The demo clinic lives in its own file, apart from real data.
+
+The files KetaDesk ships (fonts, seed protocols, fee schedule and package templates, the
+icon and desktop entry, a sample CSV) are package data in ``ketadesk/resources/``, reached
+through :data:`RESOURCES` so that an installed wheel finds them as a checkout does.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 import platformdirs
@@ -17,7 +23,10 @@ import platformdirs
 APP_NAME = "KetaDesk"
 ENV_DATABASE = "KETADESK_DB"
 ENV_DATA_DIR = "KETADESK_DATA_DIR"  # moves the data directory (tests, portable installs)
-RESOURCES = Path(__file__).resolve().parent.parent / "resources"
+# importlib.resources, not a path beside the source: in a wheel (pip, pipx) only the package
+# is installed. Read with .open() / .read_bytes(); a caller needing a real file (a font for
+# reportlab or Qt) wraps it in importlib.resources.as_file.
+RESOURCES: Traversable = files("ketadesk") / "resources"
 
 
 def data_dir(environ: Mapping[str, str] = os.environ) -> Path:

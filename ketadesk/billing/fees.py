@@ -4,7 +4,7 @@ A :class:`~ketadesk.billing.models.FeeItem` is one priced CPT/HCPCS code (with m
 the dates it is in force). How the data moves:
 
 * :func:`ensure_default_fee_schedule` writes the rows shipped in
-  ``resources/fee_schedule.toml`` that the database lacks (matched by code, modifiers and
+  ``ketadesk/resources/fee_schedule.toml`` that the database lacks (matched by code, modifiers and
   start date); a row the clinic already has is never touched, so its own prices survive
   upgrades. ``ketadesk init``, the window's first start and the demo generator call it.
 * Billing and managers edit rows with :func:`save_fee_item` (raw form values, every

@@ -5,7 +5,7 @@ How money moves through them:
 
 * A :class:`FeeItem` is one line of the clinic's fee schedule (a CPT/HCPCS code with its
   modifiers, our own words for it, the self-pay price, the billed charge and how its units
-  are counted). The defaults ship in ``resources/fee_schedule.toml``.
+  are counted). The defaults ship in ``ketadesk/resources/fee_schedule.toml``.
 * Charge capture turns a completed session (or a late cancellation / no-show the policy
   charges for) into :class:`Charge` rows in the *review queue*: ``pending`` rows billing may
   still edit or dismiss. Posting a charge makes it final: a ``charge`` :class:`LedgerEntry`

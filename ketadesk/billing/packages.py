@@ -4,7 +4,7 @@ How the money moves:
 
 * A :class:`PackageTemplate` is what the clinic sells ("IV induction — 6 infusions" for a
   package price, valid for so many days, with a policy for unused sessions). The defaults
-  ship in ``resources/packages.toml``; billing and managers edit their own.
+  ship in ``ketadesk/resources/packages.toml``; billing and managers edit their own.
 * :func:`sell_package` copies the template into a :class:`PackagePurchase` and posts the
   patient's money as one ``payment`` entry carrying the purchase's id. That prepayment is
   *reserved*: the ledger's ordinary credit (``ledger.unapplied_credits``) leaves it out, so

@@ -25,6 +25,7 @@ from ketadesk.cli import (
     charges,
     common,
     demo,
+    desktop,
     estimates,
     invoices,
     ledger,
@@ -62,6 +63,7 @@ examples:
   ketadesk invoice create --patient 100001
   ketadesk payment add --patient 100001 --amount 450.00 --method card
   ketadesk superbill --month 2026-12 --out superbills/
+  ketadesk install-desktop              add KetaDesk to the desktop's application menu
   ketadesk <command> --help             what a command does and its options
 
 The database is --db URL, else $KETADESK_DB, else a file in your data folder.
@@ -86,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     scheduling = (setup, users, patients, protocols, series, sessions, schedule)
     billing = (charges, invoices, payments, ledger, superbills, estimates)
-    for module in (*scheduling, *billing, demo):
+    for module in (*scheduling, *billing, demo, desktop):
         module.register(commands)
     return parser
 

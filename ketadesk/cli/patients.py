@@ -69,7 +69,7 @@ and the same with secondary_.
 Every row is checked first, including rows that repeat another row of the file or a
 patient already in the database (same names and date of birth). Nothing is written
 unless every row is good, or --skip-invalid is given. Exits 2 when problems stopped the
-import. resources/samples/patients.csv shows the layout."""
+import. ketadesk/resources/samples/patients.csv shows the layout."""
 GROUP_EPILOG = """\
 examples:
   ketadesk patient add --family Ng --given Ana --dob 1990-03-07 --sex F

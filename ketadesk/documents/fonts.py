@@ -2,7 +2,7 @@
 
 reportlab embeds TrueType-outline fonts only and never falls back to another font on its
 own: a character the chosen font lacks prints as an empty box. KetaDesk ships two fonts in
-``resources/fonts`` (each beside its licence):
+``ketadesk/resources/fonts`` (package data, each beside its licence):
 
 * **DejaVu Sans** (regular and bold) for Latin, Greek, Cyrillic and Vietnamese — the
   names a US clinic meets every day, such as Zoë Łukasiewicz or Nguyễn;
@@ -26,6 +26,7 @@ import threading
 import unicodedata
 from dataclasses import dataclass
 from functools import cache
+from importlib.resources import as_file
 from itertools import groupby
 from xml.sax.saxutils import escape
 
@@ -63,7 +64,10 @@ def register_fonts() -> None:
         known = set(pdfmetrics.getRegisteredFontNames())
         for name, file_name in FONT_FILES.items():
             if name not in known:
-                pdfmetrics.registerFont(TTFont(name, str(FONT_DIR / file_name)))
+                # reportlab wants a file name; as_file gives the installed file itself, or
+                # a temporary copy when the package is imported from a zip.
+                with as_file(FONT_DIR / file_name) as path:
+                    pdfmetrics.registerFont(TTFont(name, str(path)))
         for bold in (0, 1):
             for italic in (0, 1):
                 addMapping(REGULAR, bold, italic, BOLD if bold else REGULAR)

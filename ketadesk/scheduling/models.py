@@ -5,7 +5,7 @@ How they fit together:
 * A :class:`Protocol` is a clinic's template of a series (``iv-induction``,
   ``esketamine-maintenance``…): modality, phase, how many sessions in which weekly
   pattern, the spacing rules, chair time, fasting rules and the services each session
-  bills. The defaults ship in ``resources/protocols.toml``; a manager edits them.
+  bills. The defaults ship in ``ketadesk/resources/protocols.toml``; a manager edits them.
 * A :class:`Series` is one patient's run of one protocol at one location, with a status
   (planned → active → completed, or discontinued with a reason).
 * A :class:`TreatmentSession` is one visit of a series, its own row with its own chair,

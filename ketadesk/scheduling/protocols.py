@@ -1,6 +1,6 @@
 """Protocols: reading them, and writing the shipped defaults into a new database.
 
-The defaults live in ``resources/protocols.toml`` (one table per protocol key).
+The defaults live in ``ketadesk/resources/protocols.toml`` (one table per protocol key).
 :func:`ensure_default_protocols` adds any default whose key the database lacks and never
 touches a protocol that exists, so a clinic's edits survive upgrades. Editing protocols
 (:func:`create_protocol`, :func:`update_protocol`) lives in :mod:`.protocol_editing`.

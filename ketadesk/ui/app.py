@@ -35,6 +35,7 @@ import os
 import sys
 import time
 import traceback
+from importlib.resources import as_file
 from pathlib import Path
 from types import TracebackType
 
@@ -225,6 +226,7 @@ def _application(*, screenshot: bool) -> QApplication:
         app = QApplication(sys.argv[:1])
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(ketadesk.__version__)
+    app.setDesktopFileName("ketadesk")  # ties the window to its menu entry (install-desktop)
     style.apply(app)
     _load_shipped_fonts()
     return app
@@ -235,8 +237,10 @@ def _load_shipped_fonts() -> None:
     font still shows names like 阮文英 instead of boxes (Qt falls back to them by script)."""
     from PySide6.QtGui import QFontDatabase
 
-    for path in sorted((RESOURCES / "fonts").glob("*.ttf")):
-        QFontDatabase.addApplicationFont(str(path))
+    fonts = (RESOURCES / "fonts").iterdir()
+    for font in sorted((f for f in fonts if f.name.endswith(".ttf")), key=lambda f: f.name):
+        with as_file(font) as path:  # package data: a real file for Qt even from a zip
+            QFontDatabase.addApplicationFont(str(path))
 
 
 def wait_for_first_paint(widget: QWidget, window: QWidget) -> bool:
