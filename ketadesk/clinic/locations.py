@@ -36,7 +36,6 @@ from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import holidays
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -559,7 +558,6 @@ def remove_closure(session: Session, actor: Actor, closure_id: int) -> None:
 # Public holidays
 # ---------------------------------------------------------------------------------------
 
-_US_SUBDIVISIONS = frozenset(holidays.list_supported_countries()["US"])
 _OBSERVED = " (observed)"  # the package's suffix for a weekend holiday's weekday off
 
 
@@ -591,7 +589,12 @@ def _calendar(state: str, year: int) -> Mapping[date, tuple[str, ...]]:
     A state the package does not know (it knows all 50, DC and the territories today)
     falls back to the federal holidays rather than failing a scheduling screen.
     """
-    subdivision = state if state in _US_SUBDIVISIONS else None
+    # Imported here, and the states read from the US calendar alone: importing the package
+    # and listing every country it supports cost every start of the window about 0.1 s.
+    import holidays
+    from holidays.countries.united_states import UnitedStates
+
+    subdivision = state if state in UnitedStates.subdivisions else None
     table = holidays.country_holidays("US", subdiv=subdivision, years=year, language="en_US")
     days = sorted(day for day in table if day.year == year)
     return MappingProxyType({day: tuple(table.get_list(day)) for day in days})

@@ -18,14 +18,12 @@
 
 Start-up timing: with ``KETADESK_TIMING=1`` the program prints ``first-paint-ms: N`` to stderr,
 where N is milliseconds from **process start** to the first paint of the first area shown
-(Patients by default). On Linux the process start is read from the kernel:
-``/proc/self/stat`` field 22 (start time, in clock ticks after boot) compared with the
-boot-time clock now (``CLOCK_BOOTTIME``, which ``/proc/uptime`` also counts), so the
-interpreter's own start-up and every import are included; resolution is one clock tick
-(10 ms). Behind the log-in dialog the figure includes the time spent logging in, so measure
-start-up with ``--demo`` or ``--screenshot``. Elsewhere the figure counts from when this
-module was imported, which leaves out the interpreter's start-up and the command-line
-parsing, and says so on stderr.
+(Patients by default); :mod:`ketadesk.ui.timing` says how it is measured. Behind the log-in
+dialog the figure includes the time spent logging in, so measure start-up with ``--demo`` or
+``--screenshot``.
+
+Start-up imports only what the first paint needs: the other areas, the fee module and the
+``holidays`` calendars load when first used (``tests/ui/test_startup.py`` holds the line).
 """
 
 from __future__ import annotations
@@ -33,23 +31,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 import traceback
 from importlib.resources import as_file
 from pathlib import Path
 from types import TracebackType
 
-from PySide6.QtCore import (
-    QEvent,
-    QEventLoop,
-    QMessageLogContext,
-    QObject,
-    QTimer,
-    QtMsgType,
-    Signal,
-    qInstallMessageHandler,
-)
-from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
+from PySide6.QtCore import QMessageLogContext, QtMsgType, qInstallMessageHandler
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
+from sqlalchemy import exists, select, table
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -63,59 +52,17 @@ from ketadesk.migrations import open_database
 from ketadesk.ui import style
 from ketadesk.ui.context import AppContext
 from ketadesk.ui.main_window import AREAS, MainWindow, describe_database
+from ketadesk.ui.timing import (
+    ENV_TIMING,
+    PAINT_TIMEOUT_MS,
+    FirstPaint,
+    report_first_paint,
+    wait_for_first_paint,
+)
 
 EXIT_OK, EXIT_BUG, EXIT_REFUSED = 0, 1, 2
 SCREENSHOT_SIZE = (1280, 800)
-PAINT_TIMEOUT_MS = 20_000
-ENV_TIMING = "KETADESK_TIMING"
-_IMPORTED_AT = time.monotonic()
-
-
-# --- timing ------------------------------------------------------------------------------
-
-
-def process_age() -> float | None:
-    """Seconds since this process started, from the kernel (Linux); ``None`` elsewhere."""
-    try:
-        stat = Path("/proc/self/stat").read_text()
-        now = (time.clock_gettime(time.CLOCK_BOOTTIME) if hasattr(time, "CLOCK_BOOTTIME")
-               else float(Path("/proc/uptime").read_text().split()[0]))
-        # Fields after the command name, which is in parentheses and may hold spaces:
-        # the first is field 3 (state), so field 22 (start time) is at index 19.
-        start_ticks = int(stat[stat.rindex(")") + 2:].split()[19])
-        age = now - start_ticks / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError, AttributeError):
-        return None
-    return age if 0 <= age < 24 * 3600 else None
-
-
-def report_first_paint() -> None:
-    """Print ``first-paint-ms: N`` (N from process start) to stderr."""
-    age = process_age()
-    if age is None:
-        age = time.monotonic() - _IMPORTED_AT
-        print("first-paint-ms counted from ketadesk.ui.app's import (no /proc here)",
-              file=sys.stderr)
-    print(f"first-paint-ms: {round(age * 1000)}", file=sys.stderr, flush=True)
-
-
-class FirstPaint(QObject):
-    """Emits :attr:`painted` once, just after ``widget`` has finished its first paint."""
-
-    painted = Signal()
-
-    def __init__(self, widget: QWidget) -> None:
-        super().__init__(widget)
-        self.seen = False
-        widget.installEventFilter(self)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Paint and not self.seen:
-            self.seen = True
-            watched.removeEventFilter(self)
-            # A zero timer fires after this paint (and its children's) has completed.
-            QTimer.singleShot(0, self.painted.emit)
-        return False
+SEEDED_TABLES = ("protocol", "fee_item")  # filled on first start when empty
 
 
 # --- opening the database ----------------------------------------------------------------
@@ -178,15 +125,19 @@ def _seed_protocols_once(db: Database) -> None:
     ``ketadesk init`` seeds them for new databases; a database migrated by the window at
     start-up never ran ``init`` since. Only an empty protocol (or fee) table is filled, so
     a clinic's own edits and retirements are never undone.
-    """
-    from ketadesk.billing.fees import ensure_default_fee_schedule, list_fee_items
-    from ketadesk.scheduling.protocols import ensure_default_protocols, list_protocols
 
+    The look is one ``EXISTS`` per table, named as the migrations name it: importing the fee
+    module and the billing models behind it only to find rows there slowed every start.
+    """
     with db.reading() as session:
-        has_protocols = bool(list_protocols(session, include_inactive=True))
-        has_fees = bool(list_fee_items(session, include_inactive=True))
+        has_protocols, has_fees = (
+            session.scalar(select(exists().select_from(table(name)))) for name in SEEDED_TABLES
+        )
     if has_protocols and has_fees:
         return
+    from ketadesk.billing.fees import ensure_default_fee_schedule
+    from ketadesk.scheduling.protocols import ensure_default_protocols
+
     with db.transaction() as session:
         if not has_protocols:
             ensure_default_protocols(session, command_line_actor())
@@ -241,21 +192,6 @@ def _load_shipped_fonts() -> None:
     for font in sorted((f for f in fonts if f.name.endswith(".ttf")), key=lambda f: f.name):
         with as_file(font) as path:  # package data: a real file for Qt even from a zip
             QFontDatabase.addApplicationFont(str(path))
-
-
-def wait_for_first_paint(widget: QWidget, window: QWidget) -> bool:
-    """Show ``window`` and wait until ``widget`` has painted; False after the time-out."""
-    watcher = FirstPaint(widget)
-    loop = QEventLoop()
-    limit = QTimer()
-    limit.setSingleShot(True)
-    limit.timeout.connect(loop.quit)
-    watcher.painted.connect(loop.quit)
-    limit.start(PAINT_TIMEOUT_MS)
-    window.show()
-    loop.exec()  # the paint, and the zero timer after it, need the event loop
-    limit.stop()
-    return watcher.seen
 
 
 def _screenshot(window: MainWindow, target: Path, *, timing: bool) -> int:

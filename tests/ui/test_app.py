@@ -24,7 +24,7 @@ from ketadesk.access.permissions import Actor, Role
 from ketadesk.clinic import patients
 from ketadesk.db import Database
 from ketadesk.errors import ValidationError
-from ketadesk.ui import app
+from ketadesk.ui import app, timing
 from ketadesk.ui.context import AppContext
 from ketadesk.ui.login import LoginDialog
 from ketadesk.ui.main_window import AREAS, MainWindow, describe_database
@@ -225,7 +225,7 @@ def test_unknown_view_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str])
 
 
 def test_process_age_is_measured_from_process_start() -> None:
-    age = app.process_age()
+    age = timing.process_age()
     if sys.platform.startswith("linux"):
         assert age is not None and 0 < age < 3600
     else:

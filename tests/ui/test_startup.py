@@ -1,0 +1,70 @@
+"""Start-up imports only what the first paint needs (issue 14, "Start-up and the floors").
+
+Each check runs in a fresh interpreter, because this test process has imported everything
+already. The speed itself is measured by bench/bench_foundation.py against a bare PySide6
+window, not here; these tests keep the imports that were taken off the start-up path from
+creeping back.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ketadesk.access import users
+from ketadesk.access.permissions import Actor, Role, command_line_actor
+from ketadesk.billing.fees import ensure_default_fee_schedule
+from ketadesk.db import Database
+from ketadesk.scheduling.protocols import ensure_default_protocols
+
+ROOT = Path(__file__).resolve().parents[2]
+# Loaded only when a person uses them: documents, billing, the holiday calendars, migrations.
+LATER = ("ketadesk.billing", "ketadesk.documents", "ketadesk.reports", "ketadesk.demo",
+         "holidays", "reportlab", "alembic")
+LOADED = (
+    "import json, sys\n"
+    "{run}\n"
+    f"later = {LATER!r}\n"
+    "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in later\n"
+    "                        or m.startswith(tuple(p + '.' for p in later)))))\n"
+)
+
+
+def _loaded_after(run: str, *, env: dict[str, str] | None = None) -> list[str]:
+    done = subprocess.run([sys.executable, "-c", LOADED.format(run=run)], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    loaded: list[str] = json.loads(done.stdout.strip().splitlines()[-1])
+    return loaded
+
+
+def test_locations_load_the_holiday_package_only_for_a_calendar() -> None:
+    assert _loaded_after("import ketadesk.clinic.locations") == []
+
+
+@pytest.mark.gui
+@pytest.mark.slow
+def test_the_window_paints_patients_without_the_fee_module(
+    sqlite_template: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "clinic.sqlite3"
+    shutil.copyfile(sqlite_template, path)
+    db = Database(f"sqlite:///{path}")
+    with db.transaction() as session:
+        users.create_user(session, Actor("test-admin", Role.ADMIN), username="alice",
+                          full_name="Alice", role=Role.MANAGER, password="a long password")
+        ensure_default_protocols(session, command_line_actor())
+        ensure_default_fee_schedule(session, command_line_actor())
+    db.dispose()
+    shot = tmp_path / "patients.png"
+    run = ("from ketadesk.cli.main import main\n"
+           f"assert main(['--db', {str(path)!r}, '--screenshot', {str(shot)!r}]) == 0")
+    loaded = _loaded_after(run, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert shot.exists()
+    assert loaded == []
