@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, true
+from sqlalchemy import ColumnElement, Executable, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -342,34 +343,87 @@ _ROW_COLUMNS = (
 )
 
 
-def _prefix(column: Any, text: str) -> ColumnElement[bool]:
-    return and_(column >= text, column < successor(text))
+# Search runs on every keystroke, so its statements are built once per *shape* and kept:
+# building a select and computing its cache key cost SQLAlchemy more than SQLite spent on
+# the query (docs/PERFORMANCE.md). A shape is the kind of each typed word; the words
+# themselves travel as bound parameters, named after their position (t0_lo, t1_day, ...).
+_DATE, _NUMBER, _PHONE, _WORD = "date", "number", "phone", "word"
 
 
-def _token_condition(token: str) -> ColumnElement[bool]:
-    """What one typed word may match: a date of birth, an MRN or phone, or a name word."""
+def _token(token: str) -> tuple[str, dict[str, Any]] | None:
+    """What one typed word may match, as (kind, values): a date of birth, an MRN or phone,
+    or a name word. ``None`` for a word that matches everyone (punctuation only)."""
     try:
-        return Patient.date_of_birth == v.parse_date(token)
+        return _DATE, {"day": v.parse_date(token)}
     except InvalidValue:
         pass
     digits = "".join(c for c in token if c.isdigit())
     if digits and not token.strip("()+").replace("-", "").replace(".", "").strip("0123456789"):
-        options = [_prefix(Patient.mrn, digits)]
-        if len(digits) >= 3:  # an area code from the front, or the last digits from the back
-            options += [_prefix(Patient.phone, digits), _prefix(Patient.phone_tail, digits[::-1])]
-        return or_(*options)
+        if len(digits) < 3:
+            return _NUMBER, {"lo": digits, "hi": successor(digits)}
+        # an area code from the front, or the last digits from the back
+        tail = digits[::-1]
+        return _PHONE, {"lo": digits, "hi": successor(digits),
+                        "tail_lo": tail, "tail_hi": successor(tail)}
     key = word_key(token)
     if not key:
-        return true()
-    words = select(PatientSearchWord.patient_id).where(_prefix(PatientSearchWord.word, key))
-    return Patient.id.in_(words)
+        return None
+    return _WORD, {"lo": key, "hi": successor(key)}
 
 
-def _conditions(text: str, include_inactive: bool) -> list[ColumnElement[bool]]:
-    conditions = [_token_condition(token) for token in text.replace(",", " ").split()]
+def _parse(text: str) -> tuple[tuple[str, ...], dict[str, Any]]:
+    """The shape of ``text`` and the bound values its statement takes."""
+    kinds: list[str] = []
+    values: dict[str, Any] = {}
+    for token in text.replace(",", " ").split():
+        found = _token(token)
+        if found is not None:
+            values.update({f"t{len(kinds)}_{name}": value for name, value in found[1].items()})
+            kinds.append(found[0])
+    return tuple(kinds), values
+
+
+def _between(column: Any, prefix: str) -> ColumnElement[bool]:
+    return and_(column >= bindparam(f"{prefix}lo"), column < bindparam(f"{prefix}hi"))
+
+
+def _condition(kind: str, number: int) -> ColumnElement[bool]:
+    prefix = f"t{number}_"
+    if kind == _DATE:
+        return Patient.date_of_birth == bindparam(f"{prefix}day")
+    if kind == _WORD:
+        words = select(PatientSearchWord.patient_id).where(
+            _between(PatientSearchWord.word, prefix))
+        return Patient.id.in_(words)
+    mrn = _between(Patient.mrn, prefix)
+    if kind == _NUMBER:
+        return mrn
+    tail = and_(Patient.phone_tail >= bindparam(f"{prefix}tail_lo"),
+                Patient.phone_tail < bindparam(f"{prefix}tail_hi"))
+    return or_(mrn, _between(Patient.phone, prefix), tail)
+
+
+def _conditions(kinds: tuple[str, ...], include_inactive: bool) -> list[ColumnElement[bool]]:
+    conditions = [_condition(kind, number) for number, kind in enumerate(kinds)]
     if not include_inactive:
         conditions.append(Patient.active.is_(True))
     return conditions
+
+
+@lru_cache(maxsize=256)
+def _page_statement(kinds: tuple[str, ...], include_inactive: bool) -> Executable:
+    return (
+        select(*_ROW_COLUMNS)
+        .where(*_conditions(kinds, include_inactive))
+        .order_by(Patient.search_family, Patient.search_given, Patient.id)
+        .limit(bindparam("page_limit"))
+        .offset(bindparam("page_offset"))
+    )
+
+
+@lru_cache(maxsize=256)
+def _count_statement(kinds: tuple[str, ...], include_inactive: bool) -> Executable:
+    return select(func.count()).select_from(Patient).where(*_conditions(kinds, include_inactive))
 
 
 def search_patients(
@@ -389,9 +443,9 @@ def search_patients(
     everyone, a page at a time.
     """
     actor.require(Permission.PATIENT_VIEW)
-    query = select(*_ROW_COLUMNS).where(*_conditions(text, include_inactive))
-    query = query.order_by(Patient.search_family, Patient.search_given, Patient.id)
-    rows = session.execute(query.limit(limit).offset(offset)).all()
+    kinds, values = _parse(text)
+    values |= {"page_limit": limit, "page_offset": offset}
+    rows = session.execute(_page_statement(kinds, include_inactive), values).all()
     return [PatientRow(*row) for row in rows]
 
 
@@ -400,8 +454,8 @@ def count_matching(
 ) -> int:
     """How many patients :func:`search_patients` would list for ``text``, over all pages."""
     actor.require(Permission.PATIENT_VIEW)
-    query = select(func.count()).select_from(Patient).where(*_conditions(text, include_inactive))
-    return session.scalar(query) or 0
+    kinds, values = _parse(text)
+    return session.scalar(_count_statement(kinds, include_inactive), values) or 0
 
 
 def count_patients(session: Session, *, include_inactive: bool = False) -> int:
