@@ -53,6 +53,7 @@ from bench_foundation import (  # noqa: E402
     print_rows,
     timed_demo_data,
 )
+from floors import compared, load_average, paired, ratio_row, summary  # noqa: E402
 
 PDF_PATIENTS = 50
 BALANCE_PATIENTS = 1000
@@ -75,6 +76,7 @@ TARGETS = {
     "batch_1000_s": 30.0,
     "balance_ms": 5.0,  # median and p95
 }
+INVOICE_RATIO_GOAL = 1.5  # an invoice PDF against bare reportlab in the same font
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -99,9 +101,14 @@ def main(argv: list[str] | None = None) -> int:
         help="skip timing the generator's stages in this process",
     )
     parser.add_argument("--out", type=Path, default=ROOT / "out" / "bench")
+    parser.add_argument("--db", type=Path, metavar="FILE",
+                        help="measure this existing demo-data SQLite file (implies --reuse)")
+    parser.add_argument("--no-batch", action="store_true",
+                        help="skip the superbill batch (it loads both cores for a while)")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    db = args.out / "billing.sqlite3"
+    db = args.db or args.out / "billing.sqlite3"
+    args.reuse = args.reuse or args.db is not None
     results: dict[str, Any] = {
         "benchmark": "billing",
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -138,8 +145,11 @@ def main(argv: list[str] | None = None) -> int:
     print("balances …", flush=True)
     results["balance"] = balances(database, args.seed)
     database.dispose()
-    print("superbill batch, 2 workers …", flush=True)
-    results["batch"] = batch(db, args.out / "superbills", month, today)
+    if args.no_batch:
+        results["batch"] = {"measured": False, "reason": "--no-batch"}
+    else:
+        print("superbill batch, 2 workers …", flush=True)
+        results["batch"] = batch(db, args.out / "superbills", month, today)
     results["verdict"] = verdict(results)
     (args.out / "bench_billing.json").write_text(json.dumps(results, indent=2, default=str))
     print_table(results)
@@ -276,10 +286,19 @@ def superbill_pdfs(
 
 
 def invoice_pdfs(database: Any, runs: int, seed: int) -> dict[str, Any]:
+    """Invoice PDFs, each rendered beside its floor: the same words in bare reportlab.
+
+    The floor (:func:`bare_invoice`) lays out the view's text — letterhead, bill-to, the
+    charge and payment tables, the totals — with reportlab platypus alone, in the same
+    embedded DejaVu Sans, with none of KetaDesk's document code. ``render`` compares the
+    rendering alone with it; ``view_and_render`` adds reading the view, as the window
+    does, against the floor plus the same view (the view has its own floor in SQL).
+    """
     from sqlalchemy import select
 
     from ketadesk.billing.invoices import invoice_view
     from ketadesk.billing.models import Invoice, InvoiceStatus
+    from ketadesk.documents.fonts import register_fonts
     from ketadesk.documents.invoice import render_invoice
 
     with database.reading() as session:
@@ -289,7 +308,9 @@ def invoice_pdfs(database: Any, runs: int, seed: int) -> dict[str, Any]:
     if not ids:
         return {"measured": False, "reason": "no issued invoices"}
     chosen = random.Random(seed + 1).sample(list(ids), min(runs, len(ids)))
+    register_fonts()
     total, view_ms, lines = [], [], []
+    views = {}
     for n, invoice_id in enumerate([chosen[0], *chosen]):
         started = time.perf_counter()
         with database.reading() as session:
@@ -297,18 +318,75 @@ def invoice_pdfs(database: Any, runs: int, seed: int) -> dict[str, Any]:
         viewed = time.perf_counter()
         render_invoice(view)
         done = time.perf_counter()
+        bare_invoice(view)  # warm the floor too
+        views[invoice_id] = view
         if n:
             total.append((done - started) * 1000)
             view_ms.append((viewed - started) * 1000)
             lines.append(len(view.lines))
+    load = load_average()
+    times = paired(chosen, lambda i: render_invoice(views[i]), lambda i: bare_invoice(views[i]))
+    rendered, floors = times["wall"]
+    cpu_rendered, cpu_floors = times["cpu"]
+    view_median = statistics.median(view_ms)
     return {
         "measured": True,
         "runs": len(total),
         "issued_invoices": len(ids),
         "lines_per_invoice": _range(lines),
-        "view_median_ms": round(statistics.median(view_ms), 2),
+        "view_median_ms": round(view_median, 2),
         **_spread(total),
+        "load_average": load,
+        "render": compared(times),
+        "view_and_render": {
+            "cpu": summary([view_median + ms for ms in cpu_rendered],
+                           [view_median + ms for ms in cpu_floors]),
+            "wall": summary([view_median + ms for ms in rendered],
+                            [view_median + ms for ms in floors]),
+        },
     }
+
+
+def bare_invoice(view: Any) -> bytes:
+    """The invoice's words laid out with nothing but reportlab platypus and the same font."""
+    from io import BytesIO
+
+    from reportlab.lib.pagesizes import letter
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table
+
+    body = ParagraphStyle("body", fontName="DejaVuSans", fontSize=9.5, leading=12)
+    bold = ParagraphStyle("bold", parent=body, fontName="DejaVuSans-Bold", fontSize=11)
+    cell = ParagraphStyle("cell", parent=body, fontSize=8.5, leading=10.5)
+    practice, patient = view.practice, view.patient
+    story: list[Any] = [
+        Paragraph(practice.name, bold),
+        *(Paragraph(line, body) for line in practice.address_lines),
+        Paragraph(f"Phone {practice.phone} · NPI {practice.npi} · TIN {practice.tin}", body),
+        Paragraph(f"Invoice {view.number} · issued {view.issued_on} · due {view.due_on}", bold),
+        Spacer(1, 6),
+        Paragraph(f"Bill to {patient.name} (MRN {patient.mrn})", bold),
+        *(Paragraph(line, body) for line in patient.address_lines),
+        Paragraph(f"Amount due ${view.balance_due:,.2f}", bold),
+        Paragraph("Charges", bold),
+        Table([[Paragraph(text, cell) for text in row] for row in [
+            ["Date", "Code", "Description", "Units", "Amount", "Paid", "Balance"],
+            *([f"{line.service_date:%m/%d/%Y}", f"{line.code} {line.modifiers}".strip(),
+               line.description, str(line.units), f"${line.amount:,.2f}",
+               f"${line.paid:,.2f}", f"${line.balance:,.2f}"] for line in view.lines)]],
+            colWidths=[58, 62, 190, 36, 60, 60, 60], repeatRows=1),
+        Paragraph("Payments", bold),
+        Table([[Paragraph(text, cell) for text in row] for row in [
+            ["Date", "Method", "Reference", "Amount"],
+            *([f"{pay.on:%m/%d/%Y}", str(pay.method or ""), pay.reference,
+               f"${pay.amount:,.2f}"] for pay in view.payments)]],
+            colWidths=[70, 120, 200, 80], repeatRows=1),
+        Paragraph(f"Total ${view.total:,.2f} · paid ${view.paid:,.2f} · adjusted "
+                  f"${view.adjusted:,.2f} · balance due ${view.balance_due:,.2f}", bold),
+    ]
+    out = BytesIO()
+    SimpleDocTemplate(out, pagesize=letter, title=f"Invoice {view.number}").build(story)
+    return out.getvalue()
 
 
 # ---------------------------------------------------------------------------------------
@@ -423,6 +501,11 @@ def verdict(results: dict[str, Any]) -> dict[str, Any]:
         "batch_1000_s": against(results["batch"], "seconds_per_1000", "batch_1000_s"),
         "balance_median_ms": against(results["balance"], "median_ms", "balance_ms"),
         "balance_p95_ms": against(results["balance"], "p95_ms", "balance_ms"),
+        "invoice_render_cpu_ratio": (
+            {"measured": results["invoice_pdf"]["render"]["cpu"]["ratio"],
+             "target": INVOICE_RATIO_GOAL,
+             "met": results["invoice_pdf"]["render"]["cpu"]["ratio"] <= INVOICE_RATIO_GOAL}
+            if results["invoice_pdf"].get("measured") else {"measured": None, "met": None}),
     }
 
 
@@ -468,6 +551,11 @@ def print_table(results: dict[str, Any]) -> None:
             )
         else:
             rows.append((label, f"not measured: {part['reason']}", target))
+        if key == "invoice_pdf" and part.get("measured"):
+            rows.append(ratio_row("  render vs bare reportlab, same font", part["render"],
+                                  INVOICE_RATIO_GOAL))
+            rows.append(ratio_row("  view + render vs view + bare reportlab",
+                                  part["view_and_render"], INVOICE_RATIO_GOAL))
     part = results["batch"]
     if part.get("measured"):
         rows.append(
@@ -477,6 +565,7 @@ def print_table(results: dict[str, Any]) -> None:
     else:
         rows.append(("superbill batch", f"not measured: {part['reason']}", "< 30 s"))
     print_rows(rows)
+    print(f"load average during the invoice PDFs: {results['invoice_pdf'].get('load_average')}")
 
 
 if __name__ == "__main__":

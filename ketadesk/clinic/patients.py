@@ -445,7 +445,11 @@ def search_patients(
     actor.require(Permission.PATIENT_VIEW)
     kinds, values = _parse(text)
     values |= {"page_limit": limit, "page_offset": offset}
-    rows = session.execute(_page_statement(kinds, include_inactive), values).all()
+    # Plain rows, so the session's connection runs the statement without the ORM's
+    # per-execution set-up (a third of the cost of an indexed look-up); the flush is the
+    # one part of it kept, so patients added in this session are found.
+    session.flush()
+    rows = session.connection().execute(_page_statement(kinds, include_inactive), values)
     return [PatientRow(*row) for row in rows]
 
 
@@ -455,7 +459,9 @@ def count_matching(
     """How many patients :func:`search_patients` would list for ``text``, over all pages."""
     actor.require(Permission.PATIENT_VIEW)
     kinds, values = _parse(text)
-    return session.scalar(_count_statement(kinds, include_inactive), values) or 0
+    statement = _count_statement(kinds, include_inactive)
+    session.flush()  # as search_patients: counted on the connection, pending rows included
+    return session.connection().execute(statement, values).scalar() or 0
 
 
 def count_patients(session: Session, *, include_inactive: bool = False) -> int:

@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import Executable, bindparam, func, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from ketadesk.access.permissions import Actor, Permission
@@ -121,23 +122,13 @@ def calendar_window(
     location.
     """
     actor.require(Permission.SCHEDULE_VIEW)
-    location = session.scalars(
-        select(Location)
-        .where(Location.id == location_id)
-        .options(
-            selectinload(Location.hours),
-            selectinload(Location.closures),
-            selectinload(Location.holidays_worked),
-        )
-    ).one_or_none()
+    location = session.scalars(_location_statement(), {"location_id": location_id}).one_or_none()
     if location is None:
         raise NotFound(f"no location with id {location_id}")
     zone = ZoneInfo(location.time_zone)
     span = [first_day + timedelta(days=n) for n in range(days)]
     start, end = local_days(first_day, days, zone)
-    chairs = session.scalars(
-        select(Chair).where(Chair.location_id == location_id).order_by(Chair.name, Chair.id)
-    ).all()
+    chairs = session.scalars(_chairs_statement(), {"location_id": location_id}).all()
     return CalendarWindow(
         location_id=location.id,
         location_code=location.code,
@@ -151,14 +142,32 @@ def calendar_window(
     )
 
 
-def _entries(
-    session: Session,
-    location_id: int,
-    start: datetime,
-    end: datetime,
-    zone: ZoneInfo,
-    include_released: bool,
-) -> list[CalendarEntry]:
+# The week view asks again on every move, so its statements are built once and kept, the
+# location and the time span as bound parameters: building the selects and computing their
+# cache keys cost SQLAlchemy more than SQLite spent reading (docs/PERFORMANCE.md).
+
+
+@cache
+def _location_statement() -> Executable:
+    return (
+        select(Location)
+        .where(Location.id == bindparam("location_id"))
+        .options(
+            selectinload(Location.hours),
+            selectinload(Location.closures),
+            selectinload(Location.holidays_worked),
+        )
+    )
+
+
+@cache
+def _chairs_statement() -> Executable:
+    return (select(Chair).where(Chair.location_id == bindparam("location_id"))
+            .order_by(Chair.name, Chair.id))
+
+
+@cache
+def _entries_statement(include_released: bool) -> Executable:
     ts = aliased(TreatmentSession)
     query = (
         select(
@@ -190,12 +199,29 @@ def _entries(
         .join(Protocol, Protocol.id == Series.protocol_id)
         .join(Chair, Chair.id == ts.chair_id)
         .join(Provider, Provider.id == ts.provider_id)
-        .where(ts.location_id == location_id, ts.starts_at >= start, ts.starts_at < end)
+        .where(ts.location_id == bindparam("location_id"),
+               ts.starts_at >= bindparam("start"), ts.starts_at < bindparam("end"))
         .order_by(ts.starts_at, func.lower(Chair.name))
     )
     if not include_released:
         query = query.where(ts.status.not_in(RELEASED))
-    return [_entry(row, zone) for row in session.execute(query)]
+    return query
+
+
+def _entries(
+    session: Session,
+    location_id: int,
+    start: datetime,
+    end: datetime,
+    zone: ZoneInfo,
+    include_released: bool,
+) -> list[CalendarEntry]:
+    # Plain rows: the session's connection skips the ORM's per-execution set-up (all but
+    # the flush, so sessions changed in this transaction show as they now are).
+    session.flush()
+    rows = session.connection().execute(_entries_statement(include_released),
+                                        {"location_id": location_id, "start": start, "end": end})
+    return [_entry(row, zone) for row in rows]
 
 
 def _entry(row: Sequence[Any], zone: ZoneInfo) -> CalendarEntry:
