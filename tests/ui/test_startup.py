@@ -20,8 +20,11 @@ import pytest
 from ketadesk.access import users
 from ketadesk.access.permissions import Actor, Role, command_line_actor
 from ketadesk.billing.fees import ensure_default_fee_schedule
+from ketadesk.billing.models import FeeItem
 from ketadesk.db import Database
+from ketadesk.scheduling.models import Protocol
 from ketadesk.scheduling.protocols import ensure_default_protocols
+from ketadesk.ui import app
 
 ROOT = Path(__file__).resolve().parents[2]
 # Loaded only when a person uses them: documents, billing, the holiday calendars, migrations.
@@ -46,6 +49,12 @@ def _loaded_after(run: str, *, env: dict[str, str] | None = None) -> list[str]:
 
 def test_locations_load_the_holiday_package_only_for_a_calendar() -> None:
     assert _loaded_after("import ketadesk.clinic.locations") == []
+
+
+@pytest.mark.gui
+def test_the_seed_check_names_the_tables_the_models_map() -> None:
+    # The start-up check reads the tables by name so as not to import the models.
+    assert (Protocol.__tablename__, FeeItem.__tablename__) == app.SEEDED_TABLES
 
 
 @pytest.mark.gui
