@@ -15,8 +15,11 @@ from html import unescape
 from importlib.util import find_spec
 from pathlib import Path
 
+from sqlalchemy.orm import object_session
+
 from ketadesk.billing.views import DiagnosisInfo, PatientInfo, PracticeInfo, ProviderInfo
-from ketadesk.clinic.models import Location, Patient, PolicyRank, Provider
+from ketadesk.clinic.models import Location, Patient, Provider
+from ketadesk.clinic.policies import coverage_on
 
 POINTER_LETTERS = "ABCDEFGHIJKL"  # a CMS-1500 or superbill points at up to 12 diagnoses
 
@@ -39,21 +42,16 @@ def printed_name(given: str, middle: str, family: str) -> str:
     return " ".join(part for part in (given, middle, family) if part)
 
 
-def patient_info(patient: Patient, on: date | None = None) -> PatientInfo:
-    """The patient as printed; ``member_id`` from the primary policy in force ``on``."""
+def patient_info(patient: Patient, on: date) -> PatientInfo:
+    """The patient as printed; ``member_id`` from the primary policy in force ``on``
+    (:func:`~ketadesk.clinic.policies.coverage_on`)."""
     street = ", ".join(part for part in (patient.address_line1, patient.address_line2) if part)
     place = f"{patient.city}, {patient.state} {patient.zip_code}".strip(", ")
     lines = tuple(line for line in (street, place) if line.strip())
-    policy = next(
-        (
-            p
-            for p in patient.policies
-            if p.active
-            and p.rank is PolicyRank.PRIMARY
-            and (on is None or (p.effective_from <= on and (p.effective_to or on) >= on))
-        ),
-        None,
-    )
+    session = object_session(patient)
+    if session is None:
+        raise ValueError("patient_info needs a patient loaded in a session")
+    policy = coverage_on(session, patient.id, on).primary
     return PatientInfo(
         mrn=patient.mrn,
         name=printed_name(patient.given_name, patient.middle_name, patient.family_name),

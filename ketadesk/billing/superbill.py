@@ -30,7 +30,7 @@ from datetime import date
 from decimal import Decimal
 from itertools import groupby
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, exists, func, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from ketadesk.billing import parties
@@ -43,6 +43,7 @@ from ketadesk.billing.views import (
     SuperbillVisit,
 )
 from ketadesk.clinic.models import InsurancePolicy, Location, Patient, Provider
+from ketadesk.clinic.policies import in_force
 from ketadesk.errors import Incomplete, InvalidValue, NotFound
 from ketadesk.money import ZERO
 
@@ -312,10 +313,7 @@ def superbill_patients(
     Self-pay here means no active insurance policy in force on any day of the range.
     """
     insured = exists().where(
-        InsurancePolicy.patient_id == Charge.patient_id,
-        InsurancePolicy.active.is_(True),
-        InsurancePolicy.effective_from <= date_to,
-        or_(InsurancePolicy.effective_to.is_(None), InsurancePolicy.effective_to >= date_from),
+        InsurancePolicy.patient_id == Charge.patient_id, in_force(date_from, date_to)
     )
     query = (
         select(Charge.patient_id)
