@@ -39,7 +39,7 @@ from ketadesk.access import audit
 from ketadesk.access.permissions import Actor, Permission
 from ketadesk.billing.models import BillingPolicy, FeeItem, UnitBasis
 from ketadesk.clinic import validation as v
-from ketadesk.clinic.codes import modifier, procedure_code
+from ketadesk.clinic.codes import modifier, ndc, procedure_code
 from ketadesk.clinic.models import Location
 from ketadesk.config import RESOURCES
 from ketadesk.errors import InvalidValue, NotFound, StaleEdit
@@ -153,6 +153,8 @@ FEE_FIELDS: Mapping[str, v.FieldSpec] = MappingProxyType(
             v.FieldSpec("effective_from", "In force from", False, day),
             v.FieldSpec("effective_to", "In force until", False, day),
             v.FieldSpec("active", "Active", False, v.parse_flag),
+            v.FieldSpec("ndc", "NDC of the drug given", False, ndc),
+            v.FieldSpec("drug_name", "Drug name", False, v.plain_text(80)),
         )
     }
 )
@@ -163,6 +165,8 @@ _FEE_BLANKS: dict[str, Any] = {
     "units": 1,
     "basis": UnitBasis.VISIT,
     "active": True,
+    "ndc": "",
+    "drug_name": "",
 }
 
 POLICY_FIELDS: Mapping[str, v.FieldSpec] = MappingProxyType(

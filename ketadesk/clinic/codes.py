@@ -1,5 +1,5 @@
 """The code sets a bill is written in: ICD-10-CM diagnoses, CPT and HCPCS procedures,
-modifiers and CMS places of service.
+modifiers, CMS places of service and the National Drug Codes of the medicines given.
 
 Each validator keeps the contract of :mod:`ketadesk.clinic.validation`: it takes the raw
 value and returns it normalised (``" f321 "`` -> ``"F32.1"``), or raises
@@ -25,6 +25,7 @@ import warnings
 from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import cache, lru_cache
 from html import unescape
 from importlib.util import find_spec
@@ -35,12 +36,17 @@ from ketadesk.clinic.validation import shown
 from ketadesk.errors import InvalidValue
 
 __all__ = [
+    "NDC_UNIT_MILLIGRAM",
     "PLACE_OF_SERVICE",
     "cpt",
     "diagnosis_description",
     "hcpcs",
     "icd10cm",
+    "is_drug_code",
     "modifier",
+    "ndc",
+    "ndc_claim_text",
+    "ndc_text",
     "pos_code",
     "procedure_code",
 ]
@@ -286,3 +292,60 @@ def pos_code(value: str) -> str:
             f"{', '.join(PLACE_OF_SERVICE)}"
         )
     return text
+
+
+# ---------------------------------------------------------------------------------------
+# National Drug Codes
+# ---------------------------------------------------------------------------------------
+
+# The package label prints an NDC as 10 digits in three parts, in one of three layouts
+# (labeler-product-package); a claim wants 11 digits, 5-4-2, made by a leading zero on the
+# short part. Ten digits run together cannot say which part is short, so they are refused.
+_NDC_LAYOUTS = {(4, 4, 2): 0, (5, 3, 2): 1, (5, 4, 1): 2, (5, 4, 2): None}
+_NDC_PARTS = re.compile(r"([0-9]+)[-\s]([0-9]+)[-\s]([0-9]+)")
+_NDC_EXAMPLE = "e.g. 1234-5678-90"  # short: a dose dialog shows it beside the field
+
+NDC_UNIT_MILLIGRAM = "ME"
+"""The NUCC unit qualifier for milligrams (the others: F2 international unit, GR gram,
+ML millilitre, UN unit); KetaDesk records every dose in mg."""
+
+_DRUG_CODES = frozenset({"S0013"})  # esketamine per mg, a drug outside the J range
+
+
+def ndc(value: str) -> str:
+    """A National Drug Code as the 11 digits a claim carries: ``"1234-5678-90"`` ->
+    ``"01234567890"``, ``"12345-678-90"`` -> ``"12345067890"``, ``"12345-6789-1"`` ->
+    ``"12345678901"``; 11 digits (with or without their 5-4-2 dashes) are kept."""
+    text = value.strip()
+    if re.fullmatch(r"[0-9]{11}", text):
+        return text
+    parts = _NDC_PARTS.fullmatch(text)
+    if parts is None:
+        if re.fullmatch(r"[0-9]{10}", text):
+            raise InvalidValue(f"{text}: add the dashes, {_NDC_EXAMPLE}")
+        raise InvalidValue(f"{shown(value)} is not an NDC, {_NDC_EXAMPLE}")
+    groups = parts.groups()
+    layout = tuple(len(g) for g in groups)
+    if layout not in _NDC_LAYOUTS:
+        shape = "-".join(map(str, layout))
+        raise InvalidValue(f"{text}: no NDC has {shape} digits, {_NDC_EXAMPLE}")
+    short = _NDC_LAYOUTS[layout]
+    return "".join("0" + group if index == short else group for index, group in enumerate(groups))
+
+
+def ndc_text(digits: str) -> str:
+    """An 11-digit NDC as people read it, 5-4-2: ``"12345678901"`` -> ``"12345-6789-01"``."""
+    return f"{digits[:5]}-{digits[5:9]}-{digits[9:]}"
+
+
+def ndc_claim_text(digits: str, quantity: Decimal, unit: str = NDC_UNIT_MILLIGRAM) -> str:
+    """The drug line's NDC as a claim form's shaded area holds it: the N4 qualifier and
+    the 11 digits, a space, the unit qualifier and the quantity (``"N412345678901 ME35"``)."""
+    amount = format(quantity.normalize(), "f")  # 35.0 -> "35", 37.50 -> "37.5"
+    return f"N4{digits} {unit}{amount}"
+
+
+def is_drug_code(code: str) -> bool:
+    """True for a HCPCS code that bills a drug (J codes, and S0013 esketamine per mg): the
+    lines an insurer wants an NDC on."""
+    return code.startswith("J") or code in _DRUG_CODES

@@ -1,8 +1,9 @@
-"""The code sets: ICD-10-CM, CPT, HCPCS, modifiers, places of service and descriptions."""
+"""The code sets: ICD-10-CM, CPT, HCPCS, modifiers, places of service, descriptions, NDCs."""
 
 from __future__ import annotations
 
 import sys
+from decimal import Decimal
 
 import pytest
 from clinic.validation_helpers import expect_rejected
@@ -218,3 +219,51 @@ def test_a_code_the_tabular_file_builds_is_asked_of_the_package() -> None:
     assert "T40.1X1A" not in codes._descriptions_from_package_data()
     assert codes.diagnosis_description("T40.1X1A").startswith("Poisoning by heroin")
     assert codes.diagnosis_description("Z99.99") == ""
+
+
+# --- National Drug Codes ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("1234-5678-90", "01234567890"),  # 4-4-2: the labeler gets the zero
+        ("12345-678-90", "12345067890"),  # 5-3-2: the product
+        ("12345-6789-0", "12345678900"),  # 5-4-1: the package
+        ("12345-6789-01", "12345678901"),  # already 5-4-2
+        ("12345678901", "12345678901"),
+        (" 0409 4277 01 ", "00409427701"),
+    ],
+)
+def test_ndc_becomes_the_11_digit_5_4_2_form(raw: str, expected: str) -> None:
+    assert codes.ndc(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "fragment"),
+    [
+        ("1234567890", "1234567890: add the dashes, e.g. 1234-5678-90"),
+        ("123-4567-890", "123-4567-890: no NDC has 3-4-3 digits, e.g. 1234-5678-90"),
+        ("12345-67890-1", "no NDC has 5-5-1 digits"),
+        ("1234-5678", "1234-5678 is not an NDC, e.g. 1234-5678-90"),
+        ("ketamine", "is not an NDC"),
+        ("١٢٣٤-٥٦٧٨-٩٠", "is not an NDC"),  # Arabic-Indic digits
+        ("", "a blank value is not an NDC"),
+    ],
+)
+def test_ndc_refuses_other_shapes_in_words(raw: str, fragment: str) -> None:
+    expect_rejected(codes.ndc, raw, fragment)
+
+
+def test_an_ndc_reads_5_4_2_and_goes_on_a_claim_with_its_unit() -> None:
+    assert codes.ndc_text("01234567890") == "01234-5678-90"
+    assert codes.ndc_claim_text("01234567890", Decimal("35.0")) == "N401234567890 ME35"
+    assert codes.ndc_claim_text("01234567890", Decimal("37.50")) == "N401234567890 ME37.5"
+    assert codes.ndc_claim_text("01234567890", Decimal(2), "UN") == "N401234567890 UN2"
+
+
+@pytest.mark.parametrize(
+    ("code", "drug"), [("J3490", True), ("J0013", True), ("S0013", True), ("96365", False)]
+)
+def test_drug_codes_are_the_j_codes_and_esketamine_per_mg(code: str, drug: bool) -> None:
+    assert codes.is_drug_code(code) is drug
