@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from itertools import count
 from typing import Any
 
+import builders
 import pytest
 from builders import add_payer, patient_raw
 from sqlalchemy import select
@@ -27,23 +28,12 @@ def patient(session: Session, front_desk: Actor) -> Patient:
 
 
 def insure(session: Session, patient: Patient, **values: Any) -> InsurancePolicy:
-    """A policy written straight to the table, so a test can hold what the form refuses
-    (two primaries, an ended one still marked active)."""
-    fields: dict[str, Any] = {
-        "patient_id": patient.id,
-        "payer_id": add_payer(session, f"Payer {next(_payer_numbers)}").id,
-        "rank": PolicyRank.PRIMARY,
-        "member_id": "W123456789",
-        "effective_from": START,
-        "effective_to": END,
-        "active": True,
-    }
-    fields.update(values)
-    policy = InsurancePolicy(**fields)
-    session.add(policy)
-    session.flush()
-    session.refresh(patient)
-    return policy
+    """A policy in force from START to END (unless ``values`` say), each with its own
+    payer, written straight to the table so a test can hold what the form refuses (two
+    primaries)."""
+    payer = add_payer(session, f"Payer {next(_payer_numbers)}")
+    dates = {"effective_from": START, "effective_to": END, "payer_id": payer.id}
+    return builders.insure(session, patient.id, **{**dates, **values})
 
 
 def test_no_policy_is_self_pay(session: Session, patient: Patient) -> None:
