@@ -39,7 +39,7 @@ from ketadesk.access import audit
 from ketadesk.access.permissions import Actor, Permission
 from ketadesk.billing.models import BillingPolicy, FeeItem, UnitBasis
 from ketadesk.clinic import validation as v
-from ketadesk.clinic.codes import modifier, ndc, procedure_code
+from ketadesk.clinic.codes import modifier, ndc, ndc_text, procedure_code
 from ketadesk.clinic.models import Location
 from ketadesk.config import RESOURCES
 from ketadesk.errors import InvalidValue, NotFound, StaleEdit
@@ -384,8 +384,12 @@ def set_fee_item_active(session: Session, actor: Actor, fee_id: int, active: boo
 
 
 def fee_item_values(item: FeeItem) -> dict[str, Any]:
-    """The editable fields of ``item`` in the raw form :func:`save_fee_item` accepts."""
-    return _columns_of(item)
+    """The editable fields of ``item`` in the raw form :func:`save_fee_item` accepts (the
+    NDC as people read it, 5-4-2 with dashes)."""
+    values = _columns_of(item)
+    if item.ndc:
+        values["ndc"] = ndc_text(item.ndc)
+    return values
 
 
 def _columns_of(item: FeeItem) -> dict[str, Any]:
