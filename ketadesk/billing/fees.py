@@ -269,6 +269,8 @@ class Fee:
     basis: UnitBasis
     effective_from: date | None
     effective_to: date | None
+    ndc: str = ""  # a drug code's usual product, 11 digits
+    drug_name: str = ""
 
     def in_force(self, day: date) -> bool:
         return (self.effective_from is None or self.effective_from <= day) and (
@@ -288,6 +290,8 @@ class Fee:
             basis=item.basis,
             effective_from=item.effective_from,
             effective_to=item.effective_to,
+            ndc=item.ndc,
+            drug_name=item.drug_name,
         )
 
 
