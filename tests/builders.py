@@ -11,7 +11,16 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from ketadesk.access.permissions import Actor, Role
-from ketadesk.clinic.models import Chair, Location, Modality, Patient, Payer, Provider
+from ketadesk.clinic.models import (
+    Chair,
+    InsurancePolicy,
+    Location,
+    Modality,
+    Patient,
+    Payer,
+    PolicyRank,
+    Provider,
+)
 from ketadesk.money import money as _money
 from ketadesk.scheduling.models import Protocol
 
@@ -67,6 +76,25 @@ def add_payer(session: Session, name: str = "Aetna", **overrides: Any) -> Payer:
     session.add(payer)
     session.flush()
     return payer
+
+
+def insure(session: Session, patient_id: int, **overrides: Any) -> InsurancePolicy:
+    """A primary policy from 2026-01-01 written straight to the table (the patient its
+    subscriber unless ``overrides`` say), so a test can also hold what the form refuses."""
+    values: dict[str, Any] = {
+        "patient_id": patient_id,
+        "rank": PolicyRank.PRIMARY,
+        "member_id": "W123456789",
+        "group_number": "G-4410",
+        "effective_from": date(2026, 1, 1),
+    }
+    values.update(overrides)
+    if "payer_id" not in values:
+        values["payer_id"] = add_payer(session).id
+    policy = InsurancePolicy(**values)
+    session.add(policy)
+    session.flush()
+    return policy
 
 
 def add_chair(

@@ -38,7 +38,7 @@ from functools import cache
 from zoneinfo import ZoneInfo
 
 import holidays
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from ketadesk.access import audit
@@ -64,7 +64,8 @@ from ketadesk.billing.parties import (
     provider_info,
 )
 from ketadesk.billing.views import EstimateLineView, EstimateView
-from ketadesk.clinic.models import InsurancePolicy, Modality, Patient
+from ketadesk.clinic.models import Modality, Patient
+from ketadesk.clinic.policies import coverage_on
 from ketadesk.db import reserve
 from ketadesk.errors import Conflict, InvalidValue, NotFound
 from ketadesk.money import ZERO
@@ -158,22 +159,10 @@ def give_deadline(drafted_on: date, first_service_on: date) -> date | None:
 # ---------------------------------------------------------------------------------------
 
 
-def _insured_on(on: date) -> ColumnElement[bool]:
-    return and_(
-        InsurancePolicy.active.is_(True),
-        InsurancePolicy.effective_from <= on,
-        or_(InsurancePolicy.effective_to.is_(None), InsurancePolicy.effective_to >= on),
-    )
-
-
 def is_self_pay(session: Session, patient_id: int, on: date) -> bool:
-    """True when the patient has no active insurance policy in force on ``on``."""
-    found = session.scalar(
-        select(InsurancePolicy.id)
-        .where(InsurancePolicy.patient_id == patient_id, _insured_on(on))
-        .limit(1)
-    )
-    return found is None
+    """True when the patient has no insurance policy in force on ``on``
+    (:func:`~ketadesk.clinic.policies.coverage_on`)."""
+    return coverage_on(session, patient_id, on).self_pay
 
 
 # ---------------------------------------------------------------------------------------

@@ -39,7 +39,7 @@ from ketadesk.access import audit
 from ketadesk.access.permissions import Actor, Permission
 from ketadesk.billing.models import BillingPolicy, FeeItem, UnitBasis
 from ketadesk.clinic import validation as v
-from ketadesk.clinic.locations import FieldSpec, collect_fields
+from ketadesk.clinic.codes import modifier, ndc, ndc_text, procedure_code
 from ketadesk.clinic.models import Location
 from ketadesk.config import RESOURCES
 from ketadesk.errors import InvalidValue, NotFound, StaleEdit
@@ -82,7 +82,7 @@ def modifiers(value: object) -> str:
     bad: list[str] = []
     for item in v.split_list(value):
         try:
-            found.append(v.modifier(item))
+            found.append(modifier(item))
         except InvalidValue as error:
             bad.append(str(error))
     if bad:
@@ -139,20 +139,22 @@ def _whole_days(value: object) -> int:
     return int(text)
 
 
-FEE_FIELDS: Mapping[str, FieldSpec] = MappingProxyType(
+FEE_FIELDS: Mapping[str, v.FieldSpec] = MappingProxyType(
     {
         spec.name: spec
         for spec in (
-            FieldSpec("code", "Code (CPT/HCPCS)", True, v.procedure_code),
-            FieldSpec("modifiers", "Modifiers", False, modifiers),
-            FieldSpec("description", "Description", True, v.plain_text(200)),
-            FieldSpec("self_pay_price", "Self-pay price", True, price),
-            FieldSpec("billed_charge", "Billed charge", True, price),
-            FieldSpec("units", "Units", False, units),
-            FieldSpec("basis", "Units counted", False, unit_basis),
-            FieldSpec("effective_from", "In force from", False, day),
-            FieldSpec("effective_to", "In force until", False, day),
-            FieldSpec("active", "Active", False, v.parse_flag),
+            v.FieldSpec("code", "Code (CPT/HCPCS)", True, procedure_code),
+            v.FieldSpec("modifiers", "Modifiers", False, modifiers),
+            v.FieldSpec("description", "Description", True, v.plain_text(200)),
+            v.FieldSpec("self_pay_price", "Self-pay price", True, price),
+            v.FieldSpec("billed_charge", "Billed charge", True, price),
+            v.FieldSpec("units", "Units", False, units),
+            v.FieldSpec("basis", "Units counted", False, unit_basis),
+            v.FieldSpec("effective_from", "In force from", False, day),
+            v.FieldSpec("effective_to", "In force until", False, day),
+            v.FieldSpec("active", "Active", False, v.parse_flag),
+            v.FieldSpec("ndc", "NDC of the drug given", False, ndc),
+            v.FieldSpec("drug_name", "Drug name", False, v.plain_text(80)),
         )
     }
 )
@@ -163,15 +165,17 @@ _FEE_BLANKS: dict[str, Any] = {
     "units": 1,
     "basis": UnitBasis.VISIT,
     "active": True,
+    "ndc": "",
+    "drug_name": "",
 }
 
-POLICY_FIELDS: Mapping[str, FieldSpec] = MappingProxyType(
+POLICY_FIELDS: Mapping[str, v.FieldSpec] = MappingProxyType(
     {
         spec.name: spec
         for spec in (
-            FieldSpec("late_cancel_fee", "Late-cancellation fee", False, price),
-            FieldSpec("no_show_fee", "No-show fee", False, price),
-            FieldSpec("invoice_due_days", "Invoices due after (days)", False, _whole_days),
+            v.FieldSpec("late_cancel_fee", "Late-cancellation fee", False, price),
+            v.FieldSpec("no_show_fee", "No-show fee", False, price),
+            v.FieldSpec("invoice_due_days", "Invoices due after (days)", False, _whole_days),
         )
     }
 )
@@ -190,7 +194,7 @@ def default_fee_rows() -> tuple[Mapping[str, Any], ...]:
     rows = []
     for number, values in enumerate(raw.get("fee", []), start=1):
         checker = v.Checker()
-        clean = collect_fields(checker, values, tuple(FEE_FIELDS.values()), _FEE_BLANKS, "fee")
+        clean = v.collect_fields(checker, values, tuple(FEE_FIELDS.values()), _FEE_BLANKS, "fee")
         if checker.problems:  # a broken resource file is a bug, not a user's mistake
             raise ValueError(f"{DEFAULTS_FILE.name} row {number}: {checker.problems}")
         rows.append(MappingProxyType(clean))
@@ -265,6 +269,8 @@ class Fee:
     basis: UnitBasis
     effective_from: date | None
     effective_to: date | None
+    ndc: str = ""  # a drug code's usual product, 11 digits
+    drug_name: str = ""
 
     def in_force(self, day: date) -> bool:
         return (self.effective_from is None or self.effective_from <= day) and (
@@ -284,6 +290,8 @@ class Fee:
             basis=item.basis,
             effective_from=item.effective_from,
             effective_to=item.effective_to,
+            ndc=item.ndc,
+            drug_name=item.drug_name,
         )
 
 
@@ -380,8 +388,12 @@ def set_fee_item_active(session: Session, actor: Actor, fee_id: int, active: boo
 
 
 def fee_item_values(item: FeeItem) -> dict[str, Any]:
-    """The editable fields of ``item`` in the raw form :func:`save_fee_item` accepts."""
-    return _columns_of(item)
+    """The editable fields of ``item`` in the raw form :func:`save_fee_item` accepts (the
+    NDC as people read it, 5-4-2 with dashes)."""
+    values = _columns_of(item)
+    if item.ndc:
+        values["ndc"] = ndc_text(item.ndc)
+    return values
 
 
 def _columns_of(item: FeeItem) -> dict[str, Any]:
@@ -392,7 +404,7 @@ def _clean_with_database(
     session: Session, values: Mapping[str, object], item: FeeItem | None
 ) -> dict[str, Any]:
     checker = v.Checker()
-    clean = collect_fields(checker, values, tuple(FEE_FIELDS.values()), _FEE_BLANKS, "fee item")
+    clean = v.collect_fields(checker, values, tuple(FEE_FIELDS.values()), _FEE_BLANKS, "fee item")
     bad = {p.field for p in checker.problems}
     start, end = clean["effective_from"], clean["effective_to"]
     if start and end and end < start:
@@ -529,7 +541,7 @@ def save_billing_policy(
     checker = v.Checker()
     current = {name: getattr(policy, name) for name in POLICY_FIELDS}
     merged = {**current, **values}
-    clean = collect_fields(checker, merged, tuple(POLICY_FIELDS.values()), current, "policy")
+    clean = v.collect_fields(checker, merged, tuple(POLICY_FIELDS.values()), current, "policy")
     checker.raise_if_problems()
     before, stale = audit.snapshot(policy), _policy_stale(policy)
     for name, value in clean.items():

@@ -104,6 +104,10 @@ class FeeItem(Base):
     effective_from: Mapped[date | None] = mapped_column(Date, default=None)
     effective_to: Mapped[date | None] = mapped_column(Date, default=None)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # For a drug code: the product the clinic gives, printed on the drug line of a superbill
+    # unless the session recorded another NDC at the dose.
+    ndc: Mapped[str] = mapped_column(String(11), default="")  # 11 digits, 5-4-2 without dashes
+    drug_name: Mapped[str] = mapped_column(String(80), default="")
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}

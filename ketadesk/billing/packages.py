@@ -58,7 +58,7 @@ from ketadesk.billing.models import (
     UnusedPolicy,
 )
 from ketadesk.clinic import validation as v
-from ketadesk.clinic.locations import FieldSpec, collect_fields
+from ketadesk.clinic.codes import procedure_code
 from ketadesk.clinic.models import Location, Patient
 from ketadesk.config import RESOURCES
 from ketadesk.errors import Conflict, InvalidValue, NotFound, StaleEdit
@@ -341,17 +341,17 @@ def _whole(low: int, high: int, unit: str) -> Any:
     return check
 
 
-TEMPLATE_FIELDS: Mapping[str, FieldSpec] = MappingProxyType(
+TEMPLATE_FIELDS: Mapping[str, v.FieldSpec] = MappingProxyType(
     {
         spec.name: spec
         for spec in (
-            FieldSpec("name", "Name", True, v.plain_text(120)),
-            FieldSpec("service_code", "Service covered", True, v.procedure_code),
-            FieldSpec("sessions", "Sessions", True, _whole(1, 100, "sessions")),
-            FieldSpec("price", "Package price", True, _price),
-            FieldSpec("valid_days", "Valid for (days)", True, _whole(1, 1095, "days")),
-            FieldSpec("unused_policy", "Unused sessions", False, _unused_policy),
-            FieldSpec("active", "Active", False, v.parse_flag),
+            v.FieldSpec("name", "Name", True, v.plain_text(120)),
+            v.FieldSpec("service_code", "Service covered", True, procedure_code),
+            v.FieldSpec("sessions", "Sessions", True, _whole(1, 100, "sessions")),
+            v.FieldSpec("price", "Package price", True, _price),
+            v.FieldSpec("valid_days", "Valid for (days)", True, _whole(1, 1095, "days")),
+            v.FieldSpec("unused_policy", "Unused sessions", False, _unused_policy),
+            v.FieldSpec("active", "Active", False, v.parse_flag),
         )
     }
 )
@@ -410,7 +410,7 @@ def get_template(session: Session, template_id: int) -> PackageTemplate:
 
 def _clean(raw: Mapping[str, object]) -> dict[str, Any]:
     checker = v.Checker()
-    clean = collect_fields(checker, raw, tuple(TEMPLATE_FIELDS.values()), _BLANKS, "package")
+    clean = v.collect_fields(checker, raw, tuple(TEMPLATE_FIELDS.values()), _BLANKS, "package")
     checker.raise_if_problems()
     return clean
 

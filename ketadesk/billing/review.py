@@ -48,6 +48,7 @@ from ketadesk.billing.models import (
     LedgerEntry,
 )
 from ketadesk.clinic import validation as v
+from ketadesk.clinic.codes import procedure_code
 from ketadesk.clinic.models import Location, Patient, Provider
 from ketadesk.errors import Conflict, InvalidValue, NotFound, StaleEdit, ValidationError
 from ketadesk.money import ZERO, round_cents
@@ -209,7 +210,7 @@ def _clean_edit(session: Session, charge: Charge, values: Mapping[str, object]) 
             checker.add(key, "cannot be changed in the review queue")
     is_fee = charge.source in (ChargeSource.LATE_CANCEL_FEE, ChargeSource.NO_SHOW_FEE)
     validators = {
-        "code": v.procedure_code,
+        "code": procedure_code,
         "modifiers": modifiers,
         "units": units,
         "unit_price": price,
@@ -374,7 +375,7 @@ def _clean_manual(
     service_date: date,
 ) -> dict[str, Any]:
     checker = v.Checker()
-    clean_code = checker.check("code", v.procedure_code, code)
+    clean_code = checker.check("code", procedure_code, code)
     clean_mods = checker.check("modifiers", modifiers, mods, required=False) or ""
     clean_units = checker.check("units", units, count)
     given = checker.check("unit_price", price, unit_price, required=False)

@@ -12,8 +12,15 @@
    the session, but not discounts or other adjustments, which nobody paid;
 4. every item an insurer requires is checked before anything is built; if any is missing
    the superbill is refused with :class:`~ketadesk.errors.Incomplete` naming every one
-   (the provider's NPI, the practice's TIN, the patient's diagnoses …), so billing can fix
-   them all at once.
+   (the provider's NPI, the practice's TIN, the patient's diagnoses, the subscriber of a
+   dependant's policy …), so billing can fix them all at once;
+5. the patient's primary policy in force on the last day
+   (:func:`~ketadesk.clinic.policies.coverage_on`) gives the member id, and when the patient
+   is not its subscriber, the subscriber block (name, date of birth, relationship, group);
+6. a drug line (a J code, S0013, or a code whose fee item names a product) carries the
+   product's NDC with the dose given (:class:`~ketadesk.billing.views.DrugInfo`): the NDC
+   recorded at the dose, else the one the fee item in force on the day holds. A drug line
+   without a known NDC or dose is printed as before, without it.
 
 :func:`superbill_patients` picks the month's batch: self-pay patients (no insurance policy
 in force at any time in the range) with posted coded charges in it.
@@ -25,26 +32,39 @@ BILLING_VIEW before calling).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from itertools import groupby
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, exists, func, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from ketadesk.billing import parties
 from ketadesk.billing.ledger import cents_sum, decimal_of
-from ketadesk.billing.models import Allocation, Charge, ChargeStatus, EntryKind, LedgerEntry
+from ketadesk.billing.models import (
+    Allocation,
+    Charge,
+    ChargeStatus,
+    EntryKind,
+    FeeItem,
+    LedgerEntry,
+)
 from ketadesk.billing.views import (
     DiagnosisInfo,
+    DrugInfo,
+    SubscriberInfo,
     SuperbillLine,
     SuperbillView,
     SuperbillVisit,
 )
-from ketadesk.clinic.models import InsurancePolicy, Location, Patient, Provider
+from ketadesk.clinic.codes import NDC_UNIT_MILLIGRAM, is_drug_code
+from ketadesk.clinic.models import InsurancePolicy, Location, Patient, Provider, Relationship
+from ketadesk.clinic.policies import coverage_on, in_force
 from ketadesk.errors import Incomplete, InvalidValue, NotFound
 from ketadesk.money import ZERO
+from ketadesk.scheduling.models import TreatmentSession
 
 _Reversal = aliased(LedgerEntry)
 
@@ -87,7 +107,7 @@ def superbill_view(
     patient = session.get(
         Patient,
         patient_id,
-        options=[selectinload(Patient.diagnoses), selectinload(Patient.policies)],
+        options=[selectinload(Patient.diagnoses)],
     )
     if patient is None:
         raise NotFound(f"there is no patient {patient_id}")
@@ -98,10 +118,21 @@ def superbill_view(
     locations = {line.charge.location_id: line.charge.location for line in lines}
     practice_location = _practice_location(lines, locations)
     diagnoses = parties.diagnoses_info(patient)
+    policy = coverage_on(session, patient_id, date_to).primary
+    someone_elses = (
+        policy
+        if policy is not None and policy.relationship_to_subscriber is not Relationship.SELF
+        else None
+    )  # the patient is a dependant on it: the subscriber must be printed
     missing = _missing(patient, name, diagnoses, lines, locations)
+    if someone_elses is not None and not someone_elses.subscriber_name.strip():
+        missing.append(
+            f"the subscriber's name on {name}'s {someone_elses.payer.name} policy "
+            f"({name} is the subscriber's {someone_elses.relationship_to_subscriber.value})"
+        )
     if missing:
         raise Incomplete(f"The superbill for {name}", missing)
-    visits = _visits(lines, diagnoses, practice_location)
+    visits = _visits(lines, diagnoses, practice_location, _drugs(session, lines))
     total = sum((line.amount for line in lines), ZERO)
     paid = sum((line.paid for line in lines), ZERO)
     return SuperbillView(
@@ -116,7 +147,67 @@ def superbill_view(
         total_charges=total,
         total_paid=paid,
         balance=sum((line.owed for line in lines), ZERO),
+        subscriber=_subscriber(someone_elses) if someone_elses is not None else None,
+        group_number=policy.group_number if policy is not None and someone_elses is None else "",
     )
+
+
+def _subscriber(policy: InsurancePolicy) -> SubscriberInfo:
+    return SubscriberInfo(
+        name=policy.subscriber_name,
+        date_of_birth=policy.subscriber_dob,
+        relationship=policy.relationship_to_subscriber.value,
+        payer_name=policy.payer.name,
+        member_id=policy.member_id,
+        group_number=policy.group_number,
+    )
+
+
+def _drugs(session: Session, lines: list[_Line]) -> dict[int, DrugInfo]:
+    """Charge id -> the product and dose of each drug line whose NDC and dose are known.
+
+    Two queries: the treatment sessions of the lines (dose, route, NDC recorded at the
+    dose) and the fee items of their codes that name a product.
+    """
+    charges = [line.charge for line in lines]
+    session_ids = {c.session_id for c in charges if c.session_id is not None}
+    doses = {
+        ts.id: ts
+        for ts in session.scalars(
+            select(TreatmentSession).where(TreatmentSession.id.in_(session_ids))
+        )
+    }
+    products = session.scalars(
+        select(FeeItem)
+        .where(FeeItem.code.in_({c.code for c in charges}), FeeItem.ndc != "")
+        .order_by(FeeItem.active.desc(), FeeItem.id)
+    ).all()
+    found: dict[int, DrugInfo] = {}
+    for charge in charges:
+        fee = _product(products, charge)
+        given = doses.get(charge.session_id) if charge.session_id is not None else None
+        if (fee is None and not is_drug_code(charge.code)) or given is None:
+            continue
+        ndc = given.ndc or (fee.ndc if fee is not None else "")
+        if not ndc or given.dose_mg is None:
+            continue
+        route = f" {given.route.label}" if given.route is not None else ""
+        found[charge.id] = DrugInfo(
+            ndc=ndc,
+            name=(fee.drug_name if fee is not None else "") or charge.description,
+            quantity=given.dose_mg,
+            unit=NDC_UNIT_MILLIGRAM,
+            dose=f"{given.dose_mg} mg{route}",
+        )
+    return found
+
+
+def _product(products: Sequence[FeeItem], charge: Charge) -> FeeItem | None:
+    """The fee item naming the product of ``charge``'s code on its day, its own modifiers
+    first."""
+    usable = [f for f in products if f.code == charge.code and f.in_force(charge.service_date)]
+    same = [f for f in usable if f.modifiers == charge.modifiers]
+    return next(iter(same or usable), None)
 
 
 def _lines(session: Session, patient_id: int, date_from: date, date_to: date) -> list[_Line]:
@@ -245,7 +336,10 @@ def _location_missing(location: Location) -> list[str]:
 
 
 def _visits(
-    lines: list[_Line], diagnoses: tuple[DiagnosisInfo, ...], practice: Location
+    lines: list[_Line],
+    diagnoses: tuple[DiagnosisInfo, ...],
+    practice: Location,
+    drugs: dict[int, DrugInfo],
 ) -> tuple[SuperbillVisit, ...]:
     """Lines grouped by service date, provider and place, in date order."""
     visits = []
@@ -260,7 +354,9 @@ def _visits(
                 service_date=day,
                 pos_code=first.location.pos_code,
                 provider=parties.provider_info(first.provider),
-                lines=tuple(_line(line, len(diagnoses)) for line in members),
+                lines=tuple(
+                    _line(line, len(diagnoses), drugs.get(line.charge.id)) for line in members
+                ),
                 facility=_facility(first.location) if first.location_id != practice.id else "",
             )
         )
@@ -272,7 +368,7 @@ def _visit_key(line: _Line) -> tuple[date, int, int]:
     return (charge.service_date, charge.provider_id or 0, charge.location_id)
 
 
-def _line(line: _Line, diagnosis_count: int) -> SuperbillLine:
+def _line(line: _Line, diagnosis_count: int, drug: DrugInfo | None) -> SuperbillLine:
     charge = line.charge
     return SuperbillLine(
         code=charge.code,
@@ -282,6 +378,7 @@ def _line(line: _Line, diagnosis_count: int) -> SuperbillLine:
         diagnosis_pointers=pointers(charge.diagnosis_pointers, diagnosis_count),
         charge=line.amount,
         paid=line.paid,
+        drug=drug,
     )
 
 
@@ -312,10 +409,7 @@ def superbill_patients(
     Self-pay here means no active insurance policy in force on any day of the range.
     """
     insured = exists().where(
-        InsurancePolicy.patient_id == Charge.patient_id,
-        InsurancePolicy.active.is_(True),
-        InsurancePolicy.effective_from <= date_to,
-        or_(InsurancePolicy.effective_to.is_(None), InsurancePolicy.effective_to >= date_from),
+        InsurancePolicy.patient_id == Charge.patient_id, in_force(date_from, date_to)
     )
     query = (
         select(Charge.patient_id)

@@ -212,6 +212,30 @@ class EstimateView:
 
 
 @dataclass(frozen=True)
+class DrugInfo:
+    """What an insurer needs on a drug line: the product's National Drug Code with the
+    quantity given in a NUCC unit, the drug's name and the dose as the chart reads it."""
+
+    ndc: str  # 11 digits, the 5-4-2 form without dashes
+    name: str  # "Ketamine HCl 50 mg/mL"
+    quantity: Decimal  # 35.0
+    unit: str  # NUCC unit qualifier: "ME" milligram
+    dose: str  # "35.0 mg IV"
+
+
+@dataclass(frozen=True)
+class SubscriberInfo:
+    """The insured person of the patient's policy, printed when that is not the patient."""
+
+    name: str
+    date_of_birth: date | None
+    relationship: str  # the patient's relationship to the subscriber: "child", "spouse" …
+    payer_name: str
+    member_id: str
+    group_number: str
+
+
+@dataclass(frozen=True)
 class SuperbillLine:
     code: str
     modifiers: str
@@ -220,6 +244,7 @@ class SuperbillLine:
     diagnosis_pointers: str  # "A,B"
     charge: Decimal
     paid: Decimal
+    drug: DrugInfo | None = None  # a drug line whose product (NDC) and dose are known
 
 
 @dataclass(frozen=True)
@@ -244,3 +269,5 @@ class SuperbillView:
     total_charges: Decimal
     total_paid: Decimal
     balance: Decimal = field(default=Decimal("0.00"))
+    subscriber: SubscriberInfo | None = None  # the policy holder, when not the patient
+    group_number: str = ""  # of the patient's own policy, when the patient is the subscriber

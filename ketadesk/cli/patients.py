@@ -239,12 +239,14 @@ def show(args: argparse.Namespace) -> int:
 
 def _record(patient: Patient) -> dict[str, Any]:
     from ketadesk.clinic import patients
+    from ketadesk.clinic.codes import diagnosis_description
 
     values = patients.patient_values(patient)
     return {
         "mrn": patient.mrn, "name": patient.display_name, "active": patient.active,
         **values,
         "screening_flags": sorted(flag.value for flag in values["screening_flags"]),
+        "diagnosis_descriptions": [diagnosis_description(code) for code in values["diagnoses"]],
         "policies": [_policy(p) for p in patient.policies],
         "created_at": patient.created_at, "updated_at": patient.updated_at,
     }
@@ -266,7 +268,9 @@ def _record_text(data: dict[str, Any]) -> str:
         if field != "diagnoses":
             lines.append(f"  {label + ':':<26} {_shown(field, data[field])}")
     lines.append("Diagnoses:")
-    lines += [f"  {n}. {code}" for n, code in enumerate(data["diagnoses"], start=1)] or ["  none"]
+    described = zip(data["diagnoses"], data["diagnosis_descriptions"], strict=True)
+    lines += [f"  {n}. {code:<8} {words}".rstrip()
+              for n, (code, words) in enumerate(described, start=1)] or ["  none"]
     lines.append("Insurance:")
     lines += [_policy_text(p) for p in data["policies"]] or ["  none (self-pay)"]
     return "\n".join(lines)

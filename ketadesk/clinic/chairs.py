@@ -22,11 +22,7 @@ from sqlalchemy.orm import Session
 from ketadesk.access import audit
 from ketadesk.access.permissions import Actor, Permission
 from ketadesk.clinic import validation as v
-from ketadesk.clinic.locations import (
-    FieldSpec,
-    collect_fields,
-    location_code,
-)
+from ketadesk.clinic.locations import location_code
 from ketadesk.clinic.models import Chair, Location, Modality
 from ketadesk.errors import InvalidValue, NotFound
 
@@ -50,11 +46,11 @@ def parse_modalities(value: object) -> frozenset[Modality]:
     return frozenset(found)
 
 
-CHAIR_FIELDS: tuple[FieldSpec, ...] = (
-    FieldSpec("location", "Location", True, location_code),
-    FieldSpec("name", "Name", True, v.plain_text(60)),
-    FieldSpec("modalities", "Treatments", True, parse_modalities),
-    FieldSpec("active", "Active", False, v.parse_flag),
+CHAIR_FIELDS: tuple[v.FieldSpec, ...] = (
+    v.FieldSpec("location", "Location", True, location_code),
+    v.FieldSpec("name", "Name", True, v.plain_text(60)),
+    v.FieldSpec("modalities", "Treatments", True, parse_modalities),
+    v.FieldSpec("active", "Active", False, v.parse_flag),
 )
 _BLANKS: dict[str, Any] = {"active": True}
 
@@ -71,7 +67,7 @@ def clean_chair(
     ``chair_id`` is the chair being edited, so its own name does not count as taken.
     """
     checker = v.Checker()
-    clean = collect_fields(checker, raw, CHAIR_FIELDS, _BLANKS, "chair")
+    clean = v.collect_fields(checker, raw, CHAIR_FIELDS, _BLANKS, "chair")
     code = clean.pop("location")
     location = session.scalar(select(Location).where(Location.code == code)) if code else None
     if code and location is None:

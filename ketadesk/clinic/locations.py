@@ -20,9 +20,6 @@ once the location's relationships are loaded.
 
 Every write checks :data:`Permission.CLINIC_SETUP` and adds an audit row in the caller's
 transaction; reads check :data:`Permission.CLINIC_VIEW`. Services never commit.
-
-The small form helpers the other clinic-setup modules share (:func:`parse_flag`,
-:func:`plain_text`, :func:`split_list`, :func:`collect_fields`) live here too.
 """
 
 from __future__ import annotations
@@ -42,20 +39,18 @@ from sqlalchemy.orm import Session
 from ketadesk.access import audit
 from ketadesk.access.permissions import Actor, Permission
 from ketadesk.clinic import validation as v
+from ketadesk.clinic.codes import pos_code
 from ketadesk.clinic.models import Closure, HolidayWorked, Location, OpeningHours
-from ketadesk.clinic.patients import FieldSpec
 from ketadesk.errors import FieldProblem, InvalidValue, NotFound, ValidationError
 
 __all__ = [
     "LOCATION_FIELDS",
     "WEEKDAY_NAMES",
-    "FieldSpec",
     "Interval",
     "PublicHoliday",
     "add_closure",
     "clean_location",
     "closed_reason",
-    "collect_fields",
     "create_location",
     "format_hours",
     "get_location",
@@ -72,35 +67,6 @@ __all__ = [
     "set_location_active",
     "update_location",
 ]
-
-# ---------------------------------------------------------------------------------------
-# Form helpers shared by locations, chairs, providers and payers
-# ---------------------------------------------------------------------------------------
-
-
-def collect_fields(
-    checker: v.Checker,
-    raw: Mapping[str, object],
-    specs: Sequence[FieldSpec],
-    blanks: Mapping[str, Any],
-    noun: str,
-) -> dict[str, Any]:
-    """Validate ``raw`` against ``specs``, noting every problem on ``checker``.
-
-    Returns the clean value of every spec, with ``blanks[name]`` (or None) standing in for
-    an absent optional field. Unknown keys are problems too, so a typo in a CSV header
-    cannot drop data silently. The caller adds cross-field problems, then raises.
-    """
-    known = {spec.name for spec in specs}
-    for key in raw:
-        if key not in known:
-            checker.add(key, f"is not a {noun} field")
-    clean: dict[str, Any] = {}
-    for spec in specs:
-        value = checker.check(spec.name, spec.validator, raw.get(spec.name), required=spec.required)
-        clean[spec.name] = blanks.get(spec.name) if value is None else value
-    return clean
-
 
 # ---------------------------------------------------------------------------------------
 # The location record
@@ -120,20 +86,20 @@ def location_code(value: Any) -> str:
     return text
 
 
-LOCATION_FIELDS: tuple[FieldSpec, ...] = (
-    FieldSpec("code", "Code", True, location_code),
-    FieldSpec("name", "Name", True, v.plain_text(120)),
-    FieldSpec("address_line1", "Address", True, v.plain_text(120)),
-    FieldSpec("address_line2", "Address line 2", False, v.plain_text(120)),
-    FieldSpec("city", "City", True, v.plain_text(80)),
-    FieldSpec("state", "State", True, v.us_state),
-    FieldSpec("zip_code", "ZIP code", True, v.zip_code),
-    FieldSpec("phone", "Phone", False, v.us_phone),
-    FieldSpec("pos_code", "Place of service", False, v.pos_code),
-    FieldSpec("npi", "Organisation NPI", True, v.npi),
-    FieldSpec("tin", "Tax ID (TIN)", True, v.tin),
-    FieldSpec("time_zone", "Time zone", True, v.time_zone),
-    FieldSpec("observe_holidays", "Closed on public holidays", False, v.parse_flag),
+LOCATION_FIELDS: tuple[v.FieldSpec, ...] = (
+    v.FieldSpec("code", "Code", True, location_code),
+    v.FieldSpec("name", "Name", True, v.plain_text(120)),
+    v.FieldSpec("address_line1", "Address", True, v.plain_text(120)),
+    v.FieldSpec("address_line2", "Address line 2", False, v.plain_text(120)),
+    v.FieldSpec("city", "City", True, v.plain_text(80)),
+    v.FieldSpec("state", "State", True, v.us_state),
+    v.FieldSpec("zip_code", "ZIP code", True, v.zip_code),
+    v.FieldSpec("phone", "Phone", False, v.us_phone),
+    v.FieldSpec("pos_code", "Place of service", False, pos_code),
+    v.FieldSpec("npi", "Organisation NPI", True, v.npi),
+    v.FieldSpec("tin", "Tax ID (TIN)", True, v.tin),
+    v.FieldSpec("time_zone", "Time zone", True, v.time_zone),
+    v.FieldSpec("observe_holidays", "Closed on public holidays", False, v.parse_flag),
 )
 _LOCATION_BLANKS: dict[str, Any] = {
     "address_line2": "",
@@ -149,7 +115,7 @@ def _clean(
     own_id: int | None,
 ) -> dict[str, Any]:
     checker = v.Checker()
-    clean = collect_fields(checker, raw, LOCATION_FIELDS, _LOCATION_BLANKS, "location")
+    clean = v.collect_fields(checker, raw, LOCATION_FIELDS, _LOCATION_BLANKS, "location")
     if session is not None and clean["code"]:
         other = session.scalar(
             select(Location).where(Location.code == clean["code"], Location.id != (own_id or 0))

@@ -8,7 +8,7 @@ Each write and each opening of a record adds an audit row in the same transactio
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -21,6 +21,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from ketadesk.access import audit
 from ketadesk.access.permissions import Actor, Permission
 from ketadesk.clinic import validation as v
+from ketadesk.clinic.codes import icd10cm
 from ketadesk.clinic.models import (
     Diagnosis,
     Location,
@@ -37,14 +38,6 @@ MAX_DIAGNOSES = 12  # a CMS-1500 claim carries at most twelve diagnosis pointers
 MRN_BASE = 100000
 
 
-@dataclass(frozen=True)
-class FieldSpec:
-    name: str
-    label: str
-    required: bool
-    validator: Callable[[Any], Any]
-
-
 def parse_sex(value: str | Sex) -> Sex:
     if isinstance(value, Sex):
         return value
@@ -59,7 +52,7 @@ def parse_diagnoses(value: object) -> list[str]:
     """ICD-10-CM codes in order, duplicates dropped; the first is the primary diagnosis."""
     codes: list[str] = []
     for raw in v.split_list(value):
-        code = v.icd10cm(raw)
+        code = icd10cm(raw)
         if code not in codes:
             codes.append(code)
     if len(codes) > MAX_DIAGNOSES:
@@ -86,31 +79,31 @@ def _rems_date(value: date | str) -> date:
     return day
 
 
-PATIENT_FIELDS: tuple[FieldSpec, ...] = (
-    FieldSpec("family_name", "Family name", True, v.person_name),
-    FieldSpec("given_name", "Given name", True, v.person_name),
-    FieldSpec("middle_name", "Middle name", False, v.person_name),
-    FieldSpec("preferred_name", "Preferred name", False, v.person_name),
-    FieldSpec("date_of_birth", "Date of birth", True, v.date_of_birth),
-    FieldSpec("sex", "Sex", True, parse_sex),
-    FieldSpec("phone", "Phone", False, v.us_phone),
-    FieldSpec("email", "Email", False, v.email),
-    FieldSpec("address_line1", "Address", False, v.plain_text(120)),
-    FieldSpec("address_line2", "Address line 2", False, v.plain_text(120)),
-    FieldSpec("city", "City", False, v.plain_text(80)),
-    FieldSpec("state", "State", False, v.us_state),
-    FieldSpec("zip_code", "ZIP code", False, v.zip_code),
-    FieldSpec("emergency_contact_name", "Emergency contact", False, v.person_name),
-    FieldSpec("emergency_contact_phone", "Emergency contact phone", False, v.us_phone),
-    FieldSpec("emergency_contact_relationship", "Relationship", False, v.plain_text(40)),
-    FieldSpec("driver_name", "Usual driver", False, v.person_name),
-    FieldSpec("driver_phone", "Driver phone", False, v.us_phone),
-    FieldSpec("diagnoses", "Diagnoses (ICD-10-CM)", False, parse_diagnoses),
-    FieldSpec("screening_flags", "Screening flags", False, parse_flags),
-    FieldSpec("rems_enrolled_on", "REMS enrolment date", False, _rems_date),
-    FieldSpec("weight_kg", "Weight (kg)", False, v.weight_kg),
-    FieldSpec("home_location", "Home location", False, v.plain_text(12)),
-    FieldSpec("notes", "Notes", False, v.plain_text(4000)),
+PATIENT_FIELDS: tuple[v.FieldSpec, ...] = (
+    v.FieldSpec("family_name", "Family name", True, v.person_name),
+    v.FieldSpec("given_name", "Given name", True, v.person_name),
+    v.FieldSpec("middle_name", "Middle name", False, v.person_name),
+    v.FieldSpec("preferred_name", "Preferred name", False, v.person_name),
+    v.FieldSpec("date_of_birth", "Date of birth", True, v.date_of_birth),
+    v.FieldSpec("sex", "Sex", True, parse_sex),
+    v.FieldSpec("phone", "Phone", False, v.us_phone),
+    v.FieldSpec("email", "Email", False, v.email),
+    v.FieldSpec("address_line1", "Address", False, v.plain_text(120)),
+    v.FieldSpec("address_line2", "Address line 2", False, v.plain_text(120)),
+    v.FieldSpec("city", "City", False, v.plain_text(80)),
+    v.FieldSpec("state", "State", False, v.us_state),
+    v.FieldSpec("zip_code", "ZIP code", False, v.zip_code),
+    v.FieldSpec("emergency_contact_name", "Emergency contact", False, v.person_name),
+    v.FieldSpec("emergency_contact_phone", "Emergency contact phone", False, v.us_phone),
+    v.FieldSpec("emergency_contact_relationship", "Relationship", False, v.plain_text(40)),
+    v.FieldSpec("driver_name", "Usual driver", False, v.person_name),
+    v.FieldSpec("driver_phone", "Driver phone", False, v.us_phone),
+    v.FieldSpec("diagnoses", "Diagnoses (ICD-10-CM)", False, parse_diagnoses),
+    v.FieldSpec("screening_flags", "Screening flags", False, parse_flags),
+    v.FieldSpec("rems_enrolled_on", "REMS enrolment date", False, _rems_date),
+    v.FieldSpec("weight_kg", "Weight (kg)", False, v.weight_kg),
+    v.FieldSpec("home_location", "Home location", False, v.plain_text(12)),
+    v.FieldSpec("notes", "Notes", False, v.plain_text(4000)),
 )
 FIELD_LABELS = {spec.name: spec.label for spec in PATIENT_FIELDS}
 _EMPTY: dict[str, Any] = {

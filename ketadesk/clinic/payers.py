@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 from ketadesk.access import audit
 from ketadesk.access.permissions import Actor, Permission
 from ketadesk.clinic import validation as v
-from ketadesk.clinic.locations import FieldSpec, collect_fields
 from ketadesk.clinic.models import Payer
 from ketadesk.errors import InvalidValue, NotFound
 
@@ -51,16 +50,16 @@ def _name(value: Any) -> str:
     return text
 
 
-PAYER_FIELDS: tuple[FieldSpec, ...] = (
-    FieldSpec("name", "Name", True, _name),
-    FieldSpec("edi_payer_id", "EDI payer id", True, edi_payer_id),
-    FieldSpec("address_line1", "Claims address", False, v.plain_text(120)),
-    FieldSpec("city", "City", False, v.plain_text(80)),
-    FieldSpec("state", "State", False, v.us_state),
-    FieldSpec("zip_code", "ZIP code", False, v.zip_code),
-    FieldSpec("phone", "Phone", False, v.us_phone),
-    FieldSpec("timely_filing_days", "Timely filing (days)", False, timely_filing_days),
-    FieldSpec("active", "Active", False, v.parse_flag),
+PAYER_FIELDS: tuple[v.FieldSpec, ...] = (
+    v.FieldSpec("name", "Name", True, _name),
+    v.FieldSpec("edi_payer_id", "EDI payer id", True, edi_payer_id),
+    v.FieldSpec("address_line1", "Claims address", False, v.plain_text(120)),
+    v.FieldSpec("city", "City", False, v.plain_text(80)),
+    v.FieldSpec("state", "State", False, v.us_state),
+    v.FieldSpec("zip_code", "ZIP code", False, v.zip_code),
+    v.FieldSpec("phone", "Phone", False, v.us_phone),
+    v.FieldSpec("timely_filing_days", "Timely filing (days)", False, timely_filing_days),
+    v.FieldSpec("active", "Active", False, v.parse_flag),
 )
 _BLANKS: dict[str, Any] = {
     "address_line1": "",
@@ -85,7 +84,7 @@ def _clean(
     own_id: int | None,
 ) -> dict[str, Any]:
     checker = v.Checker()
-    clean = collect_fields(checker, raw, PAYER_FIELDS, _BLANKS, "payer")
+    clean = v.collect_fields(checker, raw, PAYER_FIELDS, _BLANKS, "payer")
     if session is not None and clean["name"]:
         other = _same_name(session, clean["name"], own_id)
         if other is not None:

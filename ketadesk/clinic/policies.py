@@ -2,15 +2,26 @@
 
 A patient holds at most one active policy of each rank. Dates must run forwards, and a
 prior authorisation's dates sit inside the policy's. Every change is audited.
+
+Coverage on a day has its home here, in two forms that share one definition of "in force":
+
+* :func:`in_force` is the SQL condition on ``insurance_policy`` rows: active, and its
+  effective dates (both inclusive; no end date means open-ended) meet the day or the range
+  of days. Queries over many patients (the superbill batch, the demo, claims) put it in
+  their ``WHERE``.
+* :func:`coverage_on` answers for one patient and one day with a frozen :class:`Coverage`:
+  the primary and the secondary policy in force, each or both ``None`` when self-pay.
+  Estimates, superbills, the parties printed on bills and the booking gates call it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -171,3 +182,62 @@ def update_policy(
 def policy_values(policy: InsurancePolicy) -> dict[str, Any]:
     """The editable fields of ``policy`` as :func:`clean_policy` returns them (for forms)."""
     return {name: getattr(policy, name) for name in POLICY_FIELDS}
+
+
+# ---------------------------------------------------------------------------------------
+# Coverage on a day
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """The policies in force for one patient on one day; ``None`` where there is none."""
+
+    on: date
+    primary: InsurancePolicy | None
+    secondary: InsurancePolicy | None
+
+    @property
+    def self_pay(self) -> bool:
+        """True when neither a primary nor a secondary policy is in force."""
+        return self.primary is None and self.secondary is None
+
+
+def in_force(first: date, last: date | None = None) -> ColumnElement[bool]:
+    """SQL: an ``insurance_policy`` row is active and in force on some day of
+    ``first``..``last`` (``last`` defaults to ``first``: one day).
+
+    Both effective dates are inclusive and a policy with no ``effective_to`` never ends.
+    Correlate it with the patient yourself (``InsurancePolicy.patient_id == ...``).
+    """
+    until = first if last is None else last
+    return and_(
+        InsurancePolicy.active.is_(True),
+        InsurancePolicy.effective_from <= until,
+        or_(InsurancePolicy.effective_to.is_(None), InsurancePolicy.effective_to >= first),
+    )
+
+
+def coverage_on(session: Session, patient_id: int, on: date) -> Coverage:
+    """Which policy is in force for ``patient_id`` on ``on``, primary and secondary.
+
+    One query with :func:`in_force`. Should a patient hold two policies of one rank in
+    force on the day (an old one never ended), the one that took effect last wins, and
+    of two taking effect the same day the later entered; a tertiary policy is not part of
+    the answer.
+    """
+    policies = session.scalars(
+        select(InsurancePolicy)
+        .where(
+            InsurancePolicy.patient_id == patient_id,
+            InsurancePolicy.rank.in_((PolicyRank.PRIMARY, PolicyRank.SECONDARY)),
+            in_force(on),
+        )
+        .order_by(InsurancePolicy.effective_from.desc(), InsurancePolicy.id.desc())
+    ).all()
+    first: dict[PolicyRank, InsurancePolicy] = {}
+    for policy in policies:
+        first.setdefault(policy.rank, policy)
+    return Coverage(
+        on=on, primary=first.get(PolicyRank.PRIMARY), secondary=first.get(PolicyRank.SECONDARY)
+    )

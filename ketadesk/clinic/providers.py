@@ -23,11 +23,7 @@ from sqlalchemy.orm import Session, selectinload
 from ketadesk.access import audit
 from ketadesk.access.permissions import Actor, Permission
 from ketadesk.clinic import validation as v
-from ketadesk.clinic.locations import (
-    FieldSpec,
-    collect_fields,
-    location_code,
-)
+from ketadesk.clinic.locations import location_code
 from ketadesk.clinic.models import Location, Provider
 from ketadesk.errors import InvalidValue, NotFound
 
@@ -58,17 +54,17 @@ def location_codes(value: object) -> list[str]:
     return list(dict.fromkeys(location_code(code) for code in v.split_list(value)))
 
 
-PROVIDER_FIELDS: tuple[FieldSpec, ...] = (
-    FieldSpec("family_name", "Family name", True, v.person_name),
-    FieldSpec("given_name", "Given name", True, v.person_name),
-    FieldSpec("credentials", "Credentials", True, credentials),
-    FieldSpec("npi", "NPI (individual)", True, v.npi),
-    FieldSpec("licence_number", "Licence number", True, v.licence_number),
-    FieldSpec("licence_state", "Licence state", True, v.us_state),
-    FieldSpec("rems_enrolled", "Enrolled in the Spravato REMS", False, v.parse_flag),
-    FieldSpec("max_concurrent_chairs", "Chairs supervised at once", False, concurrent_chairs),
-    FieldSpec("locations", "Locations", False, location_codes),
-    FieldSpec("active", "Active", False, v.parse_flag),
+PROVIDER_FIELDS: tuple[v.FieldSpec, ...] = (
+    v.FieldSpec("family_name", "Family name", True, v.person_name),
+    v.FieldSpec("given_name", "Given name", True, v.person_name),
+    v.FieldSpec("credentials", "Credentials", True, credentials),
+    v.FieldSpec("npi", "NPI (individual)", True, v.npi),
+    v.FieldSpec("licence_number", "Licence number", True, v.licence_number),
+    v.FieldSpec("licence_state", "Licence state", True, v.us_state),
+    v.FieldSpec("rems_enrolled", "Enrolled in the Spravato REMS", False, v.parse_flag),
+    v.FieldSpec("max_concurrent_chairs", "Chairs supervised at once", False, concurrent_chairs),
+    v.FieldSpec("locations", "Locations", False, location_codes),
+    v.FieldSpec("active", "Active", False, v.parse_flag),
 )
 _BLANKS: dict[str, Any] = {
     "rems_enrolled": False,
@@ -79,7 +75,7 @@ _BLANKS: dict[str, Any] = {
 
 
 def _check(checker: v.Checker, raw: Mapping[str, object]) -> dict[str, Any]:
-    return collect_fields(checker, raw, PROVIDER_FIELDS, _BLANKS, "provider")
+    return v.collect_fields(checker, raw, PROVIDER_FIELDS, _BLANKS, "provider")
 
 
 def clean_provider(raw: Mapping[str, object]) -> dict[str, Any]:

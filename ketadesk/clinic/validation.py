@@ -23,52 +23,46 @@ The contract of every validator:
 :class:`Checker` runs many validators over a form or CSV row, collects every problem, and
 raises them together as one :class:`~ketadesk.errors.ValidationError`.
 
-ICD-10-CM codes are checked against the code set shipped in the ``simple_icd_10_cm``
-package. Importing that package parses a 10 MB XML file (about 2.5 s and 190 MB), so this
-module instead reads the package's flat code list (the same codes, about 0.1 s) the first
-time a diagnosis is validated, and only falls back to importing the package if that file
-cannot be found.
+A record's fields are declared as data, a tuple of :class:`FieldSpec` (name, label,
+required, validator), which the Qt settings tables also read for their labels;
+:func:`collect_fields` runs a :class:`Checker` over them, so every record of clinic set-up,
+fees, packages and protocols is validated by the same loop.
+
+The code sets (ICD-10-CM, CPT, HCPCS, modifiers, places of service) keep the same contract
+in :mod:`ketadesk.clinic.codes`.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-import warnings
-from bisect import bisect_left
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
-from importlib.util import find_spec
-from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import available_timezones
 
 from ketadesk.errors import FieldProblem, InvalidValue, ValidationError
 
 __all__ = [
-    "PLACE_OF_SERVICE",
     "US_STATES",
     "Checker",
-    "cpt",
+    "FieldSpec",
+    "collect_fields",
     "date_of_birth",
     "email",
     "format_phone",
-    "hcpcs",
-    "icd10cm",
     "licence_number",
     "member_id",
-    "modifier",
     "npi",
     "parse_date",
     "parse_flag",
     "person_name",
     "plain_text",
-    "pos_code",
     "positive_int",
-    "procedure_code",
+    "shown",
     "split_list",
     "time_zone",
     "tin",
@@ -82,8 +76,9 @@ V = TypeVar("V")
 T = TypeVar("T")
 
 
-def _shown(value: str) -> str:
-    """``value`` as it should appear at the start of a message."""
+def shown(value: str) -> str:
+    """``value`` as it should appear at the start of a validator's message (the code sets
+    of :mod:`ketadesk.clinic.codes` word their messages the same way)."""
     text = value.strip()
     if not text:
         return "a blank value"
@@ -125,9 +120,9 @@ def npi(value: str) -> str:
     """
     digits = _NPI_SEPARATORS.sub("", value)
     if not _DIGITS.fullmatch(digits):
-        raise InvalidValue(f"{_shown(value)} is not an NPI; expected 10 digits, e.g. 1234567893")
+        raise InvalidValue(f"{shown(value)} is not an NPI; expected 10 digits, e.g. 1234567893")
     if len(digits) != 10:
-        raise InvalidValue(f"{_shown(value)} has {len(digits)} digits; an NPI has exactly 10")
+        raise InvalidValue(f"{shown(value)} has {len(digits)} digits; an NPI has exactly 10")
     if digits[0] not in "12":
         raise InvalidValue(
             f"{digits} starts with {digits[0]}; an NPI starts with 1 (individual) "
@@ -148,7 +143,7 @@ def tin(value: str) -> str:
     text = value.strip()
     if not _TIN_FORMS.fullmatch(text):
         raise InvalidValue(
-            f"{_shown(value)} is not a TIN; expected 9 digits written as 12-3456789 (EIN), "
+            f"{shown(value)} is not a TIN; expected 9 digits written as 12-3456789 (EIN), "
             "123-45-6789 (SSN) or 123456789"
         )
     digits = text.replace("-", "")
@@ -157,159 +152,6 @@ def tin(value: str) -> str:
             f"{text} repeats one digit; a real TIN is 9 digits that are not all the same"
         )
     return digits
-
-
-# ---------------------------------------------------------------------------------------
-# Diagnosis and procedure codes
-# ---------------------------------------------------------------------------------------
-
-_ICD_FORM = re.compile(r"[A-Z][0-9][0-9A-Z](?:\.?[0-9A-Z]{1,4})?")
-
-
-@dataclass(frozen=True)
-class _IcdIndex:
-    """Every ICD-10-CM code without its dot, and the sorted billable (leaf) codes."""
-
-    codes: frozenset[str]
-    billable: tuple[str, ...]
-    billable_set: frozenset[str]
-
-    @classmethod
-    def build(cls, codes: Iterable[str]) -> _IcdIndex:
-        ordered = sorted(set(codes))
-        # A code's descendants are exactly the codes that extend it, and they sort straight
-        # after it: a code is billable (a leaf) when the next code does not extend it.
-        following = [*ordered[1:], ""]
-        leaves = tuple(c for c, n in zip(ordered, following, strict=True) if not n.startswith(c))
-        return cls(frozenset(ordered), leaves, frozenset(leaves))
-
-    def billable_under(self, prefix: str, limit: int) -> list[str]:
-        """The first ``limit`` billable codes more specific than ``prefix``."""
-        found: list[str] = []
-        for code in self.billable[bisect_left(self.billable, prefix) :]:
-            if not code.startswith(prefix) or len(found) == limit:
-                break
-            found.append(code)
-        return found
-
-
-def _is_diagnosis_code(entry: str) -> bool:
-    """False for chapters ("5") and blocks ("F30-F39"), which the code list also holds."""
-    return bool(entry) and not entry.isdigit() and "-" not in entry
-
-
-def _codes_from_package_data() -> list[str] | None:
-    """The package's flat code list, read without importing the package (None if missing)."""
-    spec = find_spec("simple_icd_10_cm")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("the simple-icd-10-cm package is not installed")
-    folder = Path(next(iter(spec.submodule_search_locations))) / "data"
-    lists = sorted(folder.glob("code-list-*.txt"))
-    if len(lists) != 1:
-        return None
-    lines = lists[0].read_text(encoding="utf-8").splitlines()
-    codes = [e for e in (line.split(" ")[0].strip() for line in lines) if _is_diagnosis_code(e)]
-    return codes if len(codes) > 50_000 else None  # a layout we do not understand
-
-
-def _codes_from_package_api() -> list[str]:
-    """Every code, through the package's own API (slow: it parses the full XML)."""
-    with warnings.catch_warnings():
-        # 1.5 reads its data with importlib.resources.read_text, deprecated since 3.11;
-        # our tests turn warnings into errors.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        import simple_icd_10_cm as icd  # lazy on purpose: see the module docstring
-    return [str(e) for e in icd.get_all_codes(with_dots=False) if _is_diagnosis_code(str(e))]
-
-
-@cache
-def _icd10cm_index() -> _IcdIndex:
-    codes = _codes_from_package_data()
-    if codes is None:
-        codes = _codes_from_package_api()
-    return _IcdIndex.build(codes)
-
-
-def _dotted(code: str) -> str:
-    return code if len(code) <= 3 else f"{code[:3]}.{code[3:]}"
-
-
-def _or_list(items: list[str]) -> str:
-    """``["a", "b", "c"]`` -> ``"a, b or c"``."""
-    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} or {items[-1]}"
-
-
-def icd10cm(value: str) -> str:
-    """A billable ICD-10-CM diagnosis code in canonical form: ``" f321 "`` -> ``"F32.1"``."""
-    text = value.strip().upper()
-    if not _ICD_FORM.fullmatch(text):
-        raise InvalidValue(
-            f"{_shown(value)} is not shaped like an ICD-10-CM code; expected a letter, a digit, "
-            "a digit or letter, then optionally a dot and up to 4 more, e.g. F32.1 or F43.10"
-        )
-    compact = text.replace(".", "")
-    code = _dotted(compact)
-    index = _icd10cm_index()
-    if compact not in index.codes:
-        raise InvalidValue(f"{code} is not an ICD-10-CM code; check for a typo")
-    if compact not in index.billable_set:
-        kind = "category" if len(compact) == 3 else "subcategory"
-        examples = [_dotted(c) for c in index.billable_under(compact, 3)]
-        raise InvalidValue(
-            f"{code} is a {kind}, not a billable code; use a more specific code "
-            f"such as {_or_list(examples)}"
-        )
-    return code
-
-
-_CPT_FORM = re.compile(r"[0-9]{5}|[0-9]{4}[FT]")
-_CPT_EXPECTED = "5 digits (e.g. 99214), or 4 digits then F or T (e.g. 1036F, 0591T)"
-_HCPCS_LETTERS = "ABCEGHJKLMPQRSTUV"
-_HCPCS_FORM = re.compile(f"[{_HCPCS_LETTERS}][0-9]{{4}}")
-_HCPCS_EXPECTED = "a letter (A-C, E, G-H, J-M or P-V) then 4 digits (e.g. G2082, J3490)"
-
-
-def cpt(value: str) -> str:
-    """A CPT code: 5 digits (Category I) or 4 digits then F (Category II) or T (III)."""
-    text = value.strip().upper()
-    if not _CPT_FORM.fullmatch(text):
-        raise InvalidValue(f"{_shown(value)} is not a CPT code; expected {_CPT_EXPECTED}")
-    return text
-
-
-def hcpcs(value: str) -> str:
-    """A HCPCS Level II code: one of A-C, E, G-H, J-M, P-V, then 4 digits."""
-    text = value.strip().upper()
-    if not _HCPCS_FORM.fullmatch(text):
-        raise InvalidValue(
-            f"{_shown(value)} is not a HCPCS Level II code; expected {_HCPCS_EXPECTED}"
-        )
-    return text
-
-
-def procedure_code(value: str) -> str:
-    """A CPT code or a HCPCS Level II code, upper-cased."""
-    text = value.strip().upper()
-    if _CPT_FORM.fullmatch(text) or _HCPCS_FORM.fullmatch(text):
-        return text
-    raise InvalidValue(
-        f"{_shown(value)} is neither a CPT code ({_CPT_EXPECTED}) nor a HCPCS Level II code "
-        f"({_HCPCS_EXPECTED})"
-    )
-
-
-_MODIFIER_FORM = re.compile(r"[A-Z0-9]{2}")
-
-
-def modifier(value: str) -> str:
-    """A procedure modifier: exactly 2 letters or digits (25, 59, GT, XU, 95)."""
-    text = value.strip().upper()
-    if not _MODIFIER_FORM.fullmatch(text):
-        raise InvalidValue(
-            f"{_shown(value)} is not a modifier; expected exactly 2 letters or digits, "
-            "e.g. 25, 59, GT or 95"
-        )
-    return text
 
 
 # ---------------------------------------------------------------------------------------
@@ -325,7 +167,7 @@ def us_phone(value: str) -> str:
     text = value.strip()
     if not _PHONE_CHARS.fullmatch(text):
         raise InvalidValue(
-            f"{_shown(value)} is not a phone number; expected 10 digits such as {_PHONE_EXAMPLE}"
+            f"{shown(value)} is not a phone number; expected 10 digits such as {_PHONE_EXAMPLE}"
         )
     digits = "".join(ch for ch in text if ch in "0123456789")
     if text.startswith("+") and not (len(digits) == 11 and digits[0] == "1"):
@@ -369,7 +211,7 @@ def zip_code(value: str) -> str:
     match = _ZIP_FORM.fullmatch(value.strip())
     if match is None:
         raise InvalidValue(
-            f"{_shown(value)} is not a ZIP code; expected 5 digits (12345) or ZIP+4 (12345-6789)"
+            f"{shown(value)} is not a ZIP code; expected 5 digits (12345) or ZIP+4 (12345-6789)"
         )
     five, four = match.groups()
     return five if four is None else f"{five}-{four}"
@@ -458,7 +300,7 @@ def us_state(value: str) -> str:
     if key in _STATE_BY_NAME:
         return _STATE_BY_NAME[key]
     raise InvalidValue(
-        f"{_shown(value)} is not a US state or territory; expected a two-letter USPS code "
+        f"{shown(value)} is not a US state or territory; expected a two-letter USPS code "
         "such as NY, or a name such as New York"
     )
 
@@ -471,12 +313,12 @@ def email(value: str) -> str:
     text = value.strip()
     example = "expected an address like ann.lee@example.com"
     if not text or any(ch.isspace() or not ch.isprintable() for ch in text):
-        raise InvalidValue(f"{_shown(value)} is not an email address; {example} with no spaces")
+        raise InvalidValue(f"{shown(value)} is not an email address; {example} with no spaces")
     if text.count("@") != 1:
-        raise InvalidValue(f"{_shown(value)} has {text.count('@')} @ signs; {example}")
+        raise InvalidValue(f"{shown(value)} has {text.count('@')} @ signs; {example}")
     local, domain = text.split("@")
     if not local or len(local) > 64 or any(ch in _EMAIL_LOCAL_FORBIDDEN for ch in local):
-        raise InvalidValue(f"{_shown(value)} has no valid name before the @; {example}")
+        raise InvalidValue(f"{shown(value)} has no valid name before the @; {example}")
     labels = domain.split(".")
     if (
         len(labels) < 2
@@ -485,11 +327,11 @@ def email(value: str) -> str:
         or len(labels[-1]) < 2
     ):
         raise InvalidValue(
-            f"{_shown(value)} does not end in a domain such as example.com; {example}"
+            f"{shown(value)} does not end in a domain such as example.com; {example}"
         )
     if len(text) > 254:
         raise InvalidValue(
-            f"{_shown(value)} is {len(text)} characters long; an email address has at most 254"
+            f"{shown(value)} is {len(text)} characters long; an email address has at most 254"
         )
     return f"{local}@{domain.lower()}"
 
@@ -519,7 +361,7 @@ def parse_date(value: str) -> date:
     elif _SHORT_YEAR_DATE.fullmatch(text):
         raise InvalidValue(f"{text} has a two-digit year; write the year in full, e.g. 03/07/1985")
     else:
-        raise InvalidValue(f"{_shown(value)} is not a date; {_DATE_EXPECTED}")
+        raise InvalidValue(f"{shown(value)} is not a date; {_DATE_EXPECTED}")
     try:
         return date(year, month, day)
     except ValueError:
@@ -578,7 +420,7 @@ def person_name(value: str, *, max_length: int = 100) -> str:
         category = unicodedata.category(ch)
         if category in ("Cc", "Cs", "Co") or (category == "Cf" and ch not in _ALLOWED_FORMAT_CHARS):
             raise InvalidValue(
-                f"{_shown(value)} contains the invisible or control character U+{ord(ch):04X}; "
+                f"{shown(value)} contains the invisible or control character U+{ord(ch):04X}; "
                 "expected only printable letters, spaces and punctuation"
             )
     text = " ".join(text.split())
@@ -586,10 +428,10 @@ def person_name(value: str, *, max_length: int = 100) -> str:
         raise InvalidValue("a blank value is not a name; expected at least one letter")
     if len(text) > max_length:
         raise InvalidValue(
-            f"{_shown(text)} is {len(text)} characters long; at most {max_length} are allowed"
+            f"{shown(text)} is {len(text)} characters long; at most {max_length} are allowed"
         )
     if not any(unicodedata.category(ch).startswith("L") for ch in text):
-        raise InvalidValue(f"{_shown(text)} has no letters; a name needs at least one letter")
+        raise InvalidValue(f"{shown(text)} has no letters; a name needs at least one letter")
     return text
 
 
@@ -605,11 +447,11 @@ def positive_int(value: str | int, *, maximum: int | None = None) -> int:
         text = value.strip()
         if not _SIGNED_INT.fullmatch(text):
             raise InvalidValue(
-                f"{_shown(value)} is not a whole number; expected digits only, e.g. 6"
+                f"{shown(value)} is not a whole number; expected digits only, e.g. 6"
             )
         if len(text.lstrip("+-0")) > _MAX_INT_DIGITS:
             raise InvalidValue(
-                f"{_shown(value)} is far too large; expected a whole number of at most "
+                f"{shown(value)} is far too large; expected a whole number of at most "
                 f"{_MAX_INT_DIGITS} digits"
             )
         number = int(text)
@@ -655,10 +497,10 @@ def weight_kg(value: str | Decimal, unit: str | None = None) -> Decimal:
         if match and match["unit"]:
             typed_unit = _UNIT_WORDS.get(match["unit"].rstrip(".").casefold())
         if match is None or (match["unit"] and typed_unit is None):
-            raise InvalidValue(f"{_shown(value)} is not a weight; {_WEIGHT_EXAMPLE}")
+            raise InvalidValue(f"{shown(value)} is not a weight; {_WEIGHT_EXAMPLE}")
         if typed_unit and unit and typed_unit != unit:
             raise InvalidValue(
-                f"{_shown(value)} says {typed_unit} but {unit} is chosen; type the number only"
+                f"{shown(value)} says {typed_unit} but {unit} is chosen; type the number only"
             )
         weight = Decimal(match["number"])
         unit = typed_unit or unit
@@ -699,45 +541,8 @@ def _pounds_as_kg(pounds: Decimal) -> Decimal:
 
 
 # ---------------------------------------------------------------------------------------
-# Codes and identifiers of the practice
+# Identifiers of the practice
 # ---------------------------------------------------------------------------------------
-
-PLACE_OF_SERVICE: dict[str, str] = {
-    "02": "Telehealth provided other than in patient's home",
-    "10": "Telehealth provided in patient's home",
-    "11": "Office",
-    "12": "Home",
-    "15": "Mobile unit",
-    "19": "Off campus-outpatient hospital",
-    "20": "Urgent care facility",
-    "22": "On campus-outpatient hospital",
-    "24": "Ambulatory surgical center",
-    "49": "Independent clinic",
-    "50": "Federally qualified health center",
-    "52": "Psychiatric facility-partial hospitalization",
-    "53": "Community mental health center",
-    "57": "Non-residential substance abuse treatment facility",
-    "58": "Non-residential opioid treatment facility",
-    "71": "Public health clinic",
-    "72": "Rural health clinic",
-}
-"""CMS place-of-service codes a ketamine clinic bills with -> their CMS names."""
-
-
-def pos_code(value: str) -> str:
-    """A CMS place-of-service code from :data:`PLACE_OF_SERVICE` (two digits: ``"11"``)."""
-    text = value.strip()
-    if not re.fullmatch(r"[0-9]{2}", text):
-        raise InvalidValue(
-            f"{_shown(value)} is not a place-of-service code; expected 2 digits such as "
-            "11 (office) or 10 (telehealth in the patient's home)"
-        )
-    if text not in PLACE_OF_SERVICE:
-        raise InvalidValue(
-            f"{text} is not a place of service KetaDesk bills; expected one of "
-            f"{', '.join(PLACE_OF_SERVICE)}"
-        )
-    return text
 
 
 @cache
@@ -753,7 +558,7 @@ def time_zone(value: str) -> str:
     zone = _zones_by_key().get(value.strip().casefold())
     if zone is None:
         raise InvalidValue(
-            f"{_shown(value)} is not an IANA time zone; expected Area/City such as "
+            f"{shown(value)} is not an IANA time zone; expected Area/City such as "
             "America/New_York, America/Chicago, America/Denver or America/Los_Angeles"
         )
     return zone
@@ -765,10 +570,10 @@ _IDENTIFIER_FORM = re.compile(r"[A-Z0-9-]*[A-Z0-9][A-Z0-9-]*")
 def _identifier(value: str, text: str, what: str) -> str:
     if not _IDENTIFIER_FORM.fullmatch(text):
         raise InvalidValue(
-            f"{_shown(value)} is not a {what}; expected letters, digits and dashes only"
+            f"{shown(value)} is not a {what}; expected letters, digits and dashes only"
         )
     if len(text) > 30:
-        raise InvalidValue(f"{_shown(value)} has {len(text)} characters; a {what} has at most 30")
+        raise InvalidValue(f"{shown(value)} has {len(text)} characters; a {what} has at most 30")
     return text
 
 
@@ -838,6 +643,41 @@ class Checker:
         """Raise :class:`ValidationError` with every problem, if there is any."""
         if self._problems:
             raise ValidationError(self._problems)
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One field of a form, a CSV row or a command's options: its key, the label a person
+    reads, whether it is required, and the validator that cleans its raw value."""
+
+    name: str
+    label: str
+    required: bool
+    validator: Callable[[Any], Any]
+
+
+def collect_fields(
+    checker: Checker,
+    raw: Mapping[str, object],
+    specs: Sequence[FieldSpec],
+    blanks: Mapping[str, Any],
+    noun: str,
+) -> dict[str, Any]:
+    """Validate ``raw`` against ``specs``, noting every problem on ``checker``.
+
+    Returns the clean value of every spec, with ``blanks[name]`` (or None) standing in for
+    an absent optional field. Unknown keys are problems too, so a typo in a CSV header
+    cannot drop data silently. The caller adds cross-field problems, then raises.
+    """
+    known = {spec.name for spec in specs}
+    for key in raw:
+        if key not in known:
+            checker.add(key, f"is not a {noun} field")
+    clean: dict[str, Any] = {}
+    for spec in specs:
+        value = checker.check(spec.name, spec.validator, raw.get(spec.name), required=spec.required)
+        clean[spec.name] = blanks.get(spec.name) if value is None else value
+    return clean
 
 
 # -- small shared parsers for form, CSV and command-line values -------------------------

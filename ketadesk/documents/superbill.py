@@ -5,21 +5,25 @@ and checked for completeness, by :mod:`ketadesk.billing.superbill`) in the order
 insurer's claims examiner reads it:
 
 * the letterhead with the practice's organisation NPI and TIN;
-* the patient (name, date of birth, member id when known) beside the billing and
-  rendering providers (names, credentials, NPIs) and the place of service;
+* the patient (name, date of birth, member id and group when known) beside the billing and
+  rendering providers (names, credentials, NPIs) and the place of service; under the
+  patient, the subscriber (insured) when the patient is a dependant on someone's policy;
 * the diagnoses, lettered A, B, C… with their ICD-10-CM codes;
 * every service: date, place-of-service code, CPT/HCPCS code, modifiers, description,
   diagnosis pointers, units, charge and what the patient paid, grouped by visit under a
-  line naming the rendering provider; the table splits across pages with its headings;
-* the totals, a note that the patient has paid the practice, and the provider's
-  certification with a signature and date line.
+  line naming the rendering provider; the table splits across pages with its headings. A
+  drug line adds, under its description, the NDC as a claim's shaded area holds it (``N4``,
+  11 digits, unit qualifier and quantity), the drug's name, its dose and the NDC in 5-4-2;
+* the totals, a note that the patient has paid the practice and who should be reimbursed
+  (the subscriber), and the provider's certification with a signature and date line.
 """
 
 from __future__ import annotations
 
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table, TableStyle
 
-from ketadesk.billing.views import ProviderInfo, SuperbillView
+from ketadesk.billing.views import DrugInfo, ProviderInfo, SuperbillLine, SuperbillView
+from ketadesk.clinic.codes import ndc_claim_text, ndc_text
 from ketadesk.documents.fonts import REGULAR, paragraph_markup
 from ketadesk.documents.letterhead import (
     INK,
@@ -95,9 +99,22 @@ def _letterhead(view: SuperbillView, style: Look) -> list[Flowable]:
 
 
 def _patient(view: SuperbillView, style: Look) -> list[Flowable]:
-    return party_block(
-        "Patient", view.patient.name, patient_lines(view.patient, member=True), style
-    )
+    lines = patient_lines(view.patient, member=True)
+    if view.group_number:
+        lines.append(f"Group number {view.group_number}")
+    block = party_block("Patient", view.patient.name, lines, style)
+    subscriber = view.subscriber
+    if subscriber is not None:
+        born = subscriber.date_of_birth
+        about = [
+            f"The patient is the subscriber's {subscriber.relationship}",
+            *([f"Date of birth {date_text(born)}"] if born else []),
+            f"Member ID {subscriber.member_id} ({subscriber.payer_name})",
+            *([f"Group number {subscriber.group_number}"] if subscriber.group_number else []),
+        ]
+        block.append(Spacer(1, 4))
+        block += party_block("Subscriber (insured)", subscriber.name, about, style)
+    return block
 
 
 def _providers(view: SuperbillView, style: Look) -> list[Flowable]:
@@ -146,7 +163,7 @@ def _services(view: SuperbillView, style: Look) -> Table:
                 visit.pos_code,
                 line.code,
                 line.modifiers,
-                line.description,
+                _description(line),
                 line.diagnosis_pointers,
                 str(line.units),
                 money_text(line.charge),
@@ -155,6 +172,19 @@ def _services(view: SuperbillView, style: Look) -> Table:
             for line in visit.lines
         ]
     return grid(SERVICE_COLUMNS, rows, style, banners=banners)
+
+
+def _description(line: SuperbillLine) -> str:
+    """The line's words, and for a drug line its NDC, name and dose on lines beneath."""
+    drug = line.drug
+    return line.description if drug is None else f"{line.description}\n{_drug_text(drug)}"
+
+
+def _drug_text(drug: DrugInfo) -> str:
+    return (
+        f"{ndc_claim_text(drug.ndc, drug.quantity, drug.unit)}\n"
+        f"{drug.name}\n{drug.dose}\nNDC {ndc_text(drug.ndc)}"
+    )
 
 
 def _totals(view: SuperbillView, style: Look) -> Table:
@@ -171,9 +201,14 @@ def _totals(view: SuperbillView, style: Look) -> Table:
 
 def _closing(view: SuperbillView, style: Look) -> Flowable:
     """The note to the insurer and the provider's signature, kept on one page."""
+    reimburse = (
+        "the patient (the subscriber)"
+        if view.subscriber is None
+        else f"the subscriber, {view.subscriber.name}"
+    )
     note = (
         "The patient has paid the amounts shown to the practice, which is not in the "
-        "insurer's network. Please send any reimbursement to the patient (the subscriber)."
+        f"insurer's network. Please send any reimbursement to {reimburse}."
     )
     certify = (
         "I certify that the services listed above were rendered by the provider named for "

@@ -302,7 +302,7 @@ class _Worker:
     warmed once, so each superbill costs only its view and its layout."""
 
     def __init__(self, job: _Job) -> None:
-        from ketadesk.billing.parties import diagnosis_description
+        from ketadesk.clinic.codes import diagnosis_description
         from ketadesk.db import Database
         from ketadesk.documents.fonts import covered, register_fonts
 

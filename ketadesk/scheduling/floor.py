@@ -8,7 +8,8 @@ Each step is one service here, done in the caller's transaction:
   it records the pre-dose vital sign and returns every item, passed or failed, so the
   window can offer to reschedule instead of dosing;
 * :func:`start_dosing` — dose, route and lot, with mg/kg from the patient's weight for
-  IV and IM; an IV infusion starts its clock here;
+  IV and IM, and the product's NDC when it is not the one the fee schedule names for the
+  drug code; an IV infusion starts its clock here;
 * :func:`stop_infusion` (IV) or :func:`start_monitoring` (everything else);
 * :func:`discharge` — refused while a rule still holds the patient in the chair
   (esketamine: two hours since the dose, blood pressure at the three checkpoints, a ride
@@ -41,7 +42,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ketadesk.access import audit
 from ketadesk.access.permissions import Actor, Permission
-from ketadesk.clinic import validation
+from ketadesk.clinic import codes, validation
 from ketadesk.clinic.models import Modality
 from ketadesk.errors import (
     Conflict,
@@ -266,14 +267,18 @@ def start_dosing(
     dose_mg: Decimal,
     route: Route,
     lot_number: str,
+    ndc: str = "",
     now: datetime | None = None,
 ) -> TreatmentSession:
     """Record the dose of a checked-in session whose checklist passed: → dosing.
 
     ``dose_mg_per_kg`` is computed from the patient's weight for IV and IM. An IV
-    infusion's start is stamped now. Raises :class:`ValidationError` naming every bad field
-    (``dose_mg``, ``route``, ``lot_number``) and :class:`Conflict` when the patient's
-    weight is needed but unknown.
+    infusion's start is stamped now. ``ndc`` is the National Drug Code of the product
+    given, in any layout :func:`~ketadesk.clinic.codes.ndc` reads; blank, the drug line is
+    billed with the NDC the fee schedule holds for its code. Raises
+    :class:`ValidationError` naming every bad field (``dose_mg``, ``route``,
+    ``lot_number``, ``ndc``) and :class:`Conflict` when the patient's weight is needed but
+    unknown.
     """
     actor.require(Permission.FLOOR_CLINICAL)
     moment = _now(now)
@@ -284,7 +289,8 @@ def start_dosing(
             f"{ts.reference} has not passed the pre-dose checklist; run it before dosing"
         )
     lot = lot_number.strip()
-    _raise_problems(_dose_problems(ts, dose_mg, route, lot))
+    product, ndc_problems = _product(ndc)
+    _raise_problems([*_dose_problems(ts, dose_mg, route, lot), *ndc_problems])
     per_kg = _mg_per_kg(ts, dose_mg, route)
     note = f"{dose_mg} mg {route.label}" + (f" ({per_kg} mg/kg)" if per_kg else "")
     return _advance(
@@ -300,6 +306,7 @@ def start_dosing(
         dose_mg_per_kg=per_kg,
         route=route,
         lot_number=lot,
+        ndc=product,
     )
 
 
@@ -650,6 +657,16 @@ def _dose_problems(
         yield FieldProblem("lot_number", "enter the lot number of the medicine given")
     elif len(lot) > LOT_NUMBER_LENGTH:
         yield FieldProblem("lot_number", f"a lot number has at most {LOT_NUMBER_LENGTH} characters")
+
+
+def _product(ndc: str) -> tuple[str, list[FieldProblem]]:
+    """The NDC as stored (11 digits, or blank), and its problem if it is not an NDC."""
+    if not ndc.strip():
+        return "", []
+    try:
+        return codes.ndc(ndc), []
+    except InvalidValue as error:
+        return "", [FieldProblem("ndc", str(error))]
 
 
 def _dose_amount_problems(modality: Modality, dose_mg: Decimal) -> Iterator[FieldProblem]:

@@ -13,7 +13,8 @@ slot (slots are :mod:`~ketadesk.scheduling.rules`' business), and answers in two
   must acknowledge by ``code`` before booking:
 
   - ``screening:<flag>`` for every screening flag on the patient (any ketamine);
-  - on the patient's active primary policy, when it carries a prior authorisation
+  - on the primary policy in force on the first session day
+    (:func:`~ketadesk.clinic.policies.coverage_on`), when it carries a prior authorisation
     (a number, a count of sessions or dates): ``prior_auth:exhausted`` when the sessions
     already holding inside the authorised dates plus the planned ones exceed the count,
     ``prior_auth:expired`` when the authorisation ended before today, otherwise
@@ -36,11 +37,11 @@ from ketadesk.clinic.models import (
     InsurancePolicy,
     Location,
     Patient,
-    PolicyRank,
     Provider,
     ScreeningFlag,
     provider_location,
 )
+from ketadesk.clinic.policies import coverage_on
 from ketadesk.scheduling.models import RELEASED, Protocol, TreatmentSession
 from ketadesk.scheduling.proposals import PlanWarning
 
@@ -90,7 +91,7 @@ def booking_gates(
     warnings = [*_screening_warnings(patient)]
     if today is None:
         today = datetime.now(ZoneInfo(location.time_zone)).date()
-    warnings.extend(_prior_auth_warnings(session, patient, location, days, today))
+    warnings.extend(_prior_auth_warnings(session, patient, location, first_day, days, today))
     return tuple(blockers), tuple(warnings)
 
 
@@ -146,20 +147,6 @@ def _screening_warnings(patient: Patient) -> list[PlanWarning]:
     ]
 
 
-def primary_policy(session: Session, patient: Patient) -> InsurancePolicy | None:
-    """The patient's active primary insurance policy, if any (the lowest id if several)."""
-    return session.scalar(
-        select(InsurancePolicy)
-        .where(
-            InsurancePolicy.patient_id == patient.id,
-            InsurancePolicy.rank == PolicyRank.PRIMARY,
-            InsurancePolicy.active.is_(True),
-        )
-        .order_by(InsurancePolicy.id)
-        .limit(1)
-    )
-
-
 def _has_prior_auth(policy: InsurancePolicy) -> bool:
     return bool(
         policy.prior_auth_number
@@ -173,10 +160,11 @@ def _prior_auth_warnings(
     session: Session,
     patient: Patient,
     location: Location,
+    first_day: date,
     days: Sequence[date],
     today: date,
 ) -> list[PlanWarning]:
-    policy = primary_policy(session, patient)
+    policy = coverage_on(session, patient.id, first_day).primary
     if policy is None or not _has_prior_auth(policy):
         return []
     label = _auth_label(policy)

@@ -326,6 +326,7 @@ class TreatmentSession(Base):
     dose_mg_per_kg: Mapped[Decimal | None] = mapped_column(Scaled(3), default=None)
     route: Mapped[Route | None] = mapped_column(enum_column(Route), default=None)
     lot_number: Mapped[str] = mapped_column(String(40), default="")
+    ndc: Mapped[str] = mapped_column(String(11), default="")  # the product given, 11 digits
     score_kind: Mapped[ScoreKind | None] = mapped_column(enum_column(ScoreKind), default=None)
     score: Mapped[int | None] = mapped_column(SmallInteger, default=None)
     # Cancellation, late cancellation and no-show.

@@ -37,7 +37,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from ketadesk.access import audit
 from ketadesk.access.permissions import Actor, Permission
 from ketadesk.clinic import validation as v
-from ketadesk.clinic.locations import FieldSpec, collect_fields
+from ketadesk.clinic.codes import procedure_code
 from ketadesk.clinic.models import Modality
 from ketadesk.errors import InvalidValue, NotFound, StaleEdit
 from ketadesk.scheduling.models import Phase, Protocol, Series
@@ -158,7 +158,7 @@ def service_codes(value: object) -> str:
     bad: list[str] = []
     for item in v.split_list(value):
         try:
-            codes.append(v.procedure_code(item))
+            codes.append(procedure_code(item))
         except InvalidValue as error:
             bad.append(str(error))
     if bad:
@@ -181,34 +181,38 @@ def description(value: Any) -> str:
 # The form
 # ---------------------------------------------------------------------------------------
 
-PROTOCOL_FIELDS: Mapping[str, FieldSpec] = MappingProxyType(
+PROTOCOL_FIELDS: Mapping[str, v.FieldSpec] = MappingProxyType(
     {
         spec.name: spec
         for spec in (
-            FieldSpec("name", "Name", True, v.plain_text(120)),
-            FieldSpec("key", "Key", True, protocol_key),
-            FieldSpec("modality", "Treatment", True, parse_modality),
-            FieldSpec("phase", "Phase", True, parse_phase),
-            FieldSpec("session_count", "Number of sessions", False, whole(1, 200, "sessions")),
-            FieldSpec("weekly_pattern", "Sessions per week", False, weekly_pattern),
-            FieldSpec("interval_weeks", "Interval choices (weeks)", False, interval_weeks),
-            FieldSpec(
+            v.FieldSpec("name", "Name", True, v.plain_text(120)),
+            v.FieldSpec("key", "Key", True, protocol_key),
+            v.FieldSpec("modality", "Treatment", True, parse_modality),
+            v.FieldSpec("phase", "Phase", True, parse_phase),
+            v.FieldSpec("session_count", "Number of sessions", False, whole(1, 200, "sessions")),
+            v.FieldSpec("weekly_pattern", "Sessions per week", False, weekly_pattern),
+            v.FieldSpec("interval_weeks", "Interval choices (weeks)", False, interval_weeks),
+            v.FieldSpec(
                 "min_hours_between", "Minimum hours between doses", False, whole(0, 1440, "hours")
             ),
-            FieldSpec("max_gap_days", "Longest gap (days)", False, whole(1, 365, "days")),
-            FieldSpec("max_span_days", "Longest series (days)", False, whole(1, 730, "days")),
-            FieldSpec("treatment_minutes", "Treatment minutes", True, whole(1, 600, "minutes")),
-            FieldSpec("monitoring_minutes", "Monitoring minutes", False, whole(0, 600, "minutes")),
-            FieldSpec("fasting_food_hours", "No food before (hours)", False, whole(0, 24, "hours")),
-            FieldSpec(
+            v.FieldSpec("max_gap_days", "Longest gap (days)", False, whole(1, 365, "days")),
+            v.FieldSpec("max_span_days", "Longest series (days)", False, whole(1, 730, "days")),
+            v.FieldSpec("treatment_minutes", "Treatment minutes", True, whole(1, 600, "minutes")),
+            v.FieldSpec(
+                "monitoring_minutes", "Monitoring minutes", False, whole(0, 600, "minutes")
+            ),
+            v.FieldSpec(
+                "fasting_food_hours", "No food before (hours)", False, whole(0, 24, "hours")
+            ),
+            v.FieldSpec(
                 "fasting_drink_minutes",
                 "No drink before (minutes)",
                 False,
                 whole(0, 720, "minutes"),
             ),
-            FieldSpec("services", "Services billed", False, service_codes),
-            FieldSpec("description", "Description", False, description),
-            FieldSpec("active", "Active", False, v.parse_flag),
+            v.FieldSpec("services", "Services billed", False, service_codes),
+            v.FieldSpec("description", "Description", False, description),
+            v.FieldSpec("active", "Active", False, v.parse_flag),
         )
     }
 )
@@ -240,7 +244,7 @@ def clean_protocol(raw: Mapping[str, object]) -> dict[str, Any]:
 
 
 def _check(checker: v.Checker, raw: Mapping[str, object]) -> dict[str, Any]:
-    clean = collect_fields(checker, raw, tuple(PROTOCOL_FIELDS.values()), _BLANKS, "protocol")
+    clean = v.collect_fields(checker, raw, tuple(PROTOCOL_FIELDS.values()), _BLANKS, "protocol")
     bad = {p.field for p in checker.problems}
     if not bad & {"session_count", "weekly_pattern", "interval_weeks"}:
         _check_count(checker, clean)

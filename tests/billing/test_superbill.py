@@ -7,12 +7,19 @@ row pointing at its ledger entry), so these tests need nothing from charge captu
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass, replace
 from datetime import date
 from decimal import Decimal
 
 import pytest
-from builders import VALID_NPIS, add_location, add_payer, add_provider, patient_raw
+from billing.billing_helpers import (
+    BillingClinic,
+    billing_actor,
+    billing_clinic,
+    completed_iv_session,
+    posted_charges,
+)
+from builders import VALID_NPIS, add_location, add_payer, add_provider, insure, patient_raw
 from sqlalchemy.orm import Session
 
 from ketadesk.access.permissions import Actor
@@ -30,10 +37,19 @@ from ketadesk.billing.models import (
     UnusedPolicy,
 )
 from ketadesk.billing.superbill import pointers, superbill_patients, superbill_view
-from ketadesk.clinic.models import InsurancePolicy, Location, Patient, PolicyRank, Provider
+from ketadesk.billing.views import DrugInfo
+from ketadesk.clinic.models import (
+    InsurancePolicy,
+    Location,
+    Patient,
+    PolicyRank,
+    Provider,
+    Relationship,
+)
 from ketadesk.clinic.patients import create_patient
 from ketadesk.errors import Incomplete, InvalidValue, NotFound
 from ketadesk.money import money
+from ketadesk.scheduling.models import TreatmentSession
 
 DEC = date(2026, 12, 1), date(2026, 12, 31)
 ISSUED = date(2027, 1, 2)
@@ -435,3 +451,118 @@ def test_one_provider_at_two_places_on_one_day_is_two_visits(
     ]
     assert view.practice.location_code == "NYC"  # a tie: the location created first
     assert view.visits[1].facility.startswith("KetaDesk BOS, 1 Main St")
+
+
+# --- a dependant's policy: the subscriber block ---------------------------------------------
+
+
+def test_a_dependants_superbill_names_the_subscriber_relationship_and_group(
+    session: Session, books: Books
+) -> None:
+    insure(
+        session,
+        books.patient.id,
+        relationship_to_subscriber=Relationship.CHILD,
+        subscriber_name="Piotr Łukasiewicz",
+        subscriber_dob=date(1958, 5, 5),
+    )
+    post(session, books, "2026-12-07")
+
+    view = superbill_view(session, books.patient.id, *DEC, issued_on=ISSUED)
+
+    assert view.subscriber is not None
+    assert astuple(view.subscriber) == (
+        "Piotr Łukasiewicz", date(1958, 5, 5), "child", "Aetna", "W123456789", "G-4410",
+    )  # fmt: skip
+    assert view.group_number == ""  # printed in the subscriber's block instead
+
+
+def test_the_patients_own_policy_prints_no_subscriber_but_its_group(
+    session: Session, books: Books
+) -> None:
+    insure(session, books.patient.id)
+    post(session, books, "2026-12-07")
+
+    view = superbill_view(session, books.patient.id, *DEC, issued_on=ISSUED)
+
+    assert (view.subscriber, view.group_number) == (None, "G-4410")
+
+
+def test_a_policy_ended_before_the_period_names_no_subscriber(
+    session: Session, books: Books
+) -> None:
+    insure(
+        session,
+        books.patient.id,
+        relationship_to_subscriber=Relationship.SPOUSE,
+        subscriber_name="Ana Ng",
+        effective_to=date(2026, 11, 30),
+    )
+    post(session, books, "2026-12-07")
+
+    view = superbill_view(session, books.patient.id, *DEC, issued_on=ISSUED)
+
+    assert (view.subscriber, view.group_number, view.patient.member_id) == (None, "", "")
+
+
+def test_a_dependants_policy_without_the_subscribers_name_is_refused(
+    session: Session, books: Books
+) -> None:
+    insure(session, books.patient.id, relationship_to_subscriber=Relationship.CHILD)
+    post(session, books, "2026-12-07")
+
+    with pytest.raises(Incomplete) as refused:
+        superbill_view(session, books.patient.id, *DEC, issued_on=ISSUED)
+
+    assert refused.value.missing == (
+        "the subscriber's name on Zoë Łukasiewicz's Aetna policy "
+        "(Zoë Łukasiewicz is the subscriber's child)",
+    )
+
+
+# --- drug lines: NDC, name and dose ---------------------------------------------------------
+
+
+@pytest.fixture
+def infused(session: Session) -> tuple[BillingClinic, TreatmentSession]:
+    """A completed 35 mg IV ketamine session, its charges (96365, J3490) posted."""
+    clinic = billing_clinic(session)
+    clinic.location.phone = "2125550100"  # a superbill needs it
+    ts = completed_iv_session(session, clinic, minutes=55)
+    posted_charges(session, billing_actor(), ts)
+    return clinic, ts
+
+
+def drug_lines(session: Session, ts: TreatmentSession) -> list[tuple[str, DrugInfo | None]]:
+    view = superbill_view(session, ts.patient_id, *DEC, issued_on=ISSUED)
+    return [(line.code, line.drug) for visit in view.visits for line in visit.lines]
+
+
+def test_a_drug_line_carries_the_fee_schedules_ndc_name_and_the_dose(
+    session: Session, infused: tuple[BillingClinic, TreatmentSession]
+) -> None:
+    clinic, ts = infused
+    assert drug_lines(session, ts) == [("96365", None), ("J3490", None)]  # no NDC anywhere
+    [ketamine] = [fee for fee in clinic.fees if fee.code == "J3490"]
+    ketamine.ndc, ketamine.drug_name = "42023011410", "Ketamine HCl 50 mg/mL"
+    session.flush()
+
+    drug = DrugInfo("42023011410", "Ketamine HCl 50 mg/mL", Decimal("35.0"), "ME", "35.0 mg IV")
+    assert drug_lines(session, ts) == [("96365", None), ("J3490", drug)]
+
+
+def test_the_ndc_recorded_at_the_dose_wins_over_the_fee_schedules(
+    session: Session, infused: tuple[BillingClinic, TreatmentSession]
+) -> None:
+    clinic, ts = infused
+    ts.ndc = "00409427701"
+    session.flush()
+    drug = DrugInfo("00409427701", "Ketamine (unlisted drug), per session", Decimal("35.0"), "ME",
+                    "35.0 mg IV")  # fmt: skip
+    assert drug_lines(session, ts) == [("96365", None), ("J3490", drug)]
+    [ketamine] = [fee for fee in clinic.fees if fee.code == "J3490"]
+    ketamine.ndc, ketamine.drug_name = "42023011410", "Ketamine HCl 50 mg/mL"
+    session.flush()
+    assert drug_lines(session, ts)[1][1] == replace(
+        drug, name="Ketamine HCl 50 mg/mL", ndc="00409427701"
+    )

@@ -520,13 +520,21 @@ def test_patient_show_is_audited_and_lists_policies(cli: Any, db_path: Path) -> 
     assert text.splitlines()[0] == "Łukasiewicz, Zoë  MRN 100001"
     assert "  Date of birth:             1984-03-09" in text
     assert "  Usual driver:              Ana Ng" in text
-    assert "Diagnoses:\n  1. F33.2\n  2. F43.10\n" in text
+    assert (
+        "Diagnoses:\n"
+        "  1. F33.2    Major depressive disorder, recurrent severe without psychotic features\n"
+        "  2. F43.10   Post-traumatic stress disorder, unspecified\n"
+    ) in text
     assert (
         "  primary   Aetna, member W123, group G1, from 2025-01-01\n"
         "            prior auth PA-9: 8 sessions 2025-01-06 2025-03-31"
     ) in text
     data = cli("patient", "show", "100001", "--json").json()
     assert data["diagnoses"] == ["F33.2", "F43.10"]
+    assert data["diagnosis_descriptions"] == [
+        "Major depressive disorder, recurrent severe without psychotic features",
+        "Post-traumatic stress disorder, unspecified",
+    ]
     assert data["policies"][0]["payer"] == "Aetna"
     assert data["policies"][0]["sessions_authorized"] == 8
     assert [action for action, _ in audit_rows(db_path, "patient")] == ["create", "view", "view"]

@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from functools import partial
-from typing import Any
 
 import pytest
+from clinic.validation_helpers import expect_rejected
 from hypothesis import given
 from hypothesis import strategies as st
 
 from ketadesk.clinic import validation as v
+from ketadesk.clinic.codes import icd10cm
 from ketadesk.errors import FieldProblem, InvalidValue, ValidationError
-
-
-def expect_rejected(validator: Callable[[Any], object], value: object, *fragments: str) -> str:
-    """Assert ``validator(value)`` raises InvalidValue whose message holds every fragment."""
-    with pytest.raises(InvalidValue) as info:
-        validator(value)
-    message = str(info.value)
-    for fragment in fragments:
-        assert fragment in message, f"{fragment!r} not in {message!r}"
-    return message
 
 
 def _luhn_valid(number: str) -> bool:
@@ -137,161 +126,6 @@ def test_tin_accepts(raw: str, expected: str) -> None:
 )
 def test_tin_rejects(raw: str, fragment: str) -> None:
     expect_rejected(v.tin, raw, fragment)
-
-
-# --- ICD-10-CM --------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("raw", "expected"),
-    [
-        ("F32.2", "F32.2"),  # MDD, single episode, severe without psychotic features
-        ("F33.1", "F33.1"),  # MDD, recurrent, moderate
-        ("F33.2", "F33.2"),
-        ("F33.9", "F33.9"),
-        ("F43.10", "F43.10"),  # PTSD, unspecified
-        ("F43.12", "F43.12"),
-        ("F41.1", "F41.1"),  # generalized anxiety disorder
-        ("G89.29", "G89.29"),  # other chronic pain
-        ("F31.81", "F31.81"),  # bipolar II
-        ("F32.A", "F32.A"),  # depression, unspecified
-        ("F32.89", "F32.89"),
-        ("R45.851", "R45.851"),  # suicidal ideations
-        ("Z79.899", "Z79.899"),
-        ("T40.1X1A", "T40.1X1A"),  # seven characters with placeholder X
-        ("F99", "F99"),  # a category that is billable on its own
-        ("I10", "I10"),
-        ("f32.1", "F32.1"),
-        ("F321", "F32.1"),
-        (" F32.1 ", "F32.1"),
-        ("f32a", "F32.A"),
-        ("f4310", "F43.10"),
-    ],
-)
-def test_icd10cm_accepts_billable_codes(raw: str, expected: str) -> None:
-    assert v.icd10cm(raw) == expected
-
-
-@pytest.mark.parametrize(
-    ("raw", "fragments"),
-    [
-        ("F32", ("F32 is a category, not a billable code", "such as F32.0, F32.1 or F32.2")),
-        ("f33", ("F33 is a category", "F33.0")),
-        ("F43.1", ("F43.1 is a subcategory, not a billable code", "F43.10")),
-        ("F431", ("F43.1 is a subcategory",)),
-        ("G89.2", ("G89.2 is a subcategory", "G89.21")),
-        ("F31.8", ("F31.8 is a subcategory", "F31.81")),
-        # X99.9 exists, but only with a seventh character (encounter).
-        ("X99.9", ("X99.9 is a subcategory", "X99.9XXA")),
-    ],
-)
-def test_icd10cm_rejects_non_billable_codes_and_suggests_specific_ones(
-    raw: str, fragments: tuple[str, ...]
-) -> None:
-    expect_rejected(v.icd10cm, raw, *fragments)
-
-
-@pytest.mark.parametrize("raw", ["Z99.99", "F32.7", "U99.9", "F43.19"])
-def test_icd10cm_rejects_codes_that_do_not_exist(raw: str) -> None:
-    expect_rejected(v.icd10cm, raw, f"{raw} is not an ICD-10-CM code; check for a typo")
-
-
-@pytest.mark.parametrize(
-    "raw", ["", "   ", "32.1", "F3", "F32.12345", "FF32", "F3.21", "F32-1", "F32..1", "F 32.1"]
-)
-def test_icd10cm_rejects_junk_with_the_expected_shape(raw: str) -> None:
-    message = expect_rejected(v.icd10cm, raw, "is not shaped like an ICD-10-CM code", "e.g. F32.1")
-    assert message.startswith(raw.strip() or "a blank value") or message.startswith('"')
-
-
-def test_icd10cm_reads_the_packaged_code_list_without_importing_the_package() -> None:
-    codes = v._codes_from_package_data()
-    assert codes is not None, "simple_icd_10_cm's data layout changed: the slow path is in use"
-    assert len(codes) > 70_000
-    assert {"F32A", "F4310", "T401X1A", "F32"} <= set(codes)
-    assert not any(c.isdigit() or "-" in c for c in codes)  # no chapters or blocks
-
-
-@pytest.mark.slow
-def test_icd10cm_index_agrees_with_the_package_api(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The fast index must say exactly what simple_icd_10_cm's own API says; ~3 s."""
-    fast = v._icd10cm_index()
-    monkeypatch.setattr(v, "_codes_from_package_data", lambda: None)
-    v._icd10cm_index.cache_clear()
-    try:
-        assert v.icd10cm("f43.10") == "F43.10"  # through the package API (fallback path)
-        expect_rejected(v.icd10cm, "F32", "F32 is a category")
-        assert v._icd10cm_index() == fast
-        import simple_icd_10_cm as icd
-
-        for code in icd.get_all_codes(with_dots=True):
-            if code.isdigit() or "-" in code:
-                continue
-            assert (code.replace(".", "") in fast.billable_set) == icd.is_leaf(code), code
-    finally:
-        v._icd10cm_index.cache_clear()
-    assert "simple_icd_10_cm" in sys.modules
-
-
-# --- CPT, HCPCS, procedure codes, modifiers ---------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("raw", "expected"),
-    [("99214", "99214"), ("90837", "90837"), ("0591T", "0591T"), ("1036f", "1036F"),
-     (" 96130 ", "96130")],
-)  # fmt: skip
-def test_cpt_accepts(raw: str, expected: str) -> None:
-    assert v.cpt(raw) == expected
-
-
-@pytest.mark.parametrize("raw", ["9921", "992145", "0591X", "F1036", "ABCDE", "G2082", ""])
-def test_cpt_rejects(raw: str) -> None:
-    expect_rejected(v.cpt, raw, "is not a CPT code", "5 digits", "4 digits then F or T")
-
-
-@pytest.mark.parametrize(
-    ("raw", "expected"),
-    [("G2082", "G2082"), ("g2083", "G2083"), ("S0013", "S0013"), ("J3490", "J3490"),
-     ("A4206", "A4206"), ("V2020", "V2020")],
-)  # fmt: skip
-def test_hcpcs_accepts(raw: str, expected: str) -> None:
-    assert v.hcpcs(raw) == expected
-
-
-@pytest.mark.parametrize(
-    "raw", ["D1234", "I1234", "O1234", "N1234", "F1234", "W1234", "G208", "G20822", "99214", ""]
-)
-def test_hcpcs_rejects(raw: str) -> None:
-    expect_rejected(v.hcpcs, raw, "is not a HCPCS Level II code", "then 4 digits")
-
-
-@pytest.mark.parametrize(
-    ("raw", "expected"),
-    [("99214", "99214"), ("0591t", "0591T"), ("g2082", "G2082"), (" J3490 ", "J3490")],
-)
-def test_procedure_code_accepts_cpt_or_hcpcs(raw: str, expected: str) -> None:
-    assert v.procedure_code(raw) == expected
-
-
-@pytest.mark.parametrize("raw", ["9921", "D1234", "G-2082", "ketamine", ""])
-def test_procedure_code_rejects_and_explains_both_forms(raw: str) -> None:
-    expect_rejected(
-        v.procedure_code, raw, "is neither a CPT code", "4 digits then F or T", "HCPCS Level II"
-    )
-
-
-@pytest.mark.parametrize(
-    ("raw", "expected"),
-    [("25", "25"), ("59", "59"), ("gt", "GT"), ("XU", "XU"), (" 95 ", "95"), ("Kx", "KX")],
-)
-def test_modifier_accepts(raw: str, expected: str) -> None:
-    assert v.modifier(raw) == expected
-
-
-@pytest.mark.parametrize("raw", ["2", "259", "G-", "G T", "", "ü5"])
-def test_modifier_rejects(raw: str) -> None:
-    expect_rejected(v.modifier, raw, "is not a modifier", "exactly 2 letters or digits")
 
 
 # --- phone, ZIP, state, email -----------------------------------------------------------
@@ -688,38 +522,7 @@ def test_weight_kg_refuses_floats_and_other_types(raw: object) -> None:
         v.weight_kg(raw)  # type: ignore[arg-type]
 
 
-# --- practice codes and identifiers -----------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("raw", "expected"),
-    [("11", "11"), (" 02 ", "02"), ("10", "10"), ("12", "12"), ("49", "49"), ("53", "53"),
-     ("72", "72")],
-)  # fmt: skip
-def test_pos_code_accepts(raw: str, expected: str) -> None:
-    assert v.pos_code(raw) == expected
-
-
-def test_place_of_service_holds_the_codes_a_clinic_uses() -> None:
-    assert {"02", "10", "11", "12", "19", "22", "49", "53", "72"} <= v.PLACE_OF_SERVICE.keys()
-    assert v.PLACE_OF_SERVICE["11"] == "Office"
-    assert all(len(code) == 2 and code.isdigit() for code in v.PLACE_OF_SERVICE)
-
-
-@pytest.mark.parametrize(
-    ("raw", "fragment"),
-    [
-        ("1", "1 is not a place-of-service code; expected 2 digits such as 11 (office)"),
-        ("011", "expected 2 digits"),
-        ("ab", "expected 2 digits"),
-        ("1 1", "expected 2 digits"),
-        ("", "a blank value is not a place-of-service code"),
-        ("99", "99 is not a place of service KetaDesk bills; expected one of 02, 10, 11"),
-        ("21", "21 is not a place of service KetaDesk bills"),
-    ],
-)
-def test_pos_code_rejects(raw: str, fragment: str) -> None:
-    expect_rejected(v.pos_code, raw, fragment)
+# --- identifiers of the practice ---------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -817,7 +620,7 @@ def test_checker_collects_every_problem_then_raises_them_together() -> None:
     assert checker.check("phone", v.us_phone, "555-0142", required=False) is None
     assert checker.check("family_name", v.person_name, "   ") is None
     assert checker.check("given_name", v.person_name, None) is None
-    assert checker.check("diagnosis", v.icd10cm, "F32") is None
+    assert checker.check("diagnosis", icd10cm, "F32") is None
     assert checker.check("state", v.us_state, "NY") == "NY"
     checker.add("policy_end", "the policy ends before it starts")
 

@@ -6,8 +6,15 @@ from __future__ import annotations
 import io
 from dataclasses import replace
 from datetime import date
+from decimal import Decimal
 
-from builders import add_location, add_provider, patient_raw
+from billing.billing_helpers import (
+    billing_actor,
+    billing_clinic,
+    completed_iv_session,
+    posted_charges,
+)
+from builders import add_location, add_provider, insure, patient_raw
 from documents.view_builders import (
     CJK,
     LONG_NAME,
@@ -27,7 +34,8 @@ from ketadesk.access.permissions import Actor
 from ketadesk.billing import ledger
 from ketadesk.billing.models import Charge, ChargeSource, ChargeStatus, EntryKind
 from ketadesk.billing.superbill import superbill_view
-from ketadesk.billing.views import SuperbillView, SuperbillVisit
+from ketadesk.billing.views import DrugInfo, SubscriberInfo, SuperbillView, SuperbillVisit
+from ketadesk.clinic.models import Relationship
 from ketadesk.clinic.patients import create_patient
 from ketadesk.documents.letterhead import document_filename
 from ketadesk.documents.superbill import render_superbill
@@ -285,3 +293,114 @@ def test_a_superbill_read_from_the_database_prints(session: Session, admin: Acto
     assert_in_order(text, ["A\nF33.2\nMajor depressive disorder", "B\nF43.10"])
     assert_in_order(text, ["12/07/2026\n11\n96365\nService 96365\nA\n1\n$450.00\n$0.00"])
     assert_in_order(text, ["Total charges", "$600.00", "Balance due", "$600.00"])
+
+
+# --- a dependant's policy and a drug's NDC ----------------------------------------------------
+
+PIOTR = SubscriberInfo(
+    name="Piotr Łukasiewicz",
+    date_of_birth=date(1958, 5, 5),
+    relationship="child",
+    payer_name="Aetna",
+    member_id="W123456789",
+    group_number="G-4410",
+)
+KETAMINE = DrugInfo("42023011410", "Ketamine HCl 50 mg/mL", Decimal("35.0"), "ME", "35.0 mg IV")
+
+
+def with_drug(view: SuperbillView) -> SuperbillView:
+    """``view`` with the product and dose on every J3490 line."""
+    visits = tuple(
+        replace(
+            visit,
+            lines=tuple(
+                replace(line, drug=KETAMINE) if line.code == "J3490" else line
+                for line in visit.lines
+            ),
+        )
+        for visit in view.visits
+    )
+    return replace(view, visits=visits)
+
+
+def test_a_dependant_prints_the_subscriber_block_and_the_subscriber_is_reimbursed() -> None:
+    (text,) = pages(render(superbill(subscriber=PIOTR)))
+    at = assert_in_order(text, ["PATIENT", ZOE, "Member ID W123456789 (Aetna)"])
+    assert_in_order(
+        text,
+        [
+            "SUBSCRIBER (INSURED)",
+            "Piotr Łukasiewicz",
+            "The patient is the subscriber's child",
+            "Date of birth 05/05/1958",
+            "Member ID W123456789 (Aetna)",
+            "Group number G-4410",
+        ],
+        at,
+    )
+    assert "reimbursement to the subscriber, Piotr Łukasiewicz." in words(text)
+    assert "(the subscriber)" not in text
+
+
+def test_the_patient_who_is_the_subscriber_prints_the_group_and_is_reimbursed() -> None:
+    (text,) = pages(render(superbill(group_number="G-77")))
+    assert_in_order(text, ["Member ID W123456789 (Aetna)", "Group number G-77"])
+    assert "SUBSCRIBER" not in text
+    assert "reimbursement to the patient (the subscriber)." in words(text)
+
+
+def test_a_drug_line_prints_n4_ndc_unit_and_quantity_name_and_dose() -> None:
+    (text,) = pages(render(with_drug(superbill())))
+    drug = (
+        "J3490\nJZ\nKetamine HCl, unclassified drug\nN442023011410 ME35\n"
+        "Ketamine HCl 50 mg/mL\n35.0 mg IV\nNDC 42023-0114-10\nA\n1\n$35.00"
+    )
+    at = assert_in_order(text, ["Visit 12/07/2026", "96366", drug])
+    assert_in_order(text, ["Visit 12/09/2026", "96366", drug], at)
+    assert text.count("N4") == 2  # only the drug lines
+
+
+def test_a_dependants_ketamine_superbill_from_the_database_names_subscriber_and_ndc(
+    session: Session,
+) -> None:
+    clinic = billing_clinic(session)
+    clinic.location.phone = "2125550100"
+    ts = completed_iv_session(session, clinic, minutes=55)
+    ts.ndc = "00409427701"  # recorded at the dose: not the fee schedule's product
+    [ketamine] = [fee for fee in clinic.fees if fee.code == "J3490"]
+    ketamine.ndc, ketamine.drug_name = "42023011410", "Ketamine HCl 50 mg/mL"
+    insure(
+        session,
+        clinic.patient.id,
+        subscriber_name="Piotr Łukasiewicz",
+        relationship_to_subscriber=Relationship.SPOUSE,
+    )
+    posted_charges(session, billing_actor(), ts)
+
+    view = superbill_view(
+        session,
+        clinic.patient.id,
+        date(2026, 12, 1),
+        date(2026, 12, 31),
+        issued_on=date(2027, 1, 4),
+    )
+    (text,) = pages(render(view))
+
+    assert_in_order(
+        text,
+        [
+            "SUBSCRIBER (INSURED)",
+            "Piotr Łukasiewicz",
+            "The patient is the subscriber's spouse",
+            "Member ID W123456789 (Aetna)",
+            "Group number G-4410",
+        ],
+    )
+    assert_in_order(
+        text,
+        [
+            "J3490",
+            "N400409427701 ME35\nKetamine HCl 50 mg/mL\n35.0 mg IV\nNDC 00409-4277-01",
+        ],
+    )
+    assert "reimbursement to the subscriber, Piotr Łukasiewicz." in words(text)

@@ -477,6 +477,32 @@ def test_dose_route_and_lot_are_checked_together(
     assert ts.status is SessionStatus.CHECKED_IN
 
 
+def test_the_dose_records_the_products_ndc_in_its_11_digit_form(
+    session: Session, clinic: SchedulingClinic
+) -> None:
+    ts = checked_in(session, clinic, "esketamine-induction")
+    checklist(session, ts)
+
+    def dose(ndc: str) -> None:
+        floor.start_dosing(
+            session, NURSE, ts.id, dose_mg=Decimal(56), route=Route.INTRANASAL,
+            lot_number="EK-1", ndc=ndc, now=DOSED,
+        )  # fmt: skip
+
+    with pytest.raises(ValidationError) as refused:
+        dose("5045802802")
+    assert refused.value.for_field("ndc") == ["5045802802: add the dashes, e.g. 1234-5678-90"]
+    assert ts.status is SessionStatus.CHECKED_IN and ts.ndc == ""
+    dose(" 50458-028-02 ")
+    assert (ts.status, ts.ndc) == (SessionStatus.DOSING, "50458002802")
+
+
+def test_a_dose_without_an_ndc_leaves_it_to_the_fee_schedule(
+    session: Session, clinic: SchedulingClinic
+) -> None:
+    assert dose_iv(session, checked_in(session, clinic, "iv-induction")).ndc == ""
+
+
 def test_a_lot_number_fits_its_column(session: Session, clinic: SchedulingClinic) -> None:
     ts = checked_in(session, clinic, "esketamine-induction")
     checklist(session, ts)

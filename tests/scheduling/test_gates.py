@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from ketadesk.access.permissions import Actor
 from ketadesk.clinic.models import InsurancePolicy, ScreeningFlag
-from ketadesk.clinic.policies import add_policy
-from ketadesk.scheduling.gates import booking_gates, primary_policy
+from ketadesk.clinic.policies import add_policy, coverage_on
+from ketadesk.scheduling.gates import booking_gates
 from ketadesk.scheduling.models import SessionStatus
 from ketadesk.scheduling.proposals import PlanWarning
 
@@ -248,14 +248,39 @@ def test_only_the_active_primary_policy_counts(
         sessions_authorized=1,
         rank="secondary",
     )
-    assert primary_policy(session, clinic.patient) is None
+    assert coverage_on(session, clinic.patient.id, FIRST).primary is None
     assert gates(session, clinic, days=[FIRST, FIRST + timedelta(days=3)])[1] == ()
     policy.rank = policy.rank.PRIMARY
     session.flush()
-    assert primary_policy(session, clinic.patient) is policy
+    assert coverage_on(session, clinic.patient.id, FIRST).primary is policy
     assert codes(gates(session, clinic, days=[FIRST, FIRST + timedelta(days=3)])[1]) == [
         "prior_auth:exhausted"
     ]
     policy.active = False
     session.flush()
     assert gates(session, clinic, days=[FIRST, FIRST + timedelta(days=3)])[1] == ()
+
+
+def test_only_a_policy_in_force_on_the_first_day_counts(
+    session: Session, clinic: SchedulingClinic, admin: Actor
+) -> None:
+    """The gates once took any active primary policy, even one that had ended before the
+    series or began after it; its exhausted authorisation then warned about a series it
+    does not pay for."""
+    days = [FIRST, FIRST + timedelta(days=3)]
+    policy = authorise(
+        session,
+        clinic,
+        admin,
+        prior_auth_number="PA-3",
+        sessions_authorized=1,
+        effective_to=(FIRST - timedelta(days=1)).isoformat(),
+    )
+    assert gates(session, clinic, days=days)[1] == ()
+    policy.effective_to = FIRST  # the last day of a policy is a day it covers
+    session.flush()
+    assert codes(gates(session, clinic, days=days)[1]) == ["prior_auth:exhausted"]
+    policy.effective_to = None
+    policy.effective_from = FIRST + timedelta(days=1)
+    session.flush()
+    assert gates(session, clinic, days=days)[1] == ()

@@ -206,6 +206,18 @@ def test_double_click_opens_the_record_and_the_opening_is_audited(
         assert list(seen) == ["100002"]
 
 
+def test_the_record_shows_each_diagnosis_with_its_words(
+    qtbot: QtBot, sqlite_db: Database, front_desk: Actor
+) -> None:
+    register(sqlite_db, front_desk, diagnoses="F33.2, F43.10")
+    view = make_view(qtbot, sqlite_db, front_desk)
+    open_row(qtbot, view, 0)
+    assert view.detail.values["diagnoses"].text() == (
+        "F33.2 – Major depressive disorder, recurrent severe without psychotic features\n"
+        "F43.10 – Post-traumatic stress disorder, unspecified"
+    )
+
+
 def test_enter_in_the_search_box_then_enter_in_the_list_opens_the_patient(
     qtbot: QtBot, sqlite_db: Database, front_desk: Actor
 ) -> None:

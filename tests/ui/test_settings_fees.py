@@ -141,6 +141,28 @@ def test_billing_changes_a_price_and_the_list_shows_it(
     assert warnings_shown == []
 
 
+def test_billing_names_the_drug_product_of_j3490_by_its_ndc(
+    qtbot: QtBot, fees_db: Database, warnings_shown: list[str]
+) -> None:
+    tab = fees_tab(open_tab(qtbot, fees_db, BILLING, "Fees"))
+    click_row(qtbot, tab.table, "J3490")
+    type_in(qtbot, tab.form, "ndc", "4202301141")
+    type_in(qtbot, tab.form, "drug_name", "Ketamine HCl 50 mg/mL")
+    qtbot.mouseClick(tab.save_button, LEFT)
+    assert tab.form.error_text("ndc") == "4202301141: add the dashes, e.g. 1234-5678-90"
+
+    type_in(qtbot, tab.form, "ndc", "42023-114-10")
+    qtbot.mouseClick(tab.save_button, LEFT)
+
+    assert tab.saved.text() == "Saved."
+    with fees_db.reading() as session:
+        item = session.scalars(select(FeeItem).where(FeeItem.code == "J3490")).one()
+        assert (item.ndc, item.drug_name) == ("42023011410", "Ketamine HCl 50 mg/mL")
+    editor = tab.form.editors["ndc"]
+    assert isinstance(editor, QLineEdit) and editor.text() == "42023-0114-10"
+    assert warnings_shown == []
+
+
 def test_a_fee_changed_elsewhere_meanwhile_is_not_overwritten(
     qtbot: QtBot, fees_db: Database, warnings_shown: list[str]
 ) -> None:

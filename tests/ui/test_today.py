@@ -410,9 +410,16 @@ def test_a_dose_shows_mg_per_kg_and_refuses_bad_input_beside_the_field(
     ok(qtbot, dose)
     assert dose.form.error_text("lot_number") == "enter the lot number of the medicine given"
     assert status_of(clinic_db, booked.session_id) is SessionStatus.CHECKED_IN
-    fill(dose, lot_number="KT-77")
+    fill(dose, lot_number="KT-77", ndc="1234567890")
+    ok(qtbot, dose)
+    assert dose.form.error_text("ndc") == "1234567890: add the dashes, e.g. 1234-5678-90"
+    assert status_of(clinic_db, booked.session_id) is SessionStatus.CHECKED_IN
+    fill(dose, ndc="1234-5678-90")
     ok(qtbot, dose)
     assert status_of(clinic_db, booked.session_id) is SessionStatus.DOSING
+    with clinic_db.reading() as session:
+        dosed = session.get(TreatmentSession, booked.session_id)
+        assert dosed is not None and dosed.ndc == "01234567890"
     assert "stop_infusion" in card(view, "IV 1").buttons
     assert "start_monitoring" not in card(view, "IV 1").buttons
 

@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
 )
 
 from ketadesk.access.permissions import Permission
+from ketadesk.clinic.codes import diagnosis_description
 from ketadesk.clinic.models import ScreeningFlag, Sex
 from ketadesk.clinic.patients import FIELD_LABELS, open_patient, patient_values
 from ketadesk.ui.context import AppContext
@@ -81,6 +82,7 @@ class PatientRecord:
     values: Mapping[str, Any]
     home_location_name: str
     policies: tuple[PolicyLine, ...]
+    diagnoses: tuple[tuple[str, str], ...]  # (code, the code set's description), primary first
 
 
 def load_record(context: AppContext, patient_id: int) -> PatientRecord:
@@ -93,6 +95,7 @@ def load_record(context: AppContext, patient_id: int) -> PatientRecord:
             display_name=patient.display_name, values=patient_values(patient),
             home_location_name=f"{location.name} ({location.code})" if location else "",
             policies=policy_lines(patient.policies),
+            diagnoses=tuple((d.code, diagnosis_description(d.code)) for d in patient.diagnoses),
         )
 
 
@@ -103,6 +106,9 @@ def display_value(name: str, record: PatientRecord) -> str:
         text = phone_text(value or "")
     elif name == "address_line1":
         text = _address(record.values)
+    elif name == "diagnoses":
+        text = "\n".join(f"{code} – {words}" if words else code
+                          for code, words in record.diagnoses)
     elif name == "screening_flags":
         text = ", ".join(sorted(ScreeningFlag(f).label for f in value or ()))
     elif name == "home_location":

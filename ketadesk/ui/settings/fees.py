@@ -67,6 +67,8 @@ FEE_HINTS = {
     "self_pay_price": "per unit, e.g. 300.00",
     "billed_charge": "per unit, for superbills and claims, e.g. 450.00",
     "units": "units per session, usually 1",
+    "ndc": "drug codes: the product's NDC, e.g. 12345-678-90",
+    "drug_name": "e.g. Ketamine HCl 50 mg/mL",
 }
 DATE_HINTS = {"effective_from": "blank: always", "effective_to": "blank: open-ended"}
 POLICY_HINTS = {
@@ -239,6 +241,8 @@ class FeesTab(RecordTab):
                 "never captured; billing adds them in the review queue."
             ),
         )
+        form.add_section("Drug")
+        FIELDS.add_texts(form, ("ndc", "drug_name"), FEE_HINTS)
         form.add_section("In force")
         FIELDS.add_texts(form, ("effective_from", "effective_to"), DATE_HINTS)
         form.layout_.addRow(

@@ -38,8 +38,8 @@ from PySide6.QtWidgets import (
 from sqlalchemy.orm import Session
 
 from ketadesk.clinic import locations as service
+from ketadesk.clinic.codes import PLACE_OF_SERVICE
 from ketadesk.clinic.locations import WEEKDAY_NAMES, Interval, PublicHoliday
-from ketadesk.clinic.validation import PLACE_OF_SERVICE
 from ketadesk.errors import FieldProblem, InvalidValue
 from ketadesk.ui.context import AppContext
 from ketadesk.ui.forms import FieldForm, require_hooks

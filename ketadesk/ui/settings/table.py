@@ -51,8 +51,7 @@ from sqlalchemy.orm import Session
 
 from ketadesk.access.permissions import Permission
 from ketadesk.clinic.locations import list_locations
-from ketadesk.clinic.patients import FieldSpec
-from ketadesk.clinic.validation import format_phone
+from ketadesk.clinic.validation import FieldSpec, format_phone
 from ketadesk.ui.context import AppContext
 from ketadesk.ui.forms import CheckList, FieldForm, attempt, require_hooks
 

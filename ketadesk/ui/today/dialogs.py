@@ -273,8 +273,8 @@ class ChecklistDialog(FloorDialog):
 
 
 class DoseDialog(FloorDialog):
-    """Dose, route and lot; for IV and IM also the weight, in kilograms or pounds, and the
-    dose per kilogram as it is typed.
+    """Dose, route, lot and the product's NDC; for IV and IM also the weight, in kilograms
+    or pounds, and the dose per kilogram as it is typed.
 
     The weight starts as the one on file (in kg). A weight typed here is recorded on the
     patient (:func:`ketadesk.scheduling.floor.record_weight`, stored in kg) in the same
@@ -299,6 +299,7 @@ class DoseDialog(FloorDialog):
         routes = floor.ROUTES[modality]
         form.add_choice("route", "Route", [(r.value, r.label) for r in routes], required=True)
         form.add_text("lot_number", "Lot number", required=True)
+        form.add_text("ndc", "NDC", placeholder="blank: the fee schedule's product")
         self.weighs = any(r in floor.WEIGHED_ROUTES for r in routes)
         if self.weighs:
             weight = form.add_text("weight", "Weight", placeholder="e.g. 154")
@@ -367,6 +368,7 @@ class DoseDialog(FloorDialog):
             dose_mg=dose,
             route=route,
             lot_number=str(values["lot_number"]),
+            ndc=str(values["ndc"]),
             now=self.clock(),
         )
 
