@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 
 from ketadesk.access.models import AuditEntry
 from ketadesk.access.permissions import Actor, Role
+from ketadesk.billing.models import Estimate
 from ketadesk.clinic.locations import closed_reason, parse_hours, set_hours
 from ketadesk.clinic.models import Location, Modality, Patient
 from ketadesk.clinic.patients import create_patient
@@ -134,7 +135,9 @@ def book(cli: Any, c: Clinic, chair: str, start: str, *extra: str, mrn: str = ""
 
 
 @pytest.mark.parametrize(
-    "command", [["series", "plan"], ["session", "book"], ["schedule", "day"]], ids=" ".join
+    "command",
+    [["series", "plan"], ["session", "book"], ["session", "shift"], ["schedule", "day"]],
+    ids=" ".join,
 )
 def test_help_works_for_every_scheduling_command(cli: Any, command: list[str]) -> None:
     result = cli(*command, "--help")
@@ -162,11 +165,16 @@ def test_session_book_prints_the_booked_session(cli: Any, clinic: Clinic) -> Non
         assert booked.ends_at - booked.starts_at == timedelta(minutes=70)
         assert booked.chair_id == clinic.chairs["IV 1"]
         reference = booked.reference
-    assert result.out == (
+        [(number, series_id)] = session.execute(select(Estimate.number, Estimate.series_id))
+        assert series_id == booked.series_id
+    booked_line, estimate_line = result.out.splitlines()
+    assert booked_line == (
         f"Booked {reference}: Łukasiewicz, Zoë (MRN {clinic.mrn}), "
         f"Mon {day.isoformat()} 09:00-10:10 EST at NYC, chair IV 1, with Ama Osei, MD "
-        "(IV ketamine booster)\n"
+        "(IV ketamine booster)"
     )
+    # The patient has no insurance: the one-session series gets its Good Faith Estimate.
+    assert estimate_line.startswith(f"Good Faith Estimate {number} drafted ")
 
 
 def test_session_book_json_gives_utc_and_local_instants(cli: Any, clinic: Clinic) -> None:
@@ -392,6 +400,99 @@ def test_a_booking_is_audited_as_the_os_user(
             select(AuditEntry.entity, AuditEntry.actor).where(AuditEntry.action == "create")
         ).all()
     assert ("session", "os:pat") in rows and ("series", "os:pat") in rows
+
+
+# --- session shift ---------------------------------------------------------------------------
+
+
+def booked_series(cli: Any, c: Clinic) -> dict[str, Any]:
+    """The six-session IV induction booked from ``c.monday`` with ``series plan --book``."""
+    result = cli(*plan_args(c, "iv-induction", "--book", "--json"))
+    assert result.code == 0, result.err
+    data: dict[str, Any] = result.json()
+    return data
+
+
+def shift(cli: Any, c: Clinic, *args: str) -> Result:
+    return cli("session", "shift", "--db", c.url, *args)
+
+
+def starts(db: Database, ids: list[int]) -> list[datetime]:
+    with db.reading() as session:
+        rows = {r.id: r.starts_at for r in session.scalars(select(TreatmentSession))}
+    return [rows[i] for i in ids]
+
+
+def test_session_shift_moves_the_rest_and_redrafts_the_estimate(cli: Any, clinic: Clinic) -> None:
+    booked = booked_series(cli, clinic)
+    ids, first_estimate = booked["session_ids"], booked["estimate"]
+    before = starts(clinic.db, ids)
+
+    result = shift(cli, clinic, f"S-{ids[0]}", "--days", "7", "--json")
+
+    assert result.code == 0, result.err
+    data = result.json()
+    assert [row["id"] for row in data["sessions"]] == ids
+    after = starts(clinic.db, ids)
+    assert [b.astimezone(NEW_YORK) + timedelta(days=7) for b in before] == [
+        a.astimezone(NEW_YORK) for a in after
+    ]
+    assert [row["local_start"] for row in data["sessions"]] == [
+        a.astimezone(NEW_YORK).isoformat() for a in after
+    ]
+    assert data["estimate"]["replaces"] == first_estimate["number"]
+    assert "re-drafted (Dates changed" in data["estimate"]["sentence"]
+    with clinic.db.reading() as session:
+        assert session.scalar(select(func.count()).select_from(Estimate)) == 2
+
+
+def test_session_shift_to_a_time_prints_what_moved(cli: Any, sqlite_clinic: Clinic) -> None:
+    ids = booked_series(cli, sqlite_clinic)["session_ids"]
+    fifth = starts(sqlite_clinic.db, ids)[4].astimezone(NEW_YORK)
+    later = (fifth + timedelta(hours=1)).strftime("%Y-%m-%d %H:%M")
+
+    result = shift(cli, sqlite_clinic, str(ids[4]), "--to", later)
+
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    assert lines[0] == "Moved 2 sessions of the series:"
+    assert lines[1].startswith(f"  S-{ids[4]} (session 5) now {fifth:%a %Y-%m-%d} ")
+    assert f"{fifth + timedelta(hours=1):%H:%M}-" in lines[1]
+    # The same days, an hour later: nothing the estimate states changed.
+    assert len(lines) == 3
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--days", "0"], "--days: move by a whole number of days from -366 to 366, not 0"),
+        (["--days", "400"], "--days: move by a whole number of days from -366 to 366, not 400"),
+        (["--days", "1w"], "--days: '1w' is not a whole number of days; write e.g. 7 or -2"),
+        (["--to", "tomorrow"], f"--to: 'tomorrow' {NOT_A_TIME}"),
+    ],
+)
+def test_session_shift_refuses_bad_input_in_one_line(
+    cli: Any, sqlite_clinic: Clinic, args: list[str], expected: str
+) -> None:
+    ids = booked_series(cli, sqlite_clinic)["session_ids"]
+    before = starts(sqlite_clinic.db, ids)
+    expect_one_error_line(shift(cli, sqlite_clinic, f"S-{ids[0]}", *args), expected)
+    assert starts(sqlite_clinic.db, ids) == before
+
+
+def test_session_shift_names_a_session_that_is_not_there(cli: Any, sqlite_clinic: Clinic) -> None:
+    expect_one_error_line(
+        shift(cli, sqlite_clinic, "S-999999", "--days", "7"),
+        "there is no session S-999999",
+    )
+    expect_one_error_line(
+        shift(cli, sqlite_clinic, "S-999999", "--to", "2027-01-04 09:00"),
+        "there is no session S-999999",
+    )
+    expect_one_error_line(
+        shift(cli, sqlite_clinic, "seven", "--days", "7"),
+        "SESSION: 'seven' is not a session; write it as S-120 or 120",
+    )
 
 
 # --- schedule day ----------------------------------------------------------------------------
@@ -720,8 +821,8 @@ def test_unplaced_sessions_refuse_booking_and_offer_alternatives(
     refused = cli(*args)
     expect_one_error_line(
         refused,
-        "not booked: sessions 1, 2, 3, 4, 5, 6 could not be placed; see the problems and "
-        "alternatives above, or try other preferences",
+        "not booked: sessions 1, 2, 3, 4, 5, 6 could not be placed; pick one of the "
+        "alternatives offered, or plan again from another start or with other preferences",
     )
     assert refused.out.count("not placed") == 6
     assert "     ! " in refused.out and "     or " in refused.out
