@@ -745,14 +745,16 @@ def plan_series(
 ) -> SeriesPlan:
     """Propose every session of a new series of ``protocol`` from local day ``start``.
 
-    Needs :data:`Permission.SCHEDULE_VIEW`. Raises :class:`ValidationError` for bad
-    preferences (``weekdays``, ``latest``, ``interval_weeks``, ``count``) or a protocol
-    with no spacing shape. ``now`` (UTC-aware, default now) keeps sessions in the future.
+    Needs :data:`Permission.SCHEDULE_VIEW`. Raises :class:`ValidationError` for a ``start``
+    before the location's today, bad preferences (``weekdays``, ``latest``,
+    ``interval_weeks``, ``count``) or a protocol with no spacing shape. ``now`` (UTC-aware,
+    default now) keeps sessions in the future.
     For a weekly-pattern protocol the pattern gives the count, so ``preferences.count``
     and ``preferences.interval_weeks`` are not used.
     """
     actor.require(Permission.SCHEDULE_VIEW)
     now = now or datetime.now(UTC)
+    _refuse_past_start(location, start, now)
     problems = _check_preferences(preferences)
     if problems:
         raise ValidationError(problems)
@@ -799,6 +801,8 @@ def plan_more(
             + "; start a new series instead of adding sessions."
         )
     now = now or datetime.now(UTC)
+    if start is not None:
+        _refuse_past_start(series.location, start, now)
     problems = _check_preferences(preferences)
     if problems:
         raise ValidationError(problems)
@@ -830,6 +834,18 @@ def plan_more(
     else:
         _weekly_wants(planner, weeks, start, first_number, False)
     return _finish(planner, interval, first_number, series.id, start)
+
+
+def _refuse_past_start(location: Location, start: date, now: datetime) -> None:
+    """A plan starting on a day already gone is refused as a whole, in one sentence,
+    instead of proposing every session with "has already passed" under it."""
+    today = _local_day(location, now)
+    if start < today:
+        raise ValidationError.single(
+            "start",
+            f"{_day(start)} has already passed at {location.name}; "
+            f"start on {_day(today)} or later",
+        )
 
 
 def _last_holding(series: Series) -> datetime | None:

@@ -800,6 +800,23 @@ def test_plan_and_book_share_one_write_transaction(
     assert [name for name, _, _ in seen] == ["plan"]
 
 
+@pytest.mark.parametrize("book", [(), ("--book",)])
+def test_series_plan_from_a_day_gone_is_one_line_and_status_2(
+    cli: Any, sqlite_clinic: Clinic, book: tuple[str, ...]
+) -> None:
+    args = plan_args(sqlite_clinic, "iv-induction", *book)
+    args[args.index("--start") + 1] = "2026-01-05"
+    result = cli(*args)
+    today = datetime.now(NEW_YORK).date()
+    expect_one_error_line(
+        result,
+        "--start: Mon 05 Jan 2026 has already passed at KetaDesk NYC; "
+        f"start on {today:%a %d %b %Y} or later",
+    )
+    assert result.out == ""
+    assert count(sqlite_clinic.db, Series) == 0
+
+
 def test_hard_stops_refuse_booking_and_say_why(cli: Any, clinic: Clinic) -> None:
     unenrolled = add_patient(clinic.db, family_name="Ng", given_name="Ana", rems_enrolled_on="")
     args = plan_args(clinic, "esketamine-induction", mrn=unenrolled)

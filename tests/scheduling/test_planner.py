@@ -441,20 +441,39 @@ def test_the_first_sessions_time_is_kept_for_the_series(
 
 
 def test_no_session_is_placed_in_the_past(session: Session, clinic: SchedulingClinic) -> None:
-    now = at("2027-03-03 12:00")  # Wednesday noon of the first week
+    now = at("2027-03-03 12:00")  # Wednesday noon, planning from today
     result = plan_series(
         session,
         Actor("f", Role.FRONT_DESK),
         clinic.patient,
         clinic.protocols["esketamine-induction"],
         clinic.location,
-        MON,
+        date(2027, 3, 3),
         now=now,
     )
     first = result.sessions[0].slot
     assert first is not None and first.starts_at > now
     assert f"{local(first):%a %H:%M}" == "Wed 12:15"
-    assert result.sessions[0].problems[0] == "Mon 01 Mar 2027 at 08:00 has already passed."
+    assert result.sessions[0].problems == ()  # the first session sets the time: not a move
+
+
+def test_a_start_day_already_gone_is_refused_in_one_sentence(
+    session: Session, clinic: SchedulingClinic
+) -> None:
+    with pytest.raises(ValidationError) as refused:
+        plan_series(
+            session,
+            Actor("f", Role.FRONT_DESK),
+            clinic.patient,
+            clinic.protocols["esketamine-induction"],
+            clinic.location,
+            MON,
+            now=at("2027-03-03 12:00"),
+        )
+    assert refused.value.for_field("start") == [
+        f"Mon 01 Mar 2027 has already passed at {clinic.location.name}; "
+        "start on Wed 03 Mar 2027 or later"
+    ]
 
 
 def test_steady_time_moves_only_the_session_whose_time_is_taken(
