@@ -311,7 +311,7 @@ def test_a_given_provider_over_their_limit_is_refused(
     start = at("2026-12-07 09:00")
     book_session(session, front_desk, clinic.patient, booster, clinic.iv_chairs[0], start, now=NOW)
     other = another_patient(session, "Ng")
-    with pytest.raises(ValidationError, match="already supervises 1 chairs then"):
+    with pytest.raises(ValidationError, match="already supervises 1 chair then"):
         book_session(
             session,
             front_desk,
