@@ -432,7 +432,9 @@ def _check_gates(
     acknowledged: Collection[str],
 ) -> None:
     days = [w.starts_at.astimezone(zone).date() for w in wanted]
-    blockers, warnings = booking_gates(session, patient, protocol, location, min(days), days)
+    blockers, warnings = booking_gates(
+        session, patient, protocol, location, min(days), days, series_id=plan.series_id
+    )
     if blockers:
         raise ValidationError(FieldProblem("booking", blocker) for blocker in blockers)
     every = {w.code: w.message for w in (*plan.warnings, *warnings)}

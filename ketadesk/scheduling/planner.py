@@ -917,6 +917,7 @@ def _finish(
         min(days, default=start),
         days,
         today=ctx.local(planner.now).date(),
+        series_id=series_id,
     )
     return SeriesPlan(
         patient_id=ctx.patient.id,

@@ -873,6 +873,26 @@ def test_warnings_must_be_acknowledged_to_book(cli: Any, clinic: Clinic) -> None
     assert count(clinic.db, TreatmentSession) == 6
 
 
+def test_a_second_series_of_the_same_modality_must_be_acknowledged(
+    cli: Any, sqlite_clinic: Clinic
+) -> None:
+    first = booked_series(cli, sqlite_clinic)
+    args = plan_args(sqlite_clinic, "iv-induction", "--book")
+    args[args.index("--start") + 1] = (sqlite_clinic.monday + timedelta(days=14)).isoformat()
+
+    refused = cli(*args)
+
+    assert refused.code == 2 and refused.err.count("\n") == 1
+    assert refused.err.startswith(
+        "ketadesk: error: acknowledge with --acknowledge: Zoë Łukasiewicz already has another "
+        f"IV infusion series under way: IV ketamine induction (series {first['series_id']}), "
+        "0 of 6, next "
+    )
+    assert count(sqlite_clinic.db, Series) == 1
+    assert cli(*args, "--acknowledge").code == 0
+    assert count(sqlite_clinic.db, Series) == 2
+
+
 def test_the_location_defaults_to_the_patients_home(cli: Any, sqlite_clinic: Clinic) -> None:
     c = sqlite_clinic
     args = [

@@ -9,6 +9,7 @@ from builders import NOW, SchedulingClinic, add_provider, at, scheduling_clinic
 from scheduling.booking_helpers import (
     BILLING,
     another_patient,
+    iv_induction,
     plan_for,
     session_count,
     steps_of,
@@ -418,3 +419,20 @@ def test_a_time_already_past_is_refused(
         now=at("2026-12-07 09:10"),
     )
     assert booked.starts_at == at("2026-12-07 09:00")
+
+
+def test_a_second_series_of_the_same_modality_needs_acknowledging(
+    session: Session, clinic: SchedulingClinic, front_desk: Actor
+) -> None:
+    first = iv_induction(session, clinic, front_desk)
+    later = plan_for(
+        clinic, "iv-induction", [at(f"2027-01-{day:02d} 09:00") for day in (4, 6, 8, 11, 13, 15)]
+    )
+    with pytest.raises(Unacknowledged) as refused:
+        book_series(session, front_desk, later, now=NOW)
+    [(code, text)] = refused.value.warnings
+    assert code == "series:active"
+    assert f"IV ketamine induction (series {first.id}), 0 of 6, next Mon 07 Dec 2026 09:00" in text
+    assert session_count(session) == 6
+    second = book_series(session, front_desk, later, acknowledged={"series:active"}, now=NOW)
+    assert second.id != first.id and session_count(session) == 12

@@ -37,6 +37,7 @@ from ketadesk.ui.schedule.grid import SessionBlock
 from ketadesk.ui.schedule.layout import side_by_side
 from ketadesk.ui.schedule.session_dialog import SessionDialog
 from ketadesk.ui.schedule.view import DAY, WEEK
+from ketadesk.ui.schedule.wizard import NewSeriesWizard
 
 pytestmark = pytest.mark.gui
 
@@ -563,11 +564,8 @@ def test_booking_a_series_through_the_wizard(
     assert block(view, first_id).highlighted
 
 
-def test_the_wizard_says_why_a_booking_was_refused_and_stays_open(
-    qtbot: QtBot, sqlite_db: Database, admin: Actor, front_desk: Actor
-) -> None:
-    clinic = open_clinic(sqlite_db, admin)
-    view = open_view(qtbot, sqlite_db, front_desk, WEEK)
+def wizard_at_the_plan(qtbot: QtBot, view: ScheduleView, start: QDate) -> NewSeriesWizard:
+    """The wizard walked to its plan: Zoë, the IV induction, from ``start``."""
     wizard = view.new_series()
     assert wizard is not None
     qtbot.waitExposed(wizard)
@@ -576,8 +574,36 @@ def test_the_wizard_says_why_a_booking_was_refused_and_stays_open(
     wizard.next()
     wizard.protocol_page.choose("iv-induction")
     wizard.next()
-    wizard.preferences_page.start.setDate(QDate(2026, 12, 7))
+    wizard.preferences_page.start.setDate(start)
     wizard.next()
+    return wizard
+
+
+def test_the_wizard_names_a_series_of_the_same_modality_under_way(
+    qtbot: QtBot, sqlite_db: Database, admin: Actor, front_desk: Actor
+) -> None:
+    clinic = open_clinic(sqlite_db, admin)
+    booked_with_estimate(sqlite_db, clinic, series=True)
+    view = open_view(qtbot, sqlite_db, front_desk, WEEK)
+    wizard = wizard_at_the_plan(qtbot, view, QDate(2027, 1, 4))
+    page = wizard.proposal_page
+    book_button = wizard.button(QWizard.WizardButton.FinishButton)
+
+    acknowledge = page.findChild(QCheckBox, "acknowledge:series:active")
+    assert acknowledge is not None
+    assert "already has another IV infusion series under way" in acknowledge.text()
+    assert "IV ketamine induction (series " in acknowledge.text()
+    assert not book_button.isEnabled()
+    qtbot.mouseClick(acknowledge, LEFT)
+    assert book_button.isEnabled()
+
+
+def test_the_wizard_says_why_a_booking_was_refused_and_stays_open(
+    qtbot: QtBot, sqlite_db: Database, admin: Actor, front_desk: Actor
+) -> None:
+    clinic = open_clinic(sqlite_db, admin)
+    view = open_view(qtbot, sqlite_db, front_desk, WEEK)
+    wizard = wizard_at_the_plan(qtbot, view, QDate(2026, 12, 7))
     page = wizard.proposal_page
     assert page.isComplete()
     # Someone at another desk takes the first proposed chair and time meanwhile.
