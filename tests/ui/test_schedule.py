@@ -16,7 +16,7 @@ import pytest
 from builders import at, patient_raw, scheduling_clinic
 from PySide6.QtCore import QDate, QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QCheckBox, QWizard
+from PySide6.QtWidgets import QCheckBox, QLabel, QWizard
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
@@ -499,8 +499,9 @@ def test_a_refused_shift_changes_nothing_and_says_why(
     dialog.shift_days.setValue(-10)  # before the view's now (Tue 1 Dec)
     qtbot.mouseClick(dialog.shift_button, LEFT)
 
-    assert dialog.message.text().startswith("Not done: ")
-    assert "already passed" in dialog.message.text()
+    text = dialog.message.text()
+    assert text.startswith(f"Not done: S-{ids[0]} (session 1): Fri 27 Nov 2026")
+    assert "already passed" in text and f"S-{ids[4]} (session 5): " in text
     assert [stored(sqlite_db, i)[1] for i in ids] == before
     assert current_estimate_days(sqlite_db, ids[0])[0] == 1
 
@@ -545,7 +546,8 @@ def test_booking_a_series_through_the_wizard(
     book_button = wizard.button(QWizard.WizardButton.FinishButton)
     assert book_button.text() == "Book" and not book_button.isEnabled()
     acknowledge = page.findChild(QCheckBox, "acknowledge:screening:uncontrolled_hypertension")
-    assert acknowledge is not None and "hypertension" in acknowledge.text()
+    words = page.findChild(QLabel, "warning:screening:uncontrolled_hypertension")
+    assert acknowledge is not None and words is not None and "hypertension" in words.text()
     qtbot.mouseClick(acknowledge, LEFT)
     assert book_button.isEnabled()
     qtbot.mouseClick(book_button, LEFT)
@@ -590,9 +592,12 @@ def test_the_wizard_names_a_series_of_the_same_modality_under_way(
     book_button = wizard.button(QWizard.WizardButton.FinishButton)
 
     acknowledge = page.findChild(QCheckBox, "acknowledge:series:active")
-    assert acknowledge is not None
-    assert "already has another IV infusion series under way" in acknowledge.text()
-    assert "IV ketamine induction (series " in acknowledge.text()
+    words = page.findChild(QLabel, "warning:series:active")
+    assert acknowledge is not None and words is not None
+    assert "already has another IV infusion series under way" in words.text()
+    assert "IV ketamine induction (series " in words.text()
+    wizard.resize(1280, 800)
+    assert wizard.width() == 1280  # the long warning wraps instead of widening the wizard
     assert not book_button.isEnabled()
     qtbot.mouseClick(acknowledge, LEFT)
     assert book_button.isEnabled()

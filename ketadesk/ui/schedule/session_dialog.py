@@ -46,7 +46,7 @@ from sqlalchemy.orm import Session
 from ketadesk.access.permissions import Permission
 from ketadesk.billing import actions
 from ketadesk.billing.actions import MAX_SHIFT_DAYS, Cancelled, EstimateDrafted
-from ketadesk.errors import KetaDeskError, ValidationError
+from ketadesk.errors import FieldProblem, KetaDeskError, ValidationError
 from ketadesk.scheduling.calendar import CalendarEntry, calendar_window
 from ketadesk.scheduling.changes import CANCELLABLE
 from ketadesk.scheduling.floor import confirm
@@ -252,7 +252,7 @@ class SessionDialog(QDialog):
                 result = action(session)
         except KetaDeskError as error:
             text = (
-                "; ".join(p.message for p in error.problems)
+                "; ".join(_problem_text(p) for p in error.problems)
                 if isinstance(error, ValidationError)
                 else str(error)
             )
@@ -328,6 +328,14 @@ class SessionDialog(QDialog):
             f"day{'s' if abs(days) != 1 else ''} {direction}: {count} "
             f"session{'s' if count != 1 else ''}.{_estimate_note(estimate)}"
         )
+
+
+def _problem_text(problem: FieldProblem) -> str:
+    """A refusal's problem in words; one about another session of the series (a shift
+    names each session that cannot move: "S-12 (session 3)") says which."""
+    return f"{problem.field}: {problem.message}" if problem.field.startswith("S-") else (
+        problem.message
+    )
 
 
 def _shifted(moved: actions.Moved) -> tuple[int, EstimateDrafted | None]:

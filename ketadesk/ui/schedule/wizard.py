@@ -490,11 +490,24 @@ class ProposalPage(QWizardPage):
                 widget.deleteLater()
         self.acknowledgements = {}
         for warning in self.plan.warnings if self.plan else ():
-            check = QCheckBox(f"I acknowledge: {warning.message}")
+            # The box and the warning side by side, the warning wrapped: a long one (the
+            # patient's other series, a prior authorisation's dates) must not widen the
+            # wizard past a laptop's screen.
+            row = QWidget()
+            line = QHBoxLayout(row)
+            line.setContentsMargins(0, 0, 0, 0)
+            check = QCheckBox("I acknowledge:")
             check.setObjectName(f"acknowledge:{warning.code}")
-            check.setStyleSheet(f"color: {style.WARNING_INK};")
+            check.setToolTip(warning.message)
             check.toggled.connect(lambda _on: self.completeChanged.emit())
-            self.warning_rows.addWidget(check)
+            words = QLabel(warning.message)
+            words.setObjectName(f"warning:{warning.code}")
+            words.setWordWrap(True)
+            for widget in (check, words):
+                widget.setStyleSheet(f"color: {style.WARNING_INK};")
+            line.addWidget(check, 0, Qt.AlignmentFlag.AlignTop)
+            line.addWidget(words, 1)
+            self.warning_rows.addWidget(row)
             self.acknowledgements[warning.code] = check
         self.warnings.setVisible(bool(self.acknowledgements))
 
