@@ -184,7 +184,7 @@ def shift(args: argparse.Namespace) -> int:
             moved = actions.shift_rest_by(session, actor, number, days, now=now)
         else:
             zone = _session(session, number).location.time_zone
-            starts_at = local_instant(args.to, zone, "to")
+            starts_at = common.parse_instant(args.to, zone, "to")
             moved = actions.shift_rest(session, actor, number, starts_at, now=now)
         data = {
             "sessions": [session_data(row) for row in moved.sessions],
