@@ -181,7 +181,9 @@ def plan_and_book(database: Any, runs: int, seed: int) -> dict[str, Any]:
             plan = plan_series(session, actor, patient, protocol, location, start, Preferences())
             if plan.bookable:
                 codes = [w.code for w in plan.warnings]
-                series = book_series(session, actor, plan, acknowledged=codes)
+                series = book_series(
+                    session, actor, plan, acknowledged=codes, now=datetime.now(UTC)
+                )
                 session.flush()
                 sessions.append(len(series.sessions))
             else:

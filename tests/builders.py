@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -34,6 +34,11 @@ def money(text: str) -> Decimal:
 def at(text: str, zone: str = "America/New_York") -> datetime:
     """``at("2026-12-01 09:00")``: a zoned instant, as a clinic would say it."""
     return datetime.fromisoformat(text).replace(tzinfo=ZoneInfo(zone))
+
+
+# The tests' "now" for booking and changing sessions: they book fixed days from December
+# 2026 on, so each booking or change states this moment (or its own) as its clock.
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 
 def patient_raw(**overrides: Any) -> dict[str, Any]:

@@ -14,7 +14,6 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -40,19 +39,6 @@ def _private_data_dir(
     """No test may touch the real user data directory or the developer's KETADESK_DB."""
     monkeypatch.setenv("KETADESK_DATA_DIR", str(tmp_path_factory.mktemp("data")))
     monkeypatch.delenv("KETADESK_DB", raising=False)
-
-
-# Booking refuses times already past. The tests book fixed days from December 2026 on, so
-# the booking services' default clock is pinned before them; tests about "now" pass it.
-BOOKING_CLOCK = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def _booking_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    from ketadesk.scheduling import booking, changes
-
-    monkeypatch.setattr(booking, "utcnow", lambda: BOOKING_CLOCK)
-    monkeypatch.setattr(changes, "utcnow", lambda: BOOKING_CLOCK)
 
 
 @pytest.fixture(scope="session")

@@ -504,20 +504,6 @@ def refresh_estimates(
     return made
 
 
-def after_session_change(
-    session: Session, actor: Actor, treatment_session_id: int, *, today: date
-) -> list[Estimate]:
-    """Re-draft the estimate of the series a session belongs to, after it was cancelled,
-    marked a no-show or moved: the faces call this in the same transaction as the change,
-    since scheduling cannot reach up to billing. Returns the new drafts (often none)."""
-    series_id = session.scalar(
-        select(TreatmentSession.series_id).where(TreatmentSession.id == treatment_session_id)
-    )
-    if series_id is None:
-        raise NotFound(f"there is no session S-{treatment_session_id}")
-    return refresh_estimates(session, actor, today=today, series_id=series_id)
-
-
 def record_given(
     session: Session, actor: Actor, estimate_id: int, *, on: date, how: str
 ) -> Estimate:

@@ -7,8 +7,10 @@ The flow:
    and for open-ended protocols the interval and how many sessions to book now;
 2. :func:`ketadesk.scheduling.planner.plan_series` proposes every session with a chair,
    a provider and a time, or says why one cannot be placed and offers alternatives;
-3. with ``--book``, :func:`ketadesk.scheduling.booking.book_series` books the plan in the
-   *same* write transaction, so nothing can change between planning and booking.
+3. with ``--book``, :func:`ketadesk.billing.actions.book_series` books the plan in the
+   *same* write transaction, so nothing can change between planning and booking, and
+   drafts the Good Faith Estimate a self-pay series needs. Booking alone decides whether
+   the plan can be booked; its refusal becomes the one line on stderr.
 
 The plan prints as a table (number, local date and time, chair, provider) with each
 session's problems and alternatives under it, then the hard stops and the warnings; or as
@@ -39,8 +41,8 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from ketadesk.access.permissions import Actor
+    from ketadesk.billing.actions import Booked
     from ketadesk.db import Database
-    from ketadesk.scheduling.models import Series
     from ketadesk.scheduling.proposals import Preferences, ProposedSession, SeriesPlan, Slot
 
 PLAN_OPTIONS = {
@@ -173,14 +175,17 @@ def _plan_and_book(
     session: Session, actor: Actor, args: argparse.Namespace, result: dict[str, Any]
 ) -> None:
     """Fill ``result`` with the plan (and the booking); raise :class:`_Refused` to roll back."""
-    from ketadesk.scheduling import booking, planner
+    from ketadesk.billing import actions
+    from ketadesk.db import utcnow
+    from ketadesk.scheduling import planner
 
+    now = utcnow()
     patient = patient_by_mrn(session, actor, args.patient)
     protocol = protocol_by_key(session, args.protocol)
     location = home_or_chosen_location(session, patient, args.location)
     start = parse_day(args.start, location.time_zone, "start")
     proposal = planner.plan_series(
-        session, actor, patient, protocol, location, start, preferences(args)
+        session, actor, patient, protocol, location, start, preferences(args), now=now
     )
     result.update(
         patient={"mrn": patient.mrn, "name": patient.display_name},
@@ -190,64 +195,39 @@ def _plan_and_book(
     result.update(plan_data(proposal))
     if not args.book:
         return
-    refusal = not_bookable(proposal)
-    if refusal:
-        raise _Refused(refusal)
     codes = [warning.code for warning in proposal.warnings] if args.acknowledge else []
     try:
-        series = booking.book_series(session, actor, proposal, acknowledged=codes)
+        booked = actions.book_series(session, actor, proposal, now=now, acknowledged=codes)
     except Unacknowledged as error:
         raise _Refused(unacknowledged_line(error)) from None
-    result.update(booked_data(session, series))
-    result.update(estimate_data(session, actor, series.id, location.time_zone))
+    except ValidationError as error:
+        raise _Refused("not booked: " + refusal_text(error)) from None
+    result.update(booked_data(booked))
 
 
-def estimate_data(session: Session, actor: Actor, series_id: int, zone: str) -> dict[str, Any]:
-    """Draft the Good Faith Estimate a self-pay series needs, in the booking's transaction."""
-    from ketadesk.billing.estimates import draft_for_series
+def refusal_text(error: ValidationError) -> str:
+    """Booking's refusal in one line: its sentences, each under the session it names."""
+    return sentences(
+        p.message if p.field == "booking" else f"{p.field}: {p.message}" for p in error.problems
+    )
 
-    today = datetime.now(ZoneInfo(zone)).date()
-    estimate = draft_for_series(session, actor, series_id, today=today)
-    if estimate is None:
-        return {"estimate": None}
+
+def booked_data(booked: Booked) -> dict[str, Any]:
+    """What a booking did, as JSON types: the series, its new sessions, the estimate."""
+    estimate = booked.estimate
     return {
-        "estimate": {
+        "booked": True,
+        "series_id": booked.series.id,
+        "session_ids": [s.id for s in booked.sessions],
+        "estimate": None
+        if estimate is None
+        else {
             "number": estimate.number,
             "total": str(estimate.total),
             "give_by": estimate.give_by.isoformat() if estimate.give_by else None,
-        }
+            "sentence": estimate.sentence,
+        },
     }
-
-
-def not_bookable(proposal: SeriesPlan) -> str | None:
-    """Why ``--book`` cannot book this plan, in one line; ``None`` when it can."""
-    if proposal.blockers:
-        return "not booked: " + sentences(proposal.blockers)
-    if not proposal.sessions:
-        return "not booked: the plan has no sessions"
-    if proposal.unplaced:
-        numbers = ", ".join(str(s.number) for s in proposal.unplaced)
-        many = len(proposal.unplaced) > 1
-        return (
-            f"not booked: session{'s' if many else ''} {numbers} could not be placed; "
-            "see the problems and alternatives above, or try other preferences"
-        )
-    return None
-
-
-def booked_data(session: Session, series: Series) -> dict[str, Any]:
-    from sqlalchemy import select
-
-    from ketadesk.scheduling.models import TreatmentSession
-
-    ids = list(
-        session.scalars(
-            select(TreatmentSession.id)
-            .where(TreatmentSession.series_id == series.id)
-            .order_by(TreatmentSession.number)
-        )
-    )
-    return {"booked": True, "series_id": series.id, "session_ids": ids}
 
 
 # --------------------------------------------------------------------------------------
@@ -374,15 +354,6 @@ def plan_data(proposal: SeriesPlan) -> dict[str, Any]:
     }
 
 
-def estimate_line(estimate: dict[str, Any]) -> str:
-    when = f"give it to the patient by {estimate['give_by']}" if estimate["give_by"] else (
-        "the first session is under 3 business days away, so no deadline applies"
-    )
-    return (
-        f"Good Faith Estimate {estimate['number']} drafted (${estimate['total']}); {when}."
-    )
-
-
 def _when(start: datetime, end: datetime) -> str:
     return f"{start:%a %Y-%m-%d %H:%M}-{end:%H:%M}"
 
@@ -431,7 +402,7 @@ def _findings(result: dict[str, Any]) -> list[str]:
         refs = ", ".join(f"S-{i}" for i in result["session_ids"])
         lines += ["", f"Booked series {result['series_id']}: {refs}"]
         if result["estimate"]:
-            lines.append(estimate_line(result["estimate"]))
+            lines.append(result["estimate"]["sentence"])
     elif result["bookable"] and not result["refused"]:
         lines += ["", "Bookable: run again with --book to book it."]
     return lines

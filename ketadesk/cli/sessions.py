@@ -23,11 +23,12 @@ from ketadesk.cli.common import (
     protocol_by_key,
     unacknowledged_line,
 )
-from ketadesk.errors import Unacknowledged, ValidationError
+from ketadesk.errors import NotFound, Unacknowledged, ValidationError
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from ketadesk.billing.actions import EstimateDrafted
     from ketadesk.clinic.models import Chair, Location, Patient, Provider
     from ketadesk.scheduling.models import Protocol, TreatmentSession
 
@@ -41,9 +42,11 @@ BOOK_OPTIONS = {
     "location": "--location",
     "provider": "--provider",
 }
+SHIFT_OPTIONS = {"session": "SESSION", "days": "--days", "to": "--to", "starts_at": "--to"}
 GROUP_EXAMPLES = """\
   ketadesk session book --patient 100001 --chair "IV 1" --start "2026-12-07 09:00" \\
       --protocol iv-booster
+  ketadesk session shift S-120 --days 7
 """
 
 
@@ -51,7 +54,7 @@ def register(commands: Any) -> None:
     actions = common.command_group(
         commands,
         "session",
-        summary="book a single session",
+        summary="book a single session; shift a session and the rest of its series",
         description="Work with single treatment sessions. To book a whole series, use\n"
         "'ketadesk series plan --book'.",
         examples=GROUP_EXAMPLES,
@@ -102,13 +105,40 @@ def register(commands: Any) -> None:
         help="acknowledge the booking warnings (screening flags, prior authorisation)",
     )
     parser.set_defaults(func=book, options=BOOK_OPTIONS)
+    _register_shift(actions)
+
+
+def _register_shift(actions: Any) -> None:
+    parser = common.command_parser(
+        actions,
+        "shift",
+        summary="move a session and the rest of its series by the same amount",
+        description="Move a session, and every later session of its series still ahead, by "
+        "the same\namount of local time: --days N (negative moves earlier) or --to the new "
+        "local start\nof this session. 09:00 stays 09:00 across a daylight-saving change. "
+        "All or nothing:\na refusal names every session that cannot move. The series' Good "
+        "Faith Estimate\nis re-drafted when its dates change.",
+        examples="""\
+  ketadesk session shift S-120 --days 7
+  ketadesk session shift 120 --to "2026-12-16 10:00" --json""",
+        json_output=True,
+    )
+    parser.add_argument("session", metavar="SESSION", help="the session, e.g. S-120 or 120")
+    when = parser.add_mutually_exclusive_group(required=True)
+    when.add_argument("--days", metavar="N", help="days to move by, e.g. 7 or -2")
+    when.add_argument(
+        "--to", metavar="DATETIME", help='the new local start, e.g. "2026-12-16 10:00"'
+    )
+    parser.set_defaults(func=shift, options=SHIFT_OPTIONS)
 
 
 def book(args: argparse.Namespace) -> int:
     from ketadesk.access.permissions import command_line_actor
-    from ketadesk.scheduling import booking
+    from ketadesk.billing import actions
+    from ketadesk.db import utcnow
 
     actor = command_line_actor()
+    now = utcnow()
     with common.opened(args) as db, db.transaction() as session:
         patient = patient_by_mrn(session, actor, args.patient)
         protocol = protocol_by_key(session, args.protocol)
@@ -121,21 +151,76 @@ def book(args: argparse.Namespace) -> int:
             else []
         )
         try:
-            booked = booking.book_session(
+            booked = actions.book_session(
                 session,
                 actor,
                 patient,
                 protocol,
                 chair,
                 starts_at,
+                now=now,
                 provider=provider,
                 acknowledged=acknowledged,
             )
         except Unacknowledged as error:
             raise common.UsageError(unacknowledged_line(error)) from None
-        data = session_data(booked)
+        data = {**session_data(booked.sessions[0]), **estimate_data(booked.estimate)}
     common.emit(args, data, lambda: booked_text(data))
     return 0
+
+
+def shift(args: argparse.Namespace) -> int:
+    """Shift a session and the rest of its series in one write transaction."""
+    from ketadesk.access.permissions import command_line_actor
+    from ketadesk.billing import actions
+    from ketadesk.db import utcnow
+
+    actor = command_line_actor()
+    now = utcnow()
+    number = session_number(args.session)
+    days = _days(args.days) if args.days is not None else None
+    with common.opened(args) as db, db.transaction() as session:
+        if days is not None:
+            moved = actions.shift_rest_by(session, actor, number, days, now=now)
+        else:
+            zone = _session(session, number).location.time_zone
+            starts_at = common.parse_instant(args.to, zone, "to")
+            moved = actions.shift_rest(session, actor, number, starts_at, now=now)
+        data = {
+            "sessions": [session_data(row) for row in moved.sessions],
+            **estimate_data(moved.estimate),
+        }
+    common.emit(args, data, lambda: shifted_text(data))
+    return 0
+
+
+def session_number(text: str) -> int:
+    """``"S-120"``, ``"s120"`` or ``"120"`` → 120; anything else is refused in words."""
+    digits = text.strip().upper().removeprefix("S").removeprefix("-")
+    if not digits.isdigit() or not 0 < int(digits) < 2**31:
+        raise ValidationError.single(
+            "session", f"{text.strip()!r} is not a session; write it as S-120 or 120"
+        )
+    return int(digits)
+
+
+def _days(text: str) -> int:
+    """``"7"`` or ``"-2"``; the range is the action's to check."""
+    digits = text.strip().removeprefix("-").removeprefix("+")
+    if not digits.isdigit() or len(digits) > 4:
+        raise ValidationError.single(
+            "days", f"{text.strip()!r} is not a whole number of days; write e.g. 7 or -2"
+        )
+    return int(text.strip())
+
+
+def _session(session: Session, number: int) -> TreatmentSession:
+    from ketadesk.scheduling.models import TreatmentSession
+
+    ts = session.get(TreatmentSession, number)
+    if ts is None:
+        raise NotFound(f"there is no session S-{number}")
+    return ts
 
 
 def _warning_codes(
@@ -243,10 +328,41 @@ def session_data(booked: TreatmentSession) -> dict[str, Any]:
     }
 
 
+def estimate_data(estimate: EstimateDrafted | None) -> dict[str, Any]:
+    """The Good Faith Estimate an action drafted, as JSON types (``None`` when none)."""
+    if estimate is None:
+        return {"estimate": None}
+    return {
+        "estimate": {
+            "number": estimate.number,
+            "total": str(estimate.total),
+            "give_by": estimate.give_by.isoformat() if estimate.give_by else None,
+            "replaces": estimate.replaces,
+            "sentence": estimate.sentence,
+        }
+    }
+
+
 def booked_text(data: dict[str, Any]) -> str:
     start, end = data["local_start"], data["local_end"]
-    return (
+    text = (
         f"Booked {data['reference']}: {data['patient']} (MRN {data['mrn']}), "
         f"{start:%a %Y-%m-%d %H:%M}-{end:%H:%M} {start.tzname()} at {data['location']}, "
         f"chair {data['chair']}, with {data['provider']} ({data['protocol_name']})"
     )
+    return text + (f"\n{data['estimate']['sentence']}" if data["estimate"] else "")
+
+
+def shifted_text(data: dict[str, Any]) -> str:
+    """One line a session moved, then the estimate re-drafted (if it was)."""
+    rows = data["sessions"]
+    lines = [f"Moved {len(rows)} session{'s' if len(rows) != 1 else ''} of the series:"]
+    for row in rows:
+        start, end = row["local_start"], row["local_end"]
+        lines.append(
+            f"  {row['reference']} (session {row['number']}) now "
+            f"{start:%a %Y-%m-%d %H:%M}-{end:%H:%M} {start.tzname()}, chair {row['chair']}"
+        )
+    if data["estimate"]:
+        lines.append(data["estimate"]["sentence"])
+    return "\n".join(lines)

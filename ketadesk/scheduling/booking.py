@@ -41,7 +41,6 @@ from sqlalchemy.orm import Session
 from ketadesk.access import audit
 from ketadesk.access.permissions import Actor, Permission
 from ketadesk.clinic.models import Chair, Location, Modality, Patient, Provider
-from ketadesk.db import utcnow
 from ketadesk.errors import (
     Conflict,
     FieldProblem,
@@ -101,14 +100,14 @@ def book_series(
     plan: SeriesPlan,
     acknowledged: Collection[str] = (),
     *,
-    now: datetime | None = None,
+    now: datetime,
 ) -> Series:
     """Book every session of ``plan`` or none; return the series (new, or ``plan.series_id``).
 
     Raises :class:`ValidationError` for hard stops, unplaced sessions and broken rules,
     :class:`Unacknowledged` for warnings not acknowledged by code, :class:`SlotTaken` when
     a session holds a chair, the patient or the spacing the plan needs. A session starting
-    before ``now`` (default: now) less :data:`PAST_GRACE` is refused.
+    before ``now`` (the caller's clock, UTC-aware) less :data:`PAST_GRACE` is refused.
     """
     actor.require(Permission.SCHEDULE_BOOK)
     series, _rows = _book(session, actor, plan, acknowledged, now)
@@ -120,7 +119,7 @@ def _book(
     actor: Actor,
     plan: SeriesPlan,
     acknowledged: Collection[str],
-    now: datetime | None,
+    now: datetime,
 ) -> tuple[Series, list[TreatmentSession]]:
     _refuse_unbookable(plan)
     patient, protocol, location = _plan_records(session, plan)
@@ -141,7 +140,7 @@ def _book(
     refuse(ctx, check_slots(ctx, wanted, now=now))
     if series is None:
         series = _new_series(session, actor, plan)
-    rows = _write_sessions(session, actor, ctx, series, plan, wanted)
+    rows = _write_sessions(session, actor, ctx, series, plan, wanted, now)
     session.expire(series, ["sessions"])
     if plan.series_id is not None:
         refresh_series_status(session, series)
@@ -158,7 +157,7 @@ def book_session(
     *,
     provider: Provider | None = None,
     acknowledged: Collection[str] = (),
-    now: datetime | None = None,
+    now: datetime,
 ) -> TreatmentSession:
     """Book one session as a one-session series at ``chair``'s location.
 
@@ -224,15 +223,15 @@ def as_instant(moment: datetime, field: str = "starts_at") -> datetime:
 
 
 def check_slots(
-    ctx: PlanningContext, wanted: Sequence[Wanted], *, now: datetime | None = None
+    ctx: PlanningContext, wanted: Sequence[Wanted], *, now: datetime
 ) -> list[tuple[Wanted, SlotProblem]]:
     """Every problem of every wanted slot, in order.
 
     Each slot is held in ``ctx.occupancy`` once checked, so the later ones are checked
     against it: the sessions of one booking or shift never clash with each other. A slot
-    starting before ``now`` (default: now) less :data:`PAST_GRACE` is a problem too.
+    starting before ``now`` less :data:`PAST_GRACE` is a problem too.
     """
-    earliest = as_instant(now or utcnow(), "now") - PAST_GRACE
+    earliest = as_instant(now, "now") - PAST_GRACE
     found: list[tuple[Wanted, SlotProblem]] = []
     for want in wanted:
         problems = slot_problems(ctx, want.starts_at, want.chair_id, want.provider_id)
@@ -365,12 +364,12 @@ def _refuse_unbookable(plan: SeriesPlan) -> None:
     if not plan.sessions:
         raise ValidationError.single("booking", "the plan has no sessions to book")
     if plan.unplaced:
-        raise ValidationError(
-            FieldProblem(
-                f"session {s.number}",
-                "has no time yet; choose one of its alternatives or another time first",
-            )
-            for s in plan.unplaced
+        numbers = ", ".join(str(s.number) for s in plan.unplaced)
+        many = len(plan.unplaced) > 1
+        raise ValidationError.single(
+            "booking",
+            f"session{'s' if many else ''} {numbers} could not be placed; pick one of the "
+            "alternatives offered, or plan again from another start or with other preferences",
         )
 
 
@@ -433,7 +432,9 @@ def _check_gates(
     acknowledged: Collection[str],
 ) -> None:
     days = [w.starts_at.astimezone(zone).date() for w in wanted]
-    blockers, warnings = booking_gates(session, patient, protocol, location, min(days), days)
+    blockers, warnings = booking_gates(
+        session, patient, protocol, location, min(days), days, series_id=plan.series_id
+    )
     if blockers:
         raise ValidationError(FieldProblem("booking", blocker) for blocker in blockers)
     every = {w.code: w.message for w in (*plan.warnings, *warnings)}
@@ -464,6 +465,7 @@ def _write_sessions(
     series: Series,
     plan: SeriesPlan,
     wanted: Sequence[Wanted],
+    now: datetime,
 ) -> list[TreatmentSession]:
     protocol = ctx.protocol
     rows = [
@@ -483,7 +485,6 @@ def _write_sessions(
     ]
     with chair_backstop(session, wanted, ctx.chair_time, ctx.location.time_zone):
         session.add_all(rows)
-    now = utcnow()
     for row in rows:
         session.add(
             SessionStep(

@@ -33,7 +33,6 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ketadesk.access import audit
 from ketadesk.access.permissions import Actor, Permission
-from ketadesk.db import utcnow
 from ketadesk.errors import Conflict, NotFound, StaleEdit
 from ketadesk.scheduling.booking import (
     Wanted,
@@ -73,7 +72,7 @@ def move_session(
     chair_id: int | None = None,
     provider_id: int | None = None,
     expected_version: int | None = None,
-    now: datetime | None = None,
+    now: datetime,
 ) -> TreatmentSession:
     """Move one session not yet dosed to ``starts_at`` (and chair, provider).
 
@@ -104,7 +103,7 @@ def move_session(
         return ts
     ctx = _context(session, ts, [want])
     refuse(ctx, check_slots(ctx, [want], now=now), by_rule=True)
-    _apply(session, actor, ctx, [(ts, want)], "")
+    _apply(session, actor, ctx, [(ts, want)], "", now)
     return ts
 
 
@@ -114,7 +113,7 @@ def shift_rest(
     session_id: int,
     starts_at: datetime,
     *,
-    now: datetime | None = None,
+    now: datetime,
 ) -> list[TreatmentSession]:
     """Move this session to ``starts_at`` and every later one still ahead alike.
 
@@ -134,7 +133,7 @@ def shift_rest(
     wanted = [
         Wanted(
             f"{s.reference} (session {s.number})",
-            _shifted(s.starts_at, delta, zone),
+            shifted(s.starts_at, delta, zone),
             s.chair_id,
             s.provider_id,
             s.id,
@@ -148,7 +147,7 @@ def shift_rest(
     # no row passes through a slot another row of the series still holds.
     if delta > timedelta(0):
         moves.reverse()
-    _apply(session, actor, ctx, moves, " (with the rest of the series)")
+    _apply(session, actor, ctx, moves, " (with the rest of the series)", now)
     return rest
 
 
@@ -158,7 +157,7 @@ def cancel_session(
     session_id: int,
     reason: str,
     *,
-    now: datetime | None = None,
+    now: datetime,
 ) -> CancelResult:
     """Cancel a session not yet dosed, with a reason; the chair is free again at once.
 
@@ -168,7 +167,7 @@ def cancel_session(
     """
     actor.require(Permission.SCHEDULE_BOOK)
     reason = required_reason(reason, "say why the session is cancelled")
-    now = as_instant(now or utcnow(), "now")
+    now = as_instant(now, "now")
     ts = _load(session, session_id)
     _require(ts, CANCELLABLE, "cancelled")
     window = ts.location.late_cancel_hours
@@ -184,11 +183,11 @@ def cancel_session(
 
 
 def record_no_show(
-    session: Session, actor: Actor, session_id: int, *, now: datetime | None = None
+    session: Session, actor: Actor, session_id: int, *, now: datetime
 ) -> TreatmentSession:
     """Record that the patient did not come, once the session's start has passed."""
     actor.require(Permission.SESSION_ARRIVAL)
-    now = as_instant(now or utcnow(), "now")
+    now = as_instant(now, "now")
     ts = _load(session, session_id)
     _require(ts, AHEAD, "recorded as a no-show")
     if now < ts.starts_at:
@@ -243,7 +242,7 @@ def _wall(moment: datetime, zone: ZoneInfo) -> datetime:
     return moment.astimezone(zone).replace(tzinfo=None)
 
 
-def _shifted(moment: datetime, delta: timedelta, zone: ZoneInfo) -> datetime:
+def shifted(moment: datetime, delta: timedelta, zone: ZoneInfo) -> datetime:
     """``moment`` moved by ``delta`` of local wall-clock time, as a UTC instant."""
     return (_wall(moment, zone) + delta).replace(tzinfo=zone).astimezone(UTC)
 
@@ -270,6 +269,7 @@ def _apply(
     ctx: PlanningContext,
     moves: Sequence[tuple[TreatmentSession, Wanted]],
     note_suffix: str,
+    now: datetime,
 ) -> None:
     before = {ts.id: audit.snapshot(ts) for ts, _want in moves}
     notes = {ts.id: f"moved from {_place(ctx, ts)}{note_suffix}" for ts, _want in moves}
@@ -281,7 +281,6 @@ def _apply(
                 session.flush()
     except StaleDataError:
         raise _stale(moves[0][0]) from None
-    now = utcnow()
     for ts, _want in moves:
         step = SessionStep(
             session_id=ts.id, status=ts.status, at=now, actor=actor.username, note=notes[ts.id]

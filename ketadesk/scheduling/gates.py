@@ -13,6 +13,9 @@ slot (slots are :mod:`~ketadesk.scheduling.rules`' business), and answers in two
   must acknowledge by ``code`` before booking:
 
   - ``screening:<flag>`` for every screening flag on the patient (any ketamine);
+  - ``series:active`` when the patient already has a series of the same modality under
+    way or booked (:func:`same_modality_warnings`), naming it and how far it has come:
+    two esketamine inductions at once is almost always a mistake at the desk;
   - on the primary policy in force on the first session day
     (:func:`~ketadesk.clinic.policies.coverage_on`), when it carries a prior authorisation
     (a number, a count of sessions or dates): ``prior_auth:exhausted`` when the sessions
@@ -31,19 +34,27 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from ketadesk.clinic.models import (
     InsurancePolicy,
     Location,
+    Modality,
     Patient,
     Provider,
     ScreeningFlag,
     provider_location,
 )
 from ketadesk.clinic.policies import coverage_on
-from ketadesk.scheduling.models import RELEASED, Protocol, TreatmentSession
+from ketadesk.scheduling.models import (
+    RELEASED,
+    Protocol,
+    Series,
+    SeriesStatus,
+    TreatmentSession,
+)
 from ketadesk.scheduling.proposals import PlanWarning
+from ketadesk.scheduling.series import series_progress
 
 # What each screening flag means for a ketamine session, in the words of a warning.
 _SCREENING_WORDS = {
@@ -73,6 +84,7 @@ def booking_gates(
     days: Sequence[date],
     *,
     today: date | None = None,
+    series_id: int | None = None,
 ) -> tuple[tuple[str, ...], tuple[PlanWarning, ...]]:
     """The hard stops and the warnings for booking ``protocol`` for ``patient``.
 
@@ -82,6 +94,8 @@ def booking_gates(
             dates are checked against them).
         today: the location's today, for "the authorisation has expired"; defaults to the
             date now in the location's time zone.
+        series_id: the series the sessions are added to, if any (it is not "another
+            active series").
 
     Returns:
         ``(blockers, warnings)``: sentences that forbid booking, and findings to
@@ -89,6 +103,7 @@ def booking_gates(
     """
     blockers = _rems_blockers(session, patient, protocol, location, first_day)
     warnings = [*_screening_warnings(patient)]
+    warnings.extend(same_modality_warnings(session, patient, protocol, location, series_id))
     if today is None:
         today = datetime.now(ZoneInfo(location.time_zone)).date()
     warnings.extend(_prior_auth_warnings(session, patient, location, first_day, days, today))
@@ -145,6 +160,66 @@ def _screening_warnings(patient: Patient) -> list[PlanWarning]:
         )
         for flag in sorted(patient.screening_flags, key=lambda f: f.value)
     ]
+
+
+def same_modality_warnings(
+    session: Session,
+    patient: Patient,
+    protocol: Protocol,
+    location: Location,
+    series_id: int | None = None,
+) -> list[PlanWarning]:
+    """``series:active`` when the patient has another planned or active series of the same
+    modality still holding a session (``series_id``, the series being extended, aside).
+
+    One warning names every such series: its protocol, where it stands ("3 of 12") and
+    its next session in the location's time.
+    """
+    holding = select(TreatmentSession.id).where(
+        TreatmentSession.series_id == Series.id, TreatmentSession.status.not_in(RELEASED)
+    )
+    query = (
+        select(Series)
+        .join(Protocol, Protocol.id == Series.protocol_id)
+        .where(
+            Series.patient_id == patient.id,
+            Series.status.in_([SeriesStatus.PLANNED, SeriesStatus.ACTIVE]),
+            Protocol.modality == protocol.modality,
+            holding.exists(),
+        )
+        .options(selectinload(Series.sessions), selectinload(Series.protocol))
+        .order_by(Series.id)
+    )
+    if series_id is not None:
+        query = query.where(Series.id != series_id)
+    others = session.scalars(query).all()
+    if not others:
+        return []
+    zone = ZoneInfo(location.time_zone)
+    named = "; ".join(_series_words(series, zone) for series in others)
+    many = len(others) > 1
+    what = Modality(protocol.modality).label
+    return [
+        PlanWarning(
+            "series:active",
+            f"{patient.given_name} {patient.family_name} already has "
+            f"{'other' if many else 'another'} {what} series under way: {named}. Booking "
+            "this one runs them side by side; check with the provider, or add sessions to "
+            f"{'those series' if many else 'that series'} instead.",
+        )
+    ]
+
+
+def _series_words(series: Series, zone: ZoneInfo) -> str:
+    """``"Esketamine induction (series 12), 3 of 12, next Mon 14 Dec 2026 09:00"``."""
+    progress = series_progress(series)
+    upcoming = progress.next_session
+    nxt = (
+        f", next {upcoming.starts_at.astimezone(zone):%a %d %b %Y %H:%M}"
+        if upcoming is not None
+        else ""
+    )
+    return f"{series.protocol.name} (series {series.id}), {progress.text}{nxt}"
 
 
 def _has_prior_auth(policy: InsurancePolicy) -> bool:

@@ -51,10 +51,12 @@ How a plan is made
 
 5. **When the wanted time fails** — a holiday, a closure, no chair, no provider with
    room, spacing — the session takes the first valid slot of its window (another time
-   that day, or another allowed day of the same week) and its ``problems`` say what was
-   wrong with the wanted time and where it went instead (``"Thu 26 Nov 2026: KetaDesk NYC
-   is closed — Thanksgiving Day (public holiday)."``, ``"Session 2 was wanted on Thu 26
-   Nov 2026 at 08:00; moved to Fri 27 Nov 2026 at 08:00, in week 1 of the pattern."``).
+   that day, or another allowed day of the same week) and its ``problems`` say first where
+   it was placed, then why the wanted time could not be used (``"Session 2 placed on Fri
+   27 Nov 2026 at 08:00, in week 1 of the pattern, instead of the wanted Thu 26 Nov 2026
+   at 08:00."``, ``"Thu 26 Nov 2026: KetaDesk NYC is closed — Thanksgiving Day (public
+   holiday)."``; a reason about the time alone reads ``"At the wanted time: only 16 h
+   45 min from …"``, so nobody takes it for a fault of the placed time).
    Such a plan is still bookable. When no day of the window works, ``slot`` is ``None``:
    the session is never moved outside its week, gap or span in silence, and the plan is
    not bookable until the user picks an alternative or another start.
@@ -474,16 +476,21 @@ class _Planner:
             same_day = local.date() == wanted_local.date() == want.wanted
             if same_day and (self.steady is None or local.time() == self.steady):
                 return
-            draft.problems.extend(self._why_not(draft.wanted, staff, want))
-            where = (
-                f"{local:%H:%M} the same day"
-                if local.date() == wanted_local.date()
-                else f"{_day_clock(local)}, {want.window}"
-            )
+            # What was placed comes first, then why the wanted time was not used, each
+            # reason saying it is about the wanted time: the placed time is fine.
             wanted_text = _day_clock(wanted_local)
-            draft.problems.append(
-                f"Session {draft.number} was wanted on {wanted_text}; moved to {where}."
-            )
+            if local.date() == wanted_local.date():
+                placed = (
+                    f"Session {draft.number} placed at {local:%H:%M} the same day, instead of "
+                    f"the wanted {wanted_text}."
+                )
+            else:
+                placed = (
+                    f"Session {draft.number} placed on {_day_clock(local)}, {want.window}, "
+                    f"instead of the wanted {wanted_text}."
+                )
+            draft.problems.append(placed)
+            draft.problems.extend(self._why_not(draft.wanted, staff, want, placed=True))
             return
         if want.first <= want.last:
             draft.problems.extend(self._why_not(draft.wanted, staff, want))
@@ -493,8 +500,14 @@ class _Planner:
             + (f" ({span})." if span else ".")
         )
 
-    def _why_not(self, wanted: datetime, staff: _Staff, want: _Want) -> list[str]:
-        """Why ``wanted`` could not be used, in sentences (queries only to name sessions)."""
+    def _why_not(
+        self, wanted: datetime, staff: _Staff, want: _Want, *, placed: bool = False
+    ) -> list[str]:
+        """Why ``wanted`` could not be used, in sentences (queries only to name sessions).
+
+        With ``placed`` (the session went elsewhere) a reason about the time itself, which
+        names no day, says it is about the wanted time.
+        """
         ctx = self.ctx
         if wanted <= self.now:
             return [f"{_day_clock(ctx.local(wanted))} has already passed."]
@@ -514,6 +527,10 @@ class _Planner:
         reasons.extend(self._providers_busy(wanted, ends_at, staff))
         if self.previous_start is not None and wanted <= self.previous_start:
             reasons.append(f"it would come before session {self.previous_number}")
+        if placed:
+            return [_sentence(f"At the wanted time: {text}") for text in reasons] or [
+                f"{_day_clock(ctx.local(wanted))} could not be used."
+            ]
         return [_sentence(text) for text in reasons] or [
             f"{_day_clock(ctx.local(wanted))} could not be used."
         ]
@@ -745,14 +762,16 @@ def plan_series(
 ) -> SeriesPlan:
     """Propose every session of a new series of ``protocol`` from local day ``start``.
 
-    Needs :data:`Permission.SCHEDULE_VIEW`. Raises :class:`ValidationError` for bad
-    preferences (``weekdays``, ``latest``, ``interval_weeks``, ``count``) or a protocol
-    with no spacing shape. ``now`` (UTC-aware, default now) keeps sessions in the future.
+    Needs :data:`Permission.SCHEDULE_VIEW`. Raises :class:`ValidationError` for a ``start``
+    before the location's today, bad preferences (``weekdays``, ``latest``,
+    ``interval_weeks``, ``count``) or a protocol with no spacing shape. ``now`` (UTC-aware,
+    default now) keeps sessions in the future.
     For a weekly-pattern protocol the pattern gives the count, so ``preferences.count``
     and ``preferences.interval_weeks`` are not used.
     """
     actor.require(Permission.SCHEDULE_VIEW)
     now = now or datetime.now(UTC)
+    _refuse_past_start(location, start, now)
     problems = _check_preferences(preferences)
     if problems:
         raise ValidationError(problems)
@@ -799,6 +818,8 @@ def plan_more(
             + "; start a new series instead of adding sessions."
         )
     now = now or datetime.now(UTC)
+    if start is not None:
+        _refuse_past_start(series.location, start, now)
     problems = _check_preferences(preferences)
     if problems:
         raise ValidationError(problems)
@@ -830,6 +851,18 @@ def plan_more(
     else:
         _weekly_wants(planner, weeks, start, first_number, False)
     return _finish(planner, interval, first_number, series.id, start)
+
+
+def _refuse_past_start(location: Location, start: date, now: datetime) -> None:
+    """A plan starting on a day already gone is refused as a whole, in one sentence,
+    instead of proposing every session with "has already passed" under it."""
+    today = _local_day(location, now)
+    if start < today:
+        raise ValidationError.single(
+            "start",
+            f"{_day(start)} has already passed at {location.name}; "
+            f"start on {_day(today)} or later",
+        )
 
 
 def _last_holding(series: Series) -> datetime | None:
@@ -884,6 +917,7 @@ def _finish(
         min(days, default=start),
         days,
         today=ctx.local(planner.now).date(),
+        series_id=series_id,
     )
     return SeriesPlan(
         patient_id=ctx.patient.id,

@@ -258,8 +258,8 @@ def provider_problems(
         return [
             SlotProblem(
                 "provider_busy",
-                f"{provider.display_name} already supervises {load} chairs then "
-                f"(limit {provider.max_concurrent_chairs})",
+                f"{provider.display_name} already supervises {load} "
+                f"chair{'' if load == 1 else 's'} then (limit {provider.max_concurrent_chairs})",
             )
         ]
     return []

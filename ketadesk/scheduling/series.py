@@ -28,7 +28,6 @@ from sqlalchemy.orm.exc import StaleDataError
 from ketadesk.access import audit
 from ketadesk.access.permissions import Actor, Permission
 from ketadesk.clinic.models import Patient
-from ketadesk.db import utcnow
 from ketadesk.errors import Conflict, NotFound, StaleEdit, ValidationError
 from ketadesk.scheduling.models import (
     RELEASED,
@@ -103,7 +102,7 @@ def discontinue_series(
     series_id: int,
     reason: str,
     *,
-    now: datetime | None = None,
+    now: datetime,
 ) -> Series:
     """Stop a series: cancel every session still ahead (after ``now``), record the reason.
 
@@ -111,7 +110,6 @@ def discontinue_series(
     """
     actor.require(Permission.SCHEDULE_BOOK)
     reason = required_reason(reason, "say why the series is stopped")
-    now = now or utcnow()
     series = session.get(Series, series_id)
     if series is None:
         raise NotFound(f"no series with id {series_id}")

@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 
 from ketadesk.access.models import AuditEntry
 from ketadesk.access.permissions import Actor, Role
+from ketadesk.billing.models import Estimate
 from ketadesk.clinic.locations import closed_reason, parse_hours, set_hours
 from ketadesk.clinic.models import Location, Modality, Patient
 from ketadesk.clinic.patients import create_patient
@@ -134,7 +135,9 @@ def book(cli: Any, c: Clinic, chair: str, start: str, *extra: str, mrn: str = ""
 
 
 @pytest.mark.parametrize(
-    "command", [["series", "plan"], ["session", "book"], ["schedule", "day"]], ids=" ".join
+    "command",
+    [["series", "plan"], ["session", "book"], ["session", "shift"], ["schedule", "day"]],
+    ids=" ".join,
 )
 def test_help_works_for_every_scheduling_command(cli: Any, command: list[str]) -> None:
     result = cli(*command, "--help")
@@ -162,11 +165,16 @@ def test_session_book_prints_the_booked_session(cli: Any, clinic: Clinic) -> Non
         assert booked.ends_at - booked.starts_at == timedelta(minutes=70)
         assert booked.chair_id == clinic.chairs["IV 1"]
         reference = booked.reference
-    assert result.out == (
+        [(number, series_id)] = session.execute(select(Estimate.number, Estimate.series_id))
+        assert series_id == booked.series_id
+    booked_line, estimate_line = result.out.splitlines()
+    assert booked_line == (
         f"Booked {reference}: Łukasiewicz, Zoë (MRN {clinic.mrn}), "
         f"Mon {day.isoformat()} 09:00-10:10 EST at NYC, chair IV 1, with Ama Osei, MD "
-        "(IV ketamine booster)\n"
+        "(IV ketamine booster)"
     )
+    # The patient has no insurance: the one-session series gets its Good Faith Estimate.
+    assert estimate_line.startswith(f"Good Faith Estimate {number} drafted ")
 
 
 def test_session_book_json_gives_utc_and_local_instants(cli: Any, clinic: Clinic) -> None:
@@ -392,6 +400,99 @@ def test_a_booking_is_audited_as_the_os_user(
             select(AuditEntry.entity, AuditEntry.actor).where(AuditEntry.action == "create")
         ).all()
     assert ("session", "os:pat") in rows and ("series", "os:pat") in rows
+
+
+# --- session shift ---------------------------------------------------------------------------
+
+
+def booked_series(cli: Any, c: Clinic) -> dict[str, Any]:
+    """The six-session IV induction booked from ``c.monday`` with ``series plan --book``."""
+    result = cli(*plan_args(c, "iv-induction", "--book", "--json"))
+    assert result.code == 0, result.err
+    data: dict[str, Any] = result.json()
+    return data
+
+
+def shift(cli: Any, c: Clinic, *args: str) -> Result:
+    return cli("session", "shift", "--db", c.url, *args)
+
+
+def starts(db: Database, ids: list[int]) -> list[datetime]:
+    with db.reading() as session:
+        rows = {r.id: r.starts_at for r in session.scalars(select(TreatmentSession))}
+    return [rows[i] for i in ids]
+
+
+def test_session_shift_moves_the_rest_and_redrafts_the_estimate(cli: Any, clinic: Clinic) -> None:
+    booked = booked_series(cli, clinic)
+    ids, first_estimate = booked["session_ids"], booked["estimate"]
+    before = starts(clinic.db, ids)
+
+    result = shift(cli, clinic, f"S-{ids[0]}", "--days", "7", "--json")
+
+    assert result.code == 0, result.err
+    data = result.json()
+    assert [row["id"] for row in data["sessions"]] == ids
+    after = starts(clinic.db, ids)
+    assert [b.astimezone(NEW_YORK) + timedelta(days=7) for b in before] == [
+        a.astimezone(NEW_YORK) for a in after
+    ]
+    assert [row["local_start"] for row in data["sessions"]] == [
+        a.astimezone(NEW_YORK).isoformat() for a in after
+    ]
+    assert data["estimate"]["replaces"] == first_estimate["number"]
+    assert "re-drafted (Dates changed" in data["estimate"]["sentence"]
+    with clinic.db.reading() as session:
+        assert session.scalar(select(func.count()).select_from(Estimate)) == 2
+
+
+def test_session_shift_to_a_time_prints_what_moved(cli: Any, sqlite_clinic: Clinic) -> None:
+    ids = booked_series(cli, sqlite_clinic)["session_ids"]
+    fifth = starts(sqlite_clinic.db, ids)[4].astimezone(NEW_YORK)
+    later = (fifth + timedelta(hours=1)).strftime("%Y-%m-%d %H:%M")
+
+    result = shift(cli, sqlite_clinic, str(ids[4]), "--to", later)
+
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    assert lines[0] == "Moved 2 sessions of the series:"
+    assert lines[1].startswith(f"  S-{ids[4]} (session 5) now {fifth:%a %Y-%m-%d} ")
+    assert f"{fifth + timedelta(hours=1):%H:%M}-" in lines[1]
+    # The same days, an hour later: nothing the estimate states changed.
+    assert len(lines) == 3
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--days", "0"], "--days: move by a whole number of days from -366 to 366, not 0"),
+        (["--days", "400"], "--days: move by a whole number of days from -366 to 366, not 400"),
+        (["--days", "1w"], "--days: '1w' is not a whole number of days; write e.g. 7 or -2"),
+        (["--to", "tomorrow"], f"--to: 'tomorrow' {NOT_A_TIME}"),
+    ],
+)
+def test_session_shift_refuses_bad_input_in_one_line(
+    cli: Any, sqlite_clinic: Clinic, args: list[str], expected: str
+) -> None:
+    ids = booked_series(cli, sqlite_clinic)["session_ids"]
+    before = starts(sqlite_clinic.db, ids)
+    expect_one_error_line(shift(cli, sqlite_clinic, f"S-{ids[0]}", *args), expected)
+    assert starts(sqlite_clinic.db, ids) == before
+
+
+def test_session_shift_names_a_session_that_is_not_there(cli: Any, sqlite_clinic: Clinic) -> None:
+    expect_one_error_line(
+        shift(cli, sqlite_clinic, "S-999999", "--days", "7"),
+        "there is no session S-999999",
+    )
+    expect_one_error_line(
+        shift(cli, sqlite_clinic, "S-999999", "--to", "2027-01-04 09:00"),
+        "there is no session S-999999",
+    )
+    expect_one_error_line(
+        shift(cli, sqlite_clinic, "seven", "--days", "7"),
+        "SESSION: 'seven' is not a session; write it as S-120 or 120",
+    )
 
 
 # --- schedule day ----------------------------------------------------------------------------
@@ -699,6 +800,23 @@ def test_plan_and_book_share_one_write_transaction(
     assert [name for name, _, _ in seen] == ["plan"]
 
 
+@pytest.mark.parametrize("book", [(), ("--book",)])
+def test_series_plan_from_a_day_gone_is_one_line_and_status_2(
+    cli: Any, sqlite_clinic: Clinic, book: tuple[str, ...]
+) -> None:
+    args = plan_args(sqlite_clinic, "iv-induction", *book)
+    args[args.index("--start") + 1] = "2026-01-05"
+    result = cli(*args)
+    today = datetime.now(NEW_YORK).date()
+    expect_one_error_line(
+        result,
+        "--start: Mon 05 Jan 2026 has already passed at KetaDesk NYC; "
+        f"start on {today:%a %d %b %Y} or later",
+    )
+    assert result.out == ""
+    assert count(sqlite_clinic.db, Series) == 0
+
+
 def test_hard_stops_refuse_booking_and_say_why(cli: Any, clinic: Clinic) -> None:
     unenrolled = add_patient(clinic.db, family_name="Ng", given_name="Ana", rems_enrolled_on="")
     args = plan_args(clinic, "esketamine-induction", mrn=unenrolled)
@@ -720,8 +838,8 @@ def test_unplaced_sessions_refuse_booking_and_offer_alternatives(
     refused = cli(*args)
     expect_one_error_line(
         refused,
-        "not booked: sessions 1, 2, 3, 4, 5, 6 could not be placed; see the problems and "
-        "alternatives above, or try other preferences",
+        "not booked: sessions 1, 2, 3, 4, 5, 6 could not be placed; pick one of the "
+        "alternatives offered, or plan again from another start or with other preferences",
     )
     assert refused.out.count("not placed") == 6
     assert "     ! " in refused.out and "     or " in refused.out
@@ -753,6 +871,26 @@ def test_warnings_must_be_acknowledged_to_book(cli: Any, clinic: Clinic) -> None
     assert booked.code == 0, booked.err
     assert booked.json()["warnings"][0]["code"] == "screening:pregnancy"
     assert count(clinic.db, TreatmentSession) == 6
+
+
+def test_a_second_series_of_the_same_modality_must_be_acknowledged(
+    cli: Any, sqlite_clinic: Clinic
+) -> None:
+    first = booked_series(cli, sqlite_clinic)
+    args = plan_args(sqlite_clinic, "iv-induction", "--book")
+    args[args.index("--start") + 1] = (sqlite_clinic.monday + timedelta(days=14)).isoformat()
+
+    refused = cli(*args)
+
+    assert refused.code == 2 and refused.err.count("\n") == 1
+    assert refused.err.startswith(
+        "ketadesk: error: acknowledge with --acknowledge: Zoë Łukasiewicz already has another "
+        f"IV infusion series under way: IV ketamine induction (series {first['series_id']}), "
+        "0 of 6, next "
+    )
+    assert count(sqlite_clinic.db, Series) == 1
+    assert cli(*args, "--acknowledge").code == 0
+    assert count(sqlite_clinic.db, Series) == 2
 
 
 def test_the_location_defaults_to_the_patients_home(cli: Any, sqlite_clinic: Clinic) -> None:

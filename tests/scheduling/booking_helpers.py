@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from builders import SchedulingClinic, at, patient_raw
+from builders import NOW, SchedulingClinic, at, patient_raw
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -27,7 +27,7 @@ IV_DAYS = ["2026-12-07", "2026-12-09", "2026-12-11", "2026-12-14", "2026-12-16",
 def iv_induction(session: Session, clinic: SchedulingClinic, actor: Actor) -> Series:
     """The six-session IV induction booked on ``IV_DAYS`` at 09:00 (Mon, Wed, Fri)."""
     plan = plan_for(clinic, "iv-induction", [at(f"{day} 09:00") for day in IV_DAYS])
-    return book_series(session, actor, plan)
+    return book_series(session, actor, plan, now=NOW)
 
 
 def plan_for(

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
-from builders import SchedulingClinic, add_location, at, scheduling_clinic
+from builders import NOW, SchedulingClinic, add_location, at, scheduling_clinic
 from scheduling.planning_helpers import existing_session
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -324,7 +324,7 @@ def test_a_checked_in_session_sent_home_undosed_can_be_moved(
         checked_in_at=at("2026-12-07 08:55"),
         fasting_confirmed=True,
     )
-    moved = move_session(session, admin, ts.id, at("2026-12-09 09:00"))
+    moved = move_session(session, admin, ts.id, at("2026-12-09 09:00"), now=NOW)
     assert moved.status is S.SCHEDULED and moved.starts_at == at("2026-12-09 09:00")
     assert moved.checked_in_at is None and not moved.fasting_confirmed
     dosed = book(
@@ -336,4 +336,4 @@ def test_a_checked_in_session_sent_home_undosed_can_be_moved(
         dosed_at=at("2026-12-07 09:10"),
     )
     with pytest.raises(Conflict, match="can no longer be moved"):
-        move_session(session, admin, dosed.id, at("2026-12-09 12:00"))
+        move_session(session, admin, dosed.id, at("2026-12-09 12:00"), now=NOW)

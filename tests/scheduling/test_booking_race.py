@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from builders import SchedulingClinic, at, scheduling_clinic
+from builders import NOW, SchedulingClinic, at, scheduling_clinic
 from scheduling.booking_helpers import another_patient, session_count
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
@@ -122,6 +122,7 @@ def test_the_exclusion_constraint_refuses_an_overlap_written_in_sql(database: Da
             clinic.protocols["iv-booster"],
             clinic.iv_chairs[0],
             at(SLOT),
+            now=NOW,
         )
     row = {
         "series": booked.series_id,
@@ -162,7 +163,7 @@ def test_the_backstop_names_the_session_in_the_chair(
     clinic = scheduling_clinic(session)
     booster = clinic.protocols["iv-booster"]
     chair = clinic.iv_chairs[0]
-    first = book_session(session, front_desk, clinic.patient, booster, chair, at(SLOT))
+    first = book_session(session, front_desk, clinic.patient, booster, chair, at(SLOT), now=NOW)
     other = another_patient(session, "Ng")
     # A path that skipped the checks: only the database itself stands in the way now.
     monkeypatch.setattr(booking, "check_slots", lambda ctx, wanted, now=None: [])
@@ -175,6 +176,7 @@ def test_the_backstop_names_the_session_in_the_chair(
             chair,
             at("2026-12-07 09:30"),
             provider=clinic.provider,
+            now=NOW,
         )
     assert refused.value.session_id == first.id
     assert f"IV 1 was just taken by S-{first.id}: " in str(refused.value)
@@ -187,12 +189,12 @@ def test_a_cancelled_session_does_not_hold_its_slot(session: Session, front_desk
     clinic: SchedulingClinic = scheduling_clinic(session)
     booster = clinic.protocols["iv-booster"]
     chair = clinic.iv_chairs[0]
-    first = book_session(session, front_desk, clinic.patient, booster, chair, at(SLOT))
+    first = book_session(session, front_desk, clinic.patient, booster, chair, at(SLOT), now=NOW)
     other = another_patient(session, "Ng")
     with pytest.raises(SlotTaken):
-        book_session(session, front_desk, other, booster, chair, at(SLOT))
+        book_session(session, front_desk, other, booster, chair, at(SLOT), now=NOW)
     cancel_session(session, front_desk, first.id, "feeling unwell", now=at("2026-12-01 09:00"))
-    again = book_session(session, front_desk, other, booster, chair, at(SLOT))
+    again = book_session(session, front_desk, other, booster, chair, at(SLOT), now=NOW)
     assert again.chair_id == first.chair_id
     assert again.starts_at == first.starts_at
     count = select(func.count()).where(TreatmentSession.chair_id == chair.id)

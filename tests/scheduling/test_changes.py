@@ -6,7 +6,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from builders import SchedulingClinic, at, scheduling_clinic
+from builders import NOW, SchedulingClinic, at, scheduling_clinic
 from scheduling.booking_helpers import BILLING, another_patient, iv_induction, plan_for, steps_of
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -61,12 +61,12 @@ def booster_for(
 ) -> TreatmentSession:
     other = another_patient(session, name)
     protocol = clinic.protocols["iv-booster"]
-    return book_session(session, actor, other, protocol, clinic.iv_chairs[0], when)
+    return book_session(session, actor, other, protocol, clinic.iv_chairs[0], when, now=NOW)
 
 
 def test_move_one_session(session: Session, series: Series, front_desk: Actor) -> None:
     third = series.sessions[2]
-    moved = move_session(session, front_desk, third.id, at("2026-12-11 13:00"))
+    moved = move_session(session, front_desk, third.id, at("2026-12-11 13:00"), now=NOW)
     assert moved.ends_at == at("2026-12-11 14:10")
     assert times(reload(session, series)) == [
         "07 Dec 09:00",
@@ -94,7 +94,7 @@ def test_move_to_another_chair(
     first = series.sessions[0]
     moved = move_session(
         session, front_desk, first.id, first.starts_at, chair_id=clinic.iv_chairs[1].id
-    )
+    , now=NOW)
     assert moved.chair_id == clinic.iv_chairs[1].id
     assert moved.starts_at == at("2026-12-07 09:00")
 
@@ -106,7 +106,7 @@ def test_move_onto_a_taken_slot_is_refused_and_changes_nothing(
     first = series.sessions[0]
     version = first.version
     with pytest.raises(SlotTaken) as refused:
-        move_session(session, front_desk, first.id, at("2026-12-08 09:00"))
+        move_session(session, front_desk, first.id, at("2026-12-08 09:00"), now=NOW)
     assert refused.value.session_id == in_the_way.id
     assert f"IV 1 is taken by S-{in_the_way.id}: Ng, Zoë" in str(refused.value)
     assert str(refused.value).startswith(f"S-{first.id}, Tue 08 Dec 2026 09:00: ")
@@ -120,7 +120,7 @@ def test_move_onto_a_taken_slot_is_refused_and_changes_nothing(
 def test_move_keeps_the_series_spacing(session: Session, series: Series, front_desk: Actor) -> None:
     second, third = series.sessions[1], series.sessions[2]
     with pytest.raises(SlotTaken) as refused:
-        move_session(session, front_desk, second.id, at("2026-12-10 09:00"))
+        move_session(session, front_desk, second.id, at("2026-12-10 09:00"), now=NOW)
     assert refused.value.session_id == third.id
     assert "doses must be at least 48 h apart" in str(refused.value)
 
@@ -129,7 +129,7 @@ def test_move_to_a_closed_day_names_the_field(
     session: Session, series: Series, front_desk: Actor
 ) -> None:
     with pytest.raises(ValidationError) as refused:
-        move_session(session, front_desk, series.sessions[0].id, at("2026-12-05 09:00"))
+        move_session(session, front_desk, series.sessions[0].id, at("2026-12-05 09:00"), now=NOW)
     (text,) = refused.value.for_field("starts_at")
     assert text.startswith("Sat 05 Dec 2026 09:00: ")
 
@@ -143,10 +143,11 @@ def test_a_stale_move_is_refused(session: Session, series: Series, front_desk: A
             first.id,
             at("2026-12-07 08:00"),
             expected_version=first.version - 1,
+            now=NOW,
         )
     moved = move_session(
         session, front_desk, first.id, at("2026-12-07 08:00"), expected_version=first.version
-    )
+    , now=NOW)
     assert moved.starts_at == at("2026-12-07 08:00")
 
 
@@ -157,7 +158,7 @@ def test_only_sessions_not_yet_dosed_move(
     first.status = SessionStatus.DOSING
     session.flush()
     with pytest.raises(Conflict, match=f"S-{first.id} is dosing and can no longer be moved"):
-        move_session(session, front_desk, first.id, at("2026-12-07 08:00"))
+        move_session(session, front_desk, first.id, at("2026-12-07 08:00"), now=NOW)
     assert first.starts_at == at("2026-12-07 09:00")
 
 
@@ -168,7 +169,7 @@ def test_a_checked_in_patient_sent_home_is_scheduled_again(
     first.status = SessionStatus.CHECKED_IN
     first.checked_in_at = at("2026-12-07 08:50")
     session.flush()
-    moved = move_session(session, front_desk, first.id, at("2026-12-07 08:30"))
+    moved = move_session(session, front_desk, first.id, at("2026-12-07 08:30"), now=NOW)
     assert moved.status is SessionStatus.SCHEDULED
     assert moved.checked_in_at is None
 
@@ -180,7 +181,7 @@ def test_a_moved_confirmed_session_needs_confirming_again(
     first.status = SessionStatus.CONFIRMED
     first.confirmed_at = at("2026-12-06 10:00")
     session.flush()
-    moved = move_session(session, front_desk, first.id, at("2026-12-07 08:00"))
+    moved = move_session(session, front_desk, first.id, at("2026-12-07 08:00"), now=NOW)
     assert moved.status is SessionStatus.SCHEDULED
     assert moved.confirmed_at is None
 
@@ -192,9 +193,9 @@ def test_shift_rest_keeps_local_time_across_daylight_saving(
     days = ["2027-03-03", "2027-03-05", "2027-03-09", "2027-03-12", "2027-03-16", "2027-03-18"]
     series = book_series(
         session, front_desk, plan_for(clinic, "iv-induction", [at(f"{d} 09:00") for d in days])
-    )
+    , now=NOW)
     fourth = series.sessions[3]
-    moved = shift_rest(session, front_desk, fourth.id, at("2027-03-19 09:00"))
+    moved = shift_rest(session, front_desk, fourth.id, at("2027-03-19 09:00"), now=NOW)
     assert [s.number for s in moved] == [4, 5, 6]
     assert times(reload(session, series)) == [
         "03 Mar 09:00",
@@ -216,8 +217,8 @@ def test_shift_rest_into_its_own_old_slots(
     # leaves, which the chair's exclusion constraint allows only in the right order.
     mondays = ["2026-11-30", "2026-12-07", "2026-12-14", "2026-12-21"]
     plan = plan_for(clinic, "esketamine-maintenance", [at(f"{d} 10:00") for d in mondays])
-    series = book_series(session, front_desk, plan)
-    moved = shift_rest(session, front_desk, series.sessions[0].id, at("2026-12-07 10:00"))
+    series = book_series(session, front_desk, plan, now=NOW)
+    moved = shift_rest(session, front_desk, series.sessions[0].id, at("2026-12-07 10:00"), now=NOW)
     assert len(moved) == 4
     assert times(reload(session, series)) == [
         "07 Dec 10:00",
@@ -233,7 +234,7 @@ def test_shift_rest_is_all_or_nothing(
     in_the_way = booster_for(session, clinic, front_desk, "Ng", at("2026-12-17 09:00"))
     fourth, fifth, sixth = series.sessions[3:]
     with pytest.raises(SlotTaken) as refused:
-        shift_rest(session, front_desk, fourth.id, at("2026-12-15 09:00"))
+        shift_rest(session, front_desk, fourth.id, at("2026-12-15 09:00"), now=NOW)
     assert refused.value.session_id == in_the_way.id
     message = str(refused.value)
     assert f"S-{fourth.id}" not in message
@@ -287,7 +288,7 @@ def test_the_late_window_is_the_locations(
 
 def test_cancel_needs_a_reason(session: Session, series: Series, front_desk: Actor) -> None:
     with pytest.raises(ValidationError) as refused:
-        cancel_session(session, front_desk, series.sessions[0].id, "   ")
+        cancel_session(session, front_desk, series.sessions[0].id, "   ", now=NOW)
     assert refused.value.for_field("reason") == ["say why the session is cancelled"]
     assert series.sessions[0].status is SessionStatus.SCHEDULED
 
@@ -334,7 +335,7 @@ def test_a_dosed_session_cannot_be_cancelled(
     first.status = SessionStatus.DOSING
     session.flush()
     with pytest.raises(Conflict, match="is dosing and can no longer be cancelled"):
-        cancel_session(session, front_desk, first.id, "changed mind")
+        cancel_session(session, front_desk, first.id, "changed mind", now=NOW)
 
 
 def test_no_show_after_the_start(session: Session, series: Series, front_desk: Actor) -> None:
@@ -355,11 +356,11 @@ def test_billing_may_not_change_sessions(
 ) -> None:
     first = series.sessions[0]
     with pytest.raises(PermissionDenied):
-        move_session(session, BILLING, first.id, at("2026-12-07 08:00"))
+        move_session(session, BILLING, first.id, at("2026-12-07 08:00"), now=NOW)
     with pytest.raises(PermissionDenied):
-        shift_rest(session, BILLING, first.id, at("2026-12-08 09:00"))
+        shift_rest(session, BILLING, first.id, at("2026-12-08 09:00"), now=NOW)
     with pytest.raises(PermissionDenied):
-        cancel_session(session, BILLING, first.id, "travel")
+        cancel_session(session, BILLING, first.id, "travel", now=NOW)
     with pytest.raises(PermissionDenied, match="may not confirm or check in sessions"):
         record_no_show(session, BILLING, first.id, now=at("2026-12-07 10:00"))
     assert first.status is SessionStatus.SCHEDULED
@@ -367,7 +368,7 @@ def test_billing_may_not_change_sessions(
 
 def test_an_unknown_session_is_not_found(session: Session, front_desk: Actor) -> None:
     with pytest.raises(NotFound, match="no session S-999999"):
-        move_session(session, front_desk, 999999, at("2026-12-07 08:00"))
+        move_session(session, front_desk, 999999, at("2026-12-07 08:00"), now=NOW)
 
 
 def test_a_move_into_the_past_is_refused(

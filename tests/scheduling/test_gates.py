@@ -14,7 +14,7 @@ from ketadesk.access.permissions import Actor
 from ketadesk.clinic.models import InsurancePolicy, ScreeningFlag
 from ketadesk.clinic.policies import add_policy, coverage_on
 from ketadesk.scheduling.gates import booking_gates
-from ketadesk.scheduling.models import SessionStatus
+from ketadesk.scheduling.models import Series, SeriesStatus, SessionStatus
 from ketadesk.scheduling.proposals import PlanWarning
 
 FIRST = date(2027, 3, 1)
@@ -172,8 +172,10 @@ def test_exhausted_when_booked_and_planned_sessions_pass_the_count(
         auth_from="2027-02-01",
         auth_to="2027-06-30",
     )
-    protocol = clinic.protocols["esketamine-induction"]
-    chair, provider = clinic.esketamine_chairs[0], clinic.provider
+    # Sessions of an earlier IV series count against the authorisation too (and, being of
+    # another modality, raise no "another series under way").
+    protocol = clinic.protocols["iv-induction"]
+    chair, provider = clinic.iv_chairs[0], clinic.provider
     for n in range(3):  # three already held in the window, one cancelled, one before it
         existing_session(
             session, clinic.patient, protocol, chair, provider, at(f"2027-02-0{n + 2} 09:00")
@@ -284,3 +286,89 @@ def test_only_a_policy_in_force_on_the_first_day_counts(
     policy.effective_from = FIRST + timedelta(days=1)
     session.flush()
     assert gates(session, clinic, days=days)[1] == ()
+
+
+# -- another series of the same modality ---------------------------------------------------
+
+
+def series_under_way(
+    session: Session,
+    clinic: SchedulingClinic,
+    key: str,
+    *,
+    done: int,
+    ahead: int,
+    first: str = "2027-02-01 09:00",
+) -> Series:
+    """``key`` for the patient: ``done`` sessions completed, then ``ahead`` still booked,
+    one a day from ``first``."""
+    protocol = clinic.protocols[key]
+    chairs = clinic.esketamine_chairs if key.startswith("esketamine") else clinic.iv_chairs
+    series = Series(
+        patient_id=clinic.patient.id,
+        protocol_id=protocol.id,
+        location_id=clinic.location.id,
+        status=SeriesStatus.ACTIVE if done else SeriesStatus.PLANNED,
+    )
+    session.add(series)
+    session.flush()
+    for n in range(done + ahead):
+        existing_session(
+            session,
+            clinic.patient,
+            protocol,
+            chairs[0],
+            clinic.provider,
+            at(first) + timedelta(days=n),
+            status=SessionStatus.COMPLETED if n < done else SessionStatus.SCHEDULED,
+            series=series,
+            number=n + 1,
+        )
+    session.expire(series, ["sessions"])
+    return series
+
+
+def test_another_series_of_the_same_modality_is_named_as_a_warning(
+    session: Session, clinic: SchedulingClinic
+) -> None:
+    under_way = series_under_way(session, clinic, "esketamine-induction", done=3, ahead=5)
+    _, warnings = gates(session, clinic)
+    assert codes(warnings) == ["series:active"]
+    assert warnings[0].message == (
+        "Zoë Łukasiewicz already has another Esketamine nasal series under way: "
+        f"Esketamine (Spravato) induction (series {under_way.id}), 3 of 12, next Thu 04 Feb "
+        "2027 09:00. Booking this one runs them side by side; check with the provider, or "
+        "add sessions to that series instead."
+    )
+
+
+def test_a_series_of_another_modality_or_finished_raises_no_warning(
+    session: Session, clinic: SchedulingClinic
+) -> None:
+    series_under_way(session, clinic, "iv-induction", done=2, ahead=4)
+    stopped = series_under_way(session, clinic, "esketamine-induction", done=1, ahead=2)
+    stopped.status = SeriesStatus.DISCONTINUED
+    emptied = series_under_way(
+        session, clinic, "esketamine-induction", done=0, ahead=1, first="2027-03-01 09:00"
+    )
+    for ts in emptied.sessions:
+        ts.status = SessionStatus.CANCELLED
+    session.flush()
+    assert codes(gates(session, clinic)[1]) == []
+
+
+def test_adding_sessions_to_the_series_itself_raises_no_warning(
+    session: Session, clinic: SchedulingClinic
+) -> None:
+    under_way = series_under_way(session, clinic, "esketamine-induction", done=3, ahead=1)
+    _, warnings = booking_gates(
+        session,
+        clinic.patient,
+        clinic.protocols["esketamine-induction"],
+        clinic.location,
+        FIRST,
+        [FIRST],
+        today=TODAY,
+        series_id=under_way.id,
+    )
+    assert codes(warnings) == []

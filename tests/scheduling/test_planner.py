@@ -205,7 +205,10 @@ def test_thanksgiving_moves_a_session_to_the_next_open_day_and_says_why(
     assert f"{local(second.slot):%H:%M}" == clocks_of(result)[0]
     text = " ".join(second.problems)
     assert "Thu 26 Nov 2026: KetaDesk NYC is closed — Thanksgiving Day (public holiday)" in text
-    assert "moved to Fri 27 Nov 2026" in text
+    assert text.startswith(
+        "Session 2 placed on Fri 27 Nov 2026 at 08:00, in week 1 of the pattern, instead of "
+        "the wanted Thu 26 Nov 2026 at 08:00."
+    )
     assert result.bookable  # moved inside its week: still a valid plan
     assert second.alternatives and all(a != second.slot for a in second.alternatives)
 
@@ -332,7 +335,12 @@ def test_spacing_counts_real_hours_across_the_spring_change(
     assert monday.date() == date(2027, 3, 15) and f"{monday:%H:%M}" == "10:00"
     elapsed = monday.astimezone(UTC) - saturday.astimezone(UTC)
     assert elapsed == timedelta(hours=48)
-    assert any(p.startswith("Only 47 h from") for p in result.sessions[1].problems)
+    assert result.sessions[1].problems[0] == (
+        "Session 2 placed at 10:00 the same day, instead of the wanted Mon 15 Mar 2027 at 09:00."
+    )
+    assert result.sessions[1].problems[1].startswith(
+        "At the wanted time: only 47 h from another session of this plan, Sat 13 Mar 2027"
+    )
 
 
 def test_wall_clock_time_is_kept_across_the_autumn_change(
@@ -404,7 +412,7 @@ def test_a_preferred_day_that_fails_moves_to_the_next_preferred_day(
         session, clinic, weekly, preferences=Preferences(weekdays=frozenset({1, 4}))
     )
     assert days_of(result) == [MON + timedelta(days=4), MON + timedelta(days=8)]
-    assert "moved to Fri 05 Mar 2027 at 08:00" in result.sessions[0].problems[-1]
+    assert result.sessions[0].problems[0].startswith("Session 1 placed on Fri 05 Mar 2027 at 08:00")
 
 
 def test_time_window_is_kept_even_when_another_day_is_needed(
@@ -441,20 +449,39 @@ def test_the_first_sessions_time_is_kept_for_the_series(
 
 
 def test_no_session_is_placed_in_the_past(session: Session, clinic: SchedulingClinic) -> None:
-    now = at("2027-03-03 12:00")  # Wednesday noon of the first week
+    now = at("2027-03-03 12:00")  # Wednesday noon, planning from today
     result = plan_series(
         session,
         Actor("f", Role.FRONT_DESK),
         clinic.patient,
         clinic.protocols["esketamine-induction"],
         clinic.location,
-        MON,
+        date(2027, 3, 3),
         now=now,
     )
     first = result.sessions[0].slot
     assert first is not None and first.starts_at > now
     assert f"{local(first):%a %H:%M}" == "Wed 12:15"
-    assert result.sessions[0].problems[0] == "Mon 01 Mar 2027 at 08:00 has already passed."
+    assert result.sessions[0].problems == ()  # the first session sets the time: not a move
+
+
+def test_a_start_day_already_gone_is_refused_in_one_sentence(
+    session: Session, clinic: SchedulingClinic
+) -> None:
+    with pytest.raises(ValidationError) as refused:
+        plan_series(
+            session,
+            Actor("f", Role.FRONT_DESK),
+            clinic.patient,
+            clinic.protocols["esketamine-induction"],
+            clinic.location,
+            MON,
+            now=at("2027-03-03 12:00"),
+        )
+    assert refused.value.for_field("start") == [
+        f"Mon 01 Mar 2027 has already passed at {clinic.location.name}; "
+        "start on Wed 03 Mar 2027 or later"
+    ]
 
 
 def test_steady_time_moves_only_the_session_whose_time_is_taken(
@@ -474,9 +501,9 @@ def test_steady_time_moves_only_the_session_whose_time_is_taken(
     assert clocks[2] == "10:15" and set(clocks[:2] + clocks[3:]) == {"08:00"}
     assert local(result.sessions[2].slot).date() == day3.date()
     assert result.sessions[2].problems == (
-        f"No chair is free then: Nasal 1 is taken by S-{taken[0].id} (08:00–10:15); "
-        f"Nasal 2 is taken by S-{taken[1].id} (08:00–10:15).",
-        "Session 3 was wanted on Mon 08 Mar 2027 at 08:00; moved to 10:15 the same day.",
+        "Session 3 placed at 10:15 the same day, instead of the wanted Mon 08 Mar 2027 at 08:00.",
+        f"At the wanted time: no chair is free then: Nasal 1 is taken by S-{taken[0].id} "
+        f"(08:00–10:15); Nasal 2 is taken by S-{taken[1].id} (08:00–10:15).",
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from builders import SchedulingClinic, at, scheduling_clinic
+from builders import NOW, SchedulingClinic, at, scheduling_clinic
 from scheduling.booking_helpers import BILLING, iv_induction, plan_for, steps_of
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -36,7 +36,9 @@ def series(session: Session, clinic: SchedulingClinic, front_desk: Actor) -> Ser
 @pytest.fixture
 def maintenance(session: Session, clinic: SchedulingClinic, front_desk: Actor) -> Series:
     starts = [at("2027-01-04 10:00"), at("2027-01-11 10:00")]
-    return book_series(session, front_desk, plan_for(clinic, "esketamine-maintenance", starts))
+    return book_series(
+        session, front_desk, plan_for(clinic, "esketamine-maintenance", starts), now=NOW
+    )
 
 
 def set_statuses(session: Session, series: Series, *statuses: SessionStatus) -> None:
@@ -123,17 +125,17 @@ def test_discontinue_needs_a_reason_and_happens_once(
     session: Session, series: Series, front_desk: Actor
 ) -> None:
     with pytest.raises(ValidationError) as refused:
-        discontinue_series(session, front_desk, series.id, " ")
+        discontinue_series(session, front_desk, series.id, " ", now=NOW)
     assert refused.value.for_field("reason") == ["say why the series is stopped"]
     assert series.status is SeriesStatus.PLANNED
     discontinue_series(session, front_desk, series.id, "moved away", now=at("2026-12-01 09:00"))
     with pytest.raises(Conflict, match="already discontinued: moved away"):
-        discontinue_series(session, front_desk, series.id, "again")
+        discontinue_series(session, front_desk, series.id, "again", now=NOW)
 
 
 def test_billing_may_not_discontinue(session: Session, series: Series) -> None:
     with pytest.raises(PermissionDenied):
-        discontinue_series(session, BILLING, series.id, "unpaid")
+        discontinue_series(session, BILLING, series.id, "unpaid", now=NOW)
     assert series.status is SeriesStatus.PLANNED
 
 

@@ -16,16 +16,20 @@ import pytest
 from builders import at, patient_raw, scheduling_clinic
 from PySide6.QtCore import QDate, QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QCheckBox, QWizard
+from PySide6.QtWidgets import QCheckBox, QLabel, QWizard
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
 from ketadesk.access.permissions import Actor, Role
-from ketadesk.clinic.models import Modality, Provider
+from ketadesk.billing import actions
+from ketadesk.billing.estimates import current_estimate
+from ketadesk.billing.models import Estimate
+from ketadesk.clinic.models import Chair, Location, Modality, Patient, Provider
 from ketadesk.clinic.patients import create_patient
 from ketadesk.db import Database
 from ketadesk.scheduling.calendar import CalendarEntry
 from ketadesk.scheduling.models import Protocol, Series, SessionStatus, TreatmentSession
+from ketadesk.scheduling.planner import plan_series
 from ketadesk.scheduling.waitlist import add_to_waitlist
 from ketadesk.ui.context import AppContext
 from ketadesk.ui.schedule import ScheduleView, colors
@@ -33,6 +37,7 @@ from ketadesk.ui.schedule.grid import SessionBlock
 from ketadesk.ui.schedule.layout import side_by_side
 from ketadesk.ui.schedule.session_dialog import SessionDialog
 from ketadesk.ui.schedule.view import DAY, WEEK
+from ketadesk.ui.schedule.wizard import NewSeriesWizard
 
 pytestmark = pytest.mark.gui
 
@@ -141,12 +146,21 @@ def on_screen(view: ScheduleView, scene: QPointF) -> QPoint:
     return view.grid.mapFromScene(scene)
 
 
-def drag(view: ScheduleView, session_id: int, chair: int, hour: int, minute: int = 0) -> None:
-    """Press on the block's middle, drag it to ``chair`` at ``hour:minute``, let go."""
+def drag(
+    view: ScheduleView,
+    session_id: int,
+    chair: int,
+    hour: int,
+    minute: int = 0,
+    *,
+    day: date = MONDAY,
+) -> None:
+    """Press on the block's middle, drag it to ``chair`` on ``day`` at ``hour:minute``,
+    let go."""
     grid = view.grid
     grip = grid.scene_point(session_id)
     home_top = block(view, session_id).pos().y()
-    target = grid.drop_point(MONDAY, chair, hour * 60 + minute)
+    target = grid.drop_point(day, chair, hour * 60 + minute)
     end = QPointF(target.x(), grip.y() + target.y() - home_top)
     viewport = grid.viewport()
     start = on_screen(view, grip)
@@ -345,6 +359,63 @@ def test_who_may_not_book_cannot_drag(qtbot: QtBot, sqlite_db: Database, admin: 
     assert stored(sqlite_db, mine)[0] == clinic.chairs["IV 1"]
 
 
+def booked_with_estimate(db: Database, clinic: Clinic, *, series: bool) -> list[int]:
+    """Zoë (no insurance) booked through the shared actions, as the window books: the IV
+    induction from Monday (``series``) or one booster on Monday at 09:00; her Good Faith
+    Estimate is drafted. Returns the session ids in order."""
+    with db.transaction() as s:
+        patient = s.get(Patient, clinic.patient_id)
+        location = s.get(Location, clinic.location_id)
+        assert patient is not None and location is not None
+        if series:
+            protocol = s.get(Protocol, clinic.protocols["iv-induction"])
+            assert protocol is not None
+            plan = plan_series(s, front_desk_actor(), patient, protocol, location, MONDAY, now=NOW)
+            booked = actions.book_series(s, front_desk_actor(), plan, now=NOW)
+        else:
+            protocol = s.get(Protocol, clinic.protocols["iv-booster"])
+            chair = s.get(Chair, clinic.chairs["IV 1"])
+            assert protocol is not None and chair is not None
+            booked = actions.book_session(
+                s, front_desk_actor(), patient, protocol, chair, at("2026-12-07 09:00"), now=NOW
+            )
+        assert booked.estimate is not None
+        return [row.id for row in booked.sessions]
+
+
+def front_desk_actor() -> Actor:
+    return Actor(username="test-front", role=Role.FRONT_DESK)
+
+
+def current_estimate_days(db: Database, session_id: int) -> tuple[int, date, date]:
+    """How many estimates the session's series has had, and the current one's dates."""
+    with db.reading() as s:
+        row = s.get(TreatmentSession, session_id)
+        assert row is not None
+        every = s.scalars(select(Estimate).where(Estimate.series_id == row.series_id)).all()
+        current = current_estimate(s, row.series_id)
+        assert current is not None
+        return len(every), current.first_service_on, current.last_service_on
+
+
+def test_dragging_to_another_day_redrafts_the_estimate(
+    qtbot: QtBot, sqlite_db: Database, admin: Actor, front_desk: Actor
+) -> None:
+    clinic = open_clinic(sqlite_db, admin)
+    [mine] = booked_with_estimate(sqlite_db, clinic, series=False)
+    assert current_estimate_days(sqlite_db, mine) == (1, MONDAY, MONDAY)
+    view = open_view(qtbot, sqlite_db, front_desk, WEEK)
+
+    tuesday = MONDAY + timedelta(days=1)
+    drag(view, mine, clinic.chairs["IV 1"], 10, day=tuesday)
+
+    _chair, starts, _status, _version = stored(sqlite_db, mine)
+    assert (starts.date(), starts.hour) == (tuesday, 10)
+    assert current_estimate_days(sqlite_db, mine) == (2, tuesday, tuesday)
+    assert view.banner.kind == "info"
+    assert "Good Faith Estimate GFE-2026-00002 re-drafted (Dates changed" in view.banner.text()
+
+
 # -- the session dialog ----------------------------------------------------------------------
 
 
@@ -393,6 +464,48 @@ def test_double_click_shows_the_session_and_confirming_and_cancelling_work(
     assert block(view, mine).opacity() == colors.FADED_OPACITY
 
 
+def test_the_session_dialog_shifts_the_rest_of_the_series(
+    qtbot: QtBot, sqlite_db: Database, admin: Actor, front_desk: Actor
+) -> None:
+    clinic = open_clinic(sqlite_db, admin)
+    ids = booked_with_estimate(sqlite_db, clinic, series=True)
+    before = [stored(sqlite_db, i)[1] for i in ids]
+    view = open_view(qtbot, sqlite_db, front_desk, WEEK)
+    view.go_to(before[4].date())
+    dialog = open_dialog(qtbot, view, ids[4])
+    assert dialog.shift_button.isEnabled()
+
+    dialog.shift_days.setValue(5)
+    qtbot.mouseClick(dialog.shift_button, LEFT)
+
+    after = [stored(sqlite_db, i)[1] for i in ids]
+    assert after[:4] == before[:4]
+    assert after[4:] == [b + timedelta(days=5) for b in before[4:]]
+    text = dialog.message.text()
+    assert text.startswith(f"S-{ids[4]} and the rest of the series moved 5 days later: 2 sessions.")
+    assert "re-drafted (Dates changed" in text
+    assert current_estimate_days(sqlite_db, ids[0])[0] == 2
+
+
+def test_a_refused_shift_changes_nothing_and_says_why(
+    qtbot: QtBot, sqlite_db: Database, admin: Actor, front_desk: Actor
+) -> None:
+    clinic = open_clinic(sqlite_db, admin)
+    ids = booked_with_estimate(sqlite_db, clinic, series=True)
+    before = [stored(sqlite_db, i)[1] for i in ids]
+    view = open_view(qtbot, sqlite_db, front_desk)
+    dialog = open_dialog(qtbot, view, ids[0])
+
+    dialog.shift_days.setValue(-10)  # before the view's now (Tue 1 Dec)
+    qtbot.mouseClick(dialog.shift_button, LEFT)
+
+    text = dialog.message.text()
+    assert text.startswith(f"Not done: S-{ids[0]} (session 1): Fri 27 Nov 2026")
+    assert "already passed" in text and f"S-{ids[4]} (session 5): " in text
+    assert [stored(sqlite_db, i)[1] for i in ids] == before
+    assert current_estimate_days(sqlite_db, ids[0])[0] == 1
+
+
 # -- booking a series ------------------------------------------------------------------------
 
 
@@ -433,7 +546,8 @@ def test_booking_a_series_through_the_wizard(
     book_button = wizard.button(QWizard.WizardButton.FinishButton)
     assert book_button.text() == "Book" and not book_button.isEnabled()
     acknowledge = page.findChild(QCheckBox, "acknowledge:screening:uncontrolled_hypertension")
-    assert acknowledge is not None and "hypertension" in acknowledge.text()
+    words = page.findChild(QLabel, "warning:screening:uncontrolled_hypertension")
+    assert acknowledge is not None and words is not None and "hypertension" in words.text()
     qtbot.mouseClick(acknowledge, LEFT)
     assert book_button.isEnabled()
     qtbot.mouseClick(book_button, LEFT)
@@ -452,11 +566,8 @@ def test_booking_a_series_through_the_wizard(
     assert block(view, first_id).highlighted
 
 
-def test_the_wizard_says_why_a_booking_was_refused_and_stays_open(
-    qtbot: QtBot, sqlite_db: Database, admin: Actor, front_desk: Actor
-) -> None:
-    clinic = open_clinic(sqlite_db, admin)
-    view = open_view(qtbot, sqlite_db, front_desk, WEEK)
+def wizard_at_the_plan(qtbot: QtBot, view: ScheduleView, start: QDate) -> NewSeriesWizard:
+    """The wizard walked to its plan: Zoë, the IV induction, from ``start``."""
     wizard = view.new_series()
     assert wizard is not None
     qtbot.waitExposed(wizard)
@@ -465,8 +576,39 @@ def test_the_wizard_says_why_a_booking_was_refused_and_stays_open(
     wizard.next()
     wizard.protocol_page.choose("iv-induction")
     wizard.next()
-    wizard.preferences_page.start.setDate(QDate(2026, 12, 7))
+    wizard.preferences_page.start.setDate(start)
     wizard.next()
+    return wizard
+
+
+def test_the_wizard_names_a_series_of_the_same_modality_under_way(
+    qtbot: QtBot, sqlite_db: Database, admin: Actor, front_desk: Actor
+) -> None:
+    clinic = open_clinic(sqlite_db, admin)
+    booked_with_estimate(sqlite_db, clinic, series=True)
+    view = open_view(qtbot, sqlite_db, front_desk, WEEK)
+    wizard = wizard_at_the_plan(qtbot, view, QDate(2027, 1, 4))
+    page = wizard.proposal_page
+    book_button = wizard.button(QWizard.WizardButton.FinishButton)
+
+    acknowledge = page.findChild(QCheckBox, "acknowledge:series:active")
+    words = page.findChild(QLabel, "warning:series:active")
+    assert acknowledge is not None and words is not None
+    assert "already has another IV infusion series under way" in words.text()
+    assert "IV ketamine induction (series " in words.text()
+    wizard.resize(1280, 800)
+    assert wizard.width() == 1280  # the long warning wraps instead of widening the wizard
+    assert not book_button.isEnabled()
+    qtbot.mouseClick(acknowledge, LEFT)
+    assert book_button.isEnabled()
+
+
+def test_the_wizard_says_why_a_booking_was_refused_and_stays_open(
+    qtbot: QtBot, sqlite_db: Database, admin: Actor, front_desk: Actor
+) -> None:
+    clinic = open_clinic(sqlite_db, admin)
+    view = open_view(qtbot, sqlite_db, front_desk, WEEK)
+    wizard = wizard_at_the_plan(qtbot, view, QDate(2026, 12, 7))
     page = wizard.proposal_page
     assert page.isComplete()
     # Someone at another desk takes the first proposed chair and time meanwhile.

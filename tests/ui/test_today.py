@@ -18,6 +18,7 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
 from ketadesk.access.permissions import Actor, Role
+from ketadesk.billing.estimates import current_estimate
 from ketadesk.clinic.models import Chair, Location, Modality, Patient, Provider
 from ketadesk.db import Database
 from ketadesk.scheduling import floor
@@ -336,6 +337,9 @@ def test_a_failed_checklist_offers_to_reschedule(
         assert ts is not None
         assert ts.status is SessionStatus.SCHEDULED and ts.starts_at == first.starts_at
         assert ts.checked_in_at is None and ts.checklist_passed_at is None
+        # The move went through the shared action: the self-pay series' estimate is true.
+        estimate = current_estimate(session, ts.series_id)
+        assert estimate is not None and estimate.first_service_on == date(2026, 12, 8)
     assert card(view).card.current is None  # type: ignore[union-attr]
 
 

@@ -5,10 +5,15 @@ series progress, protocol, chair, provider, times, status, driver) and offers th
 three actions, each one transaction around one service:
 
 * **Confirm** — :func:`ketadesk.scheduling.floor.confirm`;
-* **Mark no-show** — :func:`ketadesk.scheduling.changes.record_no_show`, after asking;
-* **Cancel session** with a reason — :func:`ketadesk.scheduling.changes.cancel_session`;
+* **Mark no-show** — :func:`ketadesk.billing.actions.record_no_show`, after asking;
+* **Cancel session** with a reason — :func:`ketadesk.billing.actions.cancel_session`;
   the answer says whether it was a late cancellation and lists the waitlist patients who
-  could take the freed slot.
+  could take the freed slot;
+* **Shift the rest** by a number of days — :func:`ketadesk.billing.actions.shift_rest_by`
+  moves this session and every later one of its series still ahead alike.
+
+The no-show, the cancellation and the shift re-draft a self-pay series' Good Faith
+Estimate in the same transaction, and the answer names the new draft.
 
 After each action the dialog reads the session again (so it shows what the database now
 holds) and emits :attr:`SessionDialog.changed`, on which the schedule redraws. A refusal
@@ -19,7 +24,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import TypeVar
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -33,21 +37,18 @@ from PySide6.QtWidgets import (
     QListWidget,
     QMessageBox,
     QPushButton,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 from sqlalchemy.orm import Session
 
 from ketadesk.access.permissions import Permission
-from ketadesk.billing.estimates import after_session_change
-from ketadesk.errors import KetaDeskError, ValidationError
+from ketadesk.billing import actions
+from ketadesk.billing.actions import MAX_SHIFT_DAYS, Cancelled, EstimateDrafted
+from ketadesk.errors import FieldProblem, KetaDeskError, ValidationError
 from ketadesk.scheduling.calendar import CalendarEntry, calendar_window
-from ketadesk.scheduling.changes import (
-    CANCELLABLE,
-    CancelResult,
-    cancel_session,
-    record_no_show,
-)
+from ketadesk.scheduling.changes import CANCELLABLE
 from ketadesk.scheduling.floor import confirm
 from ketadesk.scheduling.models import SessionStatus
 from ketadesk.scheduling.series import AHEAD
@@ -55,8 +56,6 @@ from ketadesk.scheduling.waitlist import WaitlistOffer
 from ketadesk.ui.context import AppContext
 from ketadesk.ui.schedule.text import day_heading, moment, time_range
 from ketadesk.ui.style import set_role
-
-T = TypeVar("T")
 
 FIELDS = (
     ("patient", "Patient"),
@@ -140,6 +139,7 @@ class SessionDialog(QDialog):
         outer.addWidget(self.offer_list)
         outer.addLayout(self._actions())
         outer.addWidget(self._cancel_box())
+        outer.addWidget(self._shift_box())
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         close.rejected.connect(self.reject)
         outer.addWidget(close)
@@ -188,6 +188,27 @@ class SessionDialog(QDialog):
         row.addWidget(self.cancel_button)
         return box
 
+    def _shift_box(self) -> QFrame:
+        box = QFrame()
+        row = QHBoxLayout(box)
+        row.setContentsMargins(0, 4, 0, 4)
+        row.addWidget(QLabel("Move this and the later sessions of the series by"))
+        self.shift_days = QSpinBox()
+        self.shift_days.setObjectName("shiftDays")
+        self.shift_days.setRange(-MAX_SHIFT_DAYS, MAX_SHIFT_DAYS)
+        self.shift_days.setValue(7)
+        self.shift_days.setSuffix(" days")
+        self.shift_button = QPushButton("Shift the rest")
+        self.shift_button.setObjectName("shiftRest")
+        self.shift_button.setToolTip(
+            "Every later session still ahead keeps its time of day and its spacing"
+        )
+        self.shift_button.clicked.connect(self.shift)
+        row.addWidget(self.shift_days)
+        row.addStretch(1)
+        row.addWidget(self.shift_button)
+        return box
+
     # -- showing ------------------------------------------------------------------------
 
     def _show(self, entry: CalendarEntry) -> None:
@@ -207,6 +228,9 @@ class SessionDialog(QDialog):
         can_cancel = actor.can(Permission.SCHEDULE_BOOK) and entry.status in CANCELLABLE
         self.cancel_button.setEnabled(can_cancel)
         self.reason.setEnabled(can_cancel)
+        can_shift = actor.can(Permission.SCHEDULE_BOOK) and entry.status in AHEAD
+        self.shift_button.setEnabled(can_shift)
+        self.shift_days.setEnabled(can_shift)
 
     def _say(self, text: str, *, error: bool = False) -> None:
         self.message.setText(text)
@@ -228,7 +252,7 @@ class SessionDialog(QDialog):
                 result = action(session)
         except KetaDeskError as error:
             text = (
-                "; ".join(p.message for p in error.problems)
+                "; ".join(_problem_text(p) for p in error.problems)
                 if isinstance(error, ValidationError)
                 else str(error)
             )
@@ -259,39 +283,71 @@ class SessionDialog(QDialog):
         ):
             return
         sid = entry.session_id
-        if self._run(lambda s: self._then_estimate(s, record_no_show(
-                s, self.context.actor, sid, now=self._now()))):
-            self._say(f"{entry.reference} is recorded as a no-show.")
-
-    def _then_estimate(self, session: Session, result: T) -> T:
-        """A session gone from a self-pay series re-drafts its Good Faith Estimate."""
-        after_session_change(
-            session, self.context.actor, self.entry.session_id, today=self._now().date()
+        # The estimate drafted, True when none was, None when refused (see _run).
+        estimate = self._run(
+            lambda s: actions.record_no_show(s, self.context.actor, sid, now=self._now()).estimate
         )
-        return result
+        if estimate is not None:
+            self._say(f"{entry.reference} is recorded as a no-show.{_estimate_note(estimate)}")
 
     def cancel(self) -> None:
         sid, reason = self.entry.session_id, self.reason.text()
         result = self._run(
-            lambda s: self._then_estimate(s, _cancelled(
-                cancel_session(s, self.context.actor, sid, reason, now=self._now())
-            ))
+            lambda s: _cancelled(
+                actions.cancel_session(s, self.context.actor, sid, reason, now=self._now())
+            )
         )
         if not isinstance(result, tuple):
             return
-        late, offers = result
+        late, offers, estimate = result
         self.reason.clear()
         self.offers = offers
         kind = "a late cancellation (inside the cancellation window)" if late else "cancelled"
         text = f"{self.entry.reference} is {kind}; the chair is free again."
         if offers:
             text += f" {len(offers)} waiting patient(s) could take the slot — call them:"
-        self._say(text)
+        self._say(text + _estimate_note(estimate))
         self.offer_list.clear()
         self.offer_list.addItems([offer_line(o) for o in offers])
         self.offer_list.setVisible(bool(offers))
 
+    def shift(self) -> None:
+        """Move this session and the later ones of its series by the chosen days."""
+        sid, days = self.entry.session_id, self.shift_days.value()
+        result = self._run(
+            lambda s: _shifted(
+                actions.shift_rest_by(s, self.context.actor, sid, days, now=self._now())
+            )
+        )
+        if not isinstance(result, tuple):
+            return
+        count, estimate = result
+        direction = "later" if days > 0 else "earlier"
+        self._say(
+            f"{self.entry.reference} and the rest of the series moved {abs(days)} "
+            f"day{'s' if abs(days) != 1 else ''} {direction}: {count} "
+            f"session{'s' if count != 1 else ''}.{_estimate_note(estimate)}"
+        )
 
-def _cancelled(result: CancelResult) -> tuple[bool, tuple[WaitlistOffer, ...]]:
+
+def _problem_text(problem: FieldProblem) -> str:
+    """A refusal's problem in words; one about another session of the series (a shift
+    names each session that cannot move: "S-12 (session 3)") says which."""
+    return f"{problem.field}: {problem.message}" if problem.field.startswith("S-") else (
+        problem.message
+    )
+
+
+def _shifted(moved: actions.Moved) -> tuple[int, EstimateDrafted | None]:
+    return len(moved.sessions), moved.estimate
+
+
+def _estimate_note(estimate: object) -> str:
+    return f" {estimate.sentence}" if isinstance(estimate, EstimateDrafted) else ""
+
+
+def _cancelled(
+    cancelled: Cancelled,
+) -> tuple[bool, tuple[WaitlistOffer, ...], EstimateDrafted | None]:
     """The parts of a cancellation that outlive the transaction (not the ORM row)."""
-    return result.late, result.offers
+    return cancelled.result.late, cancelled.result.offers, cancelled.estimate

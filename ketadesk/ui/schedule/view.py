@@ -8,13 +8,14 @@ outlives that session.
 
 Actions, each one transaction around one service call:
 
-* dragging a block ends in :meth:`ScheduleView.move` →
-  :func:`~ketadesk.scheduling.changes.move_session` with the version the block was drawn
-  from. A refusal (the chair taken, the patient busy, outside hours, someone else's edit)
-  leaves the block where it was and says why in the banner above the calendar, outlining
-  the session in the way;
+* dragging a block ends in :meth:`ScheduleView.move_to` →
+  :func:`~ketadesk.billing.actions.move_session` with the version the block was drawn
+  from; it re-drafts the series' Good Faith Estimate in the same transaction, and the
+  banner names a new draft. A refusal (the chair taken, the patient busy, outside hours,
+  someone else's edit) leaves the block where it was and says why in the banner above the
+  calendar, outlining the session in the way;
 * a double-click opens a :class:`~ketadesk.ui.schedule.session_dialog.SessionDialog`
-  (confirm, no-show, cancel with a reason);
+  (confirm, no-show, cancel with a reason, shift the rest of the series);
 * "New series…" opens the :class:`~ketadesk.ui.schedule.wizard.NewSeriesWizard`; once it
   books, the schedule jumps to the series' first session and outlines it.
 """
@@ -41,11 +42,11 @@ from PySide6.QtWidgets import (
 )
 
 from ketadesk.access.permissions import Permission
+from ketadesk.billing.actions import move_session
 from ketadesk.clinic.locations import list_locations
 from ketadesk.clinic.models import Modality
 from ketadesk.errors import KetaDeskError, SlotTaken, ValidationError
 from ketadesk.scheduling.calendar import CalendarEntry, CalendarWindow, calendar_window, week_start
-from ketadesk.scheduling.changes import move_session
 from ketadesk.scheduling.models import SessionStatus
 from ketadesk.ui.context import AppContext
 from ketadesk.ui.schedule import colors
@@ -387,20 +388,22 @@ class ScheduleView(QWidget):
         starts_at = datetime.combine(target.day, target.start, tzinfo=zone)
         try:
             with self.context.db.transaction() as session:
-                move_session(
+                moved = move_session(
                     session,
                     self.context.actor,
                     entry.session_id,
                     starts_at,
+                    now=self._now(),
                     chair_id=target.chair_id,
                     expected_version=entry.version,
-                    now=self._now(),
                 )
         except KetaDeskError as error:
             self._refused(entry, f"{where} in {target.chair_name}", error)
             return False
+        estimate = f" {moved.estimate.sentence}" if moved.estimate else ""
         self.banner.say(
-            f"Moved {entry.reference} ({entry.patient_name}) to {where} in {target.chair_name}."
+            f"Moved {entry.reference} ({entry.patient_name}) to {where} in "
+            f"{target.chair_name}.{estimate}"
         )
         self.grid.selected_id = entry.session_id
         self.refresh()

@@ -12,9 +12,10 @@ Pages, each reading what it shows in its own short read-only session:
    session. Each row shows its day, time, chair and provider, the problems met on the
    way, and a drop-down of the nearest alternatives (:meth:`SeriesPlan.choose`). Hard stops
    are listed in red and keep Book disabled; every warning has its own "I acknowledge"
-   box. **Book** calls :func:`~ketadesk.scheduling.booking.book_series` in one write
-   transaction with the acknowledged codes; a refusal is shown in words on the page and
-   the wizard stays open ("Plan again" re-plans around whatever changed).
+   box. **Book** calls :func:`~ketadesk.billing.actions.book_series` in one write
+   transaction with the acknowledged codes (it drafts the Good Faith Estimate too); a
+   refusal is shown in words on the page and the wizard stays open ("Plan again"
+   re-plans around whatever changed).
 
 On success the wizard closes and emits :attr:`NewSeriesWizard.booked` with a
 :class:`Booked` record; the schedule jumps to the first session.
@@ -23,7 +24,7 @@ On success the wizard closes and emits :attr:`NewSeriesWizard.booked` with a
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -47,14 +48,13 @@ from PySide6.QtWidgets import (
     QWizard,
     QWizardPage,
 )
-from sqlalchemy.orm import Session
 
+from ketadesk.billing.actions import Booked as BookedSeries
+from ketadesk.billing.actions import book_series
 from ketadesk.clinic.locations import WEEKDAY_NAMES, get_location, list_locations
-from ketadesk.clinic.models import Location, Patient
+from ketadesk.clinic.models import Patient
 from ketadesk.clinic.patients import PatientRow, search_patients
 from ketadesk.errors import KetaDeskError, NotFound, SlotTaken, ValidationError
-from ketadesk.scheduling.booking import book_series
-from ketadesk.scheduling.models import Series
 from ketadesk.scheduling.planner import plan_series
 from ketadesk.scheduling.proposals import Preferences, SeriesPlan
 from ketadesk.scheduling.protocols import get_protocol, list_protocols
@@ -400,7 +400,7 @@ class ProposalPage(QWizardPage):
     ) -> None:
         super().__init__()
         self.context = context
-        self._now = clock_now
+        self._now = clock_now or (lambda: datetime.now(UTC))
         self.setTitle("Proposed sessions")
         self.setSubTitle(
             "Check the dates; pick another time where one is offered. Book when ready."
@@ -470,7 +470,7 @@ class ProposalPage(QWizardPage):
                 get_location(session, location_id),
                 preferences.start_day(),
                 preferences.preferences(),
-                now=self._now() if self._now else None,
+                now=self._now(),
             )
 
     def _show_plan(self) -> None:
@@ -490,11 +490,24 @@ class ProposalPage(QWizardPage):
                 widget.deleteLater()
         self.acknowledgements = {}
         for warning in self.plan.warnings if self.plan else ():
-            check = QCheckBox(f"I acknowledge: {warning.message}")
+            # The box and the warning side by side, the warning wrapped: a long one (the
+            # patient's other series, a prior authorisation's dates) must not widen the
+            # wizard past a laptop's screen.
+            row = QWidget()
+            line = QHBoxLayout(row)
+            line.setContentsMargins(0, 0, 0, 0)
+            check = QCheckBox("I acknowledge:")
             check.setObjectName(f"acknowledge:{warning.code}")
-            check.setStyleSheet(f"color: {style.WARNING_INK};")
+            check.setToolTip(warning.message)
             check.toggled.connect(lambda _on: self.completeChanged.emit())
-            self.warning_rows.addWidget(check)
+            words = QLabel(warning.message)
+            words.setObjectName(f"warning:{warning.code}")
+            words.setWordWrap(True)
+            for widget in (check, words):
+                widget.setStyleSheet(f"color: {style.WARNING_INK};")
+            line.addWidget(check, 0, Qt.AlignmentFlag.AlignTop)
+            line.addWidget(words, 1)
+            self.warning_rows.addWidget(row)
             self.acknowledgements[warning.code] = check
         self.warnings.setVisible(bool(self.acknowledgements))
 
@@ -521,17 +534,14 @@ class ProposalPage(QWizardPage):
         self.error.hide()
         try:
             with self.context.db.transaction() as session:
-                series = book_series(
+                booked = book_series(
                     session,
                     self.context.actor,
                     plan,
+                    now=self._now(),
                     acknowledged=self.acknowledged(),
-                    now=self._now() if self._now else None,
                 )
-                self.booked = _booked(series, plan)
-                self.booked = _with_estimate(
-                    session, self.context, self.booked, self._now() if self._now else None
-                )
+                self.booked = _booked(booked, plan)
         except KetaDeskError as error:
             hint = " Press “Plan again” to plan around it." if isinstance(error, SlotTaken) else ""
             self._show_error(f"Not booked: {_error_text(error)}{hint}")
@@ -539,10 +549,11 @@ class ProposalPage(QWizardPage):
         return True
 
 
-def _booked(series: Series, plan: SeriesPlan) -> Booked:
-    """What the schedule needs of a series just booked (read inside its transaction)."""
+def _booked(booked: BookedSeries, plan: SeriesPlan) -> Booked:
+    """What the schedule needs of a series just booked (read inside its transaction),
+    with the Good Faith Estimate the booking drafted named in the summary."""
     zone = ZoneInfo(plan.time_zone)
-    new = [s for s in series.sessions if s.number >= plan.first_number]
+    series, new = booked.series, booked.sessions
     first = min(new, key=lambda s: s.starts_at)
     local = first.starts_at.astimezone(zone)
     protocol, patient = series.protocol, series.patient
@@ -551,31 +562,11 @@ def _booked(series: Series, plan: SeriesPlan) -> Booked:
         f"{'s' if len(new) != 1 else ''}, the first on {moment(local)} in "
         f"{first.chair.name}."
     )
+    if booked.estimate is not None:
+        summary += f" {booked.estimate.sentence}"
     return Booked(
         series.id, series.location_id, first.id, local.date(), local.time(), len(new), summary
     )
-
-
-def _with_estimate(
-    session: Session, context: AppContext, booked: Booked, now: datetime | None
-) -> Booked:
-    """Draft the Good Faith Estimate a self-pay series needs, in the booking's transaction,
-    and say so in the summary."""
-    from ketadesk.billing.estimates import draft_for_series
-
-    location = session.get(Location, booked.location_id)
-    zone = ZoneInfo(location.time_zone if location else "UTC")
-    today = (now or datetime.now(UTC)).astimezone(zone).date()
-    estimate = draft_for_series(session, context.actor, booked.series_id, today=today)
-    if estimate is None:
-        return booked
-    due = (
-        f"give it to the patient by {estimate.give_by:%a %d %b}"
-        if estimate.give_by
-        else "the first session is under 3 business days away, so no deadline applies"
-    )
-    note = f" Good Faith Estimate {estimate.number} drafted (${estimate.total:,}); {due}."
-    return replace(booked, summary=booked.summary + note)
 
 
 # -- the wizard -----------------------------------------------------------------------------

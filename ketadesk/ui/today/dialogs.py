@@ -32,11 +32,11 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.orm import Session
 
-from ketadesk.billing import estimates
+from ketadesk.billing import actions
 from ketadesk.clinic.models import Modality
 from ketadesk.clinic.validation import weight_kg
 from ketadesk.errors import FieldProblem, InvalidValue, KetaDeskError, ValidationError
-from ketadesk.scheduling import changes, floor, rems
+from ketadesk.scheduling import floor, rems
 from ketadesk.scheduling.board import BoardSession
 from ketadesk.scheduling.models import Checkpoint, ObservationKind, Route, ScoreKind, Severity
 from ketadesk.scheduling.rems import RemsFormDue
@@ -461,14 +461,10 @@ class CancelDialog(FloorDialog):
 
     def act(self, session: Session, typed: Typed) -> object:
         reason = str(self.form.values()["reason"])
-        result = changes.cancel_session(
+        # The shared action re-drafts a self-pay series' Good Faith Estimate too.
+        return actions.cancel_session(
             session, self.context.actor, self.shown.session_id, reason, now=self.clock()
-        )
-        # A session gone from a self-pay series re-drafts its Good Faith Estimate.
-        estimates.after_session_change(
-            session, self.context.actor, self.shown.session_id, today=self.clock().date()
-        )
-        return result
+        ).result
 
 
 class FiledDialog(QDialog):

@@ -3,7 +3,8 @@
 :class:`RescheduleDialog` asks :func:`~ketadesk.scheduling.board.reschedule_choices` for the
 nearest valid slots around the session's usual time on a chosen day (the next day at
 first), lists them, and moves the session to the picked one with
-:func:`~ketadesk.scheduling.changes.move_session` in one ``db.transaction()``. A slot taken
+:func:`~ketadesk.billing.actions.move_session` in one ``db.transaction()``, which
+re-drafts the series' Good Faith Estimate when its dates change. A slot taken
 meanwhile is refused in words, and the list is read again.
 """
 
@@ -26,9 +27,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ketadesk.billing.actions import move_session
 from ketadesk.errors import KetaDeskError
 from ketadesk.scheduling.board import BoardSession, reschedule_choices
-from ketadesk.scheduling.changes import move_session
 from ketadesk.scheduling.proposals import Slot
 from ketadesk.ui.context import AppContext
 from ketadesk.ui.forms import attempt
@@ -145,10 +146,10 @@ class RescheduleDialog(QDialog):
                     self.context.actor,
                     self.shown.session_id,
                     slot.starts_at,
+                    now=self.clock(),
                     chair_id=slot.chair_id,
                     provider_id=slot.provider_id,
                     expected_version=self.shown.version,
-                    now=self.clock(),
                 )
 
         outcome = attempt(self, move)
