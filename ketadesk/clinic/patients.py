@@ -304,11 +304,20 @@ def open_patient(session: Session, actor: Actor, patient_id: int) -> Patient:
     return patient
 
 
+def patient_by_mrn(session: Session, actor: Actor, mrn: str) -> Patient:
+    """The patient with this MRN, for a look-up (booking, billing): not an audited opening
+    of the record, which is :func:`open_by_mrn`. Raises :class:`NotFound` in words."""
+    actor.require(Permission.PATIENT_VIEW)
+    wanted = mrn.strip()
+    patient = session.scalar(select(Patient).where(Patient.mrn == wanted))
+    if patient is None:
+        raise NotFound(f"no patient with MRN {wanted}")
+    return patient
+
+
 def open_by_mrn(session: Session, actor: Actor, mrn: str) -> Patient:
-    patient_id = session.scalar(select(Patient.id).where(Patient.mrn == mrn.strip()))
-    if patient_id is None:
-        raise NotFound(f"no patient with MRN {mrn.strip()}")
-    return open_patient(session, actor, patient_id)
+    """The whole record of the patient with this MRN; the opening is audited."""
+    return open_patient(session, actor, patient_by_mrn(session, actor, mrn).id)
 
 
 @dataclass(frozen=True)
@@ -370,6 +379,12 @@ def _conditions(text: str, include_inactive: bool) -> list[ColumnElement[bool]]:
     if not include_inactive:
         conditions.append(Patient.active.is_(True))
     return conditions
+
+
+def patient_matches(text: str) -> ColumnElement[bool]:
+    """SQL: the patient (active or not) matches every word of ``text`` as
+    :func:`search_patients` reads them, for searches of other records by their patient."""
+    return and_(true(), *_conditions(text, include_inactive=True))
 
 
 def search_patients(
