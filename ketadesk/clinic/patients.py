@@ -419,6 +419,36 @@ def count_matching(
     return session.scalar(query) or 0
 
 
+@dataclass(frozen=True)
+class PatientPage:
+    """A page of :func:`search_patients` and how many patients match in all."""
+
+    rows: tuple[PatientRow, ...]
+    total: int
+
+    @property
+    def more(self) -> int:
+        """How many match beyond this page's rows (when the page started at the first)."""
+        return self.total - len(self.rows)
+
+
+def patient_page(
+    session: Session,
+    actor: Actor,
+    text: str,
+    *,
+    limit: int,
+    include_inactive: bool = False,
+) -> PatientPage:
+    """The first ``limit`` patients matching ``text`` and the true count, so a picker or a
+    command can say how many it did not show; counted only when the page is full."""
+    rows = search_patients(session, actor, text, limit=limit, include_inactive=include_inactive)
+    total = len(rows)
+    if total >= limit:
+        total = count_matching(session, actor, text, include_inactive=include_inactive)
+    return PatientPage(tuple(rows), total)
+
+
 def count_patients(session: Session, *, include_inactive: bool = False) -> int:
     query = select(func.count()).select_from(Patient)
     if not include_inactive:
