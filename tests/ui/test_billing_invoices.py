@@ -352,6 +352,8 @@ def test_the_list_says_the_true_count_and_reads_more_as_the_person_scrolls(
 
     tab.refresh()  # a refresh keeps what was read, so the place is not lost
     assert tab.table.rowCount() == 520
+    tab.state.setCurrentIndex(tab.state.findData(InvoiceState.DRAFT))  # a new filter: page 1
+    assert tab.table.rowCount() == 200 and tab.count.text() == "520 invoices (200 shown)"
 
 
 def test_searching_finds_an_invoice_past_the_first_page_in_sql(

@@ -625,7 +625,7 @@ class InvoicesTab(QWidget):
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
         self.timer.setInterval(SEARCH_DELAY_MS)
-        self.timer.timeout.connect(self.refresh)
+        self.timer.timeout.connect(self.search_again)
         column = QVBoxLayout(self)
         column.setContentsMargins(14, 12, 14, 12)
         column.addLayout(self._toolbar())
@@ -665,18 +665,18 @@ class InvoicesTab(QWidget):
         self.search.setPlaceholderText("Search by invoice number, MRN or patient name")
         self.search.setClearButtonEnabled(True)
         self.search.textChanged.connect(lambda _text: self.timer.start())
-        self.search.returnPressed.connect(self.refresh)
+        self.search.returnPressed.connect(self.search_again)
         row.addWidget(self.search, 1)
         self.state = QComboBox()
         self.state.setObjectName("invoiceState")
         for value, text in STATE_CHOICES:
             self.state.addItem(text, value)
-        self.state.currentIndexChanged.connect(lambda _i: self.refresh())
+        self.state.currentIndexChanged.connect(lambda _i: self.search_again())
         row.addWidget(self.state)
         self.location = QComboBox()
         self.location.setObjectName("invoiceLocation")
         fill_locations(self.location, self.context)
-        self.location.currentIndexChanged.connect(lambda _i: self.refresh())
+        self.location.currentIndexChanged.connect(lambda _i: self.search_again())
         row.addWidget(self.location)
         self.count = QLabel()
         self.count.setObjectName("invoiceCount")
@@ -723,6 +723,12 @@ class InvoicesTab(QWidget):
         self.table.blockSignals(False)
         self._count()
         self._selected()
+
+    def search_again(self) -> None:
+        """The search or a filter changed: read from the first page (a refresh after a change
+        keeps as many rows as were read, so the place is not lost)."""
+        self.rows = []
+        self.refresh()
 
     def more(self) -> bool:
         """Whether invoices beyond the loaded rows match."""
@@ -783,7 +789,7 @@ class InvoicesTab(QWidget):
         self.location.setCurrentIndex(0)
         for widget in (self.search, self.state, self.location):
             widget.blockSignals(False)
-        self.refresh()
+        self.search_again()
         return self._select_loaded(invoice_id)
 
     def _select_loaded(self, invoice_id: int) -> bool:
