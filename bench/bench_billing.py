@@ -79,6 +79,13 @@ TARGETS = {
 INVOICE_RATIO_GOAL = 1.5  # an invoice PDF against bare reportlab in the same font
 
 
+def _reader() -> Any:
+    """Who the benchmark reads as: a billing user (the reads check and audit like any)."""
+    from ketadesk.access.permissions import Actor, Role
+
+    return Actor(username="bench", role=Role.BILLING)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--patients", type=int, default=20_000)
@@ -249,7 +256,7 @@ def superbill_pdfs(
     from ketadesk.errors import KetaDeskError
 
     with database.reading() as session:
-        patients = superbill_patients(session, *month)
+        patients = superbill_patients(session, _reader(), *month)
     if not patients:
         return {"measured": False, "reason": f"no self-pay visits in {month[0]:%Y-%m}"}
     chosen = random.Random(seed).sample(patients, min(runs, len(patients)))
@@ -258,7 +265,7 @@ def superbill_pdfs(
         started = time.perf_counter()
         try:
             with database.reading() as session:
-                view = superbill_view(session, patient_id, *month, issued_on=today)
+                view = superbill_view(session, _reader(), patient_id, *month, issued_on=today)
             viewed = time.perf_counter()
             pdf = render_superbill(view)
         except KetaDeskError as error:
@@ -314,7 +321,7 @@ def invoice_pdfs(database: Any, runs: int, seed: int) -> dict[str, Any]:
     for n, invoice_id in enumerate([chosen[0], *chosen]):
         started, cpu = time.perf_counter(), time.thread_time()
         with database.reading() as session:
-            view = invoice_view(session, invoice_id)
+            view = invoice_view(session, _reader(), invoice_id)
         viewed, cpu_viewed = time.perf_counter(), time.thread_time()
         render_invoice(view)
         done = time.perf_counter()
@@ -407,14 +414,16 @@ def batch(db: Path, out: Path, month: tuple[date, date], today: date) -> dict[st
     for months in range(12):
         span = _months_back(month, months)
         with database.reading() as session:
-            patients = len(superbill_patients(session, *span))
+            patients = len(superbill_patients(session, _reader(), *span))
         if patients >= BATCH_PATIENTS:
             break
     database.dispose()
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     started = time.perf_counter()
-    result = write_superbills(url, span[0], span[1], out, issued_on=today, workers=2)
+    result = write_superbills(
+        url, span[0], span[1], out, actor=_reader(), issued_on=today, workers=2
+    )
     seconds = time.perf_counter() - started
     written = len(result.written)
     if not written:

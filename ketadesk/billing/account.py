@@ -15,8 +15,9 @@ Everything here is read from the ledger, never stored:
 * :func:`liabilities` — every patient's credit and unapplied package prepayments: money the
   clinic would owe back if it is never used.
 
-These are reads with no actor: the window and the command line check ``BILLING_VIEW``
-before they show them.
+Each takes the acting user and checks ``BILLING_VIEW`` itself; a read of one patient's
+account (summary, statement, receipts) also leaves a "view" audit row through
+:func:`~ketadesk.billing.invoices.read_account`, so a face reads them in a transaction.
 """
 
 from __future__ import annotations
@@ -29,14 +30,15 @@ from decimal import Decimal
 from sqlalchemy import BigInteger, and_, case, func, select, type_coerce
 from sqlalchemy.orm import Session, aliased
 
+from ketadesk.access.permissions import Actor, Permission
 from ketadesk.billing import ledger
 from ketadesk.billing.fees import billing_policy
 from ketadesk.billing.invoices import (
     charge_lines,
-    get_patient,
     list_invoices,
     not_reversed,
     patient_location,
+    read_account,
 )
 from ketadesk.billing.models import (
     Allocation,
@@ -139,9 +141,11 @@ def _sums_by_kind(
     return {(EntryKind(k), bool(y)): ledger.decimal_of(cents) for k, y, cents in rows}
 
 
-def account_summary(session: Session, patient_id: int, *, year: int) -> AccountSummary:
+def account_summary(
+    session: Session, actor: Actor, patient_id: int, *, year: int
+) -> AccountSummary:
     """What the patient was charged, paid, credited and still owes, in ``year`` and in all."""
-    get_patient(session, patient_id)
+    read_account(session, actor, patient_id, "account")
     sums = _sums_by_kind(session, patient_id, year)
 
     def total(kinds: frozenset[EntryKind], this_year_only: bool) -> Decimal:
@@ -204,7 +208,7 @@ def aging(open_debits: Sequence[ledger.Open], on: date) -> tuple[tuple[str, Deci
 
 
 def _invoice_terms(
-    session: Session, patient: Patient, location: Location, on: date
+    session: Session, actor: Actor, patient: Patient, location: Location, on: date
 ) -> tuple[date, tuple[PastDueInvoice, ...]]:
     """When a statement dated ``on`` asks to be paid, and which invoices are already late.
 
@@ -218,9 +222,10 @@ def _invoice_terms(
         row
         for row in list_invoices(
             session,
+            actor,
             patient_id=patient.id,
             states=(InvoiceState.ISSUED, InvoiceState.PARTLY_PAID),
-        )
+        ).rows
         if row.due_on is not None and row.balance_due > ZERO
     ]
     upcoming = [row.due_on for row in unpaid if row.due_on is not None and row.due_on >= on]
@@ -244,13 +249,13 @@ def _message(closing: Decimal, credit: Decimal) -> str:
 
 
 def statement_view(
-    session: Session, patient_id: int, *, on: date, period_from: date | None = None
+    session: Session, actor: Actor, patient_id: int, *, on: date, period_from: date | None = None
 ) -> StatementView:
     """The patient's statement on ``on`` for the period from ``period_from`` (default: the
     30 days up to ``on``): opening balance, each entry with the running balance, closing
     balance, the open charges aged, the invoices already past due, and when payment is due
     (never before ``on``)."""
-    patient = get_patient(session, patient_id)
+    patient = read_account(session, actor, patient_id, "statement")
     start = period_from or on - timedelta(days=STATEMENT_DAYS - 1)
     if start > on:
         raise ValidationError.single("period_from", "the period starts after the statement date")
@@ -282,7 +287,7 @@ def statement_view(
     credits = ledger.unapplied_credits(session, patient_id, include_packages=True)
     prepaid = sum((c.left for c in credits if c.entry.package_purchase_id is not None), ZERO)
     credit = sum((c.left for c in credits if c.entry.package_purchase_id is None), ZERO)
-    due_on, past_due = _invoice_terms(session, patient, location, on)
+    due_on, past_due = _invoice_terms(session, actor, patient, location, on)
     return StatementView(
         practice=practice_info(location),
         patient=patient_info(patient, on),
@@ -316,13 +321,14 @@ def _payment_line(entry: LedgerEntry) -> PaymentLine:
     )
 
 
-def payment_receipt(session: Session, entry_id: int) -> ReceiptView:
+def payment_receipt(session: Session, actor: Actor, entry_id: int) -> ReceiptView:
     """The receipt for one payment, with the charges it paid (a reversed payment paid none:
     its receipt says so)."""
+    actor.require(Permission.BILLING_VIEW)
     entry = ledger.get_entry(session, entry_id)
     if entry.kind is not EntryKind.PAYMENT:
         raise Conflict(f"entry {entry_id} is a {entry.kind.value}; receipts are for payments")
-    patient = get_patient(session, entry.patient_id)
+    patient = read_account(session, actor, entry.patient_id, "receipt")
     location = session.get(Location, entry.location_id)
     if location is None:  # a foreign key makes this impossible; say so rather than assert
         raise NotFound(f"the location of entry {entry_id} is missing")
@@ -355,10 +361,10 @@ def payment_receipt(session: Session, entry_id: int) -> ReceiptView:
     )
 
 
-def year_receipt(session: Session, patient_id: int, year: int) -> ReceiptView:
+def year_receipt(session: Session, actor: Actor, patient_id: int, year: int) -> ReceiptView:
     """Every payment and refund of ``year`` that stands (reversed ones are left out), with
     the year's services, for HSA/FSA claims and taxes."""
-    patient = get_patient(session, patient_id)
+    patient = read_account(session, actor, patient_id, "year_receipt")
     first, last = date(year, 1, 1), date(year, 12, 31)
 
     def entries(*kinds: EntryKind) -> Sequence[LedgerEntry]:
@@ -412,8 +418,11 @@ class Liability:
     packages: str  # "IV induction — 6 infusions (4 of 6 left)"
 
 
-def liabilities(session: Session, *, location_id: int | None = None) -> list[Liability]:
-    """Every patient with credit or unapplied package prepayments, by name."""
+def liabilities(
+    session: Session, actor: Actor, *, location_id: int | None = None
+) -> list[Liability]:
+    """Every patient with credit or unapplied package prepayments, by name (all of them)."""
+    actor.require(Permission.BILLING_VIEW)
     used = (
         select(Allocation.credit_id, ledger.cents_sum(Allocation.amount).label("used"))
         .group_by(Allocation.credit_id)

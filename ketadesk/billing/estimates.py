@@ -572,13 +572,16 @@ class EstimateRow:
 
 def list_estimates(
     session: Session,
+    actor: Actor,
     *,
     today: date,
     patient_id: int | None = None,
     location_id: int | None = None,
     status: EstimateStatus | None = None,
 ) -> list[EstimateRow]:
-    """Estimates newest first, with whether a draft is past its deadline on ``today``."""
+    """Estimates newest first, with whether a draft is past its deadline on ``today``
+    (every one the filters leave). Needs ``BILLING_VIEW``."""
+    actor.require(Permission.BILLING_VIEW)
     query = (
         select(Estimate, Patient, Protocol.name)
         .join(Patient, Patient.id == Estimate.patient_id)
@@ -682,18 +685,24 @@ def _variance(estimate: Estimate, patient: Patient, billed: Decimal) -> Variance
     )
 
 
-def variance(session: Session, estimate_id: int) -> Variance:
+def variance(session: Session, actor: Actor, estimate_id: int) -> Variance:
     """What was billed for the estimate's series against what it estimated."""
+    actor.require(Permission.BILLING_VIEW)
     estimate = _load(session, estimate_id)
     billed = _billed(session, [estimate.id]).get(estimate.id, ZERO)
     return _variance(estimate, estimate.patient, billed)
 
 
 def variances(
-    session: Session, *, location_id: int | None = None, flagged_only: bool = False
+    session: Session,
+    actor: Actor,
+    *,
+    location_id: int | None = None,
+    flagged_only: bool = False,
 ) -> list[Variance]:
     """Billed against estimated for every current estimate (draft or given), the largest
-    overrun first."""
+    overrun first. Needs ``BILLING_VIEW``."""
+    actor.require(Permission.BILLING_VIEW)
     query = (
         select(Estimate, Patient)
         .join(Patient, Patient.id == Estimate.patient_id)
@@ -714,9 +723,14 @@ def variances(
 # ---------------------------------------------------------------------------------------
 
 
-def estimate_view(session: Session, estimate_id: int) -> EstimateView:
-    """Everything the printed Good Faith Estimate shows."""
+def estimate_view(session: Session, actor: Actor, estimate_id: int) -> EstimateView:
+    """Everything the printed Good Faith Estimate shows: a read of the patient's account
+    (``BILLING_VIEW``, and a "view" audit row in the caller's transaction)."""
+    actor.require(Permission.BILLING_VIEW)
     estimate = _load(session, estimate_id)
+    audit.record(
+        session, actor, "view", "estimate", estimate.id, after={"mrn": estimate.patient.mrn}
+    )
     supersedes = ""
     if estimate.supersedes_id is not None:
         older = session.get(Estimate, estimate.supersedes_id)

@@ -16,8 +16,10 @@ How an invoice moves:
 * :func:`void_invoice` voids a draft outright; an issued invoice's charges are reversed in
   the ledger, so whatever had paid them becomes the patient's credit again.
 
-:func:`invoice_view` and :func:`list_invoices` hand the frozen records of
-:mod:`ketadesk.billing.views` to the documents, the window and the command line.
+:func:`invoice_view`, :func:`list_invoices` and :func:`search_invoices` hand the frozen
+records of :mod:`ketadesk.billing.views` to the documents, the window and the command line;
+each checks ``BILLING_VIEW``, and opening one invoice leaves a "view" audit row. Lists come
+a page at a time with the true count, searched in SQL, so none stops at a cap.
 :func:`charge_lines` (what was paid and adjusted on each charge) is shared with the
 account's statements and receipts.
 """
@@ -29,7 +31,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, Select, case, func, select
+from sqlalchemy import ColumnElement, Select, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -51,10 +53,12 @@ from ketadesk.billing.models import (
 from ketadesk.billing.parties import patient_info, practice_info, printed_name
 from ketadesk.billing.views import ChargeLine, InvoiceState, InvoiceView, PaymentLine
 from ketadesk.clinic.models import Location, Patient
+from ketadesk.clinic.patients import patient_matches
 from ketadesk.errors import Conflict, NotFound, StaleEdit, ValidationError
 from ketadesk.money import ZERO
 
 __all__ = [
+    "InvoicePage",
     "InvoiceRow",
     "charge_lines",
     "create_invoice",
@@ -71,6 +75,8 @@ __all__ = [
     "patient_location",
     "patient_name",
     "payments_to",
+    "read_account",
+    "search_invoices",
     "void_invoice",
 ]
 
@@ -90,6 +96,16 @@ def get_patient(session: Session, patient_id: int) -> Patient:
     patient = session.get(Patient, patient_id)
     if patient is None:
         raise NotFound(f"there is no patient with id {patient_id}")
+    return patient
+
+
+def read_account(session: Session, actor: Actor, patient_id: int, what: str) -> Patient:
+    """The one rule of every read of a patient's account: ``actor`` needs ``BILLING_VIEW``,
+    and the read leaves a "view" audit row naming ``what`` was read ("statement",
+    "superbill", …) and whose (the MRN), in the caller's transaction. Returns the patient."""
+    actor.require(Permission.BILLING_VIEW)
+    patient = get_patient(session, patient_id)
+    audit.record(session, actor, "view", what, patient.mrn)
     return patient
 
 
@@ -515,9 +531,15 @@ def line_entries(session: Session, invoice_id: int) -> list[LedgerEntry]:
     )
 
 
-def invoice_view(session: Session, invoice_id: int) -> InvoiceView:
-    """Everything an invoice shows, as a frozen record for the PDF, window and CLI."""
+def invoice_view(session: Session, actor: Actor, invoice_id: int) -> InvoiceView:
+    """Everything an invoice shows, as a frozen record for the PDF, window and CLI.
+
+    A read of a patient's account: needs ``BILLING_VIEW`` and leaves a "view" audit row in
+    the caller's transaction (so a face reads it inside ``db.transaction()``).
+    """
+    actor.require(Permission.BILLING_VIEW)
     invoice = get_invoice(session, invoice_id)
+    audit.record(session, actor, "view", "invoice", invoice.id, after={"mrn": invoice.patient.mrn})
     entries = line_entries(session, invoice.id)
     lines = charge_lines(session, entries)
     on = invoice.issued_on or invoice.created_at.date()
@@ -560,30 +582,73 @@ class InvoiceRow:
     balance_due: Decimal
 
 
-def list_invoices(
+@dataclass(frozen=True)
+class InvoicePage:
+    """One page of an invoice list and how many invoices match in all (an SQL count), so a
+    face can say "200 of 2,493" and fetch the rest instead of silently stopping."""
+
+    rows: tuple[InvoiceRow, ...]
+    total: int
+    offset: int = 0
+
+    @property
+    def more(self) -> bool:
+        """Whether invoices beyond this page match."""
+        return self.offset + len(self.rows) < self.total
+
+
+def search_invoices(
     session: Session,
+    actor: Actor,
+    text: str = "",
     *,
     patient_id: int | None = None,
     location_id: int | None = None,
     states: Iterable[InvoiceState] | None = None,
-    limit: int = 500,
-) -> list[InvoiceRow]:
-    """Invoices, newest first, with their state and what is still due, read from the sums."""
+    limit: int | None = None,
+    offset: int = 0,
+) -> InvoicePage:
+    """Invoices matching ``text``, newest first: a page of rows and the true count.
+
+    ``text`` matches an invoice number or any part of it ("00042", "nyc-2026"), or the
+    patient as the patient search reads words (name words, MRN, date of birth, phone), all
+    in SQL, over every invoice. Empty text lists all. Needs ``BILLING_VIEW``.
+    """
+    actor.require(Permission.BILLING_VIEW)
+    if (limit is not None and limit < 0) or offset < 0:
+        raise ValidationError.single("limit", "a page starts at 0 and holds 0 rows or more")
     total, settled = _line_total(), _line_settled()
     state = _state(total, settled)
+    conditions: list[ColumnElement[bool]] = []
+    wanted = text.strip()
+    if wanted:
+        conditions.append(
+            or_(
+                Invoice.number.contains(wanted.upper(), autoescape=True),
+                patient_matches(wanted),
+            )
+        )
+    if patient_id is not None:
+        conditions.append(Invoice.patient_id == patient_id)
+    if location_id is not None:
+        conditions.append(Invoice.location_id == location_id)
+    if states is not None:
+        conditions.append(state.in_([InvoiceState(s).value for s in states]))
+    count = session.execute(
+        select(func.count(Invoice.id))
+        .join(Patient, Patient.id == Invoice.patient_id)
+        .where(*conditions)
+    ).scalar_one()
     query = (
         select(Invoice, Patient, Location.code, state, total, settled)
         .join(Patient, Patient.id == Invoice.patient_id)
         .join(Location, Location.id == Invoice.location_id)
+        .where(*conditions)
         .order_by(Invoice.id.desc())
-        .limit(limit)
+        .offset(offset)
     )
-    if patient_id is not None:
-        query = query.where(Invoice.patient_id == patient_id)
-    if location_id is not None:
-        query = query.where(Invoice.location_id == location_id)
-    if states is not None:
-        query = query.where(state.in_([InvoiceState(s).value for s in states]))
+    if limit is not None:
+        query = query.limit(limit)
     rows = []
     for invoice, patient, code, value, total_cents, settled_cents in session.execute(query):
         owed = ledger.decimal_of(total_cents)
@@ -603,4 +668,7 @@ def list_invoices(
                 balance_due=ZERO if value == InvoiceState.VOID.value else left,
             )
         )
-    return rows
+    return InvoicePage(rows=tuple(rows), total=count, offset=offset)
+
+
+list_invoices = search_invoices  # with no text: every invoice the filters leave, a page at a time

@@ -45,6 +45,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from ketadesk.access import audit
 from ketadesk.access.permissions import Actor, Permission
 from ketadesk.billing import ledger
+from ketadesk.billing.invoices import read_account
 from ketadesk.billing.models import (
     AdjustmentReason,
     Charge,
@@ -601,8 +602,10 @@ def _balance(session: Session, purchase: PackagePurchase) -> PackageBalance:
     )
 
 
-def patient_packages(session: Session, patient_id: int) -> list[PackageBalance]:
-    """Every package the patient bought, newest first."""
+def patient_packages(session: Session, actor: Actor, patient_id: int) -> list[PackageBalance]:
+    """Every package the patient bought, newest first: a read of their account (needs
+    ``BILLING_VIEW``; leaves a "view" audit row)."""
+    read_account(session, actor, patient_id, "packages")
     purchases = session.scalars(
         select(PackagePurchase)
         .where(PackagePurchase.patient_id == patient_id)
@@ -611,7 +614,9 @@ def patient_packages(session: Session, patient_id: int) -> list[PackageBalance]:
     return [_balance(session, p) for p in purchases]
 
 
-def package_balance(session: Session, purchase_id: int) -> PackageBalance:
+def package_balance(session: Session, actor: Actor, purchase_id: int) -> PackageBalance:
+    """One package's sessions and money left (needs ``BILLING_VIEW``)."""
+    actor.require(Permission.BILLING_VIEW)
     return _balance(session, _purchase(session, purchase_id))
 
 

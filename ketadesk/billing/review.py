@@ -101,12 +101,15 @@ class QueueRow:
 
 def review_queue(
     session: Session,
+    actor: Actor,
     *,
     location_id: int | None = None,
     patient_id: int | None = None,
-    limit: int = 1000,
+    limit: int | None = None,
 ) -> list[QueueRow]:
-    """Pending charges, oldest service date first (then by patient), at most ``limit``."""
+    """Pending charges, oldest service date first (then by patient): every one of them,
+    or the first ``limit``. Needs ``BILLING_VIEW``."""
+    actor.require(Permission.BILLING_VIEW)
     provider = aliased(Provider)
     query = (
         select(
@@ -123,8 +126,9 @@ def review_queue(
         .outerjoin(provider, provider.id == Charge.provider_id)
         .where(Charge.status == ChargeStatus.PENDING)
         .order_by(Charge.service_date, Charge.patient_id, Charge.id)
-        .limit(limit)
     )
+    if limit is not None:
+        query = query.limit(limit)
     if location_id is not None:
         query = query.where(Charge.location_id == location_id)
     if patient_id is not None:

@@ -25,8 +25,9 @@
 :func:`superbill_patients` picks the month's batch: self-pay patients (no insurance policy
 in force at any time in the range) with posted coded charges in it.
 
-Reading only; nothing here writes, so the functions take no actor (the faces check
-BILLING_VIEW before calling).
+Both take the acting user and check ``BILLING_VIEW``; :func:`superbill_view` reads one
+patient's account, so it also leaves a "view" audit row (through
+:func:`~ketadesk.billing.invoices.read_account`) in the caller's transaction.
 """
 
 from __future__ import annotations
@@ -41,7 +42,9 @@ from itertools import groupby
 from sqlalchemy import ColumnElement, and_, exists, func, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
+from ketadesk.access.permissions import Actor, Permission
 from ketadesk.billing import parties
+from ketadesk.billing.invoices import read_account
 from ketadesk.billing.ledger import cents_sum, decimal_of
 from ketadesk.billing.models import (
     Allocation,
@@ -92,7 +95,13 @@ def _billable(date_from: date, date_to: date) -> list[ColumnElement[bool]]:
 
 
 def superbill_view(
-    session: Session, patient_id: int, date_from: date, date_to: date, *, issued_on: date
+    session: Session,
+    actor: Actor,
+    patient_id: int,
+    date_from: date,
+    date_to: date,
+    *,
+    issued_on: date,
 ) -> SuperbillView:
     """The superbill of ``patient_id``'s visits from ``date_from`` to ``date_to``.
 
@@ -104,6 +113,7 @@ def superbill_view(
         raise InvalidValue(
             f"the period ends ({date_to.isoformat()}) before it starts ({date_from.isoformat()})"
         )
+    read_account(session, actor, patient_id, "superbill")
     patient = session.get(
         Patient,
         patient_id,
@@ -401,13 +411,19 @@ def _us(day: date) -> str:
 
 
 def superbill_patients(
-    session: Session, date_from: date, date_to: date, *, location_id: int | None = None
+    session: Session,
+    actor: Actor,
+    date_from: date,
+    date_to: date,
+    *,
+    location_id: int | None = None,
 ) -> list[int]:
     """Ids of self-pay patients with posted, coded charges from ``date_from`` to
     ``date_to`` (at ``location_id`` when given), in id order: the month's batch.
 
     Self-pay here means no active insurance policy in force on any day of the range.
     """
+    actor.require(Permission.BILLING_VIEW)
     insured = exists().where(
         InsurancePolicy.patient_id == Charge.patient_id, in_force(date_from, date_to)
     )

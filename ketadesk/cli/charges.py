@@ -40,7 +40,6 @@ OPTIONS = {
     "ids": "ID",
     "on": "--on",
 }
-ALL_PENDING = 100_000  # "--all" posts every pending charge, however long the queue
 GROUP_EXAMPLES = """\
   ketadesk charges capture
   ketadesk charges list --json
@@ -144,19 +143,18 @@ def capture_text(sessions: int, charges: int) -> str:
 
 
 def list_command(args: argparse.Namespace) -> int:
-    from ketadesk.access.permissions import Permission, command_line_actor
+    from ketadesk.access.permissions import command_line_actor
     from ketadesk.billing.review import review_queue
 
     actor = command_line_actor()
-    actor.require(Permission.BILLING_VIEW)
     with common.opened(args) as db, db.reading() as session:
         location = common.location_by_code(session, args.location) if args.location else None
         patient = common.patient_by_mrn(session, actor, args.patient) if args.patient else None
         rows = review_queue(
             session,
+            actor,
             location_id=location.id if location else None,
             patient_id=patient.id if patient else None,
-            limit=ALL_PENDING,
         )
     common.emit(args, [row_data(r) for r in rows], lambda: list_text(rows))
     return 0
@@ -177,9 +175,7 @@ def post_command(args: argparse.Namespace) -> int:
     with common.opened(args) as db, db.transaction() as session:
         if args.all:
             location = common.location_by_code(session, args.location) if args.location else None
-            queue = review_queue(
-                session, location_id=location.id if location else None, limit=ALL_PENDING
-            )
+            queue = review_queue(session, actor, location_id=location.id if location else None)
             held = [row for row in queue if needs_a_look(row, on)]
             held_ids = {row.charge_id for row in held}
             ids = [row.charge_id for row in queue if row.charge_id not in held_ids]

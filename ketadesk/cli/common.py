@@ -516,17 +516,14 @@ def location_by_code(session: Session, code: str, field: str = "location") -> Lo
 
 
 def patient_by_mrn(session: Session, actor: Actor, mrn: str, field: str = "patient") -> Patient:
-    """The patient with this MRN, for booking (a look-up, not an audited record opening)."""
-    from sqlalchemy import select
+    """The patient with this MRN (:func:`ketadesk.clinic.patients.patient_by_mrn`, a look-up,
+    not an audited record opening); not found is a problem of the option ``field``."""
+    from ketadesk.clinic import patients
 
-    from ketadesk.access.permissions import Permission
-    from ketadesk.clinic.models import Patient
-
-    actor.require(Permission.PATIENT_VIEW)
-    patient = session.scalar(select(Patient).where(Patient.mrn == mrn.strip()))
-    if patient is None:
-        raise ValidationError.single(field, f"no patient with MRN {mrn.strip()}")
-    return patient
+    try:
+        return patients.patient_by_mrn(session, actor, mrn)
+    except NotFound as error:
+        raise ValidationError.single(field, str(error)) from None
 
 
 def protocol_by_key(session: Session, key: str, field: str = "protocol") -> Protocol:

@@ -28,6 +28,7 @@ from ketadesk.errors import ValidationError
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from ketadesk.access.permissions import Actor
     from ketadesk.billing.estimates import EstimateRow
     from ketadesk.billing.views import EstimateView
     from ketadesk.clinic.models import Patient
@@ -83,14 +84,16 @@ def run(args: argparse.Namespace) -> int:
     with common.opened(args) as db, db.transaction() as session:
         patient = common.patient_by_mrn(session, actor, args.patient)
         refresh_estimates(session, actor, today=on, patient_id=patient.id)
-        estimate_id = chosen_estimate(session, patient, args.series, on)
-        view = estimate_view(session, estimate_id)
+        estimate_id = chosen_estimate(session, actor, patient, args.series, on)
+        view = estimate_view(session, actor, estimate_id)
     path = bc.write_pdf(render_estimate(view), Path(args.output))
     common.emit(args, estimate_data(view, path), lambda: estimate_text(view, path))
     return 0
 
 
-def chosen_estimate(session: Session, patient: Patient, series_id: int | None, on: date) -> int:
+def chosen_estimate(
+    session: Session, actor: Actor, patient: Patient, series_id: int | None, on: date
+) -> int:
     """The id of the estimate to print; an error naming the choices when it is unclear."""
     from ketadesk.billing.estimates import current_estimate, list_estimates
     from ketadesk.billing.models import EstimateStatus
@@ -108,7 +111,7 @@ def chosen_estimate(session: Session, patient: Patient, series_id: int | None, o
         return estimate.id
     rows = [
         r
-        for r in list_estimates(session, today=on, patient_id=patient.id)
+        for r in list_estimates(session, actor, today=on, patient_id=patient.id)
         if r.status is not EstimateStatus.SUPERSEDED
     ]
     if not rows:

@@ -20,11 +20,13 @@ from typing import TYPE_CHECKING, Any
 
 from ketadesk.cli import billing_common as bc
 from ketadesk.cli import common
+from ketadesk.errors import ValidationError
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from ketadesk.billing.invoices import InvoiceRow
+    from ketadesk.access.permissions import Actor
+    from ketadesk.billing.invoices import InvoicePage, InvoiceRow
     from ketadesk.billing.views import InvoiceView
 
 OPTIONS = {
@@ -41,6 +43,9 @@ OPTIONS = {
     "reason": "--reason",
     "output": "--output",
     "state": "--state",
+    "search": "--search",
+    "limit": "--limit",
+    "offset": "--offset",
 }
 STATES = ("draft", "issued", "partly_paid", "paid", "void")
 GROUP_EXAMPLES = """\
@@ -114,11 +119,14 @@ def _register_list(actions: Any) -> None:
         "list",
         summary="list invoices, newest first",
         description="List invoices with their state (draft, issued, partly paid, paid, void), "
-        "total and\nbalance due.",
+        "total and\nbalance due: every one that matches, or a page of them with --limit and "
+        "--offset\n(the count of all that match is said).",
         examples="""\
   ketadesk invoice list
   ketadesk invoice list --patient 100001 --json
-  ketadesk invoice list --location NYC --state issued --state partly_paid""",
+  ketadesk invoice list --location NYC --state issued --state partly_paid
+  ketadesk invoice list --search 00042
+  ketadesk invoice list --limit 50 --offset 100""",
         json_output=True,
     )
     parser.add_argument("--patient", metavar="MRN", help="only this patient's invoices")
@@ -130,7 +138,21 @@ def _register_list(actions: Any) -> None:
         metavar="STATE",
         help=f"only invoices in this state ({', '.join(STATES)}); repeat for several",
     )
+    parser.add_argument(
+        "--search", metavar="TEXT", help="an invoice number (or part of one), an MRN or a name"
+    )
+    parser.add_argument("--limit", metavar="N", help="show N invoices (default: every one)")
+    parser.add_argument("--offset", metavar="N", help="skip the newest N invoices")
     parser.set_defaults(func=list_command, options=OPTIONS)
+
+
+def _count(text: str | None, field: str) -> int | None:
+    """A page size or offset as typed; ``None`` when not given."""
+    if text is None:
+        return None
+    if not text.strip().isdigit():
+        raise ValidationError.single(field, f"{text.strip()!r} is not a whole number, like 50")
+    return int(text)
 
 
 def _register_void(actions: Any) -> None:
@@ -174,50 +196,53 @@ def create(args: argparse.Namespace) -> int:
         )
         if not args.draft:
             invoice = issue_invoice(session, actor, invoice.id, on=on)
-        view = invoice_view(session, invoice.id)
-        in_review = _charges_in_review(session, patient.id)
+        view = invoice_view(session, actor, invoice.id)
+        in_review = _charges_in_review(session, actor, patient.id)
     data = {**invoice_data(view), "charges_in_review": in_review}
     common.emit(args, data, lambda: created_text(view, in_review))
     return 0
 
 
-def _charges_in_review(session: Session, patient_id: int) -> int:
+def _charges_in_review(session: Session, actor: Actor, patient_id: int) -> int:
     from ketadesk.billing.review import review_queue
 
-    return len(review_queue(session, patient_id=patient_id))
+    return len(review_queue(session, actor, patient_id=patient_id))
 
 
 def pdf(args: argparse.Namespace) -> int:
-    from ketadesk.access.permissions import Permission, command_line_actor
+    from ketadesk.access.permissions import command_line_actor
     from ketadesk.billing.invoices import find_invoice, invoice_view
     from ketadesk.documents.invoice import render_invoice
 
     actor = command_line_actor()
-    actor.require(Permission.BILLING_VIEW)
-    with common.opened(args) as db, db.reading() as session:
-        view = invoice_view(session, find_invoice(session, args.number).id)
+    with common.opened(args) as db, db.transaction() as session:  # the read is audited
+        view = invoice_view(session, actor, find_invoice(session, args.number).id)
     path = bc.write_pdf(render_invoice(view), Path(args.output))
     print(f"Invoice {view.number} ({view.state.label.lower()}) written to {path}")
     return 0
 
 
 def list_command(args: argparse.Namespace) -> int:
-    from ketadesk.access.permissions import Permission, command_line_actor
-    from ketadesk.billing.invoices import list_invoices
+    from ketadesk.access.permissions import command_line_actor
+    from ketadesk.billing.invoices import search_invoices
     from ketadesk.billing.views import InvoiceState
 
     actor = command_line_actor()
-    actor.require(Permission.BILLING_VIEW)
+    limit, offset = _count(args.limit, "limit"), _count(args.offset, "offset") or 0
     with common.opened(args) as db, db.reading() as session:
         patient = common.patient_by_mrn(session, actor, args.patient) if args.patient else None
         location = common.location_by_code(session, args.location) if args.location else None
-        rows = list_invoices(
+        page = search_invoices(
             session,
+            actor,
+            args.search or "",
             patient_id=patient.id if patient else None,
             location_id=location.id if location else None,
             states=[InvoiceState(s) for s in args.state] if args.state else None,
+            limit=limit,
+            offset=offset,
         )
-    common.emit(args, [row_data(r) for r in rows], lambda: list_text(rows))
+    common.emit(args, [row_data(r) for r in page.rows], lambda: list_text(page))
     return 0
 
 
@@ -229,7 +254,7 @@ def void(args: argparse.Namespace) -> int:
     with common.opened(args) as db, db.transaction() as session:
         invoice = find_invoice(session, args.number)
         void_invoice(session, actor, invoice.id, args.reason, on=bc.today())
-        view = invoice_view(session, invoice.id)
+        view = invoice_view(session, actor, invoice.id)
     print(
         f"Voided invoice {view.number} ({bc.plural(len(view.lines), 'line')}, "
         f"{bc.dollars(view.total)}). The patient's balance is now "
@@ -329,8 +354,12 @@ def row_data(row: InvoiceRow) -> dict[str, Any]:
     }
 
 
-def list_text(rows: list[InvoiceRow]) -> str:
+def list_text(page: InvoicePage) -> str:
+    """The page as a table, and how many invoices it shows of how many match."""
+    rows = page.rows
     if not rows:
+        if page.total:
+            return f"No invoices past --offset {page.offset}; {page.total:,} match in all."
         return "No invoices."
     table = common.table(
         ["Number", "Patient", "MRN", "Issued", "Due", "State", "Total", "Balance due"],
@@ -348,4 +377,10 @@ def list_text(rows: list[InvoiceRow]) -> str:
             for r in rows
         ],
     )
-    return f"{table}\n\n{bc.plural(len(rows), 'invoice')}"
+    if len(rows) == page.total:
+        return f"{table}\n\n{bc.plural(page.total, 'invoice')}"
+    first, last = page.offset + 1, page.offset + len(rows)
+    return (
+        f"{table}\n\nShowing {first:,}–{last:,} of {page.total:,} invoices; "
+        f"the next page: --offset {last}"
+    )

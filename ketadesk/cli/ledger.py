@@ -76,10 +76,6 @@ def _year(text: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ketadesk.access.permissions import Permission, command_line_actor
-
-    actor = command_line_actor()
-    actor.require(Permission.BILLING_VIEW)
     wants_pdf = args.statement or args.year_receipt is not None
     if wants_pdf and not args.output:
         raise ValidationError.single("output", "say where to write the PDF: -o FILE")
@@ -96,10 +92,10 @@ def _show(args: argparse.Namespace) -> int:
     from ketadesk.billing.ledger import lines
 
     actor = command_line_actor()
-    with common.opened(args) as db, db.reading() as session:
+    with common.opened(args) as db, db.transaction() as session:  # the read is audited
         patient = common.patient_by_mrn(session, actor, args.patient)
+        summary = account_summary(session, actor, patient.id, year=bc.today().year)
         rows = lines(session, patient.id)
-        summary = account_summary(session, patient.id, year=bc.today().year)
         who = {"mrn": patient.mrn, "name": patient.display_name}
     data = {"patient": who, "lines": [line_data(r) for r in rows], **summary_data(summary)}
     common.emit(args, data, lambda: ledger_text(who, rows, summary))
@@ -113,13 +109,13 @@ def _paper(args: argparse.Namespace) -> int:
     from ketadesk.documents.statement import render_statement
 
     actor = command_line_actor()
-    with common.opened(args) as db, db.reading() as session:
+    with common.opened(args) as db, db.transaction() as session:  # the read is audited
         patient = common.patient_by_mrn(session, actor, args.patient)
         if args.statement:
-            statement = statement_view(session, patient.id, on=bc.today())
+            statement = statement_view(session, actor, patient.id, on=bc.today())
             receipt = None
         else:
-            receipt = year_receipt(session, patient.id, args.year_receipt)
+            receipt = year_receipt(session, actor, patient.id, args.year_receipt)
             statement = None
     if statement is not None:
         path = bc.write_pdf(render_statement(statement), Path(args.output))

@@ -194,17 +194,18 @@ def find(args: argparse.Namespace) -> int:
 
     text = " ".join(args.text)
     with common.opened(args) as db, db.reading() as session:
-        rows = patients.search_patients(session, command_line_actor(), text, limit=args.limit,
-                                        include_inactive=args.inactive)
+        page = patients.patient_page(session, command_line_actor(), text, limit=args.limit,
+                                     include_inactive=args.inactive)
+    rows, total = page.rows, page.total
     data = [{"mrn": r.mrn, "name": r.display_name, "family_name": r.family_name,
              "given_name": r.given_name, "preferred_name": r.preferred_name,
              "date_of_birth": r.date_of_birth, "phone": r.phone, "active": r.active}
             for r in rows]
-    common.emit(args, data, lambda: _find_text(data, text, args.limit))
+    common.emit(args, data, lambda: _find_text(data, text, total))
     return 0
 
 
-def _find_text(rows: list[dict[str, Any]], text: str, limit: int) -> str:
+def _find_text(rows: list[dict[str, Any]], text: str, total: int) -> str:
     if not rows:
         return f"No patients match {text!r}." if text else "No patients yet."
     body = common.table(
@@ -212,8 +213,9 @@ def _find_text(rows: list[dict[str, Any]], text: str, limit: int) -> str:
         [[r["mrn"], r["name"], r["date_of_birth"].isoformat(), _phone(r["phone"]),
           "" if r["active"] else "inactive"] for r in rows],
     )
-    if len(rows) == limit:
-        body += f"\n(the first {limit}; add words or raise --limit to see more)"
+    if len(rows) < total:
+        body += (f"\n(the first {len(rows)} of {total:,} that match; add words or raise "
+                 "--limit to see more)")
     return body
 
 

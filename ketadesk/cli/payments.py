@@ -134,15 +134,14 @@ def add_payment(args: argparse.Namespace) -> int:
 
 
 def print_receipt(args: argparse.Namespace) -> int:
-    from ketadesk.access.permissions import Permission, command_line_actor
+    from ketadesk.access.permissions import command_line_actor
     from ketadesk.billing.account import payment_receipt
     from ketadesk.documents.receipt import render_receipt
 
     actor = command_line_actor()
-    actor.require(Permission.BILLING_VIEW)
     entry_id = entry_number(args.entry)
-    with common.opened(args) as db, db.reading() as session:
-        view = payment_receipt(session, entry_id)
+    with common.opened(args) as db, db.transaction() as session:  # the read is audited
+        view = payment_receipt(session, actor, entry_id)
     path = bc.write_pdf(render_receipt(view), Path(args.output))
     print(f"Receipt {view.number} ({bc.dollars(view.net_paid)}) written to {path}")
     return 0

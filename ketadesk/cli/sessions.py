@@ -240,62 +240,28 @@ def _warning_codes(
 
 
 def find_chair(session: Session, patient: Patient, text: str, code: str | None) -> Chair:
-    """The chair named ``text`` at ``--location`` (else the patient's home), or by id."""
-    from sqlalchemy import func, select
+    """The chair named ``text`` (or numbered) at ``--location``, else the patient's home:
+    :func:`ketadesk.clinic.chairs.chair_by_name`; not found is a problem of ``--chair``."""
+    from ketadesk.access.permissions import command_line_actor
+    from ketadesk.clinic.chairs import chair_by_name
 
-    from ketadesk.clinic.models import Chair
-
-    where = _chair_location(session, patient, code)
-    query = select(Chair).where(func.lower(Chair.name) == text.strip().casefold())
-    if where is not None:
-        query = query.where(Chair.location_id == where.id)
-    named = list(session.scalars(query.order_by(Chair.id)))
-    if len(named) == 1:
-        return named[0]
-    if len(named) > 1:
-        raise ValidationError.single(
-            "chair",
-            f"several locations have a chair called {text.strip()}; choose one with --location",
+    where = location_by_code(session, code) if code else patient.home_location
+    try:
+        return chair_by_name(
+            session, command_line_actor(), text, location_id=where.id if where else None
         )
-    chair = session.get(Chair, int(text)) if text.strip().isdigit() else None
-    if chair is not None and (where is None or chair.location_id == where.id):
-        return chair
-    raise ValidationError.single("chair", _no_chair(session, text.strip(), where))
-
-
-def _chair_location(session: Session, patient: Patient, code: str | None) -> Location | None:
-    if code:
-        return location_by_code(session, code)
-    return patient.home_location
-
-
-def _no_chair(session: Session, text: str, where: Location | None) -> str:
-    from sqlalchemy import select
-
-    from ketadesk.clinic.models import Chair
-
-    if where is None:
-        return f"there is no chair {text}; name its location with --location"
-    names = session.scalars(
-        select(Chair.name)
-        .where(Chair.location_id == where.id, Chair.active.is_(True))
-        .order_by(Chair.name)
-    )
-    known = ", ".join(names)
-    return f"there is no chair called {text} at {where.code}" + (
-        f"; its chairs are {known}" if known else ""
-    )
+    except NotFound as error:
+        raise ValidationError.single("chair", str(error)) from None
 
 
 def _provider(session: Session, npi: str) -> Provider:
-    from sqlalchemy import select
+    from ketadesk.access.permissions import command_line_actor
+    from ketadesk.clinic.providers import provider_by_npi
 
-    from ketadesk.clinic.models import Provider
-
-    provider = session.scalar(select(Provider).where(Provider.npi == npi.strip()))
-    if provider is None:
-        raise ValidationError.single("provider", f"no provider with NPI {npi.strip()}")
-    return provider
+    try:
+        return provider_by_npi(session, command_line_actor(), npi)
+    except NotFound as error:
+        raise ValidationError.single("provider", str(error)) from None
 
 
 # --------------------------------------------------------------------------------------

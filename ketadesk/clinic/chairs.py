@@ -132,6 +132,43 @@ def list_chairs(
     return list(session.scalars(query))
 
 
+def chair_by_name(
+    session: Session, actor: Actor, name: str, *, location_id: int | None = None
+) -> Chair:
+    """The chair called ``name`` (any case), at ``location_id`` when given, else anywhere.
+
+    A chair's number is accepted too. Raises :class:`NotFound` naming the location's chairs
+    when none is called that, and when several locations have a chair of that name and no
+    location was given (say which one).
+    """
+    actor.require(Permission.CLINIC_VIEW)
+    text = name.strip()
+    query = select(Chair).where(func.lower(Chair.name) == text.casefold())
+    if location_id is not None:
+        query = query.where(Chair.location_id == location_id)
+    named = list(session.scalars(query.order_by(Chair.id)))
+    if len(named) == 1:
+        return named[0]
+    if len(named) > 1:
+        raise NotFound(f"several locations have a chair called {text}; say at which location")
+    chair = session.get(Chair, int(text)) if text.isdigit() else None
+    if chair is not None and location_id in (None, chair.location_id):
+        return chair
+    if location_id is None:
+        raise NotFound(f"there is no chair {text}; say at which location")
+    location = session.get(Location, location_id)
+    code = location.code if location is not None else str(location_id)
+    known = ", ".join(
+        session.scalars(
+            select(Chair.name)
+            .where(Chair.location_id == location_id, Chair.active.is_(True))
+            .order_by(Chair.name)
+        )
+    )
+    missing = f"there is no chair called {text} at {code}"
+    raise NotFound(missing + (f"; its chairs are {known}" if known else ""))
+
+
 def chair_values(chair: Chair) -> dict[str, Any]:
     """The editable fields of ``chair`` in the raw form :func:`clean_chair` accepts."""
     return {

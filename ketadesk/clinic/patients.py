@@ -8,13 +8,23 @@ Each write and each opening of a record adds an audit row in the same transactio
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Executable, and_, bindparam, func, or_, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Executable,
+    and_,
+    bindparam,
+    func,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -298,11 +308,20 @@ def open_patient(session: Session, actor: Actor, patient_id: int) -> Patient:
     return patient
 
 
+def patient_by_mrn(session: Session, actor: Actor, mrn: str) -> Patient:
+    """The patient with this MRN, for a look-up (booking, billing): not an audited opening
+    of the record, which is :func:`open_by_mrn`. Raises :class:`NotFound` in words."""
+    actor.require(Permission.PATIENT_VIEW)
+    wanted = mrn.strip()
+    patient = session.scalar(select(Patient).where(Patient.mrn == wanted))
+    if patient is None:
+        raise NotFound(f"no patient with MRN {wanted}")
+    return patient
+
+
 def open_by_mrn(session: Session, actor: Actor, mrn: str) -> Patient:
-    patient_id = session.scalar(select(Patient.id).where(Patient.mrn == mrn.strip()))
-    if patient_id is None:
-        raise NotFound(f"no patient with MRN {mrn.strip()}")
-    return open_patient(session, actor, patient_id)
+    """The whole record of the patient with this MRN; the opening is audited."""
+    return open_patient(session, actor, patient_by_mrn(session, actor, mrn).id)
 
 
 @dataclass(frozen=True)
@@ -376,28 +395,35 @@ def _parse(text: str) -> tuple[tuple[str, ...], dict[str, Any]]:
     return tuple(kinds), values
 
 
-def _between(column: Any, prefix: str) -> ColumnElement[bool]:
-    return and_(column >= bindparam(f"{prefix}lo"), column < bindparam(f"{prefix}hi"))
+# How a condition names a typed word's value: a bare bindparam for the cached statements,
+# or one carrying its value for a clause that must stand on its own in another statement.
+Bind = Callable[[str], BindParameter[Any]]
 
 
-def _condition(kind: str, number: int) -> ColumnElement[bool]:
+def _between(column: Any, prefix: str, bind: Bind) -> ColumnElement[bool]:
+    return and_(column >= bind(f"{prefix}lo"), column < bind(f"{prefix}hi"))
+
+
+def _condition(kind: str, number: int, bind: Bind) -> ColumnElement[bool]:
     prefix = f"t{number}_"
     if kind == _DATE:
-        return Patient.date_of_birth == bindparam(f"{prefix}day")
+        return Patient.date_of_birth == bind(f"{prefix}day")
     if kind == _WORD:
         words = select(PatientSearchWord.patient_id).where(
-            _between(PatientSearchWord.word, prefix))
+            _between(PatientSearchWord.word, prefix, bind))
         return Patient.id.in_(words)
-    mrn = _between(Patient.mrn, prefix)
+    mrn = _between(Patient.mrn, prefix, bind)
     if kind == _NUMBER:
         return mrn
-    tail = and_(Patient.phone_tail >= bindparam(f"{prefix}tail_lo"),
-                Patient.phone_tail < bindparam(f"{prefix}tail_hi"))
-    return or_(mrn, _between(Patient.phone, prefix), tail)
+    tail = and_(Patient.phone_tail >= bind(f"{prefix}tail_lo"),
+                Patient.phone_tail < bind(f"{prefix}tail_hi"))
+    return or_(mrn, _between(Patient.phone, prefix, bind), tail)
 
 
-def _conditions(kinds: tuple[str, ...], include_inactive: bool) -> list[ColumnElement[bool]]:
-    conditions = [_condition(kind, number) for number, kind in enumerate(kinds)]
+def _conditions(
+    kinds: tuple[str, ...], include_inactive: bool, bind: Bind = bindparam
+) -> list[ColumnElement[bool]]:
+    conditions = [_condition(kind, number, bind) for number, kind in enumerate(kinds)]
     if not include_inactive:
         conditions.append(Patient.active.is_(True))
     return conditions
@@ -417,6 +443,18 @@ def _page_statement(kinds: tuple[str, ...], include_inactive: bool) -> Executabl
 @lru_cache(maxsize=256)
 def _count_statement(kinds: tuple[str, ...], include_inactive: bool) -> Executable:
     return select(func.count()).select_from(Patient).where(*_conditions(kinds, include_inactive))
+
+
+def patient_matches(text: str) -> ColumnElement[bool]:
+    """SQL: the patient (active or not) matches every word of ``text`` as
+    :func:`search_patients` reads them, for searches of other records by their patient.
+    The words are bound into the clause, so it stands on its own in any statement."""
+    kinds, values = _parse(text)
+
+    def bound(name: str) -> BindParameter[Any]:
+        return bindparam(name, values[name], unique=True)
+
+    return and_(true(), *_conditions(kinds, include_inactive=True, bind=bound))
 
 
 def search_patients(
@@ -455,6 +493,36 @@ def count_matching(
     statement = _count_statement(kinds, include_inactive)
     session.flush()  # as search_patients: counted on the connection, pending rows included
     return session.connection().execute(statement, values).scalar() or 0
+
+
+@dataclass(frozen=True)
+class PatientPage:
+    """A page of :func:`search_patients` and how many patients match in all."""
+
+    rows: tuple[PatientRow, ...]
+    total: int
+
+    @property
+    def more(self) -> int:
+        """How many match beyond this page's rows (when the page started at the first)."""
+        return self.total - len(self.rows)
+
+
+def patient_page(
+    session: Session,
+    actor: Actor,
+    text: str,
+    *,
+    limit: int,
+    include_inactive: bool = False,
+) -> PatientPage:
+    """The first ``limit`` patients matching ``text`` and the true count, so a picker or a
+    command can say how many it did not show; counted only when the page is full."""
+    rows = search_patients(session, actor, text, limit=limit, include_inactive=include_inactive)
+    total = len(rows)
+    if total >= limit:
+        total = count_matching(session, actor, text, include_inactive=include_inactive)
+    return PatientPage(tuple(rows), total)
 
 
 def count_patients(session: Session, *, include_inactive: bool = False) -> int:

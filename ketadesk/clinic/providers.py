@@ -175,6 +175,16 @@ def list_providers(
     return list(session.scalars(query))
 
 
+def provider_by_npi(session: Session, actor: Actor, npi: str) -> Provider:
+    """The provider whose individual NPI is ``npi``; :class:`NotFound` in words otherwise."""
+    actor.require(Permission.CLINIC_VIEW)
+    wanted = npi.strip()
+    provider = session.scalar(select(Provider).where(Provider.npi == wanted))
+    if provider is None:
+        raise NotFound(f"no provider with NPI {wanted}")
+    return provider
+
+
 def provider_values(provider: Provider) -> dict[str, Any]:
     """The editable fields of ``provider`` as :func:`clean_provider` returns them (for forms)."""
     values = {spec.name: getattr(provider, spec.name) for spec in PROVIDER_FIELDS}

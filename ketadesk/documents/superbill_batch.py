@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from ketadesk.access.permissions import Actor
 from ketadesk.errors import InvalidValue, KetaDeskError
 
 ProgressCallback = Callable[[int, int, str], None]
@@ -78,6 +79,7 @@ class _Job:
     """What every worker needs to know besides the patient ids."""
 
     db_url: str
+    actor: Actor  # who prints: each superbill is an audited read of an account
     date_from: date
     date_to: date
     out_dir: str
@@ -100,6 +102,7 @@ def write_superbills(
     date_to: date,
     out_dir: Path,
     *,
+    actor: Actor,
     issued_on: date,
     workers: int = 2,
     location_id: int | None = None,
@@ -120,13 +123,13 @@ def write_superbills(
             f"the range ends ({date_to.isoformat()}) before it starts ({date_from.isoformat()})"
         )
     db_url = _absolute_url(db_url)
-    patients = _patients(db_url, date_from, date_to, location_id)
+    patients = _patients(db_url, actor, date_from, date_to, location_id)
     folder = Path(out_dir).resolve()  # workers may not share this process's directory
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise InvalidValue(f"cannot create the folder {folder}: {error.strerror}") from None
-    job = _Job(db_url, date_from, date_to, str(folder), issued_on, deterministic)
+    job = _Job(db_url, actor, date_from, date_to, str(folder), issued_on, deterministic)
     tally = _Tally(patients, folder, progress)
     ids = list(patients)
     chunks = list(_chunks(ids, workers))
@@ -145,7 +148,7 @@ def write_superbills(
 
 
 def _patients(
-    db_url: str, date_from: date, date_to: date, location_id: int | None
+    db_url: str, actor: Actor, date_from: date, date_to: date, location_id: int | None
 ) -> dict[int, tuple[str, str]]:
     """Patient id → (MRN, name as listed), for every patient the batch covers, in order."""
     from sqlalchemy import select
@@ -157,7 +160,7 @@ def _patients(
     db = Database(db_url)
     try:
         with db.reading() as session:
-            ids = superbill_patients(session, date_from, date_to, location_id=location_id)
+            ids = superbill_patients(session, actor, date_from, date_to, location_id=location_id)
             found: dict[int, tuple[str, str]] = {}
             columns = (Patient.id, Patient.mrn, Patient.family_name, Patient.given_name)
             for start in range(0, len(ids), LOOKUP_BATCH):
@@ -324,9 +327,14 @@ class _Worker:
 
         job = self.job
         try:
-            with self.db.reading() as session:
+            with self.db.transaction() as session:  # the read leaves its audit row
                 view = superbill_view(
-                    session, patient_id, job.date_from, job.date_to, issued_on=job.issued_on
+                    session,
+                    job.actor,
+                    patient_id,
+                    job.date_from,
+                    job.date_to,
+                    issued_on=job.issued_on,
                 )
         except KetaDeskError as error:
             # Exceptions with constructors of their own do not cross processes; words do.

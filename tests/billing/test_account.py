@@ -123,7 +123,7 @@ def test_the_summary_splits_this_year_from_all_years(
         on=date(2026, 3, 2),
     )
 
-    summary = account.account_summary(session, clinic.patient.id, year=2026)
+    summary = account.account_summary(session, BILLING, clinic.patient.id, year=2026)
 
     assert (summary.charged_year, summary.charged_total) == (D("-50.00"), D("450.00"))
     assert (summary.paid_year, summary.paid_total) == (D("600.00"), D("800.00"))
@@ -140,7 +140,7 @@ def test_the_summary_splits_this_year_from_all_years(
         D("300.00"),
         ZERO,
     )
-    earlier = account.account_summary(session, clinic.patient.id, year=2025)
+    earlier = account.account_summary(session, BILLING, clinic.patient.id, year=2025)
     assert (earlier.charged_year, earlier.paid_year) == (D("500.00"), D("200.00"))
 
 
@@ -150,7 +150,7 @@ def test_the_summary_keeps_package_money_apart_from_credit(
     purchase = sell(session, clinic, date(2026, 12, 1))
     charge(session, clinic, "75.00", date(2026, 12, 2))
 
-    summary = account.account_summary(session, clinic.patient.id, year=2026)
+    summary = account.account_summary(session, BILLING, clinic.patient.id, year=2026)
 
     assert summary.unapplied_prepayments == purchase.price
     assert summary.paid_year == purchase.price
@@ -160,7 +160,7 @@ def test_the_summary_keeps_package_money_apart_from_credit(
 
 def test_the_summary_of_an_unknown_patient(session: Session) -> None:
     with pytest.raises(NotFound):
-        account.account_summary(session, 99999, year=2026)
+        account.account_summary(session, BILLING, 99999, year=2026)
 
 
 # ---------------------------------------------------------------------------------------
@@ -177,7 +177,7 @@ def test_a_statement_runs_from_opening_to_closing_balance(
     charge(session, clinic, "50.00", date(2026, 12, 5))  # after the statement date
 
     view = account.statement_view(
-        session, clinic.patient.id, on=date(2026, 11, 30), period_from=date(2026, 11, 1)
+        session, BILLING, clinic.patient.id, on=date(2026, 11, 30), period_from=date(2026, 11, 1)
     )
 
     assert (view.period_from, view.period_to) == (date(2026, 11, 1), date(2026, 11, 30))
@@ -214,7 +214,7 @@ def test_aging_buckets_open_charges_by_their_age(
     on = date(2026, 12, 10)
     charge(session, clinic, "80.00", on - timedelta(days=days_old))
 
-    aging = dict(account.statement_view(session, clinic.patient.id, on=on).aging)
+    aging = dict(account.statement_view(session, BILLING, clinic.patient.id, on=on).aging)
 
     assert list(aging) == [label for label, _ in account.AGING_BUCKETS]
     assert aging == {label: D("80.00") if label == bucket else ZERO for label in aging}
@@ -226,7 +226,7 @@ def test_aging_counts_only_what_is_still_owed(session: Session, clinic: BillingC
     charge(session, clinic, "40.00", date(2026, 12, 1))
     pay(session, clinic, "70.00", date(2026, 12, 2))  # pays the oldest first
 
-    aging = dict(account.statement_view(session, clinic.patient.id, on=on).aging)
+    aging = dict(account.statement_view(session, BILLING, clinic.patient.id, on=on).aging)
 
     assert aging["Over 120 days"] == D("30.00") and aging["Current"] == D("40.00")
 
@@ -251,7 +251,7 @@ def test_a_late_invoice_is_past_due_and_the_statement_is_due_after_its_own_date(
     pay(session, clinic, "30.00", date(2026, 11, 20), invoice_id=unpaid.id)
     on = date(2026, 12, 10)
 
-    view = account.statement_view(session, clinic.patient.id, on=on)
+    view = account.statement_view(session, BILLING, clinic.patient.id, on=on)
 
     # The unpaid invoice was due 12/02, before the statement: it is listed as past due,
     # and the statement itself asks for payment on the terms counted from its own date.
@@ -285,7 +285,7 @@ def test_a_statement_is_due_when_an_invoice_not_yet_late_falls_due(
     on = date(2026, 12, 10)
     assert invoice.due_on is not None and on <= invoice.due_on
 
-    view = account.statement_view(session, clinic.patient.id, on=on)
+    view = account.statement_view(session, BILLING, clinic.patient.id, on=on)
 
     expected = min(invoice.due_on, on + timedelta(days=clinic.policy.invoice_due_days))
     assert view.due_on == expected and view.due_on >= on
@@ -298,7 +298,7 @@ def test_a_statement_in_credit_has_no_due_date_and_shows_prepayments(
     purchase = sell(session, clinic, date(2026, 12, 1))
     pay(session, clinic, "40.00", date(2026, 12, 2))
 
-    view = account.statement_view(session, clinic.patient.id, on=date(2026, 12, 10))
+    view = account.statement_view(session, BILLING, clinic.patient.id, on=date(2026, 12, 10))
 
     assert view.period_from == date(2026, 11, 11)  # the 30 days up to the statement date
     assert view.closing_balance == -(purchase.price + D("40.00"))
@@ -306,7 +306,11 @@ def test_a_statement_in_credit_has_no_due_date_and_shows_prepayments(
     assert "credit" in view.message
     with pytest.raises(ValidationError, match="starts after"):
         account.statement_view(
-            session, clinic.patient.id, on=date(2026, 12, 10), period_from=date(2026, 12, 11)
+            session,
+            BILLING,
+            clinic.patient.id,
+            on=date(2026, 12, 10),
+            period_from=date(2026, 12, 11),
         )
 
 
@@ -320,7 +324,7 @@ def test_a_payment_receipt_names_what_it_paid(session: Session, clinic: BillingC
     second = charge(session, clinic, "60.00", date(2026, 12, 2))
     paid = pay(session, clinic, "100.00", date(2026, 12, 3), reference="slip 5")
 
-    receipt = account.payment_receipt(session, paid)
+    receipt = account.payment_receipt(session, BILLING, paid)
 
     assert receipt.number == f"R-{paid}" and receipt.title == "Payment receipt"
     assert [(p.amount, p.reference) for p in receipt.payments] == [(D("100.00"), "slip 5")]
@@ -337,7 +341,7 @@ def test_a_reversed_payments_receipt_says_so(session: Session, clinic: BillingCl
     paid = pay(session, clinic, "60.00", date(2026, 12, 3))
     payments.reverse_entry(session, BILLING, paid, "card chargeback", on=date(2026, 12, 9))
 
-    receipt = account.payment_receipt(session, paid)
+    receipt = account.payment_receipt(session, BILLING, paid)
 
     assert receipt.title == "Payment receipt (reversed)"
     assert receipt.net_paid == ZERO and receipt.services == ()
@@ -346,7 +350,7 @@ def test_a_reversed_payments_receipt_says_so(session: Session, clinic: BillingCl
 def test_only_payments_have_receipts(session: Session, clinic: BillingClinic) -> None:
     fee = charge(session, clinic, "60.00", date(2026, 12, 1))
     with pytest.raises(Conflict, match="is a charge; receipts are for payments"):
-        account.payment_receipt(session, fee.id)
+        account.payment_receipt(session, BILLING, fee.id)
 
 
 def test_the_year_receipt_lists_the_payments_that_stand(
@@ -369,7 +373,7 @@ def test_the_year_receipt_lists_the_payments_that_stand(
         on=date(2026, 3, 2),
     )
 
-    receipt = account.year_receipt(session, clinic.patient.id, 2026)
+    receipt = account.year_receipt(session, BILLING, clinic.patient.id, 2026)
 
     assert receipt.number == f"Y2026-{clinic.patient.mrn}"
     assert receipt.title == "Payments received in 2026"
@@ -403,7 +407,7 @@ def test_liabilities_list_credit_and_unused_prepayments(
     creditor = create_patient(session, ADMIN, patient_raw(family_name="Baker", given_name="Bea"))
     pay(session, clinic, "10.00", date(2026, 12, 2), patient=creditor, location_id=boston.id)
 
-    rows = account.liabilities(session)
+    rows = account.liabilities(session, BILLING)
 
     assert [r.patient_name for r in rows] == ["Baker, Bea", "Łukasiewicz, Zoë"]
     baker, zoe = rows
@@ -412,7 +416,7 @@ def test_liabilities_list_credit_and_unused_prepayments(
     assert zoe.mrn == clinic.patient.mrn
     n = purchase.sessions_total
     assert zoe.packages == f"{purchase.name} ({n} of {n} left)"
-    assert [r.patient_id for r in account.liabilities(session, location_id=boston.id)] == [
+    assert [r.patient_id for r in account.liabilities(session, BILLING, location_id=boston.id)] == [
         creditor.id
     ]
 
@@ -420,4 +424,4 @@ def test_liabilities_list_credit_and_unused_prepayments(
 def test_no_liabilities_when_nobody_is_in_credit(session: Session, clinic: BillingClinic) -> None:
     charge(session, clinic, "90.00", date(2026, 12, 1))
     pay(session, clinic, "50.00", date(2026, 12, 2))
-    assert account.liabilities(session) == []
+    assert account.liabilities(session, BILLING) == []

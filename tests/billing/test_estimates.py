@@ -299,7 +299,7 @@ def test_whoever_books_or_bills_may_draft(session: Session) -> None:
 
 def test_list_estimates_marks_overdue_drafts(session: Session) -> None:
     clinic, _series, estimate = _drafted(session)
-    [row] = estimates.list_estimates(session, today=d("2026-11-25"))
+    [row] = estimates.list_estimates(session, BILLING, today=d("2026-11-25"))
     assert (row.number, row.mrn, row.series_name) == (
         estimate.number,
         clinic.patient.mrn,
@@ -307,12 +307,15 @@ def test_list_estimates_marks_overdue_drafts(session: Session) -> None:
     )
     assert row.patient_name == "Zoë Łukasiewicz"
     assert row.total == IV_TOTAL and not row.overdue
-    [late] = estimates.list_estimates(session, today=d("2026-11-26"))
+    [late] = estimates.list_estimates(session, BILLING, today=d("2026-11-26"))
     assert late.overdue
-    assert estimates.list_estimates(session, today=BOOKED_ON, status=EstimateStatus.GIVEN) == []
-    assert estimates.list_estimates(session, today=BOOKED_ON, patient_id=999_999) == []
+    given_only = estimates.list_estimates(
+        session, BILLING, today=BOOKED_ON, status=EstimateStatus.GIVEN
+    )
+    assert given_only == []
+    assert estimates.list_estimates(session, BILLING, today=BOOKED_ON, patient_id=999_999) == []
     estimates.record_given(session, DESK, estimate.id, on=d("2026-11-27"), how="mail")
-    [given] = estimates.list_estimates(session, today=d("2026-11-30"))
+    [given] = estimates.list_estimates(session, BILLING, today=d("2026-11-30"))
     assert given.status is EstimateStatus.GIVEN and not given.overdue
 
 
@@ -344,30 +347,31 @@ def test_variance_flags_400_or_more_above_the_estimate(session: Session) -> None
         _bill(session, clinic, series, n, "96365", "450.00")
     _bill(session, clinic, series, 6, "96365", "849.99")  # 2,249.99 + 849.99 = 3,099.99
 
-    found = estimates.variance(session, estimate.id)
+    found = estimates.variance(session, BILLING, estimate.id)
     assert (found.estimated, found.billed) == (IV_TOTAL, money("3099.99"))
     assert found.difference == money("399.99") and not found.flagged
-    assert estimates.variances(session, flagged_only=True) == []
+    assert estimates.variances(session, BILLING, flagged_only=True) == []
 
     extra = _bill(session, clinic, series, 6, "99213", "0.01")
-    found = estimates.variance(session, estimate.id)
+    found = estimates.variance(session, BILLING, estimate.id)
     assert found.difference == money("400.00") and found.flagged
     assert found.mrn == clinic.patient.mrn
-    assert [v.estimate_id for v in estimates.variances(session, flagged_only=True)] == [estimate.id]
+    flagged = estimates.variances(session, BILLING, flagged_only=True)
+    assert [v.estimate_id for v in flagged] == [estimate.id]
 
     ledger.reverse(session, BILLING, extra, "entered in error", d("2026-12-18"))
-    assert not estimates.variance(session, estimate.id).flagged
+    assert not estimates.variance(session, BILLING, estimate.id).flagged
 
 
 def test_variance_of_an_unbilled_estimate_is_the_whole_estimate_below(session: Session) -> None:
     clinic, _series, _estimate = _drafted(session)
-    [row] = estimates.variances(session, location_id=clinic.location.id)
+    [row] = estimates.variances(session, BILLING, location_id=clinic.location.id)
     assert (row.billed, row.difference, row.flagged) == (
         money("0.00"),
         -IV_TOTAL,
         False,
     )
-    assert estimates.variances(session, location_id=clinic.location.id + 1) == []
+    assert estimates.variances(session, BILLING, location_id=clinic.location.id + 1) == []
 
 
 # -- the document's data -------------------------------------------------------------------
@@ -378,7 +382,7 @@ def test_estimate_view(session: Session) -> None:
     cancel_session(session, DESK, series.sessions[5].id, "patient unwell", now=NOW)
     second = estimates.draft_for_series(session, DESK, series.id, today=BOOKED_ON)
     assert second is not None
-    view = estimates.estimate_view(session, second.id)
+    view = estimates.estimate_view(session, BILLING, second.id)
     assert view.number == second.number and view.supersedes == first.number
     assert view.practice.name == clinic.location.name
     assert view.patient.name == "Zoë Łukasiewicz" and view.patient.mrn == clinic.patient.mrn
@@ -392,4 +396,4 @@ def test_estimate_view(session: Session) -> None:
     ]
     assert view.give_by == second.give_by and view.given_on is None
     with pytest.raises(NotFound):
-        estimates.estimate_view(session, 999_999)
+        estimates.estimate_view(session, BILLING, 999_999)

@@ -48,6 +48,11 @@ def clinic(session: Session) -> BillingClinic:
 charge = ledger_charge
 
 
+def listed(session: Session, **kwargs: object) -> list[invoices.InvoiceRow]:
+    """The rows of :func:`invoices.list_invoices` as a billing user reads them."""
+    return list(invoices.list_invoices(session, BILLING, **kwargs).rows)  # type: ignore[arg-type]
+
+
 def create(session: Session, clinic: BillingClinic, **kwargs: object) -> Invoice:
     return invoices.create_invoice(
         session,
@@ -178,7 +183,7 @@ def test_charges_at_several_locations_need_a_location(
 
     with pytest.raises(Conflict, match=r"at 2 locations \(BOS, NYC\); choose one location"):
         create(session, clinic)
-    assert invoices.list_invoices(session) == []
+    assert listed(session) == []
 
 
 def test_picked_entries_are_refused_with_the_reason_for_each(
@@ -207,7 +212,7 @@ def test_picked_entries_are_refused_with_the_reason_for_each(
     assert f"entry {reversed_fee.id} (Fee 10.00) was reversed" in text
     assert f"entry {theirs.id} is not one of Zoë Łukasiewicz's charges" in text
     assert f"entry {payment.id} is a payment, not a charge" in text
-    assert invoices.list_invoices(session) == []
+    assert listed(session) == []
     with pytest.raises(ValidationError, match="choose at least one"):
         create(session, clinic, entry_ids=[])
     assert [n.entry_id for n in create(session, clinic, entry_ids=[good.id]).lines] == [good.id]
@@ -242,7 +247,7 @@ def test_issuing_dates_it_sets_the_due_date_and_applies_credit(
     assert invoice.status is InvoiceStatus.ISSUED
     assert invoice.issued_on == TODAY
     assert invoice.due_on == TODAY + timedelta(days=clinic.policy.invoice_due_days)
-    view = invoices.invoice_view(session, invoice.id)
+    view = invoices.invoice_view(session, BILLING, invoice.id)
     assert (view.paid, view.balance_due) == (Decimal("30.00"), Decimal("70.00"))
     assert view.state is InvoiceState.PARTLY_PAID
 
@@ -264,7 +269,7 @@ def test_issuing_never_spends_a_package_prepayment(session: Session, clinic: Bil
     invoice = create(session, clinic)
     invoices.issue_invoice(session, BILLING, invoice.id, on=TODAY)
 
-    assert invoices.invoice_view(session, invoice.id).balance_due == Decimal("75.00")
+    assert invoices.invoice_view(session, BILLING, invoice.id).balance_due == Decimal("75.00")
 
 
 def test_issue_refusals(session: Session, clinic: BillingClinic) -> None:
@@ -327,7 +332,7 @@ def test_voiding_an_issued_invoice_reverses_its_charges_and_frees_the_payment(
     patient = clinic.patient.id
     assert ledger.balance(session, patient) == Decimal("-100.00")
     assert [c.left for c in ledger.unapplied_credits(session, patient)] == [Decimal("100.00")]
-    view = invoices.invoice_view(session, invoice.id)
+    view = invoices.invoice_view(session, BILLING, invoice.id)
     assert view.state is InvoiceState.VOID and view.total == total
     assert view.balance_due == Decimal("0.00") and view.payments == ()
 
@@ -380,7 +385,7 @@ def test_the_view_lists_lines_with_codes_payments_and_totals(
         entry_ids=[fee.id],
     )
 
-    view = invoices.invoice_view(session, invoice.id)
+    view = invoices.invoice_view(session, BILLING, invoice.id)
 
     assert view.number == invoice.number and view.state is InvoiceState.PARTLY_PAID
     assert [line.entry_id for line in view.lines] == [*(e.id for e in entries), fee.id]
@@ -421,7 +426,7 @@ def test_the_list_filters_by_state_patient_and_location(
     charge(session, clinic, "30.00", location=boston, patient=other)
     theirs = invoices.create_invoice(session, BILLING, patient_id=other.id, today=TODAY)
 
-    every = invoices.list_invoices(session)
+    every = listed(session)
     assert [r.number for r in every] == [theirs.number, paid.number, draft.number]
     row = every[1]
     assert (row.state, row.total, row.balance_due) == (
@@ -434,15 +439,86 @@ def test_the_list_filters_by_state_patient_and_location(
         "Łukasiewicz, Zoë",
         "NYC",
     )
-    assert [r.id for r in invoices.list_invoices(session, states=[InvoiceState.DRAFT])] == [
+    assert [r.id for r in listed(session, states=[InvoiceState.DRAFT])] == [
         theirs.id,
         draft.id,
     ]
-    assert [r.id for r in invoices.list_invoices(session, patient_id=other.id)] == [theirs.id]
-    assert [r.id for r in invoices.list_invoices(session, location_id=clinic.location.id)] == [
+    assert [r.id for r in listed(session, patient_id=other.id)] == [theirs.id]
+    assert [r.id for r in listed(session, location_id=clinic.location.id)] == [
         paid.id,
         draft.id,
     ]
-    assert len(invoices.list_invoices(session, limit=1)) == 1
+    assert len(listed(session, limit=1)) == 1
     states = [InvoiceState.PAID, InvoiceState.PARTLY_PAID]
-    assert [r.id for r in invoices.list_invoices(session, states=states)] == [paid.id]
+    assert [r.id for r in listed(session, states=states)] == [paid.id]
+
+
+# ---------------------------------------------------------------------------------------
+# Searching and paging: in SQL, over every invoice, with the true count
+# ---------------------------------------------------------------------------------------
+
+MANY = 520  # more than the 500 the list used to stop at
+
+
+def many_drafts(session: Session, clinic: BillingClinic, count: int = MANY) -> None:
+    """``count`` empty drafts for the clinic's patient, written in one go (the list and the
+    search read invoices; how they were made does not matter to them)."""
+    session.add_all(
+        Invoice(
+            number=f"NYC-2025-{n:05d}",
+            patient_id=clinic.patient.id,
+            location_id=clinic.location.id,
+            status=InvoiceStatus.DRAFT,
+        )
+        for n in range(1, count + 1)
+    )
+    session.flush()
+
+
+def test_the_list_counts_every_invoice_and_pages_through_all_of_them(
+    session: Session, clinic: BillingClinic
+) -> None:
+    many_drafts(session, clinic)
+
+    every = invoices.list_invoices(session, BILLING)
+    assert (every.total, len(every.rows), every.more) == (MANY, MANY, False)
+    first = invoices.list_invoices(session, BILLING, limit=200)
+    assert (first.total, len(first.rows), first.more) == (MANY, 200, True)
+    assert first.rows[0].number == f"NYC-2025-{MANY:05d}"  # newest first
+    last = invoices.list_invoices(session, BILLING, limit=200, offset=400)
+    assert (last.total, len(last.rows), last.more) == (MANY, MANY - 400, False)
+    assert last.rows[-1].number == "NYC-2025-00001"
+    pages = [invoices.list_invoices(session, BILLING, limit=200, offset=n) for n in (0, 200, 400)]
+    assert len({row.id for page in pages for row in page.rows}) == MANY
+
+
+def test_a_search_finds_the_oldest_invoice_among_hundreds(
+    session: Session, clinic: BillingClinic
+) -> None:
+    many_drafts(session, clinic)
+    other = create_patient(session, ADMIN, patient_raw(family_name="Ng", given_name="Bo"))
+    charge(session, clinic, "30.00", patient=other)
+    theirs = invoices.create_invoice(session, BILLING, patient_id=other.id, today=TODAY)
+
+    found = invoices.search_invoices(session, BILLING, "nyc-2025-00001")
+    assert [r.number for r in found.rows] == ["NYC-2025-00001"] and found.total == 1
+    part = invoices.search_invoices(session, BILLING, "2025-0000")  # 00001 … 00009
+    assert part.total == 9
+    assert [r.number for r in invoices.search_invoices(session, BILLING, "ng bo").rows] == [
+        theirs.number
+    ]
+    assert invoices.search_invoices(session, BILLING, other.mrn).total == 1
+    by_name = invoices.search_invoices(session, BILLING, "Łukasiewicz", limit=10)
+    assert (by_name.total, len(by_name.rows)) == (MANY, 10)
+    assert invoices.search_invoices(session, BILLING, "100%_").total == 0  # no wildcards
+    drafts = invoices.search_invoices(
+        session, BILLING, "ng", states=[InvoiceState.ISSUED]
+    )
+    assert drafts.total == 0
+
+
+def test_a_page_must_start_at_zero_or_later(session: Session, clinic: BillingClinic) -> None:
+    with pytest.raises(ValidationError, match="a page starts at 0"):
+        invoices.list_invoices(session, BILLING, offset=-1)
+    with pytest.raises(PermissionDenied):
+        invoices.search_invoices(session, Actor(username="nurse", role=Role.CLINICAL), "x")

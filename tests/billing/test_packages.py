@@ -226,7 +226,7 @@ def test_selling_posts_a_reserved_prepayment(session: Session) -> None:
     assert ledger.balance(session, clinic.patient.id) == money("-2550.00")
     # Reserved: the ordinary credit the desk could apply to other charges leaves it out.
     assert ledger.unapplied_credits(session, clinic.patient.id) == []
-    [balance] = packages.patient_packages(session, clinic.patient.id)
+    [balance] = packages.patient_packages(session, BILLING, clinic.patient.id)
     assert (balance.used, balance.remaining, balance.value_left) == (0, 6, money("2550.00"))
 
 
@@ -293,7 +293,7 @@ def test_each_session_uses_one_until_used_up(session: Session) -> None:
     assert adjustment.amount == money("-25.00")
     assert adjustment.description == f"{INDUCTION}: session 2 of 6"
     assert ledger.balance(session, clinic.patient.id) == Decimal("0.00")
-    [balance] = packages.patient_packages(session, clinic.patient.id)
+    [balance] = packages.patient_packages(session, BILLING, clinic.patient.id)
     assert (balance.used, balance.remaining, balance.value_left) == (6, 0, Decimal("0.00"))
 
     # A seventh session finds no package and stays owed at list price.
@@ -339,7 +339,7 @@ def test_package_rate_above_the_fees_keeps_the_rest_reserved_exactly(session: Se
     ).one()
     assert forfeit.amount == money("33.33")
     assert forfeit.package_purchase_id == purchase.id
-    assert packages.package_balance(session, purchase.id).value_left == money("666.67")
+    assert packages.package_balance(session, BILLING, purchase.id).value_left == money("666.67")
 
 
 def test_only_a_session_billing_the_package_service_is_covered(session: Session) -> None:
@@ -370,12 +370,12 @@ def test_charges_posted_again_after_a_reversal_are_covered_again(session: Sessio
     assert packages.cover_session(session, BILLING, ts.id, first) is not None
     for entry in first:  # an invoice voided: its charges reversed
         ledger.reverse(session, BILLING, entry, "wrong provider", SOLD_ON)
-    assert packages.package_balance(session, purchase.id).value_left == money("1000.00")
+    assert packages.package_balance(session, BILLING, purchase.id).value_left == money("1000.00")
 
     again = _post(session, ts)  # billed again, correctly
     assert packages.cover_session(session, BILLING, ts.id, again) is None  # no second use
     assert _open_on(session, again) == Decimal("0.00")
-    balance = packages.package_balance(session, purchase.id)
+    balance = packages.package_balance(session, BILLING, purchase.id)
     assert (balance.used, balance.value_left) == (1, money("666.67"))
     assert ledger.balance(session, clinic.patient.id) == money("-666.67")
 
@@ -447,7 +447,7 @@ def test_expiry_under_refund_prorated_leaves_a_refundable_prepayment(session: Se
     assert packages.expire_packages(session, BILLING, on=purchase.expires_on) == []
     expired = packages.expire_packages(session, BILLING, on=purchase.expires_on + timedelta(days=1))
     assert expired == [purchase]
-    balance = packages.package_balance(session, purchase.id)
+    balance = packages.package_balance(session, BILLING, purchase.id)
     assert balance.status is PackageStatus.EXPIRED
     assert balance.value_left == money("1700.00")  # 4 × $425
     assert balance.remaining == 0
@@ -466,7 +466,7 @@ def test_expiry_under_refund_prorated_leaves_a_refundable_prepayment(session: Se
     assert refund.note == "patient moved away"
     assert purchase.status is PackageStatus.REFUNDED
     assert ledger.balance(session, clinic.patient.id) == Decimal("0.00")
-    assert packages.package_balance(session, purchase.id).value_left == Decimal("0.00")
+    assert packages.package_balance(session, BILLING, purchase.id).value_left == Decimal("0.00")
     with pytest.raises(Conflict, match="refunded"):
         packages.refund_unused(
             session, BILLING, purchase.id, method=PaymentMethod.CARD, on=SOLD_ON, reason="again"
@@ -489,7 +489,7 @@ def test_expiry_under_forfeit_posts_the_value_left_as_forfeit(session: Session) 
     assert "2 of 3 sessions unused" in forfeit.description
     assert ledger.balance(session, clinic.patient.id) == Decimal("0.00")
     assert ledger.open_debits(session, clinic.patient.id) == []
-    assert packages.package_balance(session, purchase.id).value_left == Decimal("0.00")
+    assert packages.package_balance(session, BILLING, purchase.id).value_left == Decimal("0.00")
     assert packages.expire_packages(session, BILLING, on=day) == []
     with pytest.raises(Conflict, match="lapse"):
         packages.refund_unused(
@@ -545,8 +545,8 @@ def test_patient_packages_lists_newest_first(session: Session) -> None:
     clinic = scheduling_clinic(session)
     first = _sell(session, clinic, _custom(session), on=SOLD_ON)
     second = _sell(session, clinic, _template(session), on=SOLD_ON + timedelta(days=1))
-    rows = packages.patient_packages(session, clinic.patient.id)
+    rows = packages.patient_packages(session, BILLING, clinic.patient.id)
     assert [r.purchase_id for r in rows] == [second.id, first.id]
     assert rows[1].price == money("1000.00") and rows[1].service_code == "96365"
     with pytest.raises(NotFound):
-        packages.package_balance(session, 999_999)
+        packages.package_balance(session, BILLING, 999_999)

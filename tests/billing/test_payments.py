@@ -255,7 +255,7 @@ def test_a_write_off_of_one_invoice(session: Session, clinic: BillingClinic) -> 
         on=TODAY,
         invoice_id=invoice.id,
     )
-    assert invoices.invoice_view(session, invoice.id).balance_due == Decimal("0.00")
+    assert invoices.invoice_view(session, BILLING, invoice.id).balance_due == Decimal("0.00")
     assert ledger.balance(session, clinic.patient.id) == Decimal("30.00")
 
 

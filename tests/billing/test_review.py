@@ -70,7 +70,7 @@ def entry_count(session: Session) -> int:
 def test_the_queue_lists_pending_charges_with_who_and_where(session: Session) -> None:
     clinic = billing_clinic(session)
     charges = charges_of(session, clinic)
-    rows = review_queue(session)
+    rows = review_queue(session, ADMIN)
     assert [r.charge_id for r in rows] == [c.id for c in charges]
     first = rows[0]
     assert (first.mrn, first.patient_name, first.location_code) == (
@@ -105,14 +105,15 @@ def test_the_queue_filters_and_leaves_out_what_is_settled(session: Session) -> N
         service_date=DAY,
         code="99214",
     )
-    assert len(review_queue(session)) == 4
-    assert [r.charge_id for r in review_queue(session, patient_id=other.id)] == [manual.id]
-    assert [r.charge_id for r in review_queue(session, location_id=elsewhere.id)] == [manual.id]
-    assert review_queue(session, patient_id=other.id)[0].provider_name == ""
-    assert len(review_queue(session, limit=2)) == 2
+    assert len(review_queue(session, ADMIN)) == 4
+    assert [r.charge_id for r in review_queue(session, ADMIN, patient_id=other.id)] == [manual.id]
+    elsewhere_rows = review_queue(session, ADMIN, location_id=elsewhere.id)
+    assert [r.charge_id for r in elsewhere_rows] == [manual.id]
+    assert review_queue(session, ADMIN, patient_id=other.id)[0].provider_name == ""
+    assert len(review_queue(session, ADMIN, limit=2)) == 2
     dismiss_charge(session, BILLING, charges[2].id, "drug billed on another line")
     post_charges(session, BILLING, [charges[0].id], on=DAY)
-    assert [r.charge_id for r in review_queue(session)] == [charges[1].id, manual.id]
+    assert [r.charge_id for r in review_queue(session, ADMIN)] == [charges[1].id, manual.id]
 
 
 # -- editing ----------------------------------------------------------------------------------
@@ -446,6 +447,6 @@ def test_posting_a_session_uses_the_patients_package(session: Session) -> None:
     posted_charges(session, BILLING, ts)
     use = session.scalars(select(PackageUse).where(PackageUse.session_id == ts.id)).one()
     assert use.purchase_id == purchase.id and use.number == 1
-    assert package_balance(session, purchase.id).used == 1
+    assert package_balance(session, ADMIN, purchase.id).used == 1
     # The session is paid for: by the prepayment and the package adjustment.
     assert ledger.open_debits(session, clinic.patient.id) == []

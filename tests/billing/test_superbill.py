@@ -22,7 +22,7 @@ from billing.billing_helpers import (
 from builders import VALID_NPIS, add_location, add_payer, add_provider, insure, patient_raw
 from sqlalchemy.orm import Session
 
-from ketadesk.access.permissions import Actor
+from ketadesk.access.permissions import Actor, Role
 from ketadesk.billing import ledger
 from ketadesk.billing.models import (
     AdjustmentReason,
@@ -53,6 +53,7 @@ from ketadesk.scheduling.models import TreatmentSession
 
 DEC = date(2026, 12, 1), date(2026, 12, 31)
 ISSUED = date(2027, 1, 2)
+READER = Actor(username="test-billing", role=Role.BILLING)
 
 
 @dataclass
@@ -181,7 +182,7 @@ def test_visits_carry_every_item_an_insurer_reads(session: Session, books: Books
     payment = credit(session, books, "500.00")
     ledger.allocate(session, books.actor, payment, entry_of(session, first), money("450.00"))
 
-    view = superbill_view(session, books.patient.id, *DEC, issued_on=ISSUED)
+    view = superbill_view(session, READER, books.patient.id, *DEC, issued_on=ISSUED)
 
     assert view.number == f"SB-{books.patient.mrn}-20261201-20261231"
     assert (view.period_from, view.period_to, view.issued_on) == (*DEC, ISSUED)
@@ -222,7 +223,7 @@ def test_paid_counts_payments_and_package_money_but_not_discounts(
     discount = credit(session, books, "50.00", EntryKind.ADJUSTMENT)
     ledger.allocate(session, books.actor, discount, infusion, money("50.00"))
 
-    view = superbill_view(session, books.patient.id, *DEC, issued_on=ISSUED)
+    view = superbill_view(session, READER, books.patient.id, *DEC, issued_on=ISSUED)
 
     assert view.total_paid == money("400.00")
     assert view.visits[0].lines[0].paid == money("400.00")
@@ -235,7 +236,7 @@ def test_a_reversed_payment_no_longer_counts_as_paid(session: Session, books: Bo
     ledger.allocate(session, books.actor, payment, infusion, money("450.00"))
     ledger.reverse(session, books.actor, payment, "card declined", date(2026, 12, 21))
 
-    view = superbill_view(session, books.patient.id, *DEC, issued_on=ISSUED)
+    view = superbill_view(session, READER, books.patient.id, *DEC, issued_on=ISSUED)
 
     assert view.total_paid == money("0.00")
     assert view.balance == money("450.00")
@@ -252,7 +253,7 @@ def test_only_posted_coded_unreversed_charges_in_the_range_are_billed(
     wrong = post(session, books, "2026-12-10", "99214", "225.00")
     ledger.reverse(session, books.actor, entry_of(session, wrong), "wrong code", date(2026, 12, 11))
 
-    view = superbill_view(session, books.patient.id, *DEC, issued_on=ISSUED)
+    view = superbill_view(session, READER, books.patient.id, *DEC, issued_on=ISSUED)
 
     assert [(v.service_date, [ln.code for ln in v.lines]) for v in view.visits] == [
         (kept.service_date, ["96365"])
@@ -267,7 +268,7 @@ def test_a_day_with_two_providers_is_two_visits(session: Session, books: Books) 
     post(session, books, "2026-12-07", "96365")
     post(session, books, "2026-12-07", "99214", "225.00", provider=other)
 
-    view = superbill_view(session, books.patient.id, *DEC, issued_on=ISSUED)
+    view = superbill_view(session, READER, books.patient.id, *DEC, issued_on=ISSUED)
 
     assert [
         (v.provider.name, v.provider.credentials, [ln.code for ln in v.lines]) for v in view.visits
@@ -296,7 +297,7 @@ def test_the_practice_is_where_most_visits_were_and_other_places_are_named(
     post(session, books, "2026-12-09", location=boston)
     post(session, books, "2026-12-11")
 
-    view = superbill_view(session, books.patient.id, *DEC, issued_on=ISSUED)
+    view = superbill_view(session, READER, books.patient.id, *DEC, issued_on=ISSUED)
 
     assert view.practice.location_code == "BOS"
     assert [(v.pos_code, v.facility) for v in view.visits] == [
@@ -313,7 +314,7 @@ def test_a_provider_without_an_npi_is_refused_naming_that_npi(
     post(session, books, "2026-12-07")
 
     with pytest.raises(Incomplete) as refused:
-        superbill_view(session, books.patient.id, *DEC, issued_on=ISSUED)
+        superbill_view(session, READER, books.patient.id, *DEC, issued_on=ISSUED)
 
     assert refused.value.missing == ("the NPI of rendering provider Ama Osei",)
     assert str(refused.value) == (
@@ -330,7 +331,7 @@ def test_every_missing_item_is_listed_at_once(session: Session, admin: Actor) ->
     post(session, books, "2026-12-07")
 
     with pytest.raises(Incomplete) as refused:
-        superbill_view(session, patient.id, *DEC, issued_on=ISSUED)
+        superbill_view(session, READER, patient.id, *DEC, issued_on=ISSUED)
 
     place = "KetaDesk BARE (BARE)"
     assert refused.value.missing == (
@@ -352,23 +353,23 @@ def test_a_line_without_a_rendering_provider_is_refused(session: Session, books:
     session.expire(charge)
 
     with pytest.raises(Incomplete, match="the rendering provider of 96365 on 12/07/2026"):
-        superbill_view(session, books.patient.id, *DEC, issued_on=ISSUED)
+        superbill_view(session, READER, books.patient.id, *DEC, issued_on=ISSUED)
 
 
 def test_nothing_to_bill_is_refused_in_words(session: Session, books: Books) -> None:
     with pytest.raises(NotFound) as refused:
-        superbill_view(session, books.patient.id, *DEC, issued_on=ISSUED)
+        superbill_view(session, READER, books.patient.id, *DEC, issued_on=ISSUED)
     assert str(refused.value) == (
         "Zoë Łukasiewicz has no posted services from 12/01/2026 to 12/31/2026 to put on a superbill"
     )
     post(session, books, "2026-12-07", status=ChargeStatus.PENDING)
     post(session, books, "2026-12-08", status=ChargeStatus.PENDING)
     with pytest.raises(NotFound, match=r"; 2 charges are still in the review queue$"):
-        superbill_view(session, books.patient.id, *DEC, issued_on=ISSUED)
+        superbill_view(session, READER, books.patient.id, *DEC, issued_on=ISSUED)
     with pytest.raises(NotFound, match="no patient"):
-        superbill_view(session, 999_999, *DEC, issued_on=ISSUED)
+        superbill_view(session, READER, 999_999, *DEC, issued_on=ISSUED)
     with pytest.raises(InvalidValue, match="ends"):
-        superbill_view(session, books.patient.id, DEC[1], DEC[0], issued_on=ISSUED)
+        superbill_view(session, READER, books.patient.id, DEC[1], DEC[0], issued_on=ISSUED)
 
 
 def test_the_member_id_in_force_is_printed_when_known(session: Session, books: Books) -> None:
@@ -386,7 +387,7 @@ def test_the_member_id_in_force_is_printed_when_known(session: Session, books: B
     session.expire(books.patient)
     post(session, books, "2026-12-07")
 
-    view = superbill_view(session, books.patient.id, *DEC, issued_on=ISSUED)
+    view = superbill_view(session, READER, books.patient.id, *DEC, issued_on=ISSUED)
 
     assert (view.patient.member_id, view.patient.payer_name) == ("W123456789", "Aetna")
 
@@ -431,9 +432,9 @@ def test_the_month_batch_is_self_pay_patients_with_coded_charges(
     post(session, books, "2026-12-08", "", "75.00", patient=fee_only)
     post(session, books, "2026-12-08", patient=pending_only, status=ChargeStatus.PENDING)
 
-    assert superbill_patients(session, *DEC) == sorted([books.patient.id, lapsed.id])
-    assert superbill_patients(session, *DEC, location_id=boston.id) == [lapsed.id]
-    assert superbill_patients(session, date(2027, 1, 1), date(2027, 1, 31)) == []
+    assert superbill_patients(session, READER, *DEC) == sorted([books.patient.id, lapsed.id])
+    assert superbill_patients(session, READER, *DEC, location_id=boston.id) == [lapsed.id]
+    assert superbill_patients(session, READER, date(2027, 1, 1), date(2027, 1, 31)) == []
 
 
 def test_one_provider_at_two_places_on_one_day_is_two_visits(
@@ -443,7 +444,7 @@ def test_one_provider_at_two_places_on_one_day_is_two_visits(
     post(session, books, "2026-12-07", "96365")
     post(session, books, "2026-12-07", "99214", "225.00", location=boston)
 
-    view = superbill_view(session, books.patient.id, *DEC, issued_on=ISSUED)
+    view = superbill_view(session, READER, books.patient.id, *DEC, issued_on=ISSUED)
 
     assert [(v.pos_code, [ln.code for ln in v.lines]) for v in view.visits] == [
         ("11", ["96365"]),

@@ -592,3 +592,57 @@ def test_gfe_drafts_and_prints_the_estimate_of_a_booked_series(
         cli("gfe", "--patient", mrn, "--series", "999", "-o", str(path), "--db", sqlite_db.url),
         f"--series: Łukasiewicz, Zoë (MRN {mrn}) has no series 999",
     )
+
+
+# --- lists that never stop at a cap ----------------------------------------------------------
+
+MANY = 520  # more than the 500 ``invoice list`` used to stop at
+
+
+def many_drafts(db: Database, mrn: str) -> None:
+    """``MANY`` empty draft invoices for the patient, written straight to the table."""
+    with db.transaction() as session:
+        patient = session.scalars(select(Patient).where(Patient.mrn == mrn)).one()
+        location = session.scalars(select(Location).where(Location.code == "NYC")).one()
+        session.add_all(
+            Invoice(number=f"NYC-2025-{n:05d}", patient_id=patient.id, location_id=location.id)
+            for n in range(1, MANY + 1)
+        )
+
+
+def test_invoice_list_prints_every_invoice_or_a_page_saying_of_how_many(
+    cli: Any, month: SelfPayMonth, month_db: Database
+) -> None:
+    many_drafts(month_db, month.mrns[ZOE])
+
+    every = cli("invoice", "list", "--db", month.url)
+    assert every.code == 0 and every.out.rstrip().endswith(f"{MANY} invoices")
+    assert "NYC-2025-00001" in every.out and "NYC-2025-00520" in every.out
+    assert len(cli("invoice", "list", "--db", month.url, "--json").json()) == MANY
+    page = cli("invoice", "list", "--limit", "200", "--offset", "400", "--db", month.url)
+    assert page.out.rstrip().endswith(
+        "Showing 401–520 of 520 invoices; the next page: --offset 520"
+    )
+    assert "NYC-2025-00001" in page.out and "NYC-2025-00121" not in page.out
+    found = cli("invoice", "list", "--search", "2025-00001", "--db", month.url, "--json").json()
+    assert [row["number"] for row in found] == ["NYC-2025-00001"]
+    expect_one_error_line(
+        cli("invoice", "list", "--limit", "ten", "--db", month.url),
+        "--limit: 'ten' is not a whole number, like 50",
+    )
+
+
+def test_printing_an_invoice_is_an_audited_read(
+    cli: Any, month: SelfPayMonth, month_db: Database, tmp_path: Path
+) -> None:
+    from ketadesk.access.models import AuditEntry
+
+    assert cli("invoice", "create", "--patient", month.mrns[ZOE], "--db", month.url).code == 0
+    number = cli("invoice", "list", "--db", month.url, "--json").json()[0]["number"]
+    before = count(month_db, AuditEntry)
+    assert cli("invoice", "pdf", number, "-o", str(tmp_path / "i.pdf"), "--db", month.url).code == 0
+    with month_db.reading() as session:
+        newest = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+        assert newest is not None and (newest.action, newest.entity) == ("view", "invoice")
+        assert newest.after == {"mrn": month.mrns[ZOE]}
+    assert count(month_db, AuditEntry) == before + 1

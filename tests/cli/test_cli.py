@@ -490,7 +490,9 @@ def test_patient_find_table_and_json(cli: Any, db_path: Path) -> None:
         "active": True,
     }
     limited = cli("patient", "find", "--limit", "1").out
-    assert "(the first 1; add words or raise --limit to see more)" in limited
+    assert "(the first 1 of 2 that match; add words or raise --limit to see more)" in limited
+    every = cli("patient", "find", "--limit", "2").out  # both fit: no "first N" is said
+    assert "Ng, Ana" in every and "the first" not in every
     assert cli("patient", "find", "nobody").out == "No patients match 'nobody'.\n"
 
 

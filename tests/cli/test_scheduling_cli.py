@@ -357,7 +357,7 @@ def test_a_chair_name_without_a_location_must_be_unique(cli: Any, sqlite_clinic:
         add_chair(session, boston, "IV 1", frozenset({Modality.IV}))
     expect_one_error_line(
         cli(*args, "--chair", "IV 1"),
-        "--chair: several locations have a chair called IV 1; choose one with --location",
+        "--chair: several locations have a chair called IV 1; say at which location",
     )
 
 

@@ -152,3 +152,20 @@ def test_front_desk_may_not_change_chairs(nyc: Location, session: Session, front
         chairs.update_chair(session, front_desk, chair.id, chair_raw(name="Bay 9"))
     assert chair.name == "Bay 1"
     assert [r.actor for r in audit_rows(session)] == ["test-admin"]
+
+
+def test_a_chair_is_found_by_name_in_sql(nyc: Location, session: Session, admin: Actor) -> None:
+    bay = add_chair(session, nyc, "Bay 1")
+    boston = add_location(session, "BOS")
+    add_chair(session, boston, "Bay 1")
+    quiet = add_chair(session, boston, "Quiet room")
+
+    assert chairs.chair_by_name(session, admin, " bay 1 ", location_id=nyc.id) is bay
+    assert chairs.chair_by_name(session, admin, "QUIET ROOM") is quiet  # one of that name
+    assert chairs.chair_by_name(session, admin, str(bay.id), location_id=nyc.id) is bay
+    with pytest.raises(NotFound, match="several locations have a chair called Bay 1"):
+        chairs.chair_by_name(session, admin, "Bay 1")
+    with pytest.raises(NotFound, match="no chair called Bay 9 at BOS; its chairs are Bay 1, Quiet"):
+        chairs.chair_by_name(session, admin, "Bay 9", location_id=boston.id)
+    with pytest.raises(NotFound, match=f"no chair called {quiet.id} at NYC; its chairs are Bay 1$"):
+        chairs.chair_by_name(session, admin, str(quiet.id), location_id=nyc.id)

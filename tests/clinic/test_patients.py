@@ -13,7 +13,7 @@ from ketadesk.access.models import AuditEntry
 from ketadesk.access.permissions import Actor, Role
 from ketadesk.clinic import patients
 from ketadesk.clinic.models import Patient, ScreeningFlag, Sex
-from ketadesk.errors import PermissionDenied, StaleEdit, ValidationError
+from ketadesk.errors import NotFound, PermissionDenied, StaleEdit, ValidationError
 
 
 def test_register_issues_mrn_and_stores_clean_values(session: Session, front_desk: Actor) -> None:
@@ -208,3 +208,18 @@ def test_count_matching_counts_every_page(crowd: Session, front_desk: Actor) -> 
     assert patients.count_matching(crowd, front_desk, "lu", include_inactive=True) == 3
     assert patients.count_matching(crowd, front_desk, "") == 5
     assert patients.count_matching(crowd, front_desk, "nobody") == 0
+
+
+def test_a_patient_is_looked_up_by_mrn_without_opening_the_record(
+    session: Session, admin: Actor
+) -> None:
+    made = patients.create_patient(session, admin, patient_raw())
+    before = session.scalars(select(AuditEntry).where(AuditEntry.action == "view")).all()
+
+    assert patients.patient_by_mrn(session, admin, f" {made.mrn} ") is made
+    assert session.scalars(select(AuditEntry).where(AuditEntry.action == "view")).all() == before
+    with pytest.raises(NotFound, match="no patient with MRN 999999"):
+        patients.patient_by_mrn(session, admin, "999999")
+    assert patients.open_by_mrn(session, admin, made.mrn) is made  # the opening is audited
+    viewed = session.scalars(select(AuditEntry).where(AuditEntry.action == "view")).all()
+    assert [(row.entity, row.entity_id) for row in viewed] == [("patient", made.mrn)]

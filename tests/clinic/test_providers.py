@@ -141,3 +141,10 @@ def test_front_desk_may_not_change_providers(sites: Session, front_desk: Actor,
     with pytest.raises(PermissionDenied, match="may not change clinic setup"):
         providers.update_provider(sites, front_desk, provider.id, provider_raw(credentials="RN"))
     assert provider.credentials == "md, PhD"
+
+
+def test_a_provider_is_found_by_npi(sites: Session, admin: Actor) -> None:
+    osei = add_provider(sites)
+    assert providers.provider_by_npi(sites, admin, f" {VALID_NPIS[0]} ") is osei
+    with pytest.raises(NotFound, match=f"no provider with NPI {VALID_NPIS[2]}"):
+        providers.provider_by_npi(sites, admin, VALID_NPIS[2])

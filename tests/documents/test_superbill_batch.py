@@ -21,6 +21,7 @@ from documents.superbill_batch_helpers import (
 )
 from pypdf import PdfReader
 
+from ketadesk.access.permissions import Actor, Role
 from ketadesk.billing.superbill import superbill_patients, superbill_view
 from ketadesk.clinic.models import Patient
 from ketadesk.db import Database
@@ -32,6 +33,7 @@ from ketadesk.errors import InvalidValue
 
 DECEMBER = (date(2026, 12, 1), date(2026, 12, 31))
 ISSUED = date(2027, 1, 4)
+READER = Actor(username="test-billing", role=Role.BILLING)
 
 
 def pdf_text(path: Path) -> str:
@@ -50,6 +52,7 @@ def test_two_workers_write_one_pdf_per_patient_and_list_the_refused(
         database.url,
         *DECEMBER,
         out,
+        actor=READER,
         issued_on=ISSUED,
         workers=2,
         progress=lambda done, total, text: reports.append((done, total, text)),
@@ -61,10 +64,11 @@ def test_two_workers_write_one_pdf_per_patient_and_list_the_refused(
     assert len(result.written) == 3
     with database.reading() as session:
         ids = {
-            session.get_one(Patient, pid).mrn: pid for pid in superbill_patients(session, *DECEMBER)
+            session.get_one(Patient, pid).mrn: pid
+            for pid in superbill_patients(session, READER, *DECEMBER)
         }
         for name, mrn in month.mrns.items():
-            view = superbill_view(session, ids[mrn], *DECEMBER, issued_on=ISSUED)
+            view = superbill_view(session, READER, ids[mrn], *DECEMBER, issued_on=ISSUED)
             path = out / document_filename("superbill", view)
             assert path in result.written
             # The worker's file is exactly what this process renders for the same view.
@@ -84,7 +88,9 @@ def test_two_workers_write_one_pdf_per_patient_and_list_the_refused(
 def test_one_worker_does_the_same_in_this_process(sqlite_db: Database, tmp_path: Path) -> None:
     month = self_pay_month(sqlite_db)
     out = tmp_path / "out"
-    result = write_superbills(sqlite_db.url, *DECEMBER, out, issued_on=ISSUED, workers=1)
+    result = write_superbills(
+        sqlite_db.url, *DECEMBER, out, actor=READER, issued_on=ISSUED, workers=1
+    )
     assert result.processes == 1
     assert len(result.written) == len(PRINTABLE) and all(p.exists() for p in result.written)
     assert [mrn for mrn, _reason in result.refused] == [month.refused_mrn]
@@ -95,7 +101,9 @@ def test_a_small_batch_is_not_worth_starting_processes_for(
     sqlite_db: Database, tmp_path: Path
 ) -> None:
     self_pay_month(sqlite_db)
-    result = write_superbills(sqlite_db.url, *DECEMBER, tmp_path / "out", issued_on=ISSUED)
+    result = write_superbills(
+        sqlite_db.url, *DECEMBER, tmp_path / "out", actor=READER, issued_on=ISSUED
+    )
     assert (result.total, result.processes, len(result.written)) == (4, 1, 3)
 
 
@@ -106,6 +114,7 @@ def test_cancelling_stops_between_chunks(sqlite_db: Database, tmp_path: Path) ->
         sqlite_db.url,
         *DECEMBER,
         tmp_path / "out",
+        actor=READER,
         issued_on=ISSUED,
         workers=1,
         progress=lambda n, _total, _text: done.append(n),
@@ -124,7 +133,13 @@ def test_a_pool_cancelled_before_it_starts_writes_nothing(
     self_pay_month(sqlite_db)
     out = tmp_path / "out"
     result = write_superbills(
-        sqlite_db.url, *DECEMBER, out, issued_on=ISSUED, workers=2, cancelled=lambda: True
+        sqlite_db.url,
+        *DECEMBER,
+        out,
+        actor=READER,
+        issued_on=ISSUED,
+        workers=2,
+        cancelled=lambda: True,
     )
     assert (result.cancelled, result.total, result.written, result.refused) == (True, 4, (), ())
     assert not list(out.iterdir())
@@ -136,7 +151,7 @@ def test_a_month_without_self_pay_visits_writes_nothing(
     self_pay_month(sqlite_db)
     out = tmp_path / "empty"
     result = write_superbills(
-        sqlite_db.url, date(2026, 11, 1), date(2026, 11, 30), out, issued_on=ISSUED
+        sqlite_db.url, date(2026, 11, 1), date(2026, 11, 30), out, actor=READER, issued_on=ISSUED
     )
     assert result == BatchResult(written=(), refused=(), total=0, cancelled=False, processes=1)
     assert out.is_dir() and not list(out.iterdir())
@@ -148,9 +163,13 @@ def test_a_folder_or_range_that_cannot_be_used_is_refused_in_words(
     blocker = tmp_path / "taken"
     blocker.write_text("a file, not a folder")
     with pytest.raises(InvalidValue, match="cannot create the folder"):
-        write_superbills(sqlite_db.url, *DECEMBER, blocker / "out", issued_on=ISSUED)
+        write_superbills(
+            sqlite_db.url, *DECEMBER, blocker / "out", actor=READER, issued_on=ISSUED
+        )
     with pytest.raises(InvalidValue, match=r"the range ends \(2026-12-01\) before it starts"):
-        write_superbills(sqlite_db.url, *reversed(DECEMBER), tmp_path, issued_on=ISSUED)
+        write_superbills(
+            sqlite_db.url, *reversed(DECEMBER), tmp_path, actor=READER, issued_on=ISSUED
+        )
 
 
 def test_chunks_cover_every_patient_once_in_order() -> None:

@@ -283,7 +283,12 @@ def test_a_superbill_read_from_the_database_prints(session: Session, admin: Acto
         )
     session.flush()
     view = superbill_view(
-        session, patient.id, date(2026, 12, 1), date(2026, 12, 31), issued_on=date(2027, 1, 4)
+        session,
+        admin,
+        patient.id,
+        date(2026, 12, 1),
+        date(2026, 12, 31),
+        issued_on=date(2027, 1, 4),
     )
     (text,) = pages(render(view))
     assert_in_order(

@@ -199,4 +199,4 @@ def test_who_may_draft_and_mark_given(
     desk = open_tab(qtbot, sqlite_db, Today(DRAFT_DAY), Actor("desk-lee", Role.FRONT_DESK))
     assert desk.draft_button.isEnabled() and desk.given_button.isEnabled()
     with sqlite_db.reading() as session:
-        assert len(list_estimates(session, today=DRAFT_DAY)) == 1
+        assert len(list_estimates(session, ADMIN, today=DRAFT_DAY)) == 1

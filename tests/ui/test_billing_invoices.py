@@ -7,18 +7,22 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLineEdit
+from builders import patient_raw
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QApplication, QLineEdit
 from pytestqt.qtbot import QtBot
+from sqlalchemy import select
 from ui.billing_ui_helpers import TODAY, Opened, Scene, balance, billing_scene, type_text
 
+from ketadesk.access.models import AuditEntry
 from ketadesk.access.permissions import Actor, Role
 from ketadesk.billing.invoices import create_invoice, issue_invoice, list_invoices
-from ketadesk.billing.models import EntryKind
+from ketadesk.billing.models import EntryKind, Invoice
 from ketadesk.billing.views import InvoiceState
+from ketadesk.clinic.patients import create_patient
 from ketadesk.db import Database
 from ketadesk.ui.billing.corrections import CorrectionDialog, ReasonDialog, ReversalDialog
-from ketadesk.ui.billing.invoices import InvoicesTab, NewInvoiceDialog
+from ketadesk.ui.billing.invoices import DETAIL_MIN_HEIGHT, InvoicesTab, NewInvoiceDialog
 from ketadesk.ui.billing.payment_dialog import TakePaymentDialog
 from ketadesk.ui.context import AppContext
 
@@ -61,7 +65,7 @@ def text_field(dialog: CorrectionDialog | TakePaymentDialog, name: str) -> QLine
 
 def state_of(db: Database, invoice_id: int) -> InvoiceState:
     with db.reading() as session:
-        return next(r.state for r in list_invoices(session) if r.id == invoice_id)
+        return next(r.state for r in list_invoices(session, ADMIN).rows if r.id == invoice_id)
 
 
 def column(tab: InvoicesTab, number: int) -> list[str]:
@@ -301,3 +305,142 @@ def test_the_front_desk_may_take_payments_but_not_issue_or_void(
     assert not tab.detail.adjust_button.isEnabled()
     assert tab.detail.pay_button.isEnabled()
     assert tab.new_invoice() is None
+
+
+# --- long lists, read a page at a time --------------------------------------------------------
+
+MANY = 520  # more than the 500 the list used to stop at
+
+
+def many_drafts(db: Database, scene: Scene) -> int:
+    """``MANY`` empty drafts for Ana Ng, written straight to the table; the oldest's id."""
+    with db.transaction() as session:
+        made = [
+            Invoice(
+                number=f"NYC-2025-{n:05d}",
+                patient_id=scene.patients[ANA],
+                location_id=scene.location_id,
+            )
+            for n in range(1, MANY + 1)
+        ]
+        session.add_all(made)
+        session.flush()
+        return made[0].id
+
+
+def scroll_to_end(tab: InvoicesTab) -> None:
+    """Drag the list's scroll bar to its end, as far as the rows read so far reach."""
+    QApplication.processEvents()  # the bar's range follows the rows added last time
+    bar = tab.table.verticalScrollBar()
+    bar.setValue(bar.maximum())
+
+
+def test_the_list_says_the_true_count_and_reads_more_as_the_person_scrolls(
+    qtbot: QtBot, sqlite_db: Database, scene: Scene
+) -> None:
+    many_drafts(sqlite_db, scene)
+    tab = make_tab(qtbot, sqlite_db)
+    assert tab.table.rowCount() == 200
+    assert tab.count.text() == "520 invoices (200 shown)"
+
+    scroll_to_end(tab)
+    assert tab.table.rowCount() == 400
+    scroll_to_end(tab)
+    assert tab.table.rowCount() == 520 and tab.count.text() == "520 invoices"
+    assert column(tab, 0)[-1] == "NYC-2025-00001"
+    assert len(set(column(tab, 0))) == 520
+
+    tab.refresh()  # a refresh keeps what was read, so the place is not lost
+    assert tab.table.rowCount() == 520
+    tab.state.setCurrentIndex(tab.state.findData(InvoiceState.DRAFT))  # a new filter: page 1
+    assert tab.table.rowCount() == 200 and tab.count.text() == "520 invoices (200 shown)"
+
+
+def test_searching_finds_an_invoice_past_the_first_page_in_sql(
+    qtbot: QtBot, sqlite_db: Database, scene: Scene
+) -> None:
+    oldest = many_drafts(sqlite_db, scene)
+    tab = make_tab(qtbot, sqlite_db)
+    type_text(qtbot, tab.search, "2025-00001")
+    tab.refresh()
+    assert column(tab, 0) == ["NYC-2025-00001"] and tab.count.text() == "1 invoice"
+    type_text(qtbot, tab.search, "ng ana")
+    tab.refresh()
+    assert tab.count.text() == "520 invoices (200 shown)"
+
+    tab.search.clear()
+    tab.refresh()
+    assert tab.open_invoice(oldest)  # reads page after page until it is there
+    assert tab.selected_id() == oldest and tab.table.rowCount() == 520
+    assert tab.detail.title.text() == "Invoice NYC-2025-00001 · Draft"
+
+
+def test_opening_an_invoice_in_the_window_is_an_audited_read(
+    qtbot: QtBot, sqlite_db: Database, scene: Scene
+) -> None:
+    invoice_id = draft_for(sqlite_db, scene.patients[ANA])
+    tab = make_tab(qtbot, sqlite_db)
+    assert tab.open_invoice(invoice_id)
+    with sqlite_db.reading() as session:
+        viewed = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "view", AuditEntry.entity == "invoice")
+        ).all()
+        assert [(row.actor, row.entity_id) for row in viewed][-1] == (
+            BILLING.username,
+            str(invoice_id),
+        )
+
+
+def test_a_front_desk_user_reads_invoices_but_may_not_issue(
+    qtbot: QtBot, sqlite_db: Database, scene: Scene
+) -> None:
+    invoice_id = draft_for(sqlite_db, scene.patients[ANA])
+    tab = make_tab(qtbot, sqlite_db, FRONT)
+    assert tab.table.rowCount() == 1 and tab.open_invoice(invoice_id)
+    assert tab.detail.total_label.text() == "$1,000.00"
+    assert not tab.detail.issue_button.isEnabled() and not tab.new_button.isEnabled()
+
+
+@pytest.mark.parametrize(("width", "height"), [(1280, 800), (1440, 900)])
+def test_the_split_gives_the_list_room_and_the_person_can_move_it(
+    qtbot: QtBot, sqlite_db: Database, scene: Scene, width: int, height: int
+) -> None:
+    many_drafts(sqlite_db, scene)
+    tab = make_tab(qtbot, sqlite_db)
+    tab.resize(width - 220, height - 110)  # the window's side bar and title take the rest
+    qtbot.wait_exposed(tab)
+    rows = tab.table.viewport().height() // tab.table.verticalHeader().defaultSectionSize()
+    assert rows >= (10 if height >= 900 else 7)  # it was six at 1440x900
+    assert tab.detail.height() >= DETAIL_MIN_HEIGHT  # the invoice's buttons, lines and totals
+
+    handle = tab.splitter.handle(1)
+    middle = handle.rect().center()
+    qtbot.mousePress(handle, Qt.MouseButton.LeftButton, pos=middle)
+    qtbot.mouseMove(handle, middle + QPoint(0, -60))
+    qtbot.mouseRelease(handle, Qt.MouseButton.LeftButton, pos=middle + QPoint(0, -60))
+    moved = tab.splitter.sizes()
+    assert moved[0] < rows * 28
+
+    again = make_tab(qtbot, sqlite_db)  # the next time the tab opens, the split is as left
+    again.resize(width - 220, height - 110)
+    qtbot.wait_exposed(again)
+    assert again.splitter.sizes()[0] == moved[0]
+
+
+def test_the_patient_picker_says_how_many_it_did_not_list(
+    qtbot: QtBot, sqlite_db: Database, scene: Scene
+) -> None:
+    with sqlite_db.transaction() as session:
+        for n in range(25):  # with Ana Ng, 26 patients called Ng
+            create_patient(session, ADMIN, patient_raw(family_name="Ng", given_name=f"Bo{n}"))
+    tab = make_tab(qtbot, sqlite_db)
+    dialog = tab.new_invoice()
+    assert isinstance(dialog, NewInvoiceDialog)
+    type_text(qtbot, text_field(dialog, "patient_search"), "ng")
+    assert dialog.results.count() == 21
+    last = dialog.results.item(20)
+    assert last.text().startswith("… and 6 more; type more of the name")
+    dialog.results.setCurrentRow(20)
+    assert dialog.chosen_patient() is None  # the note is not a patient
+    type_text(qtbot, text_field(dialog, "patient_search"), "ng ana")
+    assert dialog.results.count() == 1 and dialog.chosen_patient() == scene.patients[ANA]

@@ -187,3 +187,19 @@ def test_the_range_dialog_refuses_an_end_before_the_start(qtbot: QtBot) -> None:
     dialog.accept()
     assert dialog.result() != RangeDialog.DialogCode.Accepted
     assert dialog.problem.text() == "The range ends before it starts."
+
+
+def test_the_patient_picker_says_how_many_more_match(
+    qtbot: QtBot, sqlite_db: Database, december: tuple[BillingClinic, str]
+) -> None:
+    with sqlite_db.transaction() as session:
+        for n in range(33):  # more than the picker lists
+            create_patient(session, ADMIN, patient_raw(family_name="Abara", given_name=f"K{n}"))
+    tab = open_tab(qtbot, sqlite_db)
+    tab.picker.search.setText("abara")
+    tab.picker.search_now()
+    results = tab.picker.results
+    assert results.count() == 31  # 30 patients, then the note
+    assert results.item(30).text().startswith("… and 4 more; type more of the name")
+    results.setCurrentRow(30)
+    assert tab.picker.patient() is None and not tab.pdf_button.isEnabled()

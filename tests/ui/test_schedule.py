@@ -638,3 +638,22 @@ def test_the_wizard_says_why_a_booking_was_refused_and_stays_open(
     assert page.isComplete()
     qtbot.mouseClick(wizard.button(QWizard.WizardButton.FinishButton), LEFT)
     assert not wizard.isVisible()
+
+
+def test_the_wizards_patient_search_counts_every_match(
+    qtbot: QtBot, sqlite_db: Database, admin: Actor, front_desk: Actor
+) -> None:
+    open_clinic(sqlite_db, admin)
+    with sqlite_db.transaction() as s:
+        for n in range(55):  # more than the wizard lists
+            create_patient(s, admin, patient_raw(family_name="Moreau", given_name=f"Lu{n}"))
+    view = open_view(qtbot, sqlite_db, front_desk, WEEK)
+    wizard = view.new_series()
+    assert wizard is not None
+    wizard.patient_page.search.setText("moreau")
+    wizard.patient_page.search_now()
+    assert wizard.patient_page.results.count() == 50
+    assert wizard.patient_page.count.text() == "55 found (the first 50; type more to narrow)"
+    wizard.patient_page.search.setText("moreau lu54")
+    wizard.patient_page.search_now()
+    assert wizard.patient_page.count.text() == "1 found"

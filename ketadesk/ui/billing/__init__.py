@@ -22,12 +22,13 @@ from datetime import date
 from decimal import Decimal
 from typing import TypeVar
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
     QHeaderView,
     QLabel,
+    QListWidgetItem,
     QMessageBox,
     QTableWidget,
     QTableWidgetItem,
@@ -35,6 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from ketadesk.access.permissions import Actor, Permission
+from ketadesk.config import data_dir
 from ketadesk.errors import FieldProblem, InvalidValue, KetaDeskError, ValidationError
 from ketadesk.money import ZERO, amount_above_zero
 from ketadesk.ui.forms import FieldForm
@@ -255,18 +257,50 @@ def fill_table(
         table.setSelectionMode(QAbstractItemView.SelectionMode.MultiSelection)
     for number, (key, cells) in enumerate(rows):
         for column, text in enumerate(cells):
-            item = QTableWidgetItem(text)
-            if len(text) > 24:  # may be cut off in the cell; hovering shows it whole
-                item.setToolTip(text)
-            if column == 0:
-                item.setData(ID_ROLE, key)
-            if column in right:
-                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            table.setItem(number, column, item)
+            table.setItem(number, column, _cell(text, key, column, right))
         if key in selected:
             table.selectRow(number)
     table.setSelectionMode(mode)
     fit_columns(table)
+
+
+def append_rows(
+    table: QTableWidget, first: int, rows: Sequence[tuple[object, Sequence[str]]]
+) -> None:
+    """Add ``rows`` below row ``first - 1`` (a further page of a list), as :func:`fill_table`
+    would draw them, leaving the rows above and the selection as they are."""
+    right = set(table.property("money_columns") or ())
+    table.setRowCount(first + len(rows))
+    for number, (key, cells) in enumerate(rows, start=first):
+        for column, text in enumerate(cells):
+            table.setItem(number, column, _cell(text, key, column, right))
+    fit_columns(table)
+
+
+def _cell(text: str, key: object, column: int, right: set[int]) -> QTableWidgetItem:
+    """One cell; the row's key rides on column 0, money columns align right."""
+    item = QTableWidgetItem(text)
+    if len(text) > 24:  # may be cut off in the cell; hovering shows it whole
+        item.setToolTip(text)
+    if column == 0:
+        item.setData(ID_ROLE, key)
+    if column in right:
+        item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    return item
+
+
+def more_item(more: int) -> QListWidgetItem:
+    """The last line of a picker that shows only the first matches: how many it left out,
+    and what to do about it. It cannot be chosen."""
+    item = QListWidgetItem(f"… and {more:,} more; type more of the name, the MRN or the birth date")
+    item.setFlags(Qt.ItemFlag.NoItemFlags)
+    return item
+
+
+def layout_settings() -> QSettings:
+    """Where the window remembers how a person arranged it (a split's sizes): an INI file
+    in KetaDesk's data directory, beside the database, never the system's registry."""
+    return QSettings(str(data_dir() / "layout.ini"), QSettings.Format.IniFormat)
 
 
 def selected_keys(table: QTableWidget) -> list[object]:

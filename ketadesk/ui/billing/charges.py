@@ -266,7 +266,7 @@ class ChargesTab(QWidget):
     def refresh(self) -> None:
         """Read the queue again (keeping the selection where the rows remain)."""
         with self.context.db.reading() as session:
-            self.rows = review_queue(session, location_id=self.location_id())
+            self.rows = review_queue(session, self.context.actor, location_id=self.location_id())
         fill_table(self.table, [(row.charge_id, cells(row)) for row in self.rows])
         self._tint_flagged()
         count = len(self.rows)

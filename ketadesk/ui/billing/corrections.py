@@ -41,7 +41,7 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.orm import Session
 
-from ketadesk.access.permissions import Permission
+from ketadesk.access.permissions import Actor, Permission
 from ketadesk.billing import ledger
 from ketadesk.billing.invoices import invoice_view
 from ketadesk.billing.models import AdjustmentReason, PaymentMethod
@@ -221,7 +221,7 @@ class RefundDialog(CorrectionDialog):
         parent: QWidget | None = None,
     ) -> None:
         self.patient_id = patient_id
-        with context.db.reading() as session:
+        with context.db.transaction() as session:  # reading the invoice is audited
             heading = patient_heading(session, patient_id)
             self.credit = available_credit(session, patient_id)
         heading += f"<br>Credit that can be refunded: {dollars(self.credit)}"
@@ -272,10 +272,12 @@ class Owed:
         return f"{us_date(self.on)}  {self.description} — {dollars(self.owed)} owed"
 
 
-def owed_charges(session: Session, patient_id: int, invoice_id: int | None) -> list[Owed]:
+def owed_charges(
+    session: Session, actor: Actor, patient_id: int, invoice_id: int | None
+) -> list[Owed]:
     """The charges an adjustment may reduce: the patient's open debits, or the invoice's."""
     if invoice_id is not None:
-        view = invoice_view(session, invoice_id)
+        view = invoice_view(session, actor, invoice_id)
         return [
             Owed(
                 line.entry_id,
@@ -310,9 +312,9 @@ class AdjustmentDialog(CorrectionDialog):
         self.patient_id = patient_id
         self.invoice_id = invoice_id
         self._auto_amount = True
-        with context.db.reading() as session:
+        with context.db.transaction() as session:  # reading the invoice is audited
             heading = patient_heading(session, patient_id)
-            self.owed = owed_charges(session, patient_id, invoice_id)
+            self.owed = owed_charges(session, context.actor, patient_id, invoice_id)
         ticked = (
             {str(i) for i in entry_ids}
             if entry_ids is not None
@@ -406,7 +408,7 @@ class ReversalDialog(CorrectionDialog):
         parent: QWidget | None = None,
     ) -> None:
         self.entry_id = entry_id
-        with context.db.reading() as session:
+        with context.db.transaction() as session:  # reading the invoice is audited
             heading = entry_heading(session, entry_id)
         super().__init__(context, "Reverse an entry", heading, today=today, parent=parent)
 

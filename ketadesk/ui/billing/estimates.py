@@ -103,6 +103,7 @@ class EstimatesPage:
 
 def load_page(
     session: Session,
+    actor: Actor,
     *,
     today: date,
     location_id: int | None,
@@ -110,8 +111,10 @@ def load_page(
     flagged_only: bool,
 ) -> EstimatesPage:
     """The estimates the filter asks for, and billed against estimated."""
-    rows = service.list_estimates(session, today=today, location_id=location_id, status=status)
-    found = service.variances(session, location_id=location_id, flagged_only=flagged_only)
+    rows = service.list_estimates(
+        session, actor, today=today, location_id=location_id, status=status
+    )
+    found = service.variances(session, actor, location_id=location_id, flagged_only=flagged_only)
     return EstimatesPage(tuple(rows), tuple(found))
 
 
@@ -382,6 +385,7 @@ class EstimatesTab(QWidget):
             with self.context.db.reading() as session:
                 return load_page(
                     session,
+                    self.context.actor,
                     today=today,
                     location_id=location_id,
                     status=status,
@@ -521,8 +525,8 @@ class EstimatesTab(QWidget):
         row = self.chosen()
         if row is None:
             raise NotFound("Choose an estimate first.")
-        with self.context.db.reading() as session:
-            view = service.estimate_view(session, row.id)
+        with self.context.db.transaction() as session:  # the read is audited
+            view = service.estimate_view(session, self.context.actor, row.id)
         return render_estimate(view), document_filename("estimate", view)
 
 

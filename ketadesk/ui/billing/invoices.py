@@ -1,12 +1,14 @@
 """The "Invoices" tab: find an invoice, read it, issue it, take a payment on it, void it.
 
-Flow: the list on the left reads :func:`ketadesk.billing.invoices.list_invoices`, newest
-first, narrowed by state (draft, issued, partly paid, paid, void) and by what is typed in the
-search box — an invoice number (whole or a part of it), an MRN, or a patient's name (through
-:func:`ketadesk.clinic.patients.search_patients`). Selecting a row reads
-:func:`~ketadesk.billing.invoices.invoice_view` into :class:`InvoiceDetail` on the right:
-the lines with what was paid and adjusted on each, the payments, the totals and the balance
-due.
+Flow: the list on top reads :func:`ketadesk.billing.invoices.search_invoices`, newest first,
+narrowed by state (draft, issued, partly paid, paid, void) and by what is typed in the search
+box — an invoice number (whole or a part of it), an MRN, or a patient's name — searched in
+SQL over every invoice. It reads a page of rows at a time: scrolling near the end reads the
+next page, and the count beside the search says how many match in all. A handle between the
+list and the invoice lets the person size the split, which is remembered. Selecting a row reads
+:func:`~ketadesk.billing.invoices.invoice_view` (an audited read) into :class:`InvoiceDetail`
+below it: the lines with what was paid and adjusted on each, the payments, the totals and
+the balance due.
 
 The detail's buttons each do one thing in one transaction: Issue (a draft), Take payment
 (:class:`~ketadesk.ui.billing.payment_dialog.TakePaymentDialog` with this invoice chosen),
@@ -23,6 +25,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -42,17 +45,17 @@ from sqlalchemy.orm import Session
 
 from ketadesk.access.permissions import Actor, Permission
 from ketadesk.billing.invoices import (
+    InvoicePage,
     InvoiceRow,
     create_invoice,
-    find_invoice,
     get_invoice,
     invoice_view,
     issue_invoice,
-    list_invoices,
+    search_invoices,
     void_invoice,
 )
 from ketadesk.billing.views import InvoiceState, InvoiceView
-from ketadesk.clinic.patients import search_patients
+from ketadesk.clinic.patients import patient_page
 from ketadesk.clinic.validation import parse_date
 from ketadesk.errors import FieldProblem, InvalidValue, NotFound, ValidationError
 from ketadesk.money import ZERO
@@ -61,11 +64,14 @@ from ketadesk.ui.billing import (
     Clock,
     Notice,
     allowed,
+    append_rows,
     balance_text,
     dollars,
     fill_table,
     guard,
+    layout_settings,
     make_table,
+    more_item,
     select_key,
     selected_keys,
     us_date,
@@ -81,9 +87,15 @@ from ketadesk.ui.billing.payment_dialog import TakePaymentDialog
 from ketadesk.ui.billing.pdf import Opener, PdfButton
 from ketadesk.ui.context import AppContext
 from ketadesk.ui.forms import FieldForm
-from ketadesk.ui.style import set_role
+from ketadesk.ui.style import ACCENT, LINE, set_role
 
 SEARCH_DELAY_MS = 200
+PAGE_SIZE = 200  # rows read at a time; scrolling near the end reads the next page
+FETCH_MARGIN = 5  # rows from the end at which the next page is read
+LIST_MIN_HEIGHT = 150  # about four rows
+DETAIL_MIN_HEIGHT = 330  # the buttons, a few lines and the totals card
+SPLIT_KEY = "invoices/split"
+PICKER_ROWS = 20  # patients listed in "New invoice…"; the rest are counted
 STATE_CHOICES: tuple[tuple[InvoiceState | None, str], ...] = (
     (None, "All states"),
     *((state, state.label) for state in InvoiceState),
@@ -107,43 +119,6 @@ PAYABLE = frozenset({InvoiceState.ISSUED, InvoiceState.PARTLY_PAID})
 # --- reading ---------------------------------------------------------------------------
 
 
-def find_rows(
-    session: Session,
-    actor: Actor,
-    text: str,
-    *,
-    state: InvoiceState | None = None,
-    location_id: int | None = None,
-) -> list[InvoiceRow]:
-    """Invoices matching ``text`` (number, part of a number, MRN or name), newest first."""
-    actor.require(Permission.BILLING_VIEW)
-    states = [state] if state is not None else None
-    text = text.strip()
-    if not text:
-        return list_invoices(session, states=states, location_id=location_id)
-    found: dict[int, InvoiceRow] = {}
-    try:
-        exact = find_invoice(session, text)
-    except NotFound:
-        exact = None
-    if exact is not None:
-        for row in list_invoices(
-            session, patient_id=exact.patient_id, states=states, location_id=location_id
-        ):
-            if row.id == exact.id:
-                found[row.id] = row
-    wanted = text.upper()
-    for row in list_invoices(session, states=states, location_id=location_id):
-        if wanted in row.number:
-            found[row.id] = row
-    for patient in search_patients(session, actor, text, limit=20):
-        for row in list_invoices(
-            session, patient_id=patient.id, states=states, location_id=location_id
-        ):
-            found[row.id] = row
-    return sorted(found.values(), key=lambda row: row.id, reverse=True)
-
-
 @dataclass(frozen=True)
 class OpenInvoice:
     """The invoice shown in the detail: its view and whose it is."""
@@ -154,9 +129,9 @@ class OpenInvoice:
 
 
 def load_invoice(session: Session, actor: Actor, invoice_id: int) -> OpenInvoice:
-    actor.require(Permission.BILLING_VIEW)
-    invoice = get_invoice(session, invoice_id)
-    return OpenInvoice(invoice.id, invoice.patient_id, invoice_view(session, invoice_id))
+    """The invoice for the detail (:func:`invoice_view` checks and audits the read)."""
+    view = invoice_view(session, actor, invoice_id)
+    return OpenInvoice(invoice_id, get_invoice(session, invoice_id).patient_id, view)
 
 
 def invoice_pdf(view: InvoiceView) -> tuple[bytes, str]:
@@ -569,23 +544,27 @@ class NewInvoiceDialog(CorrectionDialog):
         form.add_text("date_to", "Charges to", placeholder="optional, e.g. 12/31/2026")
 
     def search_now(self) -> None:
-        """List up to 20 patients matching what is typed; select the first."""
+        """List the first patients matching what is typed (saying how many more match);
+        select the first."""
         text = self.search.text()
         with self.context.db.reading() as session:
-            found = search_patients(session, self.context.actor, text, limit=20)
+            found = patient_page(session, self.context.actor, text, limit=PICKER_ROWS)
         self.results.clear()
-        for row in found:
+        for row in found.rows:
             item = QListWidgetItem(
                 f"{row.display_name} · MRN {row.mrn} · born {us_date(row.date_of_birth)}",
                 self.results,
             )
             item.setData(ID_ROLE, row.id)
-        if found:
+        if found.more:
+            self.results.addItem(more_item(found.more))
+        if found.rows:
             self.results.setCurrentRow(0)
 
     def chosen_patient(self) -> int | None:
         item = self.results.currentItem()
-        return int(item.data(ID_ROLE)) if item is not None else None
+        key = item.data(ID_ROLE) if item is not None else None
+        return int(key) if key is not None else None
 
     def act(
         self, session: Session, values: Mapping[str, object], problems: list[FieldProblem]
@@ -641,28 +620,42 @@ class InvoicesTab(QWidget):
         self.context = context
         self.today = today or date.today
         self.rows: list[InvoiceRow] = []
+        self.total = 0  # how many invoices match, over every page
         self.dialog: NewInvoiceDialog | None = None
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
         self.timer.setInterval(SEARCH_DELAY_MS)
-        self.timer.timeout.connect(self.refresh)
+        self.timer.timeout.connect(self.search_again)
         column = QVBoxLayout(self)
         column.setContentsMargins(14, 12, 14, 12)
         column.addLayout(self._toolbar())
-        splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.setChildrenCollapsible(False)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.setObjectName("invoiceSplit")
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.setHandleWidth(9)
+        self.splitter.setStyleSheet(  # a visible grip: the page's own handles are invisible
+            f"QSplitter::handle:vertical {{ background: {LINE}; margin: 4px 0; }}"
+            f" QSplitter::handle:vertical:hover {{ background: {ACCENT}; }}"
+        )
         self.table = make_table(
             LIST_COLUMNS, money_columns=(7, 8), stretch=1, object_name="invoiceList"
         )
+        self.table.setMinimumHeight(LIST_MIN_HEIGHT)
         self.table.itemSelectionChanged.connect(self._selected)
-        splitter.addWidget(self.table)
+        self.table.verticalScrollBar().valueChanged.connect(self._scrolled)
+        self.splitter.addWidget(self.table)
         self.detail = InvoiceDetail(context, today=self.today, opener=opener)
-        self.detail.setMinimumHeight(380)
+        self.detail.setMinimumHeight(DETAIL_MIN_HEIGHT)
         self.detail.changed.connect(self._detail_changed)
-        splitter.addWidget(self.detail)
-        splitter.setSizes([200, 440])
-        splitter.setStretchFactor(1, 1)
-        column.addWidget(splitter, 1)
+        self.splitter.addWidget(self.detail)
+        # The list and the detail share what the window gives beyond their minimums; the
+        # handle between them lets the person size the split, and the split is remembered.
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setToolTip("Drag to give the list or the invoice more room.")
+        self.splitter.splitterMoved.connect(lambda _pos, _index: self._remember_split())
+        column.addWidget(self.splitter, 1)
+        self._split_restored = False
         self.refresh()
 
     def _toolbar(self) -> QHBoxLayout:
@@ -672,18 +665,18 @@ class InvoicesTab(QWidget):
         self.search.setPlaceholderText("Search by invoice number, MRN or patient name")
         self.search.setClearButtonEnabled(True)
         self.search.textChanged.connect(lambda _text: self.timer.start())
-        self.search.returnPressed.connect(self.refresh)
+        self.search.returnPressed.connect(self.search_again)
         row.addWidget(self.search, 1)
         self.state = QComboBox()
         self.state.setObjectName("invoiceState")
         for value, text in STATE_CHOICES:
             self.state.addItem(text, value)
-        self.state.currentIndexChanged.connect(lambda _i: self.refresh())
+        self.state.currentIndexChanged.connect(lambda _i: self.search_again())
         row.addWidget(self.state)
         self.location = QComboBox()
         self.location.setObjectName("invoiceLocation")
         fill_locations(self.location, self.context)
-        self.location.currentIndexChanged.connect(lambda _i: self.refresh())
+        self.location.currentIndexChanged.connect(lambda _i: self.search_again())
         row.addWidget(self.location)
         self.count = QLabel()
         self.count.setObjectName("invoiceCount")
@@ -704,25 +697,72 @@ class InvoicesTab(QWidget):
 
     # --- reading -----------------------------------------------------------------------
 
-    def refresh(self) -> None:
-        """Read the list again (keeping the selection) and the open invoice with it."""
-        self.timer.stop()
+    def _page(self, limit: int, offset: int) -> InvoicePage:
         state = self.state.currentData()
         location = self.location.currentData()
         with self.context.db.reading() as session:
-            self.rows = find_rows(
+            return search_invoices(
                 session,
                 self.context.actor,
                 self.search.text(),
-                state=InvoiceState(state) if state else None,
+                states=[InvoiceState(state)] if state else None,
                 location_id=int(location) if location is not None else None,
+                limit=limit,
+                offset=offset,
             )
+
+    def refresh(self) -> None:
+        """Read the list again — as many rows as were loaded, at least a page — keeping the
+        selection, with the true count; then the open invoice with it."""
+        self.timer.stop()
+        page = self._page(max(PAGE_SIZE, len(self.rows)), 0)
+        self.rows = list(page.rows)
+        self.total = page.total
         self.table.blockSignals(True)
         fill_table(self.table, [(row.id, list_cells(row)) for row in self.rows])
         self.table.blockSignals(False)
-        count = len(self.rows)
-        self.count.setText(f"{count} invoice{'' if count == 1 else 's'}")
+        self._count()
         self._selected()
+
+    def search_again(self) -> None:
+        """The search or a filter changed: read from the first page (a refresh after a change
+        keeps as many rows as were read, so the place is not lost)."""
+        self.rows = []
+        self.refresh()
+
+    def more(self) -> bool:
+        """Whether invoices beyond the loaded rows match."""
+        return len(self.rows) < self.total
+
+    def fetch_more(self) -> bool:
+        """Read the next page below the loaded rows; False when there was none."""
+        if not self.more():
+            return False
+        page = self._page(PAGE_SIZE, len(self.rows))
+        self.total = page.total
+        if not page.rows:
+            return False
+        first = len(self.rows)
+        self.rows.extend(page.rows)
+        self.table.blockSignals(True)
+        append_rows(self.table, first, [(row.id, list_cells(row)) for row in page.rows])
+        self.table.blockSignals(False)
+        self._count()
+        return True
+
+    def _scrolled(self, value: int) -> None:
+        bar = self.table.verticalScrollBar()
+        if value >= bar.maximum() - FETCH_MARGIN and self.more():
+            self.fetch_more()
+
+    def _count(self) -> None:
+        total = self.total
+        text = f"{total:,} invoice{'' if total == 1 else 's'}"
+        partial = len(self.rows) < total
+        if partial:
+            text += f" ({len(self.rows):,} shown)"
+        self.count.setText(text)
+        self.count.setToolTip("Scroll down the list to read the rest." if partial else "")
 
     def selected_id(self) -> int | None:
         keys = selected_keys(self.table)
@@ -733,22 +773,52 @@ class InvoicesTab(QWidget):
         if invoice_id is None:
             self.detail.show_invoice(None)
             return
-        with self.context.db.reading() as session:
+        with self.context.db.transaction() as session:  # opening an invoice is audited
             shown = load_invoice(session, self.context.actor, invoice_id)
         self.detail.show_invoice(shown)
 
     def open_invoice(self, invoice_id: int) -> bool:
-        """Show ``invoice_id``, clearing the search and filters if they hide it."""
-        if not select_key(self.table, invoice_id):
-            for widget in (self.search, self.state, self.location):
-                widget.blockSignals(True)
-            self.search.clear()
-            self.state.setCurrentIndex(0)
-            self.location.setCurrentIndex(0)
-            for widget in (self.search, self.state, self.location):
-                widget.blockSignals(False)
-            self.refresh()
-        return select_key(self.table, invoice_id)
+        """Show ``invoice_id``, clearing the search and filters if they hide it, and reading
+        further pages until it is loaded."""
+        if self._select_loaded(invoice_id):
+            return True
+        for widget in (self.search, self.state, self.location):
+            widget.blockSignals(True)
+        self.search.clear()
+        self.state.setCurrentIndex(0)
+        self.location.setCurrentIndex(0)
+        for widget in (self.search, self.state, self.location):
+            widget.blockSignals(False)
+        self.search_again()
+        return self._select_loaded(invoice_id)
+
+    def _select_loaded(self, invoice_id: int) -> bool:
+        while not select_key(self.table, invoice_id):
+            if not self.fetch_more():
+                return False
+        return True
+
+    # --- the split between list and detail -------------------------------------------
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._split_restored:
+            self._split_restored = True
+            self._restore_split()
+
+    def _restore_split(self) -> None:
+        """The split the person last chose, else the list and the detail in even shares."""
+        saved = layout_settings().value(SPLIT_KEY)
+        sizes = [int(x) for x in saved] if isinstance(saved, list) else []
+        height = self.splitter.height()
+        if len(sizes) != 2 or min(sizes) <= 0:
+            detail = max(DETAIL_MIN_HEIGHT, height * 9 // 20)  # the list gets a bit more
+            list_share = max(LIST_MIN_HEIGHT, height - detail)
+            sizes = [list_share, height - list_share]
+        self.splitter.setSizes(sizes)
+
+    def _remember_split(self) -> None:
+        layout_settings().setValue(SPLIT_KEY, self.splitter.sizes())
 
     def _detail_changed(self) -> None:
         self.refresh()

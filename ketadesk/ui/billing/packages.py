@@ -42,7 +42,7 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.orm import Session
 
-from ketadesk.access.permissions import Permission
+from ketadesk.access.permissions import Actor, Permission
 from ketadesk.billing import packages as service
 from ketadesk.billing.account import liabilities
 from ketadesk.billing.invoices import patient_location
@@ -107,7 +107,7 @@ class PackagesPage:
     holders: tuple[Holder, ...]
 
 
-def load_page(session: Session) -> PackagesPage:
+def load_page(session: Session, actor: Actor) -> PackagesPage:
     """The packages on sale and the patients holding prepaid package money."""
     templates = tuple(
         TemplateLine(
@@ -117,7 +117,7 @@ def load_page(session: Session) -> PackagesPage:
     )
     holders = tuple(
         Holder(row.patient_id, row.mrn, row.patient_name, row.prepaid, row.packages)
-        for row in liabilities(session)
+        for row in liabilities(session, actor)
         if row.prepaid > 0
     )
     return PackagesPage(templates, holders)
@@ -166,7 +166,7 @@ class SellPackageDialog(QDialog):
         self.setWindowTitle("Sell a package")
         self.setMinimumWidth(620)
         with context.db.reading() as session:
-            self.templates = {t.id: t for t in load_page(session).templates}
+            self.templates = {t.id: t for t in load_page(session, context.actor).templates}
             self.locations = [
                 (loc.id, f"{loc.name} ({loc.code})")
                 for loc in list_locations(session, context.actor)
@@ -521,7 +521,7 @@ class PackagesTab(QWidget):
 
         def read() -> PackagesPage:
             with self.context.db.reading() as session:
-                return load_page(session)
+                return load_page(session, self.context.actor)
 
         page = attempt(self, read)
         if page is None:
@@ -564,8 +564,8 @@ class PackagesTab(QWidget):
         if patient_id:
 
             def read() -> list[PackageBalance]:
-                with self.context.db.reading() as session:
-                    return service.patient_packages(session, patient_id)
+                with self.context.db.transaction() as session:  # the read is audited
+                    return service.patient_packages(session, self.context.actor, patient_id)
 
             found = attempt(self, read) or []
         self.nobody.setVisible(not patient_id)

@@ -129,7 +129,6 @@ def load_setup(
     session: Session, actor: Actor, patient_id: int, invoice_id: int | None = None
 ) -> PaymentSetup:
     """Read the patient, balance, open charges and payable invoices (plus ``invoice_id``)."""
-    actor.require(Permission.BILLING_VIEW)
     patient = session.get(Patient, patient_id)
     if patient is None:
         raise NotFound(f"there is no patient with id {patient_id}")
@@ -139,7 +138,7 @@ def load_setup(
     )
     invoices = tuple(
         InvoiceChoice(row.id, row.number, row.state, row.balance_due)
-        for row in list_invoices(session, patient_id=patient_id)
+        for row in list_invoices(session, actor, patient_id=patient_id).rows
         if row.state in PAYABLE_STATES or row.id == invoice_id
     )
     locations: tuple[tuple[int, str], ...] = ()
@@ -165,8 +164,8 @@ def receipt_pdf(context: AppContext, entry_id: int) -> tuple[bytes, str]:
     from ketadesk.documents.letterhead import document_filename
     from ketadesk.documents.receipt import render_receipt
 
-    with context.db.reading() as session:
-        view = payment_receipt(session, entry_id)
+    with context.db.transaction() as session:  # the read is audited
+        view = payment_receipt(session, context.actor, entry_id)
     return render_receipt(view), document_filename("receipt", view)
 
 

@@ -4,9 +4,9 @@ A superbill lists what an insurer needs to pay the patient back out of network (
 :mod:`ketadesk.billing.superbill`). Two ways in:
 
 * **One patient**: find the patient, choose the visits' date range, press "Superbill PDF".
-  :func:`superbill_pdf` builds the view in a read-only session and renders it; the PDF is
-  opened or saved (:mod:`ketadesk.ui.billing.pdf`). A refusal (a provider without an NPI,
-  no visits in the range) is shown in words, listing everything that is missing.
+  :func:`superbill_pdf` builds the view in a transaction (the read is audited) and renders
+  it; the PDF is opened or saved (:mod:`ketadesk.ui.billing.pdf`). A refusal (a provider
+  without an NPI, no visits in the range) is shown in words, listing everything missing.
 * **A month's batch**: choose the month, a location (or all) and a folder, press "Write
   superbills". The batch is :func:`ketadesk.documents.superbill_batch.write_superbills`,
   which spreads the patients over a pool of processes; here it runs in a
@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Callable
+from contextlib import suppress
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -52,12 +53,12 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.orm import Session
 
-from ketadesk.access.permissions import Permission
+from ketadesk.access.permissions import Actor, Permission
 from ketadesk.clinic.locations import list_locations
-from ketadesk.clinic.patients import PatientRow, search_patients
+from ketadesk.clinic.patients import PatientPage, PatientRow, patient_by_mrn, patient_page
 from ketadesk.documents.superbill_batch import BatchResult
-from ketadesk.errors import KetaDeskError
-from ketadesk.ui.billing import Clock, guard, make_table
+from ketadesk.errors import KetaDeskError, NotFound
+from ketadesk.ui.billing import Clock, guard, make_table, more_item
 from ketadesk.ui.billing.pdf import Opener, show_pdf
 from ketadesk.ui.context import AppContext
 from ketadesk.ui.forms import ERROR_STYLE, attempt
@@ -112,7 +113,12 @@ def pdf_button_look(button: QToolButton) -> None:
 
 
 def superbill_pdf(
-    session: Session, patient_id: int, date_from: date, date_to: date, issued_on: date
+    session: Session,
+    actor: Actor,
+    patient_id: int,
+    date_from: date,
+    date_to: date,
+    issued_on: date,
 ) -> tuple[bytes, str]:
     """One patient's superbill for the visits in the range: the PDF and its file name.
 
@@ -123,7 +129,7 @@ def superbill_pdf(
     from ketadesk.documents.letterhead import document_filename
     from ketadesk.documents.superbill import render_superbill
 
-    view = superbill_view(session, patient_id, date_from, date_to, issued_on=issued_on)
+    view = superbill_view(session, actor, patient_id, date_from, date_to, issued_on=issued_on)
     return render_superbill(view), document_filename("superbill", view)
 
 
@@ -236,17 +242,20 @@ class PatientPicker(QWidget):
             self.chosen.emit(0)
             return
 
-        def find() -> list[PatientRow]:
+        def find() -> PatientPage:
             with self.context.db.reading() as session:
-                return search_patients(session, self.context.actor, text, limit=SEARCH_LIMIT)
+                return patient_page(session, self.context.actor, text, limit=SEARCH_LIMIT)
 
-        for row in attempt(self, find) or []:
+        found = attempt(self, find)
+        for row in found.rows if found else ():
             item = QListWidgetItem(
                 f"{row.display_name}  ·  MRN {row.mrn}  ·  born {row.date_of_birth:%m/%d/%Y}"
             )
             item.setData(Qt.ItemDataRole.UserRole, row.id)
             self.results.addItem(item)
             self.rows[row.id] = row
+        if found and found.more:
+            self.results.addItem(more_item(found.more))
         if not self.rows:
             self.results.addItem(QListWidgetItem("Nobody matches that."))
             self.chosen.emit(0)
@@ -456,8 +465,10 @@ class SuperbillsTab(QWidget):
             return
 
         def run() -> tuple[bytes, str]:
-            with self.context.db.reading() as session:
-                return superbill_pdf(session, patient_id, date_from, date_to, issued_on)
+            with self.context.db.transaction() as session:  # the read is audited
+                return superbill_pdf(
+                    session, self.context.actor, patient_id, date_from, date_to, issued_on
+                )
 
         made = attempt(self, run)
         if made is not None:
@@ -477,6 +488,7 @@ class SuperbillsTab(QWidget):
         date_from, date_to = month_range(to_date(self.month.date()))
         location_id = self.location.currentData()
         issued_on, workers, url = self.today(), self.workers, self.context.db.url
+        actor = self.context.actor
 
         def job(_session: Session, progress: Progress) -> BatchResult:
             from ketadesk.documents.superbill_batch import write_superbills
@@ -487,6 +499,7 @@ class SuperbillsTab(QWidget):
                 date_from,
                 date_to,
                 folder,
+                actor=actor,
                 issued_on=issued_on,
                 workers=workers,
                 location_id=location_id,
@@ -575,9 +588,8 @@ def _names_by_mrn(context: AppContext, mrns: list[str]) -> dict[str, str]:
     try:
         with context.db.reading() as session:
             for mrn in mrns:
-                for row in search_patients(session, context.actor, mrn, limit=5):
-                    if row.mrn == mrn:
-                        found[mrn] = row.display_name
+                with suppress(NotFound):
+                    found[mrn] = patient_by_mrn(session, context.actor, mrn).display_name
     except KetaDeskError:
         return found  # the MRN alone still says who it is
     return found

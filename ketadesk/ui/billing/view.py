@@ -140,7 +140,9 @@ class CreditsTab(QWidget):
         location = self.location.currentData()
         with self.context.db.reading() as session:
             self.rows = liabilities(
-                session, location_id=int(location) if location is not None else None
+                session,
+                self.context.actor,
+                location_id=int(location) if location is not None else None,
             )
         fill_table(
             self.table,

@@ -2,7 +2,7 @@
 
 Flow: :meth:`LedgerPanel.set_patient` remembers whose chart is open; the panel reads only
 when it is shown (:meth:`LedgerPanel.refresh`), so opening a chart costs nothing for people
-who never look at the money. One read-only session (:func:`load_ledger`) copies out the
+who never look at the money. One audited transaction (:func:`load_ledger`) copies out the
 running-balance lines (:func:`ketadesk.billing.ledger.lines`), the out-of-pocket summary
 (:func:`ketadesk.billing.account.account_summary`) and the packages
 (:func:`ketadesk.billing.packages.patient_packages`) into a frozen :class:`LedgerPage`, which
@@ -42,7 +42,7 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.orm import Session
 
-from ketadesk.access.permissions import Permission
+from ketadesk.access.permissions import Actor, Permission
 from ketadesk.billing import ledger
 from ketadesk.billing.account import AccountSummary, account_summary
 from ketadesk.billing.models import EntryKind, PackageStatus
@@ -78,13 +78,15 @@ class LedgerPage:
         return tuple(sorted(found, reverse=True))
 
 
-def load_ledger(session: Session, patient_id: int, today: date) -> LedgerPage:
-    """The patient's ledger lines, this year's and all-time figures, and packages."""
+def load_ledger(session: Session, actor: Actor, patient_id: int, today: date) -> LedgerPage:
+    """The patient's ledger lines, this year's and all-time figures, and packages (the
+    services check ``BILLING_VIEW`` and audit the read, so call it in a transaction)."""
+    summary = account_summary(session, actor, patient_id, year=today.year)
     return LedgerPage(
         patient_id=patient_id,
         lines=tuple(ledger.lines(session, patient_id)),
-        summary=account_summary(session, patient_id, year=today.year),
-        packages=tuple(patient_packages(session, patient_id)),
+        summary=summary,
+        packages=tuple(patient_packages(session, actor, patient_id)),
     )
 
 
@@ -281,8 +283,8 @@ class LedgerPanel(QWidget):
         today = self.today()
 
         def read() -> LedgerPage:
-            with self.context.db.reading() as session:
-                return load_ledger(session, patient_id, today)
+            with self.context.db.transaction() as session:  # the read is audited
+                return load_ledger(session, self.context.actor, patient_id, today)
 
         page = attempt(self, read)
         if page is None:
@@ -395,8 +397,8 @@ class LedgerPanel(QWidget):
         from ketadesk.documents.statement import render_statement
 
         patient_id, today = self._patient(), self.today()
-        with self.context.db.reading() as session:
-            view = statement_view(session, patient_id, on=today)
+        with self.context.db.transaction() as session:  # the read is audited
+            view = statement_view(session, self.context.actor, patient_id, on=today)
         return render_statement(view), document_filename("statement", view)
 
     def _year_receipt(self) -> tuple[bytes, str]:
@@ -407,8 +409,8 @@ class LedgerPanel(QWidget):
 
         patient_id = self._patient()
         year = int(self.receipt_year.currentData() or self.today().year)
-        with self.context.db.reading() as session:
-            view = year_receipt(session, patient_id, year)
+        with self.context.db.transaction() as session:  # the read is audited
+            view = year_receipt(session, self.context.actor, patient_id, year)
         return render_receipt(view), document_filename("receipt", view)
 
     def _patient(self) -> int:
@@ -420,12 +422,12 @@ class LedgerPanel(QWidget):
         """Ask for the visits' date range, then make the superbill PDF."""
         if self.patient_id is None:
             return
-        today, patient_id = self.today(), self.patient_id
+        today, patient_id, actor = self.today(), self.patient_id, self.context.actor
         dialog = RangeDialog(today.replace(month=1, day=1), today, "Superbill", parent=self)
 
         def chosen() -> None:
             date_from, date_to = dialog.dates()
-            self._pdf(lambda s: superbill_pdf(s, patient_id, date_from, date_to, today))
+            self._pdf(lambda s: superbill_pdf(s, actor, patient_id, date_from, date_to, today))
 
         dialog.accepted.connect(chosen)
         self._show_dialog(dialog)
@@ -438,10 +440,10 @@ class LedgerPanel(QWidget):
         dialog.open()
 
     def _pdf(self, build: Callable[[Session], tuple[bytes, str]]) -> None:
-        """Build a document in a read-only session and hand it to the PDF viewer."""
+        """Build a document in a transaction (the read is audited); hand it to the viewer."""
 
         def run() -> tuple[bytes, str]:
-            with self.context.db.reading() as session:
+            with self.context.db.transaction() as session:
                 return build(session)
 
         made = attempt(self, run)

@@ -3,7 +3,7 @@
 Pages, each reading what it shows in its own short read-only session:
 
 1. :class:`PatientPage` — search as you type
-   (:func:`~ketadesk.clinic.patients.search_patients`), pick one;
+   (:func:`~ketadesk.clinic.patients.patient_page`), pick one;
 2. :class:`ProtocolPage` — the clinic's active protocols
    (:func:`~ketadesk.scheduling.protocols.list_protocols`);
 3. :class:`PreferencesPage` — location, start date, weekdays, a time window, and for an
@@ -53,7 +53,7 @@ from ketadesk.billing.actions import Booked as BookedSeries
 from ketadesk.billing.actions import book_series
 from ketadesk.clinic.locations import WEEKDAY_NAMES, get_location, list_locations
 from ketadesk.clinic.models import Patient
-from ketadesk.clinic.patients import PatientRow, search_patients
+from ketadesk.clinic.patients import PatientRow, patient_page
 from ketadesk.errors import KetaDeskError, NotFound, SlotTaken, ValidationError
 from ketadesk.scheduling.planner import plan_series
 from ketadesk.scheduling.proposals import Preferences, SeriesPlan
@@ -163,7 +163,8 @@ class PatientPage(QWizardPage):
             self.completeChanged.emit()
             return
         with self.context.db.reading() as session:
-            rows = search_patients(session, self.context.actor, text, limit=SEARCH_LIMIT)
+            found = patient_page(session, self.context.actor, text, limit=SEARCH_LIMIT)
+        rows = found.rows
         for row in rows:
             item = QListWidgetItem(
                 f"{row.display_name}   ·   MRN {row.mrn}   ·   born {row.date_of_birth:%m/%d/%Y}"
@@ -171,8 +172,8 @@ class PatientPage(QWizardPage):
             item.setData(ID_ROLE, row.id)
             self.results.addItem(item)
             self.rows[row.id] = row
-        more = " (first 50; type more to narrow)" if len(rows) == SEARCH_LIMIT else ""
-        self.count.setText(f"{len(rows)} found{more}" if rows else "Nobody matches that.")
+        more = f" (the first {len(rows)}; type more to narrow)" if found.more else ""
+        self.count.setText(f"{found.total:,} found{more}" if rows else "Nobody matches that.")
         if rows:
             self.results.setCurrentRow(0)
         self.completeChanged.emit()
