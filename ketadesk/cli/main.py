@@ -10,7 +10,11 @@ chosen command and turns every outcome into an exit status:
 * 130 — interrupted with Ctrl-C.
 
 Qt is imported only when the window is asked for, so the commands start quickly and work
-on machines without a display.
+on machines without a display. The other way round, a window start (only the window's own
+options on the line) reads them with the top-level parser alone: building the 26 command
+parsers means importing every command module, which cost the first paint about a tenth of
+its time (docs/PERFORMANCE.md). Anything else -- a command, ``--help``, a mistake -- goes
+through the whole parser, so its help and its error messages are the same as ever.
 """
 
 from __future__ import annotations
@@ -21,24 +25,7 @@ import sys
 from collections.abc import Sequence
 
 from ketadesk import __version__
-from ketadesk.cli import (
-    charges,
-    common,
-    demo,
-    desktop,
-    estimates,
-    invoices,
-    ledger,
-    patients,
-    payments,
-    protocols,
-    schedule,
-    series,
-    sessions,
-    setup,
-    superbills,
-    users,
-)
+from ketadesk.cli import common
 from ketadesk.errors import KetaDeskError
 
 VIEWS = ("today", "schedule", "patients", "billing", "reports", "settings")
@@ -70,11 +57,11 @@ The database is --db URL, else $KETADESK_DB, else a file in your data folder.
 Set KETADESK_DEBUG=1 to see the full traceback of an internal error."""
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The whole command line: top-level window options and every sub-command."""
+def _top_level_parser(*, add_help: bool = True) -> argparse.ArgumentParser:
+    """The options given before any command: ``--version``, ``--db`` and the window's."""
     parser = argparse.ArgumentParser(
         prog=common.PROG, description=DESCRIPTION, epilog=EXAMPLES,
-        formatter_class=common.HelpFormatter,
+        formatter_class=common.HelpFormatter, add_help=add_help, exit_on_error=add_help,
     )
     parser.add_argument("--version", action="version", version=f"ketadesk {__version__}")
     common.add_db_option(parser, top_level=True)
@@ -85,6 +72,30 @@ def build_parser() -> argparse.ArgumentParser:
                         help="render the window to this PNG file and exit")
     window.add_argument("--view", choices=VIEWS, metavar="NAME",
                         help=f"the view to show first: {', '.join(VIEWS)}")
+    return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line: top-level window options and every sub-command."""
+    from ketadesk.cli import (  # the command modules: only when a command may be run
+        charges,
+        demo,
+        desktop,
+        estimates,
+        invoices,
+        ledger,
+        patients,
+        payments,
+        protocols,
+        schedule,
+        series,
+        sessions,
+        setup,
+        superbills,
+        users,
+    )
+
+    parser = _top_level_parser()
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     scheduling = (setup, users, patients, protocols, series, sessions, schedule)
     billing = (charges, invoices, payments, ledger, superbills, estimates)
@@ -106,7 +117,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BUG
 
 
+def window_arguments(argv: list[str]) -> argparse.Namespace | None:
+    """``argv`` read as a window start, or ``None`` when it is anything else.
+
+    Only the top-level options are known here and none of them is ``--help``, so a command
+    name, ``--help`` or anything argparse refuses is left over or raises, and the caller
+    reads ``argv`` with the whole parser instead.
+    """
+    try:
+        args, left = _top_level_parser(add_help=False).parse_known_args(argv)
+    except argparse.ArgumentError:
+        return None
+    if left:
+        return None
+    args.command = None
+    return args
+
+
 def _main(argv: list[str]) -> int:
+    window = window_arguments(argv)
+    if window is not None:
+        return _guarded(window, _open_window)
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

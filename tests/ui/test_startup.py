@@ -21,6 +21,7 @@ from ketadesk.access import users
 from ketadesk.access.permissions import Actor, Role, command_line_actor
 from ketadesk.billing.fees import ensure_default_fee_schedule
 from ketadesk.billing.models import FeeItem
+from ketadesk.cli import main
 from ketadesk.db import Database
 from ketadesk.scheduling.models import Protocol
 from ketadesk.scheduling.protocols import ensure_default_protocols
@@ -30,17 +31,21 @@ ROOT = Path(__file__).resolve().parents[2]
 # Loaded only when a person uses them: documents, billing, the holiday calendars, migrations.
 LATER = ("ketadesk.billing", "ketadesk.documents", "ketadesk.reports", "ketadesk.demo",
          "holidays", "reportlab", "alembic")
+# Of the command line, a window start needs its entry point and the shared helpers only.
+WINDOW_CLI = ["ketadesk.cli.common", "ketadesk.cli.main"]
 LOADED = (
     "import json, sys\n"
     "{run}\n"
-    f"later = {LATER!r}\n"
+    "later = {later!r}\n"
     "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in later\n"
     "                        or m.startswith(tuple(p + '.' for p in later)))))\n"
 )
 
 
-def _loaded_after(run: str, *, env: dict[str, str] | None = None) -> list[str]:
-    done = subprocess.run([sys.executable, "-c", LOADED.format(run=run)], cwd=ROOT,
+def _loaded_after(run: str, *, env: dict[str, str] | None = None,
+                  later: tuple[str, ...] = LATER) -> list[str]:
+    script = LOADED.format(run=run, later=later)
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT,
                           env=env, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     loaded: list[str] = json.loads(done.stdout.strip().splitlines()[-1])
@@ -49,6 +54,29 @@ def _loaded_after(run: str, *, env: dict[str, str] | None = None) -> list[str]:
 
 def test_locations_load_the_holiday_package_only_for_a_calendar() -> None:
     assert _loaded_after("import ketadesk.clinic.locations") == []
+
+
+def test_window_options_are_read_without_building_the_commands() -> None:
+    run = ("from ketadesk.cli.main import window_arguments\n"
+           "args = window_arguments(['--db', 'x.sqlite3', '--view', 'schedule', '--demo'])\n"
+           "assert args is not None and (args.db, args.view, args.demo, args.command) "
+           "== ('x.sqlite3', 'schedule', True, None)")
+    assert _loaded_after(run, later=("ketadesk.cli",)) == WINDOW_CLI
+
+
+@pytest.mark.parametrize("argv", [["patient", "find", "x"], ["--help"], ["-h"],
+                                  ["--view", "nowhere"], ["--db", "x", "init"], ["--screenshot"]])
+def test_anything_but_a_window_start_goes_to_the_whole_parser(argv: list[str]) -> None:
+    # A command, help or a mistake is read by the parser that knows every command, so
+    # the help lists them and the error messages are the ones it always gave.
+    assert main.window_arguments(argv) is None
+
+
+def test_a_window_start_reads_as_the_whole_parser_reads_it() -> None:
+    for argv in ([], ["--db", "x"], ["--demo", "--view", "today"], ["--screenshot=f.png"]):
+        found = main.window_arguments(argv)
+        assert found is not None
+        assert vars(found) == vars(main.build_parser().parse_args(argv))
 
 
 @pytest.mark.gui
@@ -74,6 +102,7 @@ def test_the_window_paints_patients_without_the_fee_module(
     shot = tmp_path / "patients.png"
     run = ("from ketadesk.cli.main import main\n"
            f"assert main(['--db', {str(path)!r}, '--screenshot', {str(shot)!r}]) == 0")
-    loaded = _loaded_after(run, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    loaded = _loaded_after(run, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+                           later=(*LATER, "ketadesk.cli"))
     assert shot.exists()
-    assert loaded == []
+    assert loaded == WINDOW_CLI
