@@ -250,12 +250,16 @@ class Database:
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
-        """A read-only session (no write lock); whatever it did is rolled back at the end."""
+        """A read-only session (no write lock); whatever it did is rolled back at the end.
+
+        Closing the session ends its transaction with a rollback and hands the connection
+        back. An explicit ``rollback()`` before it cost every read (each keystroke of the
+        patient search) a second pass through the session's state machine -- about a tenth
+        of a keystroke -- and expired every object read, so none could be looked at once the
+        block was over; now what was read stays readable, detached, and nothing is written.
+        """
         with self._reads() as session:
-            try:
-                yield session
-            finally:
-                session.rollback()
+            yield session
 
     def dispose(self) -> None:
         self.engine.dispose()

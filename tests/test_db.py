@@ -119,6 +119,24 @@ def test_a_failed_transaction_changes_nothing(database: Database) -> None:
         )
 
 
+def test_a_read_session_writes_nothing(database: Database) -> None:
+    with database.reading() as s:
+        reserve(s, "read-only-check")
+    with database.reading() as s:
+        found = s.execute(sa.text("SELECT count(*) FROM counter WHERE name = 'read-only-check'"))
+        assert found.scalar_one() == 0
+
+
+def test_what_a_read_session_loaded_stays_readable_after_it(database: Database) -> None:
+    from ketadesk.clinic.models import Payer
+
+    with database.transaction() as s:
+        s.add(Payer(name="Cigna", edi_payer_id="62308"))
+    with database.reading() as s:
+        payer = s.scalars(sa.select(Payer).where(Payer.name == "Cigna")).one()
+    assert (payer.name, payer.edi_payer_id) == ("Cigna", "62308")
+
+
 def test_a_uniqueness_race_reads_as_a_conflict(database: Database) -> None:
     """Two workstations saving the same unique value: the loser gets words, not a trace."""
     from ketadesk.clinic.models import Payer
