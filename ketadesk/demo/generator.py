@@ -10,11 +10,16 @@ authorisations).
 
 How data moves through it, in one write transaction that either lands whole or not at all:
 
-1. The database must be empty of clinic records (:class:`~ketadesk.errors.Conflict`
-   otherwise); demo users whose names are already taken are left as they are.
+1. The database must hold nothing but what ``ketadesk init`` makes (users, protocols,
+   the fee schedule, package templates): any clinic record, session or money raises
+   :class:`~ketadesk.errors.Conflict` (:func:`refuse_if_not_empty`). Demo users whose
+   names are already taken are left as they are.
 2. The clinic setup (a few dozen rows) is built as ORM objects.
 3. The demo users go through :func:`ketadesk.access.users.create_user`, which hashes
-   each password with argon2 — slow on purpose, so only a handful of users.
+   each password with argon2 — slow on purpose, so only a handful of users. Their
+   passwords follow ``spec.accounts`` (:class:`Accounts`): the published
+   :data:`DEMO_PASSWORD` only for the demo clinic's own file, otherwise a random password
+   for each, handed back once in :attr:`DemoSummary.accounts`, or no users at all.
 4. Patients are drawn as plain dictionaries and written in chunks of :data:`CHUNK` with
    SQLAlchemy Core bulk ``INSERT``, followed by their diagnoses and policies. No ORM
    object and no validator call is made per patient: every value is drawn from data that
@@ -49,11 +54,13 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import secrets
 from bisect import bisect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from enum import StrEnum
 from functools import lru_cache
 from itertools import accumulate
 from typing import Any, TypeVar
@@ -66,6 +73,13 @@ from ketadesk.access import audit
 from ketadesk.access.models import User
 from ketadesk.access.permissions import Actor, Role, command_line_actor
 from ketadesk.access.users import create_user
+from ketadesk.billing.models import (
+    Charge,
+    Estimate,
+    Invoice,
+    LedgerEntry,
+    PackagePurchase,
+)
 from ketadesk.clinic.models import (
     Chair,
     Location,
@@ -87,6 +101,7 @@ from ketadesk.demo.history import add_history
 from ketadesk.demo.money import add_money
 from ketadesk.demo.names import HERITAGES, METROS, Heritage, Metro, Town
 from ketadesk.errors import Conflict, FieldProblem, ValidationError
+from ketadesk.scheduling.models import Series, TreatmentSession
 from ketadesk.scheduling.protocols import ensure_default_protocols
 
 DEMO_USER = "demo"
@@ -99,6 +114,30 @@ DEMO_USERS: tuple[tuple[str, str, Role], ...] = (
     ("nurse", "Kwame Mensah", Role.CLINICAL),
     ("billing", "Priya Raman", Role.BILLING),
     ("admin", "Alex Kim", Role.ADMIN),
+)
+
+
+
+class Accounts(StrEnum):
+    """How :func:`generate` makes the demo users (:data:`DEMO_USERS`)."""
+
+    PUBLIC = "public"  # the published DEMO_PASSWORD: for the demo clinic's own file only
+    RANDOM = "random"  # a random password each, handed back once in DemoSummary.accounts
+    NONE = "none"  # no demo users: data sets made to measure or test with
+
+
+RANDOM_PASSWORD_BYTES = 12  # token_urlsafe: 16 characters, above MIN_PASSWORD_LENGTH
+
+# What `ketadesk init` never makes: a database holding any of these is a clinic's (or an
+# earlier demo's), and demo data is refused there. Claims will add theirs here.
+# (one, many, model)
+CLINIC_RECORDS: tuple[tuple[str, str, type[Base]], ...] = (
+    ("location", "locations", Location), ("provider", "providers", Provider),
+    ("payer", "payers", Payer), ("patient", "patients", Patient),
+    ("series", "series", Series), ("session", "sessions", TreatmentSession),
+    ("charge", "charges", Charge), ("ledger entry", "ledger entries", LedgerEntry),
+    ("invoice", "invoices", Invoice), ("package sold", "packages sold", PackagePurchase),
+    ("estimate", "estimates", Estimate),
 )
 
 CHUNK = 5000  # patients per bulk INSERT: large enough to be fast, small enough to report
@@ -123,8 +162,8 @@ class DemoSpec:
     the data does not depend on the day they run. ``now`` (UTC-aware) is the moment
     today's floor is shown at: sessions before it happened, those after it are booked;
     ``None`` means the real now when ``today`` is the real today, else
-    :data:`FIXED_DAY_NOW` on ``today`` (see :meth:`moment`). ``users=False`` leaves out
-    the demo users, whose passwords are public: for data sets made to measure or test with.
+    :data:`FIXED_DAY_NOW` on ``today`` (see :meth:`moment`). ``accounts`` says how the
+    demo users are made (:class:`Accounts`); the default never uses a known password.
     """
 
     patients: int = 2000
@@ -132,7 +171,7 @@ class DemoSpec:
     locations: int = 3
     seed: int = 1
     today: date = field(default_factory=_local_today)
-    users: bool = True
+    accounts: Accounts = Accounts.RANDOM
     now: datetime | None = None
 
     def __post_init__(self) -> None:
@@ -161,8 +200,23 @@ class DemoSpec:
 
 
 @dataclass(frozen=True)
+class DemoAccount:
+    """A demo user made with a random password: shown once, stored only as its hash."""
+
+    username: str
+    full_name: str
+    role: Role
+    password: str
+
+
+@dataclass(frozen=True)
 class DemoSummary:
-    """How many records of each kind :func:`generate` wrote."""
+    """How many records of each kind :func:`generate` wrote.
+
+    ``accounts`` holds the demo users made with random passwords (:attr:`Accounts.RANDOM`);
+    it is not part of :meth:`as_dict`, so the counts (and the audit row made of them)
+    never carry a password.
+    """
 
     seed: int
     years: int
@@ -194,9 +248,11 @@ class DemoSummary:
     invoices: int
     packages_sold: int
     estimates: int
+    accounts: tuple[DemoAccount, ...] = ()
 
     def as_dict(self) -> dict[str, int]:
-        return dataclasses.asdict(self)
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
+                if f.name != "accounts"}
 
 
 def generate(
@@ -209,19 +265,19 @@ def generate(
     """Fill the empty database ``db`` with a demo clinic chain as ``spec`` describes.
 
     ``progress`` is called as ``progress(stage, done, total)`` for the stages ``clinic``,
-    ``users`` (unless ``spec.users`` is false), ``patients``, ``sessions`` and ``money``.
-    ``actor`` (the command-line actor by default) is named in the audit log. Raises
-    :class:`~ketadesk.errors.Conflict` if ``db`` already holds clinic records; then
-    nothing is written.
+    ``users`` (unless ``spec.accounts`` is :attr:`Accounts.NONE`), ``patients``,
+    ``sessions`` and ``money``. ``actor`` (the command-line actor by default) is named in
+    the audit log. Raises :class:`~ketadesk.errors.Conflict` if ``db`` holds anything
+    ``ketadesk init`` does not make (:func:`refuse_if_not_empty`); then nothing is written.
     """
     report: ProgressCallback = progress or _ignore_progress
     actor = actor or command_line_actor()
     with db.transaction() as session:
-        _refuse_if_not_empty(session)
+        refuse_if_not_empty(session)
         report("clinic", 0, 1)
         clinic = _build_clinic(session, _stage_random(spec.seed, "clinic"), spec)
         report("clinic", 1, 1)
-        users = _create_users(session, actor, report) if spec.users else 0
+        accounts = _create_users(session, actor, spec.accounts, report)
         people = _insert_patients(session, _stage_random(spec.seed, "patients"), spec,
                                   clinic, report)
         protocols = ensure_default_protocols(session, actor)
@@ -233,10 +289,11 @@ def generate(
         summary = DemoSummary(
             seed=spec.seed, years=spec.years, locations=len(clinic.locations),
             opening_hours=clinic.opening_hours, chairs=clinic.chairs,
-            providers=clinic.providers, payers=len(clinic.payers), users=users,
+            providers=clinic.providers, payers=len(clinic.payers), users=len(accounts),
             patients=people.patients, diagnoses=people.diagnoses, policies=people.policies,
             self_pay_patients=people.self_pay, prior_authorizations=people.prior_auths,
             protocols=len(protocols), **history.as_dict(), **money.as_dict(),
+            accounts=tuple(a for a in accounts if spec.accounts is Accounts.RANDOM),
         )
         audit.record(session, actor, "generate", "demo", spec.seed,
                      after={**summary.as_dict(), "today": spec.today.isoformat(),
@@ -253,28 +310,49 @@ def _stage_random(seed: int, stage: str) -> random.Random:
     return random.Random(f"ketadesk-demo:{seed}:{stage}")
 
 
-def _refuse_if_not_empty(session: Session) -> None:
+def clinic_records(session: Session) -> dict[str, int]:
+    """How many records of each kind ``ketadesk init`` never makes the database holds
+    (:data:`CLINIC_RECORDS`), only the kinds it has any of."""
     found = {
-        noun: session.scalar(select(func.count()).select_from(model)) or 0
-        for noun, model in (("locations", Location), ("providers", Provider),
-                            ("payers", Payer), ("patients", Patient))
+        many: session.scalar(select(func.count()).select_from(model)) or 0
+        for _one, many, model in CLINIC_RECORDS
     }
-    held = ", ".join(f"{count} {noun}" for noun, count in found.items() if count)
+    return {noun: count for noun, count in found.items() if count}
+
+
+def describe_records(held: dict[str, int]) -> str:
+    """``clinic_records`` in words: "1 location, 12 patients"."""
+    singular = {many: one for one, many, _model in CLINIC_RECORDS}
+    return ", ".join(f"{count} {singular[noun] if count == 1 else noun}"
+                     for noun, count in held.items())
+
+
+def refuse_if_not_empty(session: Session) -> None:
+    """Raise :class:`~ketadesk.errors.Conflict` naming what the database holds beyond what
+    ``ketadesk init`` makes: demo data never mixes with a clinic's (or an earlier demo's)."""
+    held = clinic_records(session)
     if held:
         raise Conflict(
-            f"this database already holds clinic records ({held}); demo data goes into a "
-            "new, empty database"
+            f"this database already holds clinic records ({describe_records(held)}); demo "
+            "data goes into a database that holds nothing but what 'ketadesk init' made"
         )
 
 
-def _create_users(session: Session, actor: Actor, report: ProgressCallback) -> int:
+def _create_users(
+    session: Session, actor: Actor, accounts: Accounts, report: ProgressCallback,
+) -> list[DemoAccount]:
+    """The demo users whose names are free, with passwords as ``accounts`` says."""
+    if accounts is Accounts.NONE:
+        return []
     taken = set(session.scalars(select(User.username)))
-    created = 0
+    created = []
     for done, (username, full_name, role) in enumerate(DEMO_USERS, start=1):
         if username not in taken:
+            password = (DEMO_PASSWORD if accounts is Accounts.PUBLIC
+                        else secrets.token_urlsafe(RANDOM_PASSWORD_BYTES))
             create_user(session, actor, username=username, full_name=full_name, role=role,
-                        password=DEMO_PASSWORD)
-            created += 1
+                        password=password)
+            created.append(DemoAccount(username, full_name, role, password))
         report("users", done, len(DEMO_USERS))
     return created
 
