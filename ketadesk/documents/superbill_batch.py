@@ -33,8 +33,8 @@ pool, so each worker watches for it itself (:func:`_die_with_parent`): a thread 
 process handle that signals, the moment the starting process is gone, however it died) and
 then ends the worker at once, removing the superbill it was half-way through writing; on
 Linux the kernel is asked as well (``prctl(PR_SET_PDEATHSIG)``) to send it SIGTERM, which
-ends it the same way, when its parent dies. A command asked to stop (Ctrl-C, or SIGTERM, which ``ketadesk superbill``
-turns into the same) stops its pool as described in 4.
+ends it the same way, when its parent dies. A command asked to stop (Ctrl-C, or SIGTERM,
+which ``ketadesk superbill`` turns into the same) stops its pool as described in 4.
 """
 
 from __future__ import annotations
