@@ -40,9 +40,9 @@ and gives each patient a treatment journey that starts around their registration
    booster sessions (IV, and esketamine when an esketamine chair stands empty) for patients
    between series, until :data:`TODAY_MIN_IN_CHAIRS` chairs are taken at every half hour.
 
-Rows go to the database with SQLAlchemy Core in chunks of :data:`CHUNK` sessions, series
-first, then sessions, then their steps, vital signs and observations; series and session
-ids are assigned here (and PostgreSQL's sequences moved past them). To keep the stage
+Rows go to the database through the demo's bulk writer (:mod:`ketadesk.demo.bulk`) in
+chunks, series first, then sessions, then their steps, vital signs and observations; series
+and session ids are assigned here (and PostgreSQL's sequences moved past them). To keep the stage
 fast, :class:`~ketadesk.scheduling.models.SessionStep` rows (and a pre-dose blood pressure
 for modalities other than esketamine) are written only for sessions from
 :data:`STEP_WINDOW_DAYS` days before ``now`` onwards, naming the demo users ``frontdesk``
@@ -58,16 +58,15 @@ from __future__ import annotations
 import math
 import random
 import zlib
-from bisect import bisect
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from itertools import accumulate, pairwise
+from itertools import pairwise
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Dialect, Table, func, insert, select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from ketadesk.clinic.locations import closed_reason, hours_on
@@ -80,7 +79,8 @@ from ketadesk.clinic.models import (
     Provider,
     ScreeningFlag,
 )
-from ketadesk.db import Base, UTCDateTime
+from ketadesk.demo.bulk import Sink, table_of
+from ketadesk.demo.dice import Dice
 from ketadesk.scheduling.floor import (
     ESKETAMINE_DOSES_MG,
     ESKETAMINE_MAX_SYSTOLIC,
@@ -110,7 +110,6 @@ from ketadesk.scheduling.rems import rems_form_due_on
 FRONT_DESK_USER = "frontdesk"
 NURSE_USER = "nurse"
 
-CHUNK = 5000  # sessions per bulk INSERT
 TICK = timedelta(minutes=15)  # the allocation grid
 TICKS_PER_DAY = 96
 STEP_WINDOW_DAYS = 60  # session steps are written from this many days before now on
@@ -205,6 +204,8 @@ SERIES_CANCEL_PREFIX = "series discontinued: "
 ProgressCallback = Callable[[str, int, int], None]
 Processor = Callable[[Any], Any]
 T = TypeVar("T")
+# What the stage writes, in foreign-key order.
+HISTORY_MODELS = (Series, TreatmentSession, SessionStep, VitalSign, Observation, WaitlistEntry)
 
 
 @dataclass(frozen=True)
@@ -240,7 +241,7 @@ def add_history(
     clinic = _Clinic.load(session)
     patients = _load_patients(session, clinic)
     sink = _Sink(session)
-    history = _History(_Dice(rng), clinic, sink, today, now)
+    history = _History(Dice(rng), clinic, sink, today, now)
     report("sessions", 0, len(patients))
     for done, patient in enumerate(patients, start=1):
         history.journey(patient)
@@ -256,35 +257,6 @@ def add_history(
 # ---------------------------------------------------------------------------------------
 # Draws
 # ---------------------------------------------------------------------------------------
-
-
-class _Dice:
-    """Draws from ``rng.random()`` alone, as the generator's own helpers do (fast, stable)."""
-
-    def __init__(self, rng: random.Random) -> None:
-        self.rng = rng
-
-    def chance(self, rate: float) -> bool:
-        return self.rng.random() < rate
-
-    def between(self, low: int, high: int) -> int:
-        return low + int(self.rng.random() * (high - low + 1))
-
-    def one(self, items: Sequence[T]) -> T:
-        return items[int(self.rng.random() * len(items))]
-
-    def minutes(self, low: int, high: int) -> timedelta:
-        return timedelta(minutes=self.between(low, high))
-
-    def uniform(self, low: float, high: float) -> float:
-        return low + (high - low) * self.rng.random()
-
-    def gauss(self, mean: float, spread: float) -> float:
-        return self.rng.gauss(mean, spread)
-
-    def weighted(self, items: Sequence[tuple[T, float]]) -> T:
-        cumulative = list(accumulate(weight for _, weight in items))
-        return items[bisect(cumulative, self.rng.random() * cumulative[-1])][0]
 
 
 # ---------------------------------------------------------------------------------------
@@ -588,7 +560,7 @@ class _Patient:
 
 
 def _load_patients(session: Session, clinic: _Clinic) -> list[_Patient]:
-    patient_t, diagnosis_t = _table(Patient), _table(Diagnosis)
+    patient_t, diagnosis_t = table_of(Patient), table_of(Diagnosis)
     primary = dict(
         session.execute(
             select(diagnosis_t.c.patient_id, diagnosis_t.c.code).where(diagnosis_t.c.position == 1)
@@ -626,119 +598,18 @@ def _load_patients(session: Session, clinic: _Clinic) -> list[_Patient]:
 # ---------------------------------------------------------------------------------------
 
 
-def _table(model: type[Base]) -> Table:
-    return Base.metadata.tables[model.__tablename__]
-
-
-def _insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    """A Core bulk ``INSERT`` of ``rows`` (all with the same keys).
-
-    On SQLite the values go through the columns' own bind processors (so they are stored
-    exactly as SQLAlchemy stores them) straight into the driver's ``executemany``: the
-    generic per-row parameter handling would otherwise take as long as the whole stage.
-    """
-    connection = session.connection()
-    dialect = connection.dialect
-    if dialect.name != "sqlite":
-        connection.execute(insert(table), rows)
-        return
-    names = list(rows[0])
-    processors = [_processor(table, name, rows[0][name], dialect) for name in names]
-    quote = dialect.identifier_preparer.quote
-    sql = (
-        f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
-        f"VALUES ({', '.join('?' * len(names))})"
-    )
-    pairs = list(zip(names, processors, strict=True))
-    connection.exec_driver_sql(
-        sql,
-        [
-            tuple(
-                [
-                    row[name] if process is None or row[name] is None else process(row[name])
-                    for name, process in pairs
-                ]
-            )
-            for row in rows
-        ],
-    )
-
-
-def _processor(table: Table, name: str, sample: Any, dialect: Dialect) -> Processor | None:
-    """The column's bind processor; for instants a faster one that stores the very same
-    text (checked on ``sample``, so a change of storage cannot slip through)."""
-    column = table.c[name]
-    process: Processor | None = column.type.dialect_impl(dialect).bind_processor(dialect)
-    if not isinstance(column.type, UTCDateTime) or process is None:
-        return process
-    if sample is not None and _sqlite_instant(sample) != process(sample):
-        raise RuntimeError(f"{table.name}.{name} is no longer stored as naive UTC text")
-    return _sqlite_instant
-
-
-def _sqlite_instant(moment: datetime) -> str:
-    utc = moment if moment.tzinfo is UTC else moment.astimezone(UTC)
-    return utc.replace(tzinfo=None).isoformat(" ", "microseconds")
-
-
-class _Sink:
-    """Buffers rows and writes them with Core in foreign-key order, in chunks."""
+class _Sink(Sink):
+    """The bulk writer (:class:`~ketadesk.demo.bulk.Sink`), with this stage's ids and counts."""
 
     def __init__(self, session: Session) -> None:
-        self.session = session
-        self.rows: dict[type[Base], list[dict[str, Any]]] = {
-            model: []
-            for model in (
-                Series,
-                TreatmentSession,
-                SessionStep,
-                VitalSign,
-                Observation,
-                WaitlistEntry,
-            )
-        }
-        self.written = dict.fromkeys(self.rows, 0)
+        super().__init__(session, HISTORY_MODELS)
         self.completed = 0
-        self._series_id = self._max_id(Series)
-        self._session_id = self._max_id(TreatmentSession)
-
-    def _max_id(self, model: type[Base]) -> int:
-        table = _table(model)
-        return int(self.session.scalar(select(func.max(table.c.id))) or 0)
 
     def series_id(self) -> int:
-        self._series_id += 1
-        return self._series_id
+        return self.next_id(Series)
 
     def session_id(self) -> int:
-        self._session_id += 1
-        return self._session_id
-
-    def add(self, model: type[Base], row: dict[str, Any]) -> None:
-        self.rows[model].append(row)
-
-    def full(self) -> bool:
-        return len(self.rows[TreatmentSession]) >= CHUNK
-
-    def flush(self) -> None:
-        for model, rows in self.rows.items():
-            if rows:
-                _insert(self.session, _table(model), rows)
-                self.written[model] += len(rows)
-                rows.clear()
-
-    def sync_sequences(self) -> None:
-        """Move PostgreSQL's id sequences past the ids assigned here."""
-        if self.session.get_bind().dialect.name != "postgresql":
-            return
-        for model in (Series, TreatmentSession):
-            name = model.__tablename__
-            self.session.execute(
-                text(
-                    f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
-                    f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {name}), false)"
-                )
-            )
+        return self.next_id(TreatmentSession)
 
     def counts(self) -> HistoryCounts:
         w = self.written
@@ -800,7 +671,7 @@ class _History:
     """Walks each patient's journey, booking and recording every session."""
 
     def __init__(
-        self, dice: _Dice, clinic: _Clinic, sink: _Sink, today: date, now: datetime
+        self, dice: Dice, clinic: _Clinic, sink: _Sink, today: date, now: datetime
     ) -> None:
         self.dice = dice
         self.clinic = clinic
