@@ -20,8 +20,9 @@ How data moves through it, in one write transaction that either lands whole or n
    passwords follow ``spec.accounts`` (:class:`Accounts`): the published
    :data:`DEMO_PASSWORD` only for the demo clinic's own file, otherwise a random password
    for each, handed back once in :attr:`DemoSummary.accounts`, or no users at all.
-4. Patients are drawn as plain dictionaries and written in chunks of :data:`CHUNK` with
-   SQLAlchemy Core bulk ``INSERT``, followed by their diagnoses and policies. No ORM
+4. Patients are drawn as plain dictionaries (every draw through :mod:`ketadesk.demo.dice`)
+   and written in chunks of :data:`CHUNK` with the demo's bulk writer
+   (:func:`ketadesk.demo.bulk.insert_rows`), followed by their diagnoses and policies. No ORM
    object and no validator call is made per patient: every value is drawn from data that
    is valid by construction (the tests run every generated value through
    :mod:`ketadesk.clinic.validation` to keep it so). This is what lets 20,000 patients
@@ -64,7 +65,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ketadesk.access import audit
@@ -95,6 +96,7 @@ from ketadesk.clinic.patients import format_mrn, search_columns
 from ketadesk.clinic.text import fold, name_words
 from ketadesk.db import Base, Database, reserve
 from ketadesk.demo import names
+from ketadesk.demo.bulk import insert_rows, table_of
 from ketadesk.demo.dice import Dice, table
 from ketadesk.demo.dice import Table as Weights
 from ketadesk.demo.history import add_history
@@ -650,10 +652,6 @@ class _Draft:
     policies: list[dict[str, Any]]
 
 
-def _table(model: type[Base]) -> Table:
-    return Base.metadata.tables[model.__tablename__]
-
-
 def _insert_patients(
     session: Session, dice: Dice, spec: DemoSpec, clinic: _Clinic,
     report: ProgressCallback,
@@ -662,7 +660,7 @@ def _insert_patients(
     report("patients", 0, spec.patients)
     if spec.patients == 0:
         return counts
-    patient_t, diagnosis_t = _table(Patient), Base.metadata.tables["diagnosis"]
+    patient_t, diagnosis_t = table_of(Patient), Base.metadata.tables["diagnosis"]
     policy_t = Base.metadata.tables["insurance_policy"]
     word_t = Base.metadata.tables["patient_search_word"]
     drawer = _PatientDrawer(dice, spec, clinic)
@@ -670,7 +668,7 @@ def _insert_patients(
     for start in range(0, spec.patients, CHUNK):
         drafts = [drawer.draw(format_mrn(first_number + n))
                   for n in range(start, min(start + CHUNK, spec.patients))]
-        session.execute(insert(patient_t), [draft.row for draft in drafts])
+        insert_rows(session, patient_t, [draft.row for draft in drafts])
         # Read the new ids back by MRN: RETURNING in parameter order would make SQLite
         # insert one row per statement.
         mrns = [draft.row["mrn"] for draft in drafts]
@@ -693,10 +691,9 @@ def _insert_patients(
             for patient_id, draft in zip(ids, drafts, strict=True)
             for word in _words(draft.row)
         ]
-        session.execute(insert(word_t), words)
-        session.execute(insert(diagnosis_t), diagnoses)
-        if policies:
-            session.execute(insert(policy_t), policies)
+        insert_rows(session, word_t, words)
+        insert_rows(session, diagnosis_t, diagnoses)
+        insert_rows(session, policy_t, policies)
         counts.patients += len(drafts)
         counts.diagnoses += len(diagnoses)
         counts.policies += len(policies)
