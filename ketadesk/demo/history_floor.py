@@ -15,7 +15,7 @@ import math
 import zlib
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from ketadesk.clinic.models import Modality
@@ -37,7 +37,7 @@ from ketadesk.scheduling.floor import (
     ESKETAMINE_DOSES_MG,
     ESKETAMINE_MAX_SYSTOLIC,
     MAX_DIASTOLIC,
-    MG_PER_KG_QUANTUM,
+    mg_per_kg,
 )
 from ketadesk.scheduling.models import (
     Checkpoint,
@@ -282,8 +282,7 @@ class FloorRecord:
         weight = patient.weight or Decimal(70)  # never None: the unweighed are not treated
         per_kg = min(patient.dose_step, IV_DOSES[0] + Decimal("0.1") * patient.doses)
         dose = (weight * per_kg).quantize(_MILLIGRAM)
-        # Rounded as the floor rounds it.
-        per_kg = (dose / weight).quantize(MG_PER_KG_QUANTUM, rounding=ROUND_HALF_UP)
+        per_kg = mg_per_kg(dose, weight)  # the floor's own rounding
         row.update(dose_mg=dose, dose_mg_per_kg=per_kg)
 
     def _score(self, patient: Person) -> int:
