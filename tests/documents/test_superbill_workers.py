@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
+from ketadesk.access.permissions import Actor, Role
 from ketadesk.billing.superbill import superbill_patients
 from ketadesk.db import Database
 from ketadesk.demo.generator import Accounts, DemoSpec, generate
@@ -38,6 +39,7 @@ MONTH = "2025-05"
 STARTED_WITHIN = 240.0  # seconds for the command to write its first PDF (a busy machine)
 GONE_WITHIN = 20.0  # seconds for every process it started to end after it is killed
 POLL = 0.05
+BILLING = Actor(username="test-billing", role=Role.BILLING)
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +60,7 @@ def _patients_in_month(clinic: Path) -> int:
     db = Database(f"sqlite:///{clinic}")
     try:
         with db.reading() as session:
-            return len(superbill_patients(session, date(2025, 5, 1), date(2025, 5, 31)))
+            return len(superbill_patients(session, BILLING, date(2025, 5, 1), date(2025, 5, 31)))
     finally:
         db.dispose()
 
