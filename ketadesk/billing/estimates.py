@@ -87,12 +87,15 @@ __all__ = [
     "current_estimate",
     "draft_for_series",
     "estimate_view",
+    "expected_session_drafts",
     "give_deadline",
     "is_business_day",
     "is_self_pay",
+    "line_note",
     "list_estimates",
     "record_given",
     "refresh_estimates",
+    "twelve_months_after",
     "variance",
     "variances",
 ]
@@ -211,7 +214,7 @@ class _Expected:
         )
 
 
-def _twelve_months_after(day: date) -> date:
+def twelve_months_after(day: date) -> date:
     try:
         return day.replace(year=day.year + 1)
     except ValueError:  # 29 February
@@ -227,17 +230,17 @@ def _expected(series: Series, book: FeeBook) -> _Expected | None:
     )
     dated = [(ts, ts.starts_at.astimezone(zone).date()) for ts in sessions]
     if dated and protocol.session_count is None:
-        horizon = _twelve_months_after(dated[0][1])
+        horizon = twelve_months_after(dated[0][1])
         dated = [(ts, day) for ts, day in dated if day < horizon]
     if not dated:
         return None
     groups: dict[tuple[object, ...], list[ChargeDraft]] = {}
     notes: dict[tuple[object, ...], str] = {}
     for ts, day in dated:
-        for draft in _session_drafts(protocol, ts.modality, day, book):
+        for draft in expected_session_drafts(protocol, ts.modality, day, book):
             key = (draft.code, draft.modifiers, draft.description, draft.unit_price)
             groups.setdefault(key, []).append(draft)
-            notes.setdefault(key, _note(draft, protocol, day, book))
+            notes.setdefault(key, line_note(draft, protocol, day, book))
     lines = tuple(
         _Line(
             code=drafts[0].code,
@@ -259,7 +262,7 @@ def _expected(series: Series, book: FeeBook) -> _Expected | None:
     )
 
 
-def _session_drafts(
+def expected_session_drafts(
     protocol: Protocol, modality: Modality, day: date, book: FeeBook
 ) -> list[ChargeDraft]:
     """Capture's lines for one expected session of ``protocol`` on ``day``."""
@@ -278,7 +281,7 @@ def _session_drafts(
     return charge_drafts(facts, book)
 
 
-def _note(draft: ChargeDraft, protocol: Protocol, day: date, book: FeeBook) -> str:
+def line_note(draft: ChargeDraft, protocol: Protocol, day: date, book: FeeBook) -> str:
     """Why a line reads as it does, in the patient's terms."""
     fee = book.item(draft.code, day, draft.modifiers)
     basis = fee.basis if fee is not None else None

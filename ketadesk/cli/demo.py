@@ -1,9 +1,13 @@
 """``ketadesk demo-data``: fill an empty database with a generated clinic (or chain).
 
-The database is created or migrated first; one that already holds patients is refused, so
-demo records never mix with a clinic's real ones. The generator reports its stages to a
-progress bar on stderr (a single final line when stderr is not a terminal) and returns a
-summary, printed as text or, with ``--json``, as JSON.
+:func:`ketadesk.demo.demo_target` chooses the database: without ``--db`` the demo clinic's
+own file (the one ``ketadesk --demo`` opens), never the clinic's; ``--db`` naming the
+clinic's own database is refused. The database is created or migrated, and one holding
+anything ``ketadesk init`` does not make (patients, sessions, money, …) is refused, so demo
+records never mix with a clinic's real ones. The generator reports its stages to a progress
+bar on stderr (a single final line when stderr is not a terminal) and returns a summary,
+printed as text or, with ``--json``, as JSON. Outside the demo clinic's file the demo users
+get random passwords, printed here once and never again.
 """
 
 from __future__ import annotations
@@ -16,13 +20,16 @@ from ketadesk.cli import common
 DESCRIPTION = """\
 Generate a demo clinic (or chain) into an empty database: locations with opening hours,
 chairs, providers, payers, demo users, and patients with diagnoses and insurance. The
-same seed always gives the same clinic. A database that already has patients is
-refused: choose a new file with --db."""
+same seed always gives the same clinic. Without --db it writes the demo clinic's own
+file (what 'ketadesk --demo' opens), never the clinic's database. A database holding
+anything 'ketadesk init' does not make is refused: choose a new file with --db. Outside
+the demo clinic's file the demo users get random passwords, shown once."""
 
 OPTIONS = {"patients": "--patients", "years": "--years", "locations": "--locations",
            "seed": "--seed"}
 
 EXAMPLES = """\
+  ketadesk demo-data                                  (the demo clinic's own file)
   ketadesk demo-data --db demo.sqlite3
   ketadesk demo-data --db chain.sqlite3 --patients 20000 --years 5 --locations 6 --seed 7
   ketadesk demo-data --db postgresql://localhost/ketadesk_demo --json"""
@@ -63,26 +70,42 @@ def _count_or_zero(text: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ketadesk.clinic.patients import count_patients
-    from ketadesk.demo.generator import DemoSpec, generate
+    from ketadesk.demo import DemoSpec, clinic_records, demo_target, describe_records, generate
 
+    target = demo_target(getattr(args, "db", None))
     given = {name: getattr(args, name) for name in ("patients", "years", "locations", "seed")}
-    spec = DemoSpec(**{name: value for name, value in given.items() if value is not None})
+    spec = DemoSpec(**{name: value for name, value in given.items() if value is not None},
+                    accounts=target.accounts)
+    args.db = target.url  # what common.opened() opens
     with common.opened(args, create=True) as db:
+        where = common.shown_url(db.url)
         with db.reading() as session:
-            existing = count_patients(session, include_inactive=True)
-        if existing:
+            held = clinic_records(session)
+        if held:
+            hint = ("open it with: ketadesk --demo, or choose a new file with --db"
+                    if target.demo_file else
+                    "leave out --db for the demo clinic's own file, or choose a new file")
             raise common.UsageError(
-                f"{common.shown_url(db.url)} already has {existing} patients; demo data goes "
-                "into an empty database only (choose a new file with --db)")
+                f"{where} already holds {describe_records(held)}; demo data goes only into "
+                f"a database that holds nothing but what 'ketadesk init' made ({hint})")
         progress = common.Progress()
         summary = generate(db, spec, progress=progress)
-        progress.finish(f"Generated the demo clinic into {common.shown_url(db.url)}")
-    data = summary.as_dict()
-    common.emit(args, data, lambda: _summary_text(data))
+        progress.finish(f"Generated the demo clinic into {where}")
+    data: dict[str, Any] = summary.as_dict()
+    accounts = [{"username": a.username, "full_name": a.full_name, "role": a.role.value,
+                 "password": a.password} for a in summary.accounts]
+    if accounts:
+        data["accounts"] = accounts
+    common.emit(args, data, lambda: _summary_text(summary.as_dict(), accounts))
     return 0
 
 
-def _summary_text(data: dict[str, int]) -> str:
-    width = max((len(key) for key in data), default=0)
-    return "\n".join(f"{key.replace('_', ' '):<{width}}  {value}" for key, value in data.items())
+def _summary_text(counts: dict[str, int], accounts: list[dict[str, str]]) -> str:
+    width = max((len(key) for key in counts), default=0)
+    lines = [f"{key.replace('_', ' '):<{width}}  {value}" for key, value in counts.items()]
+    if accounts:
+        lines += ["", "Demo accounts, with random passwords shown only this once:"]
+        name_width = max(len(a["username"]) for a in accounts)
+        lines += [f"  {a['username']:<{name_width}}  {a['password']}  ({a['full_name']}, "
+                  f"{a['role'].replace('_', ' ')})" for a in accounts]
+    return "\n".join(lines)

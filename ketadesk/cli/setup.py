@@ -6,8 +6,8 @@ and where the backup went. With ``--admin`` the password comes from
 ``$KETADESK_ADMIN_PASSWORD`` or is typed twice at a prompt; it is asked for, and the name
 and password checked by :func:`ketadesk.access.users.check_new_user`, before the database is
 touched, so a missing or too-short password changes nothing and creates no file. It also
-writes the shipped treatment protocols and fee schedule rows the database lacks, leaving any
-a clinic has edited as they are.
+writes the shipped treatment protocols, fee schedule rows and package templates the
+database lacks, leaving any a clinic has edited as they are.
 """
 
 from __future__ import annotations
@@ -69,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
             if data["protocols_added"] and not args.json:
                 print(_protocols_text(data["protocols_added"]))
             data["fee_items_added"] = _seed_fee_schedule(db)
+            data["package_templates_added"] = _seed_package_templates(db)
             if args.admin and password is not None:
                 data["admin"] = _create_admin(db, args.admin, password)
     finally:
@@ -118,6 +119,16 @@ def _seed_fee_schedule(db: Database) -> int:
 
     with db.transaction() as session:
         return len(ensure_default_fee_schedule(session, command_line_actor()))
+
+
+def _seed_package_templates(db: Database) -> list[str]:
+    """Write the shipped package templates whose names the database lacks; return those
+    names (a clinic's edited, retired or priced-anew template stays as it is)."""
+    from ketadesk.access.permissions import command_line_actor
+    from ketadesk.billing.packages import ensure_default_templates
+
+    with db.transaction() as session:
+        return [t.name for t in ensure_default_templates(session, command_line_actor())]
 
 
 def _protocols_text(keys: list[str]) -> str:

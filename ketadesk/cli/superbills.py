@@ -11,14 +11,21 @@ Two ways to run it:
   with visits that month, on ``--workers`` processes (both cores by default), with a
   progress bar on stderr. Refused patients are listed with what is missing; the exit status
   is 0 when any superbill was written (or there was nothing to write), and 2 when every one
-  was refused.
+  was refused. SIGTERM stops the batch as Ctrl-C does (:func:`_terminate_as_interrupt`):
+  chunks not started are dropped, the running ones finish, the workers exit. A command
+  killed outright takes its workers with it (see :mod:`ketadesk.documents.superbill_batch`).
 """
 
 from __future__ import annotations
 
 import argparse
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from ketadesk.cli import billing_common as bc
@@ -177,17 +184,18 @@ def month(args: argparse.Namespace) -> int:
             with db.reading() as session:
                 location_id = common.location_by_code(session, args.location).id
         bar = common.Progress()
-        result = write_superbills(
-            db.url,
-            first,
-            last,
-            folder,
-            actor=actor,
-            issued_on=bc.today(),
-            workers=args.workers,
-            location_id=location_id,
-            progress=lambda done, total, _text: bar("Superbills", done, total),
-        )
+        with _terminate_as_interrupt():
+            result = write_superbills(
+                db.url,
+                first,
+                last,
+                folder,
+                actor=actor,
+                issued_on=bc.today(),
+                workers=args.workers,
+                location_id=location_id,
+                progress=lambda done, total, _text: bar("Superbills", done, total),
+            )
         bar.finish(f"{bc.plural(len(result.written), 'superbill')} written to {folder}")
     common.emit(args, batch_data(result, first, folder), lambda: batch_text(result, first, folder))
     if result.refused and not result.written:
@@ -196,6 +204,25 @@ def month(args: argparse.Namespace) -> int:
         )
         return EXIT_ALL_REFUSED
     return 0
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """While the batch runs, SIGTERM raises :class:`KeyboardInterrupt` as Ctrl-C does, so
+    the batch stops its pool on the way out instead of the process vanishing and leaving it
+    to the workers' own watch; the entry point turns it into the interrupted exit status."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers belong to the main thread
+        return
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def batch_data(result: BatchResult, first: date, folder: Path) -> dict[str, Any]:

@@ -2,7 +2,9 @@
 
 ``ketadesk --demo`` opens :func:`ensure_demo_clinic`'s database, a SQLite file of its own
 beside (never inside) the clinic's real data, created and filled on first use and logged
-into as :data:`DEMO_USER`. ``ketadesk demo-data`` and the benchmarks call
+into as :data:`DEMO_USER` with the published :data:`DEMO_PASSWORD` — the only database
+where that password exists. ``ketadesk demo-data`` asks :func:`demo_target` where it may
+write (the demo file by default, never the clinic's database) and the benchmarks call
 :func:`~ketadesk.demo.generator.generate` directly, at any size.
 """
 
@@ -17,31 +19,41 @@ from ketadesk.demo.generator import (
     DEMO_PASSWORD,
     DEMO_USER,
     DEMO_USERS,
+    Accounts,
+    DemoAccount,
     DemoSpec,
     DemoSummary,
+    clinic_records,
+    describe_records,
     generate,
 )
+from ketadesk.demo.target import DemoTarget, demo_target
 from ketadesk.errors import Conflict
 from ketadesk.migrations import open_database
 
 __all__ = [
-    "DEMO_PASSWORD", "DEMO_USER", "DEMO_USERS", "DemoSpec", "DemoSummary",
+    "DEMO_PASSWORD", "DEMO_USER", "DEMO_USERS", "Accounts", "DemoAccount", "DemoSpec",
+    "DemoSummary", "DemoTarget", "clinic_records", "demo_target", "describe_records",
     "ensure_demo_clinic", "first_use_spec", "generate",
 ]
 
 
 def first_use_spec() -> DemoSpec:
-    """The demo created on first use: small enough to build in well under three seconds."""
-    return DemoSpec(patients=600, locations=3, seed=7)
+    """The demo created on first use: small enough to build in well under three seconds.
 
-
-def ensure_demo_clinic(url: str | None = None) -> Database:
-    """Open (migrating) the demo database, filling it with the demo clinic if it has no patients.
-
-    ``url`` defaults to :func:`ketadesk.config.demo_database_url`. The caller owns the
-    returned :class:`Database` and disposes of it.
+    Its users log in with the published :data:`DEMO_PASSWORD`: it is the demo's own file.
     """
-    db = open_database(url or demo_database_url())
+    return DemoSpec(patients=600, locations=3, seed=7, accounts=Accounts.PUBLIC)
+
+
+def ensure_demo_clinic() -> Database:
+    """Open (migrating) the demo clinic's own file (:func:`ketadesk.config.demo_database_url`),
+    filling it with the demo clinic if it has no patients.
+
+    It takes no URL: the published password must never land in any other database. The
+    caller owns the returned :class:`Database` and disposes of it.
+    """
+    db = open_database(demo_database_url())
     with db.reading() as session:
         empty = count_patients(session, include_inactive=True) == 0
     if empty:

@@ -10,13 +10,19 @@ authorisations).
 
 How data moves through it, in one write transaction that either lands whole or not at all:
 
-1. The database must be empty of clinic records (:class:`~ketadesk.errors.Conflict`
-   otherwise); demo users whose names are already taken are left as they are.
+1. The database must hold nothing but what ``ketadesk init`` makes (users, protocols,
+   the fee schedule, package templates): any clinic record, session or money raises
+   :class:`~ketadesk.errors.Conflict` (:func:`refuse_if_not_empty`). Demo users whose
+   names are already taken are left as they are.
 2. The clinic setup (a few dozen rows) is built as ORM objects.
 3. The demo users go through :func:`ketadesk.access.users.create_user`, which hashes
-   each password with argon2 — slow on purpose, so only a handful of users.
-4. Patients are drawn as plain dictionaries and written in chunks of :data:`CHUNK` with
-   SQLAlchemy Core bulk ``INSERT``, followed by their diagnoses and policies. No ORM
+   each password with argon2 — slow on purpose, so only a handful of users. Their
+   passwords follow ``spec.accounts`` (:class:`Accounts`): the published
+   :data:`DEMO_PASSWORD` only for the demo clinic's own file, otherwise a random password
+   for each, handed back once in :attr:`DemoSummary.accounts`, or no users at all.
+4. Patients are drawn as plain dictionaries (every draw through :mod:`ketadesk.demo.dice`)
+   and written in chunks of :data:`CHUNK` with the demo's bulk writer
+   (:func:`ketadesk.demo.bulk.insert_rows`), followed by their diagnoses and policies. No ORM
    object and no validator call is made per patient: every value is drawn from data that
    is valid by construction (the tests run every generated value through
    :mod:`ketadesk.clinic.validation` to keep it so). This is what lets 20,000 patients
@@ -49,23 +55,30 @@ from __future__ import annotations
 
 import dataclasses
 import random
-from bisect import bisect
+import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from enum import StrEnum
 from functools import lru_cache
-from itertools import accumulate
-from typing import Any, TypeVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ketadesk.access import audit
 from ketadesk.access.models import User
 from ketadesk.access.permissions import Actor, Role, command_line_actor
 from ketadesk.access.users import create_user
+from ketadesk.billing.models import (
+    Charge,
+    Estimate,
+    Invoice,
+    LedgerEntry,
+    PackagePurchase,
+)
 from ketadesk.clinic.models import (
     Chair,
     Location,
@@ -83,10 +96,14 @@ from ketadesk.clinic.patients import format_mrn, search_columns
 from ketadesk.clinic.text import fold, name_words
 from ketadesk.db import Base, Database, reserve
 from ketadesk.demo import names
+from ketadesk.demo.bulk import insert_rows, table_of
+from ketadesk.demo.dice import Dice, table
+from ketadesk.demo.dice import Table as Weights
 from ketadesk.demo.history import add_history
 from ketadesk.demo.money import add_money
 from ketadesk.demo.names import HERITAGES, METROS, Heritage, Metro, Town
 from ketadesk.errors import Conflict, FieldProblem, ValidationError
+from ketadesk.scheduling.models import Series, TreatmentSession
 from ketadesk.scheduling.protocols import ensure_default_protocols
 
 DEMO_USER = "demo"
@@ -99,6 +116,30 @@ DEMO_USERS: tuple[tuple[str, str, Role], ...] = (
     ("nurse", "Kwame Mensah", Role.CLINICAL),
     ("billing", "Priya Raman", Role.BILLING),
     ("admin", "Alex Kim", Role.ADMIN),
+)
+
+
+
+class Accounts(StrEnum):
+    """How :func:`generate` makes the demo users (:data:`DEMO_USERS`)."""
+
+    PUBLIC = "public"  # the published DEMO_PASSWORD: for the demo clinic's own file only
+    RANDOM = "random"  # a random password each, handed back once in DemoSummary.accounts
+    NONE = "none"  # no demo users: data sets made to measure or test with
+
+
+RANDOM_PASSWORD_BYTES = 12  # token_urlsafe: 16 characters, above MIN_PASSWORD_LENGTH
+
+# What `ketadesk init` never makes: a database holding any of these is a clinic's (or an
+# earlier demo's), and demo data is refused there. Claims will add theirs here.
+# (one, many, model)
+CLINIC_RECORDS: tuple[tuple[str, str, type[Base]], ...] = (
+    ("location", "locations", Location), ("provider", "providers", Provider),
+    ("payer", "payers", Payer), ("patient", "patients", Patient),
+    ("series", "series", Series), ("session", "sessions", TreatmentSession),
+    ("charge", "charges", Charge), ("ledger entry", "ledger entries", LedgerEntry),
+    ("invoice", "invoices", Invoice), ("package sold", "packages sold", PackagePurchase),
+    ("estimate", "estimates", Estimate),
 )
 
 CHUNK = 5000  # patients per bulk INSERT: large enough to be fast, small enough to report
@@ -123,8 +164,8 @@ class DemoSpec:
     the data does not depend on the day they run. ``now`` (UTC-aware) is the moment
     today's floor is shown at: sessions before it happened, those after it are booked;
     ``None`` means the real now when ``today`` is the real today, else
-    :data:`FIXED_DAY_NOW` on ``today`` (see :meth:`moment`). ``users=False`` leaves out
-    the demo users, whose passwords are public: for data sets made to measure or test with.
+    :data:`FIXED_DAY_NOW` on ``today`` (see :meth:`moment`). ``accounts`` says how the
+    demo users are made (:class:`Accounts`); the default never uses a known password.
     """
 
     patients: int = 2000
@@ -132,7 +173,7 @@ class DemoSpec:
     locations: int = 3
     seed: int = 1
     today: date = field(default_factory=_local_today)
-    users: bool = True
+    accounts: Accounts = Accounts.RANDOM
     now: datetime | None = None
 
     def __post_init__(self) -> None:
@@ -161,8 +202,23 @@ class DemoSpec:
 
 
 @dataclass(frozen=True)
+class DemoAccount:
+    """A demo user made with a random password: shown once, stored only as its hash."""
+
+    username: str
+    full_name: str
+    role: Role
+    password: str
+
+
+@dataclass(frozen=True)
 class DemoSummary:
-    """How many records of each kind :func:`generate` wrote."""
+    """How many records of each kind :func:`generate` wrote.
+
+    ``accounts`` holds the demo users made with random passwords (:attr:`Accounts.RANDOM`);
+    it is not part of :meth:`as_dict`, so the counts (and the audit row made of them)
+    never carry a password.
+    """
 
     seed: int
     years: int
@@ -194,9 +250,11 @@ class DemoSummary:
     invoices: int
     packages_sold: int
     estimates: int
+    accounts: tuple[DemoAccount, ...] = ()
 
     def as_dict(self) -> dict[str, int]:
-        return dataclasses.asdict(self)
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
+                if f.name != "accounts"}
 
 
 def generate(
@@ -209,20 +267,20 @@ def generate(
     """Fill the empty database ``db`` with a demo clinic chain as ``spec`` describes.
 
     ``progress`` is called as ``progress(stage, done, total)`` for the stages ``clinic``,
-    ``users`` (unless ``spec.users`` is false), ``patients``, ``sessions`` and ``money``.
-    ``actor`` (the command-line actor by default) is named in the audit log. Raises
-    :class:`~ketadesk.errors.Conflict` if ``db`` already holds clinic records; then
-    nothing is written.
+    ``users`` (unless ``spec.accounts`` is :attr:`Accounts.NONE`), ``patients``,
+    ``sessions`` and ``money``. ``actor`` (the command-line actor by default) is named in
+    the audit log. Raises :class:`~ketadesk.errors.Conflict` if ``db`` holds anything
+    ``ketadesk init`` does not make (:func:`refuse_if_not_empty`); then nothing is written.
     """
     report: ProgressCallback = progress or _ignore_progress
     actor = actor or command_line_actor()
     with db.transaction() as session:
-        _refuse_if_not_empty(session)
+        refuse_if_not_empty(session)
         report("clinic", 0, 1)
-        clinic = _build_clinic(session, _stage_random(spec.seed, "clinic"), spec)
+        clinic = _build_clinic(session, Dice(_stage_random(spec.seed, "clinic")), spec)
         report("clinic", 1, 1)
-        users = _create_users(session, actor, report) if spec.users else 0
-        people = _insert_patients(session, _stage_random(spec.seed, "patients"), spec,
+        accounts = _create_users(session, actor, spec.accounts, report)
+        people = _insert_patients(session, Dice(_stage_random(spec.seed, "patients")), spec,
                                   clinic, report)
         protocols = ensure_default_protocols(session, actor)
         now = spec.moment()
@@ -233,10 +291,11 @@ def generate(
         summary = DemoSummary(
             seed=spec.seed, years=spec.years, locations=len(clinic.locations),
             opening_hours=clinic.opening_hours, chairs=clinic.chairs,
-            providers=clinic.providers, payers=len(clinic.payers), users=users,
+            providers=clinic.providers, payers=len(clinic.payers), users=len(accounts),
             patients=people.patients, diagnoses=people.diagnoses, policies=people.policies,
             self_pay_patients=people.self_pay, prior_authorizations=people.prior_auths,
             protocols=len(protocols), **history.as_dict(), **money.as_dict(),
+            accounts=tuple(a for a in accounts if spec.accounts is Accounts.RANDOM),
         )
         audit.record(session, actor, "generate", "demo", spec.seed,
                      after={**summary.as_dict(), "today": spec.today.isoformat(),
@@ -253,28 +312,49 @@ def _stage_random(seed: int, stage: str) -> random.Random:
     return random.Random(f"ketadesk-demo:{seed}:{stage}")
 
 
-def _refuse_if_not_empty(session: Session) -> None:
+def clinic_records(session: Session) -> dict[str, int]:
+    """How many records of each kind ``ketadesk init`` never makes the database holds
+    (:data:`CLINIC_RECORDS`), only the kinds it has any of."""
     found = {
-        noun: session.scalar(select(func.count()).select_from(model)) or 0
-        for noun, model in (("locations", Location), ("providers", Provider),
-                            ("payers", Payer), ("patients", Patient))
+        many: session.scalar(select(func.count()).select_from(model)) or 0
+        for _one, many, model in CLINIC_RECORDS
     }
-    held = ", ".join(f"{count} {noun}" for noun, count in found.items() if count)
+    return {noun: count for noun, count in found.items() if count}
+
+
+def describe_records(held: dict[str, int]) -> str:
+    """``clinic_records`` in words: "1 location, 12 patients"."""
+    singular = {many: one for one, many, _model in CLINIC_RECORDS}
+    return ", ".join(f"{count} {singular[noun] if count == 1 else noun}"
+                     for noun, count in held.items())
+
+
+def refuse_if_not_empty(session: Session) -> None:
+    """Raise :class:`~ketadesk.errors.Conflict` naming what the database holds beyond what
+    ``ketadesk init`` makes: demo data never mixes with a clinic's (or an earlier demo's)."""
+    held = clinic_records(session)
     if held:
         raise Conflict(
-            f"this database already holds clinic records ({held}); demo data goes into a "
-            "new, empty database"
+            f"this database already holds clinic records ({describe_records(held)}); demo "
+            "data goes into a database that holds nothing but what 'ketadesk init' made"
         )
 
 
-def _create_users(session: Session, actor: Actor, report: ProgressCallback) -> int:
+def _create_users(
+    session: Session, actor: Actor, accounts: Accounts, report: ProgressCallback,
+) -> list[DemoAccount]:
+    """The demo users whose names are free, with passwords as ``accounts`` says."""
+    if accounts is Accounts.NONE:
+        return []
     taken = set(session.scalars(select(User.username)))
-    created = 0
+    created = []
     for done, (username, full_name, role) in enumerate(DEMO_USERS, start=1):
         if username not in taken:
+            password = (DEMO_PASSWORD if accounts is Accounts.PUBLIC
+                        else secrets.token_urlsafe(RANDOM_PASSWORD_BYTES))
             create_user(session, actor, username=username, full_name=full_name, role=role,
-                        password=DEMO_PASSWORD)
-            created += 1
+                        password=password)
+            created.append(DemoAccount(username, full_name, role, password))
         report("users", done, len(DEMO_USERS))
     return created
 
@@ -294,9 +374,9 @@ def npi_check_digit(first_nine: str) -> str:
     return str((10 - total % 10) % 10)
 
 
-def _npi(rng: random.Random, first: str, taken: set[str]) -> str:
+def _npi(dice: Dice, first: str, taken: set[str]) -> str:
     while True:
-        body = first + "".join(_one(rng, "0123456789") for _ in range(8))
+        body = first + "".join(dice.one("0123456789") for _ in range(8))
         number = body + npi_check_digit(body)
         if number not in taken:
             taken.add(number)
@@ -308,52 +388,20 @@ _EIN_PREFIXES = ("20", "26", "27", "45", "46", "47", "81", "82", "83", "84", "85
                  "87", "88", "92", "93", "98", "99")
 
 
-def _tin(rng: random.Random) -> str:
-    return _one(rng, _EIN_PREFIXES) + f"{_below(rng, 10_000_000):07d}"
+def _tin(dice: Dice) -> str:
+    return dice.one(_EIN_PREFIXES) + f"{dice.below(10_000_000):07d}"
 
 
-def _phone(rng: random.Random, area_codes: Sequence[str]) -> str:
+def _phone(dice: Dice, area_codes: Sequence[str]) -> str:
     """A valid NANP number: the exchange starts 2-9 and is not a service code (N11)."""
     while True:
-        exchange = _between(rng, 200, 999)
+        exchange = dice.between(200, 999)
         if exchange % 100 != 11:
-            return f"{_one(rng, area_codes)}{exchange}{_below(rng, 10_000):04d}"
+            return f"{dice.one(area_codes)}{exchange}{dice.below(10_000):04d}"
 
 
-def _digits(rng: random.Random, count: int) -> str:
-    return f"{_below(rng, 10 ** count):0{count}d}"
-
-
-# Draws from rng.random() alone: several times faster than choice() and randrange(), which
-# matters at a few dozen draws for each of tens of thousands of patients.
-T = TypeVar("T")
-
-
-def _one(rng: random.Random, items: Sequence[T]) -> T:
-    return items[int(rng.random() * len(items))]
-
-
-def _below(rng: random.Random, stop: int) -> int:
-    return int(rng.random() * stop)
-
-
-def _between(rng: random.Random, low: int, high: int) -> int:
-    """A whole number from ``low`` to ``high``, both included."""
-    return low + int(rng.random() * (high - low + 1))
-
-
-Weighted = tuple[list[Any], list[float]]
-
-
-def _weighted(items: Sequence[tuple[Any, float]]) -> Weighted:
-    """Values and their cumulative weights, for :func:`_pick`."""
-    return [value for value, _ in items], list(accumulate(weight for _, weight in items))
-
-
-def _pick(rng: random.Random, table: Weighted) -> Any:
-    """One value drawn by weight (what ``rng.choices`` does, without its overhead)."""
-    values, cumulative = table
-    return values[bisect(cumulative, rng.random() * cumulative[-1])]
+def _digits(dice: Dice, count: int) -> str:
+    return f"{dice.below(10 ** count):0{count}d}"
 
 
 def _at(day: date, hour: int, minute: int, zone: ZoneInfo) -> datetime:
@@ -390,7 +438,7 @@ def _chair_layout(count: int) -> list[tuple[str, frozenset[Modality]]]:
     return [*layout, ("KAP Room", _CHAIR_KINDS["kap"])]
 
 
-_CREDENTIALS = _weighted([("MD", 2.0), ("DO", 1.0), ("NP", 3.0), ("CRNA", 3.0)])
+_CREDENTIALS = table([("MD", 2.0), ("DO", 1.0), ("NP", 3.0), ("CRNA", 3.0)])
 
 
 @dataclass(frozen=True)
@@ -447,7 +495,7 @@ class _Clinic:
     providers: int = 0
 
 
-def _build_clinic(session: Session, rng: random.Random, spec: DemoSpec) -> _Clinic:
+def _build_clinic(session: Session, dice: Dice, spec: DemoSpec) -> _Clinic:
     clinic = _Clinic()
     npis: set[str] = set()
     opened = spec.today - timedelta(days=round(spec.years * 365.25) + 30)
@@ -459,8 +507,8 @@ def _build_clinic(session: Session, rng: random.Random, spec: DemoSpec) -> _Clin
             code=metro.code, name=f"{names.CLINIC_BRAND} — {metro.area}",
             address_line1=metro.address_line1, address_line2=metro.address_line2,
             city=metro.city, state=metro.state, zip_code=metro.zip_code,
-            phone=_phone(rng, metro.towns[0].area_codes[:1]), pos_code="11",
-            npi=_npi(rng, _one(rng, "12"), npis), tin=_tin(rng), time_zone=metro.time_zone,
+            phone=_phone(dice, metro.towns[0].area_codes[:1]), pos_code="11",
+            npi=_npi(dice, dice.one("12"), npis), tin=_tin(dice), time_zone=metro.time_zone,
             observe_holidays=True, active=True, created_at=_at(opened, 9, 0, zone),
         )
         for weekdays, opens, closes in _HOURS_PATTERNS[index % len(_HOURS_PATTERNS)]:
@@ -472,16 +520,16 @@ def _build_clinic(session: Session, rng: random.Random, spec: DemoSpec) -> _Clin
         clinic.locations.append((location.id, metro))
         placed.append(location)
         clinic.opening_hours += len(location.hours)
-        for name, modalities in _chair_layout(_between(rng, 4, 8)):
+        for name, modalities in _chair_layout(dice.between(4, 8)):
             session.add(Chair(location_id=location.id, name=name, modalities=modalities))
             clinic.chairs += 1
-        for rank in range(_between(rng, 2, 4)):
-            credentials = "MD" if rank == 0 else _pick(rng, _CREDENTIALS)
-            hires.append((_provider(rng, metro, credentials, npis), index))
+        for rank in range(dice.between(2, 4)):
+            credentials = "MD" if rank == 0 else dice.pick(_CREDENTIALS)
+            hires.append((_provider(dice, metro, credentials, npis), index))
     for provider, index in hires:
         provider.locations.append(placed[index])
         # Some providers also cover the next location of the chain on certain days.
-        if len(placed) > 1 and rng.random() < 0.25:
+        if len(placed) > 1 and dice.chance(0.25):
             provider.locations.append(placed[(index + 1) % len(placed)])
         session.add(provider)
     clinic.providers = len(hires)
@@ -498,19 +546,19 @@ def _build_clinic(session: Session, rng: random.Random, spec: DemoSpec) -> _Clin
     return clinic
 
 
-def _provider(rng: random.Random, metro: Metro, credentials: str, npis: set[str]) -> Provider:
-    heritage = _one(rng, HERITAGES)
-    female = rng.random() < 0.55
-    given = _one(rng, heritage.female if female else heritage.male)
-    family = _family_for(heritage, _one(rng, heritage.family), female)
+def _provider(dice: Dice, metro: Metro, credentials: str, npis: set[str]) -> Provider:
+    heritage = dice.one(HERITAGES)
+    female = dice.chance(0.55)
+    given = dice.one(heritage.female if female else heritage.male)
+    family = _family_for(heritage, dice.one(heritage.family), female)
     if credentials in ("MD", "DO"):
-        licence = metro.licence_prefix + _digits(rng, metro.licence_digits)
+        licence = metro.licence_prefix + dice.digits(metro.licence_digits)
     else:
-        licence = f"{'APRN' if credentials == 'NP' else 'CRNA'}-{_digits(rng, 6)}"
+        licence = f"{'APRN' if credentials == 'NP' else 'CRNA'}-{dice.digits(6)}"
     return Provider(
         family_name=family, given_name=given, credentials=credentials,
-        npi=_npi(rng, "1", npis), licence_number=licence, licence_state=metro.state,
-        rems_enrolled=rng.random() < 0.85, max_concurrent_chairs=_one(rng, (3, 4)),
+        npi=_npi(dice, "1", npis), licence_number=licence, licence_state=metro.state,
+        rems_enrolled=dice.chance(0.85), max_concurrent_chairs=dice.one((3, 4)),
         active=True,
     )
 
@@ -529,17 +577,17 @@ def _family_for(heritage: Heritage, family: str, female: bool) -> str:
 # Primary diagnoses, weighted as a ketamine clinic's caseload: treatment-resistant
 # depression first, then PTSD, bipolar depression, anxiety and chronic pain. All are
 # billable ICD-10-CM codes (the tests check every one with validation.icd10cm).
-_PRIMARY = _weighted([
+_PRIMARY = table([
     ("F33.2", 22), ("F33.1", 14), ("F32.2", 8), ("F32.1", 6), ("F33.9", 4), ("F32.A", 3),
     ("F33.41", 1), ("F43.12", 8), ("F43.10", 6), ("F31.81", 4), ("F31.32", 2), ("F41.1", 5),
     ("F42.2", 2), ("G89.29", 4), ("G89.4", 3), ("G90.521", 1), ("G90.522", 1),
     ("G43.709", 1), ("M79.7", 2),
 ])
-_SECONDARY = _weighted([
+_SECONDARY = table([
     ("F41.1", 10), ("R45.851", 6), ("F43.10", 3), ("F43.12", 2), ("F41.0", 3),
     ("G89.29", 3), ("F90.2", 2), ("F10.20", 1), ("M79.7", 2), ("G43.709", 1), ("F42.2", 1),
 ])
-_DIAGNOSIS_COUNT = _weighted([(1, 45), (2, 38), (3, 17)])
+_DIAGNOSIS_COUNT = table([(1, 45), (2, 38), (3, 17)])
 
 
 def _diagnosis_group(code: str) -> str:
@@ -557,10 +605,10 @@ _FLAG_RATES: tuple[tuple[ScreeningFlag, float], ...] = (
     (ScreeningFlag.CARDIAC_DISEASE, 0.030),
     (ScreeningFlag.SEIZURE_DISORDER, 0.012),
 )
-_SEXES = _weighted([(Sex.FEMALE, 58.0), (Sex.MALE, 40.0), (Sex.NONBINARY, 1.5),
+_SEXES = table([(Sex.FEMALE, 58.0), (Sex.MALE, 40.0), (Sex.NONBINARY, 1.5),
                     (Sex.UNKNOWN, 0.5)])
 # Age at registration: (youngest, oldest, weight).
-_AGES = _weighted([((18, 24), 8), ((25, 34), 22), ((35, 44), 25), ((45, 54), 20),
+_AGES = table([((18, 24), 8), ((25, 34), 22), ((35, 44), 25), ((45, 54), 20),
                    ((55, 64), 15), ((65, 74), 8), ((75, 85), 2)])
 # Relative shares of the commercial payers; a state's Blue plan gets 30.
 _MARKET_SHARE = {"Aetna": 18.0, "Cigna": 16.0, "UnitedHealthcare": 24.0, "Humana": 6.0}
@@ -604,27 +652,23 @@ class _Draft:
     policies: list[dict[str, Any]]
 
 
-def _table(model: type[Base]) -> Table:
-    return Base.metadata.tables[model.__tablename__]
-
-
 def _insert_patients(
-    session: Session, rng: random.Random, spec: DemoSpec, clinic: _Clinic,
+    session: Session, dice: Dice, spec: DemoSpec, clinic: _Clinic,
     report: ProgressCallback,
 ) -> _Counts:
     counts = _Counts()
     report("patients", 0, spec.patients)
     if spec.patients == 0:
         return counts
-    patient_t, diagnosis_t = _table(Patient), Base.metadata.tables["diagnosis"]
+    patient_t, diagnosis_t = table_of(Patient), Base.metadata.tables["diagnosis"]
     policy_t = Base.metadata.tables["insurance_policy"]
     word_t = Base.metadata.tables["patient_search_word"]
-    drawer = _PatientDrawer(rng, spec, clinic)
+    drawer = _PatientDrawer(dice, spec, clinic)
     first_number = reserve(session, "mrn", spec.patients)
     for start in range(0, spec.patients, CHUNK):
         drafts = [drawer.draw(format_mrn(first_number + n))
                   for n in range(start, min(start + CHUNK, spec.patients))]
-        session.execute(insert(patient_t), [draft.row for draft in drafts])
+        insert_rows(session, patient_t, [draft.row for draft in drafts])
         # Read the new ids back by MRN: RETURNING in parameter order would make SQLite
         # insert one row per statement.
         mrns = [draft.row["mrn"] for draft in drafts]
@@ -647,10 +691,9 @@ def _insert_patients(
             for patient_id, draft in zip(ids, drafts, strict=True)
             for word in _words(draft.row)
         ]
-        session.execute(insert(word_t), words)
-        session.execute(insert(diagnosis_t), diagnoses)
-        if policies:
-            session.execute(insert(policy_t), policies)
+        insert_rows(session, word_t, words)
+        insert_rows(session, diagnosis_t, diagnoses)
+        insert_rows(session, policy_t, policies)
         counts.patients += len(drafts)
         counts.diagnoses += len(diagnoses)
         counts.policies += len(policies)
@@ -663,46 +706,46 @@ def _insert_patients(
 class _PatientDrawer:
     """Draws one patient at a time from a seeded generator; holds the prepared tables."""
 
-    def __init__(self, rng: random.Random, spec: DemoSpec, clinic: _Clinic) -> None:
-        self.rng = rng
+    def __init__(self, dice: Dice, spec: DemoSpec, clinic: _Clinic) -> None:
+        self.dice = dice
         self.today = spec.today
         self.days = round(spec.years * 365.25)
         # The flagship location sees the most patients; the others a little fewer each.
-        self.homes = _weighted([
+        self.homes = table([
             ((location_id, metro, ZoneInfo(metro.time_zone)), max(0.5, 1.4 - 0.15 * i))
             for i, (location_id, metro) in enumerate(clinic.locations)
         ])
-        self.heritages = {metro.code: _weighted(_biased(metro)) for _, metro in clinic.locations}
-        self.towns = {metro.code: _weighted([(town, 3.0 if i == 0 else 1.0)
+        self.heritages = {metro.code: table(_biased(metro)) for _, metro in clinic.locations}
+        self.towns = {metro.code: table([(town, 3.0 if i == 0 else 1.0)
                                              for i, town in enumerate(metro.towns)])
                       for _, metro in clinic.locations}
         self.payers = clinic.payers
-        self._commercial_tables: dict[tuple[str, str], Weighted] = {}
+        self._commercial_tables: dict[tuple[str, str], Weights[Any]] = {}
 
     def draw(self, mrn: str) -> _Draft:
-        rng = self.rng
-        location_id, metro, zone = _pick(rng, self.homes)
-        days_ago = 1 + int((self.days - 1) * rng.random() ** 1.3)  # the chain grows
+        dice = self.dice
+        location_id, metro, zone = dice.pick(self.homes)
+        days_ago = 1 + int((self.days - 1) * dice.rng.random() ** 1.3)  # the chain grows
         registered = self.today - timedelta(days=days_ago)
-        created = _at(registered, _between(rng, 8, 17), _below(rng, 60), zone)
-        sex: Sex = _pick(rng, _SEXES)
+        created = _at(registered, dice.between(8, 17), dice.below(60), zone)
+        sex: Sex = dice.pick(_SEXES)
         born = self._birth_date(registered, days_ago)
         family, given, middle, preferred = self._name(metro, sex)
-        town: Town = _pick(rng, self.towns[metro.code])
+        town: Town = dice.pick(self.towns[metro.code])
         age_now = (self.today - born).days // 365
         row: dict[str, Any] = {
             "mrn": mrn, "family_name": family, "given_name": given, "middle_name": middle,
             "preferred_name": preferred, "date_of_birth": born, "sex": sex,
-            "phone": "" if rng.random() < 0.02 else _phone(rng, town.area_codes),
-            "email": "" if rng.random() < 0.08 else self._email(given, family, born),
+            "phone": "" if dice.chance(0.02) else _phone(dice, town.area_codes),
+            "email": "" if dice.chance(0.08) else self._email(given, family, born),
             **self._address(town),
             **self._contacts(family, metro, town, age_now),
             "screening_flags": self._flags(sex, age_now),
             "rems_enrolled_on": self._rems(registered),
             "weight_kg": self._weight(sex),
             "home_location_id": location_id,
-            "notes": _one(rng, names.NOTES) if rng.random() < 0.04 else "",
-            "active": rng.random() >= 0.02, "created_at": created, "updated_at": created,
+            "notes": dice.one(names.NOTES) if dice.chance(0.04) else "",
+            "active": not dice.chance(0.02), "created_at": created, "updated_at": created,
             "version": 1,
         }
         row.update(search_columns(family, given, row["phone"]))
@@ -712,58 +755,58 @@ class _PatientDrawer:
     # -- who -----------------------------------------------------------------------------
 
     def _birth_date(self, registered: date, days_ago: int) -> date:
-        youngest, oldest = _pick(self.rng, _AGES)
+        youngest, oldest = self.dice.pick(_AGES)
         # Nobody is older than 85 today, however long ago they registered.
         oldest = min(oldest, 84 - days_ago // 365)
-        age = _between(self.rng, min(youngest, oldest), oldest)
-        return registered - timedelta(days=round(age * 365.25) + _below(self.rng, 365))
+        age = self.dice.between(min(youngest, oldest), oldest)
+        return registered - timedelta(days=round(age * 365.25) + self.dice.below(365))
 
     def _name(self, metro: Metro, sex: Sex) -> tuple[str, str, str, str]:
-        rng = self.rng
-        if rng.random() < 0.004:
-            family, given, middle = _one(rng, names.LONG_NAMES)
+        dice = self.dice
+        if dice.chance(0.004):
+            family, given, middle = dice.one(names.LONG_NAMES)
             return family, given, middle, ""
-        heritage: Heritage = _pick(rng, self.heritages[metro.code])
-        female = sex is Sex.FEMALE or (sex in (Sex.NONBINARY, Sex.UNKNOWN) and rng.random() < 0.5)
+        heritage: Heritage = dice.pick(self.heritages[metro.code])
+        female = sex is Sex.FEMALE or (sex in (Sex.NONBINARY, Sex.UNKNOWN) and dice.chance(0.5))
         pool = heritage.female if female else heritage.male
-        given = _one(rng, pool)
-        family = _family_for(heritage, _one(rng, heritage.family), female)
+        given = dice.one(pool)
+        family = _family_for(heritage, dice.one(heritage.family), female)
         middle = ""
         own_middles = heritage.middle_female if female else heritage.middle_male
-        if own_middles and rng.random() < 0.8:
-            middle = _one(rng, own_middles)
-        elif rng.random() < 0.3:
-            middle = _one(rng, pool)
+        if own_middles and dice.chance(0.8):
+            middle = dice.one(own_middles)
+        elif dice.chance(0.3):
+            middle = dice.one(pool)
             middle = "" if middle == given else middle
         return family, given, middle, self._goes_by(heritage, given, female)
 
     def _goes_by(self, heritage: Heritage, given: str, female: bool) -> str:
         """The preferred name: a short form of the given name, or an adopted name."""
-        rng = self.rng
+        dice = self.dice
         short_forms = _NICKNAMES.get((heritage.key, given))
-        if short_forms and rng.random() < 0.3:
-            return _one(rng, short_forms)
+        if short_forms and dice.chance(0.3):
+            return dice.one(short_forms)
         adopted = heritage.adopted_female if female else heritage.adopted_male
-        if adopted and rng.random() < heritage.adopted_rate:
-            return _one(rng, adopted)
+        if adopted and dice.chance(heritage.adopted_rate):
+            return dice.one(adopted)
         return ""
 
     def _person(self, metro: Metro, family: str | None = None, sex: str = "") -> str:
         """Someone the patient knows: a relative (same family name) or anyone else."""
-        rng = self.rng
-        heritage: Heritage = _pick(rng, self.heritages[metro.code])
-        female = sex == "F" if sex else rng.random() < 0.55
-        given = _one(rng, heritage.female if female else heritage.male)
+        dice = self.dice
+        heritage: Heritage = dice.pick(self.heritages[metro.code])
+        female = sex == "F" if sex else dice.chance(0.55)
+        given = dice.one(heritage.female if female else heritage.male)
         if family is None:
-            family = _family_for(heritage, _one(rng, heritage.family), female)
+            family = _family_for(heritage, dice.one(heritage.family), female)
         return f"{given} {family}"
 
     def _email(self, given: str, family: str, born: date) -> str:
-        rng = self.rng
+        dice = self.dice
         first, last = _ascii_key(given), _ascii_key(family)
-        form = _below(rng, 5)
+        form = dice.below(5)
         if not first or not last:
-            local = f"{first or last or 'patient'}{_between(rng, 100, 9999)}"
+            local = f"{first or last or 'patient'}{dice.between(100, 9999)}"
         elif form == 0:
             local = f"{first}.{last}"
         elif form == 1:
@@ -771,77 +814,77 @@ class _PatientDrawer:
         elif form == 2:
             local = f"{first[0]}{last}"
         elif form == 3:
-            local = f"{last}.{first}{_between(rng, 1, 99)}"
+            local = f"{last}.{first}{dice.between(1, 99)}"
         else:
             local = f"{first}_{last}"
-        return f"{local}@{_one(rng, names.EMAIL_DOMAINS)}"
+        return f"{local}@{dice.one(names.EMAIL_DOMAINS)}"
 
     def _address(self, town: Town) -> dict[str, str]:
-        rng = self.rng
+        dice = self.dice
         line2 = ""
-        if rng.random() < 0.25:
-            line2 = _one(rng, names.UNIT_FORMS).format(
-                n=_between(rng, 1, 40), letter=_one(rng, "ABCDEF"))
+        if dice.chance(0.25):
+            line2 = dice.one(names.UNIT_FORMS).format(
+                n=dice.between(1, 40), letter=dice.one("ABCDEF"))
         return {
-            "address_line1": f"{_between(rng, 1, 9899)} {_one(rng, names.STREETS)} "
-                             f"{_one(rng, names.STREET_TYPES)}",
+            "address_line1": f"{dice.between(1, 9899)} {dice.one(names.STREETS)} "
+                             f"{dice.one(names.STREET_TYPES)}",
             "address_line2": line2, "city": town.city, "state": town.state,
-            "zip_code": _one(rng, town.zips),
+            "zip_code": dice.one(town.zips),
         }
 
     def _contacts(self, family: str, metro: Metro, town: Town, age: int) -> dict[str, str]:
-        rng = self.rng
+        dice = self.dice
         contact = {"emergency_contact_name": "", "emergency_contact_phone": "",
                    "emergency_contact_relationship": "", "driver_name": "", "driver_phone": ""}
-        if rng.random() < 0.92:
-            relation = _one(rng, names.RELATIONS)
+        if dice.chance(0.92):
+            relation = dice.one(names.RELATIONS)
             if relation.min_patient_age > age:
                 relation = names.RELATIONS[0]
-            same_name = relation.shares_family_name and rng.random() < 0.85
+            same_name = relation.shares_family_name and dice.chance(0.85)
             contact["emergency_contact_name"] = self._person(
                 metro, family if same_name else None, relation.sex)
-            contact["emergency_contact_phone"] = _phone(rng, town.area_codes)
+            contact["emergency_contact_phone"] = _phone(dice, town.area_codes)
             contact["emergency_contact_relationship"] = relation.label
-        if rng.random() < 0.85:
-            if contact["emergency_contact_name"] and rng.random() < 0.7:
+        if dice.chance(0.85):
+            if contact["emergency_contact_name"] and dice.chance(0.7):
                 contact["driver_name"] = contact["emergency_contact_name"]
                 contact["driver_phone"] = contact["emergency_contact_phone"]
             else:
                 contact["driver_name"] = self._person(metro)
-                contact["driver_phone"] = _phone(rng, town.area_codes)
+                contact["driver_phone"] = _phone(dice, town.area_codes)
         return contact
 
     # -- clinical ------------------------------------------------------------------------
 
     def _flags(self, sex: Sex, age: int) -> frozenset[ScreeningFlag]:
-        rng = self.rng
-        flags = {flag for flag, rate in _FLAG_RATES if rng.random() < rate}
-        if sex is Sex.FEMALE and age <= 45 and rng.random() < 0.015:
+        dice = self.dice
+        flags = {flag for flag, rate in _FLAG_RATES if dice.chance(rate)}
+        if sex is Sex.FEMALE and age <= 45 and dice.chance(0.015):
             flags.add(ScreeningFlag.PREGNANCY)
         return frozenset(flags)
 
     def _rems(self, registered: date) -> date | None:
-        if self.rng.random() >= 0.30:
+        if not self.dice.chance(0.30):
             return None
         span = (self.today - registered).days
-        return registered + timedelta(days=_between(self.rng, 0, min(span, 60)))
+        return registered + timedelta(days=self.dice.between(0, min(span, 60)))
 
     def _weight(self, sex: Sex) -> Decimal | None:
-        rng = self.rng
-        if rng.random() < 0.05:
+        dice = self.dice
+        if dice.chance(0.05):
             return None
         mean = 86.0 if sex is Sex.MALE else 74.0
-        tenths = round(min(180.0, max(42.0, rng.gauss(mean, 17.0))) * 10)
+        tenths = round(min(180.0, max(42.0, dice.gauss(mean, 17.0))) * 10)
         return Decimal(tenths).scaleb(-1)
 
     def _diagnoses(self) -> list[str]:
-        rng = self.rng
-        codes = [_pick(rng, _PRIMARY)]
-        wanted = _pick(rng, _DIAGNOSIS_COUNT)
+        dice = self.dice
+        codes = [dice.pick(_PRIMARY)]
+        wanted = dice.pick(_DIAGNOSIS_COUNT)
         for _ in range(8):  # a few tries; a clash just means one code fewer
             if len(codes) == wanted:
                 break
-            code = _pick(rng, _SECONDARY)
+            code = dice.pick(_SECONDARY)
             if _diagnosis_group(code) not in {_diagnosis_group(c) for c in codes}:
                 codes.append(code)
         return codes
@@ -851,23 +894,23 @@ class _PatientDrawer:
     def _policies(
         self, patient: dict[str, Any], metro: Metro, age: int, registered: date,
     ) -> list[dict[str, Any]]:
-        rng = self.rng
-        draw = rng.random()
+        dice = self.dice
+        draw = dice.rng.random()
         if draw < 0.45:
             return []
-        medicare = age >= 65 and rng.random() < 0.8
+        medicare = age >= 65 and dice.chance(0.8)
         if medicare:
             primary = self._medicare(metro)
             born: date = patient["date_of_birth"]
             starts = _first_of_month(_years_after(born, 65))
         else:
             primary = self._commercial(metro, exclude="")
-            starts = _first_of_month(registered - timedelta(days=_below(rng, 6 * 365)))
+            starts = _first_of_month(registered - timedelta(days=dice.below(6 * 365)))
         policies = [self._policy(primary, PolicyRank.PRIMARY, patient, starts,
                                  subscriber=not medicare, authorize=True)]
         if draw >= 0.90:
             secondary = self._commercial(metro, exclude=primary[1].name)
-            starts = _first_of_month(registered - timedelta(days=_below(rng, 4 * 365)))
+            starts = _first_of_month(registered - timedelta(days=dice.below(4 * 365)))
             policies.append(self._policy(secondary, PolicyRank.SECONDARY, patient, starts,
                                          subscriber=not medicare, authorize=False))
         return policies
@@ -887,72 +930,72 @@ class _PatientDrawer:
                     payer[1].kind == "national"
                     or (payer[1].kind == "blue" and metro.state in payer[1].region.split()))
             ]
-            self._commercial_tables[key] = _weighted(options)
-        choice: tuple[int, _PayerSeed] = _pick(self.rng, self._commercial_tables[key])
+            self._commercial_tables[key] = table(options)
+        choice: tuple[int, _PayerSeed] = self.dice.pick(self._commercial_tables[key])
         return choice
 
     def _policy(
         self, payer: tuple[int, _PayerSeed], rank: PolicyRank, patient: dict[str, Any],
         starts: date, *, subscriber: bool, authorize: bool,
     ) -> dict[str, Any]:
-        rng = self.rng
+        dice = self.dice
         payer_id, seed = payer
         starts = min(starts, self.today)
         born: date = patient["date_of_birth"]
         relationship, name, dob = Relationship.SELF, None, born
-        if subscriber and rng.random() < 0.3:
+        if subscriber and dice.chance(0.3):
             age = (self.today - born).days // 365
-            if age < 26 and rng.random() < 0.7:
+            if age < 26 and dice.chance(0.7):
                 relationship = Relationship.CHILD
-                dob = born - timedelta(days=_between(rng, 20 * 365, 38 * 365))
+                dob = born - timedelta(days=dice.between(20 * 365, 38 * 365))
             else:
                 relationship = Relationship.SPOUSE
-                dob = born + timedelta(days=_between(rng, -8 * 365, 8 * 365))
+                dob = born + timedelta(days=dice.between(-8 * 365, 8 * 365))
                 dob = min(dob, self.today - timedelta(days=18 * 366))
-            name = f"{_one(rng, HERITAGES[0].female + HERITAGES[0].male)} {patient['family_name']}"
+            name = f"{dice.one(HERITAGES[0].female + HERITAGES[0].male)} {patient['family_name']}"
         if name is None:
             name = f"{patient['given_name']} {patient['family_name']}"
         policy: dict[str, Any] = {
             "payer_id": payer_id, "rank": rank, "member_id": self._member_id(seed),
-            "group_number": "" if seed.kind == "medicare" else _digits(rng, _one(rng, (6, 7))),
+            "group_number": "" if seed.kind == "medicare" else dice.digits(dice.one((6, 7))),
             "subscriber_name": name, "subscriber_dob": dob,
             "relationship_to_subscriber": relationship, "effective_from": starts,
-            "effective_to": date(self.today.year, 12, 31) if rng.random() < 0.05 else None,
+            "effective_to": date(self.today.year, 12, 31) if dice.chance(0.05) else None,
             "prior_auth_number": "", "sessions_authorized": None, "auth_from": None,
             "auth_to": None, "active": True, "version": 1,
         }
-        if authorize and rng.random() < 0.4:
+        if authorize and dice.chance(0.4):
             earliest = max(starts, self.today - timedelta(days=300))
-            auth_from = earliest + timedelta(days=_between(rng, 0, (self.today - earliest).days))
+            auth_from = earliest + timedelta(days=dice.between(0, (self.today - earliest).days))
             policy.update(
-                prior_auth_number=f"PA{_digits(rng, 9)}",
-                sessions_authorized=_one(rng, _SESSIONS_AUTHORIZED),
+                prior_auth_number=f"PA{dice.digits(9)}",
+                sessions_authorized=dice.one(_SESSIONS_AUTHORIZED),
                 auth_from=auth_from,
-                auth_to=auth_from + timedelta(days=_one(rng, (89, 179))),
+                auth_to=auth_from + timedelta(days=dice.one((89, 179))),
             )
         return policy
 
     def _member_id(self, seed: _PayerSeed) -> str:
-        rng = self.rng
+        dice = self.dice
         form = seed.member_form
         if form == "MBI":
             letters = _MBI_LETTERS
             either = letters + "0123456789"
             return "".join((
-                _one(rng, "123456789"), _one(rng, letters), _one(rng, either),
-                _one(rng, "0123456789"), _one(rng, letters), _one(rng, either),
-                _one(rng, "0123456789"), _one(rng, letters), _one(rng, letters),
-                _one(rng, "0123456789"), _one(rng, "0123456789"),
+                dice.one("123456789"), dice.one(letters), dice.one(either),
+                dice.one("0123456789"), dice.one(letters), dice.one(either),
+                dice.one("0123456789"), dice.one(letters), dice.one(letters),
+                dice.one("0123456789"), dice.one("0123456789"),
             ))
         if form == "W":
-            return "W" + _digits(rng, 9)
+            return "W" + dice.digits(9)
         if form == "U":
-            return "U" + _digits(rng, 8) + "01"
+            return "U" + dice.digits(8) + "01"
         if form == "H":
-            return "H" + _digits(rng, 8)
+            return "H" + dice.digits(8)
         if form == "9":
-            return _digits(rng, 9)
-        return form + _digits(rng, 9)  # a blue plan's three-letter prefix
+            return dice.digits(9)
+        return form + dice.digits(9)  # a blue plan's three-letter prefix
 
 
 def _biased(metro: Metro) -> list[tuple[Heritage, float]]:

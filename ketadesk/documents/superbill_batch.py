@@ -26,14 +26,26 @@ The flow:
 Only a few chunks are in flight at a time, which keeps cancelling prompt and the progress
 smooth. ``workers=1``, or a batch too small to repay starting processes
 (:data:`POOL_MIN_PATIENTS`), does the same work in this process, without a pool.
+
+Workers never outlive the process that started them. A killed command cannot stop its
+pool, so each worker watches for it itself (:func:`_die_with_parent`): a thread waits on
+:func:`multiprocessing.parent_process`'s sentinel (a pipe that closes, or on Windows a
+process handle that signals, the moment the starting process is gone, however it died) and
+then ends the worker at once, removing the superbill it was half-way through writing; on
+Linux the kernel is asked as well (``prctl(PR_SET_PDEATHSIG)``) to send it SIGTERM, which
+ends it the same way, when its parent dies. A command asked to stop (Ctrl-C, or SIGTERM,
+which ``ketadesk superbill`` turns into the same) stops its pool as described in 4.
 """
 
 from __future__ import annotations
 
+import ctypes
 import math
 import multiprocessing
 import os
 import signal
+import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -54,6 +66,8 @@ IN_FLIGHT_PER_WORKER = 2  # chunks queued per worker, so none waits between chun
 # set); a superbill costs 20-30 ms. Below this many patients one process finishes sooner.
 POOL_MIN_PATIENTS = 60
 LOOKUP_BATCH = 500  # patient ids per IN (...) when reading names: well under SQLite's limit
+PR_SET_PDEATHSIG = 1  # Linux prctl(2): the signal a process gets when its parent dies
+ORPHANED_EXIT = 75  # a worker's exit status when it ends because its parent is gone
 # Imported once by the fork server (imports only: no connection, no Qt), so every worker it
 # forks starts with SQLAlchemy, reportlab and the billing code already loaded.
 _PRELOAD = (
@@ -311,6 +325,7 @@ class _Worker:
 
         self.job = job
         self.folder = Path(job.out_dir)
+        self.writing: Path | None = None  # the temporary file being written, if any
         self.db = Database(job.db_url)
         register_fonts()
         covered()
@@ -343,12 +358,21 @@ class _Worker:
         name = _pdf_name(document_filename("superbill", view))
         target = self.folder / name
         partial = target.with_name(f".{name}.{os.getpid()}.part")
+        self.writing = partial
         try:
             partial.write_bytes(content)
             partial.replace(target)  # a half-written file never carries the real name
         except OSError as error:
             return _Done(patient_id, None, f"cannot write {target}: {error.strerror or error}")
+        finally:
+            self.writing = None
         return _Done(patient_id, name, None)
+
+    def abandon(self) -> None:
+        """Remove the superbill being written, if any: the batch it was for is gone."""
+        writing = self.writing
+        if writing is not None:
+            writing.unlink(missing_ok=True)
 
 
 _worker: _Worker | None = None  # in a pool process: its one worker
@@ -356,10 +380,52 @@ _worker: _Worker | None = None  # in a pool process: its one worker
 
 def _start_pool_worker(job: _Job) -> None:
     """A pool process's initializer. Ctrl-C is left to the parent, which stops the pool;
-    the process's connections close when it exits."""
+    if the parent dies instead, the worker ends too (:func:`_die_with_parent`). The
+    process's connections close when it exits."""
     global _worker
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent()
     _worker = _Worker(job)
+
+
+def _die_with_parent() -> None:
+    """End this worker process as soon as the process that started it is gone.
+
+    Two guards, so a killed ``superbill --month`` leaves no worker writing on: everywhere a
+    daemon thread waits on the parent's sentinel and then ends the worker
+    (:func:`_watch_parent`); on Linux the kernel also sends SIGTERM when the parent dies
+    (``PR_SET_PDEATHSIG``), which ends it the same way (:func:`_end_orphan`). If the parent
+    died before the watch began, the sentinel is already signalled and the worker ends at
+    once.
+    """
+    signal.signal(signal.SIGTERM, _end_orphan)
+    if sys.platform == "linux":
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass  # no prctl here: the thread below still watches
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+    threading.Thread(
+        target=_watch_parent, args=(parent,), name="superbill-parent-watch", daemon=True
+    ).start()
+
+
+def _watch_parent(parent: multiprocessing.process.BaseProcess) -> None:
+    """In a watch thread: wait until ``parent`` is gone, then end this process."""
+    parent.join()
+    _end_orphan()
+
+
+def _end_orphan(*_signal: object) -> None:
+    """End this worker process at once (no exception handlers, no waiting for its chunk),
+    removing the superbill it was half-way through writing."""
+    worker = _worker
+    if worker is not None:
+        worker.abandon()
+    os._exit(ORPHANED_EXIT)
 
 
 def _write_chunk(patient_ids: Sequence[int]) -> list[_Done]:

@@ -62,7 +62,7 @@ from ketadesk.ui.timing import (
 
 EXIT_OK, EXIT_BUG, EXIT_REFUSED = 0, 1, 2
 SCREENSHOT_SIZE = (1280, 800)
-SEEDED_TABLES = ("protocol", "fee_item")  # filled on first start when empty
+SEEDED_TABLES = ("protocol", "fee_item", "package_template")  # filled on first start when empty
 
 
 # --- opening the database ----------------------------------------------------------------
@@ -119,23 +119,24 @@ def _open(args: argparse.Namespace, *, quiet: bool) -> tuple[Database, Actor] | 
 
 
 def _seed_protocols_once(db: Database) -> None:
-    """A clinic set up before protocols (or the fee schedule) existed gets the shipped ones
-    on its first start.
+    """A clinic set up before protocols (or the fee schedule, or package templates) existed
+    gets the shipped ones on its first start.
 
     ``ketadesk init`` seeds them for new databases; a database migrated by the window at
-    start-up never ran ``init`` since. Only an empty protocol (or fee) table is filled, so
-    a clinic's own edits and retirements are never undone.
+    start-up never ran ``init`` since. Only an empty protocol (fee, template) table is
+    filled, so a clinic's own edits and retirements are never undone.
 
     The look is one ``EXISTS`` per table, named as the migrations name it: importing the fee
     module and the billing models behind it only to find rows there slowed every start.
     """
     with db.reading() as session:
-        has_protocols, has_fees = (
+        has_protocols, has_fees, has_templates = (
             session.scalar(select(exists().select_from(table(name)))) for name in SEEDED_TABLES
         )
-    if has_protocols and has_fees:
+    if has_protocols and has_fees and has_templates:
         return
     from ketadesk.billing.fees import ensure_default_fee_schedule
+    from ketadesk.billing.packages import ensure_default_templates
     from ketadesk.scheduling.protocols import ensure_default_protocols
 
     with db.transaction() as session:
@@ -143,6 +144,8 @@ def _seed_protocols_once(db: Database) -> None:
             ensure_default_protocols(session, command_line_actor())
         if not has_fees:
             ensure_default_fee_schedule(session, command_line_actor())
+        if not has_templates:
+            ensure_default_templates(session, command_line_actor())
 
 
 def _log_in(db: Database) -> tuple[Database, Actor] | int:

@@ -580,11 +580,10 @@ def test_demo_data_generates_then_refuses_a_second_time(cli: Any, tmp_path: Path
     assert result.json()["patients"] == 25
     assert result.err.startswith(f"Generated the demo clinic into {path} (")
     assert result.err.count("\n") == 1  # not a terminal: one final line, no bar
-    expect_one_error_line(
-        cli("demo-data", "--db", path),
-        f"{path} already has 25 patients; demo data goes into an empty database "
-        "only (choose a new file with --db)",
-    )
+    refused = cli("demo-data", "--db", path)
+    assert refused.code == 2 and refused.err.count("\n") == 1
+    assert refused.err.startswith(f"ketadesk: error: {path} already holds 1 location, ")
+    assert "25 patients" in refused.err and "choose a new file" in refused.err
 
 
 def test_demo_data_names_a_bad_option(cli: Any, tmp_path: Path) -> None:

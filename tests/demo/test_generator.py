@@ -40,8 +40,14 @@ from ketadesk.clinic.text import fold
 from ketadesk.config import demo_database_url
 from ketadesk.db import Base, Database
 from ketadesk.demo import DEMO_PASSWORD, DEMO_USER, DEMO_USERS, ensure_demo_clinic, names
-from ketadesk.demo.generator import DemoSpec, DemoSummary, generate, npi_check_digit
-from ketadesk.errors import Conflict, ValidationError
+from ketadesk.demo.generator import (
+    Accounts,
+    DemoSpec,
+    DemoSummary,
+    generate,
+    npi_check_digit,
+)
+from ketadesk.errors import AuthenticationFailed, Conflict, ValidationError
 from ketadesk.migrations import open_database
 
 # Fixed, and in the past on any machine that runs this suite: the validators compare
@@ -49,7 +55,7 @@ from ketadesk.migrations import open_database
 TODAY = date(2025, 6, 30)
 SPEC = DemoSpec(patients=250, years=4, locations=4, seed=11, today=TODAY)
 # Without the demo users: hashing their passwords with argon2 is most of a small run's time.
-NO_USERS = dataclasses.replace(SPEC, users=False)
+NO_USERS = dataclasses.replace(SPEC, accounts=Accounts.NONE)
 
 
 Calls = list[tuple[str, int, int]]
@@ -194,7 +200,7 @@ def test_same_seed_gives_the_same_data(tmp_path: Path) -> None:
         finally:
             db.dispose()
 
-    spec = DemoSpec(patients=120, locations=3, seed=5, today=TODAY, users=False)
+    spec = DemoSpec(patients=120, locations=3, seed=5, today=TODAY, accounts=Accounts.NONE)
     first, second = tables(tmp_path / "a.sqlite3", spec), tables(tmp_path / "b.sqlite3", spec)
     assert first["patient"] and first["insurance_policy"] and first["provider_location"]
     assert first == second
@@ -205,12 +211,22 @@ def test_same_seed_gives_the_same_data(tmp_path: Path) -> None:
 def test_demo_users_log_in_and_search_finds_generated_patients(
     database: Database, front_desk: Actor,
 ) -> None:
-    _generate(database)
+    summary, _ = _generate(database)
+    # Outside the demo clinic's own file every demo user has a random password, handed
+    # back once: the published one logs nobody in.
+    passwords = {account.username: account.password for account in summary.accounts}
+    assert set(passwords) == {name for name, _, _ in DEMO_USERS}
+    assert DEMO_PASSWORD not in passwords.values()
+    assert len(set(passwords.values())) == len(passwords)
     with database.transaction() as s:
-        # Two log-ins (argon2 is slow on purpose); every user was made the same way.
-        assert authenticate(s, DEMO_USER, DEMO_PASSWORD).role is Role.MANAGER
-        assert authenticate(s, "frontdesk", DEMO_PASSWORD).role is Role.FRONT_DESK
+        # A few log-ins (argon2 is slow on purpose); every user was made the same way.
+        assert authenticate(s, DEMO_USER, passwords[DEMO_USER]).role is Role.MANAGER
+        assert authenticate(s, "frontdesk", passwords["frontdesk"]).role is Role.FRONT_DESK
+        with pytest.raises(AuthenticationFailed):
+            authenticate(s, DEMO_USER, DEMO_PASSWORD)
         roles = dict(s.execute(select(User.username, User.role)).all())
+        story = s.scalars(select(AuditEntry.after).where(AuditEntry.entity == "demo")).one()
+    assert not set(passwords.values()) & {str(value) for value in story.values()}
     assert roles == {name: role for name, _, role in DEMO_USERS}
     assert set(roles.values()) == set(Role)
     with database.reading() as s:
@@ -232,7 +248,7 @@ def test_demo_users_log_in_and_search_finds_generated_patients(
 
 
 def test_a_second_run_is_refused_and_writes_nothing(database: Database) -> None:
-    small = DemoSpec(patients=10, locations=1, seed=2, today=TODAY, users=False)
+    small = DemoSpec(patients=10, locations=1, seed=2, today=TODAY, accounts=Accounts.NONE)
     summary, calls = _generate(database, small)
     assert summary.users == 0 and "users" not in {stage for stage, _, _ in calls}
     with pytest.raises(Conflict, match="already holds clinic records"):

@@ -30,7 +30,7 @@ from ketadesk.clinic.models import Location, Modality, Patient, Provider
 from ketadesk.db import Base, Database
 from ketadesk.demo import DEMO_USERS
 from ketadesk.demo import history as h
-from ketadesk.demo.generator import DemoSpec, DemoSummary, generate
+from ketadesk.demo.generator import Accounts, DemoSpec, DemoSummary, generate
 from ketadesk.errors import ValidationError
 from ketadesk.migrations import open_database
 from ketadesk.scheduling.models import (
@@ -51,7 +51,9 @@ from ketadesk.scheduling.models import (
 TODAY = date(2025, 6, 30)  # a Monday
 # 11:30 in New York, 10:30 in Chicago, 09:30 in Denver: every location is open.
 NOW = datetime(2025, 6, 30, 15, 30, tzinfo=UTC)
-SPEC = DemoSpec(patients=300, years=2, locations=3, seed=3, today=TODAY, now=NOW, users=False)
+SPEC = DemoSpec(
+    patients=300, years=2, locations=3, seed=3, today=TODAY, now=NOW, accounts=Accounts.NONE
+)
 SMALL = dataclasses.replace(SPEC, patients=120)
 SCHEDULING_TABLES = (
     "series",
@@ -664,7 +666,7 @@ def test_history_is_deterministic(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_a_full_location_puts_recent_patients_on_the_waitlist(tmp_path: Path) -> None:
     crowded = DemoSpec(
-        patients=900, years=1, locations=1, seed=4, today=TODAY, now=NOW, users=False
+        patients=900, years=1, locations=1, seed=4, today=TODAY, now=NOW, accounts=Accounts.NONE
     )
     db, summary, _ = _make(tmp_path / "crowded.sqlite3", crowded)
     try:

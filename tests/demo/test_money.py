@@ -48,7 +48,7 @@ from ketadesk.clinic.models import Location, Modality
 from ketadesk.db import Base, Database
 from ketadesk.db import Counter as NumberCounter
 from ketadesk.demo import money
-from ketadesk.demo.generator import DemoSpec, DemoSummary, generate
+from ketadesk.demo.generator import Accounts, DemoSpec, DemoSummary, generate
 from ketadesk.migrations import open_database
 from ketadesk.money import ZERO
 from ketadesk.scheduling.models import Series, SeriesStatus, SessionStatus, TreatmentSession
@@ -56,7 +56,9 @@ from ketadesk.scheduling.models import Series, SeriesStatus, SessionStatus, Trea
 TODAY = date(2026, 3, 18)  # a Wednesday; the year spans a new year's invoice numbers
 NOW = datetime(2026, 3, 18, 18, 0, tzinfo=UTC)  # the middle of the day in every US zone
 READER = Actor(username="test-billing", role=Role.BILLING)
-SPEC = DemoSpec(patients=200, years=1, locations=3, seed=5, today=TODAY, now=NOW, users=False)
+SPEC = DemoSpec(
+    patients=200, years=1, locations=3, seed=5, today=TODAY, now=NOW, accounts=Accounts.NONE
+)
 Made = tuple[Database, DemoSummary, list[tuple[str, int, int]]]
 
 
@@ -504,7 +506,9 @@ def test_the_summary_counts_what_was_written(made: Made) -> None:
 
 
 def test_a_small_demo_keeps_the_books_on_either_back_end(database: Database) -> None:
-    spec = DemoSpec(patients=60, years=1, locations=2, seed=9, today=TODAY, now=NOW, users=False)
+    spec = DemoSpec(
+        patients=60, years=1, locations=2, seed=9, today=TODAY, now=NOW, accounts=Accounts.NONE
+    )
     summary = generate(database, spec)
     assert summary.charges > 100 and summary.invoices > 10
     with database.reading() as s:
@@ -518,7 +522,11 @@ def test_a_small_demo_keeps_the_books_on_either_back_end(database: Database) -> 
 def test_the_stage_writes_no_money_without_sessions(tmp_path: Path) -> None:
     db = open_database(f"sqlite:///{tmp_path / 'empty.sqlite3'}")
     summary = generate(
-        db, DemoSpec(patients=0, years=1, locations=1, seed=1, today=TODAY, now=NOW, users=False)
+        db,
+        DemoSpec(
+            patients=0, years=1, locations=1, seed=1, today=TODAY, now=NOW,
+            accounts=Accounts.NONE,
+        ),
     )
     assert (summary.charges, summary.ledger_entries, summary.invoices) == (0, 0, 0)
     assert summary.fee_items == 16

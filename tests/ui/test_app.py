@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from ketadesk.access import users
 from ketadesk.access.permissions import Actor, Role
+from ketadesk.billing.packages import default_templates
 from ketadesk.clinic import patients
 from ketadesk.db import Database
 from ketadesk.errors import ValidationError
@@ -146,11 +147,14 @@ def test_screenshot_writes_the_patients_view_to_a_png(
     assert (image.width(), image.height()) == app.SCREENSHOT_SIZE
     assert "first-paint-ms: " in done.stderr
     assert "propagateSizeHints" not in done.stderr
-    # a clinic set up before protocols existed gets the shipped ones on its first start
+    # a clinic set up before protocols existed gets the shipped ones on its first start,
+    # and the shipped package templates with them
     with sqlite3.connect(db_file) as raw:
         keys = {row[0] for row in raw.execute("SELECT key FROM protocol")}
+        templates = {row[0] for row in raw.execute("SELECT name FROM package_template")}
     raw.close()
     assert {"iv-induction", "esketamine-induction", "kap"} <= keys
+    assert templates == set(default_templates())
 
 
 @pytest.mark.slow

@@ -20,7 +20,8 @@ import pytest
 from ketadesk.access import users
 from ketadesk.access.permissions import Actor, Role, command_line_actor
 from ketadesk.billing.fees import ensure_default_fee_schedule
-from ketadesk.billing.models import FeeItem
+from ketadesk.billing.models import FeeItem, PackageTemplate
+from ketadesk.billing.packages import ensure_default_templates
 from ketadesk.cli import main
 from ketadesk.db import Database
 from ketadesk.scheduling.models import Protocol
@@ -82,7 +83,8 @@ def test_a_window_start_reads_as_the_whole_parser_reads_it() -> None:
 @pytest.mark.gui
 def test_the_seed_check_names_the_tables_the_models_map() -> None:
     # The start-up check reads the tables by name so as not to import the models.
-    assert (Protocol.__tablename__, FeeItem.__tablename__) == app.SEEDED_TABLES
+    seeded = (Protocol.__tablename__, FeeItem.__tablename__, PackageTemplate.__tablename__)
+    assert seeded == app.SEEDED_TABLES
 
 
 @pytest.mark.gui
@@ -98,6 +100,7 @@ def test_the_window_paints_patients_without_the_fee_module(
                           full_name="Alice", role=Role.MANAGER, password="a long password")
         ensure_default_protocols(session, command_line_actor())
         ensure_default_fee_schedule(session, command_line_actor())
+        ensure_default_templates(session, command_line_actor())
     db.dispose()
     shot = tmp_path / "patients.png"
     run = ("from ketadesk.cli.main import main\n"
