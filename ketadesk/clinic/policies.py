@@ -203,6 +203,13 @@ class Coverage:
         return self.primary is None and self.secondary is None
 
 
+def span_in_force(effective_from: date, effective_to: date | None, on: date) -> bool:
+    """Whether a policy effective ``effective_from``..``effective_to`` covers ``on``: the
+    rule of :func:`in_force` for rows already in memory (both dates inclusive; no end date
+    never ends). Whether the policy is active is the caller's filter, as in SQL."""
+    return effective_from <= on and (effective_to is None or on <= effective_to)
+
+
 def in_force(first: date, last: date | None = None) -> ColumnElement[bool]:
     """SQL: an ``insurance_policy`` row is active and in force on some day of
     ``first``..``last`` (``last`` defaults to ``first``: one day).

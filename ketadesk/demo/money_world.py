@@ -36,6 +36,7 @@ from ketadesk.billing.models import (
     UnusedPolicy,
 )
 from ketadesk.clinic.models import Diagnosis, InsurancePolicy, Location, Patient
+from ketadesk.clinic.policies import span_in_force
 from ketadesk.demo.bulk import table_of
 from ketadesk.money import to_cents
 from ketadesk.scheduling.models import RELEASED, Protocol, Series, SessionStatus, TreatmentSession
@@ -337,13 +338,10 @@ def _sessions(session: Session, series: dict[int, SeriesRun], places: dict[int, 
         run.visits.append(Visit(sid, run, place, provider_id, status, day, minutes, dose))
 
 def in_force_on(spans: list[tuple[date, date | None]], day: date) -> bool:
-    """Whether any of a patient's policy spans (effective from, to) is in force on ``day``.
-
-    The demo's one copy of "which policy is in force on a day", kept in memory for speed;
-    :mod:`ketadesk.clinic.policies` is that rule's home, and this is the one line to point
-    at it (its in-memory form) when that lands.
-    """
-    return any(start <= day and (end is None or day <= end) for start, end in spans)
+    """Whether any of a patient's active policy spans (effective from, to) is in force on
+    ``day``: the demo replays in memory, so it asks the rule's in-memory form,
+    :func:`ketadesk.clinic.policies.span_in_force`."""
+    return any(span_in_force(start, end, day) for start, end in spans)
 
 
 def owed_on(invoice: OpenInvoice) -> int:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from ketadesk.access.permissions import Actor
 from ketadesk.clinic import patients
 from ketadesk.clinic.models import InsurancePolicy, Patient, PolicyRank
-from ketadesk.clinic.policies import Coverage, coverage_on, in_force
+from ketadesk.clinic.policies import Coverage, coverage_on, in_force, span_in_force
 
 START = date(2026, 3, 1)
 END = date(2026, 6, 30)
@@ -130,3 +130,14 @@ def test_the_sql_predicate_picks_the_patients_coverage_on_covers(
     assert insured(date(2026, 1, 1), START - timedelta(days=1)) == set()
     assert insured(END, date(2026, 12, 31)) == {patient.id, other.id}
     assert insured(END + timedelta(days=1), date(2026, 12, 31)) == {other.id}
+
+
+def test_the_in_memory_rule_agrees_with_the_sql_rule_on_edge_days() -> None:
+    """``span_in_force`` (for rows the demo replays in memory) keeps :func:`in_force`'s
+    edges: both effective dates covered, an open end never ending."""
+    start, end = date(2026, 3, 1), date(2026, 3, 31)
+    assert span_in_force(start, end, start)
+    assert span_in_force(start, end, end)
+    assert not span_in_force(start, end, start - timedelta(days=1))
+    assert not span_in_force(start, end, end + timedelta(days=1))
+    assert span_in_force(start, None, date(2099, 1, 1))
