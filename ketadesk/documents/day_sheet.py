@@ -43,24 +43,10 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from ketadesk.clinic.locations import WEEKDAY_NAMES
 from ketadesk.documents.fonts import REGULAR, Styles, paragraph_markup, styles
+from ketadesk.documents.format import weekday_date
 from ketadesk.scheduling.calendar import CalendarDay, CalendarEntry, CalendarWindow
 
-MONTH_NAMES = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 MARGIN = 0.5 * inch
 FRAME_PADDING = 6  # platypus frames keep 6 points clear inside the margins
 COLUMNS = ("Time", "Patient", "MRN", "Protocol", "Status", "Provider", "Driver")
@@ -71,9 +57,6 @@ SHADE = colors.HexColor("#eeeeee")
 FADED = colors.HexColor("#777777")
 
 
-def long_date(day: date) -> str:
-    """``Monday, December 7, 2026`` (spelled out here, not by the workstation's locale)."""
-    return f"{WEEKDAY_NAMES[day.weekday()]}, {MONTH_NAMES[day.month - 1]} {day.day}, {day.year}"
 
 
 def time_range(entry: CalendarEntry, dash: str = "–") -> str:
@@ -193,7 +176,8 @@ def _header(
     header: list[Flowable] = [
         Paragraph(paragraph_markup(clinic_name), look.title),
         Paragraph(
-            f"<b>{paragraph_markup(long_date(day.day))}</b> · {paragraph_markup(place)}", look.body
+            f"<b>{paragraph_markup(weekday_date(day.day))}</b> · {paragraph_markup(place)}",
+            look.body,
         ),
         Paragraph(paragraph_markup(opening_text(day)), look.body),
         Paragraph(paragraph_markup(_count_text(window.on(day.day))), look.small),

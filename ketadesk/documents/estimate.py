@@ -24,21 +24,19 @@ from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table
 from ketadesk.billing.models import EstimateStatus
 from ketadesk.billing.views import EstimateView
 from ketadesk.documents.fonts import paragraph_markup
+from ketadesk.documents.format import date_text, money_text, period_text
 from ketadesk.documents.letterhead import (
     Column,
     DocumentMeta,
     Look,
     build_pdf,
-    date_text,
     grid,
     heading,
     letterhead,
     look,
-    money_text,
     notice_box,
     party_block,
     patient_lines,
-    period_text,
     practice_lines,
     side_by_side,
     text,

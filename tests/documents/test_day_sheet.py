@@ -21,7 +21,7 @@ from ketadesk.access.permissions import Actor
 from ketadesk.clinic.locations import Interval
 from ketadesk.clinic.models import Modality
 from ketadesk.documents import day_sheet
-from ketadesk.documents.day_sheet import long_date, render_day_sheet, sessions_by_chair
+from ketadesk.documents.day_sheet import render_day_sheet, sessions_by_chair
 from ketadesk.scheduling.calendar import (
     CalendarDay,
     CalendarEntry,
@@ -247,10 +247,6 @@ def test_only_the_shipped_fonts_are_embedded() -> None:
 def test_the_columns_fill_the_page_between_the_margins() -> None:
     page_width = 612
     assert sum(day_sheet.WIDTHS) == page_width - 2 * (day_sheet.MARGIN + day_sheet.FRAME_PADDING)
-
-
-def test_long_date_does_not_depend_on_the_locale() -> None:
-    assert long_date(date(2027, 3, 14)) == "Sunday, March 14, 2027"
 
 
 def test_a_window_from_the_database_prints_its_sessions(session: Session, admin: Actor) -> None:
