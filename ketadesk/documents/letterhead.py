@@ -72,8 +72,10 @@ from ketadesk.documents.fonts import (
     REGULAR,
     Styles,
     covered,
+    has_right_to_left,
     paragraph_markup,
     styles,
+    visual_order,
 )
 from ketadesk.documents.format import date_text, phone_text, tin_text
 
@@ -417,6 +419,8 @@ def _fits_plain(value: Cell, font: str, width: float) -> bool:
     """
     if not isinstance(value, str) or "\n" in value or len(value) > 40:
         return False
+    if has_right_to_left(value):  # it must be put in display order first
+        return False
     have = covered()
     if not all(ord(ch) in have for ch in value):
         return False
@@ -509,11 +513,13 @@ def build_pdf(story: list[Flowable], meta: DocumentMeta, *, deterministic: bool 
 
 def draw_runs(canvas: Canvas, x: float, y: float, value: str, size: float) -> None:
     """Draw ``value`` at (x, y) in DejaVu, switching to the fallback font for characters
-    DejaVu lacks (a CJK name in a footer). One text object holds every run, so a PDF
-    reader extracts the line whole."""
+    DejaVu lacks (a CJK name in a footer), and in display order when it holds
+    right-to-left letters. One text object holds every run, so a PDF reader extracts the
+    line whole."""
     have = covered()
     line = canvas.beginText(x, y)
-    for missing, run in groupby(value, key=lambda ch: not ch.isspace() and ord(ch) not in have):
+    shown = visual_order(value)
+    for missing, run in groupby(shown, key=lambda ch: not ch.isspace() and ord(ch) not in have):
         line.setFont(FALLBACK if missing else REGULAR, size)
         line.textOut("".join(run))
     canvas.drawText(line)
