@@ -6,6 +6,11 @@ error, so a refused action changes nothing. On SQLite a write transaction starts
 ``BEGIN IMMEDIATE``, taking the write lock before anything is read, so two processes cannot
 both check a chair and both book it; WAL lets readers carry on meanwhile.
 
+The database guards what must never change: triggers (migration 0005) refuse to update or
+delete ledger entries, allocations, an issued invoice's lines and audit rows, and a
+transaction that runs into one raises :class:`~ketadesk.errors.AppendOnly` with the
+trigger's sentence.
+
 Column types that hold the project's invariants live here:
 
 * :class:`Cents` stores money as integer cents and hands out ``Decimal``;
@@ -38,11 +43,11 @@ from sqlalchemy import (
 )
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-from ketadesk.errors import Conflict
+from ketadesk.errors import AppendOnly, Conflict
 from ketadesk.money import from_cents, to_cents
 
 NAMING = {
@@ -241,6 +246,9 @@ class Database:
                 session.connection()
                 yield session
         except IntegrityError as error:
+            refused = append_only_refusal(error)
+            if refused is not None:
+                raise refused from error
             # Services check uniqueness first and name the clash; this catches the race
             # where another workstation saved the same thing a moment earlier.
             raise Conflict(
@@ -263,6 +271,22 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+# Every message of the append-only triggers (migration 0005) carries this word.
+APPEND_ONLY_MARK = "append-only"
+
+
+def append_only_refusal(error: DBAPIError) -> AppendOnly | None:
+    """The readable refusal inside ``error`` when an append-only trigger raised it, else None.
+
+    SQLite's ``RAISE(ABORT, ...)`` and PostgreSQL's ``restrict_violation`` both arrive as an
+    integrity error whose first line is the trigger's sentence; PostgreSQL adds context lines
+    (which function, which statement) that a person need not read.
+    """
+    lines = str(error.orig).strip().splitlines()
+    first = lines[0].strip() if lines else ""
+    return AppendOnly(first) if APPEND_ONLY_MARK in first else None
 
 
 def sqlite_path(engine: Engine) -> Path | None:

@@ -68,6 +68,12 @@ class Conflict(KetaDeskError):
     """The action collides with something that already exists; the message names it."""
 
 
+class AppendOnly(Conflict):
+    """The database refused to change or delete a row that is append-only (a ledger entry,
+    an allocation, an issued invoice's line, an audit row); the message says what to do
+    instead, such as reversing the entry."""
+
+
 class SlotTaken(Conflict):
     """A booking or move collides with a session already holding the chair, provider or
     patient; ``session_id`` is the session in the way."""

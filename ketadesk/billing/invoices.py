@@ -62,7 +62,6 @@ __all__ = [
     "InvoiceRow",
     "charge_lines",
     "create_invoice",
-    "dollars",
     "find_invoice",
     "get_invoice",
     "get_patient",
@@ -84,12 +83,6 @@ __all__ = [
 # ---------------------------------------------------------------------------------------
 # Small shared helpers (payments.py and account.py use them too)
 # ---------------------------------------------------------------------------------------
-
-
-def dollars(amount: Decimal) -> str:
-    """An amount as a sentence would say it: ``$1,234.50``."""
-    sign = "-" if amount < ZERO else ""
-    return f"{sign}${abs(amount):,.2f}"
 
 
 def get_patient(session: Session, patient_id: int) -> Patient:

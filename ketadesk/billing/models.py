@@ -51,7 +51,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ketadesk.clinic.models import Location, Patient, Provider
-from ketadesk.db import Base, Cents, UTCDateTime, created_at, enum_column, intpk
+from ketadesk.db import Base, UTCDateTime, created_at, enum_column, intpk, money_column
 from ketadesk.scheduling.models import Series, TreatmentSession
 
 
@@ -97,8 +97,8 @@ class FeeItem(Base):
     code: Mapped[str] = mapped_column(String(5))
     modifiers: Mapped[str] = mapped_column(String(11), default="")  # "59" or "GT,59"
     description: Mapped[str] = mapped_column(String(200))
-    self_pay_price: Mapped[Decimal] = mapped_column(Cents)
-    billed_charge: Mapped[Decimal] = mapped_column(Cents)
+    self_pay_price: Mapped[money_column]
+    billed_charge: Mapped[money_column]
     units: Mapped[int] = mapped_column(SmallInteger, default=1)
     basis: Mapped[UnitBasis] = mapped_column(enum_column(UnitBasis), default=UnitBasis.VISIT)
     effective_from: Mapped[date | None] = mapped_column(Date, default=None)
@@ -124,8 +124,8 @@ class BillingPolicy(Base):
     __tablename__ = "billing_policy"
 
     location_id: Mapped[int] = mapped_column(ForeignKey("location.id"), primary_key=True)
-    late_cancel_fee: Mapped[Decimal] = mapped_column(Cents, default=Decimal("0.00"))
-    no_show_fee: Mapped[Decimal] = mapped_column(Cents, default=Decimal("0.00"))
+    late_cancel_fee: Mapped[money_column] = mapped_column(default=Decimal("0.00"))
+    no_show_fee: Mapped[money_column] = mapped_column(default=Decimal("0.00"))
     invoice_due_days: Mapped[int] = mapped_column(SmallInteger, default=30)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -183,9 +183,9 @@ class Charge(Base):
     modifiers: Mapped[str] = mapped_column(String(11), default="")
     description: Mapped[str] = mapped_column(String(200))
     units: Mapped[int] = mapped_column(SmallInteger, default=1)
-    unit_price: Mapped[Decimal] = mapped_column(Cents)
-    amount: Mapped[Decimal] = mapped_column(Cents)  # unit_price × units, kept exact
-    billed_charge: Mapped[Decimal] = mapped_column(Cents, default=Decimal("0.00"))
+    unit_price: Mapped[money_column]
+    amount: Mapped[money_column]  # unit_price × units, kept exact
+    billed_charge: Mapped[money_column] = mapped_column(default=Decimal("0.00"))
     diagnosis_pointers: Mapped[str] = mapped_column(String(8), default="")  # "1,2"
     review_note: Mapped[str] = mapped_column(String(300), default="")  # why it needs a look
     status: Mapped[ChargeStatus] = mapped_column(
@@ -269,7 +269,7 @@ class LedgerEntry(Base):
     patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"))
     location_id: Mapped[int] = mapped_column(ForeignKey("location.id"))
     kind: Mapped[EntryKind] = mapped_column(enum_column(EntryKind))
-    amount: Mapped[Decimal] = mapped_column(Cents)  # signed: + owed by the patient, - credit
+    amount: Mapped[money_column]  # signed: + owed by the patient, - credit
     posted_on: Mapped[date] = mapped_column(Date)  # service date for charges, else the day
     description: Mapped[str] = mapped_column(String(300))
     method: Mapped[PaymentMethod | None] = mapped_column(enum_column(PaymentMethod), default=None)
@@ -308,7 +308,7 @@ class Allocation(Base):
     patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"))
     credit_id: Mapped[int] = mapped_column(ForeignKey("ledger_entry.id"))
     debit_id: Mapped[int] = mapped_column(ForeignKey("ledger_entry.id"))
-    amount: Mapped[Decimal] = mapped_column(Cents)
+    amount: Mapped[money_column]
     created_at: Mapped[created_at]
     created_by: Mapped[str] = mapped_column(String(80), default="")
 
@@ -401,7 +401,7 @@ class PackageTemplate(Base):
     name: Mapped[str] = mapped_column(String(120), unique=True)
     service_code: Mapped[str] = mapped_column(String(5))  # a session billing this is covered
     sessions: Mapped[int] = mapped_column(SmallInteger)
-    price: Mapped[Decimal] = mapped_column(Cents)
+    price: Mapped[money_column]
     valid_days: Mapped[int] = mapped_column(SmallInteger, default=90)
     unused_policy: Mapped[UnusedPolicy] = mapped_column(
         enum_column(UnusedPolicy), default=UnusedPolicy.REFUND_PRORATED
@@ -434,7 +434,7 @@ class PackagePurchase(Base):
     name: Mapped[str] = mapped_column(String(120))  # copied: the template may change later
     service_code: Mapped[str] = mapped_column(String(5))
     sessions_total: Mapped[int] = mapped_column(SmallInteger)
-    price: Mapped[Decimal] = mapped_column(Cents)
+    price: Mapped[money_column]
     unused_policy: Mapped[UnusedPolicy] = mapped_column(enum_column(UnusedPolicy))
     purchased_on: Mapped[date] = mapped_column(Date)
     expires_on: Mapped[date] = mapped_column(Date)
@@ -465,7 +465,7 @@ class PackageUse(Base):
     purchase_id: Mapped[int] = mapped_column(ForeignKey("package_purchase.id"))
     session_id: Mapped[int] = mapped_column(ForeignKey("treatment_session.id"))
     number: Mapped[int] = mapped_column(SmallInteger)  # 2 of 6
-    value: Mapped[Decimal] = mapped_column(Cents)
+    value: Mapped[money_column]
     adjustment_entry_id: Mapped[int | None] = mapped_column(
         ForeignKey("ledger_entry.id"), default=None
     )
@@ -507,7 +507,7 @@ class Estimate(Base):
     first_service_on: Mapped[date] = mapped_column(Date)
     last_service_on: Mapped[date] = mapped_column(Date)
     session_count: Mapped[int] = mapped_column(SmallInteger)
-    total: Mapped[Decimal] = mapped_column(Cents)
+    total: Mapped[money_column]
     drafted_on: Mapped[date] = mapped_column(Date)
     give_by: Mapped[date | None] = mapped_column(Date, default=None)  # None: not required
     given_on: Mapped[date | None] = mapped_column(Date, default=None)
@@ -541,8 +541,8 @@ class EstimateLine(Base):
     description: Mapped[str] = mapped_column(String(200))
     sessions: Mapped[int] = mapped_column(SmallInteger)  # how many sessions carry this item
     units: Mapped[int] = mapped_column(Integer)  # units in all
-    unit_price: Mapped[Decimal] = mapped_column(Cents)
-    amount: Mapped[Decimal] = mapped_column(Cents)
+    unit_price: Mapped[money_column]
+    amount: Mapped[money_column]
     note: Mapped[str] = mapped_column(Text, default="")
 
     estimate: Mapped[Estimate] = relationship(back_populates="lines")

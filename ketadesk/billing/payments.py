@@ -32,7 +32,6 @@ from sqlalchemy.orm import Session
 from ketadesk.access.permissions import Actor, Permission
 from ketadesk.billing import ledger
 from ketadesk.billing.invoices import (
-    dollars,
     get_invoice,
     get_patient,
     patient_location,
@@ -242,8 +241,8 @@ def unusual_amount(amount: Decimal, threshold: Decimal) -> str | None:
     if abs(amount) <= threshold:
         return None
     return (
-        f"{dollars(amount)} is more than {UNUSUAL_FACTOR} times the dearest fee or package "
-        f"the clinic charges (over {dollars(threshold)}). Is this amount right?"
+        f"${amount:,.2f} is more than {UNUSUAL_FACTOR} times the dearest fee or package "
+        f"the clinic charges (over ${threshold:,.2f}). Is this amount right?"
     )
 
 
@@ -332,7 +331,7 @@ def adjust(
         raise Conflict(f"nothing is owed on {targets.words}, so there is nothing to adjust")
     if size > owed:
         raise Conflict(
-            f"an adjustment of {dollars(size)} is more than the {dollars(owed)} still owed "
+            f"an adjustment of ${size:,.2f} is more than the ${owed:,.2f} still owed "
             f"on {targets.words}; nothing was changed"
         )
     where = _location_id(session, patient, location_id, [o.entry for o in targets.owed])
@@ -379,14 +378,14 @@ def refund(
         reserved = ledger.unapplied_credits(session, patient.id, include_packages=True)
         held = sum((c.left for c in reserved), ZERO) - available
         hint = (
-            f"; the {dollars(held)} prepaid for packages is refunded by refunding the "
+            f"; the ${held:,.2f} prepaid for packages is refunded by refunding the "
             "package's unused sessions"
             if held > ZERO
             else ""
         )
         raise Conflict(
-            f"{patient_name(patient)} has {dollars(available)} of credit, so "
-            f"{dollars(size)} cannot be refunded{hint}"
+            f"{patient_name(patient)} has ${available:,.2f} of credit, so "
+            f"${size:,.2f} cannot be refunded{hint}"
         )
     where = _location_id(session, patient, location_id, [c.entry for c in credits])
     entry = ledger.post(

@@ -7,6 +7,8 @@ The billing commands (``invoice``, ``payment``, ``ledger``, ``superbill``, ``gfe
 :class:`~ketadesk.errors.ValidationError` on the option's field, which the entry point
 prints as one line naming the option (``--amount: 45.001 has a fraction of a cent``).
 Money is read with :func:`ketadesk.money.amount_above_zero` only, so no float ever enters.
+Amounts are printed by :func:`ketadesk.documents.format.money_text` (here ``dollars``),
+the same text the PDFs print.
 """
 
 from __future__ import annotations
@@ -19,12 +21,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ketadesk.cli import common
+from ketadesk.documents.format import money_text
 from ketadesk.errors import InvalidValue, NotFound, ValidationError
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from ketadesk.billing.models import Invoice, PaymentMethod
+
+dollars = money_text  # what the money commands call it: one definition for CLI and PDFs
 
 METHOD_WORDS = {
     "cash": "cash",
@@ -140,12 +145,6 @@ def write_pdf(content: bytes, path: Path, field: str = "output") -> Path:
         reason = error.strerror or common.one_line(error)
         raise ValidationError.single(field, f"cannot write {path}: {reason}") from None
     return path
-
-
-def dollars(amount: Decimal) -> str:
-    """``Decimal("-1234.5")`` → ``-$1,234.50``."""
-    sign = "-" if amount < 0 else ""
-    return f"{sign}${abs(amount):,.2f}"
 
 
 def balance_words(balance: Decimal) -> str:

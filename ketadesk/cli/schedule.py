@@ -151,11 +151,12 @@ def day_data(window: CalendarWindow, wanted: date, pdf: Path | None) -> dict[str
 
 
 def day_text(window: CalendarWindow, wanted: date, pdf: Path | None) -> str:
-    from ketadesk.documents.day_sheet import long_date, opening_text, time_range
+    from ketadesk.documents.day_sheet import opening_text, time_range
+    from ketadesk.documents.format import weekday_date
 
     (calendar_day,) = window.days
     lines = [
-        f"{window.location_name} ({window.location_code}) · {long_date(wanted)} · "
+        f"{window.location_name} ({window.location_code}) · {weekday_date(wanted)} · "
         f"{opening_text(calendar_day)}",
     ]
     for group in _chairs(window, wanted):

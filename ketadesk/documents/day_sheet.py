@@ -7,9 +7,11 @@ reportlab platypus:
 * a header: clinic and location, the date, the opening hours or why the location is
   closed (a holiday, a closure), and how many sessions there are;
 * one section per chair: a table of time, patient, MRN, protocol and "n of N", status,
-  provider and a tick when the ride home is confirmed. Rows split across pages with the
-  column headings repeated; long names wrap inside their cells;
-* a notes and signature area for the charge nurse;
+  provider, and the driver: the patient's usual driver and phone from their record, ticked
+  when the ride home is confirmed. Rows split across pages with the column headings
+  repeated; long names wrap inside their cells;
+* a notes and signature area for the charge nurse, kept on one page with the last rows
+  of the day, so the last page never holds the signatures alone;
 * a footer on every page: the sheet's name, when it was printed and "Page 1 of 2".
 
 Names go through :func:`ketadesk.documents.fonts.paragraph_markup`, so Zoë Łukasiewicz
@@ -34,7 +36,6 @@ from reportlab.lib.units import inch
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     Flowable,
-    KeepTogether,
     PageBreak,
     Paragraph,
     SimpleDocTemplate,
@@ -43,37 +44,18 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from ketadesk.clinic.locations import WEEKDAY_NAMES
 from ketadesk.documents.fonts import REGULAR, Styles, paragraph_markup, styles
+from ketadesk.documents.format import phone_text, weekday_date
 from ketadesk.scheduling.calendar import CalendarDay, CalendarEntry, CalendarWindow
 
-MONTH_NAMES = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 MARGIN = 0.5 * inch
 FRAME_PADDING = 6  # platypus frames keep 6 points clear inside the margins
 COLUMNS = ("Time", "Patient", "MRN", "Protocol", "Status", "Provider", "Driver")
-WIDTHS = (64, 128, 46, 118, 60, 72, 40)  # points: 612 less margins and frame padding
+WIDTHS = (64, 104, 46, 108, 60, 68, 78)  # points: 612 less margins and frame padding
 TICK = "✓"
 RULE = colors.HexColor("#9a9a9a")
 SHADE = colors.HexColor("#eeeeee")
 FADED = colors.HexColor("#777777")
-
-
-def long_date(day: date) -> str:
-    """``Monday, December 7, 2026`` (spelled out here, not by the workstation's locale)."""
-    return f"{WEEKDAY_NAMES[day.weekday()]}, {MONTH_NAMES[day.month - 1]} {day.day}, {day.year}"
 
 
 def time_range(entry: CalendarEntry, dash: str = "–") -> str:
@@ -174,11 +156,12 @@ def _story(window: CalendarWindow, clinic_name: str) -> list[Flowable]:
             story.append(PageBreak())
         story += _header(window, day, clinic_name, look)
         groups = sessions_by_chair(window, day.day)
-        for group in groups:
+        for group in groups[:-1]:
             story += _chair_section(group, look)
-        if not groups:
-            story.append(Paragraph("This location has no chairs.", look.body))
-        story.append(_notes_area(look))
+        if groups:  # the notes and signatures ride in the last chair's table, with its rows
+            story += _chair_section(groups[-1], look, notes=_notes_area(look))
+        else:
+            story += [Paragraph("This location has no chairs.", look.body), *_notes_area(look)]
     return story
 
 
@@ -193,7 +176,8 @@ def _header(
     header: list[Flowable] = [
         Paragraph(paragraph_markup(clinic_name), look.title),
         Paragraph(
-            f"<b>{paragraph_markup(long_date(day.day))}</b> · {paragraph_markup(place)}", look.body
+            f"<b>{paragraph_markup(weekday_date(day.day))}</b> · {paragraph_markup(place)}",
+            look.body,
         ),
         Paragraph(paragraph_markup(opening_text(day)), look.body),
         Paragraph(paragraph_markup(_count_text(window.on(day.day))), look.small),
@@ -211,17 +195,28 @@ def _count_text(entries: Sequence[CalendarEntry]) -> str:
     return text + "."
 
 
-def _chair_section(group: ChairSessions, look: Styles) -> list[Flowable]:
+def _chair_section(
+    group: ChairSessions, look: Styles, notes: list[Flowable] | None = None
+) -> list[Flowable]:
     """The chair's table; its first two rows (the chair's name and the column headings)
-    repeat on every page the table runs onto, so a loose page still says whose it is."""
+    repeat on every page the table runs onto, so a loose page still says whose it is.
+
+    The day's last chair carries the ``notes`` and signature lines as a final row that may
+    not be split from the two rows above it (``NOSPLIT``): when the page is full they move on
+    together, under the repeated headings, so the last page never holds the signatures alone.
+    """
     name = group.name if group.active else f"{group.name} (out of service)"
+    blank = [""] * (len(COLUMNS) - 1)
     rows: list[list[Any]] = [
-        [Paragraph(paragraph_markup(name), look.heading)] + [""] * (len(COLUMNS) - 1),
+        [Paragraph(paragraph_markup(name), look.heading), *blank],
         [Paragraph(c, look.cell_bold) for c in COLUMNS],
     ]
     rows += [_row(entry, look) for entry in group.entries]
     if not group.entries:
-        rows.append([Paragraph("No sessions booked.", look.cell)] + [""] * (len(COLUMNS) - 1))
+        rows.append([Paragraph("No sessions booked.", look.cell), *blank])
+    last = len(rows) - 1  # the last row of sessions
+    if notes is not None:
+        rows.append([notes, *blank])
     table = Table(rows, colWidths=WIDTHS, repeatRows=2, hAlign="LEFT")
     table.setStyle(
         TableStyle(
@@ -231,17 +226,32 @@ def _chair_section(group: ChairSessions, look: Styles) -> list[Flowable]:
                 ("LEFTPADDING", (0, 0), (0, 0), 0),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("BACKGROUND", (0, 1), (-1, 1), SHADE),
-                ("LINEBELOW", (0, 1), (-1, -1), 0.4, RULE),
-                ("BOX", (0, 1), (-1, -1), 0.6, RULE),
-                ("TOPPADDING", (0, 1), (-1, -1), 3),
-                ("BOTTOMPADDING", (0, 1), (-1, -1), 3),
-                ("LEFTPADDING", (0, 1), (-1, -1), 4),
-                ("RIGHTPADDING", (0, 1), (-1, -1), 4),
+                ("LINEBELOW", (0, 1), (-1, last), 0.4, RULE),
+                ("BOX", (0, 1), (-1, last), 0.6, RULE),
+                ("TOPPADDING", (0, 1), (-1, last), 3),
+                ("BOTTOMPADDING", (0, 1), (-1, last), 3),
+                ("LEFTPADDING", (0, 1), (-1, last), 4),
+                ("RIGHTPADDING", (0, 1), (-1, last), 4),
                 *([("SPAN", (0, 2), (-1, 2))] if not group.entries else []),
+                *(_notes_row_style(last) if notes is not None else []),
             ]
         )
     )
-    return [table, Spacer(1, 6)]
+    return [table] if notes is not None else [table, Spacer(1, 6)]
+
+
+def _notes_row_style(last: int) -> list[tuple[Any, ...]]:
+    """The notes row spans the table without lines or padding, and is kept on one page with
+    the last two rows of sessions."""
+    notes = last + 1
+    return [
+        ("SPAN", (0, notes), (-1, notes)),
+        ("LEFTPADDING", (0, notes), (-1, notes), 0),
+        ("RIGHTPADDING", (0, notes), (-1, notes), 0),
+        ("TOPPADDING", (0, notes), (-1, notes), 0),
+        ("BOTTOMPADDING", (0, notes), (-1, notes), 0),
+        ("NOSPLIT", (0, max(2, last - 1)), (-1, notes)),
+    ]
 
 
 def _row(entry: CalendarEntry, look: Styles) -> list[Paragraph]:
@@ -255,8 +265,19 @@ def _row(entry: CalendarEntry, look: Styles) -> list[Paragraph]:
         entry.provider_name,
     )
     row = [Paragraph(paragraph_markup(text), style) for text in cells]
-    tick = _faded(look.cell_center) if not entry.holds_chair else look.cell_center
-    return [*row, Paragraph(TICK if entry.driver_confirmed else "", tick)]
+    return [*row, Paragraph(driver_markup(entry), style)]
+
+
+def driver_markup(entry: CalendarEntry) -> str:
+    """Who takes the patient home: the usual driver's name and phone from the patient's
+    record, ticked once the ride home was confirmed at the pre-dose checklist."""
+    lines = [paragraph_markup(entry.driver_name)] if entry.driver_name else []
+    if entry.driver_phone:
+        lines.append(paragraph_markup(phone_text(entry.driver_phone)))
+    text = "<br/>".join(lines)
+    if entry.driver_confirmed:
+        text = f"{TICK} {text}".rstrip()
+    return text
 
 
 def _faded(style: ParagraphStyle) -> ParagraphStyle:
@@ -265,7 +286,7 @@ def _faded(style: ParagraphStyle) -> ParagraphStyle:
     return faded
 
 
-def _notes_area(look: Styles) -> Flowable:
+def _notes_area(look: Styles) -> list[Flowable]:
     lines = Table([[""] for _ in range(4)], colWidths=[sum(WIDTHS)], rowHeights=20, hAlign="LEFT")
     lines.setStyle(
         TableStyle(
@@ -288,7 +309,7 @@ def _notes_area(look: Styles) -> Flowable:
             ]
         )
     )
-    return KeepTogether([Spacer(1, 10), Paragraph("Notes", look.heading), lines, sign])
+    return [Spacer(1, 10), Paragraph("Notes", look.heading), lines, sign]
 
 
 class _NumberedCanvas(Canvas):  # type: ignore[misc]  # reportlab ships no types

@@ -3,8 +3,9 @@
 :func:`render_estimate` lays out an :class:`~ketadesk.billing.views.EstimateView` for a
 self-pay or uninsured patient's series, in the order of the federal model notice:
 
-* the letterhead with the estimate's number, status and dates (drafted, to be given by,
-  given on, and the estimate it replaces when the series changed);
+* the letterhead with the estimate's number and dates (drafted, to be given by, given on,
+  and the estimate it replaces when the series changed) — not the clinic's workflow status,
+  since this is the patient's copy; a replaced estimate says so in a sentence;
 * the patient's right to a Good Faith Estimate, in a box the reader cannot miss;
 * the patient beside the provider and facility (name, address, phone, NPI and TIN) and
   the rendering provider with credentials and NPI;
@@ -24,21 +25,19 @@ from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table
 from ketadesk.billing.models import EstimateStatus
 from ketadesk.billing.views import EstimateView
 from ketadesk.documents.fonts import paragraph_markup
+from ketadesk.documents.format import date_text, money_text, period_text
 from ketadesk.documents.letterhead import (
     Column,
     DocumentMeta,
     Look,
     build_pdf,
-    date_text,
     grid,
     heading,
     letterhead,
     look,
-    money_text,
     notice_box,
     party_block,
     patient_lines,
-    period_text,
     practice_lines,
     side_by_side,
     text,
@@ -133,9 +132,10 @@ def render_estimate(view: EstimateView, *, deterministic: bool = False) -> bytes
 
 
 def _letterhead(view: EstimateView, style: Look) -> list[Flowable]:
+    # The patient's copy: the clinic's workflow state ("draft" until handed over) is not
+    # printed; a replaced estimate says so in words under the letterhead instead.
     facts = [
         ("Estimate no.", view.number),
-        ("Status", view.status.label),
         ("Date of estimate", date_text(view.drafted_on)),
         ("To be given by", date_text(view.give_by) if view.given_on is None else ""),
         ("Given", date_text(view.given_on)),

@@ -16,12 +16,24 @@ How a document uses this module:
    which escapes it for reportlab's markup and wraps each run of characters DejaVu cannot
    draw in ``<font name="DroidSansFallback">``, so a mixed name prints whole.
 
+Right-to-left text (Arabic, Hebrew) has one home here too: :func:`visual_order`. reportlab
+draws characters left to right in the order it is given them, so a Hebrew name printed
+as stored reads backwards, and Arabic letters print in their isolated forms instead of
+joined. :func:`visual_order` joins Arabic letters into their contextual forms
+(``arabic-reshaper``) and puts each line in display order with the Unicode bidi algorithm
+(``python-bidi``); DejaVu Sans has the Hebrew letters and the Arabic presentation forms.
+:func:`paragraph_markup` applies it, and so must anything that draws user text straight
+onto the canvas (the letterhead's footer does). Text without right-to-left characters is
+returned as it is. A right-to-left line too long for its cell wraps in display order, so
+its continuation reads first; names and addresses fit their cells.
+
 Text drawn straight onto the canvas (page numbers, footers) should keep to characters
 DejaVu has; :func:`covered` says which those are.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 import unicodedata
 from dataclasses import dataclass
@@ -30,6 +42,8 @@ from importlib.resources import as_file
 from itertools import groupby
 from xml.sax.saxutils import escape
 
+from arabic_reshaper import reshape
+from bidi.algorithm import get_display  # the implementation that mirrors brackets
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.fonts import addMapping
@@ -52,6 +66,11 @@ LICENCE_FILES = ("LICENSE-DejaVu.txt", "LICENSE-DroidSansFallback.txt")
 
 _lock = threading.Lock()
 _KEPT_CONTROLS = frozenset("\n\t")
+# Scripts written right to left: Hebrew, Arabic, Syriac, Thaana, N'Ko, Samaritan, Mandaic
+# and their presentation forms, and the right-to-left blocks beyond the BMP.
+_RIGHT_TO_LEFT = re.compile(
+    "[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff\U00010800-\U00010fff\U0001e800-\U0001efff]"
+)
 
 
 def register_fonts() -> None:
@@ -87,16 +106,34 @@ def _needs_fallback(character: str) -> bool:
     return not character.isspace() and ord(character) not in covered()
 
 
+def has_right_to_left(text: str) -> bool:
+    """Whether ``text`` holds letters of a script written right to left."""
+    return _RIGHT_TO_LEFT.search(text) is not None
+
+
+def visual_order(text: str) -> str:
+    """``text`` in the order its characters are drawn left to right, Arabic letters joined.
+
+    Each line is reordered on its own, its direction taken from its first strong letter
+    (a Hebrew name is a right-to-left line; "Haddad, إلياس" is a left-to-right line with an
+    Arabic word in it). Text with no right-to-left letter comes back unchanged.
+    """
+    if not has_right_to_left(text):
+        return text
+    return "\n".join(get_display(reshape(line)) for line in text.split("\n"))
+
+
 def paragraph_markup(text: str) -> str:
     """``text`` as reportlab paragraph markup that prints every character.
 
     The text is put in Unicode NFC form (so "e" plus combining accents prints as one
-    "ễ"), stripped of control characters, and XML-escaped; line breaks become ``<br/>``;
-    runs of characters missing from DejaVu Sans are wrapped in the fallback font.
+    "ễ"), stripped of control characters, put in display order when it holds
+    right-to-left letters (:func:`visual_order`), and XML-escaped; line breaks become
+    ``<br/>``; runs of characters missing from DejaVu Sans are wrapped in the fallback font.
     """
     normal = unicodedata.normalize("NFC", text.replace("\r\n", "\n"))
-    printable = "".join(
-        ch for ch in normal if ch in _KEPT_CONTROLS or unicodedata.category(ch) != "Cc"
+    printable = visual_order(
+        "".join(ch for ch in normal if ch in _KEPT_CONTROLS or unicodedata.category(ch) != "Cc")
     )
     parts: list[str] = []
     for missing, run in groupby(printable, key=_needs_fallback):

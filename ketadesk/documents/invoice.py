@@ -18,23 +18,20 @@ from reportlab.platypus import Flowable, Paragraph, Spacer, Table
 
 from ketadesk.billing.views import InvoiceState, InvoiceView
 from ketadesk.documents.fonts import paragraph_markup
+from ketadesk.documents.format import date_text, money_text, period_text, phone_text
 from ketadesk.documents.letterhead import (
     WIDTH,
     Column,
     DocumentMeta,
     Look,
     build_pdf,
-    date_text,
     grid,
     heading,
     letterhead,
     look,
-    money_text,
     notice_box,
     party_block,
     patient_lines,
-    period_text,
-    phone_text,
     side_by_side,
     text,
     totals,

@@ -1,4 +1,4 @@
-"""What every billing PDF shares: the clinic's letterhead, formats, tables and page footer.
+"""What every billing PDF shares: the clinic's letterhead, tables and page footer.
 
 The five billing documents (invoice, receipt, statement, Good Faith Estimate, superbill)
 are built the same way, so a patient sees one clinic on every page:
@@ -15,9 +15,9 @@ are built the same way, so a patient sees one clinic on every page:
    ``deterministic=True`` reportlab's invariant mode makes the same story give the same
    bytes, which the tests rely on.
 
-Formats live here too, because they are presentation: :func:`money_text` ("$1,234.56",
-"-$12.00"), :func:`phone_text`, :func:`tin_text`, :func:`date_text` (MM/DD/YYYY, as US
-insurers read dates), :func:`long_date`. :func:`document_filename` names a saved PDF.
+Money, dates, phones and tax ids are written by :mod:`ketadesk.documents.format`, the one
+home of formats for documents and the command line. :func:`document_filename` names a
+saved PDF.
 
 Every piece of user text goes through :func:`ketadesk.documents.fonts.paragraph_markup`
 (names like Zoë Łukasiewicz or 阮文英); the footer, drawn straight on the canvas, switches
@@ -31,8 +31,6 @@ import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
 from functools import partial
 from itertools import groupby
 from pathlib import Path
@@ -74,24 +72,13 @@ from ketadesk.documents.fonts import (
     REGULAR,
     Styles,
     covered,
+    has_right_to_left,
     paragraph_markup,
     styles,
+    visual_order,
 )
+from ketadesk.documents.format import date_text, phone_text, tin_text
 
-MONTH_NAMES = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 MARGIN = 0.5 * inch
 FRAME_PADDING = 6  # platypus frames keep 6 points clear inside the margins
 WIDTH = LETTER[0] - 2 * (MARGIN + FRAME_PADDING)  # 528 points of text across the page
@@ -111,47 +98,8 @@ AnyView = InvoiceView | ReceiptView | StatementView | EstimateView | SuperbillVi
 
 
 # ---------------------------------------------------------------------------------------
-# Formats
+# File names
 # ---------------------------------------------------------------------------------------
-
-
-def money_text(amount: Decimal) -> str:
-    """``$1,234.56``; below zero ``-$12.00``. Exact: the Decimal is never made a float."""
-    if not isinstance(amount, Decimal):
-        raise TypeError(f"money_text takes a Decimal, not {type(amount).__name__}")
-    sign = "-" if amount < 0 else ""
-    return f"{sign}${abs(amount):,.2f}"
-
-
-def phone_text(digits: str) -> str:
-    """Ten stored digits as ``(212) 555-0142``; anything else as stored."""
-    if re.fullmatch(r"[0-9]{10}", digits):
-        return f"({digits[:3]}) {digits[3:6]}-{digits[6:]}"
-    return digits
-
-
-def tin_text(tin: str) -> str:
-    """A nine-digit employer identification number as ``12-3456789``."""
-    if re.fullmatch(r"[0-9]{9}", tin):
-        return f"{tin[:2]}-{tin[2:]}"
-    return tin
-
-
-def date_text(day: date | None) -> str:
-    """``12/07/2026`` (how US insurers and patients read a date), or "" for none."""
-    return f"{day.month:02}/{day.day:02}/{day.year}" if day else ""
-
-
-def long_date(day: date) -> str:
-    """``December 7, 2026``, spelled out here rather than by the workstation's locale."""
-    return f"{MONTH_NAMES[day.month - 1]} {day.day}, {day.year}"
-
-
-def period_text(first: date, last: date) -> str:
-    """``12/01/2026 – 12/31/2026``, or one date when the period is a single day."""
-    if first == last:
-        return date_text(first)
-    return f"{date_text(first)} – {date_text(last)}"
 
 
 def document_filename(kind: DocumentKind, view: AnyView) -> str:
@@ -471,6 +419,8 @@ def _fits_plain(value: Cell, font: str, width: float) -> bool:
     """
     if not isinstance(value, str) or "\n" in value or len(value) > 40:
         return False
+    if has_right_to_left(value):  # it must be put in display order first
+        return False
     have = covered()
     if not all(ord(ch) in have for ch in value):
         return False
@@ -563,11 +513,13 @@ def build_pdf(story: list[Flowable], meta: DocumentMeta, *, deterministic: bool 
 
 def draw_runs(canvas: Canvas, x: float, y: float, value: str, size: float) -> None:
     """Draw ``value`` at (x, y) in DejaVu, switching to the fallback font for characters
-    DejaVu lacks (a CJK name in a footer). One text object holds every run, so a PDF
-    reader extracts the line whole."""
+    DejaVu lacks (a CJK name in a footer), and in display order when it holds
+    right-to-left letters. One text object holds every run, so a PDF reader extracts the
+    line whole."""
     have = covered()
     line = canvas.beginText(x, y)
-    for missing, run in groupby(value, key=lambda ch: not ch.isspace() and ord(ch) not in have):
+    shown = visual_order(value)
+    for missing, run in groupby(shown, key=lambda ch: not ch.isspace() and ord(ch) not in have):
         line.setFont(FALLBACK if missing else REGULAR, size)
         line.textOut("".join(run))
     canvas.drawText(line)

@@ -19,21 +19,18 @@ from reportlab.platypus import Flowable, Paragraph, Spacer, Table
 
 from ketadesk.billing.views import PaymentLine, ReceiptView
 from ketadesk.documents.fonts import paragraph_markup
+from ketadesk.documents.format import date_text, money_text, period_text, tin_text
 from ketadesk.documents.letterhead import (
     Column,
     DocumentMeta,
     Look,
     build_pdf,
-    date_text,
     grid,
     heading,
     letterhead,
     look,
-    money_text,
     party_block,
     patient_lines,
-    period_text,
-    tin_text,
     totals,
 )
 

@@ -25,6 +25,7 @@ from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table,
 from ketadesk.billing.views import DrugInfo, ProviderInfo, SuperbillLine, SuperbillView
 from ketadesk.clinic.codes import ndc_claim_text, ndc_text
 from ketadesk.documents.fonts import REGULAR, paragraph_markup
+from ketadesk.documents.format import date_text, money_text, period_text
 from ketadesk.documents.letterhead import (
     INK,
     WIDTH,
@@ -32,15 +33,12 @@ from ketadesk.documents.letterhead import (
     DocumentMeta,
     Look,
     build_pdf,
-    date_text,
     grid,
     heading,
     letterhead,
     look,
-    money_text,
     party_block,
     patient_lines,
-    period_text,
     practice_lines,
     side_by_side,
     text,

@@ -65,7 +65,9 @@ class CalendarEntry:
     ends_at: datetime
     local_start: datetime
     local_end: datetime
-    driver_confirmed: bool
+    driver_confirmed: bool  # the ride home was confirmed at the pre-dose checklist
+    driver_name: str = ""  # the patient's usual driver, from their record
+    driver_phone: str = ""  # ten digits, or "" when none is recorded
 
     @property
     def holds_chair(self) -> bool:
@@ -193,6 +195,8 @@ def _entries_statement(include_released: bool) -> Executable:
             ts.starts_at,
             ts.ends_at,
             ts.driver_confirmed,
+            Patient.driver_name,
+            Patient.driver_phone,
         )
         .join(Patient, Patient.id == ts.patient_id)
         .join(Series, Series.id == ts.series_id)
@@ -248,6 +252,8 @@ def _entry(row: Sequence[Any], zone: ZoneInfo) -> CalendarEntry:
         starts_at,
         ends_at,
         driver,
+        driver_name,
+        driver_phone,
     ) = row
     return CalendarEntry(
         session_id=sid,
@@ -272,6 +278,8 @@ def _entry(row: Sequence[Any], zone: ZoneInfo) -> CalendarEntry:
         local_start=starts_at.astimezone(zone),
         local_end=ends_at.astimezone(zone),
         driver_confirmed=driver,
+        driver_name=driver_name,
+        driver_phone=driver_phone,
     )
 
 

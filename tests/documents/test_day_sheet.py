@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from builders import at, scheduling_clinic
+from builders import SchedulingClinic, at, scheduling_clinic
 from pypdf import PdfReader
 from sqlalchemy.orm import Session
 
@@ -21,7 +21,7 @@ from ketadesk.access.permissions import Actor
 from ketadesk.clinic.locations import Interval
 from ketadesk.clinic.models import Modality
 from ketadesk.documents import day_sheet
-from ketadesk.documents.day_sheet import long_date, render_day_sheet, sessions_by_chair
+from ketadesk.documents.day_sheet import render_day_sheet, sessions_by_chair
 from ketadesk.scheduling.calendar import (
     CalendarDay,
     CalendarEntry,
@@ -52,6 +52,8 @@ def entry(
     status: SessionStatus = SessionStatus.SCHEDULED,
     driver: bool = False,
     minutes: int = 70,
+    driver_name: str = "",
+    driver_phone: str = "",
 ) -> CalendarEntry:
     local = datetime.combine(DAY, time.fromisoformat(clock), tzinfo=ZONE)
     return CalendarEntry(
@@ -77,6 +79,8 @@ def entry(
         local_start=local,
         local_end=local + timedelta(minutes=minutes),
         driver_confirmed=driver,
+        driver_name=driver_name,
+        driver_phone=driver_phone,
     )
 
 
@@ -173,6 +177,38 @@ def test_a_closed_day_gives_the_reason() -> None:
     assert "Closed: Staff training\n" in pages(render(closure))[0]
 
 
+def test_the_driver_column_names_the_usual_driver_and_ticks_a_confirmed_ride() -> None:
+    """Issue 9: the column was empty until the checklist; it now prints who drives the
+    patient home (from the record) and ticks the ride once it is confirmed."""
+    w = window(
+        entry(1, CHAIRS[0], "09:00", driver_name="Sam Rivera", driver_phone="2125550199"),
+        entry(2, CHAIRS[0], "10:30", driver=True, driver_name="Ana Ruiz"),
+        entry(3, CHAIRS[1], "09:00", driver=True),
+        entry(4, CHAIRS[2], "09:00"),
+    )
+    (text,) = pages(render(w))
+    assert_in_order(text, ["100001", "Ama Osei, MD", "Sam Rivera", "(212) 555-0199", "10:30"])
+    assert_in_order(text, ["100002", "Ama Osei, MD", "✓ Ana Ruiz"])
+    assert_in_order(text, ["IV 2", "100003", "Ama Osei, MD", "✓", "Nasal 1", "100004"])
+    assert text.count("✓") == 2
+
+
+def test_the_signatures_never_stand_alone_on_the_last_page() -> None:
+    """Whatever the number of sessions, the last page holds at least one session row with
+    the notes and signature lines (they used to move on alone when the page was full)."""
+    for count in range(10, 48):
+        sessions = [
+            entry(n, CHAIRS[2 if n > count // 2 else 0], f"{8 + n % 10:02}:{n * 7 % 60:02}")
+            for n in range(1, count + 1)
+        ]
+        texts = pages(render(window(*sessions)))
+        last = texts[-1]
+        assert "Signature" in last, f"{count} sessions: the signatures are not on the last page"
+        rows = [line for line in last.splitlines() if line.startswith("1000")]
+        assert rows, f"{count} sessions: the last page holds only the notes and signatures"
+        assert "".join(texts[:-1]).count("Signature") == 0
+
+
 def test_a_long_name_wraps_inside_its_cell_without_losing_words() -> None:
     (text,) = pages(render(window(entry(1, CHAIRS[0], "09:00", LONG_NAME))))
     assert_in_order(text, ["09:00–10:10", *LONG_NAME.split(), "100001", "IV ketamine"])
@@ -249,12 +285,10 @@ def test_the_columns_fill_the_page_between_the_margins() -> None:
     assert sum(day_sheet.WIDTHS) == page_width - 2 * (day_sheet.MARGIN + day_sheet.FRAME_PADDING)
 
 
-def test_long_date_does_not_depend_on_the_locale() -> None:
-    assert long_date(date(2027, 3, 14)) == "Sunday, March 14, 2027"
-
-
-def test_a_window_from_the_database_prints_its_sessions(session: Session, admin: Actor) -> None:
-    clinic = scheduling_clinic(session, admin)
+def booked_window(
+    session: Session, clinic: SchedulingClinic, admin: Actor, *, number: int, driver: bool
+) -> CalendarWindow:
+    """The window of DAY after writing one IV session at 09:15 in the second IV chair."""
     protocol = clinic.protocols["iv-induction"]
     series = Series(
         patient_id=clinic.patient.id, protocol_id=protocol.id, location_id=clinic.location.id
@@ -265,7 +299,7 @@ def test_a_window_from_the_database_prints_its_sessions(session: Session, admin:
     session.add(
         TreatmentSession(
             series_id=series.id,
-            number=2,
+            number=number,
             patient_id=clinic.patient.id,
             location_id=clinic.location.id,
             chair_id=clinic.iv_chairs[1].id,
@@ -273,14 +307,35 @@ def test_a_window_from_the_database_prints_its_sessions(session: Session, admin:
             modality=protocol.modality,
             starts_at=starts,
             ends_at=starts + timedelta(minutes=protocol.chair_minutes),
-            driver_confirmed=True,
+            driver_confirmed=driver,
         )
     )
     session.flush()
-    w = calendar_window(session, admin, clinic.location.id, DAY, 1)
+    return calendar_window(session, admin, clinic.location.id, DAY, 1)
+
+
+def test_a_window_from_the_database_prints_its_sessions(session: Session, admin: Actor) -> None:
+    clinic = scheduling_clinic(session, admin)
+    w = booked_window(session, clinic, admin, number=2, driver=True)
     assert [g.name for g in sessions_by_chair(w, DAY)] == ["IV 1", "IV 2", "Nasal 1", "Nasal 2"]
     (text,) = pages(render(w, clinic_name=w.location_name))
     header = "KetaDesk NYC\nMonday, December 7, 2026 · Location NYC\nOpen 08:00-18:00\n"
     assert text.startswith(header)
     assert_in_order(text, ["IV 2", "09:15–10:25", "Łukasiewicz, Zoë", clinic.patient.mrn, "2 of 6"])
     assert_in_order(text, ["Scheduled", "Osei", "✓", "Nasal 1"])
+
+
+def test_the_usual_driver_comes_from_the_patients_record(session: Session, admin: Actor) -> None:
+    clinic = scheduling_clinic(session, admin)
+    clinic.patient.driver_name = "Sam Rivera"
+    clinic.patient.driver_phone = "2125550199"
+    w = booked_window(session, clinic, admin, number=1, driver=False)
+    (found,) = w.entries
+    assert (found.driver_name, found.driver_phone, found.driver_confirmed) == (
+        "Sam Rivera",
+        "2125550199",
+        False,
+    )
+    (text,) = pages(render(w))
+    assert_in_order(text, ["IV 2", "09:15–10:25", "Osei", "Sam Rivera", "(212) 555-0199"])
+    assert "✓" not in text

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
+import pytest
 from documents.view_builders import (
     CJK,
     LONG_NAME,
@@ -32,7 +33,7 @@ def text_of(view: EstimateView) -> str:
     return "\n".join(pages(render(view)))
 
 
-def test_the_header_gives_number_status_and_dates() -> None:
+def test_the_header_gives_number_and_dates() -> None:
     text = text_of(estimate(supersedes="GFE-2026-00011"))
     assert_in_order(
         text,
@@ -41,7 +42,6 @@ def test_the_header_gives_number_status_and_dates() -> None:
             "NPI 1245319599 · TIN 12-3456789",
             "Good Faith Estimate",
             "Estimate no. GFE-2026-00017",
-            "Status Draft",
             "Date of estimate 11/20/2026",
             "To be given by 11/25/2026",
             "Replaces GFE-2026-00011",
@@ -51,7 +51,7 @@ def test_the_header_gives_number_status_and_dates() -> None:
 
 def test_a_given_estimate_shows_when_it_was_given() -> None:
     text = text_of(estimate(status=EstimateStatus.GIVEN, given_on=date(2026, 11, 23)))
-    assert_in_order(text, ["Status Given", "Given 11/23/2026"])
+    assert_in_order(text, ["Date of estimate 11/20/2026", "Given 11/23/2026"])
     assert "To be given by" not in text
 
 
@@ -145,9 +145,16 @@ def test_a_line_note_prints_under_its_description() -> None:
     assert_in_order(text, ["J3490\nKetamine HCl\nDose set by weight: 0.5 mg/kg\n6\n6\n$35.00"])
 
 
+@pytest.mark.parametrize("status", list(EstimateStatus))
+def test_the_patients_copy_prints_no_workflow_status(status: EstimateStatus) -> None:
+    """The copy handed to the patient never reads "Status Draft" (issue 9)."""
+    text = words(text_of(estimate(status=status)))
+    assert "Status" not in text
+    assert "Draft" not in text and "draft" not in text.replace("was drafted", "")
+
+
 def test_a_superseded_estimate_says_it_was_replaced() -> None:
     text = words(text_of(estimate(status=EstimateStatus.SUPERSEDED)))
-    assert "Status Superseded" in text
     assert "Replaced. The planned series changed" in text
 
 

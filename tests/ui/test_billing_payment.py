@@ -20,10 +20,11 @@ from ketadesk.billing import ledger
 from ketadesk.billing.invoices import create_invoice, issue_invoice
 from ketadesk.billing.models import EntryKind, LedgerEntry, PaymentMethod
 from ketadesk.db import Database
-from ketadesk.ui.billing import Confirm, balance_text, dollars, parse_amount
+from ketadesk.ui.billing import Confirm, parse_amount
 from ketadesk.ui.billing.corrections import AdjustmentDialog, RefundDialog, ReversalDialog
 from ketadesk.ui.billing.payment_dialog import TakePaymentDialog
 from ketadesk.ui.context import AppContext
+from ketadesk.ui.format import balance_text, dollars
 
 pytestmark = pytest.mark.gui
 

@@ -10,9 +10,9 @@
 
 Nothing here holds a money rule: every figure comes from :mod:`ketadesk.billing` services,
 and every action is one of them inside one ``context.db.transaction()``. This module only
-formats (money as ``$1,234.56``, a credit as ``$50.00 credit``), reads a typed amount, and
-builds the read-only tables and permission-aware buttons the tabs have in common. It
-imports no tab, so the patient chart can open the payment dialog without building the area.
+reads a typed amount and builds the read-only tables and permission-aware buttons the tabs
+have in common (money and dates are written by :mod:`ketadesk.ui.format`). It imports no
+tab, so the patient chart can open the payment dialog without building the area.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
 from ketadesk.access.permissions import Actor, Permission
 from ketadesk.config import data_dir
 from ketadesk.errors import FieldProblem, InvalidValue, KetaDeskError, ValidationError
-from ketadesk.money import ZERO, amount_above_zero
+from ketadesk.money import amount_above_zero
 from ketadesk.ui.forms import FieldForm
 from ketadesk.ui.style import set_role
 
@@ -46,24 +46,6 @@ T = TypeVar("T")
 ID_ROLE = Qt.ItemDataRole.UserRole
 Clock = Callable[[], date]
 Confirm = Callable[[QWidget | None, str, str], bool]
-
-
-def dollars(amount: Decimal) -> str:
-    """``Decimal("-1234.5")`` -> ``"-$1,234.50"``: US dollars, two places, thousands commas."""
-    sign = "-" if amount < ZERO else ""
-    return f"{sign}${abs(amount):,.2f}"
-
-
-def balance_text(amount: Decimal) -> str:
-    """A balance as people say it: ``$120.00`` owed, ``$50.00 credit`` when below zero."""
-    if amount < ZERO:
-        return f"{dollars(-amount)} credit"
-    return dollars(amount)
-
-
-def us_date(day: date | None) -> str:
-    """``date(2026, 12, 1)`` -> ``"12/01/2026"``; blank for no date."""
-    return day.strftime("%m/%d/%Y") if day else ""
 
 
 def parse_amount(text: str) -> Decimal:

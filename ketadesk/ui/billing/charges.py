@@ -50,15 +50,14 @@ from ketadesk.ui.billing import (
     Confirm,
     Notice,
     ask,
-    dollars,
     fill_table,
     guard,
     make_table,
     selected_keys,
-    us_date,
 )
 from ketadesk.ui.billing.corrections import CorrectionDialog, ReasonDialog
 from ketadesk.ui.context import AppContext
+from ketadesk.ui.format import dollars, us_date
 from ketadesk.ui.forms import FieldForm, as_text
 from ketadesk.ui.style import WARNING_SOFT, set_role
 from ketadesk.ui.workers import Progress, Worker, run_with_progress

@@ -52,12 +52,11 @@ from ketadesk.money import ZERO
 from ketadesk.ui.billing import (
     Clock,
     attempt_in,
-    dollars,
     guard,
     read_amount,
-    us_date,
 )
 from ketadesk.ui.context import AppContext
+from ketadesk.ui.format import dollars, us_date
 from ketadesk.ui.forms import FieldForm, require_hooks
 from ketadesk.ui.style import set_role
 

@@ -35,7 +35,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -55,16 +54,16 @@ from ketadesk.errors import NotFound
 from ketadesk.ui.billing import (
     Clock,
     attempt_in,
-    dollars,
     fill_table,
     make_table,
     not_allowed,
     selected_keys,
-    us_date,
 )
 from ketadesk.ui.billing.pdf import PdfButton
 from ketadesk.ui.billing.superbills import date_edit, pdf_button_look, to_date
+from ketadesk.ui.card import COMPACT, section_card
 from ketadesk.ui.context import AppContext
+from ketadesk.ui.format import dollars, us_date
 from ketadesk.ui.forms import FieldForm, attempt
 from ketadesk.ui.style import ERROR, MUTED, set_role
 from ketadesk.ui.workers import Progress, Worker, run_with_progress
@@ -222,18 +221,6 @@ class GivenDialog(QDialog):
         return done is not None
 
 
-def _card(title: str) -> tuple[QFrame, QVBoxLayout]:
-    card = QFrame()
-    card.setObjectName("card")
-    column = QVBoxLayout(card)
-    column.setContentsMargins(12, 8, 12, 12)
-    column.setSpacing(6)
-    heading = QLabel(title.upper())
-    heading.setObjectName("sectionTitle")
-    column.addWidget(heading)
-    return card, column
-
-
 class EstimatesTab(QWidget):
     """Estimates due, given and replaced; billed against estimated, $400 overruns flagged."""
 
@@ -316,7 +303,7 @@ class EstimatesTab(QWidget):
         button.setToolTip(tip if allowed else not_allowed(self.context.actor, needed))
 
     def _estimates(self) -> QWidget:
-        card, column = _card("Estimates")
+        card, column = section_card("Estimates", COMPACT, spacing=6)
         self.summary = QLabel()
         self.summary.setObjectName("estimateSummary")
         self.summary.setWordWrap(True)
@@ -330,7 +317,7 @@ class EstimatesTab(QWidget):
         return card
 
     def _variances(self) -> QWidget:
-        card, column = _card("Billed against estimate")
+        card, column = section_card("Billed against estimate", COMPACT, spacing=6)
         row = QHBoxLayout()
         note = QLabel(
             "Patients billed $400.00 or more above their estimate may dispute the "

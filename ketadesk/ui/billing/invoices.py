@@ -65,8 +65,6 @@ from ketadesk.ui.billing import (
     Notice,
     allowed,
     append_rows,
-    balance_text,
-    dollars,
     fill_table,
     guard,
     layout_settings,
@@ -74,7 +72,6 @@ from ketadesk.ui.billing import (
     more_item,
     select_key,
     selected_keys,
-    us_date,
 )
 from ketadesk.ui.billing.charges import fill_locations
 from ketadesk.ui.billing.corrections import (
@@ -86,6 +83,7 @@ from ketadesk.ui.billing.corrections import (
 from ketadesk.ui.billing.payment_dialog import TakePaymentDialog
 from ketadesk.ui.billing.pdf import Opener, PdfButton
 from ketadesk.ui.context import AppContext
+from ketadesk.ui.format import balance_text, dollars, us_date
 from ketadesk.ui.forms import FieldForm
 from ketadesk.ui.style import ACCENT, LINE, set_role
 

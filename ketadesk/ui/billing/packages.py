@@ -30,7 +30,6 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QMessageBox,
@@ -55,16 +54,16 @@ from ketadesk.ui.billing import (
     Clock,
     ask,
     attempt_in,
-    dollars,
     fill_table,
     guard,
     make_table,
     select_key,
     selected_keys,
-    us_date,
 )
 from ketadesk.ui.billing.superbills import PatientPicker
+from ketadesk.ui.card import COMPACT, section_card
 from ketadesk.ui.context import AppContext
+from ketadesk.ui.format import dollars, us_date
 from ketadesk.ui.forms import FieldForm, attempt
 from ketadesk.ui.style import ERROR, MUTED, set_role
 
@@ -386,18 +385,6 @@ def _tip_first_column(table: QTableWidget) -> None:
             item.setToolTip(item.text())
 
 
-def _card(title: str) -> tuple[QFrame, QVBoxLayout]:
-    card = QFrame()
-    card.setObjectName("card")
-    column = QVBoxLayout(card)
-    column.setContentsMargins(12, 8, 12, 12)
-    column.setSpacing(6)
-    heading = QLabel(title.upper())
-    heading.setObjectName("sectionTitle")
-    column.addWidget(heading)
-    return card, column
-
-
 class PackagesTab(QWidget):
     """Packages on sale, patients holding prepaid packages, one patient's packages."""
 
@@ -457,7 +444,7 @@ class PackagesTab(QWidget):
         box = QWidget()
         column = QVBoxLayout(box)
         column.setContentsMargins(0, 0, 0, 0)
-        card, inside = _card("On sale")
+        card, inside = section_card("On sale", COMPACT, spacing=6)
         self.templates = make_table(
             TEMPLATE_COLUMNS, money_columns=(2,), stretch=0, object_name="packageTemplates"
         )
@@ -467,7 +454,7 @@ class PackagesTab(QWidget):
         set_role(hint, "muted")
         inside.addWidget(hint)
         column.addWidget(card, 2)
-        card, inside = _card("Holding prepaid packages")
+        card, inside = section_card("Holding prepaid packages", COMPACT, spacing=6)
         self.holders = make_table(
             HOLDER_COLUMNS, money_columns=(2,), stretch=3, object_name="packageHolders"
         )
@@ -481,7 +468,7 @@ class PackagesTab(QWidget):
         return box
 
     def _right(self) -> QWidget:
-        card, inside = _card("A patient's packages")
+        card, inside = section_card("A patient's packages", COMPACT, spacing=6)
         self.picker = PatientPicker(self.context)
         self.picker.chosen.connect(lambda _id: self.show_patient())
         inside.addWidget(self.picker)

@@ -61,14 +61,12 @@ from ketadesk.ui.billing import (
     Confirm,
     ask,
     attempt_in,
-    balance_text,
-    dollars,
     guard,
     read_amount,
-    us_date,
 )
 from ketadesk.ui.billing.pdf import Opener, PdfButton
 from ketadesk.ui.context import AppContext
+from ketadesk.ui.format import balance_text, dollars, us_date
 from ketadesk.ui.forms import FieldForm
 from ketadesk.ui.style import ACCENT_SOFT, INK, LINE, set_role
 

@@ -60,6 +60,7 @@ from ketadesk.documents.superbill_batch import BatchResult
 from ketadesk.errors import KetaDeskError, NotFound
 from ketadesk.ui.billing import Clock, guard, make_table, more_item
 from ketadesk.ui.billing.pdf import Opener, show_pdf
+from ketadesk.ui.card import section_card
 from ketadesk.ui.context import AppContext
 from ketadesk.ui.forms import ERROR_STYLE, attempt
 from ketadesk.ui.style import ACCENT, INK, LINE, SURFACE, set_role
@@ -279,18 +280,6 @@ class PatientPicker(QWidget):
         return row.id if row is not None else 0
 
 
-def _card(title: str) -> tuple[QFrame, QVBoxLayout]:
-    card = QFrame()
-    card.setObjectName("card")
-    column = QVBoxLayout(card)
-    column.setContentsMargins(16, 10, 16, 14)
-    column.setSpacing(8)
-    heading = QLabel(title.upper())
-    heading.setObjectName("sectionTitle")
-    column.addWidget(heading)
-    return card, column
-
-
 class SuperbillsTab(QWidget):
     """One patient's superbill, or the month's batch into a folder."""
 
@@ -323,7 +312,7 @@ class SuperbillsTab(QWidget):
     # --- building --------------------------------------------------------------------
 
     def _one_patient(self) -> QFrame:
-        card, column = _card("One patient")
+        card, column = section_card("One patient", (16, 10, 16, 14), spacing=8)
         self.picker = PatientPicker(self.context)
         self.picker.chosen.connect(lambda _id: self._enable())
         column.addWidget(self.picker)
@@ -350,7 +339,7 @@ class SuperbillsTab(QWidget):
         return card
 
     def _batch(self) -> QFrame:
-        card, column = _card("A month's self-pay visits")
+        card, column = section_card("A month's self-pay visits", (16, 10, 16, 14), spacing=8)
         form = QFormLayout()
         self.month = QDateEdit(to_qdate(last_month(self.today())))
         self.month.setObjectName("batchMonth")
@@ -393,7 +382,7 @@ class SuperbillsTab(QWidget):
         return card
 
     def _refusals(self) -> QFrame:
-        card, column = _card("Last batch")
+        card, column = section_card("Last batch", (16, 10, 16, 14), spacing=8)
         self.summary = QLabel("No batch written yet.")
         self.summary.setObjectName("batchSummary")
         self.summary.setWordWrap(True)

@@ -41,7 +41,6 @@ from ketadesk.ui.billing import (
     Clock,
     Notice,
     allowed,
-    dollars,
     fill_table,
     guard,
     make_table,
@@ -53,6 +52,7 @@ from ketadesk.ui.billing.corrections import RefundDialog
 from ketadesk.ui.billing.invoices import InvoicesTab
 from ketadesk.ui.billing.pdf import Opener
 from ketadesk.ui.context import AppContext
+from ketadesk.ui.format import dollars
 from ketadesk.ui.style import set_role
 
 CREDIT_COLUMNS = ("MRN", "Patient", "Credit", "Prepaid packages", "Owed back if unused", "Packages")

@@ -48,10 +48,11 @@ from ketadesk.billing.account import AccountSummary, account_summary
 from ketadesk.billing.models import EntryKind, PackageStatus
 from ketadesk.billing.packages import PackageBalance, patient_packages
 from ketadesk.errors import NotFound
-from ketadesk.ui.billing import Clock, balance_text, dollars, guard, make_table, us_date
+from ketadesk.ui.billing import Clock, guard, make_table
 from ketadesk.ui.billing.pdf import Opener, PdfButton, show_pdf
 from ketadesk.ui.billing.superbills import RangeDialog, pdf_button_look, superbill_pdf
 from ketadesk.ui.context import AppContext
+from ketadesk.ui.format import balance_text, dollars, us_date
 from ketadesk.ui.forms import attempt
 from ketadesk.ui.style import MUTED, set_role
 

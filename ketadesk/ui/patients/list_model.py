@@ -26,9 +26,8 @@ from PySide6.QtCore import (
 )
 
 from ketadesk.clinic.patients import PatientRow, count_matching, search_patients
-from ketadesk.clinic.validation import format_phone
-from ketadesk.errors import InvalidValue
 from ketadesk.ui.context import AppContext
+from ketadesk.ui.format import phone_text, us_date
 
 PAGE_SIZE = 100
 COLUMNS = ("MRN", "Name", "Date of birth", "Age", "Phone")
@@ -39,21 +38,6 @@ Index = QModelIndex | QPersistentModelIndex
 def age_on(born: date, today: date) -> int:
     """Whole years from ``born`` to ``today``."""
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
-
-
-def us_date(day: date | None) -> str:
-    """``date(1984, 3, 9)`` -> ``"03/09/1984"``, how US clinics read dates."""
-    return day.strftime("%m/%d/%Y") if day else ""
-
-
-def phone_text(digits: str) -> str:
-    """A stored phone as ``(212) 555-0142``; anything unexpected is shown as stored."""
-    if not digits:
-        return ""
-    try:
-        return format_phone(digits)
-    except InvalidValue:
-        return digits
 
 
 def _count_text(number: int, one: str, many: str) -> str:

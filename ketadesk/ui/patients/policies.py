@@ -35,8 +35,8 @@ from ketadesk.access.permissions import Permission
 from ketadesk.clinic.models import InsurancePolicy, PolicyRank, Relationship
 from ketadesk.clinic.policies import POLICY_FIELDS, add_policy, policy_values, update_policy
 from ketadesk.ui.context import AppContext
+from ketadesk.ui.format import us_date
 from ketadesk.ui.forms import FieldForm, attempt
-from ketadesk.ui.patients.list_model import us_date
 from ketadesk.ui.style import MUTED, set_role
 
 DATE_HINT = "YYYY-MM-DD or MM/DD/YYYY"

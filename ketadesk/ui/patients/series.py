@@ -43,7 +43,7 @@ from ketadesk.scheduling.models import (
 )
 from ketadesk.scheduling.series import patient_series, series_progress
 from ketadesk.ui.context import AppContext
-from ketadesk.ui.patients.list_model import us_date
+from ketadesk.ui.format import us_date
 from ketadesk.ui.style import ACCENT, ERROR, INK, LINE, MUTED, set_role
 
 DATE_LABEL_WIDTH = 44  # pixels for "12/07" under the chart's axis

@@ -45,16 +45,12 @@ from ketadesk.access.permissions import Permission
 from ketadesk.clinic.codes import diagnosis_description
 from ketadesk.clinic.models import ScreeningFlag, Sex
 from ketadesk.clinic.patients import FIELD_LABELS, open_patient, patient_values
+from ketadesk.ui.card import section_card
 from ketadesk.ui.context import AppContext
+from ketadesk.ui.format import phone_text, us_date
 from ketadesk.ui.forms import attempt
 from ketadesk.ui.patients.form import SECTIONS, PatientDialog
-from ketadesk.ui.patients.list_model import (
-    ID_ROLE,
-    PatientListModel,
-    age_on,
-    phone_text,
-    us_date,
-)
+from ketadesk.ui.patients.list_model import ID_ROLE, PatientListModel, age_on
 from ketadesk.ui.patients.policies import PoliciesPanel, PolicyLine, policy_lines
 from ketadesk.ui.patients.series import SeriesPanel
 from ketadesk.ui.style import set_role
@@ -143,17 +139,6 @@ def _full_name(values: Mapping[str, Any]) -> str:
     return f"{values.get('family_name')}, {given}" + (f' "{preferred}"' if preferred else "")
 
 
-def _card(title: str) -> tuple[QFrame, QVBoxLayout]:
-    card = QFrame()
-    card.setObjectName("card")
-    column = QVBoxLayout(card)
-    column.setContentsMargins(16, 10, 16, 12)
-    heading = QLabel(title.upper())
-    heading.setObjectName("sectionTitle")
-    column.addWidget(heading)
-    return card, column
-
-
 class PatientDetail(QWidget):
     """The open patient, read-only, with Edit and the insurance policies.
 
@@ -206,11 +191,11 @@ class PatientDetail(QWidget):
         sections.setSpacing(10)
         for title, names in _CARDS:
             sections.addWidget(self._section(title, names))
-        insurance, inside = _card("Insurance")
+        insurance, inside = section_card("Insurance")
         self.policies = PoliciesPanel(self.context)
         inside.addWidget(self.policies)
         sections.addWidget(insurance)
-        series, inside = _card("Series")
+        series, inside = section_card("Series")
         self.series = SeriesPanel(self.context)
         inside.addWidget(self.series)
         sections.addWidget(series)
@@ -265,7 +250,7 @@ class PatientDetail(QWidget):
         return row
 
     def _section(self, title: str, names: Sequence[str]) -> QFrame:
-        card, column = _card(title)
+        card, column = section_card(title)
         width = max(self.fontMetrics().horizontalAdvance(text) for text in
                     [*FIELD_LABELS.values(), *_CAPTIONS.values()]) + 8
         form = QFormLayout()

@@ -41,8 +41,8 @@ from ketadesk.billing import packages
 from ketadesk.billing.models import FeeItem, UnitBasis, UnusedPolicy
 from ketadesk.clinic.locations import list_locations
 from ketadesk.errors import NotFound
-from ketadesk.ui.billing import dollars, us_date
 from ketadesk.ui.context import AppContext
+from ketadesk.ui.format import dollars, us_date
 from ketadesk.ui.forms import FieldForm
 from ketadesk.ui.settings.protocols import hint
 from ketadesk.ui.settings.table import (

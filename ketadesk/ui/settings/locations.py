@@ -42,6 +42,7 @@ from ketadesk.clinic.codes import PLACE_OF_SERVICE
 from ketadesk.clinic.locations import WEEKDAY_NAMES, Interval, PublicHoliday
 from ketadesk.errors import FieldProblem, InvalidValue
 from ketadesk.ui.context import AppContext
+from ketadesk.ui.format import day_text
 from ketadesk.ui.forms import FieldForm, require_hooks
 from ketadesk.ui.settings.table import (
     SAVED_STYLE,
@@ -76,11 +77,6 @@ def hint(text: str) -> QLabel:
     label.setWordWrap(True)
     label.setStyleSheet(HINT_STYLE)
     return label
-
-
-def us_date(day: date) -> str:
-    """``Thu 12/24/2026``: how a US clinic reads a date."""
-    return day.strftime("%a %m/%d/%Y")
 
 
 def shown_tin(digits: str) -> str:
@@ -342,7 +338,7 @@ class ClosuresPage(LocationPage):
         self.table.setRowCount(0)
         for index, (key, reason, first, last) in enumerate(rows or []):
             self.table.insertRow(index)
-            for column, text in enumerate((reason, us_date(first), us_date(last))):
+            for column, text in enumerate((reason, day_text(first), day_text(last))):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.ItemDataRole.UserRole, key)
                 self.table.setItem(index, column, item)
@@ -430,7 +426,7 @@ class HolidaysPage(LocationPage):
         self.table.setRowCount(len(holidays))
         self.checks = []
         for index, holiday in enumerate(holidays):
-            self.table.setItem(index, 0, QTableWidgetItem(us_date(holiday.day)))
+            self.table.setItem(index, 0, QTableWidgetItem(day_text(holiday.day)))
             self.table.setItem(index, 1, QTableWidgetItem(holiday.name))
             self.table.setCellWidget(index, 2, self._check(holiday, observes))
 
