@@ -469,7 +469,7 @@ def test_a_dependants_superbill_names_the_subscriber_relationship_and_group(
     )
     post(session, books, "2026-12-07")
 
-    view = superbill_view(session, books.patient.id, *DEC, issued_on=ISSUED)
+    view = superbill_view(session, READER, books.patient.id, *DEC, issued_on=ISSUED)
 
     assert view.subscriber is not None
     assert astuple(view.subscriber) == (
@@ -484,7 +484,7 @@ def test_the_patients_own_policy_prints_no_subscriber_but_its_group(
     insure(session, books.patient.id)
     post(session, books, "2026-12-07")
 
-    view = superbill_view(session, books.patient.id, *DEC, issued_on=ISSUED)
+    view = superbill_view(session, READER, books.patient.id, *DEC, issued_on=ISSUED)
 
     assert (view.subscriber, view.group_number) == (None, "G-4410")
 
@@ -501,7 +501,7 @@ def test_a_policy_ended_before_the_period_names_no_subscriber(
     )
     post(session, books, "2026-12-07")
 
-    view = superbill_view(session, books.patient.id, *DEC, issued_on=ISSUED)
+    view = superbill_view(session, READER, books.patient.id, *DEC, issued_on=ISSUED)
 
     assert (view.subscriber, view.group_number, view.patient.member_id) == (None, "", "")
 
@@ -513,7 +513,7 @@ def test_a_dependants_policy_without_the_subscribers_name_is_refused(
     post(session, books, "2026-12-07")
 
     with pytest.raises(Incomplete) as refused:
-        superbill_view(session, books.patient.id, *DEC, issued_on=ISSUED)
+        superbill_view(session, READER, books.patient.id, *DEC, issued_on=ISSUED)
 
     assert refused.value.missing == (
         "the subscriber's name on Zoë Łukasiewicz's Aetna policy "
@@ -535,7 +535,7 @@ def infused(session: Session) -> tuple[BillingClinic, TreatmentSession]:
 
 
 def drug_lines(session: Session, ts: TreatmentSession) -> list[tuple[str, DrugInfo | None]]:
-    view = superbill_view(session, ts.patient_id, *DEC, issued_on=ISSUED)
+    view = superbill_view(session, READER, ts.patient_id, *DEC, issued_on=ISSUED)
     return [(line.code, line.drug) for visit in view.visits for line in visit.lines]
 
 

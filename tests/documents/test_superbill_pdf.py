@@ -384,6 +384,7 @@ def test_a_dependants_ketamine_superbill_from_the_database_names_subscriber_and_
 
     view = superbill_view(
         session,
+        billing_actor(),
         clinic.patient.id,
         date(2026, 12, 1),
         date(2026, 12, 31),
