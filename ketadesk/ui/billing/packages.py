@@ -59,6 +59,7 @@ from ketadesk.ui.billing import (
     make_table,
     select_key,
     selected_keys,
+    wrap_words,
 )
 from ketadesk.ui.billing.superbills import PatientPicker
 from ketadesk.ui.card import COMPACT, section_card
@@ -448,6 +449,7 @@ class PackagesTab(QWidget):
         self.templates = make_table(
             TEMPLATE_COLUMNS, money_columns=(2,), stretch=0, object_name="packageTemplates"
         )
+        wrap_words(self.templates)
         self.templates.doubleClicked.connect(lambda _index: self.sell())
         inside.addWidget(self.templates)
         hint = QLabel("Packages are set up in Settings → Packages.")
@@ -479,6 +481,7 @@ class PackagesTab(QWidget):
         self.patient_packages: QTableWidget = make_table(
             PACKAGE_COLUMNS, money_columns=(2,), stretch=0, object_name="patientPackages"
         )
+        wrap_words(self.patient_packages)
         self.patient_packages.itemSelectionChanged.connect(self._enable)
         inside.addWidget(self.patient_packages, 1)
         row = QHBoxLayout()

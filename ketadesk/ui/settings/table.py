@@ -198,6 +198,7 @@ def fill_table(table: QTableWidget, rows: list[Row],
             if not row.active:
                 item.setForeground(QBrush(INACTIVE_COLOUR))
             table.setItem(index, column, item)
+    table.resizeRowsToContents()
 
 
 def record_table(columns: tuple[str, ...], stretch: int = 0) -> QTableWidget:
@@ -209,12 +210,14 @@ def record_table(columns: tuple[str, ...], stretch: int = 0) -> QTableWidget:
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     table.verticalHeader().hide()
     table.setAlternatingRowColors(True)
-    table.setWordWrap(False)
-    # Names in a chain share their start ("Stillwater Ketamine – Denver"): keep both ends.
-    table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+    # Names in a chain are long ("Stillwater Ketamine & Wellness — Downtown Austin"): in a
+    # laptop's narrow list they wrap onto a second line instead of losing their middle.
+    table.setWordWrap(True)
+    table.setTextElideMode(Qt.TextElideMode.ElideNone)
     header = table.horizontalHeader()
     header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
     header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+    header.sectionResized.connect(lambda *_: table.resizeRowsToContents())
     return table
 
 
