@@ -1,15 +1,30 @@
-"""A layout that places its widgets left to right and starts a new line when the row is full.
+"""Words that take more lines instead of being cut when the window is narrow (a laptop).
 
-Rows of buttons and legends use it so that a narrow window (a 1280×800 laptop) shows every
-button whole on two lines instead of squeezing their words: the layout's minimum width is
-its widest single item, and its height follows its width (``heightForWidth``), so the
-widgets below move down when it wraps.
+:class:`FlowLayout` places its widgets left to right and starts a new line when the row is
+full. Rows of buttons and legends use it so that a 1280×800 window shows every button whole
+on two lines instead of squeezing their words: the layout's minimum width is its widest
+single item, and its height follows its width (``heightForWidth``), so the widgets below
+move down when it wraps.
+
+:func:`wrap_words` does the same for a table's cells: long descriptions wrap inside their
+column, and every row is measured again (once the event loop runs) whenever the columns'
+widths, the rows or the table's visibility change, so no wrapped line is hidden.
+
+:class:`DownScrollArea` scrolls a form up and down only: it asks its layout for the form's
+whole width, so a field or a choice is never cut at the pane's right edge.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QMargins, QPoint, QRect, QSize, Qt
-from PySide6.QtWidgets import QLayout, QLayoutItem, QSizePolicy, QWidget
+from PySide6.QtCore import QEvent, QMargins, QObject, QPoint, QRect, QSize, Qt, QTimer
+from PySide6.QtWidgets import (
+    QLayout,
+    QLayoutItem,
+    QScrollArea,
+    QSizePolicy,
+    QTableView,
+    QWidget,
+)
 
 
 class FlowLayout(QLayout):
@@ -102,3 +117,62 @@ def flow_holder(spacing: int = 8) -> tuple[QWidget, FlowLayout]:
     policy.setHeightForWidth(True)
     holder.setSizePolicy(policy)
     return holder, layout
+
+
+class _RowHeights(QObject):
+    """Measures ``table``'s rows again after its columns, rows or visibility change."""
+
+    def __init__(self, table: QTableView) -> None:
+        super().__init__(table)
+        self.table = table
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.setInterval(0)  # once, after the changes of this turn of the event loop
+        self.timer.timeout.connect(table.resizeRowsToContents)
+        table.horizontalHeader().sectionResized.connect(lambda *_: self.timer.start())
+        model = table.model()
+        for signal in (model.rowsInserted, model.modelReset, model.dataChanged,
+                       model.layoutChanged):
+            signal.connect(lambda *_: self.timer.start())
+        table.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.table and event.type() == QEvent.Type.Show:
+            self.timer.start()
+        return False
+
+
+def wrap_words(table: QTableView) -> None:
+    """Let long words in ``table`` wrap onto more lines (rows grow to fit) instead of being
+    cut: for descriptions a laptop's width cannot show on one line."""
+    table.setWordWrap(True)
+    table.setTextElideMode(Qt.TextElideMode.ElideNone)
+    _RowHeights(table)
+
+
+class DownScrollArea(QScrollArea):
+    """A scroll area that scrolls vertically only and is never narrower than its widget."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+
+    def setWidget(self, widget: QWidget) -> None:
+        super().setWidget(widget)
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """The form's layout changed (a wider choice came in): ask for room again."""
+        if watched is self.widget() and event.type() == QEvent.Type.LayoutRequest:
+            self.updateGeometry()
+        return super().eventFilter(watched, event)
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        inside = self.widget()
+        if inside is None:
+            return hint
+        width = (inside.minimumSizeHint().width() + 2 * self.frameWidth()
+                 + self.verticalScrollBar().sizeHint().width())
+        return QSize(max(hint.width(), width), hint.height())

@@ -31,8 +31,10 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHeaderView,
     QLabel,
+    QListView,
     QPushButton,
     QRadioButton,
+    QScrollArea,
     QStyle,
     QStyleOptionButton,
     QStyleOptionComboBox,
@@ -43,6 +45,7 @@ from PySide6.QtWidgets import (
 )
 
 SLACK = 1  # a pixel of rounding between measuring and drawing
+CELL_PADDING = 2 * 8 + 2  # the style sheet's item padding (8px a side) and the grid line
 
 
 def _plain(text: str) -> str:
@@ -144,28 +147,34 @@ def _tabs(bar: QTabBar) -> list[str]:
 
 
 def _table(view: QTableView) -> list[str]:
-    problems = []
+    """Headings as the style draws them (bold, padded: :meth:`QHeaderView.sectionSizeHint`);
+    cells as the view measures its visible rows (:meth:`QTableView.sizeHintForColumn`), or,
+    where words wrap, each cell's longest word with the item padding."""
+    problems: list[str] = []
     header: QHeaderView = view.horizontalHeader()
     model = view.model()
     if model is None or header.isHidden():
         return problems
-    metrics = header.fontMetrics()
-    margin = 2 * header.style().pixelMetric(QStyle.PixelMetric.PM_HeaderMargin, None, header)
     cell_metrics = view.fontMetrics()
-    cell_margin = 2 * (view.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None,
-                                                view) + 1)
     first_row = view.rowAt(0)
     last_row = view.rowAt(view.viewport().height() - 1)
     if first_row < 0:
         rows: range = range(0)
     else:
         rows = range(first_row, (last_row if last_row >= 0 else model.rowCount() - 1) + 1)
+    if view.wordWrap():
+        for row in rows:
+            lines = view.sizeHintForRow(row)
+            if not view.isRowHidden(row) and lines > view.rowHeight(row) + SLACK:
+                problems.append(f"row {row} of {_name(view)} is {view.rowHeight(row)}px high, "
+                                f"its wrapped words need {lines}px")
+                break  # one short row a table is enough to say
     for column in range(model.columnCount()):
         if header.isSectionHidden(column):
             continue
         width = header.sectionSize(column)
         title = str(model.headerData(column, Qt.Orientation.Horizontal) or "")
-        need = _widest_line(metrics, title) + margin
+        need = header.sectionSizeHint(column)
         if title and need > width + SLACK:
             problems.append(
                 f"column {title!r} of {_name(view)} is {width}px, its heading needs {need}px")
@@ -174,7 +183,13 @@ def _table(view: QTableView) -> list[str]:
         past = right - header.viewport().width()
         if not scrolls and past > SLACK:
             problems.append(f"column {title!r} of {_name(view)} runs {past}px past the table")
-        if view.isColumnHidden(column):
+        if not rows:
+            continue
+        if not view.wordWrap():
+            need = view.sizeHintForColumn(column)
+            if need > width + SLACK:
+                problems.append(f"column {title!r} of {_name(view)} cuts its cells: they need "
+                                f"{need}px, it has {width}px")
             continue
         for row in rows:
             if view.isRowHidden(row):
@@ -183,18 +198,26 @@ def _table(view: QTableView) -> list[str]:
             text = "" if value is None else str(value)
             if not text.strip():
                 continue
-            if view.wordWrap():
-                word = max(text.split(), key=cell_metrics.horizontalAdvance)
-                need = cell_metrics.horizontalAdvance(word) + cell_margin
-                what = f"the word {word!r}"
-            else:
-                need = _widest_line(cell_metrics, text) + cell_margin
-                what = repr(text[:40])
+            word = max(text.split(), key=cell_metrics.horizontalAdvance)
+            need = cell_metrics.horizontalAdvance(word) + CELL_PADDING
             if need > width + SLACK:
-                problems.append(f"cell ({row}, {title!r}) of {_name(view)} cuts {what}: "
-                                f"needs {need}px, has {width}px")
+                problems.append(f"cell ({row}, {title!r}) of {_name(view)} cuts the word "
+                                f"{word!r}: needs {need}px, has {width}px")
                 break  # one cut cell a column is enough to say
     return problems
+
+
+def _list(view: QListView) -> list[str]:
+    """A list's entries as the view measures them, against the room its viewport has."""
+    if view.model() is None or view.model().rowCount() == 0 or view.isWrapping():
+        return []
+    if view.horizontalScrollBar().isVisible():
+        return []  # lines longer than a form allows scroll sideways: reachable, not cut
+    need = view.sizeHintForColumn(0)
+    room = view.viewport().width()
+    if need > room + SLACK:
+        return [f"list {_name(view)} cuts its entries: they need {need}px, it has {room}px"]
+    return []
 
 
 def _combo(combo: QComboBox) -> list[str]:
@@ -234,6 +257,13 @@ def clipped(window: QWidget) -> list[str]:
             problems += _table(widget)
         elif isinstance(widget, QComboBox):
             problems += _combo(widget)
+        elif isinstance(widget, QListView) and widget.objectName() != "navigation":
+            problems += _list(widget)
+        elif isinstance(widget, QScrollArea) and widget.widgetResizable():
+            sideways = widget.horizontalScrollBar()
+            if sideways.maximum() > SLACK:
+                problems.append(f"scroll area {_name(widget)} hides {sideways.maximum()}px of "
+                                "its contents past its right edge")
     return problems
 
 

@@ -19,7 +19,7 @@ import argparse
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -28,6 +28,7 @@ import pytest
 from PySide6.QtCore import QSize
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import (
+    QApplication,
     QDialog,
     QHBoxLayout,
     QLabel,
@@ -45,7 +46,7 @@ from ui.tour import busiest_patient, settle, tour
 from ketadesk.access.permissions import Actor, Role
 from ketadesk.billing.models import Invoice
 from ketadesk.db import Database
-from ketadesk.ui import app
+from ketadesk.ui import app, style
 from ketadesk.ui.context import AppContext
 from ketadesk.ui.main_window import MainWindow
 
@@ -53,6 +54,19 @@ pytestmark = pytest.mark.gui
 
 ADMIN = Actor(username="fit-admin", role=Role.ADMIN)  # sees every tab, Users too
 LAPTOPS = (QSize(1280, 800), QSize(1366, 768))
+
+
+@pytest.fixture(autouse=True)
+def kd_look(qapp: QApplication) -> Iterator[None]:
+    """The window's own look (Fusion, the palette, the style sheet, the shipped fonts), as
+    ``ketadesk`` starts with: padding and weights decide what fits. Put back afterwards."""
+    before = (qapp.styleSheet(), qapp.style().name(), qapp.palette())
+    style.apply(qapp)
+    app._load_shipped_fonts()
+    yield
+    qapp.setStyleSheet(before[0])
+    qapp.setStyle(before[1])
+    qapp.setPalette(before[2])
 
 
 @pytest.fixture

@@ -244,16 +244,6 @@ def fill_table(
             table.selectRow(number)
     table.setSelectionMode(mode)
     fit_columns(table)
-    if table.wordWrap():
-        table.resizeRowsToContents()
-
-
-def wrap_words(table: QTableWidget) -> None:
-    """Let long words in ``table`` wrap onto more lines (rows grow to fit) instead of being
-    cut: for descriptions a laptop's width cannot show on one line."""
-    table.setWordWrap(True)
-    table.setTextElideMode(Qt.TextElideMode.ElideNone)
-    table.horizontalHeader().sectionResized.connect(lambda *_: table.resizeRowsToContents())
 
 
 def append_rows(

@@ -54,10 +54,10 @@ from ketadesk.ui.billing import (
     guard,
     make_table,
     selected_keys,
-    wrap_words,
 )
 from ketadesk.ui.billing.corrections import CorrectionDialog, ReasonDialog
 from ketadesk.ui.context import AppContext
+from ketadesk.ui.flow import wrap_words
 from ketadesk.ui.format import dollars, us_date
 from ketadesk.ui.forms import FieldForm, as_text
 from ketadesk.ui.style import WARNING_SOFT, set_role

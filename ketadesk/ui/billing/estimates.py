@@ -58,12 +58,12 @@ from ketadesk.ui.billing import (
     make_table,
     not_allowed,
     selected_keys,
-    wrap_words,
 )
 from ketadesk.ui.billing.pdf import PdfButton
 from ketadesk.ui.billing.superbills import date_edit, pdf_button_look, to_date
 from ketadesk.ui.card import COMPACT, section_card
 from ketadesk.ui.context import AppContext
+from ketadesk.ui.flow import wrap_words
 from ketadesk.ui.format import dollars, us_date
 from ketadesk.ui.forms import FieldForm, attempt
 from ketadesk.ui.style import ERROR, MUTED, set_role

@@ -59,11 +59,11 @@ from ketadesk.ui.billing import (
     make_table,
     select_key,
     selected_keys,
-    wrap_words,
 )
 from ketadesk.ui.billing.superbills import PatientPicker
 from ketadesk.ui.card import COMPACT, section_card
 from ketadesk.ui.context import AppContext
+from ketadesk.ui.flow import wrap_words
 from ketadesk.ui.format import dollars, us_date
 from ketadesk.ui.forms import FieldForm, attempt
 from ketadesk.ui.style import ERROR, MUTED, set_role
@@ -460,6 +460,7 @@ class PackagesTab(QWidget):
         self.holders = make_table(
             HOLDER_COLUMNS, money_columns=(2,), stretch=3, object_name="packageHolders"
         )
+        wrap_words(self.holders)
         self.holders.itemSelectionChanged.connect(self._holder_chosen)
         inside.addWidget(self.holders)
         self.owed = QLabel()

@@ -55,7 +55,7 @@ from ketadesk.ui.billing import Clock, guard, make_table
 from ketadesk.ui.billing.pdf import Opener, PdfButton, deliver
 from ketadesk.ui.billing.superbills import RangeDialog, pdf_button_look, superbill_pdf
 from ketadesk.ui.context import AppContext
-from ketadesk.ui.flow import flow_holder
+from ketadesk.ui.flow import flow_holder, wrap_words
 from ketadesk.ui.format import balance_text, dollars, us_date
 from ketadesk.ui.forms import attempt
 from ketadesk.ui.printing import DEFAULT_HOOKS, Delivery, PrintHooks
@@ -217,10 +217,8 @@ class LedgerPanel(QWidget):
         for index, width in WIDTHS.items():
             header.setSectionResizeMode(index, QHeaderView.ResizeMode.Fixed)
             header.resizeSection(index, width)
-        self.table.setWordWrap(True)
-        self.table.setTextElideMode(Qt.TextElideMode.ElideNone)
         # Wrapped descriptions need their rows measured again whenever the width changes.
-        header.sectionResized.connect(lambda *_: self.table.resizeRowsToContents())
+        wrap_words(self.table)
         column.addWidget(self.table, 1)
 
     # --- building --------------------------------------------------------------------

@@ -317,7 +317,7 @@ class SearchBox(QLineEdit):
 
 
 # MRN, name (stretches), date of birth, age, phone; a width of 0: the column stretches.
-COLUMN_WIDTHS = (68, 0, 100, 46, 120)
+COLUMN_WIDTHS = (68, 0, 110, 46, 120)
 NAME_ROOM = 190  # "Abdel-Malik, Abdul-Rahman" whole
 OPTIONAL_COLUMNS = (3, 4)  # age, then phone: given up, in this order, when names need room
 
@@ -362,7 +362,8 @@ class PatientsView(QWidget):
         self.detail.policy_saved.connect(self._policy_saved)
         splitter.addWidget(self.detail)
         splitter.setSizes([420, 660])
-        splitter.setStretchFactor(1, 1)
+        splitter.setStretchFactor(0, 2)  # a wider screen widens both, the chart more
+        splitter.setStretchFactor(1, 3)
         self.splitter = splitter
         outer.addWidget(splitter, 1)
         self.model.page_loaded.connect(self._update_count)
