@@ -48,6 +48,7 @@ from ketadesk.billing.models import Invoice
 from ketadesk.db import Database
 from ketadesk.ui import app, style
 from ketadesk.ui.context import AppContext
+from ketadesk.ui.flow import flow_holder
 from ketadesk.ui.main_window import MainWindow
 
 pytestmark = pytest.mark.gui
@@ -395,3 +396,29 @@ def test_sizes_are_read_as_a_person_writes_them() -> None:
     assert app.parse_size("1366x768") == (1366, 768)
     assert app.parse_size(" 1920 X 1080 ") == (1920, 1080)
     assert app.parse_size("1280×800") == (1280, 800)
+
+
+# --- the flow layout the button rows use --------------------------------------------------
+
+
+def test_a_flow_of_buttons_wraps_instead_of_squeezing_them(qtbot: QtBot) -> None:
+    holder, flow = flow_holder(spacing=8)
+    qtbot.addWidget(holder)
+    buttons = [QPushButton(text) for text in ("Take payment…", "Statement PDF",
+                                              "Year-end receipt", "Superbill…")]
+    for button in buttons:
+        flow.addWidget(button)
+    widest = max(button.sizeHint().width() for button in buttons)
+    one_line = sum(button.sizeHint().width() for button in buttons) + 3 * 8
+
+    holder.resize(one_line, flow.heightForWidth(one_line))
+    holder.show()
+    settle()
+    assert len({button.y() for button in buttons}) == 1
+    holder.resize(widest + 20, flow.heightForWidth(widest + 20))
+    settle()
+
+    assert flow.minimumSize().width() == widest
+    assert len({button.y() for button in buttons}) == 4  # one a line, none cut
+    assert flow.heightForWidth(widest + 20) > flow.heightForWidth(one_line)
+    assert clipped(holder) == []
