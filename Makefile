@@ -32,10 +32,14 @@ bench: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/bench_scheduling.py
 	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/bench_billing.py
 
+# Each view of the demo clinic twice: full HD in docs/img/, a 1280x800 laptop in docs/img/laptop/.
 screenshots: $(STAMP)
-	mkdir -p docs/img
+	mkdir -p docs/img/laptop
 	for view in schedule patients billing settings; do \
-		QT_QPA_PLATFORM=offscreen $(BIN)/ketadesk --demo --screenshot docs/img/$$view.png --view $$view; \
+		QT_QPA_PLATFORM=offscreen $(BIN)/ketadesk --demo --screenshot docs/img/$$view.png --view $$view --size 1920x1080; \
+	done
+	for view in today schedule patients billing settings; do \
+		QT_QPA_PLATFORM=offscreen $(BIN)/ketadesk --demo --screenshot docs/img/laptop/$$view.png --view $$view --size 1280x800; \
 	done
 
 clean:

@@ -42,7 +42,7 @@ examples:
   ketadesk                              open the window on the default database
   ketadesk --demo                       open a demo clinic (kept apart from real data)
   ketadesk --db clinic.sqlite3 --view schedule
-  ketadesk --demo --screenshot today.png --view today
+  ketadesk --demo --screenshot today.png --view today --size 1366x768
   ketadesk init --admin alice           create the database and its first administrator
   ketadesk patient find lukas --json
   ketadesk series plan --patient 100001 --protocol iv-induction --start 2026-12-07 --book
@@ -72,6 +72,9 @@ def _top_level_parser(*, add_help: bool = True) -> argparse.ArgumentParser:
                         help="render the window to this PNG file and exit")
     window.add_argument("--view", choices=VIEWS, metavar="NAME",
                         help=f"the view to show first: {', '.join(VIEWS)}")
+    window.add_argument("--size", metavar="WxH",
+                        help="the window's size, e.g. 1280x800 (a laptop; the default) "
+                        "or 1920x1080")
     return parser
 
 
@@ -142,8 +145,8 @@ def _main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     if args.command is None:
         return _guarded(args, _open_window)
-    if args.demo or args.screenshot or args.view:
-        parser.error("--demo, --screenshot and --view are for the window; "
+    if args.demo or args.screenshot or args.view or args.size:
+        parser.error("--demo, --screenshot, --view and --size are for the window; "
                      f"they cannot be used with '{args.command}'")
     return _guarded(args, args.func)
 

@@ -11,8 +11,10 @@
    to type a password, so the window acts as the command line does
    (:func:`~ketadesk.access.permissions.command_line_actor`): whoever can run ``ketadesk``
    on a database file or URL already holds its keys.
-4. The :class:`~ketadesk.ui.main_window.MainWindow` opens on the chosen area. With
-   ``--screenshot FILE`` it is shown at 1280×800 (offscreen unless a platform was chosen),
+4. The :class:`~ketadesk.ui.main_window.MainWindow` opens on the chosen area, at
+   ``--size WxH`` (default 1280×800, a laptop; checked with the view, before anything
+   opens). With ``--screenshot FILE`` it is shown at that size (offscreen unless a
+   platform was chosen),
    the program waits for its first paint — the Patients list's first page is loaded by then,
    because the view loads it while being built — saves ``window.grab()`` and exits 0.
 
@@ -30,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import traceback
 from importlib.resources import as_file
@@ -63,6 +66,7 @@ from ketadesk.ui.timing import (
 EXIT_OK, EXIT_BUG, EXIT_REFUSED = 0, 1, 2
 SCREENSHOT_SIZE = (1280, 800)
 SEEDED_TABLES = ("protocol", "fee_item", "package_template")  # filled on first start when empty
+SMALLEST, LARGEST = (640, 480), (7680, 4320)  # --size bounds: a tiny screen, an 8K one
 
 
 # --- opening the database ----------------------------------------------------------------
@@ -233,12 +237,29 @@ def _interactive(app: QApplication, window: MainWindow, *, timing: bool) -> int:
         sys.excepthook = previous
 
 
+def parse_size(text: str) -> tuple[int, int]:
+    """``"1366x768"`` -> ``(1366, 768)``; raises ValueError saying what is wrong."""
+    match = re.fullmatch(r"\s*(\d{1,5})\s*[x×]\s*(\d{1,5})\s*", text, flags=re.IGNORECASE)
+    if match is None:
+        raise ValueError(f"--size {text!r} is not WIDTHxHEIGHT in pixels, e.g. 1280x800")
+    width, height = int(match[1]), int(match[2])
+    if not (SMALLEST[0] <= width <= LARGEST[0] and SMALLEST[1] <= height <= LARGEST[1]):
+        raise ValueError(f"--size {text} is outside {SMALLEST[0]}x{SMALLEST[1]} to "
+                         f"{LARGEST[0]}x{LARGEST[1]}")
+    return width, height
+
+
 def run(args: argparse.Namespace) -> int:
     """Open the window as ``args`` asks; return the process exit status."""
     view = getattr(args, "view", None) or "patients"
     if view not in AREAS:
         print(f"ketadesk: error: there is no view called {view!r}; choose one of "
               f"{', '.join(AREAS)}", file=sys.stderr)
+        return EXIT_REFUSED
+    try:
+        size = parse_size(args.size) if getattr(args, "size", None) else SCREENSHOT_SIZE
+    except ValueError as error:
+        print(f"ketadesk: error: {error}", file=sys.stderr)
         return EXIT_REFUSED
     screenshot = getattr(args, "screenshot", None)
     timing = os.environ.get(ENV_TIMING) == "1"
@@ -249,7 +270,7 @@ def run(args: argparse.Namespace) -> int:
     db, actor = opened
     try:
         window = MainWindow(AppContext(db, actor), initial=view)
-        window.resize(*SCREENSHOT_SIZE)
+        window.resize(*size)
         if screenshot:
             return _screenshot(window, Path(screenshot), timing=timing)
         return _interactive(app, window, timing=timing)

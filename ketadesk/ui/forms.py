@@ -37,6 +37,9 @@ INVALID_STYLE = "border: 1px solid #b3261e;"
 T = TypeVar("T")
 
 
+CHECKLIST_WIDEST = 440  # pixels a check list may ask for: a form still fits a laptop
+
+
 class CheckList(QListWidget):
     """A short list of ``(value, label)`` choices, each with its own check box.
 
@@ -56,8 +59,14 @@ class CheckList(QListWidget):
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Unchecked)
         rows = min(max(len(choices), 1), 6)
+        self.ensurePolished()  # measured in the window's style, as they will be drawn
         row_height = self.sizeHintForRow(0) if choices else self.fontMetrics().height() + 6
         self.setFixedHeight(rows * row_height + 2 * self.frameWidth() + 4)
+        # Choices whole (a chain's long location names): the form widens rather than cut
+        # them, up to CHECKLIST_WIDEST; longer lines (a charge's description) scroll sideways.
+        scroll = self.verticalScrollBar().sizeHint().width() if len(choices) > rows else 0
+        widest = self.sizeHintForColumn(0) if choices else 0
+        self.setMinimumWidth(min(widest + 2 * self.frameWidth() + scroll + 4, CHECKLIST_WIDEST))
 
     def _items(self) -> list[QListWidgetItem]:
         return [self.item(row) for row in range(self.count())]

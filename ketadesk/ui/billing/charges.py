@@ -57,6 +57,7 @@ from ketadesk.ui.billing import (
 )
 from ketadesk.ui.billing.corrections import CorrectionDialog, ReasonDialog
 from ketadesk.ui.context import AppContext
+from ketadesk.ui.flow import wrap_words
 from ketadesk.ui.format import dollars, us_date
 from ketadesk.ui.forms import FieldForm, as_text
 from ketadesk.ui.style import WARNING_SOFT, set_role
@@ -184,11 +185,12 @@ class ChargesTab(QWidget):
         self.table = make_table(
             COLUMNS,
             money_columns=MONEY_COLUMNS,
-            stretch=11,
+            stretch=6,  # the service's words take the room left, wrapping when narrow
             multi=True,
             object_name="chargeQueue",
-            max_widths={1: 170, 6: 235},
+            max_widths={1: 170, 11: 220},
         )
+        wrap_words(self.table)
         self.table.itemSelectionChanged.connect(self._selection_changed)
         self.table.doubleClicked.connect(lambda _index: self.edit_selected())
         column.addWidget(self.table, 1)

@@ -63,6 +63,7 @@ from ketadesk.ui.billing.pdf import PdfButton
 from ketadesk.ui.billing.superbills import date_edit, pdf_button_look, to_date
 from ketadesk.ui.card import COMPACT, section_card
 from ketadesk.ui.context import AppContext
+from ketadesk.ui.flow import wrap_words
 from ketadesk.ui.format import dollars, us_date
 from ketadesk.ui.forms import FieldForm, attempt
 from ketadesk.ui.style import ERROR, MUTED, set_role
@@ -290,9 +291,11 @@ class EstimatesTab(QWidget):
         self.pdf_button.setObjectName("estimatePdf")
         self.pdf_button.setToolTip("The estimate as the patient gets it")
         pdf_button_look(self.pdf_button)
+        self.print_button = self.pdf_button.print_button()
         self.refresh_button = QPushButton("Refresh")
         self.refresh_button.clicked.connect(self.refresh)
-        for button in (self.draft_button, self.given_button, self.pdf_button, self.refresh_button):
+        for button in (self.draft_button, self.given_button, self.pdf_button, self.print_button,
+                       self.refresh_button):
             row.addWidget(button)
         return row
 
@@ -311,6 +314,7 @@ class EstimatesTab(QWidget):
         self.table: QTableWidget = make_table(
             ESTIMATE_COLUMNS, money_columns=(4,), stretch=3, object_name="estimateTable"
         )
+        wrap_words(self.table)
         self.table.itemSelectionChanged.connect(self._enable)
         self.table.doubleClicked.connect(lambda _index: self.pdf_button.open_pdf())
         column.addWidget(self.table, 1)

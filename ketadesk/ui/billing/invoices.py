@@ -295,6 +295,8 @@ class InvoiceDetail(QWidget):
             row.addWidget(button)
         row.addStretch(1)
         row.addWidget(self.pdf_button)
+        self.print_button = self.pdf_button.print_button()
+        row.addWidget(self.print_button)
         return row
 
     def _totals(self) -> QFrame:

@@ -63,6 +63,7 @@ from ketadesk.ui.billing import (
 from ketadesk.ui.billing.superbills import PatientPicker
 from ketadesk.ui.card import COMPACT, section_card
 from ketadesk.ui.context import AppContext
+from ketadesk.ui.flow import wrap_words
 from ketadesk.ui.format import dollars, us_date
 from ketadesk.ui.forms import FieldForm, attempt
 from ketadesk.ui.style import ERROR, MUTED, set_role
@@ -448,6 +449,7 @@ class PackagesTab(QWidget):
         self.templates = make_table(
             TEMPLATE_COLUMNS, money_columns=(2,), stretch=0, object_name="packageTemplates"
         )
+        wrap_words(self.templates)
         self.templates.doubleClicked.connect(lambda _index: self.sell())
         inside.addWidget(self.templates)
         hint = QLabel("Packages are set up in Settings → Packages.")
@@ -458,6 +460,7 @@ class PackagesTab(QWidget):
         self.holders = make_table(
             HOLDER_COLUMNS, money_columns=(2,), stretch=3, object_name="packageHolders"
         )
+        wrap_words(self.holders)
         self.holders.itemSelectionChanged.connect(self._holder_chosen)
         inside.addWidget(self.holders)
         self.owed = QLabel()
@@ -479,6 +482,7 @@ class PackagesTab(QWidget):
         self.patient_packages: QTableWidget = make_table(
             PACKAGE_COLUMNS, money_columns=(2,), stretch=0, object_name="patientPackages"
         )
+        wrap_words(self.patient_packages)
         self.patient_packages.itemSelectionChanged.connect(self._enable)
         inside.addWidget(self.patient_packages, 1)
         row = QHBoxLayout()

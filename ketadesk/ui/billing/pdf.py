@@ -1,4 +1,4 @@
-"""A finished PDF, opened in the system's viewer or saved where the person chooses.
+"""A finished PDF, opened in the system's viewer, previewed, printed or saved.
 
 The documents layer hands the window a PDF as bytes. :func:`show_pdf` writes them to a
 private temporary folder (one per PDF, readable by this user only, since a bill names a
@@ -8,8 +8,13 @@ name with the platform's save dialog and writes there.
 
 Both the opener and the question for a file name are parameters, so tests (and the
 offscreen platform, where there is no desktop to open anything) pass their own and nothing
-is launched. :class:`PdfButton` is the "PDF" button with its two choices, "Open" and
-"Save as…"; it asks its owner for the bytes only when one is chosen.
+is launched. Printing and the print preview live in :mod:`ketadesk.ui.printing`;
+:func:`deliver` is the one switch from a :class:`~ketadesk.ui.printing.Delivery` (open,
+preview, print, save) to the function that does it, so every document action behaves alike.
+
+:class:`PdfButton` is the "PDF" button with its choices "Open in PDF viewer", "Print
+preview…", "Print…" and "Save as…"; its :meth:`PdfButton.print_button` is the "Print…"
+button placed beside it. Both ask their owner for the bytes only when one is chosen.
 """
 
 from __future__ import annotations
@@ -19,12 +24,13 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QUrl
+from PySide6.QtCore import QEvent, QUrl
 from PySide6.QtGui import QDesktopServices, QGuiApplication
-from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QToolButton, QWidget
+from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QPushButton, QToolButton, QWidget
 
 from ketadesk.errors import KetaDeskError
 from ketadesk.ui.forms import show_error
+from ketadesk.ui.printing import DEFAULT_HOOKS, Delivery, PrintHooks, preview_pdf, print_pdf
 from ketadesk.ui.style import ACCENT, INK, LINE, SURFACE
 
 # The window's style sheet dresses push buttons only; this gives the tool button their look.
@@ -121,11 +127,42 @@ def save_pdf(
     return path
 
 
+def deliver(
+    parent: QWidget | None,
+    how: Delivery,
+    data: bytes,
+    suggested_name: str,
+    *,
+    opener: Opener | None = None,
+    choose: ChoosePath | None = None,
+    hooks: PrintHooks = DEFAULT_HOOKS,
+) -> Path | None:
+    """Do ``how`` with the PDF ``data``: open, preview, print or save it.
+
+    Returns the file written (open, save) or ``None`` (preview, print, or cancelled). A
+    refusal to print (an unreadable PDF, a printer that did not start) is shown in words.
+    """
+    if how is Delivery.OPEN:
+        return show_pdf(parent, data, suggested_name, opener=opener, choose=choose)
+    if how is Delivery.SAVE:
+        return save_pdf(parent, data, suggested_name, choose=choose)
+    title = safe_name(suggested_name)
+    try:
+        if how is Delivery.PREVIEW:
+            preview_pdf(parent, data, title, hooks=hooks)
+        else:
+            print_pdf(parent, data, title, hooks=hooks)
+    except KetaDeskError as error:
+        show_error(parent, error, "Not printed")
+    return None
+
+
 class PdfButton(QToolButton):
-    """ "PDF" with a menu: Open (the default click) or Save as….
+    """ "PDF" with a menu: Open (the default click), Print preview…, Print… or Save as….
 
     ``build`` makes the PDF when asked (it may raise a :class:`KetaDeskError`, shown in
-    words). ``opener`` and ``choose`` are handed to :func:`show_pdf` / :func:`save_pdf`.
+    words). ``opener`` and ``choose`` are handed to :func:`show_pdf` / :func:`save_pdf`,
+    ``hooks`` to the printing functions.
     """
 
     def __init__(
@@ -138,17 +175,23 @@ class PdfButton(QToolButton):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
+        self._print_buttons: list[QPushButton] = []
         self.build = build
         self.opener = opener
         self.choose = choose
+        self.hooks: PrintHooks = DEFAULT_HOOKS
         self.last_path: Path | None = None
         self.setText(text)
         self.setStyleSheet(BUTTON_STYLE)
         self.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
         menu = QMenu(self)
         self.open_action = menu.addAction("Open in PDF viewer")
+        self.preview_action = menu.addAction("Print preview…")
+        self.print_action = menu.addAction("Print…")
         self.save_action = menu.addAction("Save as…")
         self.open_action.triggered.connect(self.open_pdf)
+        self.preview_action.triggered.connect(self.preview)
+        self.print_action.triggered.connect(self.print_pdf)
         self.save_action.triggered.connect(self.save_as)
         self.setMenu(menu)
         self.clicked.connect(self.open_pdf)
@@ -160,16 +203,42 @@ class PdfButton(QToolButton):
             show_error(self, error, "No PDF")
             return None
 
-    def open_pdf(self) -> Path | None:
+    def print_button(self, text: str = "Print…") -> QPushButton:
+        """A "Print…" push button for beside this one: prints the same document."""
+        button = QPushButton(text)
+        button.setObjectName(f"{self.objectName() or 'pdf'}Print")
+        button.setToolTip("Print this document (with Qt's print dialog)")
+        button.setEnabled(self.isEnabled())
+        button.clicked.connect(self.print_pdf)
+        self._print_buttons.append(button)
+        return button
+
+    def changeEvent(self, event: QEvent) -> None:
+        """A "Print…" button beside this one is enabled exactly when this one is."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.EnabledChange:
+            for button in self._print_buttons:
+                button.setEnabled(self.isEnabled())
+
+    def _deliver(self, how: Delivery) -> Path | None:
         made = self._made()
         if made is None:
             return None
-        self.last_path = show_pdf(self, made[0], made[1], opener=self.opener, choose=self.choose)
+        return deliver(self, how, made[0], made[1], opener=self.opener, choose=self.choose,
+                       hooks=self.hooks)
+
+    def open_pdf(self) -> Path | None:
+        self.last_path = self._deliver(Delivery.OPEN)
         return self.last_path
 
     def save_as(self) -> Path | None:
-        made = self._made()
-        if made is None:
-            return None
-        self.last_path = save_pdf(self, made[0], made[1], choose=self.choose)
+        self.last_path = self._deliver(Delivery.SAVE)
         return self.last_path
+
+    def preview(self) -> None:
+        """Show the print preview (print from there, or close it)."""
+        self._deliver(Delivery.PREVIEW)
+
+    def print_pdf(self) -> None:
+        """Ask for a printer and print the document."""
+        self._deliver(Delivery.PRINT)

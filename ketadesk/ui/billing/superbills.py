@@ -59,10 +59,11 @@ from ketadesk.clinic.patients import PatientPage, PatientRow, patient_by_mrn, pa
 from ketadesk.documents.superbill_batch import BatchResult
 from ketadesk.errors import KetaDeskError, NotFound
 from ketadesk.ui.billing import Clock, guard, make_table, more_item
-from ketadesk.ui.billing.pdf import Opener, show_pdf
+from ketadesk.ui.billing.pdf import Opener, deliver
 from ketadesk.ui.card import section_card
 from ketadesk.ui.context import AppContext
 from ketadesk.ui.forms import ERROR_STYLE, attempt
+from ketadesk.ui.printing import DEFAULT_HOOKS, Delivery, PrintHooks
 from ketadesk.ui.style import ACCENT, INK, LINE, SURFACE, set_role
 from ketadesk.ui.workers import Progress, Worker
 
@@ -297,6 +298,7 @@ class SuperbillsTab(QWidget):
         self.progress: QProgressDialog | None = None
         self.result: BatchResult | None = None
         self.last_pdf: Path | None = None
+        self.print_hooks: PrintHooks = DEFAULT_HOOKS  # how the print dialogs are shown
         self._folder_typed = False
         column = QVBoxLayout(self)
         column.setContentsMargins(12, 12, 12, 12)
@@ -330,9 +332,16 @@ class SuperbillsTab(QWidget):
         self.pdf_button.setObjectName("superbillPdf")
         set_role(self.pdf_button, "primary")
         guard(self.pdf_button, self.context.actor, Permission.BILLING_VIEW)
-        self.pdf_button.clicked.connect(self.one_superbill)
+        self.pdf_button.clicked.connect(lambda: self.one_superbill())
+        self.preview_button = QPushButton("Print preview…")
+        self.preview_button.setObjectName("superbillPreview")
+        self.preview_button.clicked.connect(lambda: self.one_superbill(Delivery.PREVIEW))
+        self.print_button = QPushButton("Print…")
+        self.print_button.setObjectName("superbillPrint")
+        self.print_button.clicked.connect(lambda: self.one_superbill(Delivery.PRINT))
         buttons = QHBoxLayout()
-        buttons.addWidget(self.pdf_button)
+        for button in (self.pdf_button, self.preview_button, self.print_button):
+            buttons.addWidget(button)
         buttons.addStretch(1)
         column.addLayout(buttons)
         column.addStretch(1)
@@ -421,9 +430,9 @@ class SuperbillsTab(QWidget):
 
     def _enable(self) -> None:
         running = self.worker is not None
-        self.pdf_button.setEnabled(
-            self.context.actor.can(Permission.BILLING_VIEW) and self.picker.patient_id() > 0
-        )
+        chosen = self.context.actor.can(Permission.BILLING_VIEW) and self.picker.patient_id() > 0
+        for button in (self.pdf_button, self.preview_button, self.print_button):
+            button.setEnabled(chosen)
         self.batch_button.setEnabled(
             self.context.actor.can(Permission.BILLING_VIEW) and not running
         )
@@ -442,8 +451,9 @@ class SuperbillsTab(QWidget):
 
     # --- one patient -----------------------------------------------------------------
 
-    def one_superbill(self) -> None:
-        """The chosen patient's superbill for the range, opened in the PDF viewer."""
+    def one_superbill(self, how: Delivery = Delivery.OPEN) -> None:
+        """The chosen patient's superbill for the range, opened in the PDF viewer (or
+        previewed or printed: ``how``)."""
         patient_id = self.picker.patient_id()
         date_from, date_to = to_date(self.date_from.date()), to_date(self.date_to.date())
         issued_on = self.today()
@@ -461,7 +471,8 @@ class SuperbillsTab(QWidget):
 
         made = attempt(self, run)
         if made is not None:
-            self.last_pdf = show_pdf(self, made[0], made[1], opener=self.opener)
+            self.last_pdf = deliver(self, how, made[0], made[1], opener=self.opener,
+                                    hooks=self.print_hooks)
 
     # --- the month's batch -----------------------------------------------------------
 

@@ -34,9 +34,12 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMenu,
     QPushButton,
+    QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -49,11 +52,13 @@ from ketadesk.billing.models import EntryKind, PackageStatus
 from ketadesk.billing.packages import PackageBalance, patient_packages
 from ketadesk.errors import NotFound
 from ketadesk.ui.billing import Clock, guard, make_table
-from ketadesk.ui.billing.pdf import Opener, PdfButton, show_pdf
+from ketadesk.ui.billing.pdf import Opener, PdfButton, deliver
 from ketadesk.ui.billing.superbills import RangeDialog, pdf_button_look, superbill_pdf
 from ketadesk.ui.context import AppContext
+from ketadesk.ui.flow import flow_holder, wrap_words
 from ketadesk.ui.format import balance_text, dollars, us_date
 from ketadesk.ui.forms import attempt
+from ketadesk.ui.printing import DEFAULT_HOOKS, Delivery, PrintHooks
 from ketadesk.ui.style import MUTED, set_role
 
 COLUMNS = ("Date", "Description", "Charge", "Credit", "Balance")
@@ -61,6 +66,12 @@ MONEY_COLUMNS = (2, 3, 4)
 # The chart's pane is narrow: fixed widths for dates and money, the rest for the words.
 WIDTHS = {0: 86, 2: 84, 3: 84, 4: 134}
 REVERSED_INK = QColor(MUTED)
+SUPERBILL_CHOICES = (
+    ("Open in PDF viewer", Delivery.OPEN),
+    ("Print preview…", Delivery.PREVIEW),
+    ("Print…", Delivery.PRINT),
+    ("Save as…", Delivery.SAVE),
+)
 
 
 @dataclass(frozen=True)
@@ -142,8 +153,8 @@ class Figures(QFrame):
         super().__init__()
         self.setObjectName("card")
         grid = QGridLayout(self)
-        grid.setContentsMargins(14, 8, 14, 10)
-        grid.setHorizontalSpacing(18)
+        grid.setContentsMargins(12, 8, 12, 10)
+        grid.setHorizontalSpacing(12)
         grid.setVerticalSpacing(3)
         self.title = QLabel(title.upper())
         self.title.setObjectName("sectionTitle")
@@ -188,6 +199,7 @@ class LedgerPanel(QWidget):
         self._stale = True
         self.opener: Opener | None = None  # None: the desktop's PDF viewer
         self.last_pdf: Path | None = None  # where the last superbill was written
+        self.print_hooks: PrintHooks = DEFAULT_HOOKS  # how the print dialogs are shown
         column = QVBoxLayout(self)
         column.setContentsMargins(10, 10, 10, 10)
         column.setSpacing(10)
@@ -197,7 +209,7 @@ class LedgerPanel(QWidget):
         self.packages.setWordWrap(True)
         self.packages.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         column.addWidget(self.packages)
-        column.addLayout(self._buttons())
+        column.addWidget(self._buttons())
         self.table: QTableWidget = make_table(
             COLUMNS, money_columns=MONEY_COLUMNS, stretch=1, object_name="ledgerTable"
         )
@@ -205,10 +217,8 @@ class LedgerPanel(QWidget):
         for index, width in WIDTHS.items():
             header.setSectionResizeMode(index, QHeaderView.ResizeMode.Fixed)
             header.resizeSection(index, width)
-        self.table.setWordWrap(True)
-        self.table.setTextElideMode(Qt.TextElideMode.ElideNone)
         # Wrapped descriptions need their rows measured again whenever the width changes.
-        header.sectionResized.connect(lambda *_: self.table.resizeRowsToContents())
+        wrap_words(self.table)
         column.addWidget(self.table, 1)
 
     # --- building --------------------------------------------------------------------
@@ -220,11 +230,14 @@ class LedgerPanel(QWidget):
         self.year = Figures("This year", FLOW)
         self.total = Figures("In total", FLOW)
         for card in (self.owed, self.year, self.total):
+            # Each card at least as wide as its longest caption and figure: never "$2,400.("
+            card.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Preferred)
             row.addWidget(card, 1)
         return row
 
-    def _buttons(self) -> QHBoxLayout:
-        row = QHBoxLayout()
+    def _buttons(self) -> QWidget:
+        """The account's actions, on a second line when the chart is narrow (a laptop)."""
+        holder, row = flow_holder()
         self.pay_button = QPushButton("Take payment…")
         self.pay_button.setObjectName("ledgerTakePayment")
         set_role(self.pay_button, "primary")
@@ -242,22 +255,32 @@ class LedgerPanel(QWidget):
         self.receipt_button.setToolTip(
             "A PDF of every payment of the chosen year, for HSA/FSA and tax use"
         )
-        self.superbill_button = QPushButton("Superbill…")
+        self.superbill_button = QToolButton()
+        self.superbill_button.setText("Superbill…")
         self.superbill_button.setObjectName("ledgerSuperbill")
         self.superbill_button.setToolTip(
             "Visits of a date range, for the patient to send to an insurer out of network"
         )
-        self.superbill_button.clicked.connect(self.superbill)
-        for button in (self.statement_button, self.receipt_button):
+        self.superbill_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
+        menu = QMenu(self.superbill_button)
+        for text, how in SUPERBILL_CHOICES:
+            action = menu.addAction(text)
+            action.triggered.connect(lambda _checked=False, how=how: self.superbill(how))
+        self.superbill_button.setMenu(menu)
+        self.superbill_button.clicked.connect(lambda: self.superbill())
+        for button in (self.statement_button, self.receipt_button, self.superbill_button):
             pdf_button_look(button)
         row.addWidget(self.pay_button)
-        row.addSpacing(8)
         row.addWidget(self.statement_button)
-        row.addWidget(self.receipt_year)
-        row.addWidget(self.receipt_button)
+        receipt = QWidget()  # the year stays beside its receipt when the row wraps
+        pair = QHBoxLayout(receipt)
+        pair.setContentsMargins(0, 0, 0, 0)
+        pair.setSpacing(6)
+        pair.addWidget(self.receipt_year)
+        pair.addWidget(self.receipt_button)
+        row.addWidget(receipt)
         row.addWidget(self.superbill_button)
-        row.addStretch(1)
-        return row
+        return holder
 
     # --- reading ---------------------------------------------------------------------
 
@@ -391,6 +414,12 @@ class LedgerPanel(QWidget):
         for button in (self.statement_button, self.receipt_button):
             button.opener = opener
 
+    def set_print_hooks(self, hooks: PrintHooks) -> None:
+        """Show the print dialog and preview through ``hooks`` (tests)."""
+        self.print_hooks = hooks
+        for button in (self.statement_button, self.receipt_button):
+            button.hooks = hooks
+
     def _statement(self) -> tuple[bytes, str]:
         """The patient's statement as of today."""
         from ketadesk.billing.account import statement_view
@@ -419,8 +448,9 @@ class LedgerPanel(QWidget):
             raise NotFound("Open a patient first.")
         return self.patient_id
 
-    def superbill(self) -> None:
-        """Ask for the visits' date range, then make the superbill PDF."""
+    def superbill(self, how: Delivery = Delivery.OPEN) -> None:
+        """Ask for the visits' date range, then make the superbill PDF and open, preview,
+        print or save it (``how``)."""
         if self.patient_id is None:
             return
         today, patient_id, actor = self.today(), self.patient_id, self.context.actor
@@ -428,7 +458,9 @@ class LedgerPanel(QWidget):
 
         def chosen() -> None:
             date_from, date_to = dialog.dates()
-            self._pdf(lambda s: superbill_pdf(s, actor, patient_id, date_from, date_to, today))
+            self._pdf(
+                lambda s: superbill_pdf(s, actor, patient_id, date_from, date_to, today), how
+            )
 
         dialog.accepted.connect(chosen)
         self._show_dialog(dialog)
@@ -440,8 +472,10 @@ class LedgerPanel(QWidget):
         self.dialog = dialog
         dialog.open()
 
-    def _pdf(self, build: Callable[[Session], tuple[bytes, str]]) -> None:
-        """Build a document in a transaction (the read is audited); hand it to the viewer."""
+    def _pdf(self, build: Callable[[Session], tuple[bytes, str]],
+             how: Delivery = Delivery.OPEN) -> None:
+        """Build a document in a transaction (the read is audited); open, preview, print or
+        save it."""
 
         def run() -> tuple[bytes, str]:
             with self.context.db.transaction() as session:
@@ -449,7 +483,8 @@ class LedgerPanel(QWidget):
 
         made = attempt(self, run)
         if made is not None:
-            self.last_pdf = show_pdf(self, made[0], made[1], opener=self.opener)
+            self.last_pdf = deliver(self, how, made[0], made[1], opener=self.opener,
+                                    hooks=self.print_hooks)
 
 
 __all__ = ["LedgerPage", "LedgerPanel", "load_ledger", "package_text"]

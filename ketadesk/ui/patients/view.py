@@ -21,7 +21,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -316,6 +316,24 @@ class SearchBox(QLineEdit):
         super().keyPressEvent(event)
 
 
+# MRN, name (stretches), date of birth, age, phone; a width of 0: the column stretches.
+COLUMN_WIDTHS = (68, 0, 110, 46, 120)
+NAME_ROOM = 190  # "Abdel-Malik, Abdul-Rahman" whole
+OPTIONAL_COLUMNS = (3, 4)  # age, then phone: given up, in this order, when names need room
+
+
+def columns_shown(width: int) -> set[int]:
+    """The optional columns a list ``width`` pixels wide shows beside whole names: the age
+    goes first (the chart's header says it), then the phone."""
+    shown = set(OPTIONAL_COLUMNS)
+    for column in OPTIONAL_COLUMNS:
+        if sum(COLUMN_WIDTHS[c] for c in range(len(COLUMN_WIDTHS))
+               if c not in OPTIONAL_COLUMNS or c in shown) + NAME_ROOM <= width:
+            break
+        shown.discard(column)
+    return shown
+
+
 class PatientsView(QWidget):
     """Search box, count, results table and the open record side by side."""
 
@@ -338,12 +356,15 @@ class PatientsView(QWidget):
         splitter.setChildrenCollapsible(False)
         splitter.addWidget(self._table())
         self.detail = PatientDetail(context)
-        self.detail.setMinimumWidth(420)
+        # No fixed minimum: the chart's own widgets say how narrow it may go, so a squeezed
+        # split can never cut a button or a figure (a laptop's 1280 pixels).
         self.detail.edit_requested.connect(self.edit_patient)
         self.detail.policy_saved.connect(self._policy_saved)
         splitter.addWidget(self.detail)
-        splitter.setSizes([580, 480])
-        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([420, 660])
+        splitter.setStretchFactor(0, 2)  # a wider screen widens both, the chart more
+        splitter.setStretchFactor(1, 3)
+        self.splitter = splitter
         outer.addWidget(splitter, 1)
         self.model.page_loaded.connect(self._update_count)
         self._shortcuts()
@@ -409,13 +430,23 @@ class PatientsView(QWidget):
         header = table.horizontalHeader()
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         header.setHighlightSections(False)
-        for column, width in enumerate((68, 0, 108, 46, 120)):
+        for column, width in enumerate(COLUMN_WIDTHS):
             if width:
                 table.setColumnWidth(column, width)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        table.viewport().installEventFilter(self)
         table.activated.connect(self._row_activated)
         self.table = table
         return table
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """The list's width changed: show as many of the optional columns as leave the
+        names room (:func:`columns_shown`)."""
+        if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
+            shown = columns_shown(self.table.viewport().width())
+            for column in OPTIONAL_COLUMNS:
+                self.table.setColumnHidden(column, column not in shown)
+        return super().eventFilter(watched, event)
 
     # --- searching -------------------------------------------------------------------
 

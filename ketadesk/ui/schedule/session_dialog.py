@@ -192,7 +192,9 @@ class SessionDialog(QDialog):
         box = QFrame()
         row = QHBoxLayout(box)
         row.setContentsMargins(0, 4, 0, 4)
-        row.addWidget(QLabel("Move this and the later sessions of the series by"))
+        caption = QLabel("Move this and the later sessions of the series by")
+        caption.setWordWrap(True)  # two lines in the dialog's width, never cut
+        row.addWidget(caption, 1)
         self.shift_days = QSpinBox()
         self.shift_days.setObjectName("shiftDays")
         self.shift_days.setRange(-MAX_SHIFT_DAYS, MAX_SHIFT_DAYS)

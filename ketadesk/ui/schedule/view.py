@@ -49,6 +49,7 @@ from ketadesk.errors import KetaDeskError, SlotTaken, ValidationError
 from ketadesk.scheduling.calendar import CalendarEntry, CalendarWindow, calendar_window, week_start
 from ketadesk.scheduling.models import SessionStatus
 from ketadesk.ui.context import AppContext
+from ketadesk.ui.flow import flow_holder
 from ketadesk.ui.schedule import colors
 from ketadesk.ui.schedule.grid import ScheduleGrid
 from ketadesk.ui.schedule.layout import DropTarget, minutes
@@ -124,31 +125,36 @@ class _Chip(QWidget):
 
 def legend() -> QWidget:
     """Modalities by fill, and the released statuses by their faded, dashed look."""
-    strip = QWidget()
-    row = QHBoxLayout(strip)
-    row.setContentsMargins(0, 0, 0, 0)
-    row.setSpacing(6)
+    # Each chip stays beside its caption; the pairs wrap onto a second line in a narrow window.
+    strip, row = flow_holder(spacing=14)
     for modality in Modality:
-        row.addWidget(_Chip(modality.label, colors.fill(modality), colors.strong(modality)))
-        row.addWidget(QLabel(modality.label))
-        row.addSpacing(8)
-    row.addSpacing(12)
+        row.addWidget(_legend_item(
+            _Chip(modality.label, colors.fill(modality), colors.strong(modality)),
+            QLabel(modality.label)))
     for status in (SessionStatus.CANCELLED, SessionStatus.LATE_CANCELLED, SessionStatus.NO_SHOW):
-        row.addWidget(
+        caption = QLabel(status.label)
+        set_role(caption, "muted")
+        row.addWidget(_legend_item(
             _Chip(
                 status.label,
                 colors.fill(Modality.IV),
                 colors.border(Modality.IV, status),
                 dashed=True,
                 faded=True,
-            )
-        )
-        caption = QLabel(status.label)
-        set_role(caption, "muted")
-        row.addWidget(caption)
-        row.addSpacing(8)
-    row.addStretch(1)
+            ),
+            caption,
+        ))
     return strip
+
+
+def _legend_item(chip: QWidget, caption: QLabel) -> QWidget:
+    item = QWidget()
+    row = QHBoxLayout(item)
+    row.setContentsMargins(0, 0, 0, 0)
+    row.setSpacing(6)
+    row.addWidget(chip)
+    row.addWidget(caption)
+    return item
 
 
 class ScheduleView(QWidget):
@@ -195,19 +201,28 @@ class ScheduleView(QWidget):
 
     # -- building -----------------------------------------------------------------------
 
-    def _tool_bar(self) -> QHBoxLayout:
-        row = QHBoxLayout()
-        row.setSpacing(8)
+    def _tool_bar(self) -> QVBoxLayout:
+        """Two lines, so that a laptop's width shows every control whole: the page title,
+        the location and New series… above; the days, the date and Day / Week below."""
+        lines = QVBoxLayout()
+        lines.setSpacing(8)
+        top = QHBoxLayout()
+        top.setSpacing(8)
         heading = QLabel("Schedule")
         heading.setObjectName("pageTitle")
-        row.addWidget(heading)
-        row.addSpacing(12)
+        top.addWidget(heading)
+        top.addSpacing(12)
         self.location_box = QComboBox()
         self.location_box.setObjectName("location")
         self.location_box.setMinimumWidth(200)
+        self.location_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.location_box.currentIndexChanged.connect(self._location_chosen)
-        row.addWidget(self.location_box)
-        row.addSpacing(8)
+        top.addWidget(self.location_box)
+        top.addStretch(1)
+        lines.addLayout(top)
+        row = QHBoxLayout()
+        row.setSpacing(8)
+        lines.addLayout(row)
         self.previous_button = self._button("◀", "Previous day or week (Page Up)", self.previous)
         self.today_button = self._button("Today", "Go to today", self.today)
         self.next_button = self._button("▶", "Next day or week (Page Down)", self.next)
@@ -226,14 +241,13 @@ class ScheduleView(QWidget):
         row.addSpacing(8)
         row.addWidget(self.title, 1)
         row.addLayout(self._mode_buttons())
-        row.addSpacing(12)
         self.new_button = QPushButton("New series…")
         self.new_button.setObjectName("newSeries")
         set_role(self.new_button, "primary")
         self.new_button.clicked.connect(self.new_series)
         self.new_button.setVisible(self.can_book)
-        row.addWidget(self.new_button)
-        return row
+        top.addWidget(self.new_button)
+        return lines
 
     def _button(self, text: str, tip: str, action: Callable[[], None]) -> QPushButton:
         button = QPushButton(text)

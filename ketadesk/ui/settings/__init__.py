@@ -15,7 +15,7 @@ fee policies) — without discarding what someone is typing in the tab they are 
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
 
 from ketadesk.access.permissions import Permission
 from ketadesk.ui.context import AppContext
@@ -56,8 +56,12 @@ class SettingsView(QWidget):
             self._add(title, kind(context))
         self.tabs.currentChanged.connect(self._shown)
         box = QVBoxLayout(self)
-        box.setContentsMargins(8, 8, 8, 8)
-        box.addWidget(self.tabs)
+        box.setContentsMargins(20, 18, 20, 14)
+        box.setSpacing(12)
+        heading = QLabel("Settings")
+        heading.setObjectName("pageTitle")
+        box.addWidget(heading)
+        box.addWidget(self.tabs, 1)
 
     def _add(self, title: str, page: RecordTab) -> None:
         self.pages[title] = page

@@ -429,6 +429,12 @@ class HolidaysPage(LocationPage):
             self.table.setItem(index, 0, QTableWidgetItem(day_text(holiday.day)))
             self.table.setItem(index, 1, QTableWidgetItem(holiday.name))
             self.table.setCellWidget(index, 2, self._check(holiday, observes))
+        if self.checks:  # the column holds widgets, which ResizeToContents does not measure
+            header = self.table.horizontalHeader()
+            header.setSectionResizeMode(2, QHeaderView.ResizeMode.Fixed)
+            box = self.checks[0][1]
+            box.ensurePolished()  # measured in the window's style, as it will be drawn
+            header.resizeSection(2, max(header.sectionSizeHint(2), box.sizeHint().width() + 16))
 
     def _explanation(self, observes: bool, state: str) -> str:
         if not observes:

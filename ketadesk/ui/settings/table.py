@@ -53,6 +53,7 @@ from ketadesk.access.permissions import Permission
 from ketadesk.clinic.locations import list_locations
 from ketadesk.clinic.validation import FieldSpec, format_phone
 from ketadesk.ui.context import AppContext
+from ketadesk.ui.flow import DownScrollArea, wrap_words
 from ketadesk.ui.forms import CheckList, FieldForm, attempt, require_hooks
 
 T = TypeVar("T")
@@ -209,12 +210,12 @@ def record_table(columns: tuple[str, ...], stretch: int = 0) -> QTableWidget:
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     table.verticalHeader().hide()
     table.setAlternatingRowColors(True)
-    table.setWordWrap(False)
-    # Names in a chain share their start ("Stillwater Ketamine – Denver"): keep both ends.
-    table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
     header = table.horizontalHeader()
     header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
     header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+    # Names in a chain are long ("Stillwater Ketamine & Wellness — Downtown Austin"): in a
+    # laptop's narrow list they wrap onto a second line instead of losing their middle.
+    wrap_words(table)
     return table
 
 
@@ -341,8 +342,7 @@ class RecordTab(QWidget):
         self.heading.setContentsMargins(9, 0, 0, 0)  # in line with the form's labels
         self.heading.setStyleSheet("font-size: 15px; font-weight: bold;")
         box.addWidget(self.heading)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
+        scroll = DownScrollArea()
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setWidget(self.form)
         # Let the page show through, as on a tab's page (setWidget turns filling on).

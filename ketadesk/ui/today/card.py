@@ -53,7 +53,8 @@ SHORT_MODALITY = {
     Modality.ORAL: "Oral/SL",
     Modality.KAP: "KAP",
 }
-CARD_WIDTH = 400
+CARD_WIDTH = 400  # a card's width when there is room to spare
+CARD_MIN_WIDTH = 320  # narrower than this, a card's lines would wrap word by word
 BUTTONS_PER_ROW = 2
 
 CARD_STYLE = f"""
@@ -142,6 +143,7 @@ class ChairCardWidget(QFrame):
         self.actor = actor
         self.setObjectName("card")
         self.setStyleSheet(CARD_STYLE)
+        self.card_width = CARD_WIDTH
         self.setFixedWidth(CARD_WIDTH)
         self.buttons: dict[str, QPushButton] = {}
         self.due_labels: list[QLabel] = []
@@ -195,8 +197,19 @@ class ChairCardWidget(QFrame):
         for child in self.children():
             if isinstance(child, QWidget):
                 child.show()
+        self._fit_height()
+
+    def set_card_width(self, width: int) -> None:
+        """Give the card ``width`` pixels (the board shares its row out) and fit its height."""
+        if width == self.card_width:
+            return
+        self.card_width = width
+        self.setFixedWidth(width)
+        self._fit_height()
+
+    def _fit_height(self) -> None:
         self.outer.invalidate()  # forget the height measured before this redraw
-        height = self.heightForWidth(CARD_WIDTH)
+        height = self.heightForWidth(self.card_width)
         self.setFixedHeight(height if height > 0 else self.sizeHint().height())
 
     def _current(self, shown: BoardSession, now: datetime) -> None:

@@ -37,17 +37,20 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.orm import Session
 
+from ketadesk.access.permissions import Permission
 from ketadesk.clinic.locations import list_locations
-from ketadesk.errors import KetaDeskError
+from ketadesk.errors import KetaDeskError, NotFound
 from ketadesk.scheduling import floor
 from ketadesk.scheduling.board import Board, BoardSession, chair_board
+from ketadesk.scheduling.calendar import calendar_window
 from ketadesk.scheduling.changes import CancelResult
 from ketadesk.scheduling.rems import RemsFormDue
 from ketadesk.scheduling.series import REASON_LENGTH
+from ketadesk.ui.billing.pdf import PdfButton
 from ketadesk.ui.context import AppContext
 from ketadesk.ui.forms import attempt
 from ketadesk.ui.style import set_role
-from ketadesk.ui.today.card import CARD_WIDTH, ChairCardWidget
+from ketadesk.ui.today.card import CARD_MIN_WIDTH, CARD_WIDTH, ChairCardWidget
 from ketadesk.ui.today.dialogs import (
     CancelDialog,
     ChecklistDialog,
@@ -130,29 +133,56 @@ class TodayView(QWidget):
 
     # --- building --------------------------------------------------------------------
 
-    def _header(self) -> QHBoxLayout:
+    def _header(self) -> QVBoxLayout:
+        """The title and the controls on one line, the day and the location beneath across
+        the whole width (a chain's location names are long)."""
+        lines = QVBoxLayout()
+        lines.setSpacing(2)
         row = QHBoxLayout()
-        titles = QVBoxLayout()
         title = QLabel("Today")
         title.setObjectName("pageTitle")
         self.when = QLabel()
         self.when.setObjectName("todayWhen")
+        self.when.setWordWrap(True)
         set_role(self.when, "muted")
-        titles.addWidget(title)
-        titles.addWidget(self.when)
-        row.addLayout(titles)
+        row.addWidget(title)
         row.addStretch(1)
+        lines.addLayout(row)
+        lines.addWidget(self.when)
         row.addWidget(QLabel("Location"))
         self.location = QComboBox()
         self.location.setObjectName("todayLocation")
         self.location.setMinimumWidth(220)
+        self.location.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.location.currentIndexChanged.connect(lambda _index: self.refresh())
         row.addWidget(self.location)
         self.refresh_button = QPushButton("Refresh")
         self.refresh_button.setObjectName("todayRefresh")
         self.refresh_button.clicked.connect(self.refresh)
         row.addWidget(self.refresh_button)
-        return row
+        self.day_sheet_button = PdfButton(self._day_sheet, text="Day sheet")
+        self.day_sheet_button.setObjectName("todayDaySheet")
+        self.day_sheet_button.setToolTip("Today's sessions at this location, chair by chair")
+        self.day_sheet_button.setEnabled(self.context.actor.can(Permission.SCHEDULE_VIEW))
+        self.day_sheet_print = self.day_sheet_button.print_button()
+        row.addWidget(self.day_sheet_button)
+        row.addWidget(self.day_sheet_print)
+        return lines
+
+    def _day_sheet(self) -> tuple[bytes, str]:
+        """The printed day sheet of the chosen location's local today."""
+        from ketadesk.documents.day_sheet import render_day_sheet
+
+        location_id = self.location_id()
+        if location_id is None:
+            raise NotFound("There is no active location yet. Add one in Settings.")
+        with self.context.db.reading() as session:
+            board = chair_board(session, self.context.actor, location_id, self.now())
+            window = calendar_window(
+                session, self.context.actor, location_id, board.now.date(), 1
+            )
+        data = render_day_sheet(window, clinic_name=window.location_name, printed_at=board.now)
+        return data, f"day-sheet-{window.location_code}-{board.now.date().isoformat()}.pdf"
 
     def _board_area(self) -> QScrollArea:
         self.board_scroll = QScrollArea()
@@ -229,8 +259,16 @@ class TodayView(QWidget):
         self._lay_out()
 
     def _lay_out(self) -> None:
+        """As many columns of cards as the board's width holds (each at least
+        :data:`CARD_MIN_WIDTH`), the row shared out among them up to :data:`CARD_WIDTH` each."""
         room = self.board_scroll.viewport().width()
-        columns = max(1, (room + CARD_SPACING) // (CARD_WIDTH + CARD_SPACING))
+        columns = max(1, (room + CARD_SPACING) // (CARD_MIN_WIDTH + CARD_SPACING))
+        if self.board is not None and self.board.cards:
+            columns = min(columns, len(self.board.cards))
+        share = (room - (columns - 1) * CARD_SPACING) // columns
+        width = max(CARD_MIN_WIDTH, min(CARD_WIDTH, share))
+        for widget in self.cards.values():
+            widget.set_card_width(width)
         if columns == self._columns or self.board is None:
             return
         self._columns = columns
