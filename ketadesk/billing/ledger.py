@@ -6,7 +6,8 @@ Every other billing service writes money through here:
   positive, credits negative), and writes the audit row in the same transaction;
 * :func:`allocate` applies part of a credit (payment, adjustment, reversal of a debit) to a
   debit (charge, refund, forfeit, reversal of a credit), refusing more than either has left;
-* :func:`apply_oldest_first` pays a list of debits from a list of credits in date order;
+* :func:`apply_oldest_first` pays a list of debits from a list of credits in date order,
+  as the pure :func:`allocation_plan` decides (the demo's in-memory books use it too);
 * :func:`reverse` undoes an entry with a new one: it releases the entry's allocations (new
   negative allocation rows), posts the opposite amount and settles the two against each
   other, so the original is closed and whatever it had paid or been paid by is open again.
@@ -41,7 +42,7 @@ from ketadesk.billing.models import (
 )
 from ketadesk.clinic.models import Patient
 from ketadesk.errors import Conflict, InvalidValue, NotFound
-from ketadesk.money import ZERO, from_cents, money
+from ketadesk.money import ZERO, from_cents, money, to_cents
 
 # Kinds whose amount must be above zero / below zero; reversals carry the opposite sign of
 # whatever they reverse.
@@ -267,24 +268,61 @@ def unapplied_credits(
     return rows
 
 
+@dataclass(frozen=True)
+class Step:
+    """One allocation of a plan: ``cents`` of credit number ``credit`` pay debit ``debit``
+    (positions in the lists given to :func:`allocation_plan`)."""
+
+    credit: int
+    debit: int
+    cents: int
+
+
+def allocation_plan(credits: Sequence[int], debits: Sequence[int]) -> list[Step]:
+    """Which credit pays which debit, and how much: the rule of :func:`apply_oldest_first`.
+
+    A pure decision over plain values, so the ledger and the demo's in-memory books share
+    it. ``credits`` are the cents each credit may give and ``debits`` the cents each debit
+    still owes, both already in the order to use them (oldest first). The first credit pays
+    the first debit as far as either reaches; whichever is used up is left behind for the
+    next one, until one list runs out. Nothing is planned from or to an amount of zero or
+    less, so every step moves more than zero cents and no credit gives, nor debit takes,
+    more than it has.
+    """
+    steps: list[Step] = []
+    credit_left = list(credits)
+    debit_left = list(debits)
+    ci = di = 0
+    while ci < len(credit_left) and di < len(debit_left):
+        cents = min(credit_left[ci], debit_left[di])
+        if cents > 0:
+            steps.append(Step(ci, di, cents))
+            credit_left[ci] -= cents
+            debit_left[di] -= cents
+        if credit_left[ci] <= 0:
+            ci += 1
+        if debit_left[di] <= 0:
+            di += 1
+    return steps
+
+
 def apply_oldest_first(
     session: Session, actor: Actor, credits: Sequence[Open], debits: Sequence[Open]
 ) -> list[Allocation]:
-    """Pay ``debits`` in order from ``credits`` in order until one list runs out."""
+    """Pay ``debits`` in order from ``credits`` in order until one list runs out.
+
+    :func:`allocation_plan` decides the amounts over integer cents; each step is written as
+    one allocation row.
+    """
+    plan = allocation_plan([to_cents(c.left) for c in credits], [to_cents(d.left) for d in debits])
     made: list[Allocation] = []
-    credit_left = [c.left for c in credits]
-    debit_left = [d.left for d in debits]
-    ci = di = 0
-    while ci < len(credits) and di < len(debits):
-        amount = min(credit_left[ci], debit_left[di])
-        credit, debit = credits[ci].entry, debits[di].entry
-        made.append(_allocation(session, actor, credit.id, debit.id, credit.patient_id, amount))
-        credit_left[ci] -= amount
-        debit_left[di] -= amount
-        if credit_left[ci] == ZERO:
-            ci += 1
-        if debit_left[di] == ZERO:
-            di += 1
+    for step in plan:
+        credit, debit = credits[step.credit].entry, debits[step.debit].entry
+        made.append(
+            _allocation(
+                session, actor, credit.id, debit.id, credit.patient_id, from_cents(step.cents)
+            )
+        )
     return made
 
 

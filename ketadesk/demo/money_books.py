@@ -3,9 +3,9 @@
 Each patient's open debits and unapplied credits live on their
 :class:`~ketadesk.demo.money_world.PatientBooks`, so nothing is read back from the
 database. :meth:`Books.post_entry` writes what :func:`ketadesk.billing.ledger.post` writes;
-:meth:`Books.apply` pays debits in order from credits in order as
-:func:`ketadesk.billing.ledger.apply_oldest_first` does, each allocation written as the
-service writes it. :func:`open_debits` and :func:`open_credits` are the ledger's "oldest
+:meth:`Books.apply` pays debits in order from credits in order by the ledger's own
+:func:`ketadesk.billing.ledger.allocation_plan`, each allocation written as the service
+writes it. :func:`open_debits` and :func:`open_credits` are the ledger's "oldest
 first" lists (a package's prepayment is never ordinary credit).
 """
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date
 
+from ketadesk.billing.ledger import allocation_plan
 from ketadesk.billing.models import (
     AdjustmentReason,
     Allocation,
@@ -124,22 +125,16 @@ class Books:
         by: str = BILLING_USER,
     ) -> int:
         """:func:`ledger.apply_oldest_first`: pay ``debits`` in order from ``credits`` (each
-        up to its limit) until one runs out; return the cents applied."""
-        applied = 0
-        ci = di = 0
-        credit_left = [min(limit, entry.left) for entry, limit in credits]
-        while ci < len(credits) and di < len(debits):
-            debit = debits[di]
-            cents = min(credit_left[ci], debit.left)
-            if cents > 0:
-                self.allocate(patient, credits[ci][0], debit, cents, by)
-                credit_left[ci] -= cents
-                applied += cents
-            if credit_left[ci] == 0:
-                ci += 1
-            if debit.left == 0:
-                di += 1
-        return applied
+        up to its limit) until one runs out; return the cents applied.
+
+        The amounts are :func:`ledger.allocation_plan`'s, the ledger's own rule.
+        """
+        plan = allocation_plan(
+            [min(limit, entry.left) for entry, limit in credits], [d.left for d in debits]
+        )
+        for step in plan:
+            self.allocate(patient, credits[step.credit][0], debits[step.debit], step.cents, by)
+        return sum(step.cents for step in plan)
 
     def apply_credit(self, patient: PatientBooks, only: Iterable[Entry] | None = None) -> None:
         credits = open_credits(patient)
