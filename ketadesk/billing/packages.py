@@ -33,7 +33,7 @@ import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 from functools import cache
 from types import MappingProxyType
 from typing import Any
@@ -63,7 +63,7 @@ from ketadesk.clinic.codes import procedure_code
 from ketadesk.clinic.models import Location, Patient
 from ketadesk.config import RESOURCES
 from ketadesk.errors import Conflict, InvalidValue, NotFound, StaleEdit
-from ketadesk.money import CENT, ZERO, money
+from ketadesk.money import ZERO, from_cents, money, to_cents
 
 __all__ = [
     "DEFAULTS_FILE",
@@ -92,19 +92,59 @@ DEFAULTS_FILE = RESOURCES / "packages.toml"
 # ---------------------------------------------------------------------------------------
 
 
-def use_value(price: Decimal, sessions: int, number: int) -> Decimal:
-    """What use ``number`` (1-based) of a package of ``sessions`` for ``price`` is worth.
+def package_share(price_cents: int, sessions: int, number: int) -> int:
+    """The cents use ``number`` (1-based) of a package of ``sessions`` for ``price_cents`` is
+    worth: the pure rule behind :func:`use_value`, shared with the demo's in-memory books.
 
-    Every use but the last is ``price / sessions`` rounded down to the cent; the last takes
-    the remainder, so the uses add up to the price exactly ($1,000.00 / 3 is 333.33, 333.33
-    and 333.34). Rounding down keeps the last use the largest, never below zero.
+    Every use but the last is the price divided by the sessions, rounded down to the cent;
+    the last takes the remainder, so the uses add up to the price exactly (100000 / 3 is
+    33333, 33333 and 33334). Rounding down keeps the last use the largest, never below zero.
     """
     if not 1 <= number <= sessions:
         raise InvalidValue(f"use {number} is outside a package of {sessions} sessions")
-    share = (price / sessions).quantize(CENT, rounding=ROUND_DOWN)
+    if price_cents < 0:
+        raise InvalidValue("a package price cannot be below zero")
+    share = price_cents // sessions
     if number < sessions:
         return share
-    return price - share * (sessions - 1)
+    return price_cents - share * (sessions - 1)
+
+
+def use_value(price: Decimal, sessions: int, number: int) -> Decimal:
+    """What use ``number`` (1-based) of a package of ``sessions`` for ``price`` is worth.
+
+    :func:`package_share` in dollars: $1,000.00 / 3 is 333.33, 333.33 and 333.34.
+    """
+    return from_cents(package_share(to_cents(price), sessions, number))
+
+
+@dataclass(frozen=True)
+class UseSettlement:
+    """How one package use closes a session's charges beyond what the prepayment paid.
+
+    ``adjustment_cents``: a package adjustment for the list fees above the use's value;
+    ``forfeit_cents``: the part of the use's value the fees did not take, which the clinic
+    keeps. At most one of them is above zero.
+    """
+
+    adjustment_cents: int
+    forfeit_cents: int
+
+
+def settle_use(owed_cents: int, value_cents: int, paid_cents: int) -> UseSettlement:
+    """The pure decision of a package use, shared by :func:`cover_session` and the demo.
+
+    ``owed_cents`` is what the session's charges still owed before the use, ``value_cents``
+    the use's value (:func:`package_share`) and ``paid_cents`` what the prepayment paid of
+    the charges. Fees above the value are closed by an adjustment of the gap; otherwise
+    whatever of the value the fees did not take is forfeited, so the prepayment keeps
+    exactly the value of the sessions still unused.
+    """
+    if owed_cents > value_cents:
+        return UseSettlement(owed_cents - value_cents, 0)
+    if paid_cents < value_cents:
+        return UseSettlement(0, value_cents - paid_cents)
+    return UseSettlement(0, 0)
 
 
 def cover_session(
@@ -191,15 +231,16 @@ def _use(
     paid = ledger.apply_oldest_first(session, actor, [ledger.Open(prepayment, value)], owed)
     used = sum((a.amount for a in paid), ZERO)
     day = min(e.posted_on for e in charges)
+    settled = settle_use(to_cents(total), to_cents(value), to_cents(used))
     adjustment: LedgerEntry | None = None
-    if total > value:
+    if settled.adjustment_cents:
         adjustment = ledger.post(
             session,
             actor,
             patient_id=purchase.patient_id,
             location_id=charges[0].location_id,
             kind=EntryKind.ADJUSTMENT,
-            amount=-(total - value),
+            amount=-from_cents(settled.adjustment_cents),
             posted_on=day,
             description=label,
             reason=AdjustmentReason.PACKAGE,
@@ -210,11 +251,17 @@ def _use(
         ledger.apply_oldest_first(
             session, actor, [ledger.Open(adjustment, -adjustment.amount)], still_owed
         )
-    elif used < value:
+    elif settled.forfeit_cents:
         # The listed fees came to less than the package rate: the clinic keeps the rest of
         # this session's share, so what stays reserved is exactly the sessions still unused.
         _forfeit(
-            session, actor, purchase, prepayment, value - used, day, f"{label} (rate above fees)"
+            session,
+            actor,
+            purchase,
+            prepayment,
+            from_cents(settled.forfeit_cents),
+            day,
+            f"{label} (rate above fees)",
         )
     use = PackageUse(
         purchase=purchase,

@@ -4,8 +4,9 @@
 session's check-in (the prepayment is the package's, never ordinary credit);
 :meth:`Packages.cover` follows :func:`~ketadesk.billing.packages.cover_session` step for
 step: the soonest-expiring package of a service the session billed pays for it, up to one
-use's value (:func:`~ketadesk.billing.packages.use_value`), an adjustment taking the rest
-when the package rate is below the listed fees and a forfeit when it is above. A week after
+use's value (:func:`~ketadesk.billing.packages.package_share`), an adjustment taking the
+rest when the package rate is below the listed fees and a forfeit when it is above, as
+:func:`~ketadesk.billing.packages.settle_use` decides for both. A week after
 a package's last day :func:`~ketadesk.billing.packages.expire_packages` runs: the unused
 value is forfeited or, for refundable packages, sometimes asked back
 (:func:`~ketadesk.billing.packages.refund_unused`).
@@ -24,14 +25,13 @@ from ketadesk.billing.models import (
     PackageUse,
     UnusedPolicy,
 )
-from ketadesk.billing.packages import use_value
+from ketadesk.billing.packages import package_share, settle_use
 from ketadesk.demo.bulk import Sink
 from ketadesk.demo.dice import Dice
 from ketadesk.demo.money_books import BILLING_USER, FRONT_DESK_USER, Books, open_debits
 from ketadesk.demo.money_calendar import EXPIRE, REFUND, Calendar
 from ketadesk.demo.money_payments import Payments
 from ketadesk.demo.money_world import Entry, Offer, PatientBooks, Purchase, Visit
-from ketadesk.money import from_cents, to_cents
 
 # Packages sold at the first session of a series, by protocol: (share of series, sessions
 # of the template sold).
@@ -121,9 +121,7 @@ class Packages:
         for purchase in candidates:
             prepayment = purchase.prepayment
             number = purchase.uses + 1
-            value = to_cents(
-                use_value(from_cents(purchase.offer.price), purchase.offer.sessions, number)
-            )
+            value = package_share(purchase.offer.price, purchase.offer.sessions, number)
             if prepayment is None or prepayment.left < value:
                 continue
             self._use(patient, visit, purchase, prepayment, number, value, [e for e, _ in posted])
@@ -144,12 +142,13 @@ class Packages:
         owed = open_debits(patient, charges)
         total = sum(e.left for e in owed)
         used = self.books.apply(patient, [(prepayment, value)], owed)
+        settled = settle_use(total, value, used)
         adjustment = None
-        if total > value:
+        if settled.adjustment_cents:
             adjustment = self.books.post_entry(
                 patient,
                 EntryKind.ADJUSTMENT,
-                -(total - value),
+                -settled.adjustment_cents,
                 visit.day,
                 charges[0].location_id,
                 label,
@@ -157,9 +156,13 @@ class Packages:
                 note="package rate below the listed fees",
                 package=purchase.id,
             )
-            self.books.apply(patient, [(adjustment, total - value)], open_debits(patient, charges))
-        elif used < value:
-            self._forfeit(patient, purchase, value - used, visit.day, f"{label} (rate above fees)")
+            self.books.apply(
+                patient, [(adjustment, settled.adjustment_cents)], open_debits(patient, charges)
+            )
+        elif settled.forfeit_cents:
+            self._forfeit(
+                patient, purchase, settled.forfeit_cents, visit.day, f"{label} (rate above fees)"
+            )
         self.sink.add(
             PackageUse,
             {
