@@ -49,11 +49,6 @@ METHODS_HELP = "cash, card, check, hsa_fsa (or hsa, fsa), other"
 _MONTH = re.compile(r"([0-9]{4})-([0-9]{1,2})")
 
 
-def today() -> date:
-    """The workstation's date: a command's "today" (the window uses the same)."""
-    return date.today()
-
-
 # --------------------------------------------------------------------------------------
 # Reading options
 # --------------------------------------------------------------------------------------
@@ -84,10 +79,10 @@ def parse_method(text: str, field: str = "method") -> PaymentMethod:
     return PaymentMethod(value)
 
 
-def parse_date(text: str, field: str) -> date:
+def parse_date(text: str, field: str, clock: common.Clock) -> date:
     """A date as typed: :func:`ketadesk.cli.common.parse_date` (``YYYY-MM-DD``,
-    ``MM/DD/YYYY``, ``today``, ``yesterday``), with this module's :func:`today`."""
-    return common.parse_date(text, field, today=lambda: today())
+    ``MM/DD/YYYY``, ``today``, ``yesterday``), "today" being the command's ``clock``."""
+    return common.parse_date(text, field, clock=clock)
 
 
 def parse_month(text: str, field: str = "month") -> tuple[date, date]:
@@ -110,11 +105,16 @@ def parse_month(text: str, field: str = "month") -> tuple[date, date]:
 
 
 def date_range(
-    start: str | None, end: str | None, *, start_field: str = "from", end_field: str = "to"
+    start: str | None,
+    end: str | None,
+    clock: common.Clock,
+    *,
+    start_field: str = "from",
+    end_field: str = "to",
 ) -> tuple[date | None, date | None]:
     """``--from`` and ``--to`` read together; an end before the start is refused."""
-    first = parse_date(start, start_field) if start else None
-    last = parse_date(end, end_field) if end else None
+    first = parse_date(start, start_field, clock) if start else None
+    last = parse_date(end, end_field, clock) if end else None
     if first and last and last < first:
         raise ValidationError.single(
             end_field, f"{last.isoformat()} is before --from ({first.isoformat()})"

@@ -122,7 +122,8 @@ def capture_command(args: argparse.Namespace) -> int:
     from ketadesk.billing.capture import capture_pending
 
     actor = command_line_actor()
-    through = bc.parse_date(args.through, "through") if args.through else None
+    clock = common.clock_of(args)
+    through = bc.parse_date(args.through, "through", clock) if args.through else None
     with common.opened(args) as db, db.transaction() as session:
         location = common.location_by_code(session, args.location) if args.location else None
         result = capture_pending(
@@ -170,7 +171,7 @@ def post_command(args: argparse.Namespace) -> int:
     if args.location and not args.all:
         raise ValidationError.single("location", "is for --all")
     ids = [charge_number(text) for text in args.ids]
-    on = bc.today()
+    on = common.clock_of(args).today()
     held: list[QueueRow] = []
     with common.opened(args) as db, db.transaction() as session:
         if args.all:

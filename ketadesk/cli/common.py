@@ -28,6 +28,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
 from decimal import Decimal
@@ -52,6 +53,47 @@ Command = Callable[[argparse.Namespace], int]
 """What a sub-command runs: it takes the parsed options and returns the exit status."""
 ENV_DEBUG = "KETADESK_DEBUG"
 ACKNOWLEDGE_HINT = "acknowledge with --acknowledge: "
+
+@dataclass(frozen=True)
+class Clock:
+    """When a command runs: the workstation's clock, or an instant stated by the caller.
+
+    :func:`ketadesk.cli.main.main` puts one on the parsed options as ``args.clock`` (the
+    real clock for the console script), and every command reads "now" and "today" from it
+    -- for the services' ``now=``, ``today``/``tomorrow`` in a date option, the day a
+    payment or an invoice is dated. A test states its time by passing
+    ``Clock(at=...)`` to ``main`` instead of patching a module.
+    """
+
+    at: datetime | None = None
+    """The stated instant (time-zone aware), or ``None`` for the workstation's clock."""
+
+    def __post_init__(self) -> None:
+        if self.at is not None and self.at.utcoffset() is None:
+            raise ValueError("a stated clock needs a time-zone aware instant")
+
+    def now(self) -> datetime:
+        """The instant in UTC."""
+        return datetime.now(UTC) if self.at is None else self.at.astimezone(UTC)
+
+    def today(self) -> date:
+        """The workstation's date (the stated instant's own calendar date when stated)."""
+        return date.today() if self.at is None else self.at.date()
+
+    def today_in(self, time_zone: str) -> date:
+        """The date at a location: "today" in ``time_zone``."""
+        return self.now().astimezone(ZoneInfo(time_zone)).date()
+
+
+SYSTEM_CLOCK = Clock()
+"""The real clock: what the console script runs with."""
+
+
+def clock_of(args: argparse.Namespace) -> Clock:
+    """The clock :func:`ketadesk.cli.main.main` put on ``args`` (the real one if none)."""
+    clock = getattr(args, "clock", None)
+    return clock if isinstance(clock, Clock) else SYSTEM_CLOCK
+
 
 # Imported lazily by the functions below: the database layer (SQLAlchemy, Alembic) is not
 # needed for `--help` or `--version`, and keeping it out makes those instant.
@@ -379,13 +421,13 @@ def parse_date(
     field: str,
     *,
     time_zone: str | None = None,
-    today: Callable[[], date] | None = None,
+    clock: Clock = SYSTEM_CLOCK,
     earliest: date = EARLIEST_DATE,
     latest: date = LATEST_DATE,
 ) -> date:
     """A date typed in an option: ``YYYY-MM-DD``, ``MM/DD/YYYY`` or ``yesterday`` /
-    ``today`` / ``tomorrow`` (in ``time_zone`` when given, else by ``today()`` or the
-    workstation's clock).
+    ``today`` / ``tomorrow`` (by ``clock``: in ``time_zone`` when given, else the
+    workstation's date).
 
     The calendar date is read by :func:`ketadesk.clinic.validation.parse_date`, the one the
     forms use; a date outside ``earliest``..``latest`` is refused in words. Every refusal is
@@ -395,10 +437,7 @@ def parse_date(
 
     word = text.strip().casefold()
     if word in _DAY_WORDS:
-        if time_zone is not None:
-            now = datetime.now(ZoneInfo(time_zone)).date()
-        else:
-            now = (today or date.today)()
+        now = clock.today() if time_zone is None else clock.today_in(time_zone)
         return now + timedelta(days=_DAY_WORDS[word])
     try:
         day = read_date(text)
@@ -419,9 +458,9 @@ def _within(day: date, shown: str, field: str, earliest: date, latest: date) -> 
         )
 
 
-def parse_day(text: str, time_zone: str, field: str = "day") -> date:
+def parse_day(text: str, time_zone: str, clock: Clock, field: str = "day") -> date:
     """A day at a location: :func:`parse_date` with ``today``/``tomorrow`` in its zone."""
-    return parse_date(text, field, time_zone=time_zone)
+    return parse_date(text, field, time_zone=time_zone, clock=clock)
 
 
 def parse_instant(

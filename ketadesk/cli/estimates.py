@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     from ketadesk.documents.estimate import render_estimate
 
     actor = command_line_actor()
-    on = bc.today()
+    on = common.clock_of(args).today()
     with common.opened(args) as db, db.transaction() as session:
         patient = common.patient_by_mrn(session, actor, args.patient)
         refresh_estimates(session, actor, today=on, patient_id=patient.id)

@@ -180,11 +180,11 @@ def create(args: argparse.Namespace) -> int:
     from ketadesk.billing.invoices import create_invoice, invoice_view, issue_invoice
 
     actor = command_line_actor()
-    on = bc.today()
+    on = common.clock_of(args).today()
     with common.opened(args) as db, db.transaction() as session:
         patient = common.patient_by_mrn(session, actor, args.patient)
         location = common.location_by_code(session, args.location) if args.location else None
-        first, last = bc.date_range(args.date_from, args.date_to)
+        first, last = bc.date_range(args.date_from, args.date_to, common.clock_of(args))
         invoice = create_invoice(
             session,
             actor,
@@ -251,9 +251,10 @@ def void(args: argparse.Namespace) -> int:
     from ketadesk.billing.invoices import find_invoice, invoice_view, void_invoice
 
     actor = command_line_actor()
+    on = common.clock_of(args).today()
     with common.opened(args) as db, db.transaction() as session:
         invoice = find_invoice(session, args.number)
-        void_invoice(session, actor, invoice.id, args.reason, on=bc.today())
+        void_invoice(session, actor, invoice.id, args.reason, on=on)
         view = invoice_view(session, actor, invoice.id)
     print(
         f"Voided invoice {view.number} ({bc.plural(len(view.lines), 'line')}, "

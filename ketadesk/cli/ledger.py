@@ -92,9 +92,10 @@ def _show(args: argparse.Namespace) -> int:
     from ketadesk.billing.ledger import lines
 
     actor = command_line_actor()
+    today = common.clock_of(args).today()
     with common.opened(args) as db, db.transaction() as session:  # the read is audited
         patient = common.patient_by_mrn(session, actor, args.patient)
-        summary = account_summary(session, actor, patient.id, year=bc.today().year)
+        summary = account_summary(session, actor, patient.id, year=today.year)
         rows = lines(session, patient.id)
         who = {"mrn": patient.mrn, "name": patient.display_name}
     data = {"patient": who, "lines": [line_data(r) for r in rows], **summary_data(summary)}
@@ -109,10 +110,11 @@ def _paper(args: argparse.Namespace) -> int:
     from ketadesk.documents.statement import render_statement
 
     actor = command_line_actor()
+    today = common.clock_of(args).today()
     with common.opened(args) as db, db.transaction() as session:  # the read is audited
         patient = common.patient_by_mrn(session, actor, args.patient)
         if args.statement:
-            statement = statement_view(session, actor, patient.id, on=bc.today())
+            statement = statement_view(session, actor, patient.id, on=today)
             receipt = None
         else:
             receipt = year_receipt(session, actor, patient.id, args.year_receipt)

@@ -107,10 +107,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``ketadesk`` with ``argv`` (default: the process arguments); return the exit status."""
+def main(argv: Sequence[str] | None = None, *, clock: common.Clock | None = None) -> int:
+    """Run ``ketadesk`` with ``argv`` (default: the process arguments); return the exit status.
+
+    ``clock`` is when the command runs (default: the workstation's clock); it reaches the
+    command as ``args.clock``, so a caller -- a test -- states its time instead of patching.
+    """
     try:
-        return _main(list(sys.argv[1:] if argv is None else argv))
+        return _main(list(sys.argv[1:] if argv is None else argv), clock or common.SYSTEM_CLOCK)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except SystemExit as stop:  # argparse: --help, --version and usage errors
@@ -137,12 +141,13 @@ def window_arguments(argv: list[str]) -> argparse.Namespace | None:
     return args
 
 
-def _main(argv: list[str]) -> int:
+def _main(argv: list[str], clock: common.Clock) -> int:
     window = window_arguments(argv)
     if window is not None:
         return _guarded(window, _open_window)
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.clock = clock
     if args.command is None:
         return _guarded(args, _open_window)
     if args.demo or args.screenshot or args.view or args.size:

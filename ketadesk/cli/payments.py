@@ -113,7 +113,7 @@ def add_payment(args: argparse.Namespace) -> int:
             patient_id=patient.id,
             amount=amount,
             method=method,
-            on=bc.today(),
+            on=common.clock_of(args).today(),
             location_id=location.id if location else None,
             reference=args.reference,
             invoice_id=invoice.id if invoice else None,

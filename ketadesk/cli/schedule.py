@@ -69,7 +69,7 @@ def day(args: argparse.Namespace) -> int:
     actor = command_line_actor()
     with common.opened(args) as db, db.reading() as session:
         location = common.only_or_chosen_location(session, actor, args.location)
-        wanted = common.parse_day(args.day, location.time_zone)
+        wanted = common.parse_day(args.day, location.time_zone, common.clock_of(args))
         window = calendar_window(session, actor, location.id, wanted, 1)
     pdf = _write_pdf(window, Path(args.pdf)) if args.pdf else None
     common.emit(args, day_data(window, wanted, pdf), lambda: day_text(window, wanted, pdf))

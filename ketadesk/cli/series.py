@@ -176,14 +176,13 @@ def _plan_and_book(
 ) -> None:
     """Fill ``result`` with the plan (and the booking); raise :class:`_Refused` to roll back."""
     from ketadesk.billing import actions
-    from ketadesk.db import utcnow
     from ketadesk.scheduling import planner
 
-    now = utcnow()
+    now = common.clock_of(args).now()
     patient = patient_by_mrn(session, actor, args.patient)
     protocol = protocol_by_key(session, args.protocol)
     location = home_or_chosen_location(session, patient, args.location)
-    start = parse_day(args.start, location.time_zone, "start")
+    start = parse_day(args.start, location.time_zone, common.clock_of(args), "start")
     proposal = planner.plan_series(
         session, actor, patient, protocol, location, start, preferences(args), now=now
     )

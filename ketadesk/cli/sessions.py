@@ -135,10 +135,9 @@ def _register_shift(actions: Any) -> None:
 def book(args: argparse.Namespace) -> int:
     from ketadesk.access.permissions import command_line_actor
     from ketadesk.billing import actions
-    from ketadesk.db import utcnow
 
     actor = command_line_actor()
-    now = utcnow()
+    now = common.clock_of(args).now()
     with common.opened(args) as db, db.transaction() as session:
         patient = patient_by_mrn(session, actor, args.patient)
         protocol = protocol_by_key(session, args.protocol)
@@ -173,10 +172,9 @@ def shift(args: argparse.Namespace) -> int:
     """Shift a session and the rest of its series in one write transaction."""
     from ketadesk.access.permissions import command_line_actor
     from ketadesk.billing import actions
-    from ketadesk.db import utcnow
 
     actor = command_line_actor()
-    now = utcnow()
+    now = common.clock_of(args).now()
     number = session_number(args.session)
     days = _days(args.days) if args.days is not None else None
     with common.opened(args) as db, db.transaction() as session:

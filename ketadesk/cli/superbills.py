@@ -128,13 +128,14 @@ def one_patient(args: argparse.Namespace) -> int:
     actor = command_line_actor()
     if not args.date_from:
         raise ValidationError.single("from", "say which visit: --from DATE (and --to DATE)")
-    first = bc.parse_date(args.date_from, "from")
-    last = bc.parse_date(args.date_to, "to") if args.date_to else first
+    clock = common.clock_of(args)
+    first = bc.parse_date(args.date_from, "from", clock)
+    last = bc.parse_date(args.date_to, "to", clock) if args.date_to else first
     if last < first:
         raise ValidationError.single("to", f"{last.isoformat()} is before --from")
     with common.opened(args) as db, db.transaction() as session:  # the read is audited
         patient = common.patient_by_mrn(session, actor, args.patient)
-        view = superbill_view(session, actor, patient.id, first, last, issued_on=bc.today())
+        view = superbill_view(session, actor, patient.id, first, last, issued_on=clock.today())
     path = bc.write_pdf(render_superbill(view), Path(args.output))
     common.emit(args, superbill_data(view, path), lambda: superbill_text(view, path))
     return 0
@@ -191,7 +192,7 @@ def month(args: argparse.Namespace) -> int:
                 last,
                 folder,
                 actor=actor,
-                issued_on=bc.today(),
+                issued_on=common.clock_of(args).today(),
                 workers=args.workers,
                 location_id=location_id,
                 progress=lambda done, total, _text: bar("Superbills", done, total),

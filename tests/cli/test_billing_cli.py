@@ -3,9 +3,9 @@
 
 Each test runs :func:`ketadesk.cli.main.main` in-process against a real SQLite file holding
 :func:`documents.superbill_batch_helpers.self_pay_month` (four self-pay IV infusions in
-December 2026, posted; the fourth by a provider without an NPI). The commands' "today" is
-pinned to 2027-01-04, so invoice numbers and due dates are fixed. PDFs are read back with
-pypdf.
+December 2026, posted; the fourth by a provider without an NPI). The commands run on a
+clock stated as 2027-01-04 (passed to ``main``), so invoice numbers and due dates are
+fixed. PDFs are read back with pypdf.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 from billing.billing_helpers import ADMIN, billing_clinic, completed_iv_session
-from cli.cli_helpers import Result, runner
+from cli.cli_helpers import Result, clock_on, runner
 from documents.superbill_batch_helpers import (
     MONTH,
     NO_NPI_PROVIDER,
@@ -44,14 +44,9 @@ TODAY = date(2027, 1, 4)
 ZOE = "Zoë Łukasiewicz"
 
 
-@pytest.fixture(autouse=True)
-def _today(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(billing_common, "today", lambda: TODAY)
-
-
 @pytest.fixture
 def cli(capsys: pytest.CaptureFixture[str]) -> Any:
-    return runner(capsys)
+    return runner(capsys, clock=clock_on(TODAY))
 
 
 @pytest.fixture(scope="module")
@@ -559,9 +554,9 @@ def test_methods_are_read_by_their_usual_names() -> None:
 
 
 def test_gfe_drafts_and_prints_the_estimate_of_a_booked_series(
-    cli: Any, sqlite_db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    capsys: pytest.CaptureFixture[str], sqlite_db: Database, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(billing_common, "today", lambda: date(2026, 11, 23))
+    cli = runner(capsys, clock=clock_on(date(2026, 11, 23)))
     with sqlite_db.transaction() as session:
         clinic = billing_clinic(session, ADMIN)
         series = iv_induction(session, clinic, ADMIN)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import itertools
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,6 +26,7 @@ from sqlalchemy import func, select
 from ketadesk.access.models import AuditEntry
 from ketadesk.access.permissions import Actor, Role
 from ketadesk.billing.models import Estimate
+from ketadesk.cli.common import Clock
 from ketadesk.clinic.locations import closed_reason, parse_hours, set_hours
 from ketadesk.clinic.models import Location, Modality, Patient
 from ketadesk.clinic.patients import create_patient
@@ -617,11 +618,29 @@ def test_a_holiday_says_the_location_is_closed_and_why(
     assert (data["closed"], data["hours"]) == ("Thanksgiving Day (public holiday)", [])
 
 
-def test_today_is_the_locations_today(cli: Any, sqlite_clinic: Clinic) -> None:
-    data = cli(*day_args(sqlite_clinic, "today", "--json")).json()
-    assert data["date"] == datetime.now(NEW_YORK).date().isoformat()
-    tomorrow = cli(*day_args(sqlite_clinic, "Tomorrow", "--json")).json()
-    assert tomorrow["date"] == (datetime.now(NEW_YORK).date() + timedelta(days=1)).isoformat()
+def test_today_is_the_locations_today(
+    capsys: pytest.CaptureFixture[str], sqlite_clinic: Clinic
+) -> None:
+    # 03:30 UTC on Tuesday 8 December is still Monday evening in New York.
+    cli = runner(capsys, clock=Clock(at=datetime(2026, 12, 8, 3, 30, tzinfo=UTC)))
+    assert cli(*day_args(sqlite_clinic, "today", "--json")).json()["date"] == "2026-12-07"
+    assert cli(*day_args(sqlite_clinic, "Tomorrow", "--json")).json()["date"] == "2026-12-08"
+
+
+def test_session_book_reads_now_from_the_commands_clock(
+    capsys: pytest.CaptureFixture[str], sqlite_clinic: Clinic
+) -> None:
+    start = local(sqlite_clinic.monday, "09:00")
+    late = runner(capsys, clock=Clock(at=start + timedelta(days=1)))
+    refused = book(late, sqlite_clinic, "IV 1", when(sqlite_clinic.monday, "09:00"))
+    expect_one_error_line(
+        refused, f"--start: {sqlite_clinic.monday:%a %d %b %Y} 09:00: that time has already passed"
+    )
+    assert count(sqlite_clinic.db, TreatmentSession) == 0
+    early = runner(capsys, clock=Clock(at=start - timedelta(days=1)))
+    booked = book(early, sqlite_clinic, "IV 1", when(sqlite_clinic.monday, "09:00"))
+    assert booked.code == 0, booked.err
+    assert count(sqlite_clinic.db, TreatmentSession) == 1
 
 
 def test_schedule_day_needs_a_location_when_there_are_several(
@@ -802,16 +821,17 @@ def test_plan_and_book_share_one_write_transaction(
 
 @pytest.mark.parametrize("book", [(), ("--book",)])
 def test_series_plan_from_a_day_gone_is_one_line_and_status_2(
-    cli: Any, sqlite_clinic: Clinic, book: tuple[str, ...]
+    capsys: pytest.CaptureFixture[str], sqlite_clinic: Clinic, book: tuple[str, ...]
 ) -> None:
     args = plan_args(sqlite_clinic, "iv-induction", *book)
     args[args.index("--start") + 1] = "2026-01-05"
+    # The command's clock decides what has passed: 01:00 UTC on 10 Dec is 9 Dec in New York.
+    cli = runner(capsys, clock=Clock(at=datetime(2026, 12, 10, 1, 0, tzinfo=UTC)))
     result = cli(*args)
-    today = datetime.now(NEW_YORK).date()
     expect_one_error_line(
         result,
         "--start: Mon 05 Jan 2026 has already passed at KetaDesk NYC; "
-        f"start on {today:%a %d %b %Y} or later",
+        "start on Wed 09 Dec 2026 or later",
     )
     assert result.out == ""
     assert count(sqlite_clinic.db, Series) == 0
