@@ -118,7 +118,7 @@ def test_usage_errors_exit_2(cli: Any) -> None:
 def test_window_options_are_refused_with_a_command(cli: Any) -> None:
     result = cli("--demo", "patient", "find")
     assert result.code == 2
-    assert "--demo, --screenshot and --view are for the window" in result.err
+    assert "--demo, --screenshot, --view and --size are for the window" in result.err
 
 
 def test_no_command_opens_the_window(cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
