@@ -34,6 +34,18 @@ def test_models_and_migrations_agree(tmp_path: Path) -> None:
     assert diff == []
 
 
+def test_the_open_rems_index_is_partial_on_both_back_ends(database: Database) -> None:
+    # The model names only SQLite's predicate (so the models load no PostgreSQL dialect);
+    # the migration gives PostgreSQL the same one.
+    query = {
+        "sqlite": "SELECT sql FROM sqlite_master WHERE name = 'ix_session_rems_open'",
+        "postgresql": "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_session_rems_open'",
+    }[database.engine.dialect.name]
+    with database.engine.connect() as connection:
+        definition = connection.execute(sa.text(query)).scalar_one()
+    assert "rems_form_filed_on IS NULL" in definition and "WHERE" in definition.upper()
+
+
 def test_an_old_sqlite_file_is_backed_up_before_migrating(tmp_path: Path) -> None:
     path = tmp_path / "clinic.sqlite3"
     with sqlite3.connect(path) as raw:  # a database from "before" KetaDesk's first revision

@@ -32,6 +32,8 @@ ROOT = Path(__file__).resolve().parents[2]
 # Loaded only when a person uses them: documents, billing, the holiday calendars, migrations.
 LATER = ("ketadesk.billing", "ketadesk.documents", "ketadesk.reports", "ketadesk.demo",
          "holidays", "reportlab", "alembic")
+# Loaded when a patient's record first opens (its Series panel), not at first paint.
+RECORD_FIRST_OPENED = ("ketadesk.scheduling", "sqlalchemy.dialects.postgresql")
 # Of the command line, a window start needs its entry point and the shared helpers only.
 WINDOW_CLI = ["ketadesk.cli.common", "ketadesk.cli.main"]
 LOADED = (
@@ -55,6 +57,14 @@ def _loaded_after(run: str, *, env: dict[str, str] | None = None,
 
 def test_locations_load_the_holiday_package_only_for_a_calendar() -> None:
     assert _loaded_after("import ketadesk.clinic.locations") == []
+
+
+def test_the_scheduling_models_load_no_postgresql_dialect() -> None:
+    # A ``postgresql_*`` index option made SQLAlchemy import its PostgreSQL dialect (and its
+    # asyncpg and psycopg modules) with the models, even for a SQLite file.
+    loaded = _loaded_after("import ketadesk.scheduling.models",
+                           later=("sqlalchemy.dialects.postgresql",))
+    assert loaded == []
 
 
 def test_window_options_are_read_without_building_the_commands() -> None:
@@ -106,7 +116,7 @@ def test_the_window_paints_patients_without_the_fee_module(
     run = ("from ketadesk.cli.main import main\n"
            f"assert main(['--db', {str(path)!r}, '--screenshot', {str(shot)!r}]) == 0")
     loaded = _loaded_after(run, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
-                           later=(*LATER, "ketadesk.cli"))
+                           later=(*LATER, "ketadesk.cli", *RECORD_FIRST_OPENED))
     assert shot.exists()
     # The window's money and dates are written by the documents' formatting module (pure
     # Python: no reportlab), so the list and the papers say an amount the same way.

@@ -11,6 +11,10 @@ the saved patient is selected and shown.
 For roles that may see money (``BILLING_VIEW``) the record sits under two tabs: "Record"
 (the cards) and "Ledger" (:class:`~ketadesk.ui.patients.ledger.LedgerPanel`, which reads the
 patient's account only when it is shown). Other roles see the cards alone, as before.
+
+The record page, and with it the Series panel (:mod:`ketadesk.ui.patients.series`, which
+imports the scheduling models), is built when the first record opens, so neither is on the
+start-up path.
 """
 
 from __future__ import annotations
@@ -52,11 +56,11 @@ from ketadesk.ui.forms import attempt
 from ketadesk.ui.patients.form import SECTIONS, PatientDialog
 from ketadesk.ui.patients.list_model import ID_ROLE, PatientListModel, age_on
 from ketadesk.ui.patients.policies import PoliciesPanel, PolicyLine, policy_lines
-from ketadesk.ui.patients.series import SeriesPanel
 from ketadesk.ui.style import set_role
 
 if TYPE_CHECKING:
     from ketadesk.ui.patients.ledger import LedgerPanel
+    from ketadesk.ui.patients.series import SeriesPanel
 
 SEARCH_DELAY_MS = 150
 SEARCH_HINT = "Search by name, MRN, date of birth or phone"
@@ -196,7 +200,10 @@ class PatientDetail(QWidget):
         inside.addWidget(self.policies)
         sections.addWidget(insurance)
         series, inside = section_card("Series")
-        self.series = SeriesPanel(self.context)
+        # Imported with the first record, not at start-up: the panel pulls in scheduling.
+        from ketadesk.ui.patients.series import SeriesPanel
+
+        self.series: SeriesPanel = SeriesPanel(self.context)
         inside.addWidget(self.series)
         sections.addWidget(series)
         sections.addWidget(self._section("Notes", ("notes",)))
