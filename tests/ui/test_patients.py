@@ -14,7 +14,7 @@ from PySide6.QtCore import QEvent, QItemSelectionModel, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication, QComboBox, QLineEdit, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from ketadesk.access.models import AuditEntry
 from ketadesk.access.permissions import Actor, Role
@@ -314,6 +314,26 @@ def test_the_list_model_fetches_one_page_at_a_time(
     assert model.rowCount() == 50 and model.summary() == "50 patients match"
     model.search("doe")
     assert model.rowCount() == 100 and model.summary() == "250 patients match"
+
+
+def test_a_search_reads_its_page_and_count_on_one_connection(
+    sqlite_db: Database, front_desk: Actor
+) -> None:
+    # More matches than a page holds, so the count is read as well as the page: both on
+    # the one connection the keystroke checks out of the pool, not one each.
+    with sqlite_db.transaction() as session:
+        for number in range(120):
+            patients.create_patient(session, front_desk,
+                                    patient_raw(family_name=f"Doe{number:03d}"))
+    checkouts: list[object] = []
+    event.listen(sqlite_db.engine, "checkout", lambda *args: checkouts.append(args[0]))
+    model = PatientListModel(AppContext(sqlite_db, front_desk))
+    model.search("doe")
+    assert model.rowCount() == 100 and model.summary() == "120 patients match"
+    assert len(checkouts) == 1
+    model.search("doe11")  # one page holds all ten: no count is read
+    assert model.summary() == "10 patients match"
+    assert len(checkouts) == 2
 
 
 def test_scrolling_the_table_loads_the_next_page(

@@ -6,8 +6,8 @@ more through ``canFetchMore``/``fetchMore`` as the person scrolls towards the en
 call loads the next page (``offset`` = rows already loaded). So a clinic of 20,000 patients
 costs one page of rows at start-up, never the whole list.
 
-:attr:`total` holds how many patients match in all (one indexed count), so the count label
-is exact before the last page has arrived.
+:attr:`total` holds how many patients match in all (one indexed count, read in the same
+session as the first page), so the count label is exact before the last page has arrived.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
+from sqlalchemy.orm import Session
 
 from ketadesk.clinic.patients import PatientRow, count_matching, search_patients
 from ketadesk.ui.context import AppContext
@@ -68,18 +69,22 @@ class PatientListModel(QAbstractTableModel):
     # --- searching -------------------------------------------------------------------
 
     def search(self, text: str) -> None:
-        """Forget the loaded rows and load the first page of patients matching ``text``."""
+        """Forget the loaded rows and load the first page of patients matching ``text``.
+
+        The first page and, when more rows match than one page holds, the count are read in
+        one read session: a keystroke costs one session and one connection check-out.
+        """
         self.beginResetModel()
         self.rows = []
         self.text = text.strip()
         self.exhausted = False
         self.total = None
         self.endResetModel()
-        self.fetchMore(QModelIndex())
-        if self.exhausted:
-            self.total = len(self.rows)
-        else:
-            with self.context.db.reading() as session:
+        with self.context.db.reading() as session:
+            self._load_page(session)
+            if self.exhausted:
+                self.total = len(self.rows)
+            else:
                 self.total = count_matching(session, self.context.actor, self.text)
         self.page_loaded.emit()
 
@@ -94,17 +99,21 @@ class PatientListModel(QAbstractTableModel):
         if parent.isValid() or self.exhausted:
             return
         with self.context.db.reading() as session:
-            page = search_patients(
-                session, self.context.actor, self.text,
-                limit=self.page_size, offset=len(self.rows),
-            )
+            self._load_page(session)
+        self.page_loaded.emit()
+
+    def _load_page(self, session: Session) -> None:
+        """Append the next page of matches (``offset`` = rows already loaded)."""
+        page = search_patients(
+            session, self.context.actor, self.text,
+            limit=self.page_size, offset=len(self.rows),
+        )
         self.exhausted = len(page) < self.page_size
         if page:
             first = len(self.rows)
             self.beginInsertRows(QModelIndex(), first, first + len(page) - 1)
             self.rows.extend(page)
             self.endInsertRows()
-        self.page_loaded.emit()
 
     def summary(self) -> str:
         """What the count label says: "20,000 patients", "12 patients match", …"""
