@@ -60,7 +60,7 @@ def account(database: Database) -> Account:
         return Account(issued_charge.id, allocation_id, audit_id, issued.id, draft.id)
 
 
-def refused_sql(database: Database, statement: str, words: str, **params: object) -> None:
+def expect_refused(database: Database, statement: str, words: str, **params: object) -> None:
     """Run ``statement`` on a bare connection (no KetaDesk code in the way) and see the
     database refuse it with ``words``."""
     with pytest.raises(sa.exc.IntegrityError, match=words), database.engine.begin() as c:
@@ -87,7 +87,7 @@ def test_the_database_refuses_raw_sql_edits(
     database: Database, account: Account, statement: str, words: str
 ) -> None:
     before = snapshot(database)
-    refused_sql(database, statement, words, **vars(account))
+    expect_refused(database, statement, words, **vars(account))
     assert snapshot(database) == before
 
 
@@ -178,8 +178,11 @@ def test_voiding_and_reversing_still_work_by_appending(
 @pytest.mark.postgres
 @pytest.mark.parametrize("database", ["postgresql"], indirect=True)  # SQLite has no TRUNCATE
 def test_postgresql_refuses_truncate(database: Database, account: Account) -> None:
-    refused_sql(database, "TRUNCATE ledger_entry CASCADE", LEDGER)
-    refused_sql(database, "TRUNCATE audit_entry", AUDIT)
+    expect_refused(database, "TRUNCATE ledger_entry CASCADE", LEDGER)
+    expect_refused(database, "TRUNCATE audit_entry", AUDIT)
+    with database.engine.connect() as c:  # and every row is still there
+        assert c.execute(sa.text("SELECT count(*) FROM ledger_entry")).scalar_one() > 0
+        assert c.execute(sa.text("SELECT count(*) FROM audit_entry")).scalar_one() > 0
 
 
 def test_other_integrity_errors_still_read_as_a_collision(database: Database) -> None:
