@@ -16,7 +16,11 @@ Three kinds of data describe a location, and each has its own services here:
 Scheduling asks one question many times: "is this location open on this day, and if not,
 why?" — :func:`closed_reason`. It reads the location's already-loaded hours and closures
 and a per-(state, year) holiday table cached in memory, so it does no query of its own
-once the location's relationships are loaded.
+once the location's relationships are loaded. It and :func:`hours_on` accept anything
+shaped like :class:`OpeningRules`: a mapped :class:`Location`, or the frozen
+:class:`LocationOpenings` that :func:`read_openings` reads as plain rows for views that
+only show a calendar (the week view asks on every move, and building ORM objects for the
+location, its hours, closures and worked holidays cost it more than reading them).
 
 Every write checks :data:`Permission.CLINIC_SETUP` and adds an audit row in the caller's
 transaction; reads check :data:`Permission.CLINIC_VIEW`. Services never commit.
@@ -28,12 +32,12 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Executable, bindparam, select
 from sqlalchemy.orm import Session
 
 from ketadesk.access import audit
@@ -46,8 +50,12 @@ from ketadesk.errors import FieldProblem, InvalidValue, NotFound, ValidationErro
 __all__ = [
     "LOCATION_FIELDS",
     "WEEKDAY_NAMES",
+    "ClosedDays",
     "Interval",
+    "LocationOpenings",
+    "OpeningRules",
     "PublicHoliday",
+    "WorkedHoliday",
     "add_closure",
     "clean_location",
     "closed_reason",
@@ -61,6 +69,7 @@ __all__ = [
     "location_values",
     "parse_hours",
     "public_holidays",
+    "read_openings",
     "remove_closure",
     "set_holiday_worked",
     "set_hours",
@@ -401,7 +410,7 @@ def interval_problems(intervals: Iterable[Interval]) -> list[str]:
     return problems
 
 
-def _intervals(location: Location) -> list[Interval]:
+def _intervals(location: OpeningRules) -> list[Interval]:
     return sorted(Interval(h.weekday, h.opens, h.closes) for h in location.hours)
 
 
@@ -433,7 +442,7 @@ def set_hours(
     )
 
 
-def hours_on(location: Location, day: date) -> list[Interval]:
+def hours_on(location: OpeningRules, day: date) -> list[Interval]:
     """The intervals ``location`` is open on the date ``day``: none on a closed day."""
     if closed_reason(location, day) is not None:
         return []
@@ -566,7 +575,7 @@ def _calendar(state: str, year: int) -> Mapping[date, tuple[str, ...]]:
     return MappingProxyType({day: tuple(table.get_list(day)) for day in days})
 
 
-def _worked(location: Location) -> set[str]:
+def _worked(location: OpeningRules) -> set[str]:
     return {h.holiday_name.casefold() for h in location.holidays_worked}
 
 
@@ -584,7 +593,7 @@ def public_holidays(location: Location, year: int) -> list[PublicHoliday]:
     ]
 
 
-def _observes(location: Location, name: str, worked: set[str]) -> bool:
+def _observes(location: OpeningRules, name: str, worked: set[str]) -> bool:
     return location.observe_holidays and _base_name(name).casefold() not in worked
 
 
@@ -642,7 +651,144 @@ def set_holiday_worked(
 # ---------------------------------------------------------------------------------------
 
 
-def closed_reason(location: Location, day: date) -> str | None:
+class _Hours(Protocol):
+    @property
+    def weekday(self) -> int: ...
+    @property
+    def opens(self) -> time: ...
+    @property
+    def closes(self) -> time: ...
+
+
+class _Closure(Protocol):
+    @property
+    def first_day(self) -> date: ...
+    @property
+    def last_day(self) -> date: ...
+    @property
+    def reason(self) -> str: ...
+
+
+class _Worked(Protocol):
+    @property
+    def holiday_name(self) -> str: ...
+
+
+class OpeningRules(Protocol):
+    """What :func:`closed_reason` and :func:`hours_on` read of a location.
+
+    A mapped :class:`Location` (its collections loaded, or loaded on first use) and a
+    :class:`LocationOpenings` both have this shape, so the rules have one home for both.
+    """
+
+    @property
+    def state(self) -> str: ...
+    @property
+    def observe_holidays(self) -> bool: ...
+    @property
+    def hours(self) -> Sequence[_Hours]: ...
+    @property
+    def closures(self) -> Sequence[_Closure]: ...
+    @property
+    def holidays_worked(self) -> Sequence[_Worked]: ...
+
+
+@dataclass(frozen=True)
+class ClosedDays:
+    """A closure as plain values: closed from ``first_day`` to ``last_day`` inclusive."""
+
+    first_day: date
+    last_day: date
+    reason: str
+
+
+@dataclass(frozen=True)
+class WorkedHoliday:
+    """A public holiday, by name, the location works (see :func:`set_holiday_worked`)."""
+
+    holiday_name: str
+
+
+@dataclass(frozen=True)
+class LocationOpenings:
+    """A location as a calendar shows it, read as plain rows by :func:`read_openings`.
+
+    The same values as the mapped :class:`Location` and its ``hours`` (by weekday and
+    opening time), ``closures`` (by first day) and ``holidays_worked``; it is an
+    :class:`OpeningRules`, so :func:`closed_reason` and :func:`hours_on` work on it.
+    """
+
+    id: int
+    code: str
+    name: str
+    time_zone: str
+    state: str
+    observe_holidays: bool
+    hours: tuple[Interval, ...]
+    closures: tuple[ClosedDays, ...]
+    holidays_worked: tuple[WorkedHoliday, ...]
+
+
+def read_openings(session: Session, location_id: int) -> LocationOpenings | None:
+    """``location_id``'s record, hours, closures and worked holidays, or ``None`` if unknown.
+
+    Reads on the session's connection after a flush, so changes made in this transaction
+    show as they now are.
+    """
+    session.flush()
+    connection = session.connection()
+    params = {"location_id": location_id}
+    rows = connection.execute(_openings_statement(), params).all()
+    if not rows:
+        return None
+    first = rows[0]
+    return LocationOpenings(
+        id=location_id,
+        code=first.code,
+        name=first.name,
+        time_zone=first.time_zone,
+        state=first.state,
+        observe_holidays=first.observe_holidays,
+        hours=tuple(Interval(r.weekday, r.opens, r.closes) for r in rows if r.weekday is not None),
+        closures=tuple(ClosedDays(*row) for row in connection.execute(_closures_statement(),
+                                                                      params)),
+        holidays_worked=tuple(WorkedHoliday(row[0]) for row in connection.execute(
+            _worked_statement(), params)),
+    )
+
+
+# Kept statements (built once, the location as a bound parameter): building a select and
+# its cache key costs SQLAlchemy more than SQLite spends reading these few rows.
+
+
+@cache
+def _openings_statement() -> Executable:
+    """The location's row once per interval of its hours (once with no hours)."""
+    return (
+        select(Location.code, Location.name, Location.time_zone, Location.state,
+               Location.observe_holidays, OpeningHours.weekday, OpeningHours.opens,
+               OpeningHours.closes)
+        .outerjoin(OpeningHours, OpeningHours.location_id == Location.id)
+        .where(Location.id == bindparam("location_id"))
+        .order_by(OpeningHours.weekday, OpeningHours.opens)
+    )
+
+
+@cache
+def _closures_statement() -> Executable:
+    return (select(Closure.first_day, Closure.last_day, Closure.reason)
+            .where(Closure.location_id == bindparam("location_id"))
+            .order_by(Closure.first_day))
+
+
+@cache
+def _worked_statement() -> Executable:
+    return (select(HolidayWorked.holiday_name)
+            .where(HolidayWorked.location_id == bindparam("location_id")))
+
+
+
+def closed_reason(location: OpeningRules, day: date) -> str | None:
     """Why ``location`` is closed on ``day``, in words, or ``None`` when it is open.
 
     In order: a closure (``"Closed: staff training"``), a public holiday the clinic

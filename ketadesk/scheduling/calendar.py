@@ -17,11 +17,17 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Executable, bindparam, func, select
-from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy.orm import Session, aliased
 
 from ketadesk.access.permissions import Actor, Permission
-from ketadesk.clinic.locations import Interval, closed_reason, hours_on, local_days
-from ketadesk.clinic.models import Chair, Location, Modality, Patient, Provider
+from ketadesk.clinic.locations import (
+    Interval,
+    closed_reason,
+    hours_on,
+    local_days,
+    read_openings,
+)
+from ketadesk.clinic.models import Chair, Modality, Patient, Provider
 from ketadesk.errors import NotFound
 from ketadesk.scheduling.models import (
     RELEASED,
@@ -124,13 +130,13 @@ def calendar_window(
     location.
     """
     actor.require(Permission.SCHEDULE_VIEW)
-    location = session.scalars(_location_statement(), {"location_id": location_id}).one_or_none()
+    location = read_openings(session, location_id)
     if location is None:
         raise NotFound(f"no location with id {location_id}")
     zone = ZoneInfo(location.time_zone)
     span = [first_day + timedelta(days=n) for n in range(days)]
     start, end = local_days(first_day, days, zone)
-    chairs = session.scalars(_chairs_statement(), {"location_id": location_id}).all()
+    chairs = session.connection().execute(_chairs_statement(), {"location_id": location_id})
     return CalendarWindow(
         location_id=location.id,
         location_code=location.code,
@@ -139,32 +145,21 @@ def calendar_window(
         days=tuple(
             CalendarDay(d, closed_reason(location, d), tuple(hours_on(location, d))) for d in span
         ),
-        chairs=tuple(ChairColumn(c.id, c.name, c.modalities, c.active) for c in chairs),
+        chairs=tuple(ChairColumn(*row) for row in chairs),
         entries=tuple(_entries(session, location_id, start, end, zone, include_released)),
     )
 
 
 # The week view asks again on every move, so its statements are built once and kept, the
 # location and the time span as bound parameters: building the selects and computing their
-# cache keys cost SQLAlchemy more than SQLite spent reading (docs/PERFORMANCE.md).
-
-
-@cache
-def _location_statement() -> Executable:
-    return (
-        select(Location)
-        .where(Location.id == bindparam("location_id"))
-        .options(
-            selectinload(Location.hours),
-            selectinload(Location.closures),
-            selectinload(Location.holidays_worked),
-        )
-    )
+# cache keys cost SQLAlchemy more than SQLite spent reading (docs/PERFORMANCE.md). The
+# location is read as plain rows too (clinic.locations.read_openings).
 
 
 @cache
 def _chairs_statement() -> Executable:
-    return (select(Chair).where(Chair.location_id == bindparam("location_id"))
+    return (select(Chair.id, Chair.name, Chair.modalities, Chair.active)
+            .where(Chair.location_id == bindparam("location_id"))
             .order_by(Chair.name, Chair.id))
 
 
