@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Executable, bindparam, func, select
@@ -46,9 +46,13 @@ class ChairColumn:
     active: bool
 
 
-@dataclass(frozen=True)
-class CalendarEntry:
-    """One session as the schedule shows it."""
+class CalendarEntry(NamedTuple):
+    """One session as the schedule shows it; immutable.
+
+    A named tuple rather than a frozen dataclass: a week shows hundreds of sessions, and
+    a frozen dataclass sets each of its 24 fields through ``object.__setattr__``, which
+    cost the week view more than SQLite spent reading the rows (issue 14).
+    """
 
     session_id: int
     reference: str
