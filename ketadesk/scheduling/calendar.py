@@ -140,7 +140,12 @@ def calendar_window(
     zone = ZoneInfo(location.time_zone)
     span = [first_day + timedelta(days=n) for n in range(days)]
     start, end = local_days(first_day, days, zone)
-    chairs = session.connection().execute(_chairs_statement(), {"location_id": location_id})
+    # Plain rows on the session's connection, which skips the ORM's per-execution set-up;
+    # read_openings has flushed, so sessions changed in this transaction show as they are.
+    connection = session.connection()
+    chairs = connection.execute(_chairs_statement(), {"location_id": location_id}).all()
+    rows = connection.execute(_entries_statement(include_released),
+                              {"location_id": location_id, "start": start, "end": end}).all()
     return CalendarWindow(
         location_id=location.id,
         location_code=location.code,
@@ -150,7 +155,7 @@ def calendar_window(
             CalendarDay(d, closed_reason(location, d), tuple(hours_on(location, d))) for d in span
         ),
         chairs=tuple(ChairColumn(*row) for row in chairs),
-        entries=tuple(_entries(session, location_id, start, end, zone, include_released)),
+        entries=tuple([_entry(row, zone) for row in rows]),
     )
 
 
@@ -209,22 +214,6 @@ def _entries_statement(include_released: bool) -> Executable:
     if not include_released:
         query = query.where(ts.status.not_in(RELEASED))
     return query
-
-
-def _entries(
-    session: Session,
-    location_id: int,
-    start: datetime,
-    end: datetime,
-    zone: ZoneInfo,
-    include_released: bool,
-) -> list[CalendarEntry]:
-    # Plain rows: the session's connection skips the ORM's per-execution set-up (all but
-    # the flush, so sessions changed in this transaction show as they now are).
-    session.flush()
-    rows = session.connection().execute(_entries_statement(include_released),
-                                        {"location_id": location_id, "start": start, "end": end})
-    return [_entry(row, zone) for row in rows]
 
 
 def _entry(row: Sequence[Any], zone: ZoneInfo) -> CalendarEntry:
