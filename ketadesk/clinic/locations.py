@@ -446,7 +446,9 @@ def hours_on(location: OpeningRules, day: date) -> list[Interval]:
     """The intervals ``location`` is open on the date ``day``: none on a closed day."""
     if closed_reason(location, day) is not None:
         return []
-    return [iv for iv in _intervals(location) if iv.weekday == day.weekday()]
+    weekday = day.weekday()
+    return sorted(Interval(weekday, h.opens, h.closes) for h in location.hours
+                  if h.weekday == weekday)
 
 
 def local_days(first: date, days: int, zone: ZoneInfo) -> tuple[datetime, datetime]:
