@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from builders import SchedulingClinic, at, scheduling_clinic
@@ -13,7 +14,7 @@ from ketadesk.access.permissions import Actor, Role
 from ketadesk.clinic.locations import add_closure
 from ketadesk.clinic.models import Chair
 from ketadesk.errors import NotFound
-from ketadesk.scheduling.calendar import calendar_window, week_start
+from ketadesk.scheduling.calendar import CalendarEntry, calendar_window, week_start
 from ketadesk.scheduling.models import SessionStatus, TreatmentSession
 
 
@@ -52,6 +53,39 @@ def test_a_day_lists_its_sessions_in_local_time_by_start(session: Session, admin
     assert first.chair_name == "IV 1" and first.progress == "1 of 6"
     assert [c.name for c in window.chairs] == ["IV 1", "IV 2", "Nasal 1", "Nasal 2"]
     assert window.days[0].closed is None and window.earliest_opening().hour == 8
+
+
+def test_an_entry_carries_every_field_of_its_session_in_local_time_across_dst(
+    session: Session, admin: Actor
+) -> None:
+    clinic = scheduling_clinic(session, admin)
+    clinic.patient.driver_name = "Sam Okafor"
+    clinic.patient.driver_phone = "2125550147"
+    # The night New York's clocks go back: 01:30 EDT, then 70 minutes later 01:40 EST.
+    booked = _book(session, clinic, clinic.iv_chairs[1], "2026-11-01 01:30", number=3)
+    starts_at = booked.starts_at.astimezone(UTC)
+    ends_at = booked.ends_at = starts_at + timedelta(minutes=70)
+    booked.driver_confirmed = True
+    window = calendar_window(session, admin, clinic.location.id, date(2026, 11, 1))
+    protocol = clinic.protocols["iv-induction"]
+    zone = ZoneInfo("America/New_York")
+    assert window.entries == (CalendarEntry(
+        session_id=booked.id, reference=f"S-{booked.id}", version=booked.version,
+        series_id=booked.series_id, number=3, series_size=protocol.session_count,
+        patient_id=clinic.patient.id, patient_name="Łukasiewicz, Zoë", mrn=clinic.patient.mrn,
+        protocol_key="iv-induction", protocol_name=protocol.name, modality=protocol.modality,
+        status=SessionStatus.SCHEDULED, chair_id=clinic.iv_chairs[1].id, chair_name="IV 2",
+        provider_id=clinic.provider.id, provider_name="Ama Osei, MD",
+        starts_at=starts_at, ends_at=ends_at,  # in UTC: an ambiguous local time equals no UTC one
+        local_start=starts_at.astimezone(zone), local_end=ends_at.astimezone(zone),
+        driver_confirmed=True, driver_name="Sam Okafor", driver_phone="2125550147",
+    ),)
+    entry = window.entries[0]
+    assert entry.starts_at.tzinfo is UTC and entry.local_start.tzinfo == zone
+    assert (entry.local_start.hour, entry.local_start.minute) == (1, 30)
+    assert (entry.local_end.hour, entry.local_end.minute) == (1, 40)
+    assert entry.local_start.utcoffset() == timedelta(hours=-4)
+    assert entry.local_end.utcoffset() == timedelta(hours=-5)
 
 
 def test_a_week_says_which_days_are_closed_and_why(session: Session, admin: Actor) -> None:
