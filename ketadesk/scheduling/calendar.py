@@ -2,9 +2,11 @@
 
 :func:`calendar_window` answers the day and week views, the printed day sheet and
 ``ketadesk schedule day`` with one query for the sessions (joined to patient, series,
-protocol, chair and provider) plus the location's chairs and opening hours. Every entry is
-a frozen :class:`CalendarEntry` carrying both the UTC instants and the location's local
-times, so the views never convert time zones themselves.
+protocol, chair and provider) plus the location's chairs and opening hours
+(:func:`~ketadesk.clinic.locations.read_openings`), all read as plain rows through
+statements built once. Every entry is an immutable :class:`CalendarEntry` carrying both
+the UTC instants and the location's local times, so the views never convert time zones
+themselves.
 """
 
 from __future__ import annotations
