@@ -743,6 +743,8 @@ def read_openings(session: Session, location_id: int) -> LocationOpenings | None
     rows = connection.execute(_openings_statement(), params).all()
     if not rows:
         return None
+    closures = connection.execute(_closures_statement(), params).all()
+    worked = connection.execute(_worked_statement(), params).all()
     first = rows[0]
     return LocationOpenings(
         id=location_id,
@@ -752,10 +754,8 @@ def read_openings(session: Session, location_id: int) -> LocationOpenings | None
         state=first.state,
         observe_holidays=first.observe_holidays,
         hours=tuple(Interval(r.weekday, r.opens, r.closes) for r in rows if r.weekday is not None),
-        closures=tuple(ClosedDays(*row) for row in connection.execute(_closures_statement(),
-                                                                      params)),
-        holidays_worked=tuple(WorkedHoliday(row[0]) for row in connection.execute(
-            _worked_statement(), params)),
+        closures=tuple(ClosedDays(*row) for row in closures),
+        holidays_worked=tuple(WorkedHoliday(row.holiday_name) for row in worked),
     )
 
 

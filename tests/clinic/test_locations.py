@@ -467,3 +467,33 @@ def test_closure_wins_over_holiday(clinic: Location, session: Session, admin: Ac
     locations.add_closure(session, admin, clinic.id, date(2026, 11, 23), date(2026, 11, 27),
                           "Thanksgiving week")
     assert closed_reason(clinic, THANKSGIVING) == "Closed: Thanksgiving week"
+
+
+# --- the location as plain rows (read_openings) -------------------------------------------
+
+
+def test_read_openings_answers_as_the_mapped_location(clinic: Location, session: Session,
+                                                      admin: Actor) -> None:
+    locations.set_hours(session, admin, clinic.id,
+                        parse_hours("mon-fri 08:00-12:00, 13:00-18:00; sat 09:00-13:00"))
+    locations.add_closure(session, admin, clinic.id, date(2026, 11, 9), date(2026, 11, 10),
+                          "Floor repairs")
+    locations.set_holiday_worked(session, admin, clinic.id, "Veterans Day", True)
+    read = locations.read_openings(session, clinic.id)
+    assert read is not None
+    assert (read.id, read.code, read.name, read.time_zone, read.state, read.observe_holidays) == (
+        clinic.id, clinic.code, clinic.name, clinic.time_zone, clinic.state, True)
+    november = [date(2026, 11, day) for day in range(1, 31)]
+    assert [(closed_reason(read, d), locations.hours_on(read, d)) for d in november] == [
+        (closed_reason(clinic, d), locations.hours_on(clinic, d)) for d in november]
+    assert closed_reason(read, date(2026, 11, 11)) is None  # Veterans Day, worked
+    assert locations.hours_on(read, date(2026, 11, 2)) == [Interval(0, time(8), time(12)),
+                                                           Interval(0, time(13), time(18))]
+
+
+def test_read_openings_of_a_location_without_hours_or_of_none(session: Session) -> None:
+    bare = add_location(session, "NEW")
+    read = locations.read_openings(session, bare.id)
+    assert read is not None and read.hours == () and read.closures == ()
+    assert closed_reason(read, A_MONDAY) == "Closed: no opening hours are set"
+    assert locations.read_openings(session, bare.id + 1000) is None
