@@ -13,8 +13,8 @@ b. search as you type: realistic queries typed one keystroke at a time (family n
    "family given", a date of birth, the last four digits of a phone number, an MRN)
    through :func:`ketadesk.clinic.patients.search_patients` and, when a full page came
    back, :func:`~ketadesk.clinic.patients.count_matching` for the count label; each
-   keystroke timed from opening the read session to holding rows and count, as the
-   patient list does it;
+   keystroke timed from opening the read-only connection to holding rows and count, as
+   the patient list does it;
 c. window start: the real window (``ketadesk --db FILE --screenshot OUT.png --view
    patients``, offscreen) from process start to the first paint of the Patients view,
    as the window reports it on stderr (``first-paint-ms: N`` when ``KETADESK_TIMING=1``).
@@ -284,10 +284,10 @@ def search_as_you_type(db: Path, seed: int) -> dict[str, Any]:
     shown: dict[Typed, int] = {}
 
     def keystroke(stroke: Typed) -> None:
-        with database.reading() as session:
-            found = search_patients(session, actor, stroke.text, limit=100)
+        with database.rows() as connection:  # as the list model reads a keystroke
+            found = search_patients(connection, actor, stroke.text, limit=100)
             if len(found) == 100:  # the list model counts only when there are more pages
-                count_matching(session, actor, stroke.text)
+                count_matching(connection, actor, stroke.text)
         shown[stroke] = len(found)
 
     for warm in ("a", "smith", "01/01/1980", "1234", "100"):

@@ -127,6 +127,15 @@ def test_a_read_session_writes_nothing(database: Database) -> None:
         assert found.scalar_one() == 0
 
 
+def test_a_rows_connection_writes_nothing(database: Database) -> None:
+    with database.rows() as connection:
+        connection.execute(sa.text("INSERT INTO counter (name, value) VALUES ('rows-check', 1)"))
+        assert connection.in_transaction()  # its statements share one transaction
+    with database.reading() as s:
+        found = s.execute(sa.text("SELECT count(*) FROM counter WHERE name = 'rows-check'"))
+        assert found.scalar_one() == 0
+
+
 def test_what_a_read_session_loaded_stays_readable_after_it(database: Database) -> None:
     from ketadesk.clinic.models import Payer
 

@@ -13,6 +13,7 @@ from ketadesk.access.models import AuditEntry
 from ketadesk.access.permissions import Actor, Role
 from ketadesk.clinic import patients
 from ketadesk.clinic.models import Patient, ScreeningFlag, Sex
+from ketadesk.db import Database
 from ketadesk.errors import NotFound, PermissionDenied, StaleEdit, ValidationError
 
 
@@ -157,6 +158,25 @@ def test_search_as_you_type(
 ) -> None:
     rows = patients.search_patients(crowd, front_desk, text)
     assert [r.family_name for r in rows] == expected
+
+
+def test_search_reads_the_same_on_a_rows_connection(
+    database: Database, front_desk: Actor
+) -> None:
+    # The list model searches on Database.rows(), a session-less connection; a session
+    # must find the same patients, and its own unsaved ones too (it is flushed first).
+    with database.transaction() as session:
+        for family in ("Okafor", "Okoye", "Osei"):
+            patients.create_patient(session, front_desk, patient_raw(family_name=family))
+    with database.rows() as connection:
+        shown = patients.search_patients(connection, front_desk, "ok", limit=1)
+        counted = patients.count_matching(connection, front_desk, "ok")
+    assert ([r.family_name for r in shown], counted) == (["Okafor"], 2)
+    with database.reading() as session:
+        patients.create_patient(session, front_desk, patient_raw(family_name="Okonkwo"))
+        found = patients.search_patients(session, front_desk, "ok")
+        assert [r.family_name for r in found] == ["Okafor", "Okonkwo", "Okoye"]
+        assert patients.count_matching(session, front_desk, "ok") == 3
 
 
 def test_search_pages_through_everyone(crowd: Session, front_desk: Actor) -> None:

@@ -1,13 +1,14 @@
 """The patient list as a Qt table model that loads one page at a time.
 
 :meth:`PatientListModel.search` starts a new search and loads its first page with
-:func:`ketadesk.clinic.patients.search_patients` in a read-only session. The view asks for
-more through ``canFetchMore``/``fetchMore`` as the person scrolls towards the end, and each
-call loads the next page (``offset`` = rows already loaded). So a clinic of 20,000 patients
-costs one page of rows at start-up, never the whole list.
+:func:`ketadesk.clinic.patients.search_patients` on a read-only connection
+(:meth:`ketadesk.db.Database.rows`: plain rows, no ORM session, as it runs per keystroke).
+The view asks for more through ``canFetchMore``/``fetchMore`` as the person scrolls towards
+the end, and each call loads the next page (``offset`` = rows already loaded). So a clinic
+of 20,000 patients costs one page of rows at start-up, never the whole list.
 
-:attr:`total` holds how many patients match in all (one indexed count, read in the same
-session as the first page), so the count label is exact before the last page has arrived.
+:attr:`total` holds how many patients match in all (one indexed count, read on the same
+connection as the first page), so the count label is exact before the last page has arrived.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection
 
 from ketadesk.clinic.patients import PatientRow, count_matching, search_patients
 from ketadesk.ui.context import AppContext
@@ -71,8 +72,8 @@ class PatientListModel(QAbstractTableModel):
     def search(self, text: str) -> None:
         """Forget the loaded rows and load the first page of patients matching ``text``.
 
-        The first page and, when more rows match than one page holds, the count are read in
-        one read session: a keystroke costs one session and one connection check-out.
+        The first page and, when more rows match than one page holds, the count are read on
+        one read-only connection: a keystroke costs one connection check-out.
         """
         self.beginResetModel()
         self.rows = []
@@ -80,12 +81,12 @@ class PatientListModel(QAbstractTableModel):
         self.exhausted = False
         self.total = None
         self.endResetModel()
-        with self.context.db.reading() as session:
-            self._load_page(session)
+        with self.context.db.rows() as connection:
+            self._load_page(connection)
             if self.exhausted:
                 self.total = len(self.rows)
             else:
-                self.total = count_matching(session, self.context.actor, self.text)
+                self.total = count_matching(connection, self.context.actor, self.text)
         self.page_loaded.emit()
 
     def refresh(self) -> None:
@@ -98,14 +99,14 @@ class PatientListModel(QAbstractTableModel):
     def fetchMore(self, parent: Index) -> None:
         if parent.isValid() or self.exhausted:
             return
-        with self.context.db.reading() as session:
-            self._load_page(session)
+        with self.context.db.rows() as connection:
+            self._load_page(connection)
         self.page_loaded.emit()
 
-    def _load_page(self, session: Session) -> None:
+    def _load_page(self, connection: Connection) -> None:
         """Append the next page of matches (``offset`` = rows already loaded)."""
         page = search_patients(
-            session, self.context.actor, self.text,
+            connection, self.context.actor, self.text,
             limit=self.page_size, offset=len(self.rows),
         )
         self.exhausted = len(page) < self.page_size
