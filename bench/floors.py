@@ -7,7 +7,7 @@ in the same run with the two interleaved, so that both see the same load:
 
 * a query's floor is the very SQL SQLAlchemy sent (captured with a ``before_cursor_execute``
   listener, parameters included), replayed through the standard ``sqlite3`` module on a
-  connection opened the way KetaDesk opens it, fetching every row;
+  connection opened the way KetaDesk opens it, in a transaction, fetching every row;
 * the window's floor is ``bench/floor_window.py``, a bare PySide6 window showing the same
   first page of patients;
 * a PDF's floor is the same text laid out with bare reportlab platypus in the same font
@@ -60,8 +60,15 @@ def raw_connection(path: Path) -> sqlite3.Connection:
 
 
 def replay(connection: sqlite3.Connection, statements: Sequence[Statement]) -> int:
-    """Run ``statements`` as captured, fetch every row, end the transaction; rows read."""
+    """Run ``statements`` as captured, fetch every row, end the transaction; rows read.
+
+    A read's ``BEGIN`` goes from KetaDesk's SQLite dialect straight to the driver, past the
+    listener that captures statements, so it is sent here when the capture starts without
+    one: the floor reads in a transaction, as KetaDesk does.
+    """
     rows = 0
+    if statements and not statements[0][0].startswith("BEGIN"):
+        connection.execute("BEGIN")
     for sql, parameters in statements:
         rows += len(connection.execute(sql, parameters or ()).fetchall())
     if connection.in_transaction:

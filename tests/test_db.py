@@ -106,6 +106,21 @@ def test_write_transactions_take_the_sqlite_lock_up_front(sqlite_db: Database) -
         other.close()
 
 
+@pytest.mark.parametrize("opened", ["reading", "rows"])
+def test_a_read_sees_one_snapshot_of_sqlite(sqlite_db: Database, opened: str) -> None:
+    """Reads begin a transaction (the dialect's own BEGIN): a row another workstation
+    commits meanwhile shows in the next read, not in the one under way."""
+    counted = sa.text("SELECT count(*) FROM counter")
+    with getattr(sqlite_db, opened)() as reader:
+        before = reader.execute(counted).scalar_one()
+        other = sqlite3.connect(sqlite_db.engine.url.database or "", isolation_level=None)
+        other.execute("INSERT INTO counter (name, value) VALUES ('elsewhere', 1)")
+        other.close()
+        assert reader.execute(counted).scalar_one() == before
+    with getattr(sqlite_db, opened)() as reader:
+        assert reader.execute(counted).scalar_one() == before + 1
+
+
 def test_a_failed_transaction_changes_nothing(database: Database) -> None:
     with pytest.raises(RuntimeError), database.transaction() as s:
         reserve(s, "rollback-check")
