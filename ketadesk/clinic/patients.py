@@ -481,8 +481,9 @@ def search_patients(
     actor.require(Permission.PATIENT_VIEW)
     kinds, values = _parse(text)
     values |= {"page_limit": limit, "page_offset": offset}
-    rows = connection_of(reader).execute(_page_statement(kinds, include_inactive), values)
-    return [PatientRow(*row) for row in rows]
+    result = connection_of(reader).execute(_page_statement(kinds, include_inactive), values)
+    # all() fetches the page in one call to the driver; iterating fetched row by row
+    return [PatientRow(*row) for row in result.all()]
 
 
 def count_matching(
