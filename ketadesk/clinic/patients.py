@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     BindParameter,
@@ -324,9 +324,13 @@ def open_by_mrn(session: Session, actor: Actor, mrn: str) -> Patient:
     return open_patient(session, actor, patient_by_mrn(session, actor, mrn).id)
 
 
-@dataclass(frozen=True)
-class PatientRow:
-    """One line of a patient list: enough to recognise a person, nothing clinical."""
+class PatientRow(NamedTuple):
+    """One line of a patient list: enough to recognise a person, nothing clinical.
+
+    Immutable like the frozen dataclasses of other results, but a named tuple: a page of
+    these is built on every keystroke, and a tuple is made in a fifth of the time (a frozen
+    dataclass sets each of its eight fields through ``object.__setattr__``).
+    """
 
     id: int
     mrn: str
@@ -483,7 +487,7 @@ def search_patients(
     values |= {"page_limit": limit, "page_offset": offset}
     result = connection_of(reader).execute(_page_statement(kinds, include_inactive), values)
     # all() fetches the page in one call to the driver; iterating fetched row by row
-    return [PatientRow(*row) for row in result.all()]
+    return list(map(PatientRow._make, result.all()))
 
 
 def count_matching(
