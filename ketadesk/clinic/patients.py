@@ -369,11 +369,12 @@ _DATE, _NUMBER, _PHONE, _WORD = "date", "number", "phone", "word"
 def _token(token: str) -> tuple[str, dict[str, Any]] | None:
     """What one typed word may match, as (kind, values): a date of birth, an MRN or phone,
     or a name word. ``None`` for a word that matches everyone (punctuation only)."""
-    try:
-        return _DATE, {"day": v.parse_date(token)}
-    except InvalidValue:
-        pass
     digits = "".join(c for c in token if c.isdigit())
+    if digits:  # without one, a name word: no date to try (a failed one costs an exception)
+        try:
+            return _DATE, {"day": v.parse_date(token)}
+        except InvalidValue:
+            pass
     if digits and not token.strip("()+").replace("-", "").replace(".", "").strip("0123456789"):
         if len(digits) < 3:
             return _NUMBER, {"lo": digits, "hi": successor(digits)}

@@ -11,6 +11,12 @@ from sqlalchemy.types import TypeEngine
 
 def fold(text: str) -> str:
     """``"Zoë Łukasiewicz"`` -> ``"zoe lukasiewicz"``: what a search key stores and matches."""
+    if text.isascii():  # no accent to strip, no letter to map: the same, without the scan
+        return text.strip().lower().replace("  ", " ")
+    return _fold_unicode(text)
+
+
+def _fold_unicode(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.strip().casefold())
     kept = "".join(c for c in decomposed if not unicodedata.combining(c))
     return kept.translate(_EXTRA).replace("  ", " ")
