@@ -12,9 +12,9 @@ a. ``demo-data``: the wall time of the real command line in a fresh process
 b. search as you type: realistic queries typed one keystroke at a time (family names,
    "family given", a date of birth, the last four digits of a phone number, an MRN)
    through :func:`ketadesk.clinic.patients.search_patients` and, when a full page came
-   back, :func:`~ketadesk.clinic.patients.count_matching` for the count label; each
-   keystroke timed from opening the read-only connection to holding rows and count, as
-   the patient list does it;
+   back, :func:`~ketadesk.clinic.patients.count_matching` for the count label, on the
+   read-only connection the list keeps while a person types; each keystroke timed from
+   starting its read to holding rows and count, as the patient list does it;
 c. window start: the real window (``ketadesk --db FILE --screenshot OUT.png --view
    patients``, offscreen) from process start to the first paint of the Patients view,
    as the window reports it on stderr (``first-paint-ms: N`` when ``KETADESK_TIMING=1``).
@@ -276,15 +276,16 @@ def search_as_you_type(db: Path, seed: int) -> dict[str, Any]:
     """
     from ketadesk.access.permissions import Actor, Role
     from ketadesk.clinic.patients import count_matching, search_patients
-    from ketadesk.db import Database
+    from ketadesk.db import Database, HeldRows
 
     typed = typing_session(db, seed)
     actor = Actor(username="bench", role=Role.FRONT_DESK)
     database = Database(f"sqlite:///{db}")
     shown: dict[Typed, int] = {}
+    held = database.held_rows()  # as the list model reads keystrokes
 
-    def keystroke(stroke: Typed, on: Database = database) -> None:
-        with on.rows() as connection:  # as the list model reads a keystroke
+    def keystroke(stroke: Typed, on: HeldRows = held) -> None:
+        with on.rows() as connection:
             found = search_patients(connection, actor, stroke.text, limit=100)
             if len(found) == 100:  # the list model counts only when there are more pages
                 count_matching(connection, actor, stroke.text)
@@ -296,10 +297,11 @@ def search_as_you_type(db: Path, seed: int) -> dict[str, Any]:
     # Recorded on a twin: once a listener has been added to an engine, SQLAlchemy keeps its
     # event dispatch on for good, and every timed keystroke would pay for it.
     twin = Database(f"sqlite:///{db}")
+    twin_held = twin.held_rows()
     with recording(twin.engine) as statements:
         for stroke in typed:
             first = len(statements)
-            keystroke(stroke, twin)
+            keystroke(stroke, twin_held)
             sent[stroke] = statements[first:]
     twin.dispose()
     raw = raw_connection(db)

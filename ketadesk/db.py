@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import enum
 import sqlite3
-from collections.abc import Iterator
+import time
+import weakref
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -262,6 +264,7 @@ class Database:
         self.engine = make_engine(url, echo=echo)
         self._reads = sessionmaker(self.engine, expire_on_commit=False)
         self._writes = sessionmaker(write_engine(self.engine), expire_on_commit=False)
+        self._held: weakref.WeakSet[HeldRows] = weakref.WeakSet()
 
     @property
     def is_sqlite(self) -> bool:
@@ -314,8 +317,62 @@ class Database:
         with self.engine.connect() as connection:
             yield connection
 
+    def held_rows(self, *, idle: float = 2.0,
+                  clock: Callable[[], float] = time.monotonic) -> HeldRows:
+        """:meth:`rows` for a burst of reads on one kept connection (:class:`HeldRows`)."""
+        held = HeldRows(self.engine, idle=idle, clock=clock)
+        self._held.add(held)
+        return held
+
     def dispose(self) -> None:
+        for held in list(self._held):
+            held.release()
         self.engine.dispose()
+
+
+class HeldRows:
+    """A read-only connection kept across a burst of short reads: a person typing a search.
+
+    Each read (:meth:`rows`) is its own transaction, rolled back when its block ends, as
+    with :meth:`Database.rows`. What is kept is the connection: a keystroke no longer pays
+    for a check-out from the pool and a return to it, an eighth of a keystroke's search
+    (docs/PERFORMANCE.md). A read coming more than ``idle`` seconds after the last one
+    returns the kept connection and checks out a fresh one, so a pause in typing never
+    leaves an unchecked connection in use (the pool pre-pings PostgreSQL ones); a read that
+    fails returns it too, and so does :meth:`Database.dispose`, so the last connection to a
+    SQLite file still closes (and folds its write-ahead log back in). Made by
+    :meth:`Database.held_rows`, for one thread, like the window that types.
+    """
+
+    def __init__(self, engine: Engine, *, idle: float = 2.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._engine = engine
+        self._idle = idle
+        self._clock = clock
+        self._connection: Connection | None = None
+        self._last = 0.0
+
+    @contextmanager
+    def rows(self) -> Iterator[Connection]:
+        """The kept connection for one read; whatever the block did is rolled back."""
+        if self._connection is not None and self._clock() - self._last > self._idle:
+            self.release()
+        if self._connection is None:
+            self._connection = self._engine.connect()
+        connection = self._connection
+        try:
+            yield connection
+            connection.rollback()
+        except BaseException:
+            self.release()
+            raise
+        self._last = self._clock()
+
+    def release(self) -> None:
+        """Return the kept connection to the pool; the next read checks one out again."""
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
 
 
 # Services that read plain rows take either: a session in the middle of other work, or the

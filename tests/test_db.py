@@ -151,6 +151,51 @@ def test_a_rows_connection_writes_nothing(database: Database) -> None:
         assert found.scalar_one() == 0
 
 
+def checked_out(pool: sa.pool.Pool) -> int:
+    assert isinstance(pool, sa.pool.QueuePool)  # what files and servers are opened with
+    return pool.checkedout()
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_held_rows_keep_one_connection_while_reads_come_quickly(database: Database) -> None:
+    clock = Clock()
+    held = database.held_rows(idle=2.0, clock=clock)
+    checkouts: list[object] = []
+    sa.event.listen(database.engine, "checkout", lambda *args: checkouts.append(args[0]))
+    counted = sa.text("SELECT count(*) FROM counter")
+    with held.rows() as connection:
+        before = connection.execute(counted).scalar_one()
+        connection.execute(sa.text("INSERT INTO counter (name, value) VALUES ('held', 1)"))
+    assert checked_out(database.engine.pool) == 1  # kept between reads
+    clock.now += 1.5
+    with held.rows() as connection:  # a read of its own: the insert was rolled back
+        assert connection.execute(counted).scalar_one() == before
+    assert len(checkouts) == 1
+    clock.now += 2.5  # a pause: the kept connection goes back and a fresh one comes out
+    with held.rows() as connection:
+        connection.execute(counted)
+    assert len(checkouts) == 2
+    pool = database.engine.pool
+    database.dispose()  # and the held one is returned, so the pool can close it
+    assert checked_out(pool) == 0
+
+
+def test_held_rows_return_the_connection_when_a_read_fails(database: Database) -> None:
+    held = database.held_rows()
+    with pytest.raises(sa.exc.DBAPIError), held.rows() as connection:
+        connection.execute(sa.text("SELECT * FROM no_such_table"))
+    assert checked_out(database.engine.pool) == 0
+    with held.rows() as connection:
+        assert connection.execute(sa.text("SELECT 1")).scalar_one() == 1
+
+
 def test_what_a_read_session_loaded_stays_readable_after_it(database: Database) -> None:
     from ketadesk.clinic.models import Payer
 

@@ -1,8 +1,9 @@
 """The patient list as a Qt table model that loads one page at a time.
 
 :meth:`PatientListModel.search` starts a new search and loads its first page with
-:func:`ketadesk.clinic.patients.search_patients` on a read-only connection
-(:meth:`ketadesk.db.Database.rows`: plain rows, no ORM session, as it runs per keystroke).
+:func:`ketadesk.clinic.patients.search_patients` on a read-only connection: plain rows, no
+ORM session, and the one connection kept while the person types
+(:class:`ketadesk.db.HeldRows`), as it runs per keystroke.
 The view asks for more through ``canFetchMore``/``fetchMore`` as the person scrolls towards
 the end, and each call loads the next page (``offset`` = rows already loaded). So a clinic
 of 20,000 patients costs one page of rows at start-up, never the whole list.
@@ -66,14 +67,15 @@ class PatientListModel(QAbstractTableModel):
         self.text = ""
         self.exhausted = True
         self.total: int | None = None
+        self._reads = context.db.held_rows()
 
     # --- searching -------------------------------------------------------------------
 
     def search(self, text: str) -> None:
         """Forget the loaded rows and load the first page of patients matching ``text``.
 
-        The first page and, when more rows match than one page holds, the count are read on
-        one read-only connection: a keystroke costs one connection check-out.
+        The first page and, when more rows match than one page holds, the count are read in
+        one read-only transaction, on the connection kept from the keystroke before.
         """
         self.beginResetModel()
         self.rows = []
@@ -81,7 +83,7 @@ class PatientListModel(QAbstractTableModel):
         self.exhausted = False
         self.total = None
         self.endResetModel()
-        with self.context.db.rows() as connection:
+        with self._reads.rows() as connection:
             self._load_page(connection)
             if self.exhausted:
                 self.total = len(self.rows)
@@ -99,7 +101,7 @@ class PatientListModel(QAbstractTableModel):
     def fetchMore(self, parent: Index) -> None:
         if parent.isValid() or self.exhausted:
             return
-        with self.context.db.rows() as connection:
+        with self._reads.rows() as connection:
             self._load_page(connection)
         self.page_loaded.emit()
 
