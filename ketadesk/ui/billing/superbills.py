@@ -245,8 +245,8 @@ class PatientPicker(QWidget):
             return
 
         def find() -> PatientPage:
-            with self.context.db.reading() as session:
-                return patient_page(session, self.context.actor, text, limit=SEARCH_LIMIT)
+            with self.context.db.rows() as connection:  # plain rows: no ORM session needed
+                return patient_page(connection, self.context.actor, text, limit=SEARCH_LIMIT)
 
         found = attempt(self, find)
         for row in found.rows if found else ():

@@ -162,8 +162,8 @@ class PatientPage(QWizardPage):
             self.count.setText("")
             self.completeChanged.emit()
             return
-        with self.context.db.reading() as session:
-            found = patient_page(session, self.context.actor, text, limit=SEARCH_LIMIT)
+        with self.context.db.rows() as connection:  # plain rows: no ORM session needed
+            found = patient_page(connection, self.context.actor, text, limit=SEARCH_LIMIT)
         rows = found.rows
         for row in rows:
             item = QListWidgetItem(
