@@ -4,7 +4,10 @@ Every model derives from :class:`Base`. A :class:`Database` wraps one engine and
 transactions: ``with db.transaction() as s:`` commits on success and rolls back on any
 error, so a refused action changes nothing. On SQLite a write transaction starts with
 ``BEGIN IMMEDIATE``, taking the write lock before anything is read, so two processes cannot
-both check a chair and both book it; WAL lets readers carry on meanwhile.
+both check a chair and both book it; WAL lets readers carry on meanwhile. Reads come as an
+ORM session (``db.reading()``) or, for plain rows read often such as a search as you type,
+as a bare connection (``db.rows()``, or ``db.held_rows()`` to keep one while a person types);
+each is rolled back at its end.
 
 The database guards what must never change: triggers (migration 0005) refuse to update or
 delete ledger entries, allocations, an issued invoice's lines and audit rows, and a
@@ -216,7 +219,7 @@ class SQLiteDialect(SQLiteDialect_pysqlite):
     ``BEGIN`` goes straight to the driver. Sent from an engine's ``begin`` event instead, as
     SQLAlchemy's pysqlite notes show, it ran one more statement through the engine per
     transaction and switched on the engine's event dispatch for every statement after it:
-    together a fifth of a keystroke's search. Write transactions keep such an event on
+    together about a tenth of a keystroke's search. Write transactions keep such an event on
     their own engine (:func:`write_engine`); its ``BEGIN IMMEDIATE`` comes first.
     """
 
@@ -376,7 +379,7 @@ class HeldRows:
 
 
 # Services that read plain rows take either: a session in the middle of other work, or the
-# bare connection of Database.rows().
+# bare connection of Database.rows() or HeldRows.rows().
 Reader = Session | Connection
 
 

@@ -478,10 +478,11 @@ def search_patients(
     the start of an MRN, or the first or last digits of the phone number. Empty text lists
     everyone, a page at a time.
 
-    ``reader`` is a session or, for a search as you type, the lighter connection of
-    :meth:`~ketadesk.db.Database.rows`. Either way the statement runs as plain rows on a
-    connection, without the ORM's per-execution set-up (a third of the cost of an indexed
-    look-up); a session is flushed first, so patients added in it are found.
+    ``reader`` is a session or, for a search as you type, a bare connection
+    (:meth:`~ketadesk.db.Database.rows`, :class:`~ketadesk.db.HeldRows`). Either way the
+    statement runs as plain rows on a connection, without the ORM's per-execution set-up
+    (a third of the cost of an indexed look-up); a session is flushed first, so patients
+    added in it are found.
     """
     actor.require(Permission.PATIENT_VIEW)
     kinds, values = _parse(text)

@@ -1,12 +1,12 @@
 """The patient list as a Qt table model that loads one page at a time.
 
 :meth:`PatientListModel.search` starts a new search and loads its first page with
-:func:`ketadesk.clinic.patients.search_patients` on a read-only connection: plain rows, no
-ORM session, and the one connection kept while the person types
-(:class:`ketadesk.db.HeldRows`), as it runs per keystroke.
-The view asks for more through ``canFetchMore``/``fetchMore`` as the person scrolls towards
-the end, and each call loads the next page (``offset`` = rows already loaded). So a clinic
-of 20,000 patients costs one page of rows at start-up, never the whole list.
+:func:`ketadesk.clinic.patients.search_patients` on a read-only connection, as it runs per
+keystroke: plain rows, no ORM session, and one connection kept while the person types
+(:class:`ketadesk.db.HeldRows`). The view asks for more through ``canFetchMore`` and
+``fetchMore`` as the person scrolls towards the end, and each call loads the next page
+(``offset`` = rows already loaded). So a clinic of 20,000 patients costs one page of rows at
+start-up, never the whole list.
 
 :attr:`total` holds how many patients match in all (one indexed count, read on the same
 connection as the first page), so the count label is exact before the last page has arrived.
