@@ -45,6 +45,7 @@ from ketadesk.access.permissions import Actor, Permission
 from ketadesk.clinic import validation as v
 from ketadesk.clinic.codes import pos_code
 from ketadesk.clinic.models import Closure, HolidayWorked, Location, OpeningHours
+from ketadesk.db import Reader, connection_of
 from ketadesk.errors import FieldProblem, InvalidValue, NotFound, ValidationError
 
 __all__ = [
@@ -731,14 +732,13 @@ class LocationOpenings:
     holidays_worked: tuple[WorkedHoliday, ...]
 
 
-def read_openings(session: Session, location_id: int) -> LocationOpenings | None:
+def read_openings(reader: Reader, location_id: int) -> LocationOpenings | None:
     """``location_id``'s record, hours, closures and worked holidays, or ``None`` if unknown.
 
-    Reads on the session's connection after a flush, so changes made in this transaction
-    show as they now are.
+    Read as plain rows (:func:`~ketadesk.db.connection_of`): a session is flushed first, so
+    changes made in its transaction show as they now are.
     """
-    session.flush()
-    connection = session.connection()
+    connection = connection_of(reader)
     params = {"location_id": location_id}
     rows = connection.execute(_openings_statement(), params).all()
     if not rows:

@@ -30,6 +30,7 @@ from ketadesk.clinic.locations import (
     read_openings,
 )
 from ketadesk.clinic.models import Chair, Modality, Patient, Provider
+from ketadesk.db import connection_of
 from ketadesk.errors import NotFound
 from ketadesk.scheduling.models import (
     RELEASED,
@@ -136,15 +137,15 @@ def calendar_window(
     location.
     """
     actor.require(Permission.SCHEDULE_VIEW)
-    location = read_openings(session, location_id)
+    # Plain rows on the session's connection (flushed first, so sessions changed in this
+    # transaction show as they are), which skips the ORM's per-execution set-up.
+    connection = connection_of(session)
+    location = read_openings(connection, location_id)
     if location is None:
         raise NotFound(f"no location with id {location_id}")
     zone = ZoneInfo(location.time_zone)
     span = [first_day + timedelta(days=n) for n in range(days)]
     start, end = local_days(first_day, days, zone)
-    # Plain rows on the session's connection, which skips the ORM's per-execution set-up;
-    # read_openings has flushed, so sessions changed in this transaction show as they are.
-    connection = session.connection()
     chairs = connection.execute(_chairs_statement(), {"location_id": location_id}).all()
     rows = connection.execute(_entries_statement(include_released),
                               {"location_id": location_id, "start": start, "end": end}).all()
