@@ -39,8 +39,10 @@ from importlib.resources import as_file
 from pathlib import Path
 from types import TracebackType
 
-from PySide6.QtCore import QMessageLogContext, QtMsgType, qInstallMessageHandler
-from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
+# The database side first, Qt after it, on purpose: once PySide6 is loaded, its import hook
+# (shiboken's ``__feature__`` check) reads the source of every module imported after it,
+# which made SQLAlchemy's import about 70 ms of CPU dearer at every start
+# (docs/PERFORMANCE.md). tests/ui/test_startup.py holds the order.
 from sqlalchemy import exists, select, table
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
@@ -52,6 +54,11 @@ from ketadesk.config import APP_NAME, RESOURCES, database_url
 from ketadesk.db import Database
 from ketadesk.errors import KetaDeskError
 from ketadesk.migrations import open_database
+
+# isort: split
+from PySide6.QtCore import QMessageLogContext, QtMsgType, qInstallMessageHandler
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
+
 from ketadesk.ui import style
 from ketadesk.ui.context import AppContext
 from ketadesk.ui.main_window import AREAS, MainWindow, describe_database
