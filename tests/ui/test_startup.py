@@ -123,7 +123,12 @@ def test_the_window_paints_patients_without_the_fee_module(
     db.dispose()
     shot = tmp_path / "patients.png"
     run = ("from ketadesk.cli.main import main\n"
-           f"assert main(['--db', {str(path)!r}, '--screenshot', {str(shot)!r}]) == 0")
+           f"assert main(['--db', {str(path)!r}, '--screenshot', {str(shot)!r}]) == 0\n"
+           # The first page is read without configuring the clinic's mappers: that waits
+           # for the first record opened.
+           "from sqlalchemy import inspect\n"
+           "from ketadesk.clinic.models import Patient\n"
+           "assert not inspect(Patient).configured")
     loaded = _loaded_after(run, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
                            later=(*LATER, "ketadesk.cli", *RECORD_FIRST_OPENED))
     assert shot.exists()
