@@ -76,6 +76,22 @@ def test_the_window_imports_sqlalchemy_before_qt() -> None:
     assert "PySide6" in _loaded_after(run, later=("PySide6",))
 
 
+def test_the_collector_rests_while_the_window_is_imported() -> None:
+    # The window's modules are tens of thousands of objects that live as long as the
+    # process: no collector pass during their import, none over them afterwards.
+    run = ("import gc\n"
+           "from ketadesk.cli.main import _collector_paused\n"
+           "with _collector_paused():\n"
+           "    assert not gc.isenabled()\n"
+           "    import ketadesk.ui.app\n"
+           "assert gc.isenabled() and gc.get_freeze_count() > 20_000\n"
+           "gc.disable()\n"
+           "with _collector_paused():\n"
+           "    pass\n"
+           "assert not gc.isenabled()  # a caller's choice to keep it off stands")
+    assert "PySide6" in _loaded_after(run, later=("PySide6",))
+
+
 def test_window_options_are_read_without_building_the_commands() -> None:
     run = ("from ketadesk.cli.main import window_arguments\n"
            "args = window_arguments(['--db', 'x.sqlite3', '--view', 'schedule', '--demo'])\n"
