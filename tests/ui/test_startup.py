@@ -34,6 +34,10 @@ LATER = ("ketadesk.billing", "ketadesk.documents", "ketadesk.reports", "ketadesk
          "holidays", "reportlab", "alembic")
 # Loaded when a patient's record first opens (its Series panel), not at first paint.
 RECORD_FIRST_OPENED = ("ketadesk.scheduling", "sqlalchemy.dialects.postgresql")
+# Modules of the record page alone: its cards, the insurance panel, the patient form whose
+# sections the cards follow.
+RECORD_PAGE = ("ketadesk.ui.card", "ketadesk.ui.forms", "ketadesk.ui.patients.form",
+               "ketadesk.ui.patients.policies", "ketadesk.clinic.policies")
 # Of the command line, a window start needs its entry point and the shared helpers only.
 WINDOW_CLI = ["ketadesk.cli.common", "ketadesk.cli.main"]
 LOADED = (
@@ -144,7 +148,8 @@ def test_the_window_paints_patients_without_the_fee_module(
            # for the first record opened.
            "from sqlalchemy import inspect\n"
            "from ketadesk.clinic.models import Patient\n"
-           "assert not inspect(Patient).configured")
+           "assert not inspect(Patient).configured\n"
+           f"assert not set(sys.modules) & {set(RECORD_PAGE)!r}")
     loaded = _loaded_after(run, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
                            later=(*LATER, "ketadesk.cli", *RECORD_FIRST_OPENED))
     assert shot.exists()

@@ -12,9 +12,11 @@ For roles that may see money (``BILLING_VIEW``) the record sits under two tabs: 
 (the cards) and "Ledger" (:class:`~ketadesk.ui.patients.ledger.LedgerPanel`, which reads the
 patient's account only when it is shown). Other roles see the cards alone, as before.
 
-The record page, and with it the Series panel (:mod:`ketadesk.ui.patients.series`, which
-imports the scheduling models), is built when the first record opens, so neither is on the
-start-up path.
+The record page is built when the first record opens, and the modules only it needs are
+imported then: the cards, the insurance panel, the Series panel
+(:mod:`ketadesk.ui.patients.series`, which imports the scheduling models) and the patient
+form, whose sections the cards follow. So none of them is on the start-up path, where the
+list alone is shown.
 """
 
 from __future__ import annotations
@@ -49,17 +51,15 @@ from ketadesk.access.permissions import Permission
 from ketadesk.clinic.codes import diagnosis_description
 from ketadesk.clinic.models import ScreeningFlag, Sex
 from ketadesk.clinic.patients import FIELD_LABELS, open_patient, patient_values
-from ketadesk.ui.card import section_card
 from ketadesk.ui.context import AppContext
 from ketadesk.ui.format import phone_text, us_date
-from ketadesk.ui.forms import attempt
-from ketadesk.ui.patients.form import SECTIONS, PatientDialog
 from ketadesk.ui.patients.list_model import ID_ROLE, PatientListModel, age_on
-from ketadesk.ui.patients.policies import PoliciesPanel, PolicyLine, policy_lines
 from ketadesk.ui.style import set_role
 
 if TYPE_CHECKING:
+    from ketadesk.ui.patients.form import PatientDialog
     from ketadesk.ui.patients.ledger import LedgerPanel
+    from ketadesk.ui.patients.policies import PoliciesPanel, PolicyLine
     from ketadesk.ui.patients.series import SeriesPanel
 
 SEARCH_DELAY_MS = 150
@@ -67,8 +67,6 @@ SEARCH_HINT = "Search by name, MRN, date of birth or phone"
 _PHONES = {"phone", "emergency_contact_phone", "driver_phone"}
 _ADDRESS_PARTS = ("address_line2", "city", "state", "zip_code")  # shown inside "Address"
 _CAPTIONS = {"address_line1": "Address", "weight_kg": "Weight", "notes": ""}
-# The record's cards: the Identity fields are the header; Insurance comes before Notes.
-_CARDS = tuple(section for section in SECTIONS[1:] if section[0] != "Notes")
 
 
 @dataclass(frozen=True)
@@ -87,6 +85,8 @@ class PatientRecord:
 
 def load_record(context: AppContext, patient_id: int) -> PatientRecord:
     """Open patient ``patient_id`` (audited) and copy it out of the session."""
+    from ketadesk.ui.patients.policies import policy_lines
+
     with context.db.transaction() as session:
         patient = open_patient(session, context.actor, patient_id)
         location = patient.home_location
@@ -178,6 +178,12 @@ class PatientDetail(QWidget):
         return hint
 
     def _record_page(self) -> QWidget:
+        # Imported with the first record, not at start-up (the module's docstring says why).
+        from ketadesk.ui.card import section_card
+        from ketadesk.ui.patients.form import SECTIONS
+        from ketadesk.ui.patients.policies import PoliciesPanel
+        from ketadesk.ui.patients.series import SeriesPanel
+
         page = QWidget()
         column = QVBoxLayout(page)
         column.setContentsMargins(0, 0, 0, 0)
@@ -193,16 +199,15 @@ class PatientDetail(QWidget):
         sections = QVBoxLayout(body)
         sections.setContentsMargins(0, 4, 6, 4)
         sections.setSpacing(10)
-        for title, names in _CARDS:
-            sections.addWidget(self._section(title, names))
+        # The form's sections: Identity is the header; Insurance comes before Notes.
+        for title, names in SECTIONS[1:]:
+            if title != "Notes":
+                sections.addWidget(self._section(title, names))
         insurance, inside = section_card("Insurance")
-        self.policies = PoliciesPanel(self.context)
+        self.policies: PoliciesPanel = PoliciesPanel(self.context)
         inside.addWidget(self.policies)
         sections.addWidget(insurance)
         series, inside = section_card("Series")
-        # Imported with the first record, not at start-up: the panel pulls in scheduling.
-        from ketadesk.ui.patients.series import SeriesPanel
-
         self.series: SeriesPanel = SeriesPanel(self.context)
         inside.addWidget(self.series)
         sections.addWidget(series)
@@ -257,6 +262,8 @@ class PatientDetail(QWidget):
         return row
 
     def _section(self, title: str, names: Sequence[str]) -> QFrame:
+        from ketadesk.ui.card import section_card  # loaded with the record page
+
         card, column = section_card(title)
         width = max(self.fontMetrics().horizontalAdvance(text) for text in
                     [*FIELD_LABELS.values(), *_CAPTIONS.values()]) + 8
@@ -485,6 +492,8 @@ class PatientsView(QWidget):
 
     def open_patient(self, patient_id: int) -> PatientRecord | None:
         """Open the record of ``patient_id`` in the detail panel (audited)."""
+        from ketadesk.ui.forms import attempt  # with the first record, not at start-up
+
         record = attempt(self, lambda: load_record(self.context, patient_id))
         if record is not None:
             self.detail.show_record(record)
@@ -506,6 +515,8 @@ class PatientsView(QWidget):
     # --- registering and editing -----------------------------------------------------
 
     def new_patient(self) -> None:
+        from ketadesk.ui.patients.form import PatientDialog  # with the first dialog
+
         if self.context.actor.can(Permission.PATIENT_EDIT):
             self._open_dialog(PatientDialog(self.context, parent=self))
 
@@ -513,6 +524,8 @@ class PatientsView(QWidget):
         record = self.detail.record
         if record is None or not self.context.actor.can(Permission.PATIENT_EDIT):
             return
+        from ketadesk.ui.patients.form import PatientDialog  # with the first dialog
+
         self._open_dialog(PatientDialog(
             self.context, patient_id=record.id, values=record.values, version=record.version,
             title=f"Edit patient — {record.display_name} (MRN {record.mrn})", parent=self,
