@@ -18,8 +18,6 @@ from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
-import platformdirs
-
 APP_NAME = "KetaDesk"
 ENV_DATABASE = "KETADESK_DB"
 ENV_DATA_DIR = "KETADESK_DATA_DIR"  # moves the data directory (tests, portable installs)
@@ -31,6 +29,8 @@ RESOURCES: Traversable = files("ketadesk") / "resources"
 
 def data_dir(environ: Mapping[str, str] = os.environ) -> Path:
     """The folder for the default and demo databases and their backups."""
+    import platformdirs  # only when no database was named: not on a start with --db
+
     override = environ.get(ENV_DATA_DIR)
     path = Path(override) if override else platformdirs.user_data_path(APP_NAME, appauthor=False)
     path.mkdir(parents=True, exist_ok=True)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import cache
+from typing import TYPE_CHECKING
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -16,9 +16,20 @@ from ketadesk.access.permissions import Actor, Permission, Role
 from ketadesk.db import utcnow
 from ketadesk.errors import AuthenticationFailed, Conflict, FieldProblem, NotFound, ValidationError
 
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
+
 MIN_PASSWORD_LENGTH = 10
 _USERNAME = re.compile(r"^[a-z][a-z0-9._-]{1,59}$")
-_hasher = PasswordHasher()
+
+
+@cache
+def _hasher() -> PasswordHasher:
+    """The one password hasher, made when a password is first hashed or checked: counting
+    users -- all the window's start asks of this module -- needs no argon2."""
+    from argon2 import PasswordHasher
+
+    return PasswordHasher()
 
 
 def _problems(username: str, full_name: str, password: str) -> list[FieldProblem]:
@@ -72,7 +83,7 @@ def create_user(
         username=username,
         full_name=full_name.strip(),
         role=role,
-        password_hash=_hasher.hash(password),
+        password_hash=_hasher().hash(password),
         active=True,
     )
     session.add(user)
@@ -147,14 +158,16 @@ def authenticate(session: Session, username: str, password: str) -> Actor:
     wrong = AuthenticationFailed("wrong user name or password")
     if user is None:
         raise wrong
+    from argon2.exceptions import InvalidHashError, VerificationError
+
     try:
-        _hasher.verify(user.password_hash, password)
+        _hasher().verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         raise wrong from None
     if not user.active:
         raise AuthenticationFailed(f"the account {user.username} is disabled; ask an administrator")
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
+    if _hasher().check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher().hash(password)
     user.last_login_at = utcnow()
     actor = Actor(username=user.username, role=user.role, user_id=user.id)
     audit.record(session, actor, "login", "user", user.id)

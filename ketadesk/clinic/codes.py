@@ -27,7 +27,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache, lru_cache
-from html import unescape
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
@@ -176,6 +175,8 @@ def _descriptions_from_package_data() -> dict[str, str]:
     XML builds from a seventh character ("S72.001A") are not written out; the package
     answers for those.
     """
+    from html import unescape  # with the first description, not with every patient search
+
     tabular = _package_file("icd10c-tabular-*.xml")
     if tabular is None:
         return {}

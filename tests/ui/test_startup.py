@@ -29,9 +29,10 @@ from ketadesk.scheduling.protocols import ensure_default_protocols
 from ketadesk.ui import app
 
 ROOT = Path(__file__).resolve().parents[2]
-# Loaded only when a person uses them: documents, billing, the holiday calendars, migrations.
+# Loaded only when a person uses them: documents, billing, the holiday calendars, migrations,
+# password hashing (a log-in), the default data folder (no --db), code descriptions.
 LATER = ("ketadesk.billing", "ketadesk.documents", "ketadesk.reports", "ketadesk.demo",
-         "holidays", "reportlab", "alembic")
+         "holidays", "reportlab", "alembic", "argon2", "platformdirs", "html")
 # Loaded when a patient's record first opens (its Series panel), not at first paint.
 RECORD_FIRST_OPENED = ("ketadesk.scheduling", "sqlalchemy.dialects.postgresql")
 # Modules of the record page alone: its cards, the insurance panel, the patient form whose
