@@ -100,7 +100,7 @@ def open_row(qtbot: QtBot, view: PatientsView, row: int) -> None:
 def search(qtbot: QtBot, view: PatientsView, text: str) -> None:
     view.search.clear()
     qtbot.keyClicks(view.search, text)
-    qtbot.waitUntil(lambda: view.model.text == text.strip(), timeout=2000)
+    qtbot.waitUntil(lambda: view.model.text == text.strip(), timeout=10_000)
 
 
 # --- registering -------------------------------------------------------------------------
