@@ -5,7 +5,7 @@ the same in every tab. Money and dates are the documents' own formats
 (:mod:`ketadesk.documents.format`, plain text without Qt or reportlab), so the window, the
 command line and the PDFs print ``$1,234.56`` and ``12/07/2026`` alike; this module adds
 the few that only the window uses: a balance in words, a date with its weekday, a phone
-number as the clinic records it.
+number as the clinic records it, a count of things with its noun.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from ketadesk.clinic.validation import format_phone
 from ketadesk.documents.format import date_text, money_text
 from ketadesk.errors import InvalidValue
 
-__all__ = ["balance_text", "day_text", "dollars", "phone_text", "us_date"]
+__all__ = ["balance_text", "count_text", "day_text", "dollars", "phone_text", "us_date"]
 
 
 def dollars(amount: Decimal) -> str:
@@ -50,3 +50,9 @@ def phone_text(digits: str) -> str:
         return format_phone(digits)
     except InvalidValue:
         return digits
+
+
+def count_text(number: int, one: str, many: str) -> str:
+    """``count_text(1969, "charge", "charges")`` -> ``"1,969 charges"``: thousands commas, as
+    every figure the window shows, and the noun agreeing with the number."""
+    return f"{number:,} {one if number == 1 else many}"

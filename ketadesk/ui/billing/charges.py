@@ -58,7 +58,7 @@ from ketadesk.ui.billing import (
 from ketadesk.ui.billing.corrections import CorrectionDialog, ReasonDialog
 from ketadesk.ui.context import AppContext
 from ketadesk.ui.flow import wrap_words
-from ketadesk.ui.format import dollars, us_date
+from ketadesk.ui.format import count_text, dollars, us_date
 from ketadesk.ui.forms import FieldForm, as_text
 from ketadesk.ui.style import WARNING_SOFT, set_role
 from ketadesk.ui.workers import Progress, Worker, run_with_progress
@@ -272,9 +272,9 @@ class ChargesTab(QWidget):
         self._tint_flagged()
         count = len(self.rows)
         flagged = sum(1 for row in self.rows if row.review_note)
-        parts = [f"{count} charge{'' if count == 1 else 's'} to review"]
+        parts = [count_text(count, "charge", "charges") + " to review"]
         if flagged:
-            parts.append(f"{flagged} need{'s' if flagged == 1 else ''} a look")
+            parts.append(count_text(flagged, "needs", "need") + " a look")
         parts.append(dollars(total_of(self.rows)))
         self.summary.setText(" · ".join(parts) if count else "Nothing to review")
         self._selection_changed()
@@ -399,7 +399,7 @@ class ChargesTab(QWidget):
             f"{rows[0].code or rows[0].description} for {rows[0].patient_name} on "
             f"{us_date(rows[0].service_date)}"
             if len(rows) == 1
-            else f"{len(rows)} charges ({dollars(total_of(rows))})"
+            else f"{count_text(len(rows), 'charge', 'charges')} ({dollars(total_of(rows))})"
         )
         dialog = self._open(
             ReasonDialog(
@@ -414,7 +414,7 @@ class ChargesTab(QWidget):
             )
         )
         dialog.saved.connect(
-            lambda count: self._say(f"Dismissed {count} charge{'' if count == 1 else 's'}.")
+            lambda count: self._say(f"Dismissed {count_text(count, 'charge', 'charges')}.")
         )
         return dialog
 
@@ -431,21 +431,21 @@ class ChargesTab(QWidget):
         if not rows or not self.context.actor.can(Permission.CHARGE_REVIEW):
             return 0
         total = total_of(rows)
-        noun = "charge" if len(rows) == 1 else "charges"
         flagged = sum(1 for row in rows if row.review_note)
         question = (
-            f"Post {len(rows)} {noun} totalling {dollars(total)}? Posted charges are "
+            f"Post {count_text(len(rows), 'charge', 'charges')} totalling {dollars(total)}? "
+            "Posted charges are "
             "final: they go on the patients' ledgers."
         )
         if flagged:
-            question += f"\n\n{flagged} of them still carry a note asking for a look."
+            question += f"\n\n{flagged:,} of them still carry a note asking for a look."
         if not self.confirm(self, "Post charges", question):
             return 0
         ids = [row.charge_id for row in rows]
         posted = self._run_post(ids)
         if posted is None:
             return 0
-        self._say(f"Posted {len(posted)} {noun} ({dollars(total)}).")
+        self._say(f"Posted {count_text(len(posted), 'charge', 'charges')} ({dollars(total)}).")
         self._after_change()
         return len(posted)
 

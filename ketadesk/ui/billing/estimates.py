@@ -404,11 +404,11 @@ class EstimatesTab(QWidget):
             return "No estimates to show."
         drafts = [r for r in rows if r.status is EstimateStatus.DRAFT]
         overdue = [r for r in drafts if r.overdue]
-        parts = [f"{len(rows)} shown"]
+        parts = [f"{len(rows):,} shown"]
         if drafts:
-            parts.append(f"{len(drafts)} still to give")
+            parts.append(f"{len(drafts):,} still to give")
         if overdue:
-            parts.append(f"{len(overdue)} past the deadline")
+            parts.append(f"{len(overdue):,} past the deadline")
         return " · ".join(parts) + "."
 
     def _colour_estimates(self, rows: tuple[EstimateRow, ...]) -> None:

@@ -83,7 +83,7 @@ from ketadesk.ui.billing.corrections import (
 from ketadesk.ui.billing.payment_dialog import TakePaymentDialog
 from ketadesk.ui.billing.pdf import Opener, PdfButton
 from ketadesk.ui.context import AppContext
-from ketadesk.ui.format import balance_text, dollars, us_date
+from ketadesk.ui.format import balance_text, count_text, dollars, us_date
 from ketadesk.ui.forms import FieldForm
 from ketadesk.ui.style import ACCENT, LINE, set_role
 
@@ -757,7 +757,7 @@ class InvoicesTab(QWidget):
 
     def _count(self) -> None:
         total = self.total
-        text = f"{total:,} invoice{'' if total == 1 else 's'}"
+        text = count_text(total, "invoice", "invoices")
         partial = len(self.rows) < total
         if partial:
             text += f" ({len(self.rows):,} shown)"

@@ -64,7 +64,7 @@ from ketadesk.ui.billing.superbills import PatientPicker
 from ketadesk.ui.card import COMPACT, section_card
 from ketadesk.ui.context import AppContext
 from ketadesk.ui.flow import wrap_words
-from ketadesk.ui.format import dollars, us_date
+from ketadesk.ui.format import count_text, dollars, us_date
 from ketadesk.ui.forms import FieldForm, attempt
 from ketadesk.ui.style import ERROR, MUTED, set_role
 
@@ -542,10 +542,8 @@ class PackagesTab(QWidget):
             [(h.patient_id, (h.mrn, h.name, dollars(h.prepaid), h.packages)) for h in page.holders],
         )
         total = sum((h.prepaid for h in page.holders), Decimal("0.00"))
-        people = "patient holds" if len(page.holders) == 1 else "patients hold"
-        self.owed.setText(
-            f"{len(page.holders)} {people} {dollars(total)} of package prepayments not yet used."
-        )
+        people = count_text(len(page.holders), "patient holds", "patients hold")
+        self.owed.setText(f"{people} {dollars(total)} of package prepayments not yet used.")
         self.show_patient()
 
     def show_patient(self) -> None:

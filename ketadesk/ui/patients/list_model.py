@@ -30,7 +30,7 @@ from sqlalchemy import Connection
 
 from ketadesk.clinic.patients import PatientRow, count_matching, search_patients
 from ketadesk.ui.context import AppContext
-from ketadesk.ui.format import phone_text, us_date
+from ketadesk.ui.format import count_text, phone_text, us_date
 
 PAGE_SIZE = 100
 COLUMNS = ("MRN", "Name", "Date of birth", "Age", "Phone")
@@ -41,10 +41,6 @@ Index = QModelIndex | QPersistentModelIndex
 def age_on(born: date, today: date) -> int:
     """Whole years from ``born`` to ``today``."""
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
-
-
-def _count_text(number: int, one: str, many: str) -> str:
-    return f"{number:,} {one if number == 1 else many}"
 
 
 def _alignment(column: int) -> Qt.AlignmentFlag:
@@ -122,10 +118,10 @@ class PatientListModel(QAbstractTableModel):
         """What the count label says: "20,000 patients", "12 patients match", …"""
         total = self.total if self.total is not None else len(self.rows)
         if not self.text:
-            return _count_text(total, "patient", "patients") if total else "No patients yet"
+            return count_text(total, "patient", "patients") if total else "No patients yet"
         if not total:
             return "No patient matches"
-        return _count_text(total, "patient matches", "patients match")
+        return count_text(total, "patient matches", "patients match")
 
     # --- rows ------------------------------------------------------------------------
 
