@@ -6,7 +6,7 @@ would leave them, so the planner's and the rules' tests do not depend on booking
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from builders import patient_raw
@@ -60,7 +60,9 @@ def existing_session(
         provider_id=provider.id,
         modality=protocol.modality,
         starts_at=starts_at,
-        ends_at=starts_at + timedelta(minutes=protocol.chair_minutes),
+        # chair time is elapsed time: added in UTC, so a session across a clock change
+        # still holds its chair for exactly chair_minutes
+        ends_at=starts_at.astimezone(UTC) + timedelta(minutes=protocol.chair_minutes),
         status=status,
         **columns,
     )
