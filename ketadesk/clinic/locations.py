@@ -99,11 +99,7 @@ def location_code(value: Any) -> str:
 LOCATION_FIELDS: tuple[v.FieldSpec, ...] = (
     v.FieldSpec("code", "Code", True, location_code),
     v.FieldSpec("name", "Name", True, v.plain_text(120)),
-    v.FieldSpec("address_line1", "Address", True, v.plain_text(120)),
-    v.FieldSpec("address_line2", "Address line 2", False, v.plain_text(120)),
-    v.FieldSpec("city", "City", True, v.plain_text(80)),
-    v.FieldSpec("state", "State", True, v.us_state),
-    v.FieldSpec("zip_code", "ZIP code", True, v.zip_code),
+    *v.address_fields(required=True),
     v.FieldSpec("phone", "Phone", False, v.us_phone),
     v.FieldSpec("pos_code", "Place of service", False, pos_code),
     v.FieldSpec("npi", "Organisation NPI", True, v.npi),

@@ -53,10 +53,7 @@ def _name(value: Any) -> str:
 PAYER_FIELDS: tuple[v.FieldSpec, ...] = (
     v.FieldSpec("name", "Name", True, _name),
     v.FieldSpec("edi_payer_id", "EDI payer id", True, edi_payer_id),
-    v.FieldSpec("address_line1", "Claims address", False, v.plain_text(120)),
-    v.FieldSpec("city", "City", False, v.plain_text(80)),
-    v.FieldSpec("state", "State", False, v.us_state),
-    v.FieldSpec("zip_code", "ZIP code", False, v.zip_code),
+    *v.address_fields(required=False, first_label="Claims address", second_line=False),
     v.FieldSpec("phone", "Phone", False, v.us_phone),
     v.FieldSpec("timely_filing_days", "Timely filing (days)", False, timely_filing_days),
     v.FieldSpec("active", "Active", False, v.parse_flag),

@@ -656,6 +656,25 @@ class FieldSpec:
     validator: Callable[[Any], Any]
 
 
+def address_fields(
+    *, required: bool, first_label: str = "Address", second_line: bool = True
+) -> tuple[FieldSpec, ...]:
+    """A US postal address as form fields, in reading order: street (and a second line),
+    city, two-letter state, ZIP code. Locations, patients and payers share it, so an
+    address is checked the same way wherever it is typed."""
+    lines: tuple[FieldSpec, ...] = (
+        FieldSpec("address_line1", first_label, required, plain_text(120)),
+    )
+    if second_line:
+        lines += (FieldSpec("address_line2", "Address line 2", False, plain_text(120)),)
+    return (
+        *lines,
+        FieldSpec("city", "City", required, plain_text(80)),
+        FieldSpec("state", "State", required, us_state),
+        FieldSpec("zip_code", "ZIP code", required, zip_code),
+    )
+
+
 def collect_fields(
     checker: Checker,
     raw: Mapping[str, object],

@@ -668,3 +668,27 @@ def test_checker_works_with_partial_validators() -> None:
     assert checker.problems == [
         FieldProblem("sessions", "13 is more than the maximum; expected at most 12")
     ]
+
+
+def test_locations_patients_and_payers_share_one_postal_address() -> None:
+    from ketadesk.clinic.locations import LOCATION_FIELDS
+    from ketadesk.clinic.patients import PATIENT_FIELDS
+    from ketadesk.clinic.payers import PAYER_FIELDS
+
+    def address(specs: tuple[v.FieldSpec, ...]) -> list[tuple[str, str, bool]]:
+        keys = {"address_line1", "address_line2", "city", "state", "zip_code"}
+        return [(s.name, s.label, s.required) for s in specs if s.name in keys]
+
+    street = ["address_line1", "address_line2", "city", "state", "zip_code"]
+    assert address(LOCATION_FIELDS) == [
+        (name, label, name != "address_line2")
+        for name, label in zip(street, ["Address", "Address line 2", "City", "State",
+                                        "ZIP code"], strict=True)
+    ]
+    assert [(n, lbl) for n, lbl, _ in address(PATIENT_FIELDS)] == [
+        (n, lbl) for n, lbl, _ in address(LOCATION_FIELDS)]
+    assert not any(required for _, _, required in address(PATIENT_FIELDS))
+    assert address(PAYER_FIELDS) == [("address_line1", "Claims address", False),
+                                     ("city", "City", False), ("state", "State", False),
+                                     ("zip_code", "ZIP code", False)]
+    assert v.address_fields(required=True)[3].validator("tx") == "TX"
