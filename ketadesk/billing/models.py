@@ -219,6 +219,9 @@ class EntryKind(enum.StrEnum):
     REFUND = "refund"  # + money paid back out of credit
     FORFEIT = "forfeit"  # + an expired package's unused prepayment the clinic keeps
     REVERSAL = "reversal"  # the opposite of the entry it reverses
+    # ± moves what is owed between sides: an insurer's (payer_id set) and the patient's
+    # (payer_id empty). Always in pairs that sum to zero for the patient.
+    TRANSFER = "transfer"
 
     @property
     def label(self) -> str:
@@ -234,11 +237,12 @@ class PaymentMethod(enum.StrEnum):
     CARD = "card"
     CHECK = "check"
     HSA_FSA = "hsa_fsa"
+    EFT = "eft"  # an insurer's electronic funds transfer (835 BPR04 ACH)
     OTHER = "other"
 
     @property
     def label(self) -> str:
-        return {"hsa_fsa": "HSA/FSA"}.get(self.value, self.value.capitalize())
+        return {"hsa_fsa": "HSA/FSA", "eft": "EFT"}.get(self.value, self.value.capitalize())
 
 
 class AdjustmentReason(enum.StrEnum):
@@ -247,6 +251,8 @@ class AdjustmentReason(enum.StrEnum):
     COURTESY = "courtesy"
     WRITE_OFF = "write_off"
     PACKAGE = "package"  # the gap between list price and a package's per-session value
+    CONTRACTUAL = "contractual"  # what a payer's contract says the clinic may not collect
+    SELF_PAY_RATE = "self_pay_rate"  # billed charge down to the self-pay price
 
     @property
     def label(self) -> str:
@@ -263,6 +269,8 @@ class LedgerEntry(Base):
         Index("ix_ledger_location_day", "location_id", "posted_on"),
         Index("ix_ledger_reverses", "reverses_id"),
         Index("ix_ledger_package", "package_purchase_id"),
+        Index("ix_ledger_claim", "claim_id"),
+        Index("ix_ledger_payer", "payer_id", "posted_on"),
     )
 
     id: Mapped[intpk]
@@ -282,6 +290,9 @@ class LedgerEntry(Base):
     package_purchase_id: Mapped[int | None] = mapped_column(
         ForeignKey("package_purchase.id"), default=None
     )
+    # The insurer whose side of the account this entry is on; empty: the patient's own.
+    payer_id: Mapped[int | None] = mapped_column(ForeignKey("payer.id"), default=None)
+    claim_id: Mapped[int | None] = mapped_column(ForeignKey("claim.id"), default=None)
     created_at: Mapped[created_at]
     created_by: Mapped[str] = mapped_column(String(80), default="")
 

@@ -229,7 +229,24 @@ class Payer(Base):
     zip_code: Mapped[str] = mapped_column(String(10), default="")
     phone: Mapped[str] = mapped_column(String(10), default="")
     timely_filing_days: Mapped[int] = mapped_column(SmallInteger, default=90)
+    appeal_days: Mapped[int] = mapped_column(SmallInteger, default=180)
+    is_medicare: Mapped[bool] = mapped_column(Boolean, default=False)
+    in_network: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The services it pays for, as codes ("G2082,G2083,J0013,99213"); a charge for any
+    # other code stays with the patient.
+    covered_codes: Mapped[str] = mapped_column(String(400), default="")
+    # Its own coding choices: "g_code" bills esketamine as G2082/G2083 (Medicare's way),
+    # "visit" as the E/M with prolonged staff time and the drug; swaps such as
+    # "J0013>S0013" replace a code the payer does not take yet.
+    esketamine_billing: Mapped[str] = mapped_column(String(10), default="visit")
+    bills_drug: Mapped[bool] = mapped_column(Boolean, default=True)
+    rems_kx: Mapped[bool] = mapped_column(Boolean, default=False)
+    code_swaps: Mapped[str] = mapped_column(String(200), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    @property
+    def covered(self) -> frozenset[str]:
+        return frozenset(c.strip() for c in self.covered_codes.split(",") if c.strip())
 
 
 class Patient(Base):

@@ -19,6 +19,16 @@ from ketadesk.billing.models import (
     PackageTemplate,
     PackageUse,
 )
+from ketadesk.billing.claims.models import (
+    Claim,
+    ClaimBatch,
+    ClaimEvent,
+    ClaimLine,
+    Remit,
+    RemitAdjustment,
+    RemitClaim,
+    RemitLine,
+)
 from ketadesk.clinic.models import (
     Chair,
     Closure,
@@ -50,6 +60,10 @@ __all__ = [
     "BillingPolicy",
     "Chair",
     "Charge",
+    "Claim",
+    "ClaimBatch",
+    "ClaimEvent",
+    "ClaimLine",
     "Closure",
     "Counter",
     "Diagnosis",
@@ -72,6 +86,10 @@ __all__ = [
     "Payer",
     "Protocol",
     "Provider",
+    "Remit",
+    "RemitAdjustment",
+    "RemitClaim",
+    "RemitLine",
     "Series",
     "SessionStep",
     "TreatmentSession",
