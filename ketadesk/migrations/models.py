@@ -5,6 +5,16 @@ the models it needs from their own packages.
 """
 
 from ketadesk.access.models import AuditEntry, User
+from ketadesk.billing.claims.models import (
+    Claim,
+    ClaimBatch,
+    ClaimEvent,
+    ClaimLine,
+    Remit,
+    RemitAdjustment,
+    RemitClaim,
+    RemitLine,
+)
 from ketadesk.billing.models import (
     Allocation,
     BillingPolicy,
@@ -18,16 +28,6 @@ from ketadesk.billing.models import (
     PackagePurchase,
     PackageTemplate,
     PackageUse,
-)
-from ketadesk.billing.claims.models import (
-    Claim,
-    ClaimBatch,
-    ClaimEvent,
-    ClaimLine,
-    Remit,
-    RemitAdjustment,
-    RemitClaim,
-    RemitLine,
 )
 from ketadesk.clinic.models import (
     Chair,

@@ -324,7 +324,7 @@ def _ledger_columns(dialect: str) -> None:
 
 
 def _payer_columns() -> None:
-    columns = [
+    columns: list[sa.Column[object]] = [
         sa.Column("appeal_days", sa.SmallInteger(), nullable=False, server_default="180"),
         sa.Column("is_medicare", sa.Boolean(), nullable=False, server_default=sa.false()),
         sa.Column("in_network", sa.Boolean(), nullable=False, server_default=sa.true()),
@@ -338,9 +338,9 @@ def _payer_columns() -> None:
         sa.Column("rems_kx", sa.Boolean(), nullable=False, server_default=sa.false()),
         sa.Column("code_swaps", sa.String(length=200), nullable=False, server_default=""),
     ]
-    with op.batch_alter_table("payer") as table:
+    with op.batch_alter_table("payer") as payer:
         for column in columns:
-            table.add_column(column)
+            payer.add_column(column)
     op.execute(
         "UPDATE payer SET is_medicare = true, esketamine_billing = 'g_code' "
         "WHERE lower(name) LIKE '%medicare%'"
@@ -399,7 +399,7 @@ def downgrade() -> None:
         "claim_batch",
     ):
         op.drop_table(table)
-    with op.batch_alter_table("payer") as table:
+    with op.batch_alter_table("payer") as payer:
         for name in (
             "code_swaps",
             "rems_kx",
@@ -410,4 +410,4 @@ def downgrade() -> None:
             "is_medicare",
             "appeal_days",
         ):
-            table.drop_column(name)
+            payer.drop_column(name)
