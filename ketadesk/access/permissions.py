@@ -44,6 +44,7 @@ class Permission(enum.StrEnum):
     CHARGE_REVIEW = "charge.review"  # review and post charges; invoices; estimates
     MONEY_CORRECT = "money.correct"  # adjustments, refunds, reversals, voiding invoices
     FEE_SCHEDULE_EDIT = "fee_schedule.edit"  # fee schedule, package templates, fee policy
+    CLAIM_WORK = "claim.work"  # build, check, send and follow claims; post remittances
 
     @property
     def label(self) -> str:
@@ -68,6 +69,7 @@ _LABELS = {
     Permission.CHARGE_REVIEW: "review charges, invoices and estimates",
     Permission.MONEY_CORRECT: "adjust, refund, reverse or void",
     Permission.FEE_SCHEDULE_EDIT: "edit the fee schedule and packages",
+    Permission.CLAIM_WORK: "build, send and follow insurance claims, and post remittances",
 }
 
 _EVERYONE = {Permission.PATIENT_VIEW, Permission.CLINIC_VIEW, Permission.SCHEDULE_VIEW}
@@ -78,6 +80,7 @@ _BILLING = _CASHIER | {
     Permission.CHARGE_REVIEW,
     Permission.MONEY_CORRECT,
     Permission.FEE_SCHEDULE_EDIT,
+    Permission.CLAIM_WORK,
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {

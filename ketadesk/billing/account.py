@@ -109,11 +109,13 @@ class AccountSummary:
     paid_total: Decimal
     adjusted_total: Decimal
     refunded_total: Decimal
+    insurers_owe: Decimal = ZERO  # on claims, not yet paid, adjusted or passed to the patient
 
 
 # A forfeit is prepaid money the clinic kept for sessions not used: from the patient's
-# pocket it was spent like a charge.
-_CHARGED = frozenset({EntryKind.CHARGE, EntryKind.FORFEIT})
+# pocket it was spent like a charge. A transfer onto the patient's side is the share of a
+# claim an insurer assigned them: to the patient, also a charge.
+_CHARGED = frozenset({EntryKind.CHARGE, EntryKind.FORFEIT, EntryKind.TRANSFER})
 
 
 def _sums_by_kind(
@@ -135,7 +137,7 @@ def _sums_by_kind(
     rows = session.execute(
         select(kind, in_year, ledger.cents_sum(LedgerEntry.amount))
         .outerjoin(original, original.id == LedgerEntry.reverses_id)
-        .where(LedgerEntry.patient_id == patient_id)
+        .where(LedgerEntry.patient_id == patient_id, ledger.on_side(None))
         .group_by(kind, in_year)
     )
     return {(EntryKind(k), bool(y)): ledger.decimal_of(cents) for k, y, cents in rows}
@@ -178,6 +180,7 @@ def account_summary(
         paid_total=paid[1],
         adjusted_total=adjusted[1],
         refunded_total=refunded[1],
+        insurers_owe=ledger.insurer_balance(session, patient_id),
     )
 
 
@@ -267,6 +270,7 @@ def statement_view(
             LedgerEntry.patient_id == patient_id,
             LedgerEntry.posted_on >= start,
             LedgerEntry.posted_on <= on,
+            ledger.on_side(None),
         )
         .order_by(LedgerEntry.posted_on, LedgerEntry.id)
     ).all()
@@ -302,6 +306,7 @@ def statement_view(
         unapplied_prepayments=prepaid,
         message=_message(running, credit),
         past_due=past_due if running > ZERO else (),
+        insurance_pending=ledger.insurer_balance(session, patient_id, as_of=on),
     )
 
 
@@ -373,6 +378,7 @@ def year_receipt(session: Session, actor: Actor, patient_id: int, year: int) -> 
             .where(
                 LedgerEntry.patient_id == patient_id,
                 LedgerEntry.kind.in_(kinds),
+                ledger.on_side(None),
                 LedgerEntry.posted_on >= first,
                 LedgerEntry.posted_on <= last,
                 not_reversed(),
@@ -432,7 +438,7 @@ def liabilities(
     query = (
         select(LedgerEntry.patient_id, LedgerEntry.package_purchase_id, func.sum(left))
         .outerjoin(used, used.c.credit_id == LedgerEntry.id)
-        .where(LedgerEntry.amount < 0)
+        .where(LedgerEntry.amount < 0, ledger.on_side(None))
         .group_by(LedgerEntry.patient_id, LedgerEntry.package_purchase_id)
         .having(func.sum(left) > 0)
     )

@@ -157,7 +157,10 @@ def _to_invoice(
         select(LedgerEntry)
         .where(
             LedgerEntry.patient_id == patient_id,
-            LedgerEntry.kind == EntryKind.CHARGE,
+            # what the patient owes: their own charges, and the shares insurers assigned them
+            LedgerEntry.kind.in_((EntryKind.CHARGE, EntryKind.TRANSFER)),
+            LedgerEntry.amount > 0,
+            ledger.on_side(None),
             not_reversed(),
             _not_invoiced(),
         )

@@ -68,6 +68,15 @@ def decimal_of(cents: object) -> Decimal:
     return from_cents(int(cents))
 
 
+def on_side(payer_id: int | None) -> ColumnElement[bool]:
+    """SQL: a ledger entry is on the patient's own side (``payer_id`` ``None``) or on the
+    side of the insurer ``payer_id``. Every balance the patient is asked to pay is a sum
+    over the patient's side; what insurers owe is the rest (see :func:`insurer_balance`)."""
+    if payer_id is None:
+        return LedgerEntry.payer_id.is_(None)
+    return LedgerEntry.payer_id == payer_id
+
+
 def lock_account(session: Session, patient_id: int) -> None:
     """Serialise money writes for one patient across workstations.
 
@@ -96,8 +105,15 @@ def post(
     note: str = "",
     reverses: LedgerEntry | None = None,
     package_purchase_id: int | None = None,
+    payer_id: int | None = None,
+    claim_id: int | None = None,
 ) -> LedgerEntry:
-    """Append one entry to the patient's ledger and audit it; return it (flushed)."""
+    """Append one entry to the patient's ledger and audit it; return it (flushed).
+
+    ``payer_id`` puts the entry on that insurer's side of the account (a charge sent on a
+    claim, the insurer's payment and adjustments); ``claim_id`` names the claim. A
+    ``transfer`` may carry either sign: it moves what is owed between sides.
+    """
     amount = money(amount)
     if amount == ZERO:
         raise InvalidValue("an entry of $0.00 changes nothing; enter an amount")
@@ -124,6 +140,8 @@ def post(
         note=note[:300],
         reverses_id=reverses.id if reverses is not None else None,
         package_purchase_id=package_purchase_id,
+        payer_id=payer_id,
+        claim_id=claim_id,
         created_by=actor.username,
     )
     session.add(entry)
@@ -205,9 +223,14 @@ class Open:
 
 
 def open_debits(
-    session: Session, patient_id: int, entry_ids: Iterable[int] | None = None
+    session: Session,
+    patient_id: int,
+    entry_ids: Iterable[int] | None = None,
+    *,
+    payer_id: int | None = None,
 ) -> list[Open]:
-    """The patient's debits with something still owed, oldest first (by date, then id)."""
+    """The patient's debits with something still owed, oldest first (by date, then id):
+    those on the patient's own side, or on insurer ``payer_id``'s side."""
     lock_account(session, patient_id)
     paid = (
         select(Allocation.debit_id, cents_sum(Allocation.amount).label("paid"))
@@ -218,7 +241,7 @@ def open_debits(
     query = (
         select(LedgerEntry, func.coalesce(paid.c.paid, 0))
         .outerjoin(paid, paid.c.debit_id == LedgerEntry.id)
-        .where(LedgerEntry.patient_id == patient_id, LedgerEntry.amount > 0)
+        .where(LedgerEntry.patient_id == patient_id, LedgerEntry.amount > 0, on_side(payer_id))
         .order_by(LedgerEntry.posted_on, LedgerEntry.id)
     )
     if entry_ids is not None:
@@ -237,8 +260,10 @@ def unapplied_credits(
     *,
     include_packages: bool = False,
     entry_ids: Iterable[int] | None = None,
+    payer_id: int | None = None,
 ) -> list[Open]:
-    """The patient's credits with something left to apply, oldest first.
+    """The patient's credits with something left to apply, oldest first (on the patient's
+    side, or on insurer ``payer_id``'s).
 
     A package's prepayment is reserved for the sessions it covers, so it is left out unless
     ``include_packages`` (the package service itself, or a refund of the package).
@@ -253,7 +278,7 @@ def unapplied_credits(
     query = (
         select(LedgerEntry, func.coalesce(used.c.used, 0))
         .outerjoin(used, used.c.credit_id == LedgerEntry.id)
-        .where(LedgerEntry.patient_id == patient_id, LedgerEntry.amount < 0)
+        .where(LedgerEntry.patient_id == patient_id, LedgerEntry.amount < 0, on_side(payer_id))
         .order_by(LedgerEntry.posted_on, LedgerEntry.id)
     )
     if not include_packages:
@@ -380,6 +405,8 @@ def reverse(
         posted_on=on,
         description=f"Reversal of {entry.description}",
         note=reason,
+        payer_id=entry.payer_id,
+        claim_id=entry.claim_id,
         reverses=entry,
         package_purchase_id=entry.package_purchase_id,
     )
@@ -389,8 +416,21 @@ def reverse(
 
 
 def balance(session: Session, patient_id: int, as_of: date | None = None) -> Decimal:
-    """What the patient owes (negative: credit the clinic holds), exact to the cent."""
-    query = select(cents_sum(LedgerEntry.amount)).where(LedgerEntry.patient_id == patient_id)
+    """What the patient owes themselves (negative: credit the clinic holds), exact to the
+    cent. What insurers owe for the patient's care is apart: :func:`insurer_balance`."""
+    query = select(cents_sum(LedgerEntry.amount)).where(
+        LedgerEntry.patient_id == patient_id, on_side(None)
+    )
+    if as_of is not None:
+        query = query.where(LedgerEntry.posted_on <= as_of)
+    return decimal_of(session.execute(query).scalar_one())
+
+
+def insurer_balance(session: Session, patient_id: int, as_of: date | None = None) -> Decimal:
+    """What insurers still owe (or are expected to settle) for the patient's care."""
+    query = select(cents_sum(LedgerEntry.amount)).where(
+        LedgerEntry.patient_id == patient_id, LedgerEntry.payer_id.is_not(None)
+    )
     if as_of is not None:
         query = query.where(LedgerEntry.posted_on <= as_of)
     return decimal_of(session.execute(query).scalar_one())
@@ -413,20 +453,26 @@ class LedgerLine:
     reverses_id: int | None
     reversed_by_id: int | None
     created_by: str
+    payer_id: int | None = None  # the insurer's side; None: the patient's own
+    insurer_balance: Decimal = ZERO  # what insurers owe after this entry
 
 
 def lines(session: Session, patient_id: int) -> list[LedgerLine]:
-    """The patient's whole ledger in date order with a running balance."""
+    """The patient's whole ledger in date order, with the running balance of each side: the
+    patient's own (``balance``) and the insurers' (``insurer_balance``)."""
     entries = session.scalars(
         select(LedgerEntry)
         .where(LedgerEntry.patient_id == patient_id)
         .order_by(LedgerEntry.posted_on, LedgerEntry.id)
     ).all()
     reversed_by = {e.reverses_id: e.id for e in entries if e.reverses_id is not None}
-    running = ZERO
+    running = insurers = ZERO
     out = []
     for e in entries:
-        running += e.amount
+        if e.payer_id is None:
+            running += e.amount
+        else:
+            insurers += e.amount
         out.append(
             LedgerLine(
                 entry_id=e.id,
@@ -442,6 +488,8 @@ def lines(session: Session, patient_id: int) -> list[LedgerLine]:
                 reverses_id=e.reverses_id,
                 reversed_by_id=reversed_by.get(e.id),
                 created_by=e.created_by,
+                payer_id=e.payer_id,
+                insurer_balance=insurers,
             )
         )
     return out

@@ -38,6 +38,7 @@ from ketadesk.access import audit
 from ketadesk.access.permissions import Actor, Permission
 from ketadesk.billing import ledger
 from ketadesk.billing.capture import MAX_POINTERS, default_pointers
+from ketadesk.billing.claims.routing import BillTo, Router
 from ketadesk.billing.fees import fee_for, modifiers, price, units
 from ketadesk.billing.models import (
     Charge,
@@ -425,25 +426,31 @@ def post_charges(
 
     All or nothing: an unknown, already posted or dismissed charge, one still at $0.00, or
     one dated after ``on`` (a service that has not happened) refuses the whole posting with
-    every reason. After posting, each treatment session's charges may be covered by a
-    package, and each patient's unapplied credit (not package prepayments) pays what they
+    every reason. Each charge goes where :mod:`ketadesk.billing.claims.routing` says: a
+    covered service on a day a policy is in force is posted on that insurer's side at the
+    billed charge, to be claimed; anything else on the patient's side at the self-pay
+    price. After posting, each treatment session's patient-side charges may be covered by
+    a package, and each patient's unapplied credit (not package prepayments) pays what they
     owe, oldest first.
     """
     actor.require(Permission.CHARGE_REVIEW)
     charges = _load_for_posting(session, list(dict.fromkeys(charge_ids)), on)
+    router = Router(session)
     stamp = datetime.now(UTC)
     entries: list[LedgerEntry] = []
     for charge in charges:
         before, stale = audit.snapshot(charge), _stale(charge)
+        to = router.bill_to(charge.patient_id, charge.service_date, charge.code)
         entry = ledger.post(
             session,
             actor,
             patient_id=charge.patient_id,
             location_id=charge.location_id,
             kind=EntryKind.CHARGE,
-            amount=charge.amount,
+            amount=_posted_amount(charge, to),
             posted_on=charge.service_date,
             description=entry_description(charge),
+            payer_id=to.payer_id,
         )
         charge.status = ChargeStatus.POSTED
         charge.entry_id = entry.id
@@ -456,6 +463,13 @@ def post_charges(
     for patient_id in dict.fromkeys(c.patient_id for c in charges):
         _apply_credit(session, actor, patient_id)
     return entries
+
+
+def _posted_amount(charge: Charge, to: BillTo) -> Decimal:
+    """An insurer is billed the clinic's billed charge; the patient the self-pay price."""
+    if to.insurer and charge.billed_charge > ZERO:
+        return charge.billed_charge
+    return charge.amount
 
 
 def _load_for_posting(session: Session, ids: Sequence[int], on: date) -> list[Charge]:
@@ -490,7 +504,7 @@ def _cover_sessions(
     by_session: dict[int, list[LedgerEntry]] = {}
     for charge, entry in zip(charges, entries, strict=True):
         fee = charge.source in (ChargeSource.LATE_CANCEL_FEE, ChargeSource.NO_SHOW_FEE)
-        if charge.session_id is not None and not fee:
+        if charge.session_id is not None and not fee and entry.payer_id is None:
             by_session.setdefault(charge.session_id, []).append(entry)
     for session_id, session_entries in by_session.items():
         packages.cover_session(session, actor, session_id, session_entries)

@@ -70,6 +70,7 @@ from ketadesk.money import ZERO
 from ketadesk.scheduling.models import TreatmentSession
 
 _Reversal = aliased(LedgerEntry)
+_Own = aliased(LedgerEntry)
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,9 @@ class _Line:
 
 
 def _billable(date_from: date, date_to: date) -> list[ColumnElement[bool]]:
-    """Conditions for a superbill line: posted, coded, in range, entry not reversed."""
+    """Conditions for a superbill line: posted, coded, in range, entry not reversed, and
+    on the patient's own side (a charge the clinic claims from an insurer itself is not
+    the patient's to send)."""
     return [
         Charge.status == ChargeStatus.POSTED,
         Charge.code != "",
@@ -91,6 +94,7 @@ def _billable(date_from: date, date_to: date) -> list[ColumnElement[bool]]:
         Charge.service_date >= date_from,
         Charge.service_date <= date_to,
         ~exists().where(_Reversal.reverses_id == Charge.entry_id),
+        exists().where(_Own.id == Charge.entry_id, _Own.payer_id.is_(None)),
     ]
 
 
@@ -142,7 +146,8 @@ def superbill_view(
         )
     if missing:
         raise Incomplete(f"The superbill for {name}", missing)
-    visits = _visits(lines, diagnoses, practice_location, _drugs(session, lines))
+    drugs = drug_info(session, [line.charge for line in lines])
+    visits = _visits(lines, diagnoses, practice_location, drugs)
     total = sum((line.amount for line in lines), ZERO)
     paid = sum((line.paid for line in lines), ZERO)
     return SuperbillView(
@@ -173,13 +178,13 @@ def _subscriber(policy: InsurancePolicy) -> SubscriberInfo:
     )
 
 
-def _drugs(session: Session, lines: list[_Line]) -> dict[int, DrugInfo]:
-    """Charge id -> the product and dose of each drug line whose NDC and dose are known.
+def drug_info(session: Session, charges: Sequence[Charge]) -> dict[int, DrugInfo]:
+    """Charge id -> the product and dose of each drug line whose NDC and dose are known:
+    what a superbill and a claim print on a drug line.
 
-    Two queries: the treatment sessions of the lines (dose, route, NDC recorded at the
+    Two queries: the treatment sessions of the charges (dose, route, NDC recorded at the
     dose) and the fee items of their codes that name a product.
     """
-    charges = [line.charge for line in lines]
     session_ids = {c.session_id for c in charges if c.session_id is not None}
     doses = {
         ts.id: ts

@@ -167,6 +167,7 @@ class StatementView:
     unapplied_prepayments: Decimal = Decimal("0.00")  # package money not yet used
     message: str = ""
     past_due: tuple[PastDueInvoice, ...] = ()  # oldest due date first
+    insurance_pending: Decimal = Decimal("0.00")  # billed to insurers, not yet settled
 
     @property
     def past_due_total(self) -> Decimal:

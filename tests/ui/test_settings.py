@@ -465,11 +465,15 @@ def test_manager_adds_a_payer(
     )
     click(qtbot, tab.save_button)
 
-    assert shown_rows(tab.table) == [["Aetna", "60054", "120 days", "Active"]]
+    assert shown_rows(tab.table) == [
+        ["Aetna", "60054", "120 days", "In", "Visit + drug", "Active"]
+    ]
     assert tab.form.values()["phone"] == "(800) 624-0756"
     with sqlite_db.reading() as s:
         payer = s.scalars(select(Payer)).one()
         assert (payer.phone, payer.timely_filing_days) == ("8006240756", 120)
+        # a new payer covers the esketamine services and codes them as a commercial plan
+        assert "G2083" in payer.covered and payer.esketamine_billing == "visit"
     assert warnings_shown == []
 
 
