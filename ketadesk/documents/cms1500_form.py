@@ -46,7 +46,7 @@ def grid_x(col: float) -> float:
 
 def grid_y(line: float) -> float:
     """The top of grid line ``line`` in points from the paper's bottom edge."""
-    return LETTER[1] - TOP - (line - 1) * LEADING
+    return float(LETTER[1]) - TOP - (line - 1) * LEADING
 
 
 # Rules across the form or part of it: (top of line, from column, to column). Box 8 spans
@@ -196,7 +196,7 @@ _PROGRAM_LABELS = (
     (45, "(ID#)"),
 )
 # Words beside a check box or a value, on the data line itself: (line, column, text).
-_LABELS: tuple[tuple[int, float, str], ...] = (
+_LABELS: tuple[tuple[float, float, str], ...] = (
     (10, 40.7, "M"),
     (10, 45.7, "F"),
     *((8, col + 1.3, words) for col, words in _PROGRAM_LABELS),
