@@ -211,9 +211,9 @@ def _primary_payments(
 def _line_payments(
     answer: RemitClaim, primary: Claim, claim: Claim, paid_on: date
 ) -> dict[int, tuple[x.LinePayment, ...]]:
-    """Secondary line id -> the primary's payment of the same charge entry."""
-    entry_of = {line.id: line.entry_id for line in primary.lines}
-    secondary_of = {line.entry_id: line.id for line in claim.lines}
+    """Secondary line id -> the primary's payment of the same charge."""
+    entry_of = {line.id: line.charge_id for line in primary.lines}
+    secondary_of = {line.charge_id: line.id for line in claim.lines}
     found: dict[int, tuple[x.LinePayment, ...]] = {}
     for remit_line in answer.lines:
         entry = entry_of.get(remit_line.claim_line_id or 0)

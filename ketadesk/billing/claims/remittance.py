@@ -33,6 +33,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -54,12 +55,14 @@ from ketadesk.billing.claims.models import (
 from ketadesk.billing.claims.status import move
 from ketadesk.billing.edi.model import Adjustment, ClaimPayment, Remittance, ServicePayment
 from ketadesk.billing.models import AdjustmentReason, EntryKind, LedgerEntry, PaymentMethod
-from ketadesk.clinic.models import Payer
+from ketadesk.clinic.models import InsurancePolicy, Payer, PolicyRank
+from ketadesk.clinic.policies import coverage_on
 from ketadesk.errors import Conflict, InvalidValue
 from ketadesk.money import ZERO, money
 
 DENIED = "4"  # CLP02: denied
 REVERSAL = "22"  # CLP02: reversal of a previous payment
+PRIOR_PAYER = "23"  # OA-23: the impact of an earlier payer's adjudication
 PR_WORDS = {"1": "deductible", "2": "coinsurance", "3": "copay"}
 
 
@@ -75,6 +78,7 @@ class LinePlan:
     adjusted: Decimal
     patient_share: Decimal
     held: Decimal  # denied: stays open on the payer's side
+    prior: Decimal  # OA-23: what an earlier payer settled (a secondary claim); not posted
     adjustments: tuple[Adjustment, ...]
     remarks: tuple[str, ...]
     share_words: str  # "deductible $50.00, copay $20.00"
@@ -268,7 +272,9 @@ def _plan_lines(payment: ClaimPayment, claim: Claim, problems: list[str]) -> lis
     elif payment.adjustments:
         problems.append("the payer adjusted the whole claim as well as its lines: post by hand")
     for planned in lines:
-        settled = planned.paid + planned.adjusted + planned.patient_share + planned.held
+        settled = (
+            planned.paid + planned.adjusted + planned.patient_share + planned.held + planned.prior
+        )
         if settled != planned.billed:
             problems.append(
                 f"line {planned.code}: ${planned.billed:,.2f} billed is not what the payer "
@@ -298,10 +304,12 @@ def _match_services(
 def _line_plan(
     line: ClaimLine, svc: ServicePayment | None, paid: Decimal, adjustments: Sequence[Adjustment]
 ) -> LinePlan:
-    adjusted = held = share = ZERO
+    adjusted = held = share = prior = ZERO
     words = []
     for a in adjustments:
-        if a.group == "PR":
+        if a.group == "OA" and a.reason == PRIOR_PAYER:
+            prior += a.amount
+        elif a.group == "PR":
             share += a.amount
             words.append(f"{PR_WORDS.get(a.reason, 'not covered')} ${a.amount:,.2f}")
         elif remit_codes.is_denial(a.group, a.reason):
@@ -317,6 +325,7 @@ def _line_plan(
         adjusted=adjusted,
         patient_share=share,
         held=held,
+        prior=prior,
         adjustments=tuple(adjustments),
         remarks=svc.remarks if svc is not None else (),
         share_words=", ".join(words),
@@ -562,31 +571,46 @@ def _post_shares(
     claim_plan: ClaimPlan,
     charges: dict[int, LedgerEntry],
 ) -> None:
-    """Move each line's patient share from the payer's side to the patient's."""
+    """Move each line's patient share off the payer's side: to the secondary payer when the
+    patient has one covering the service (a secondary claim is built for those lines), else
+    to the patient's own side."""
+    moved: list[tuple[LinePlan, LedgerEntry]] = []
+    secondary = _secondary_policy(session, claim)
     for line in claim_plan.lines:
         if line.patient_share <= ZERO:
             continue
-        out = _post(
-            session,
-            actor,
-            claim,
-            remit,
-            EntryKind.TRANSFER,
-            -line.patient_share,
-            f"{line.code} patient share to the patient: {line.share_words}",
-        )
+        onward = secondary if secondary and line.code in secondary.payer.covered else None
+        to = f"{onward.payer.name} (secondary)" if onward is not None else "the patient"
+        words = f"{line.code} patient share to {to}: {line.share_words}"
+        out = _post(session, actor, claim, remit, EntryKind.TRANSFER, -line.patient_share, words)
         ledger.allocate(session, actor, out, charges[line.entry_id], line.patient_share)
+        if onward is not None:
+            words = f"{line.code} after {remit.payer_name} ({claim.number}): {line.share_words}"
+            into = _post(
+                session, actor, claim, remit, EntryKind.TRANSFER, line.patient_share, words,
+                to_payer=onward.payer_id,
+            )  # fmt: skip
+            moved.append((line, into))
+            continue
+        words = f"Your share of claim {claim.number} ({remit.payer_name}), {line.code}: "
         _post(
-            session,
-            actor,
-            claim,
-            remit,
-            EntryKind.TRANSFER,
-            line.patient_share,
-            f"Your share of claim {claim.number} ({remit.payer_name}), {line.code}: "
-            f"{line.share_words}",
-            patient_side=True,
-        )
+            session, actor, claim, remit, EntryKind.TRANSFER, line.patient_share,
+            words + line.share_words, to_payer=None,
+        )  # fmt: skip
+    if moved and secondary is not None:
+        from ketadesk.billing.claims.secondary import build_secondary
+
+        build_secondary(session, actor, claim, secondary, moved, paid_on=remit.paid_on)
+
+
+def _secondary_policy(session: Session, claim: Claim) -> InsurancePolicy | None:
+    """The patient's secondary policy on the claim's date, when ``claim`` is a primary."""
+    if claim.rank is not PolicyRank.PRIMARY:
+        return None
+    secondary = coverage_on(session, claim.patient_id, claim.service_from).secondary
+    if secondary is None or secondary.payer_id == claim.payer_id:
+        return None
+    return secondary
 
 
 def _post(
@@ -598,7 +622,7 @@ def _post(
     amount: Decimal,
     description: str,
     *,
-    patient_side: bool = False,
+    to_payer: int | Literal["same"] | None = "same",
     method: PaymentMethod | None = None,
     reference: str = "",
     reason: AdjustmentReason | None = None,
@@ -615,6 +639,6 @@ def _post(
         method=method,
         reference=reference[:80],
         reason=reason,
-        payer_id=None if patient_side else claim.payer_id,
+        payer_id=claim.payer_id if to_payer == "same" else to_payer,
         claim_id=claim.id,
     )

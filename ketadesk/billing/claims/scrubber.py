@@ -102,6 +102,7 @@ class ClaimFacts:
     tin: str
     rendering_npi: str | None  # None: no rendering provider on the claim
     duplicates: tuple[str, ...] = ()  # numbers of claims already sent for these services
+    secondary: bool = False  # after a primary payer: its authorisation was the primary's
 
 
 Rule = Callable[[ClaimFacts], Iterator[Problem]]
@@ -274,7 +275,7 @@ def add_on_rule(f: ClaimFacts) -> Iterator[Problem]:
 
 
 def prior_auth_rule(f: ClaimFacts) -> Iterator[Problem]:
-    if not any(line.code in NEEDS_PRIOR_AUTH for line in f.lines):
+    if f.secondary or not any(line.code in NEEDS_PRIOR_AUTH for line in f.lines):
         return
     if not f.prior_auth_number.strip():
         yield Problem("prior authorisation", "esketamine needs a prior authorisation number")
@@ -391,6 +392,7 @@ def facts_of(session: Session, claim: Claim, today: date) -> ClaimFacts:
         tin=location.tin if location is not None else "",
         rendering_npi=provider.npi if provider is not None else None,
         duplicates=_duplicates(session, claim),
+        secondary=claim.primary_claim_id is not None,
     )
 
 

@@ -28,7 +28,7 @@ from ketadesk.billing.claims.models import (
     RemitLine,
 )
 from ketadesk.billing.claims.status import get_claim
-from ketadesk.billing.models import EntryKind, LedgerEntry
+from ketadesk.billing.models import Allocation, EntryKind, LedgerEntry
 from ketadesk.clinic.models import Patient, Payer
 from ketadesk.money import ZERO
 
@@ -149,7 +149,6 @@ class ClaimDetail:
 
 def claim_money(session: Session, claim: Claim) -> ClaimMoney:
     """What became of ``claim``'s billed amount, from the ledger."""
-    billed = claim.billed
     rows = session.execute(
         select(LedgerEntry.kind, LedgerEntry.payer_id, ledger.cents_sum(LedgerEntry.amount))
         .where(LedgerEntry.claim_id == claim.id)
@@ -159,14 +158,42 @@ def claim_money(session: Session, claim: Claim) -> ClaimMoney:
         (EntryKind(kind), payer): ledger.decimal_of(cents) for kind, payer, cents in rows
     }
     mine = claim.payer_id
-    paid = -sums.get((EntryKind.PAYMENT, mine), ZERO)
-    adjusted = -sums.get((EntryKind.ADJUSTMENT, mine), ZERO)
     to_patient = sums.get((EntryKind.TRANSFER, None), ZERO)
     moved_away = -sums.get((EntryKind.TRANSFER, mine), ZERO)
-    reversed_here = sums.get((EntryKind.REVERSAL, mine), ZERO)
-    to_other = moved_away - to_patient
-    open_amount = billed - paid - adjusted - moved_away + reversed_here
-    return ClaimMoney(billed, paid, adjusted, to_patient, to_other, open_amount)
+    return ClaimMoney(
+        billed=claim.billed,
+        paid=-sums.get((EntryKind.PAYMENT, mine), ZERO),
+        adjusted=-sums.get((EntryKind.ADJUSTMENT, mine), ZERO),
+        to_patient=to_patient,
+        to_other_payer=moved_away - to_patient,
+        open=still_open(session, [claim.id]).get(claim.id, ZERO),
+    )
+
+
+def still_open(session: Session, claim_ids: Sequence[int]) -> dict[int, Decimal]:
+    """Per claim, what is still owed on its lines' entries on the payer's side: their
+    amounts less everything allocated to them (two queries for any number of claims)."""
+    if not claim_ids:
+        return {}
+    ids = list(claim_ids)
+    owed = session.execute(
+        select(ClaimLine.claim_id, ledger.cents_sum(LedgerEntry.amount))
+        .join(LedgerEntry, LedgerEntry.id == ClaimLine.entry_id)
+        .where(ClaimLine.claim_id.in_(ids))
+        .group_by(ClaimLine.claim_id)
+    ).all()
+    allocated = dict(
+        session.execute(
+            select(ClaimLine.claim_id, ledger.cents_sum(Allocation.amount))
+            .join(Allocation, Allocation.debit_id == ClaimLine.entry_id)
+            .where(ClaimLine.claim_id.in_(ids))
+            .group_by(ClaimLine.claim_id)
+        ).all()
+    )
+    return {
+        claim_id: ledger.decimal_of(cents) - ledger.decimal_of(allocated.get(claim_id, 0))
+        for claim_id, cents in owed
+    }
 
 
 def list_claims(
@@ -195,7 +222,7 @@ def list_claims(
     if limit is not None:
         query = query.limit(limit)
     found = session.execute(query).all()
-    settled = _settled([claim.id for claim, _, _ in found], session)
+    open_by_claim = still_open(session, [claim.id for claim, _, _ in found])
     return [
         ClaimRow(
             id=claim.id,
@@ -208,27 +235,12 @@ def list_claims(
             service_from=claim.service_from,
             status=claim.status,
             billed=claim.billed,
-            open=claim.billed - settled.get(claim.id, ZERO),
+            open=open_by_claim.get(claim.id, ZERO),
             filing_deadline=claim.filing_deadline,
             problem_count=len([p for p in claim.problems.splitlines() if p.strip()]),
         )
         for claim, patient, payer in found
     ]
-
-
-def _settled(ids: Sequence[int], session: Session) -> dict[int, Decimal]:
-    """Per claim, what its payer has settled: paid, adjusted or passed on (one query)."""
-    if not ids:
-        return {}
-    rows = session.execute(
-        select(LedgerEntry.claim_id, ledger.cents_sum(LedgerEntry.amount))
-        .join(Claim, Claim.id == LedgerEntry.claim_id)
-        .where(LedgerEntry.claim_id.in_(list(ids)), LedgerEntry.payer_id == Claim.payer_id)
-        .group_by(LedgerEntry.claim_id)
-    ).all()
-    return {
-        claim_id: -ledger.decimal_of(cents) for claim_id, cents in rows if claim_id is not None
-    }
 
 
 def status_counts(session: Session, actor: Actor) -> list[StatusCount]:
