@@ -172,6 +172,13 @@ def _aging(view: StatementView, style: Look) -> Table:
 
 def _closing(view: StatementView, style: Look) -> list[Flowable]:
     notes: list[Flowable] = [Spacer(1, 10)]
+    if view.insurance_pending:
+        pending = (
+            f"Billed to your insurance and not yet settled: "
+            f"{money_text(view.insurance_pending)}. This is not part of your balance; we "
+            "bill you only the share your insurer assigns to you."
+        )
+        notes.append(Paragraph(paragraph_markup(pending), style.base.body))
     if view.unapplied_prepayments:
         prepaid = (
             f"Prepaid package sessions not yet used: {money_text(view.unapplied_prepayments)}. "

@@ -158,3 +158,10 @@ def test_past_due_invoices_say_since_when_and_the_statement_is_due_after_its_dat
 def test_a_statement_with_nothing_late_says_nothing_is_past_due() -> None:
     (text,) = pages(render(statement()))
     assert "past due" not in text.casefold()
+
+
+def test_what_insurers_still_owe_is_shown_apart_from_the_balance() -> None:
+    text = " ".join(pages(render(statement(insurance_pending=money("1512.00")))))
+    assert "Billed to your insurance and not yet settled: $1,512.00" in " ".join(text.split())
+    (plain,) = pages(render(statement()))
+    assert "insurance" not in plain

@@ -71,3 +71,20 @@ def test_a_clean_claim_is_ready_and_one_with_problems_stays_a_draft(
     draft = session.get(Claim, later.claim_ids[0])
     assert draft is not None and draft.status is ClaimStatus.DRAFT
     assert "member id" in draft.problems
+
+
+def test_the_account_and_statement_show_what_insurers_owe_apart(
+    session: Session, admin: Actor
+) -> None:
+    from datetime import date
+
+    from ketadesk.billing.account import account_summary, statement_view
+
+    insured = insured_clinic(session, admin)
+    entries = esketamine_visit(session, admin, insured)
+    billed = sum(e.amount for e in entries)
+    patient = insured.clinic.patient.id
+    summary = account_summary(session, admin, patient, year=2026)
+    assert (summary.balance, summary.charged_total, summary.insurers_owe) == (ZERO, ZERO, billed)
+    view = statement_view(session, admin, patient, on=date(2026, 12, 31))
+    assert (view.closing_balance, view.lines, view.insurance_pending) == (ZERO, (), billed)
