@@ -98,6 +98,7 @@ class QueueRow:
     amount: Decimal
     diagnosis_pointers: str
     review_note: str
+    bill_to: str = "Patient"  # "Aetna (primary)": where posting will send it
 
 
 def review_queue(
@@ -134,8 +135,10 @@ def review_queue(
         query = query.where(Charge.location_id == location_id)
     if patient_id is not None:
         query = query.where(Charge.patient_id == patient_id)
+    found = session.execute(query).all()
+    router = Router(session).prime(row[0].patient_id for row in found)
     rows = []
-    for charge, mrn, family, given, code, p_given, p_family in session.execute(query):
+    for charge, mrn, family, given, code, p_given, p_family in found:
         rows.append(
             QueueRow(
                 charge_id=charge.id,
@@ -156,6 +159,7 @@ def review_queue(
                 amount=charge.amount,
                 diagnosis_pointers=charge.diagnosis_pointers,
                 review_note=charge.review_note,
+                bill_to=router.bill_to(charge.patient_id, charge.service_date, charge.code).words,
             )
         )
     return rows
@@ -435,7 +439,7 @@ def post_charges(
     """
     actor.require(Permission.CHARGE_REVIEW)
     charges = _load_for_posting(session, list(dict.fromkeys(charge_ids)), on)
-    router = Router(session)
+    router = Router(session).prime(c.patient_id for c in charges)
     stamp = datetime.now(UTC)
     entries: list[LedgerEntry] = []
     for charge in charges:

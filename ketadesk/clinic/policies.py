@@ -16,7 +16,7 @@ Coverage on a day has its home here, in two forms that share one definition of "
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -228,22 +228,39 @@ def in_force(first: date, last: date | None = None) -> ColumnElement[bool]:
 def coverage_on(session: Session, patient_id: int, on: date) -> Coverage:
     """Which policy is in force for ``patient_id`` on ``on``, primary and secondary.
 
-    One query with :func:`in_force`. Should a patient hold two policies of one rank in
-    force on the day (an old one never ended), the one that took effect last wins, and
-    of two taking effect the same day the later entered; a tertiary policy is not part of
-    the answer.
+    One query with :func:`in_force`; the choice among them is :func:`coverage_from`'s.
     """
     policies = session.scalars(
-        select(InsurancePolicy)
-        .where(
+        select(InsurancePolicy).where(
             InsurancePolicy.patient_id == patient_id,
             InsurancePolicy.rank.in_((PolicyRank.PRIMARY, PolicyRank.SECONDARY)),
             in_force(on),
         )
-        .order_by(InsurancePolicy.effective_from.desc(), InsurancePolicy.id.desc())
     ).all()
+    return coverage_from(policies, on)
+
+
+def coverage_from(policies: Sequence[InsurancePolicy], on: date) -> Coverage:
+    """The coverage on ``on`` among one patient's ``policies`` already in memory (any mix of
+    ranks and dates; inactive ones and those not in force are passed over).
+
+    Should a patient hold two policies of one rank in force on the day (an old one never
+    ended), the one that took effect last wins, and of two taking effect the same day the
+    later entered; a tertiary policy is not part of the answer.
+    """
+    ranked = sorted(
+        (
+            p
+            for p in policies
+            if p.active
+            and p.rank in (PolicyRank.PRIMARY, PolicyRank.SECONDARY)
+            and span_in_force(p.effective_from, p.effective_to, on)
+        ),
+        key=lambda p: (p.effective_from, p.id),
+        reverse=True,
+    )
     first: dict[PolicyRank, InsurancePolicy] = {}
-    for policy in policies:
+    for policy in ranked:
         first.setdefault(policy.rank, policy)
     return Coverage(
         on=on, primary=first.get(PolicyRank.PRIMARY), secondary=first.get(PolicyRank.SECONDARY)

@@ -15,10 +15,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
 
 from ketadesk.clinic.models import InsurancePolicy
-from ketadesk.clinic.policies import Coverage, coverage_on
+from ketadesk.clinic.policies import Coverage, coverage_from, coverage_on
 
 
 @dataclass(frozen=True)
@@ -52,16 +53,40 @@ def _to(policy: InsurancePolicy) -> BillTo:
 
 
 class Router:
-    """:func:`route` for many charges, reading each patient's coverage on a day once."""
+    """:func:`route` for many charges, reading each patient's coverage on a day once; after
+    :meth:`prime`, from policies read for many patients in one query."""
 
     def __init__(self, session: Session) -> None:
         self._session = session
         self._coverage: dict[tuple[int, date], Coverage] = {}
+        self._policies: dict[int, list[InsurancePolicy]] | None = None
+
+    def prime(self, patient_ids: Iterable[int]) -> Router:
+        """Read the active policies (with payers) of ``patient_ids`` at once."""
+        ids = list(dict.fromkeys(patient_ids))
+        found: dict[int, list[InsurancePolicy]] = {pid: [] for pid in ids}
+        for chunk in range(0, len(ids), 900):
+            for policy in self._session.scalars(
+                select(InsurancePolicy)
+                .where(
+                    InsurancePolicy.patient_id.in_(ids[chunk : chunk + 900]),
+                    InsurancePolicy.active.is_(True),
+                )
+                .options(selectinload(InsurancePolicy.payer))
+            ):
+                found[policy.patient_id].append(policy)
+        self._policies = found
+        return self
 
     def coverage(self, patient_id: int, on: date) -> Coverage:
         key = (patient_id, on)
         if key not in self._coverage:
-            self._coverage[key] = coverage_on(self._session, patient_id, on)
+            primed = self._policies.get(patient_id) if self._policies is not None else None
+            self._coverage[key] = (
+                coverage_from(primed, on)
+                if primed is not None
+                else coverage_on(self._session, patient_id, on)
+            )
         return self._coverage[key]
 
     def bill_to(self, patient_id: int, on: date, code: str) -> BillTo:

@@ -137,6 +137,7 @@ class ChargeDialog(CorrectionDialog):
             + (f" · {row.session_ref}" if row.session_ref else "")
             + (f" · {row.provider_name}" if row.provider_name else "")
         )
+        heading += f"<br>Bills: {row.bill_to}"
         if row.review_note:
             heading += f"<br><i>Needs a look: {row.review_note}</i>"
         super().__init__(context, "Edit charge", heading, parent=parent)
@@ -275,6 +276,9 @@ class ChargesTab(QWidget):
         parts = [count_text(count, "charge", "charges") + " to review"]
         if flagged:
             parts.append(count_text(flagged, "needs", "need") + " a look")
+        insured = sum(1 for row in self.rows if row.bill_to != "Patient")
+        if insured:
+            parts.append(f"{count_text(insured, 'goes', 'go')} to insurers")
         parts.append(dollars(total_of(self.rows)))
         self.summary.setText(" · ".join(parts) if count else "Nothing to review")
         self._selection_changed()
@@ -290,6 +294,10 @@ class ChargesTab(QWidget):
                 if item is not None:
                     item.setBackground(tint)
                     item.setToolTip(f"Needs a look: {row.review_note}")
+        for number, row in enumerate(self.rows):
+            item = self.table.item(number, COLUMNS.index("Amount"))
+            if item is not None and not row.review_note:
+                item.setToolTip(f"Bills: {row.bill_to}")
 
     def selected_rows(self) -> list[QueueRow]:
         wanted = set(selected_keys(self.table))
