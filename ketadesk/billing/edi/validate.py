@@ -60,9 +60,9 @@ def _sentence(message: str, ids: list[str]) -> str:
         return message
     number, level, code, what = int(match[1]), match[2], match[3], match[4]
     seg_id = ids[number - 1] if 0 < number <= len(ids) else "?"
-    kind = {"ISA": "interchange", "GS": "group", "ST": "transaction"}.get(level, "")
-    scope = f" in the {kind} it belongs to" if kind else ""
-    return f"segment {number} ({seg_id}){scope}: {what} [error {code}]"
+    kind = {"ISA": "interchange", "GS": "functional group", "ST": "transaction"}.get(level)
+    where = f"the {kind} starting at segment" if kind else "segment"
+    return f"{where} {number} ({seg_id}): {what} [error {code}]"
 
 
 class _PyX12Errors(logging.Handler):

@@ -531,7 +531,7 @@ def _claim_payment(claim: ClaimPayment, filing_indicator: str) -> list[str]:
         _patient_name(claim),
     ]  # fmt: skip
     if claim.remarks:
-        segments.append(segment("MOA", "", "", *(text(r, 5) for r in claim.remarks[:5])))
+        segments.append(segment("MOA", "", "", *(text(r, 50) for r in claim.remarks[:5])))
     for service in claim.services:
         segments += _service_payment(service)
     return segments
