@@ -207,8 +207,16 @@ def test_the_drug_is_j0013_from_2026_and_s0013_before_one_unit_a_mg(day: date, c
     assert drug.ndc == SPRAVATO_NDC
 
 
+@pytest.mark.parametrize(
+    ("dose", "kit"), [(Decimal(56), "50458002802"), (Decimal(84), "50458002803")]
+)
+def test_without_a_recorded_ndc_the_drug_names_the_dose_kit(dose: Decimal, kit: str) -> None:
+    drug = coded_drafts(esketamine(dose, ndc=""), BOOK, COMMERCIAL)[-1]
+    assert (drug.code, drug.ndc, drug.review_note) == ("J0013", kit, "")
+
+
 def test_a_drug_without_an_ndc_anywhere_is_flagged() -> None:
-    drug = coded_drafts(esketamine(ndc=""), BOOK, COMMERCIAL)[-1]
+    drug = coded_drafts(esketamine(Decimal(28), ndc=""), BOOK, COMMERCIAL)[-1]
     assert drug.code == "J0013" and drug.ndc == ""
     assert "no NDC is recorded" in drug.review_note
 

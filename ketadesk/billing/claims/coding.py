@@ -81,6 +81,7 @@ __all__ = [
     "esketamine_visit_lines",
     "im_lines",
     "iv_lines",
+    "kit_ndc",
     "parse_code_swaps",
     "payer_codings",
     "prolonged_staff_units",
@@ -96,6 +97,11 @@ NOTE_LENGTH = 80  # an NTE note (claim or line) and box 19 hold 80 characters
 UNLISTED_DRUG = "J3490"
 ESKETAMINE_CODES = frozenset({"G2082", "G2083", "S0013", "J0013"})
 PROLONGED_STAFF_CODES = frozenset({"99415", "99416"})
+# Spravato's dose kits (label, section 16 "How Supplied"): 56 mg = two 28 mg devices,
+# NDC 50458-028-02; 84 mg = three, 50458-028-03. Eleven digits, as a claim carries them.
+SPRAVATO_KITS: Mapping[Decimal, str] = MappingProxyType(
+    {Decimal(56): "50458002802", Decimal(84): "50458002803"}
+)
 
 # Typical clinical-staff time of each office visit, in minutes: the time 99415/99416 count
 # beyond. Source: AMA, "CPT Evaluation and Management (E/M) Code and Guideline Changes",
@@ -383,9 +389,17 @@ def _prolonged_staff_lines(visit: str, facts: SessionFacts, book: FeeBook) -> It
 
 
 def esketamine_drug_lines(facts: SessionFacts, book: FeeBook) -> Iterator[ChargeDraft]:
-    """The drug per mg (J0013 from 2026-01-01, S0013 before) with its NDC."""
-    draft = esketamine_drug_line(facts, book)
-    yield _with_product(draft, facts, book, note=False)
+    """The drug per mg (J0013 from 2026-01-01, S0013 before) with its NDC: the one recorded
+    at the dose, else the Spravato dose kit of that many mg, else the fee schedule's."""
+    kit = kit_ndc(facts.dose_mg)
+    if not facts.ndc and kit:
+        facts = replace(facts, ndc=kit)
+    yield _with_product(esketamine_drug_line(facts, book), facts, book, note=False)
+
+
+def kit_ndc(dose_mg: Decimal | None) -> str:
+    """The NDC of the Spravato dose kit holding ``dose_mg`` (56 or 84 mg); else blank."""
+    return SPRAVATO_KITS.get(dose_mg, "") if dose_mg is not None else ""
 
 
 def iv_lines(facts: SessionFacts, book: FeeBook) -> list[ChargeDraft]:
