@@ -18,6 +18,11 @@ The flow, for one session or a whole backlog:
      no dose, a code missing from the fee schedule) is kept at $0.00 with a
      ``review_note`` saying what to decide, so it cannot be posted until someone looks.
 
+   Those are the self-pay rules. A patient covered by insurance on the day is coded the
+   way the policy's payer asks instead (:mod:`ketadesk.billing.claims.coding`, which builds
+   on the line builders here: :func:`listed_lines`, :func:`priced_line`,
+   :func:`unpriced_line`, :func:`esketamine_drug_line`).
+
 3. :func:`capture_session` stores the drafts as ``pending`` :class:`Charge` rows in the
    review queue (with the provider and the patient's first diagnoses as pointers); a
    late-cancelled or no-show session instead gets the location's fee when its
@@ -33,13 +38,13 @@ the review queue's job (:mod:`ketadesk.billing.review`).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from ketadesk.access import audit
@@ -49,13 +54,14 @@ from ketadesk.billing.models import BillingPolicy, Charge, ChargeSource, ChargeS
 from ketadesk.clinic.models import Modality, Patient
 from ketadesk.errors import Conflict, NotFound
 from ketadesk.money import ZERO, round_cents
-from ketadesk.scheduling.models import Series, SessionStatus, TreatmentSession
+from ketadesk.scheduling.models import Route, Series, SessionStatus, TreatmentSession
 
 __all__ = [
     "CAPTURED_STATUSES",
     "ESKETAMINE_DOSE_LIMIT_MG",
     "J0013_FROM",
     "MAX_POINTERS",
+    "VISIT_CODES",
     "CaptureResult",
     "ChargeDraft",
     "SessionFacts",
@@ -63,8 +69,14 @@ __all__ = [
     "capture_session",
     "charge_drafts",
     "default_pointers",
+    "esketamine_drug_line",
+    "established_patients",
     "infusion_hours",
+    "listed_lines",
+    "per_mg_line",
+    "priced_line",
     "session_facts",
+    "unpriced_line",
 ]
 
 MIN_INFUSION_MINUTES = 16  # 96365 needs an infusion of more than 15 minutes
@@ -73,6 +85,8 @@ ESKETAMINE_DOSE_LIMIT_MG = Decimal(56)  # G2082 up to and including; G2083 above
 J0013_FROM = date(2026, 1, 1)  # esketamine per mg: S0013 before, J0013 from this day
 ESKETAMINE_DRUG_CODES = frozenset({"S0013", "J0013"})
 ESKETAMINE_SESSION_BASES = frozenset({UnitBasis.ESKETAMINE_UP_TO_56, UnitBasis.ESKETAMINE_OVER_56})
+# Office visits (E/M) a protocol may list: new patients 99202-99205, established 99211-99215.
+VISIT_CODES = frozenset({"99202", "99203", "99204", "99205"} | {f"9921{n}" for n in range(1, 6)})
 MAX_POINTERS = 4  # diagnosis pointers on one service line
 CAPTURED_STATUSES = frozenset(
     {SessionStatus.COMPLETED, SessionStatus.LATE_CANCELLED, SessionStatus.NO_SHOW}
@@ -100,11 +114,25 @@ class SessionFacts:
     status: SessionStatus
     infusion_minutes: int | None  # None: start or stop not recorded
     dose_mg: Decimal | None
+    # What payer coding reads besides (billing.claims.coding); the self-pay rules ignore it.
+    monitoring_minutes: int | None = None  # monitoring start to discharge; None: not recorded
+    route: Route | None = None
+    ndc: str = ""  # the product recorded at the dose, 11 digits; blank: the fee schedule's
+    established: bool = True  # the patient had a completed session before this one
+
+    @property
+    def listed_visit(self) -> str | None:
+        """The office visit (E/M) code the protocol lists, if any: ``"99213"``."""
+        return next((code for code in self.service_codes if code in VISIT_CODES), None)
 
 
 @dataclass(frozen=True)
 class ChargeDraft:
-    """One priced line the rules produced; ``review_note`` says what a person must decide."""
+    """One priced line the rules produced; ``review_note`` says what a person must decide.
+
+    ``ndc`` and ``line_note`` are for a claim's drug line (the product, and the drug, dose and
+    unit a payer prices an unlisted code by); the self-pay rules leave them blank.
+    """
 
     code: str
     modifiers: str
@@ -114,6 +142,8 @@ class ChargeDraft:
     amount: Decimal
     billed_charge: Decimal
     review_note: str = ""
+    ndc: str = ""
+    line_note: str = ""
 
 
 def infusion_hours(minutes: int) -> tuple[int, int]:
@@ -142,21 +172,22 @@ def charge_drafts(facts: SessionFacts, book: FeeBook) -> list[ChargeDraft]:
     drafts: list[ChargeDraft] = []
     seen: set[str] = set()
     for code in facts.service_codes:
-        for draft in _lines_for(code, facts, book):
+        for draft in listed_lines(code, facts, book):
             if draft.code not in seen:
                 seen.add(draft.code)
                 drafts.append(draft)
     return drafts
 
 
-def _lines_for(code: str, facts: SessionFacts, book: FeeBook) -> Iterator[ChargeDraft]:
+def listed_lines(code: str, facts: SessionFacts, book: FeeBook) -> Iterator[ChargeDraft]:
+    """The line(s) one listed ``code`` bills, counted by its fee's unit basis."""
     day = facts.service_date
     if code in ESKETAMINE_DRUG_CODES:
-        yield _esketamine_drug(facts, book)
+        yield esketamine_drug_line(facts, book)
         return
     fee = book.item(code, day)
     if fee is None:
-        yield _unpriced(code, code, f"{code} is not on the fee schedule in force on {day}")
+        yield unpriced_line(code, code, f"{code} is not on the fee schedule in force on {day}")
         return
     if fee.basis in ESKETAMINE_SESSION_BASES:
         yield _esketamine_session(fee, facts, book)
@@ -165,17 +196,18 @@ def _lines_for(code: str, facts: SessionFacts, book: FeeBook) -> Iterator[Charge
     elif fee.basis is UnitBasis.INFUSION_ADDITIONAL_HOUR:
         yield from _additional_hours(fee, facts)
     elif fee.basis is UnitBasis.PER_MG:
-        yield _per_mg(fee, facts)
+        yield per_mg_line(fee, facts)
     elif fee.basis is UnitBasis.MANUAL:
         yield replace(
-            _priced(fee, fee.units),
+            priced_line(fee, fee.units),
             review_note=f"{fee.code} is counted by hand: check its units against the record",
         )
     else:
-        yield _priced(fee, fee.units)
+        yield priced_line(fee, fee.units)
 
 
-def _priced(fee: Fee, units: int) -> ChargeDraft:
+def priced_line(fee: Fee, units: int) -> ChargeDraft:
+    """``units`` of ``fee`` at its self-pay price and billed charge."""
     return ChargeDraft(
         code=fee.code,
         modifiers=fee.modifiers,
@@ -187,7 +219,7 @@ def _priced(fee: Fee, units: int) -> ChargeDraft:
     )
 
 
-def _unpriced(code: str, description: str, note: str, modifiers: str = "") -> ChargeDraft:
+def unpriced_line(code: str, description: str, note: str, modifiers: str = "") -> ChargeDraft:
     """A line kept at $0.00 for a person to settle; posting refuses it until then."""
     return ChargeDraft(
         code=code,
@@ -204,7 +236,7 @@ def _unpriced(code: str, description: str, note: str, modifiers: str = "") -> Ch
 def _first_hour(fee: Fee, facts: SessionFacts) -> ChargeDraft:
     minutes = facts.infusion_minutes
     if minutes is None:
-        return _unpriced(
+        return unpriced_line(
             fee.code,
             fee.description,
             "the infusion's start or stop time is not recorded; check the record, then enter "
@@ -213,14 +245,14 @@ def _first_hour(fee: Fee, facts: SessionFacts) -> ChargeDraft:
         )
     first, _more = infusion_hours(minutes)
     if not first:
-        return _unpriced(
+        return unpriced_line(
             fee.code,
             fee.description,
             f"the infusion ran {minutes} minutes; the first hour needs more than 15, so it "
             "cannot be billed as recorded: correct the record or dismiss",
             fee.modifiers,
         )
-    return _priced(fee, 1)
+    return priced_line(fee, 1)
 
 
 def _additional_hours(fee: Fee, facts: SessionFacts) -> Iterator[ChargeDraft]:
@@ -229,14 +261,14 @@ def _additional_hours(fee: Fee, facts: SessionFacts) -> Iterator[ChargeDraft]:
         return
     _first, more = infusion_hours(facts.infusion_minutes)
     if more:
-        yield _priced(fee, more)
+        yield priced_line(fee, more)
 
 
 def _esketamine_session(listed: Fee, facts: SessionFacts, book: FeeBook) -> ChargeDraft:
     """G2082 for a dose of 56 mg or less, else G2083 (whichever the protocol lists)."""
     dose, day = facts.dose_mg, facts.service_date
     if dose is None:
-        return _unpriced(
+        return unpriced_line(
             listed.code,
             listed.description,
             "no esketamine dose is recorded: choose G2082 (56 mg or less) or G2083 "
@@ -250,35 +282,36 @@ def _esketamine_session(listed: Fee, facts: SessionFacts, book: FeeBook) -> Char
     choices = book.by_basis(basis, day)
     fee = next((f for f in choices if not f.modifiers), None) or next(iter(choices), None)
     if fee is None:
-        return _unpriced(
+        return unpriced_line(
             listed.code,
             listed.description,
             f"the dose was {dose} mg but no fee for '{basis.label}' is in force on {day}",
         )
-    return _priced(fee, fee.units)
+    return priced_line(fee, fee.units)
 
 
-def _esketamine_drug(facts: SessionFacts, book: FeeBook) -> ChargeDraft:
+def esketamine_drug_line(facts: SessionFacts, book: FeeBook) -> ChargeDraft:
     """The drug per mg: S0013 before 2026-01-01, J0013 from then on."""
     day = facts.service_date
     code = "J0013" if day >= J0013_FROM else "S0013"
     fee = book.item(code, day)
     if fee is None:
-        return _unpriced(code, code, f"{code} is not on the fee schedule in force on {day}")
-    return _per_mg(fee, facts)
+        return unpriced_line(code, code, f"{code} is not on the fee schedule in force on {day}")
+    return per_mg_line(fee, facts)
 
 
-def _per_mg(fee: Fee, facts: SessionFacts) -> ChargeDraft:
+def per_mg_line(fee: Fee, facts: SessionFacts) -> ChargeDraft:
+    """One unit of ``fee`` per whole mg given (a part mg bills as a whole one, noted)."""
     dose = facts.dose_mg
     if dose is None or dose <= 0:
-        return _unpriced(
+        return unpriced_line(
             fee.code,
             fee.description,
             f"no dose is recorded, so the mg of {fee.code} are unknown: enter the units or dismiss",
             fee.modifiers,
         )
     mg = math.ceil(dose)  # a part of a unit is billed as a whole one
-    draft = _priced(fee, mg)
+    draft = priced_line(fee, mg)
     if mg != dose:
         return replace(draft, review_note=f"the dose was {dose} mg; billed as {mg} whole mg")
     return draft
@@ -289,21 +322,57 @@ def _per_mg(fee: Fee, facts: SessionFacts) -> ChargeDraft:
 # ---------------------------------------------------------------------------------------
 
 
-def session_facts(ts: TreatmentSession) -> SessionFacts:
-    """The facts of a loaded session (its series, protocol and location are read)."""
-    minutes: int | None = None
-    if ts.infusion_started_at is not None and ts.infusion_stopped_at is not None:
-        seconds = (ts.infusion_stopped_at - ts.infusion_started_at).total_seconds()
-        minutes = int(seconds // 60) if seconds >= 0 else None
+def session_facts(ts: TreatmentSession, *, established: bool = True) -> SessionFacts:
+    """The facts of a loaded session (its series, protocol and location are read).
+
+    ``established`` says whether the patient had a completed session before this one
+    (:func:`established_patients` finds it for many sessions at once).
+    """
     return SessionFacts(
         session_id=ts.id,
         modality=ts.modality,
         service_codes=tuple(ts.series.protocol.service_codes),
         service_date=_local_day(ts.starts_at, ts.location.time_zone),
         status=ts.status,
-        infusion_minutes=minutes,
+        infusion_minutes=_minutes(ts.infusion_started_at, ts.infusion_stopped_at),
         dose_mg=ts.dose_mg,
+        monitoring_minutes=_minutes(ts.monitoring_from, ts.discharged_at),
+        route=ts.route,
+        ndc=ts.ndc,
+        established=established,
     )
+
+
+def _minutes(start: datetime | None, stop: datetime | None) -> int | None:
+    """Whole minutes from ``start`` to ``stop``; None when either is missing or they run
+    backwards."""
+    if start is None or stop is None:
+        return None
+    seconds = (stop - start).total_seconds()
+    return int(seconds // 60) if seconds >= 0 else None
+
+
+def established_patients(session: Session, rows: Sequence[TreatmentSession]) -> set[int]:
+    """Ids of the sessions in ``rows`` whose patient completed a session before them.
+
+    One query: each patient's first completed session; a session after it is an
+    established patient's.
+    """
+    patient_ids = {row.patient_id for row in rows}
+    if not patient_ids:
+        return set()
+    first_completed = (
+        select(TreatmentSession.patient_id, func.min(TreatmentSession.starts_at))
+        .where(
+            TreatmentSession.patient_id.in_(patient_ids),
+            TreatmentSession.status == SessionStatus.COMPLETED,
+        )
+        .group_by(TreatmentSession.patient_id)
+    )
+    first: dict[int, datetime] = dict(session.execute(first_completed).all())
+    return {
+        row.id for row in rows if row.patient_id in first and first[row.patient_id] < row.starts_at
+    }
 
 
 def _local_day(moment: datetime, zone: str) -> date:
@@ -335,7 +404,7 @@ def capture_session(session: Session, actor: Actor, ts: TreatmentSession | int) 
         return []
     book = FeeBook.load(session) if row.status is SessionStatus.COMPLETED else FeeBook(())
     policy = session.get(BillingPolicy, row.location_id)  # none yet: the location charges no fees
-    charges = _charges_for(row, book, policy, actor)
+    charges = _charges_for(row, _coded_drafts(session, [row], book), policy, actor)
     return _store(session, actor, charges)
 
 
@@ -367,10 +436,14 @@ def capture_pending(
     sessions_done = charges_done = 0
     for start in range(0, len(ids), _CHUNK):
         batch: list[Charge] = []
-        for row in _load_sessions(session, ids[start : start + _CHUNK]):
-            if through is not None and _local_day(row.starts_at, row.location.time_zone) > through:
-                continue
-            charges = _charges_for(row, book, policies.get(row.location_id), actor)
+        rows = [
+            row
+            for row in _load_sessions(session, ids[start : start + _CHUNK])
+            if through is None or _local_day(row.starts_at, row.location.time_zone) <= through
+        ]
+        drafts = _coded_drafts(session, rows, book)
+        for row in rows:
+            charges = _charges_for(row, drafts, policies.get(row.location_id), actor)
             sessions_done += bool(charges)
             batch.extend(charges)
         charges_done += len(_store(session, actor, batch))
@@ -444,17 +517,44 @@ def _load_sessions(session: Session, ids: Sequence[int]) -> list[TreatmentSessio
     )
 
 
+def _coded_drafts(
+    session: Session, rows: Sequence[TreatmentSession], book: FeeBook
+) -> dict[int, list[ChargeDraft]]:
+    """Session id -> the lines each completed session of ``rows`` bills.
+
+    A patient covered on the day gets the coding of the policy's payer; everyone else the
+    self-pay drafts. The payer rules (:mod:`ketadesk.billing.claims.coding`) build on this
+    module's pure rules, so they are imported here, when first needed, not at the top.
+    """
+    from ketadesk.billing.claims.coding import coded_drafts, payer_codings
+
+    completed = [row for row in rows if row.status is SessionStatus.COMPLETED]
+    if not completed:
+        return {}
+    established = established_patients(session, completed)
+    facts = [session_facts(row, established=row.id in established) for row in completed]
+    visits = [(row.patient_id, f.service_date) for row, f in zip(completed, facts, strict=True)]
+    codings = payer_codings(session, visits)
+    return {
+        f.session_id: coded_drafts(f, book, codings.get(visit))
+        for f, visit in zip(facts, visits, strict=True)
+    }
+
+
 def _charges_for(
-    ts: TreatmentSession, book: FeeBook, policy: BillingPolicy | None, actor: Actor
+    ts: TreatmentSession,
+    drafts: Mapping[int, Sequence[ChargeDraft]],
+    policy: BillingPolicy | None,
+    actor: Actor,
 ) -> list[Charge]:
-    """Unsaved pending charges for one session that ended (completed or not)."""
-    facts = session_facts(ts)
+    """Unsaved pending charges for one session that ended (completed or not); a completed
+    session's lines come from ``drafts``."""
     base = {
         "patient_id": ts.patient_id,
         "location_id": ts.location_id,
         "provider_id": ts.provider_id,
         "session_id": ts.id,
-        "service_date": facts.service_date,
+        "service_date": _local_day(ts.starts_at, ts.location.time_zone),
         "status": ChargeStatus.PENDING,
         "created_by": actor.username,
     }
@@ -474,7 +574,7 @@ def _charges_for(
                 diagnosis_pointers=pointers,
                 review_note=d.review_note[:300],
             )
-            for d in charge_drafts(facts, book)
+            for d in drafts.get(ts.id, ())
         ]
     source = _FEE_SOURCES.get(ts.status)
     fee = _policy_fee(policy, source)

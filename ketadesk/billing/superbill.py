@@ -44,6 +44,8 @@ from sqlalchemy.orm import Session, aliased, selectinload
 
 from ketadesk.access.permissions import Actor, Permission
 from ketadesk.billing import parties
+from ketadesk.billing.capture import ESKETAMINE_DRUG_CODES
+from ketadesk.billing.claims.coding import kit_ndc
 from ketadesk.billing.invoices import read_account
 from ketadesk.billing.ledger import cents_sum, decimal_of
 from ketadesk.billing.models import (
@@ -204,6 +206,8 @@ def drug_info(session: Session, charges: Sequence[Charge]) -> dict[int, DrugInfo
         if (fee is None and not is_drug_code(charge.code)) or given is None:
             continue
         ndc = given.ndc or (fee.ndc if fee is not None else "")
+        if not ndc and charge.code in ESKETAMINE_DRUG_CODES:
+            ndc = kit_ndc(given.dose_mg)  # the Spravato dose kit of that many mg
         if not ndc or given.dose_mg is None:
             continue
         route = f" {given.route.label}" if given.route is not None else ""

@@ -10,12 +10,13 @@ import pytest
 from billing.billing_helpers import (
     ADMIN,
     BILLING,
+    BillingClinic,
     billing_clinic,
     completed_esketamine_session,
     completed_iv_session,
     ended_session,
 )
-from builders import add_chair, add_location, at, patient_raw
+from builders import add_chair, add_location, add_payer, at, patient_raw
 from hypothesis import given
 from hypothesis import strategies as st
 from scheduling.planning_helpers import custom_protocol, existing_session
@@ -36,8 +37,9 @@ from ketadesk.billing.capture import (
 from ketadesk.billing.fees import Fee, FeeBook, default_fee_rows, save_billing_policy
 from ketadesk.billing.models import Charge, ChargeSource, ChargeStatus
 from ketadesk.billing.review import add_manual_charge, dismiss_charge
-from ketadesk.clinic.models import Modality
+from ketadesk.clinic.models import Modality, Payer
 from ketadesk.clinic.patients import create_patient
+from ketadesk.clinic.policies import add_policy
 from ketadesk.errors import Conflict, PermissionDenied
 from ketadesk.scheduling.models import SessionStatus
 
@@ -458,3 +460,68 @@ def test_through_is_the_local_day_of_each_location(session: Session) -> None:
     assert capture_pending(session, BILLING, through=date(2026, 12, 3)) == CaptureResult(1, 2)
     assert {c.service_date for c in session.scalars(select(Charge))} == {date(2026, 12, 3)}
     assert {c.session_id for c in session.scalars(select(Charge))} == {late.id}
+
+
+# -- insured patients: the payer's coding --------------------------------------------------
+
+
+def insure(
+    session: Session, clinic: BillingClinic, payer: Payer, start: str = "2026-01-01"
+) -> None:
+    add_policy(
+        session,
+        ADMIN,
+        clinic.patient.id,
+        {"payer_id": payer.id, "rank": "primary", "member_id": "1EG4TE5MK72",
+         "effective_from": start},
+    )  # fmt: skip
+
+
+def test_a_medicare_patient_is_captured_with_the_g_code_alone(session: Session) -> None:
+    clinic = billing_clinic(session)
+    medicare = add_payer(
+        session, "Medicare Part B", is_medicare=True, esketamine_billing="g_code",
+        bills_drug=False, rems_kx=True,
+    )  # fmt: skip
+    insure(session, clinic, medicare)
+    first = completed_esketamine_session(session, clinic, start="2026-12-01 09:00")
+    second = completed_esketamine_session(
+        session, clinic, start="2026-12-03 09:00", dose_mg=Decimal(84)
+    )
+    (g2082,) = capture_session(session, BILLING, first)
+    assert (g2082.code, g2082.modifiers, g2082.amount) == ("G2082", "KX", Decimal("750.00"))
+    assert "for established patients" in g2082.review_note  # the first completed session
+    assert "99213 left out" in g2082.review_note
+    (g2083,) = capture_session(session, BILLING, second)
+    assert (g2083.code, g2083.modifiers) == ("G2083", "KX")
+    assert "established" not in g2083.review_note
+
+
+def test_a_commercial_patient_is_captured_with_visit_staff_time_and_drug(
+    session: Session,
+) -> None:
+    clinic = billing_clinic(session)
+    insure(session, clinic, add_payer(session, "Aetna", esketamine_billing="visit"))
+    ts = completed_esketamine_session(session, clinic, dose_mg=Decimal(84))
+    charges = capture_session(session, BILLING, ts)  # 120 minutes of monitoring
+    assert [(c.code, c.units) for c in charges] == [
+        ("99213", 1),
+        ("99415", 1),
+        ("99416", 1),
+        ("J0013", 84),
+    ]
+    assert [c.review_note for c in charges] == ["", "", "", ""]
+
+
+def test_coverage_is_read_on_the_service_day(session: Session) -> None:
+    clinic = billing_clinic(session)
+    insure(session, clinic, add_payer(session, "Aetna"), start="2026-12-02")
+    before = completed_esketamine_session(session, clinic, start="2026-12-01 09:00")
+    after = completed_esketamine_session(session, clinic, start="2026-12-03 09:00")
+    assert capture_pending(session, BILLING) == CaptureResult(2, 2 + 4)
+    codes = {
+        ts.id: [c.code for c in session.scalars(select(Charge).where(Charge.session_id == ts.id))]
+        for ts in (before, after)
+    }
+    assert codes[before.id] == ["G2082", "99213"]  # self-pay: the protocol's services
+    assert codes[after.id] == ["99213", "99415", "99416", "J0013"]

@@ -41,6 +41,7 @@ SHIPPED_CODES = {
     "96366",
     "J3490",
     "96372",
+    "99212",
     "99213",
     "99214",
     "99215",
@@ -53,6 +54,8 @@ SHIPPED_CODES = {
     "J0013",
     "99417",
     "G2212",
+    "99415",
+    "99416",
 }
 
 
@@ -84,6 +87,13 @@ def test_the_shipped_rows_cover_a_ketamine_clinics_codes() -> None:
     assert by_code["G2083"]["basis"] is UnitBasis.ESKETAMINE_OVER_56
     assert by_code["99417"]["basis"] is UnitBasis.MANUAL
     assert by_code["G2212"]["basis"] is UnitBasis.MANUAL
+    # Insurer coding counts prolonged staff time; self-pay never bills it by itself.
+    assert by_code["99415"]["basis"] is UnitBasis.MANUAL
+    assert by_code["99416"]["basis"] is UnitBasis.MANUAL
+    assert (by_code["J3490"]["ndc"], by_code["J3490"]["drug_name"]) == (
+        "42023011410",
+        "Ketamine HCl 50 mg/mL",
+    )
     assert by_code["S0013"]["effective_to"] == date(2025, 12, 31)
     assert by_code["J0013"]["effective_from"] == date(2026, 1, 1)
     for row in default_fee_rows():

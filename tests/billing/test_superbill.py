@@ -543,8 +543,10 @@ def test_a_drug_line_carries_the_fee_schedules_ndc_name_and_the_dose(
     session: Session, infused: tuple[BillingClinic, TreatmentSession]
 ) -> None:
     clinic, ts = infused
-    assert drug_lines(session, ts) == [("96365", None), ("J3490", None)]  # no NDC anywhere
     [ketamine] = [fee for fee in clinic.fees if fee.code == "J3490"]
+    ketamine.ndc, ketamine.drug_name = "", ""  # the shipped product taken off
+    session.flush()
+    assert drug_lines(session, ts) == [("96365", None), ("J3490", None)]  # no NDC anywhere
     ketamine.ndc, ketamine.drug_name = "42023011410", "Ketamine HCl 50 mg/mL"
     session.flush()
 
@@ -556,12 +558,13 @@ def test_the_ndc_recorded_at_the_dose_wins_over_the_fee_schedules(
     session: Session, infused: tuple[BillingClinic, TreatmentSession]
 ) -> None:
     clinic, ts = infused
+    [ketamine] = [fee for fee in clinic.fees if fee.code == "J3490"]
+    ketamine.ndc, ketamine.drug_name = "", ""  # the shipped product taken off
     ts.ndc = "00409427701"
     session.flush()
     drug = DrugInfo("00409427701", "Ketamine (unlisted drug), per session", Decimal("35.0"), "ME",
                     "35.0 mg IV")  # fmt: skip
     assert drug_lines(session, ts) == [("96365", None), ("J3490", drug)]
-    [ketamine] = [fee for fee in clinic.fees if fee.code == "J3490"]
     ketamine.ndc, ketamine.drug_name = "42023011410", "Ketamine HCl 50 mg/mL"
     session.flush()
     assert drug_lines(session, ts)[1][1] == replace(

@@ -493,7 +493,7 @@ def test_the_summary_counts_what_was_written(made: Made) -> None:
         assert _count(s, PackagePurchase) == summary.packages_sold
         assert _count(s, PackageUse) > 0
         assert _count(s, Estimate) == summary.estimates
-        assert (summary.fee_items, summary.package_templates) == (16, 3)
+        assert (summary.fee_items, summary.package_templates) == (19, 3)
     stages = [stage for stage, _done, _total in calls]
     assert stages[-1] == "money" and stages.index("sessions") < stages.index("money")
     done = [(d, t) for stage, d, t in calls if stage == "money"]
@@ -529,5 +529,5 @@ def test_the_stage_writes_no_money_without_sessions(tmp_path: Path) -> None:
         ),
     )
     assert (summary.charges, summary.ledger_entries, summary.invoices) == (0, 0, 0)
-    assert summary.fee_items == 16
+    assert summary.fee_items == 19  # the shipped fee schedule
     db.dispose()
