@@ -358,3 +358,19 @@ def test_the_claims_tab_reads_whole_on_a_laptop(qtbot: QtBot, sqlite_db: Databas
     qtbot.waitExposed(tab)
     settle()  # the layouts take the new texts' sizes
     assert clipped(tab) == []
+
+
+def test_the_window_opens_on_the_claims_tab_by_its_view_name(
+    qtbot: QtBot, sqlite_db: Database
+) -> None:
+    from ketadesk.ui.main_window import MainWindow
+
+    claims_built(sqlite_db)
+    window = MainWindow(AppContext(sqlite_db, BILLING), initial="claims")
+    qtbot.add_widget(window)
+    assert window.current_area() == "billing"
+    shown = window.show_view("claims")
+    assert isinstance(shown, ClaimsTab) and shown.table.rowCount() == 1
+    nurse = MainWindow(AppContext(sqlite_db, Actor("nurse-kim", Role.CLINICAL)), initial="claims")
+    qtbot.add_widget(nurse)
+    assert nurse.current_area() == "billing"  # the area says the role may not view billing

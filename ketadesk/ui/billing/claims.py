@@ -164,8 +164,8 @@ class ClaimsTab(QWidget):
             f" QSplitter::handle:vertical:hover {{ background: {ACCENT}; }}"
         )
         self.table = make_table(
-            LIST_COLUMNS, money_columns=(5, 6), stretch=1, multi=True, object_name="claimList"
-        )
+            LIST_COLUMNS, money_columns=(5, 6), multi=True, object_name="claimList"
+        )  # "Problems", the last column, takes the room left: no gap between the names
         self.table.setMinimumHeight(140)
         self.table.itemSelectionChanged.connect(self._selected)
         self.splitter.addWidget(self.table)

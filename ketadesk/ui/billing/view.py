@@ -275,6 +275,7 @@ class BillingView(QWidget):
         outer.addWidget(title)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("billingTabs")
+        self.titles: list[str] = []
         if not context.actor.can(Permission.BILLING_VIEW):
             refused = QLabel(not_allowed(context.actor, Permission.BILLING_VIEW))
             refused.setObjectName("billingRefused")
@@ -286,7 +287,6 @@ class BillingView(QWidget):
         self.invoices = InvoicesTab(context, today=today, opener=opener)
         self.claims = ClaimsTab(context, today=today, opener=opener)
         self.credits = CreditsTab(context, today=today)
-        self.titles: list[str] = []
         self._add_tab(self.charges, "Charges to review")
         self._add_tab(self.invoices, "Invoices")
         self._add_tab(self.claims, "Claims")
