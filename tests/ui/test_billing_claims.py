@@ -374,3 +374,51 @@ def test_the_window_opens_on_the_claims_tab_by_its_view_name(
     nurse = MainWindow(AppContext(sqlite_db, Actor("nurse-kim", Role.CLINICAL)), initial="claims")
     qtbot.add_widget(nurse)
     assert nurse.current_area() == "billing"  # the area says the role may not view billing
+
+
+def test_an_appeal_moves_the_claim_and_writes_the_letter_to_the_payer(
+    qtbot: QtBot, sqlite_db: Database
+) -> None:
+    from pypdf import PdfReader
+    from ui.billing_ui_helpers import Opened
+
+    from ketadesk.ui.billing.claims_detail import AppealDialog
+
+    (claim_id,) = claims_built(sqlite_db, sent=1)
+    with sqlite_db.reading() as session:
+        claim = session.get(Claim, claim_id)
+        assert claim is not None
+        denied_code = claim.lines[-1].code
+    opened = Opened()
+    tab = ClaimsTab(AppContext(sqlite_db, BILLING), today=lambda: TODAY, opener=opened)
+    qtbot.add_widget(tab)
+    tab.preview_remittance(
+        payers_answer(sqlite_db, claim_id, "0.00", denied=denied_code), sha256=None
+    ).post()
+    tab.open_claim(claim_id)
+    qtbot.mouseClick(tab.pane.appeal_button, LEFT)
+    dialog = tab.pane.dialog
+    assert isinstance(dialog, AppealDialog)
+    type_text(qtbot, reason_field(dialog), "medically necessary: PHQ-9 of 24, two SSRIs failed")
+    qtbot.mouseClick(dialog.ok_button, LEFT)
+
+    assert status_of(sqlite_db, claim_id) is ClaimStatus.APPEALED
+    assert tab.pane.title.text().endswith("· Appealed")
+    text = "".join(page.extract_text() for page in PdfReader(opened.paths[-1]).pages)
+    assert "Request for reconsideration" in text and tab.pane.shown is not None
+    assert tab.pane.shown.number in text and "PHQ-9 of 24" in text
+
+
+def test_the_paper_claim_prints_on_the_cms1500(qtbot: QtBot, sqlite_db: Database) -> None:
+    from pypdf import PdfReader
+    from ui.billing_ui_helpers import Opened
+
+    (claim_id,) = claims_built(sqlite_db)
+    opened = Opened()
+    tab = ClaimsTab(AppContext(sqlite_db, BILLING), today=lambda: TODAY, opener=opened)
+    qtbot.add_widget(tab)
+    tab.open_claim(claim_id)
+    assert tab.pane.form_button.isEnabled()
+    tab.pane.form_button.open_pdf()
+    text = PdfReader(opened.paths[-1]).pages[0].extract_text()
+    assert "LUKASIEWICZ" in text and "G2083" in text

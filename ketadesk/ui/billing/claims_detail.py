@@ -17,24 +17,29 @@ dialog in words and nothing changes. After a change the pane emits :attr:`ClaimP
 and the tab reads the list and the claim again. Which buttons are enabled follows the
 claim's status; the services check again.
 
-"CMS-1500" prints the paper claim once the claim-form service
-(``ketadesk.billing.claims.forms.claim_form``) is in the build; until then the button says
-so in its tooltip.
+"Appeal…" moves the claim to appealed and, when asked, writes the request for
+reconsideration (:func:`ketadesk.billing.claims.forms.appeal_view` rendered by
+:func:`ketadesk.documents.appeal.render_appeal_letter`) in the same transaction, then opens
+the PDF. "CMS-1500" draws the paper claim (:func:`~ketadesk.billing.claims.forms.claim_form`
+rendered by :func:`ketadesk.documents.cms1500.render_cms1500`, the form drawn too).
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDialog,
     QFrame,
     QGridLayout,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPushButton,
     QTabWidget,
     QVBoxLayout,
@@ -44,13 +49,15 @@ from sqlalchemy.orm import Session
 
 from ketadesk.access.permissions import Permission
 from ketadesk.billing.claims import actions
+from ketadesk.billing.claims.forms import appeal_view, claim_form
 from ketadesk.billing.claims.models import ClaimStatus
+from ketadesk.billing.claims.status import get_claim
 from ketadesk.billing.claims.views import ClaimDetail, RemitView
-from ketadesk.errors import NotFound
+from ketadesk.errors import FieldProblem, NotFound
 from ketadesk.money import ZERO
 from ketadesk.ui.billing import Clock, Notice, allowed, fill_table, guard, make_table
 from ketadesk.ui.billing.corrections import ReasonDialog
-from ketadesk.ui.billing.pdf import Opener, PdfButton
+from ketadesk.ui.billing.pdf import Opener, PdfButton, show_pdf
 from ketadesk.ui.context import AppContext
 from ketadesk.ui.flow import flow_holder, wrap_words
 from ketadesk.ui.format import dollars, us_date
@@ -72,7 +79,6 @@ MONEY = (
 UNSENT = frozenset({ClaimStatus.DRAFT, ClaimStatus.READY})
 WAITING = frozenset({ClaimStatus.SUBMITTED, ClaimStatus.ACCEPTED})
 ANSWERED = frozenset({ClaimStatus.PAID, ClaimStatus.PARTLY_PAID, ClaimStatus.DENIED})
-FORMS_MODULE = "ketadesk.billing.claims.forms"
 
 
 def optional(module: str, name: str) -> Callable[..., Any] | None:
@@ -148,6 +154,39 @@ def _money_card(names: tuple[tuple[str, str], ...]) -> tuple[QFrame, dict[str, Q
     return frame, values
 
 
+class AppealDialog(ReasonDialog):
+    """The appeal's reason for the history, and the letter to the payer (optional PDF)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.letter: tuple[bytes, str] | None = None
+        self.make_letter: Callable[[Session, Mapping[str, object]], tuple[bytes, str]] | None = (
+            None
+        )
+        super().__init__(*args, **kwargs)
+
+    def build(self, form: FieldForm) -> None:
+        super().build(form)
+        form.add_multiline(
+            "body", "Letter", placeholder="What the letter says (blank: the reason above)"
+        )
+        form.add_text("signer", "Signed by", required=True)
+        form.add_text("title", "Title", placeholder="e.g. Billing manager")
+        form.add_check("letter_pdf", "Write the letter (PDF)")
+        checked = form.editors["letter_pdf"]
+        if isinstance(checked, QCheckBox):
+            checked.setChecked(True)
+
+    def act(
+        self, session: Session, values: Mapping[str, object], problems: list[FieldProblem]
+    ) -> object:
+        if values.get("letter_pdf") and not str(values.get("signer") or "").strip():
+            problems.append(FieldProblem("signer", "say who signs the letter"))
+        outcome = super().act(session, values, problems)
+        if values.get("letter_pdf") and self.make_letter is not None:
+            self.letter = self.make_letter(session, values)
+        return outcome
+
+
 class SentDialog(ReasonDialog):
     """Mark a ready claim sent outside an 837P batch: how it went (paper, the payer's portal)."""
 
@@ -175,6 +214,7 @@ class ClaimPane(QWidget):
         self.opener = opener
         self.shown: ClaimDetail | None = None
         self.dialog: QDialog | None = None
+        self.last_letter: Path | None = None  # where the last appeal letter was written
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 4, 0, 0)
         column.setSpacing(6)
@@ -252,12 +292,7 @@ class ClaimPane(QWidget):
         self.void_button.clicked.connect(lambda: self.replace(void=True))
         self.form_button = PdfButton(self._cms1500, text="CMS-1500", opener=self.opener)
         self.form_button.setObjectName("claimCms1500")
-        self.has_form = optional(FORMS_MODULE, "claim_form") is not None
-        self.form_button.setToolTip(
-            "The paper claim as a PDF, with the form drawn."
-            if self.has_form
-            else "Printing the CMS-1500 is not in this build yet."
-        )
+        self.form_button.setToolTip("The paper claim (CMS-1500) as a PDF, the form drawn too.")
         for button in (
             self.sent_button, self.reject_button, self.reopen_button, self.appeal_button,
             self.bill_button, self.write_off_button, self.correct_button, self.void_button,
@@ -401,7 +436,7 @@ class ClaimPane(QWidget):
         }
         for button, wanted in wants.items():
             button.setEnabled(allowed(button) and wanted)
-        self.form_button.setEnabled(d is not None and self.has_form)
+        self.form_button.setEnabled(d is not None)
 
     # --- acting ------------------------------------------------------------------------
 
@@ -487,7 +522,7 @@ class ClaimPane(QWidget):
             self._done(f"Claim {d.number} is back to {status}; fix it and check it again.")
         return status is not None
 
-    def appeal(self) -> ReasonDialog | None:
+    def appeal(self) -> AppealDialog | None:
         d, actor, on = self._claim(), self.context.actor, self.today()
         deadline = f" The payer hears it until {us_date(d.appeal_deadline)}." if (
             d.appeal_deadline
@@ -496,11 +531,36 @@ class ClaimPane(QWidget):
         def run(session: Session, reason: str) -> str:
             return actions.appeal(session, actor, d.id, reason, on=on).number
 
-        return self._ask(
+        def letter(session: Session, values: Mapping[str, object]) -> tuple[bytes, str]:
+            from ketadesk.documents.appeal import render_appeal_letter
+
+            body = str(values.get("body") or "").strip() or str(values.get("reason") or "")
+            view = appeal_view(
+                session, actor, d.id, body=body, signer_name=str(values.get("signer") or ""),
+                signer_title=str(values.get("title") or ""), on=on,
+            )
+            return render_appeal_letter(view), f"Appeal {d.number}.pdf"
+
+        dialog = self._ask(
             "Appeal", f"Say why the payer should reconsider.{deadline}", run,
             f"Claim {d.number} appealed.",
             ok_text="Appeal", placeholder="e.g. medically necessary: PHQ-9 24, two failed SSRIs",
+            dialog_class=AppealDialog,
         )
+        if isinstance(dialog, AppealDialog):
+            dialog.make_letter = letter
+            signer = dialog.form.editors["signer"]
+            if isinstance(signer, QLineEdit):
+                signer.setText(actor.username)
+            dialog.saved.connect(lambda _outcome: self._letter(dialog))
+            return dialog
+        return None
+
+    def _letter(self, dialog: AppealDialog) -> None:
+        """Open the appeal letter the dialog wrote (if it was asked for)."""
+        if dialog.letter is not None:
+            data, name = dialog.letter
+            self.last_letter = show_pdf(self, data, name, opener=self.opener)
 
     def bill_patient(self) -> ReasonDialog | None:
         d, actor, on = self._claim(), self.context.actor, self.today()
@@ -548,13 +608,10 @@ class ClaimPane(QWidget):
         )
 
     def _cms1500(self) -> tuple[bytes, str]:
-        d = self._claim()
-        claim_form = optional(FORMS_MODULE, "claim_form")
-        if claim_form is None:
-            raise NotFound("printing the CMS-1500 is not in this build yet")
-        from ketadesk.billing.claims.status import get_claim
+        """The claim on the CMS-1500, the form drawn too (for a payer taking an image)."""
         from ketadesk.documents.cms1500 import render_cms1500
 
+        d = self._claim()
         with self.context.db.reading() as session:
             form = claim_form(session, get_claim(session, d.id))
         return render_cms1500([form], mode="full"), f"CMS-1500 {d.number}.pdf"
