@@ -30,7 +30,7 @@ from ketadesk import __version__
 from ketadesk.cli import common
 from ketadesk.errors import KetaDeskError
 
-VIEWS = ("today", "schedule", "patients", "billing", "reports", "settings")
+VIEWS = ("today", "schedule", "patients", "billing", "claims", "reports", "settings")
 EXIT_OK, EXIT_BUG, EXIT_REFUSED, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 DESCRIPTION = """\

@@ -40,6 +40,8 @@ AREAS: dict[str, str] = {
     "reports": "Reports",
     "settings": "Settings",
 }
+# A view that is a tab of an area (``ketadesk --view claims``): name -> (area, tab title)
+TAB_VIEWS: dict[str, tuple[str, str]] = {"claims": ("billing", "Claims")}
 
 
 def describe_database(url: str) -> str:
@@ -132,7 +134,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(body)
         self._menus()
         self._status_bar()
-        self.show_area(initial)
+        self.show_view(initial)
 
     def _sidebar(self) -> QFrame:
         frame = QFrame()
@@ -195,6 +197,19 @@ class MainWindow(QMainWindow):
         if self.navigation.currentRow() != row:
             self.navigation.setCurrentRow(row)
         self.setWindowTitle(f"{AREAS[key]} — KetaDesk")
+        return widget
+
+    def show_view(self, name: str) -> QWidget:
+        """Show an area, or the tab of an area that :data:`TAB_VIEWS` names."""
+        area, title = TAB_VIEWS.get(name, (name, ""))
+        widget = self.show_area(area)
+        show_tab = getattr(widget, "show_tab", None)
+        if title and callable(show_tab):
+            try:
+                tab: QWidget = show_tab(title)
+            except KeyError:  # the role sees no tabs here: the area says why
+                return widget
+            return tab
         return widget
 
     def area(self, key: str) -> QWidget | None:

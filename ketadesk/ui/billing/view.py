@@ -5,6 +5,8 @@ billing person works:
 
 1. "Charges to review" — :class:`~ketadesk.ui.billing.charges.ChargesTab`;
 2. "Invoices" — :class:`~ketadesk.ui.billing.invoices.InvoicesTab`;
+   "Claims" — :class:`~ketadesk.ui.billing.claims.ClaimsTab`: build, check, send and follow
+   insurance claims, and import the payers' 835 answers;
 3. "Credits & prepayments" — :class:`CreditsTab` here: every patient's credit balance and
    unused package prepayments (:func:`ketadesk.billing.account.liabilities`), the money the
    clinic would owe back, with "Refund credit…" and "Apply to open charges";
@@ -48,6 +50,7 @@ from ketadesk.ui.billing import (
     selected_keys,
 )
 from ketadesk.ui.billing.charges import ChargesTab, fill_locations
+from ketadesk.ui.billing.claims import ClaimsTab
 from ketadesk.ui.billing.corrections import RefundDialog
 from ketadesk.ui.billing.invoices import InvoicesTab
 from ketadesk.ui.billing.pdf import Opener
@@ -272,6 +275,7 @@ class BillingView(QWidget):
         outer.addWidget(title)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("billingTabs")
+        self.titles: list[str] = []
         if not context.actor.can(Permission.BILLING_VIEW):
             refused = QLabel(not_allowed(context.actor, Permission.BILLING_VIEW))
             refused.setObjectName("billingRefused")
@@ -281,10 +285,11 @@ class BillingView(QWidget):
             return
         self.charges = ChargesTab(context, today=today)
         self.invoices = InvoicesTab(context, today=today, opener=opener)
+        self.claims = ClaimsTab(context, today=today, opener=opener)
         self.credits = CreditsTab(context, today=today)
-        self.titles: list[str] = []
         self._add_tab(self.charges, "Charges to review")
         self._add_tab(self.invoices, "Invoices")
+        self._add_tab(self.claims, "Claims")
         self._add_tab(self.credits, "Credits & prepayments")
         for module_name, class_name, tab_title in LATER_TABS:
             self._add_tab(later_tab(context, module_name, class_name, tab_title), tab_title)

@@ -4,9 +4,12 @@ Flow: :meth:`LedgerPanel.set_patient` remembers whose chart is open; the panel r
 when it is shown (:meth:`LedgerPanel.refresh`), so opening a chart costs nothing for people
 who never look at the money. One audited transaction (:func:`load_ledger`) copies out the
 running-balance lines (:func:`ketadesk.billing.ledger.lines`), the out-of-pocket summary
-(:func:`ketadesk.billing.account.account_summary`) and the packages
-(:func:`ketadesk.billing.packages.patient_packages`) into a frozen :class:`LedgerPage`, which
-the panel draws.
+(:func:`ketadesk.billing.account.account_summary`), the packages
+(:func:`ketadesk.billing.packages.patient_packages`) and the patient's insurance claims
+(:func:`ketadesk.billing.claims.views.list_claims`) into a frozen :class:`LedgerPage`, which
+the panel draws. The account has two sides: what the patient owes (the "Balance" column) and
+what insurers still owe on claims ("Insurers owe", a column shown once anything was billed
+to an insurer); the claims are listed under the ledger in a small table.
 
 The buttons call the same services as the Billing area and the command line: "Take
 payment…" opens the Billing area's :class:`~ketadesk.ui.billing.payment_dialog.TakePaymentDialog`
@@ -24,7 +27,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QBrush, QColor, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -37,6 +40,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QPushButton,
     QSizePolicy,
+    QSplitter,
     QTableWidget,
     QTableWidgetItem,
     QToolButton,
@@ -48,10 +52,12 @@ from sqlalchemy.orm import Session
 from ketadesk.access.permissions import Actor, Permission
 from ketadesk.billing import ledger
 from ketadesk.billing.account import AccountSummary, account_summary
+from ketadesk.billing.claims.views import ClaimRow, list_claims
 from ketadesk.billing.models import EntryKind, PackageStatus
 from ketadesk.billing.packages import PackageBalance, patient_packages
 from ketadesk.errors import NotFound
 from ketadesk.ui.billing import Clock, guard, make_table
+from ketadesk.ui.billing.claims_followup import PatientClaims
 from ketadesk.ui.billing.pdf import Opener, PdfButton, deliver
 from ketadesk.ui.billing.superbills import RangeDialog, pdf_button_look, superbill_pdf
 from ketadesk.ui.context import AppContext
@@ -61,10 +67,13 @@ from ketadesk.ui.forms import attempt
 from ketadesk.ui.printing import DEFAULT_HOOKS, Delivery, PrintHooks
 from ketadesk.ui.style import MUTED, set_role
 
-COLUMNS = ("Date", "Description", "Charge", "Credit", "Balance")
-MONEY_COLUMNS = (2, 3, 4)
+COLUMNS = ("Date", "Description", "Charge", "Credit", "Balance", "Insurers owe")
+MONEY_COLUMNS = (2, 3, 4, 5)
+INSURER_COLUMN = 5
 # The chart's pane is narrow: fixed widths for dates and money, the rest for the words.
-WIDTHS = {0: 86, 2: 84, 3: 84, 4: 134}
+WIDTHS = {0: 86, 2: 84, 3: 84, 4: 134, 5: 108}
+DESCRIPTION_ROOM = 220  # the words keep this much; else "Insurers owe" waits for a wider chart
+CLAIMS_MIN_HEIGHT = 110  # the claims under the ledger: two rows at least, then it scrolls
 REVERSED_INK = QColor(MUTED)
 SUPERBILL_CHOICES = (
     ("Open in PDF viewer", Delivery.OPEN),
@@ -82,6 +91,12 @@ class LedgerPage:
     lines: tuple[ledger.LedgerLine, ...]
     summary: AccountSummary
     packages: tuple[PackageBalance, ...]
+    claims: tuple[ClaimRow, ...] = ()
+
+    @property
+    def insured(self) -> bool:
+        """Whether anything of this patient's was ever billed to an insurer."""
+        return bool(self.claims) or any(line.payer_id is not None for line in self.lines)
 
     @property
     def years(self) -> tuple[int, ...]:
@@ -99,6 +114,7 @@ def load_ledger(session: Session, actor: Actor, patient_id: int, today: date) ->
         lines=tuple(ledger.lines(session, patient_id)),
         summary=summary,
         packages=tuple(patient_packages(session, actor, patient_id)),
+        claims=tuple(list_claims(session, actor, patient_id=patient_id)),
     )
 
 
@@ -120,6 +136,8 @@ def description_text(line: ledger.LedgerLine) -> str:
     parts = [head, *(text for text in extra if text and text.lower() not in said)]
     parts += [line.note] if line.note else []
     text = " — ".join(parts)
+    if line.payer_id is not None:  # the insurer's side: the patient's balance is untouched
+        text = f"Insurer: {text}"
     return text + (" (reversed)" if line.reversed_by_id is not None else "")
 
 
@@ -130,6 +148,7 @@ def line_cells(line: ledger.LedgerLine) -> tuple[str, ...]:
         dollars(line.amount) if line.amount > 0 else "",
         dollars(-line.amount) if line.amount < 0 else "",
         balance_text(line.balance),
+        dollars(line.insurer_balance),
     )
 
 
@@ -219,14 +238,27 @@ class LedgerPanel(QWidget):
             header.resizeSection(index, width)
         # Wrapped descriptions need their rows measured again whenever the width changes.
         wrap_words(self.table)
-        column.addWidget(self.table, 1)
+        self.table.viewport().installEventFilter(self)
+        self.claims = PatientClaims()
+        self.claims.setMinimumHeight(CLAIMS_MIN_HEIGHT)
+        self.claims.hide()  # self-pay patients: nothing about insurers
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.setObjectName("ledgerClaimsSplit")
+        split.setChildrenCollapsible(False)
+        split.addWidget(self.table)
+        split.addWidget(self.claims)
+        split.setStretchFactor(0, 3)  # the ledger gets most of the room
+        split.setStretchFactor(1, 1)
+        column.addWidget(split, 1)
 
     # --- building --------------------------------------------------------------------
 
     def _summary(self) -> QHBoxLayout:
         row = QHBoxLayout()
         row.setSpacing(10)
-        self.owed = Figures("Balance", ("Still owed", "Credit", "Prepaid packages"))
+        self.owed = Figures(
+            "Balance", ("Still owed", "Credit", "Prepaid packages", "Insurers owe")
+        )
         self.year = Figures("This year", FLOW)
         self.total = Figures("In total", FLOW)
         for card in (self.owed, self.year, self.total):
@@ -324,6 +356,7 @@ class LedgerPanel(QWidget):
                 "Still owed": dollars(s.owed),
                 "Credit": dollars(s.credit),
                 "Prepaid packages": dollars(s.unapplied_prepayments),
+                "Insurers owe": dollars(s.insurers_owe),
             }
         )
         self.year.set_title(f"This year ({s.year})")
@@ -352,6 +385,9 @@ class LedgerPanel(QWidget):
         set_role(self.packages, "muted" if not page.packages else "")
         self._fill_years(page.years)
         self._fill_lines(page.lines)
+        self._insurer_column()
+        self.claims.show_claims(page.claims)
+        self.claims.setVisible(page.insured)
 
     def _fill_years(self, years: tuple[int, ...]) -> None:
         chosen = self.receipt_year.currentData()
@@ -370,9 +406,12 @@ class LedgerPanel(QWidget):
         for row, line in enumerate(lines):
             closed = line.reversed_by_id is not None or line.kind is EntryKind.REVERSAL
             who = f"Entered by {line.created_by}" if line.created_by else ""
+            owe = line.insurer_balance
+            insurers = f"Insurers owe {dollars(owe)}" if owe else ""
             for column, text in enumerate(line_cells(line)):
                 item = QTableWidgetItem(text)
-                item.setToolTip("\n".join(part for part in (text, who) if part))
+                extra = insurers if column == 4 else ""  # when the column is hidden
+                item.setToolTip("\n".join(part for part in (text, extra, who) if part))
                 if column == 0:
                     item.setData(Qt.ItemDataRole.UserRole, line.entry_id)
                 if column in MONEY_COLUMNS:
@@ -385,6 +424,19 @@ class LedgerPanel(QWidget):
         table.resizeRowsToContents()  # long descriptions wrap instead of being cut
         if lines:
             table.scrollToBottom()  # the newest entries and today's balance
+
+    def _insurer_column(self) -> None:
+        """Show "Insurers owe" for a patient billed to insurers when the words keep their
+        room beside it (the Balance card says the total whatever the width)."""
+        fixed = sum(WIDTHS.values())
+        roomy = self.table.viewport().width() >= fixed + DESCRIPTION_ROOM
+        insured = self.page is not None and self.page.insured
+        self.table.setColumnHidden(INSURER_COLUMN, not (insured and roomy))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
+            self._insurer_column()
+        return super().eventFilter(watched, event)
 
     # --- what tests and other views read ---------------------------------------------
 
