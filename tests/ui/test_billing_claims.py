@@ -421,4 +421,8 @@ def test_the_paper_claim_prints_on_the_cms1500(qtbot: QtBot, sqlite_db: Database
     assert tab.pane.form_button.isEnabled()
     tab.pane.form_button.open_pdf()
     text = PdfReader(opened.paths[-1]).pages[0].extract_text()
-    assert "LUKASIEWICZ" in text and "G2083" in text
+    with sqlite_db.reading() as s:
+        claim = s.get(Claim, claim_id)
+        assert claim is not None
+        codes = [line.code for line in claim.lines]
+    assert "LUKASIEWICZ" in text and all(code in text for code in codes)

@@ -33,6 +33,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Literal
 
 from sqlalchemy import select
@@ -54,6 +55,7 @@ from ketadesk.billing.claims.models import (
 )
 from ketadesk.billing.claims.status import move
 from ketadesk.billing.edi.model import Adjustment, ClaimPayment, Remittance, ServicePayment
+from ketadesk.billing.edi.x835 import read_835s
 from ketadesk.billing.models import AdjustmentReason, EntryKind, LedgerEntry, PaymentMethod
 from ketadesk.clinic.models import InsurancePolicy, Payer, PolicyRank
 from ketadesk.clinic.policies import coverage_on
@@ -642,3 +644,58 @@ def _post(
         payer_id=claim.payer_id if to_payer == "same" else to_payer,
         claim_id=claim.id,
     )
+
+
+# ---------------------------------------------------------------------------------------
+# 835 files
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RemitFile:
+    """The payments in one 835 file, each with the fingerprint that makes it post once."""
+
+    name: str
+    payments: tuple[tuple[Remittance, str], ...]  # (remittance, sha256)
+
+
+def read_file(path: Path) -> RemitFile:
+    """Read the 835 at ``path``; raise :class:`InvalidValue` in words for a file that cannot
+    be read or is not an 835. A file holding several payments gives each its own
+    fingerprint (the file's, numbered), so each posts once."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise InvalidValue(f"{path.name} could not be read: {error}") from error
+    return read_text(text, name=path.name)
+
+
+def read_text(text: str, *, name: str = "") -> RemitFile:
+    found = read_835s(text)
+    whole = file_sha256(text)
+    if len(found) == 1:
+        return RemitFile(name, ((found[0], whole),))
+    return RemitFile(name, tuple((r, file_sha256(f"{whole}#{i}")) for i, r in enumerate(found)))
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    plans: tuple[RemitPlan, ...]
+    results: tuple[PostResult, ...]  # empty on a dry run
+
+
+def import_835(
+    session: Session, actor: Actor, remit_file: RemitFile, *, dry_run: bool = False
+) -> ImportOutcome:
+    """Plan every payment in ``remit_file`` and, unless ``dry_run``, post them all (a file
+    that does not add up refuses the whole import)."""
+    plans = tuple(
+        plan(session, actor, remittance, sha256=sha) for remittance, sha in remit_file.payments
+    )
+    refused = [problem for p in plans for problem in p.problems]
+    if dry_run:
+        return ImportOutcome(plans, ())
+    if refused:
+        raise InvalidValue("Nothing was posted: " + "; ".join(refused) + ".")
+    results = tuple(post(session, actor, p, file_name=remit_file.name) for p in plans)
+    return ImportOutcome(plans, results)

@@ -103,6 +103,8 @@ class ClaimFacts:
     rendering_npi: str | None  # None: no rendering provider on the claim
     duplicates: tuple[str, ...] = ()  # numbers of claims already sent for these services
     secondary: bool = False  # after a primary payer: its authorisation was the primary's
+    patient_address: bool = True  # street, city, state and ZIP all on file
+    billing_phone: str = "0000000000"  # the location's: the claim file's contact
 
 
 Rule = Callable[[ClaimFacts], Iterator[Problem]]
@@ -130,6 +132,19 @@ def subscriber_rule(f: ClaimFacts) -> Iterator[Problem]:
             )
         if f.subscriber_dob is None:
             yield Problem("subscriber", "enter the subscriber's date of birth on the policy")
+
+
+def addresses_rule(f: ClaimFacts) -> Iterator[Problem]:
+    if not f.patient_address:
+        yield Problem(
+            "patient address", "a claim needs the patient's street, city, state and ZIP code"
+        )
+    if len(f.billing_phone) != 10:
+        yield Problem(
+            "billing phone",
+            "the location needs a phone number (Settings → Locations): claims name it as the "
+            "contact",
+        )
 
 
 def provider_numbers_rule(f: ClaimFacts) -> Iterator[Problem]:
@@ -286,14 +301,11 @@ def prior_auth_rule(f: ClaimFacts) -> Iterator[Problem]:
             f"the authorisation ended on {f.auth_to:%Y-%m-%d}; ask {f.payer_name} to extend it",
         )
     if f.auth_from is not None and f.service_date < f.auth_from:
-        yield Problem(
-            "prior authorisation", f"the authorisation starts on {f.auth_from:%Y-%m-%d}"
-        )
+        yield Problem("prior authorisation", f"the authorisation starts on {f.auth_from:%Y-%m-%d}")
     if f.sessions_authorized is not None and f.sessions_claimed >= f.sessions_authorized:
         yield Problem(
             "prior authorisation",
-            f"all {f.sessions_authorized} authorised sessions are already claimed; "
-            "ask for more",
+            f"all {f.sessions_authorized} authorised sessions are already claimed; ask for more",
         )
 
 
@@ -317,6 +329,7 @@ def duplicate_rule(f: ClaimFacts) -> Iterator[Problem]:
 
 RULES: tuple[Rule, ...] = (
     subscriber_rule,
+    addresses_rule,
     provider_numbers_rule,
     diagnoses_rule,
     pointers_rule,
@@ -393,6 +406,15 @@ def facts_of(session: Session, claim: Claim, today: date) -> ClaimFacts:
         rendering_npi=provider.npi if provider is not None else None,
         duplicates=_duplicates(session, claim),
         secondary=claim.primary_claim_id is not None,
+        patient_address=all(
+            (
+                claim.patient.address_line1,
+                claim.patient.city,
+                claim.patient.state,
+                claim.patient.zip_code,
+            )
+        ),
+        billing_phone=location.phone if location is not None else "",
     )
 
 

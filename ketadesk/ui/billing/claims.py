@@ -422,8 +422,10 @@ class ClaimsTab(QWidget):
         read = attempt(self, lambda: read_835_file(path))
         if read is None:
             return None
-        remit, sha256 = read
-        return self.preview_remittance(remit, sha256=sha256, file_name=path.name)
+        shown = None
+        for remit, sha256 in read.payments:  # one preview per payment in the file
+            shown = self.preview_remittance(remit, sha256=sha256, file_name=path.name)
+        return shown
 
     def preview_remittance(
         self, remit: Remittance, *, sha256: str | None, file_name: str = ""

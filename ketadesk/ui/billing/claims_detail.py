@@ -26,7 +26,6 @@ rendered by :func:`ketadesk.documents.cms1500.render_cms1500`, the form drawn to
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -64,7 +63,7 @@ from ketadesk.ui.format import dollars, us_date
 from ketadesk.ui.forms import FieldForm
 from ketadesk.ui.style import set_role
 
-LINE_COLUMNS = ("#", "Date", "Code", "Modifiers", "Units", "Pointers", "Service", "Billed")
+LINE_COLUMNS = ("#", "Date", "Code", "Mod.", "Units", "Dx", "Service", "Billed")
 PROBLEM_COLUMNS = ("Field", "What to fix")
 HISTORY_COLUMNS = ("When", "Who", "From → to", "Why")
 ANSWER_COLUMNS = ("Paid on", "From", "Code", "Billed", "Paid", "Reasons and remarks")
@@ -79,20 +78,6 @@ MONEY = (
 UNSENT = frozenset({ClaimStatus.DRAFT, ClaimStatus.READY})
 WAITING = frozenset({ClaimStatus.SUBMITTED, ClaimStatus.ACCEPTED})
 ANSWERED = frozenset({ClaimStatus.PAID, ClaimStatus.PARTLY_PAID, ClaimStatus.DENIED})
-
-
-def optional(module: str, name: str) -> Callable[..., Any] | None:
-    """``module.name`` when this build has it, else ``None``: for services written in
-    parallel (the 837P export, the 835 reader, the claim form) that the window wires as
-    they land. Only a missing KetaDesk module counts as missing; anything else raises."""
-    try:
-        found = importlib.import_module(module)
-    except ModuleNotFoundError as error:
-        if not (error.name or "").startswith("ketadesk."):
-            raise
-        return None
-    value = getattr(found, name, None)
-    return value if callable(value) else None
 
 
 def problem_parts(sentence: str) -> tuple[str, str]:

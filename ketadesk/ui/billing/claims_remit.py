@@ -20,10 +20,9 @@ export is in the build the dialog says so, and claims are sent one by one with "
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -41,15 +40,14 @@ from sqlalchemy.orm import Session
 
 from ketadesk.access.permissions import Permission
 from ketadesk.billing.claims import remittance
+from ketadesk.billing.claims.export import ExportResult, export_batch
 from ketadesk.billing.claims.models import ClaimStatus
-from ketadesk.billing.claims.remittance import ClaimPlan, PostResult, RemitPlan
+from ketadesk.billing.claims.remittance import ClaimPlan, PostResult, RemitFile, RemitPlan
 from ketadesk.billing.claims.views import list_claims
 from ketadesk.billing.edi.model import Remittance
 from ketadesk.clinic.payers import list_payers
-from ketadesk.errors import InvalidValue, NotFound
 from ketadesk.money import ZERO
 from ketadesk.ui.billing import Clock, Notice, fill_table, guard, make_table
-from ketadesk.ui.billing.claims_detail import optional
 from ketadesk.ui.context import AppContext
 from ketadesk.ui.flow import wrap_words
 from ketadesk.ui.format import count_text, dollars, us_date
@@ -72,21 +70,9 @@ ChoosePath = Callable[[QWidget | None, str], str]  # parent, suggested name -> p
 # --- the 835 ---------------------------------------------------------------------------
 
 
-def read_835_file(path: Path) -> tuple[Remittance, str]:
-    """The remittance in the 835 file at ``path`` and the file's SHA-256.
-
-    Raises :class:`InvalidValue` for a file that cannot be read or is not an 835, and
-    :class:`NotFound` when this build has no 835 reader yet.
-    """
-    reader = optional("ketadesk.billing.edi.x835", "read_835")
-    if reader is None:
-        raise NotFound("reading 835 files is not in this build yet")
-    try:
-        text = path.read_text(encoding="utf-8", errors="strict")
-    except (OSError, UnicodeDecodeError) as error:
-        raise InvalidValue(f"{path.name} could not be read: {error}") from error
-    found: Remittance = reader(text)
-    return found, remittance.file_sha256(text)
+def read_835_file(path: Path) -> RemitFile:
+    """The payments in the 835 file at ``path`` (raises :class:`InvalidValue` in words)."""
+    return remittance.read_file(path)
 
 
 def what_happens(claim: ClaimPlan) -> str:
@@ -234,15 +220,6 @@ def ask_837_path(parent: QWidget | None, suggested_name: str) -> str:
     return path
 
 
-def write_private(path: Path, text: str) -> None:
-    """Write ``text`` readable by this user only, under a temporary name renamed when whole."""
-    temporary = path.with_name(f".{path.name}.part")
-    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-        out.write(text)
-    temporary.replace(path)
-
-
 class SendBatchDialog(QDialog):
     """Choose a payer with ready claims, then where to save their 837P file."""
 
@@ -260,9 +237,7 @@ class SendBatchDialog(QDialog):
         self.context = context
         self.today = today
         self.choose = choose or ask_837_path
-        self.export: Callable[..., Any] | None = optional(
-            "ketadesk.billing.claims.export", "export_batch"
-        )
+        self.export: Callable[..., ExportResult] = export_batch
         self.setWindowTitle("Send a batch of claims")
         self.setMinimumWidth(520)
         column = QVBoxLayout(self)
@@ -309,19 +284,14 @@ class SendBatchDialog(QDialog):
                     payer_id,
                 )
         may = guard(self.ok_button, actor, Permission.CLAIM_WORK)
-        self.ok_button.setEnabled(may and self.payer.count() > 0 and self.export is not None)
-        if self.export is None:
-            self.notice.say(
-                "Writing 837P files is not in this build yet: send claims on paper or "
-                "through the payer's portal and use “Mark sent…” on each."
-            )
-        elif not self.payer.count():
+        self.ok_button.setEnabled(may and self.payer.count() > 0)
+        if not self.payer.count():
             self.notice.say("No claim is ready to send. Check the drafts and fix their problems.")
 
     def send(self) -> object:
         """Ask where to save, export in one transaction, write the file; close."""
         payer_id = self.payer.currentData()
-        if payer_id is None or self.export is None:
+        if payer_id is None:
             return None
         export, actor, today = self.export, self.context.actor, self.today()
         name = self.payer.currentText().split(" — ")[0]
@@ -332,12 +302,9 @@ class SendBatchDialog(QDialog):
 
         def run() -> object:
             with self.context.db.transaction() as session:
-                result = export(session, actor, int(payer_id), today=today)
-                try:  # the file is written inside the transaction: no file, no "sent"
-                    write_private(path, str(result.text))
-                except OSError as error:
-                    raise InvalidValue(f"the file could not be saved to {path}: {error}") from error
-                return result
+                # the service writes the file last, inside the transaction: no file, no "sent"
+                now = datetime.now(UTC).astimezone()
+                return export(session, actor, int(payer_id), today=today, now=now, out=path)
 
         result = self.notice.attempt(run)
         if result is None:

@@ -32,6 +32,11 @@ def insured_clinic(session: Session, actor: Actor, **payer: object) -> InsuredCl
     """The billing clinic with its patient on an Aetna policy covering esketamine, with a
     prior authorisation for 8 sessions in 2026."""
     clinic = billing_clinic(session, actor)
+    patient = clinic.patient
+    patient.address_line1, patient.city, patient.state, patient.zip_code = (
+        "22 Orchard St Apt 5B", "New York", "NY", "10002",
+    )  # fmt: skip
+    clinic.location.phone = clinic.location.phone or "2125550100"
     values: dict[str, object] = {"covered_codes": ESKETAMINE_SERVICES}
     values.update(payer)
     found = add_payer(session, **values)
