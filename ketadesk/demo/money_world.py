@@ -38,7 +38,7 @@ from ketadesk.billing.models import (
     UnusedPolicy,
 )
 from ketadesk.clinic.models import Diagnosis, InsurancePolicy, Location, Patient, Provider
-from ketadesk.clinic.policies import coverage_among, span_in_force
+from ketadesk.clinic.policies import coverage_from, span_in_force
 from ketadesk.demo.bulk import table_of
 from ketadesk.money import to_cents
 from ketadesk.scheduling.models import RELEASED, Protocol, Series, SessionStatus, TreatmentSession
@@ -172,7 +172,7 @@ class PatientBooks:
 
     def bill_to(self, day: date, code: str) -> BillTo:
         """Where a charge for ``code`` goes: routing's own rule on the coverage of the day."""
-        return route(coverage_among(self.policies, day), code)
+        return route(coverage_from(self.policies, day), code)
 
 
 @dataclass
