@@ -93,6 +93,7 @@ from ketadesk.clinic.models import (
     Sex,
 )
 from ketadesk.clinic.patients import format_mrn, search_columns
+from ketadesk.clinic.payers import ESKETAMINE_SERVICES, clean_payer
 from ketadesk.clinic.text import fold, name_words
 from ketadesk.db import Base, Database, reserve
 from ketadesk.demo import names
@@ -484,6 +485,27 @@ _PAYERS: tuple[_PayerSeed, ...] = (
 )
 
 
+# What each kind of payer pays for and how it wants esketamine coded, as a clinic sets it
+# up in Settings → Payers (what clean_payer leaves blank takes the service's defaults).
+# Medicare bills esketamine as its G-code bundle with KX for REMS and pays no separate drug
+# or visit; commercial plans cover the esketamine services (visit, prolonged staff time, the
+# drug), Humana with the clinic out of its network, and Premera covers IV ketamine as well.
+_IV_KETAMINE = "96365,96366,96372,J3490"
+_PAYER_TERMS: dict[str, dict[str, Any]] = {
+    "medicare": {"is_medicare": True, "esketamine_billing": "g_code", "rems_kx": True,
+                 "bills_drug": False, "appeal_days": 120},
+    "Humana": {"in_network": False, "appeal_days": 180},
+    "Premera Blue Cross": {"covered_codes": f"{ESKETAMINE_SERVICES},{_IV_KETAMINE}",
+                           "appeal_days": 180},
+    "Cigna": {"appeal_days": 180},
+    "UnitedHealthcare": {"appeal_days": 365},
+}
+
+
+def _payer_terms(seed: _PayerSeed) -> dict[str, Any]:
+    return dict(_PAYER_TERMS.get(seed.kind if seed.kind == "medicare" else seed.name, {}))
+
+
 @dataclass
 class _Clinic:
     """What the patient stage needs to know about the clinic that was just built."""
@@ -534,11 +556,12 @@ def _build_clinic(session: Session, dice: Dice, spec: DemoSpec) -> _Clinic:
         session.add(provider)
     clinic.providers = len(hires)
     for seed in _PAYERS:
-        payer = Payer(
-            name=seed.name, edi_payer_id=seed.edi_payer_id, address_line1=seed.address_line1,
-            city=seed.city, state=seed.state, zip_code=seed.zip_code, phone="",
-            timely_filing_days=seed.timely_filing_days, active=True,
-        )
+        payer = Payer(**clean_payer({
+            "name": seed.name, "edi_payer_id": seed.edi_payer_id,
+            "address_line1": seed.address_line1, "city": seed.city, "state": seed.state,
+            "zip_code": seed.zip_code, "timely_filing_days": seed.timely_filing_days,
+            **_payer_terms(seed),
+        }))
         session.add(payer)
         session.flush()
         clinic.payers[seed.name] = (payer.id, seed)

@@ -62,6 +62,16 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from ketadesk.access.permissions import Actor
+from ketadesk.billing.claims.models import (
+    Claim,
+    ClaimBatch,
+    ClaimEvent,
+    ClaimLine,
+    Remit,
+    RemitAdjustment,
+    RemitClaim,
+    RemitLine,
+)
 from ketadesk.billing.fees import ensure_default_fee_schedule, save_billing_policy
 from ketadesk.billing.models import (
     Allocation,
@@ -97,6 +107,7 @@ from ketadesk.demo.money_charges import (
     Charges,
     patient_pays,
 )
+from ketadesk.demo.money_claims import Claims
 from ketadesk.demo.money_estimates import GFE_OVERDUE, Estimates
 from ketadesk.demo.money_invoices import Invoices
 from ketadesk.demo.money_packages import PACKAGE_RATES, Packages
@@ -114,14 +125,22 @@ CHECKOUT_RATE = 0.45  # patients who pay for each session at check-out
 # it (or earlier rows of its own table, which are written first).
 MONEY_MODELS: tuple[type[Base], ...] = (
     PackagePurchase,
+    ClaimBatch,
+    Claim,
     LedgerEntry,
     Charge,
+    ClaimLine,
+    ClaimEvent,
     Allocation,
     PackageUse,
     Invoice,
     InvoiceLine,
     Estimate,
     EstimateLine,
+    Remit,
+    RemitClaim,
+    RemitLine,
+    RemitAdjustment,
 )
 
 
@@ -168,6 +187,7 @@ def add_money(
         cal.run(report)
         sink.flush()
     _finish(sink, planner.packages.purchases, cal.numbers)
+    _finish_claims(sink, planner.claims)
     return MoneyCounts(
         fee_items=fees,
         package_templates=templates,
@@ -239,6 +259,28 @@ def _finish(sink: Sink, purchases: Iterable[Purchase], numbers: dict[str, int]) 
     sink.sync_sequences()
 
 
+def _finish_claims(sink: Sink, claims: Claims) -> None:
+    """Each claim's status and what moved with it, as its history left it."""
+    changed = claims.final_rows()
+    if not changed:
+        return
+    table = table_of(Claim)
+    sink.session.execute(
+        update(table)
+        .where(table.c.id == bindparam("cid"))
+        .values(
+            status=bindparam("new_status", type_=table.c.status.type),
+            version=bindparam("new_version"),
+            batch_id=bindparam("new_batch"),
+            submitted_on=bindparam("new_submitted", type_=table.c.submitted_on.type),
+            adjudicated_on=bindparam("new_adjudicated", type_=table.c.adjudicated_on.type),
+            appeal_deadline=bindparam("new_appeal", type_=table.c.appeal_deadline.type),
+            payer_claim_number=bindparam("new_payer_number"),
+        ),
+        changed,
+    )
+
+
 class _Planner:
     """Draws each patient's habits and puts every money event of theirs on the calendar,
     for the part of the stage that does it."""
@@ -252,7 +294,13 @@ class _Planner:
         payments = Payments(dice, books, cal)
         self.packages = Packages(dice, sink, books, payments, cal)
         invoices = Invoices(dice, world, sink, books, payments, cal)
-        self.charges = Charges(dice, world, sink, books, self.packages, payments, invoices)
+        # The claims' draws come from their own generator (seeded from the stage's at the
+        # start), so the payers' answers do not shift the patients' habits.
+        claims_dice = Dice(random.Random(dice.rng.getrandbits(64)))
+        self.claims = Claims(claims_dice, world, sink, books, invoices, cal)
+        self.charges = Charges(
+            dice, world, sink, books, self.packages, payments, invoices, self.claims
+        )
         self.estimates = Estimates(dice, world, sink, cal)
 
     def plan(self) -> None:

@@ -54,8 +54,12 @@ class Books:
         note: str = "",
         reverses: Entry | None = None,
         package: int | None = None,
+        payer_id: int | None = None,
+        claim_id: int | None = None,
     ) -> Entry:
-        """What :func:`ketadesk.billing.ledger.post` writes."""
+        """What :func:`ketadesk.billing.ledger.post` writes. An entry on an insurer's side
+        (``payer_id``) is kept off the patient's open debits and credits: their payments
+        never reach it."""
         entry = Entry(
             self.sink.next_id(LedgerEntry),
             cents,
@@ -81,10 +85,14 @@ class Books:
                 "note": note[:300],
                 "reverses_id": reverses.id if reverses is not None else None,
                 "package_purchase_id": package,
+                "payer_id": payer_id,
+                "claim_id": claim_id,
                 "created_at": self.cal.stamp,
                 "created_by": by,
             },
         )
+        if payer_id is not None:
+            return entry
         if cents > 0:
             patient.debits.append(entry)
         elif package is None:

@@ -65,7 +65,9 @@ class Calendar:
         for ordinal in range(first, last + 1):
             if (ordinal - first) % 30 == 0 and ordinal > first:
                 report("money", ordinal - first, total)
-            waiting = self._days.pop(ordinal, None)
+            # Left in place while it runs, so that an event adding more to its own day adds
+            # them to this very heap.
+            waiting = self._days.get(ordinal)
             if waiting is None:
                 continue
             self.day = date.fromordinal(ordinal)
@@ -74,6 +76,7 @@ class Calendar:
             while waiting:
                 _step, _tie, action = heapq.heappop(waiting)
                 action()
+            del self._days[ordinal]
             if self.sink.full():
                 self.sink.flush()
         report("money", total, total)

@@ -8,8 +8,9 @@ the location's fee). The last :data:`PENDING_DAYS` days stay in the review queue
 clinic fees waived. A posted session is covered by a package if one applies, ordinary
 credit is applied, and what the patient pays goes onto the month's invoice. Patients who
 pay at check-out pay the session's price at the desk the same day (:meth:`Charges.checkout`).
-Esketamine for an insured patient is the insurer's (:func:`patient_pays`): those charges
-are posted and left for claims.
+A charge goes where routing sends it (:meth:`~ketadesk.demo.money_world.PatientBooks.bill_to`):
+a service the patient's payer covers on the day is posted on the payer's side at the billed
+charge and put on a claim (:mod:`ketadesk.demo.money_claims`); the rest is the patient's.
 """
 
 from __future__ import annotations
@@ -18,16 +19,18 @@ from datetime import UTC, datetime, time
 from typing import Any
 
 from ketadesk.billing.capture import SessionFacts, charge_drafts
+from ketadesk.billing.claims.models import ClaimLine
+from ketadesk.billing.claims.routing import BillTo
 from ketadesk.billing.models import Charge, ChargeSource, ChargeStatus, EntryKind
 from ketadesk.billing.review import entry_description
-from ketadesk.clinic.models import Modality
 from ketadesk.demo.bulk import Sink
 from ketadesk.demo.dice import Dice
 from ketadesk.demo.money_books import BILLING_USER, FRONT_DESK_USER, Books
+from ketadesk.demo.money_claims import Claims, Line
 from ketadesk.demo.money_invoices import Invoices
 from ketadesk.demo.money_packages import Packages, covers
 from ketadesk.demo.money_payments import Payments
-from ketadesk.demo.money_world import PatientBooks, Visit, World, cents_of
+from ketadesk.demo.money_world import Entry, PatientBooks, Visit, World, cents_of
 from ketadesk.scheduling.models import SessionStatus
 
 PENDING_DAYS = 14  # sessions of the last two weeks wait in the review queue
@@ -46,7 +49,7 @@ class Charges:
 
     def __init__(
         self, dice: Dice, world: World, sink: Sink, books: Books, packages: Packages,
-        payments: Payments, invoices: Invoices,
+        payments: Payments, invoices: Invoices, claims: Claims,
     ) -> None:
         self.dice = dice
         self.world = world
@@ -55,6 +58,7 @@ class Charges:
         self.packages = packages
         self.payments = payments
         self.invoices = invoices
+        self.claims = claims
         self.cal = books.cal
         self.pending = 0
         self._descriptions: dict[tuple[str, str, str, int], str] = {}
@@ -158,6 +162,7 @@ class Charges:
         """:func:`review.post_charges` for one session's captured charges."""
         captured = datetime.combine(visit.day, time(23, 30), UTC)
         entries = []
+        claimed: dict[BillTo, list[Line]] = {}
         for row in self.drafts(patient, visit):
             if waived:
                 charge = self._charge_row(row, ChargeStatus.DISMISSED, captured)
@@ -168,19 +173,26 @@ class Charges:
                 self.sink.add(Charge, self._charge_row(row, ChargeStatus.PENDING, captured))
                 self.pending += 1
                 continue
+            to = patient.bill_to(visit.day, row["code"])
             entry = self.books.post_entry(
                 patient,
                 EntryKind.CHARGE,
-                row["amount"],
+                posted_cents(row, to),
                 visit.day,
                 visit.place.id,
                 self._describe(row),
+                payer_id=to.payer_id,
             )
             charge = self._charge_row(row, ChargeStatus.POSTED, captured)
             charge.update(entry_id=entry.id, posted_at=self.cal.stamp, posted_by=BILLING_USER)
             self.sink.add(Charge, charge)
-            entries.append((entry, row["code"]))
+            if to.insurer:
+                claimed.setdefault(to, []).append(self._line(entry, charge))
+            else:
+                entries.append((entry, row["code"]))
         visit.rows = None  # written; the memory is not needed again
+        for to, lines in claimed.items():
+            self.claims.claim(patient, visit, to, lines)
         if not entries:
             return
         if visit.status is SessionStatus.COMPLETED:
@@ -188,6 +200,19 @@ class Charges:
         self.books.apply_credit(patient)
         if patient_pays(patient, visit):
             self.invoices.bill(patient, visit, [e for e, _code in entries])
+
+    def _line(self, entry: Entry, charge: dict[str, Any]) -> Line:
+        return Line(
+            self.sink.next_id(ClaimLine),
+            entry,
+            charge["id"],
+            charge["code"],
+            charge["modifiers"],
+            charge["description"],
+            charge["units"],
+            entry.amount,
+            charge["diagnosis_pointers"],
+        )
 
     def _describe(self, row: dict[str, Any]) -> str:
         """:func:`review.entry_description` of the charge (one ORM object per kind of line)."""
@@ -206,9 +231,16 @@ class Charges:
 
 
 def patient_pays(patient: PatientBooks, visit: Visit) -> bool:
-    """Everything but esketamine for an insured patient, which is the insurer's."""
+    """Whether the patient pays for the visit at check-out: a fee, or a service no payer of
+    theirs covers on the day (routing's rule, :meth:`PatientBooks.bill_to`)."""
     if visit.status is not SessionStatus.COMPLETED:
         return True
-    return visit.series.protocol.modality is not Modality.ESKETAMINE or not (
-        patient.insured_on(visit.day)
-    )
+    return not all(patient.bill_to(visit.day, code).insurer for code in visit.series.codes)
+
+
+def posted_cents(row: dict[str, Any], to: BillTo) -> int:
+    """What posting puts on the ledger, as :func:`ketadesk.billing.review.post_charges`
+    does: an insurer is billed the clinic's billed charge, the patient the self-pay price."""
+    if to.insurer and row["billed_charge"] > 0:
+        return int(row["billed_charge"])
+    return int(row["amount"])

@@ -82,12 +82,17 @@ class Invoices:
     def bill(self, patient: PatientBooks, visit: Visit, entries: list[Entry]) -> None:
         """Put a visit's posted charges on the patient's invoice for the month, and the
         month's round on the calendar (once per location and month)."""
-        key = (visit.place.id, visit.day.year, visit.day.month)
+        self.bill_on(patient, visit.place, visit.day, entries)
+
+    def bill_on(self, patient: PatientBooks, place: Place, day: date, entries: list[Entry]) -> None:
+        """Put entries dated ``day`` (a visit's charges, a share of a claim moved to the
+        patient) on the month's invoice at ``place``."""
+        key = (place.id, day.year, day.month)
         patient.to_invoice.setdefault(key, []).extend(entries)
         waiting = self._rounds.get(key)
         if waiting is None:
             waiting = self._rounds[key] = {}
-            self.cal.at(invoice_day(visit.day), INVOICE, partial(self._invoice_round, key))
+            self.cal.at(invoice_day(day), INVOICE, partial(self._invoice_round, key))
         waiting[patient.id] = patient
 
     def _invoice_round(self, key: tuple[int, int, int]) -> None:

@@ -22,9 +22,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from ketadesk.billing.capture import CAPTURED_STATUSES, MAX_POINTERS
+from ketadesk.billing.claims.building import MAX_DIAGNOSES
+from ketadesk.billing.claims.routing import BillTo, route
 from ketadesk.billing.fees import Fee, FeeBook
 from ketadesk.billing.models import (
     BillingPolicy,
@@ -35,8 +37,8 @@ from ketadesk.billing.models import (
     UnitBasis,
     UnusedPolicy,
 )
-from ketadesk.clinic.models import Diagnosis, InsurancePolicy, Location, Patient
-from ketadesk.clinic.policies import span_in_force
+from ketadesk.clinic.models import Diagnosis, InsurancePolicy, Location, Patient, Provider
+from ketadesk.clinic.policies import coverage_from, span_in_force
 from ketadesk.demo.bulk import table_of
 from ketadesk.money import to_cents
 from ketadesk.scheduling.models import RELEASED, Protocol, Series, SessionStatus, TreatmentSession
@@ -51,6 +53,9 @@ class Place:
     zone: ZoneInfo
     due_days: int
     fees: dict[SessionStatus, tuple[ChargeSource, int]]  # fee charged per status, in cents
+    name: str = ""
+    npi: str = ""  # the billing NPI and TIN a claim names
+    tin: str = ""
 
 
 @dataclass(frozen=True)
@@ -148,6 +153,9 @@ class PatientBooks:
     id: int
     pointers: str
     cover: list[tuple[date, date | None]]  # spans of active policies
+    name: str = ""  # as a payer's answer names the patient
+    diagnoses: tuple[str, ...] = ()  # the codes a claim carries, in the chart's order
+    policies: list[InsurancePolicy] = field(default_factory=list)  # active, payers loaded
     series: list[SeriesRun] = field(default_factory=list)
     checkout: bool = False  # pays each session at check-out
     method: PaymentMethod = PaymentMethod.CARD
@@ -162,6 +170,10 @@ class PatientBooks:
     def insured_on(self, day: date) -> bool:
         return in_force_on(self.cover, day)
 
+    def bill_to(self, day: date, code: str) -> BillTo:
+        """Where a charge for ``code`` goes: routing's own rule on the coverage of the day."""
+        return route(coverage_from(self.policies, day), code)
+
 
 @dataclass
 class World:
@@ -171,6 +183,7 @@ class World:
     offers: dict[tuple[str, int], Offer]  # by (service code, sessions)
     book: FeeBook
     patients: list[PatientBooks]
+    npis: dict[int, str] = field(default_factory=dict)  # provider id -> NPI
 
     @classmethod
     def load(cls, session: Session, today: date, now: datetime) -> World:
@@ -196,7 +209,8 @@ class World:
             )
         }
         book = MemoBook.load(session)
-        return cls(today, now, places, offers, book, list(patients.values()))
+        npis = dict(session.execute(select(Provider.id, Provider.npi)).all())
+        return cls(today, now, places, offers, book, list(patients.values()), npis)
 
 
 class MemoBook(FeeBook):
@@ -252,6 +266,9 @@ def _places(session: Session) -> dict[int, Place]:
             ZoneInfo(location.time_zone),
             policy.invoice_due_days if policy is not None else 30,
             fees,
+            location.name,
+            location.npi,
+            location.tin,
         )
     return places
 
@@ -271,15 +288,45 @@ def _patients(session: Session) -> dict[int, PatientBooks]:
         )
     ):
         cover.setdefault(patient_id, []).append((starts, ends))
+    policies: dict[int, list[InsurancePolicy]] = {}
+    for policy in session.scalars(
+        select(InsurancePolicy)
+        .where(InsurancePolicy.active.is_(True))
+        .options(joinedload(InsurancePolicy.payer))
+        .order_by(InsurancePolicy.id)
+    ):
+        policies.setdefault(policy.patient_id, []).append(policy)
+    codes = _diagnosis_codes(session, set(policies))
     return {
         pid: PatientBooks(
             pid,
             # As capture points a service line at the patient's diagnoses.
             ",".join(str(n) for n in range(1, min(diagnoses.get(pid, 0), MAX_POINTERS) + 1)),
             cover.get(pid, []),
+            f"{family}, {given}",
+            codes.get(pid, ()),
+            policies.get(pid, []),
         )
-        for pid in session.scalars(select(patient_t.c.id).order_by(patient_t.c.id))
+        for pid, family, given in session.execute(
+            select(patient_t.c.id, patient_t.c.family_name, patient_t.c.given_name).order_by(
+                patient_t.c.id
+            )
+        )
     }
+
+
+def _diagnosis_codes(session: Session, insured: set[int]) -> dict[int, tuple[str, ...]]:
+    """The insured patients' diagnosis codes, as a claim copies them (at most twelve)."""
+    diagnosis_t = table_of(Diagnosis)
+    found: dict[int, list[str]] = {}
+    for patient_id, code in session.execute(
+        select(diagnosis_t.c.patient_id, diagnosis_t.c.code).order_by(
+            diagnosis_t.c.patient_id, diagnosis_t.c.position
+        )
+    ):
+        if patient_id in insured:
+            found.setdefault(patient_id, []).append(code)
+    return {pid: tuple(codes[:MAX_DIAGNOSES]) for pid, codes in found.items()}
 
 
 def _series(

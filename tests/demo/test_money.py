@@ -91,13 +91,26 @@ def _book_problems(session: Session) -> list[str]:
     patients = session.scalars(select(LedgerEntry.patient_id).distinct()).all()
     for patient_id in patients:
         entries = ledger.lines(session, patient_id)
-        total = sum((line.amount for line in entries), ZERO)
+        total = sum((line.amount for line in entries if line.payer_id is None), ZERO)
         owed = sum((o.left for o in ledger.open_debits(session, patient_id)), ZERO)
         held = ledger.unapplied_credits(session, patient_id, include_packages=True)
         credit = sum((o.left for o in held), ZERO)
         balance = ledger.balance(session, patient_id)
         if not balance == total == owed - credit == entries[-1].balance:
             problems.append(f"patient {patient_id}: {balance} {total} {owed} - {credit}")
+        insurers = ledger.insurer_balance(session, patient_id)
+        payers = {line.payer_id for line in entries if line.payer_id is not None}
+        open_there = sum(
+            (
+                o.left
+                for payer_id in payers
+                for o in ledger.open_debits(session, patient_id, payer_id=payer_id)
+            ),
+            ZERO,
+        )
+        on_insurers = sum((line.amount for line in entries if line.payer_id is not None), ZERO)
+        if not insurers == on_insurers == open_there == entries[-1].insurer_balance:
+            problems.append(f"patient {patient_id}'s insurers: {insurers} {on_insurers}")
     return problems
 
 
@@ -178,7 +191,9 @@ def test_every_posted_charge_has_its_entry_and_only_those(db: Database) -> None:
                     charge.patient_id,
                     charge.location_id,
                 )
-                assert (entry.amount, entry.posted_on) == (charge.amount, charge.service_date)
+                # An insurer is billed the billed charge, the patient the self-pay price.
+                posted = charge.billed_charge if entry.payer_id is not None else charge.amount
+                assert (entry.amount, entry.posted_on) == (posted, charge.service_date)
                 assert entry.description == entry_description(charge)
                 assert charge.amount == charge.unit_price * charge.units
             else:
@@ -317,10 +332,11 @@ def test_invoices_hold_posted_charges_the_patient_pays(db: Database) -> None:
         insured_esketamine = _insured_esketamine_entries(s)
         assert rows and not on_two
         for invoice, entry, charge, modality in rows:
-            assert (entry.kind, entry.patient_id, entry.location_id) == (
+            assert (entry.kind, entry.patient_id, entry.location_id, entry.payer_id) == (
                 EntryKind.CHARGE,
                 invoice.patient_id,
                 invoice.location_id,
+                None,
             )
             assert charge.status is ChargeStatus.POSTED
             assert invoice.period_from is not None and invoice.period_to is not None
@@ -388,6 +404,7 @@ def test_invoice_numbers_are_unique_in_order_and_continue(db: Database, admin: A
             .join(Location, Location.id == LedgerEntry.location_id)
             .where(
                 LedgerEntry.kind == EntryKind.CHARGE,
+                LedgerEntry.payer_id.is_(None),
                 LedgerEntry.posted_on >= TODAY.replace(day=1),
                 ~select(InvoiceLine.id).where(InvoiceLine.entry_id == LedgerEntry.id).exists(),
             )

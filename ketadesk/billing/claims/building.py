@@ -145,7 +145,17 @@ def policy_for(session: Session, patient_id: int, payer_id: int, on: date) -> In
 
 def next_number(session: Session, year: int) -> str:
     """``CL-2026-00042``: numbered per year; fits box 26's fourteen characters."""
-    return f"CL-{year}-{db.reserve(session, f'claim:{year}'):05d}"
+    return claim_number(year, db.reserve(session, number_counter(year)))
+
+
+def number_counter(year: int) -> str:
+    """The counter claims of ``year`` are numbered from."""
+    return f"claim:{year}"
+
+
+def claim_number(year: int, number: int) -> str:
+    """The ``number``-th claim of ``year`` as people read it: ``CL-2026-00042``."""
+    return f"CL-{year}-{number:05d}"
 
 
 def _build_one(
@@ -223,8 +233,12 @@ def _claim_note(session: Session, payer: Payer, claim: Claim) -> str:
     if not (payer.rems_kx and any(line.code in G_CODES for line in claim.lines)):
         return ""
     location = session.get(Location, claim.location_id)
-    name = location.name if location is not None else "the clinic"
-    return f"SPRAVATO REMS CERTIFIED HEALTHCARE SETTING: {name}".upper()[:80]
+    return rems_note(location.name if location is not None else "the clinic")
+
+
+def rems_note(location_name: str) -> str:
+    """The claim's note naming the REMS-certified setting (80 characters at most)."""
+    return f"SPRAVATO REMS CERTIFIED HEALTHCARE SETTING: {location_name}".upper()[:80]
 
 
 def load_claims(session: Session, ids: Sequence[int]) -> list[Claim]:

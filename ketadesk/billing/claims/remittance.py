@@ -182,7 +182,7 @@ def plan(
     )
     claims = _claims_by_number(session, [c.claim_number for c in remittance.claims])
     plans = tuple(
-        _plan_claim(payment, claims.get(payment.claim_number)) for payment in remittance.claims
+        plan_claim(payment, claims.get(payment.claim_number)) for payment in remittance.claims
     )
     return RemitPlan(
         remittance=remittance,
@@ -222,7 +222,9 @@ def _file_problems(remittance: Remittance) -> tuple[str, ...]:
     return ()
 
 
-def _plan_claim(payment: ClaimPayment, claim: Claim | None) -> ClaimPlan:
+def plan_claim(payment: ClaimPayment, claim: Claim | None) -> ClaimPlan:
+    """What one claim payment does to ``claim`` (its lines and patient loaded): pure, so the
+    demo's replay of years of answers plans each one by this same rule."""
     if claim is None:
         return ClaimPlan(
             payment,
