@@ -302,7 +302,7 @@ BUILDING_BLOCKS = {
         "line_entries",
     },
     account: set(),
-    superbill: set(),
+    superbill: {"drug_info"},  # what a drug line prints; superbills and claims call it
     review: set(),
     packages: {"prepayment_of", "list_templates", "get_template"},
     estimates: {"is_self_pay", "current_estimate"},
