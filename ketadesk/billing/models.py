@@ -567,3 +567,8 @@ Index(
     sqlite_where=text(OPEN_PACKAGES_SQL),
     postgresql_where=text(OPEN_PACKAGES_SQL),
 )
+
+# A ledger entry names its claim (``ledger_entry.claim_id``): the claim tables must be known
+# wherever the ledger is written, or a flush cannot resolve that foreign key. They import
+# nothing from this module, so loading them here is safe.
+from ketadesk.billing.claims import models as _claim_tables  # noqa: E402,F401
