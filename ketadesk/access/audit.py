@@ -13,7 +13,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import inspect, select
+from sqlalchemy import insert, inspect, select
 from sqlalchemy.orm import Session
 
 from ketadesk.access.models import AuditEntry
@@ -71,6 +71,32 @@ def record(
     )
     session.add(entry)
     return entry
+
+
+def record_many(
+    session: Session,
+    actor: Actor,
+    action: str,
+    entity: str,
+    rows: Iterable[tuple[object, dict[str, Any]]],
+) -> int:
+    """:func:`record` for many records at once, one ``(id, after)`` pair each, written in one
+    bulk insert (posting an 835 audits thousands of ledger entries); returns how many."""
+    values = [
+        {
+            "actor": actor.username,
+            "user_id": actor.user_id,
+            "action": action,
+            "entity": entity,
+            "entity_id": str(entity_id),
+            "before": None,
+            "after": after,
+        }
+        for entity_id, after in rows
+    ]
+    if values:
+        session.execute(insert(AuditEntry), values)
+    return len(values)
 
 
 def record_update(

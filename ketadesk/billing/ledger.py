@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, ColumnElement, func, select, type_coerce
+from sqlalchemy import BigInteger, ColumnElement, func, insert, select, type_coerce
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from ketadesk.access import audit
@@ -114,40 +114,98 @@ def post(
     claim, the insurer's payment and adjustments); ``claim_id`` names the claim. A
     ``transfer`` may carry either sign: it moves what is owed between sides.
     """
-    amount = money(amount)
+    draft = EntryDraft(
+        patient_id=patient_id,
+        location_id=location_id,
+        kind=kind,
+        amount=amount,
+        posted_on=posted_on,
+        description=description,
+        method=method,
+        reference=reference,
+        reason=reason,
+        note=note,
+        reverses_id=reverses.id if reverses is not None else None,
+        package_purchase_id=package_purchase_id,
+        payer_id=payer_id,
+        claim_id=claim_id,
+    )
+    if kind is EntryKind.REVERSAL:
+        if reverses is None:
+            raise InvalidValue("a reversal must name the entry it reverses")
+        if money(amount) != -reverses.amount:
+            raise InvalidValue("a reversal carries exactly the opposite amount")
+    (entry,) = post_many(session, actor, [draft])
+    return entry
+
+
+@dataclass(frozen=True)
+class EntryDraft:
+    """One entry to append, as :func:`post_many` takes them (see :func:`post`)."""
+
+    patient_id: int
+    location_id: int
+    kind: EntryKind
+    amount: Decimal
+    posted_on: date
+    description: str
+    method: PaymentMethod | None = None
+    reference: str = ""
+    reason: AdjustmentReason | None = None
+    note: str = ""
+    reverses_id: int | None = None
+    package_purchase_id: int | None = None
+    payer_id: int | None = None
+    claim_id: int | None = None
+
+
+def _checked_amount(kind: EntryKind, value: Decimal) -> Decimal:
+    """The entry's amount, refusing zero and the wrong sign for its kind."""
+    amount = money(value)
     if amount == ZERO:
         raise InvalidValue("an entry of $0.00 changes nothing; enter an amount")
     if kind in _POSITIVE and amount < ZERO:
         raise InvalidValue(f"a {kind.value} is an amount owed and must be above zero")
     if kind in _NEGATIVE and amount > ZERO:
         raise InvalidValue(f"a {kind.value} reduces what is owed and must be below zero")
-    if kind is EntryKind.REVERSAL:
-        if reverses is None:
-            raise InvalidValue("a reversal must name the entry it reverses")
-        if amount != -reverses.amount:
-            raise InvalidValue("a reversal carries exactly the opposite amount")
-    lock_account(session, patient_id)
-    entry = LedgerEntry(
-        patient_id=patient_id,
-        location_id=location_id,
-        kind=kind,
-        amount=amount,
-        posted_on=posted_on,
-        description=description[:300],
-        method=method,
-        reference=reference,
-        reason=reason,
-        note=note[:300],
-        reverses_id=reverses.id if reverses is not None else None,
-        package_purchase_id=package_purchase_id,
-        payer_id=payer_id,
-        claim_id=claim_id,
-        created_by=actor.username,
+    return amount
+
+
+def post_many(session: Session, actor: Actor, drafts: Sequence[EntryDraft]) -> list[LedgerEntry]:
+    """Append ``drafts`` with one flush, each audited: :func:`post` for many entries at once
+    (an 835 posts thousands). Every amount is checked first, so a bad one posts nothing."""
+    if not drafts:
+        return []
+    amounts = [_checked_amount(d.kind, d.amount) for d in drafts]
+    for patient_id in dict.fromkeys(d.patient_id for d in drafts):
+        lock_account(session, patient_id)
+    rows = [
+        {
+            "patient_id": d.patient_id,
+            "location_id": d.location_id,
+            "kind": d.kind,
+            "amount": amount,
+            "posted_on": d.posted_on,
+            "description": d.description[:300],
+            "method": d.method,
+            "reference": d.reference,
+            "reason": d.reason,
+            "note": d.note[:300],
+            "reverses_id": d.reverses_id,
+            "package_purchase_id": d.package_purchase_id,
+            "payer_id": d.payer_id,
+            "claim_id": d.claim_id,
+            "created_by": actor.username,
+        }
+        for d, amount in zip(drafts, amounts, strict=True)
+    ]
+    session.flush()  # what the caller added first is written before these
+    # One bulk INSERT ... RETURNING (in batches) gives back the entries as ORM objects.
+    entries = list(session.scalars(insert(LedgerEntry).returning(LedgerEntry), rows))
+    audit.record_many(
+        session, actor, "post", "ledger_entry", ((e.id, audit.snapshot(e)) for e in entries)
     )
-    session.add(entry)
-    session.flush()
-    audit.record(session, actor, "post", "ledger_entry", entry.id, after=audit.snapshot(entry))
-    return entry
+    return entries
 
 
 def allocated_to(session: Session, debit_id: int) -> Decimal:
@@ -197,6 +255,66 @@ def allocate(
     if amount > owed:
         raise Conflict(f"entry {debit.id} has only {owed} still owed, not {amount}")
     return _allocation(session, actor, credit.id, debit.id, credit.patient_id, amount)
+
+
+@dataclass(frozen=True)
+class Application:
+    """``amount`` of ``credit`` to pay ``debit``, as :func:`allocate_many` takes them."""
+
+    credit: LedgerEntry
+    debit: LedgerEntry
+    amount: Decimal
+
+
+def allocate_many(session: Session, actor: Actor, applications: Sequence[Application]) -> int:
+    """:func:`allocate` for many at once: what each credit has left and each debit still
+    owes is read in two queries, every application checked against them in order (so two
+    applications cannot spend the same cents), then all are written with one flush."""
+    credits = {a.credit.id: a.credit for a in applications}
+    debits = {a.debit.id: a.debit for a in applications}
+    used = _allocated(session, Allocation.credit_id, list(credits))
+    paid = _allocated(session, Allocation.debit_id, list(debits))
+    left = {i: -c.amount - used.get(i, ZERO) for i, c in credits.items()}
+    owed = {i: d.amount - paid.get(i, ZERO) for i, d in debits.items()}
+    for a in applications:
+        amount = money(a.amount)
+        if amount <= ZERO:
+            raise InvalidValue("an allocation must be above zero")
+        if a.credit.patient_id != a.debit.patient_id:
+            raise InvalidValue("a payment can only pay the same patient's charges")
+        if amount > left[a.credit.id]:
+            raise Conflict(f"only {left[a.credit.id]} of entry {a.credit.id} is left to apply")
+        if amount > owed[a.debit.id]:
+            raise Conflict(f"entry {a.debit.id} has only {owed[a.debit.id]} still owed")
+        left[a.credit.id] -= amount
+        owed[a.debit.id] -= amount
+    rows = [
+        {
+            "patient_id": a.credit.patient_id,
+            "credit_id": a.credit.id,
+            "debit_id": a.debit.id,
+            "amount": money(a.amount),
+            "created_by": actor.username,
+        }
+        for a in applications
+    ]
+    if rows:
+        session.execute(insert(Allocation), rows)
+    return len(rows)
+
+
+def _allocated(
+    session: Session, column: InstrumentedAttribute[int], ids: list[int]
+) -> dict[int, Decimal]:
+    found: dict[int, Decimal] = {}
+    for chunk in range(0, len(ids), 900):
+        rows = session.execute(
+            select(column, cents_sum(Allocation.amount))
+            .where(column.in_(ids[chunk : chunk + 900]))
+            .group_by(column)
+        )
+        found.update({key: decimal_of(cents) for key, cents in rows})
+    return found
 
 
 def _allocation(

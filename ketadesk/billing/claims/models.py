@@ -300,6 +300,9 @@ class RemitLine(Base):
     remarks: Mapped[str] = mapped_column(String(120), default="")  # RARC codes "N130,M15"
 
     remit_claim: Mapped[RemitClaim] = relationship(back_populates="lines")
+    adjustments: Mapped[list[RemitAdjustment]] = relationship(
+        order_by="RemitAdjustment.id", viewonly=True
+    )
 
 
 class RemitAdjustment(Base):
@@ -314,3 +317,5 @@ class RemitAdjustment(Base):
     group: Mapped[str] = mapped_column(String(2))  # CO, PR, OA, PI, CR
     reason: Mapped[str] = mapped_column(String(5))  # the CARC
     amount: Mapped[money_column]  # as the payer sent it: positive reduces payment
+
+    line: Mapped[RemitLine | None] = relationship()

@@ -31,36 +31,25 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from ketadesk.access import audit
 from ketadesk.access.permissions import Actor, Permission
-from ketadesk.billing import ledger
 from ketadesk.billing.claims import remit_codes
 from ketadesk.billing.claims.models import (
     Claim,
     ClaimLine,
     ClaimStatus,
     Remit,
-    RemitAdjustment,
-    RemitClaim,
-    RemitLine,
     RemitSource,
 )
-from ketadesk.billing.claims.status import move
 from ketadesk.billing.edi.model import Adjustment, ClaimPayment, Remittance, ServicePayment
 from ketadesk.billing.edi.x835 import read_835s
-from ketadesk.billing.models import AdjustmentReason, EntryKind, LedgerEntry, PaymentMethod
-from ketadesk.clinic.models import InsurancePolicy, Payer, PolicyRank
-from ketadesk.clinic.policies import coverage_on
-from ketadesk.errors import Conflict, InvalidValue
-from ketadesk.money import ZERO, money
+from ketadesk.errors import InvalidValue
+from ketadesk.money import ZERO
 
 DENIED = "4"  # CLP02: denied
 REVERSAL = "22"  # CLP02: reversal of a previous payment
@@ -383,269 +372,17 @@ def _outcome(payment: ClaimPayment, lines: Sequence[LinePlan]) -> ClaimStatus:
 def post(
     session: Session, actor: Actor, remit_plan: RemitPlan, *, file_name: str = ""
 ) -> PostResult:
-    """Write ``remit_plan`` (from :func:`plan` in the same transaction)."""
+    """Write ``remit_plan`` (from :func:`plan` in the same transaction): see
+    :mod:`ketadesk.billing.claims.posting`. A plan with file-level problems posts nothing;
+    one already imported posts nothing again."""
+    from ketadesk.billing.claims import posting  # it builds on this module's plans
+
     actor.require(Permission.CLAIM_WORK)
     if remit_plan.problems:
         raise InvalidValue("Nothing was posted: " + "; ".join(remit_plan.problems) + ".")
     if remit_plan.already_imported:
         return PostResult(None, 0, 0, ZERO, ZERO, True)
-    r = remit_plan.remittance
-    remit = Remit(
-        source=remit_plan.source,
-        sha256=remit_plan.sha256,
-        file_name=file_name[:260],
-        payer_id=remit_plan.payer_id,
-        payer_name=r.payer_name[:120],
-        trace_number=r.trace_number[:50],
-        method=r.method[:3],
-        paid_on=r.paid_on,
-        total_paid=r.total_paid,
-        created_by=actor.username,
-    )
-    session.add(remit)
-    session.flush()
-    posted = [c for c in remit_plan.claims if c.postable]
-    for claim_plan in remit_plan.claims:
-        stored = _store_claim(session, remit, claim_plan)
-        if claim_plan.postable:
-            _post_claim(session, actor, remit, claim_plan, stored)
-    audit.record(session, actor, "import", "remit", remit.id, after=audit.snapshot(remit))
-    return PostResult(
-        remit.id,
-        len(posted),
-        len(remit_plan.claims) - len(posted),
-        sum((c.payment.paid for c in posted), ZERO),
-        sum((c.total("patient_share") for c in posted), ZERO),
-        False,
-    )
-
-
-def _store_claim(session: Session, remit: Remit, claim_plan: ClaimPlan) -> RemitClaim:
-    p = claim_plan.payment
-    stored = RemitClaim(
-        remit_id=remit.id,
-        claim_id=claim_plan.claim_id,
-        claim_number=p.claim_number[:38],
-        status_code=p.status[:2],
-        billed=p.billed,
-        paid=p.paid,
-        patient_share=p.patient_responsibility,
-        payer_claim_number=p.payer_claim_number[:50],
-        patient_name=(claim_plan.patient_name or p.patient_name)[:120],
-        remarks=",".join(p.remarks)[:120],
-        posted=claim_plan.postable,
-    )
-    session.add(stored)
-    session.flush()
-    for a in p.adjustments:
-        session.add(_adjustment_row(stored.id, None, a))
-    for line in claim_plan.lines:
-        _store_line(session, stored, line)
-    if not claim_plan.lines:
-        for svc in p.services:
-            _store_service(session, stored, None, svc)
-    session.flush()
-    return stored
-
-
-def _store_line(session: Session, stored: RemitClaim, line: LinePlan) -> None:
-    if line.payment is None:
-        return
-    _store_service(session, stored, line.line_id, line.payment)
-
-
-def _store_service(
-    session: Session, stored: RemitClaim, line_id: int | None, svc: ServicePayment
-) -> None:
-    row = RemitLine(
-        remit_claim_id=stored.id,
-        claim_line_id=line_id,
-        code=svc.code[:5],
-        billed=svc.billed,
-        paid=svc.paid,
-        allowed=svc.allowed,
-        units=svc.units,
-        remarks=",".join(svc.remarks)[:120],
-    )
-    session.add(row)
-    session.flush()
-    for a in svc.adjustments:
-        session.add(_adjustment_row(stored.id, row.id, a))
-
-
-def _adjustment_row(remit_claim_id: int, line_id: int | None, a: Adjustment) -> RemitAdjustment:
-    return RemitAdjustment(
-        remit_claim_id=remit_claim_id,
-        remit_line_id=line_id,
-        group=a.group[:2],
-        reason=a.reason[:5],
-        amount=a.amount,
-    )
-
-
-def _post_claim(
-    session: Session, actor: Actor, remit: Remit, claim_plan: ClaimPlan, stored: RemitClaim
-) -> None:
-    claim = session.get(Claim, claim_plan.claim_id)
-    if claim is None:
-        raise Conflict(f"claim {claim_plan.claim_number} disappeared while posting")
-    charges = {e.id: e for e in _entries(session, [line.entry_id for line in claim_plan.lines])}
-    _post_payment(session, actor, remit, claim, claim_plan, charges)
-    _post_adjustments(session, actor, remit, claim, claim_plan, charges)
-    _post_shares(session, actor, remit, claim, claim_plan, charges)
-    claim.payer_claim_number = (
-        claim_plan.payment.payer_claim_number[:50] or claim.payer_claim_number
-    )
-    claim.adjudicated_on = remit.paid_on
-    outcome = claim_plan.outcome or ClaimStatus.PAID
-    if outcome in (ClaimStatus.DENIED, ClaimStatus.PARTLY_PAID):
-        payer = session.get(Payer, claim.payer_id)
-        days = payer.appeal_days if payer is not None else 180
-        claim.appeal_deadline = date.fromordinal(remit.paid_on.toordinal() + days)
-    words = f"{remit.source.label} {remit.trace_number}".strip()
-    reasons = "; ".join(claim_plan.denial_reasons)
-    move(session, actor, claim, outcome, f"{words}: {reasons}" if reasons else words)
-
-
-def _entries(session: Session, ids: Sequence[int]) -> Sequence[LedgerEntry]:
-    return session.scalars(select(LedgerEntry).where(LedgerEntry.id.in_(list(ids)))).all()
-
-
-def _post_payment(
-    session: Session,
-    actor: Actor,
-    remit: Remit,
-    claim: Claim,
-    claim_plan: ClaimPlan,
-    charges: dict[int, LedgerEntry],
-) -> None:
-    paid = claim_plan.total("paid")
-    if paid <= ZERO:
-        return
-    entry = _post(
-        session,
-        actor,
-        claim,
-        remit,
-        EntryKind.PAYMENT,
-        -paid,
-        f"{remit.payer_name} paid claim {claim.number}",
-        method=PaymentMethod.EFT if remit.method == "ACH" else PaymentMethod.CHECK,
-        reference=remit.trace_number,
-    )
-    for line in claim_plan.lines:
-        if line.paid > ZERO:
-            ledger.allocate(session, actor, entry, charges[line.entry_id], line.paid)
-
-
-def _post_adjustments(
-    session: Session,
-    actor: Actor,
-    remit: Remit,
-    claim: Claim,
-    claim_plan: ClaimPlan,
-    charges: dict[int, LedgerEntry],
-) -> None:
-    for line in claim_plan.lines:
-        if line.adjusted <= ZERO:
-            continue
-        codes = ", ".join(
-            f"{a.group}-{a.reason}"
-            for a in line.adjustments
-            if a.group != "PR" and not remit_codes.is_denial(a.group, a.reason)
-        )
-        entry = _post(
-            session,
-            actor,
-            claim,
-            remit,
-            EntryKind.ADJUSTMENT,
-            -line.adjusted,
-            f"{remit.payer_name} contractual adjustment, {line.code} ({codes})",
-            reason=AdjustmentReason.CONTRACTUAL,
-        )
-        ledger.allocate(session, actor, entry, charges[line.entry_id], line.adjusted)
-
-
-def _post_shares(
-    session: Session,
-    actor: Actor,
-    remit: Remit,
-    claim: Claim,
-    claim_plan: ClaimPlan,
-    charges: dict[int, LedgerEntry],
-) -> None:
-    """Move each line's patient share off the payer's side: to the secondary payer when the
-    patient has one covering the service (a secondary claim is built for those lines), else
-    to the patient's own side."""
-    moved: list[tuple[LinePlan, LedgerEntry]] = []
-    secondary = _secondary_policy(session, claim)
-    for line in claim_plan.lines:
-        if line.patient_share <= ZERO:
-            continue
-        onward = secondary if secondary and line.code in secondary.payer.covered else None
-        to = f"{onward.payer.name} (secondary)" if onward is not None else "the patient"
-        words = f"{line.code} patient share to {to}: {line.share_words}"
-        out = _post(session, actor, claim, remit, EntryKind.TRANSFER, -line.patient_share, words)
-        ledger.allocate(session, actor, out, charges[line.entry_id], line.patient_share)
-        if onward is not None:
-            words = f"{line.code} after {remit.payer_name} ({claim.number}): {line.share_words}"
-            into = _post(
-                session, actor, claim, remit, EntryKind.TRANSFER, line.patient_share, words,
-                to_payer=onward.payer_id,
-            )  # fmt: skip
-            moved.append((line, into))
-            continue
-        words = f"Your share of claim {claim.number} ({remit.payer_name}), {line.code}: "
-        _post(
-            session, actor, claim, remit, EntryKind.TRANSFER, line.patient_share,
-            words + line.share_words, to_payer=None,
-        )  # fmt: skip
-    if moved and secondary is not None:
-        from ketadesk.billing.claims.secondary import build_secondary
-
-        build_secondary(session, actor, claim, secondary, moved, paid_on=remit.paid_on)
-
-
-def _secondary_policy(session: Session, claim: Claim) -> InsurancePolicy | None:
-    """The patient's secondary policy on the claim's date, when ``claim`` is a primary."""
-    if claim.rank is not PolicyRank.PRIMARY:
-        return None
-    secondary = coverage_on(session, claim.patient_id, claim.service_from).secondary
-    if secondary is None or secondary.payer_id == claim.payer_id:
-        return None
-    return secondary
-
-
-def _post(
-    session: Session,
-    actor: Actor,
-    claim: Claim,
-    remit: Remit,
-    kind: EntryKind,
-    amount: Decimal,
-    description: str,
-    *,
-    to_payer: int | Literal["same"] | None = "same",
-    method: PaymentMethod | None = None,
-    reference: str = "",
-    reason: AdjustmentReason | None = None,
-) -> LedgerEntry:
-    return ledger.post(
-        session,
-        actor,
-        patient_id=claim.patient_id,
-        location_id=claim.location_id,
-        kind=kind,
-        amount=money(amount),
-        posted_on=remit.paid_on,
-        description=description,
-        method=method,
-        reference=reference[:80],
-        reason=reason,
-        payer_id=claim.payer_id if to_payer == "same" else to_payer,
-        claim_id=claim.id,
-    )
+    return posting.write(session, actor, remit_plan, file_name=file_name)
 
 
 # ---------------------------------------------------------------------------------------

@@ -36,8 +36,7 @@ def record_event(
         actor=actor.username,
         reason=reason[:300],
     )
-    session.add(event)
-    session.flush()
+    session.add(event)  # written with the caller's next flush
     audit.record(
         session,
         actor,
@@ -62,7 +61,6 @@ def move(session: Session, actor: Actor, claim: Claim, to: ClaimStatus, reason: 
         )
     was = claim.status.value
     claim.status = to
-    session.flush()
     record_event(session, actor, claim, to, reason, was=was)
     return claim
 
