@@ -10,7 +10,10 @@ that the window's Billing → Claims calls too:
 2. ``claims list``, ``claims show`` and ``claims followup`` read
    (:mod:`~ketadesk.billing.claims.views`, :mod:`~ketadesk.billing.claims.followup`);
 3. ``claims scrub`` checks drafts and ready claims again after the chart or the payer was
-   fixed (:func:`~ketadesk.billing.claims.scrubber.check_and_mark`).
+   fixed (:func:`~ketadesk.billing.claims.scrubber.check_and_mark`);
+4. ``claims cms1500`` prints a claim on the paper form
+   (:func:`~ketadesk.billing.claims.forms.claim_form`, then
+   :func:`~ketadesk.documents.cms1500.render_cms1500`).
 
 A claim is named by its number (``CL-2026-00042``, any case) or its numeric id; a payer by
 its name (any case) or its EDI payer id. Each command is one transaction: one that refuses
@@ -25,6 +28,7 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ketadesk.cli import billing_common as bc
@@ -47,6 +51,8 @@ OPTIONS = {
     "payer_id": "--payer",
     "status": "--status",
     "through": "--through",
+    "output": "--output",
+    "mode": "--mode",
 }
 STATUSES = (
     "draft",
@@ -60,6 +66,7 @@ STATUSES = (
     "appealed",
     "closed",
 )
+FORM_MODES = ("full", "print")
 CHECKABLE = ("draft", "ready")  # the scrubber checks claims not yet sent
 GROUP_EXAMPLES = """\
   ketadesk claims build --through 2026-12-31
@@ -85,6 +92,7 @@ def register(commands: Any) -> None:
     _register_show(actions)
     _register_scrub(actions)
     _register_followup(actions)
+    _register_cms1500(actions)
 
 
 def _register_build(actions: Any) -> None:
@@ -181,6 +189,31 @@ def _register_followup(actions: Any) -> None:
         json_output=True,
     )
     parser.set_defaults(func=followup_command, options=OPTIONS)
+
+
+def _register_cms1500(actions: Any) -> None:
+    parser = common.command_parser(
+        actions,
+        "cms1500",
+        summary="print a claim on the CMS-1500 (02/12) paper form, to a PDF file",
+        description="Write a claim as a CMS-1500 (02/12) PDF, six service lines a page. "
+        "'full' (the\ndefault) draws the form itself; 'print' puts only the data on the "
+        "page, to feed\nthe red pre-printed form through a printer.",
+        examples="""\
+  ketadesk claims cms1500 CL-2026-00042 -o claim.pdf
+  ketadesk claims cms1500 42 -o claim.pdf --mode print""",
+    )
+    parser.add_argument("claim", metavar="ID", help="the claim number (CL-2026-00042) or id")
+    parser.add_argument(
+        "-o", "--output", metavar="FILE", required=True, help="the PDF file to write"
+    )
+    parser.add_argument(
+        "--mode",
+        choices=FORM_MODES,
+        default="full",
+        help="full: the form drawn with the data; print: the data alone, for the red form",
+    )
+    parser.set_defaults(func=cms1500_command, options=OPTIONS)
 
 
 # --------------------------------------------------------------------------------------
@@ -338,6 +371,21 @@ def followup_command(args: argparse.Namespace) -> int:
     with common.opened(args) as db, db.reading() as session:
         items = worklist(session, actor, today=today)
     common.emit(args, [followup_data(i) for i in items], lambda: followup_text(items))
+    return 0
+
+
+def cms1500_command(args: argparse.Namespace) -> int:
+    from ketadesk.billing.claims.forms import claim_form
+    from ketadesk.documents.cms1500 import LINES_PER_PAGE, render_cms1500
+
+    with common.opened(args) as db, db.reading() as session:
+        form = claim_form(session, claim_by_ref(session, args.claim))
+    path = bc.write_pdf(render_cms1500([form], mode=args.mode), Path(args.output))
+    pages = -(-len(form.lines) // LINES_PER_PAGE)
+    print(
+        f"CMS-1500 of claim {form.claim_number} ({counted(len(form.lines), 'line')}, "
+        f"{counted(pages, 'page')}, {args.mode} form) written to {path}"
+    )
     return 0
 
 

@@ -9,6 +9,7 @@ insurer's side, on 2026-12-01 and 2026-12-04. The commands run on a clock stated
 
 from __future__ import annotations
 
+import io
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ import pytest
 from billing.billing_helpers import ADMIN
 from billing.claims.claims_helpers import TODAY, esketamine_visit, insured_clinic
 from cli.cli_helpers import Result, clock_on, runner
+from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from ketadesk.billing.claims.actions import mark_submitted
@@ -118,7 +120,7 @@ def submit_first(db: Database) -> Claim:
 
 @pytest.mark.parametrize(
     "command",
-    [["build"], ["list"], ["show"], ["scrub"], ["followup"]],
+    [["build"], ["list"], ["show"], ["scrub"], ["followup"], ["cms1500"]],
     ids=" ".join,
 )
 def test_help_works_for_every_claims_command(cli: Any, command: list[str]) -> None:
@@ -404,6 +406,53 @@ def test_followup_says_how_long_past_a_deadline_is(
     late = runner(capsys, clock=clock_on(first.filing_deadline + timedelta(days=3)))
     text = late("claims", "followup", "--db", clinic.url).out
     assert f"{first.filing_deadline.isoformat()}  3 days past  unsent  " in text
+
+
+# --- cms1500 -------------------------------------------------------------------------------
+
+
+def pdf_text(path: Path) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(path.read_bytes())).pages)
+
+
+@pytest.mark.parametrize("mode", ["full", "print"])
+def test_cms1500_writes_the_claim_on_the_form(
+    cli: Any, clinic: Clinic, tmp_path: Path, mode: str
+) -> None:
+    cli("claims", "build", "--db", clinic.url)
+    first = claims(clinic.db)[0]
+    out = tmp_path / "claim.pdf"
+
+    options = () if mode == "full" else ("--mode", "print")
+    result = cli("claims", "cms1500", first.number, "-o", str(out), "--db", clinic.url, *options)
+
+    assert result.code == 0, result.err
+    assert result.out == (
+        f"CMS-1500 of claim {first.number} (2 lines, 1 page, {mode} form) written to {out}\n"
+    )
+    text = pdf_text(out)
+    assert first.number in text and "G2083" in text and "LUKASIEWICZ" in text
+    assert ("HEALTH INSURANCE CLAIM FORM" in text.upper()) is (mode == "full")
+    assert f"{int(first.billed)} 00" in text  # box 28: dollars and cents in their columns
+
+
+def test_cms1500_refuses_an_unknown_claim_or_a_file_it_cannot_write(
+    cli: Any, clinic: Clinic, tmp_path: Path
+) -> None:
+    cli("claims", "build", "--db", clinic.url)
+    number = claims(clinic.db)[0].number
+    expect_one_error_line(
+        cli(
+            "claims", "cms1500", "CL-2026-99999", "-o", str(tmp_path / "x.pdf"), "--db", clinic.url
+        ),
+        "ID: there is no claim 'CL-2026-99999'; give a number like CL-2026-00042 or an id",
+    )
+    missing = tmp_path / "no" / "such" / "claim.pdf"
+    expect_one_error_line(
+        cli("claims", "cms1500", number, "-o", str(missing), "--db", clinic.url),
+        f"--output: cannot write {missing}: No such file or directory",
+    )
+    assert not list(tmp_path.glob("*.pdf"))
 
 
 # --- the whole cycle on each back end ----------------------------------------------------------
