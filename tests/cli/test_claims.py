@@ -21,10 +21,12 @@ from typing import Any
 import pytest
 from billing.billing_helpers import ADMIN
 from billing.claims.claims_helpers import TODAY, esketamine_visit, insured_clinic
+from billing.claims.test_remittance import PAID_ON, answer
 from cli.cli_helpers import Result, clock_on, runner
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
+from ketadesk.billing.claims import remittance
 from ketadesk.billing.claims.actions import mark_submitted
 from ketadesk.billing.claims.models import Claim, ClaimEvent, ClaimStatus
 from ketadesk.clinic.models import InsurancePolicy
@@ -316,6 +318,42 @@ def test_show_refuses_an_unknown_claim(cli: Any, clinic: Clinic, ref: str) -> No
         cli("claims", "show", ref, "--db", clinic.url),
         f"ID: there is no claim {ref!r}; give a number like CL-2026-00042 or an id",
     )
+
+
+def test_show_and_followup_after_the_payer_answered(cli: Any, clinic: Clinic) -> None:
+    """The payer paid the visit's first line (less $50.00 deductible) and denied the second."""
+    cli("claims", "build", "--db", clinic.url)
+    first = submit_first(clinic.db)
+    with clinic.db.transaction() as session:
+        claim = session.get(Claim, first.id)
+        assert claim is not None
+        denied = claim.lines[-1]
+        remit = answer(claim, share=Decimal("50.00"), denied_code=denied.code)
+        remittance.post(session, ADMIN, remittance.plan(session, ADMIN, remit, sha256=None))
+        denied_code, denied_billed = denied.code, denied.billed
+        paid = remit.total_paid
+
+    data = cli("claims", "show", first.number, "--db", clinic.url, "--json").json()
+    assert data["status"] == "partly_paid" and data["payer_claim_number"] == "ICN-2026-77"
+    assert Decimal(data["money"]["paid"]) == paid
+    assert Decimal(data["money"]["to_patient"]) == Decimal("50.00")
+    assert Decimal(data["money"]["open"]) == denied_billed
+    [remit_data] = data["remits"]
+    assert remit_data["trace_number"] == "EFT-9001" and Decimal(remit_data["paid"]) == paid
+
+    text = cli("claims", "show", first.number, "--db", clinic.url).out
+    assert f"Claim {first.number}: partly paid\n" in text
+    answers = text[text.index("\nThe payer's answers\n") :]
+    assert f"  {PAID_ON.isoformat()}  " in answers and f"EFT-9001: paid ${paid:,.2f}, " in answers
+    assert "patient's share $50.00 (payer's claim ICN-2026-77)" in answers
+    assert f"    {denied_code}: billed ${denied_billed:,.2f}, paid $0.00\n      CO-50 " in answers
+    assert "      N180: " in answers
+
+    items = cli("claims", "followup", "--db", clinic.url, "--json").json()
+    denial = next(i for i in items if i["number"] == first.number)
+    assert denial["kind"] == "denied" and "CO-50" in denial["words"]
+    text = cli("claims", "followup", "--db", clinic.url).out
+    assert f"  denied  {first.number}  " in text and f"    {denial['words']}\n" in text
 
 
 # --- scrub ----------------------------------------------------------------------------------
