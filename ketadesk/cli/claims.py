@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 
     from ketadesk.billing.claims.followup import FollowUp
     from ketadesk.billing.claims.models import Claim
+    from ketadesk.billing.claims.remittance import ClaimPlan, ImportOutcome, PostResult, RemitPlan
     from ketadesk.billing.claims.views import ClaimDetail, ClaimRow, EventView, RemitView
     from ketadesk.clinic.models import Payer
 
@@ -53,6 +54,8 @@ OPTIONS = {
     "through": "--through",
     "output": "--output",
     "mode": "--mode",
+    "out": "--out",
+    "file": "FILE",
 }
 STATUSES = (
     "draft",
@@ -91,8 +94,10 @@ def register(commands: Any) -> None:
     _register_list(actions)
     _register_show(actions)
     _register_scrub(actions)
-    _register_followup(actions)
+    _register_export(actions)
+    _register_import(actions)
     _register_cms1500(actions)
+    _register_followup(actions)
 
 
 def _register_build(actions: Any) -> None:
@@ -189,6 +194,47 @@ def _register_followup(actions: Any) -> None:
         json_output=True,
     )
     parser.set_defaults(func=followup_command, options=OPTIONS)
+
+
+def _register_export(actions: Any) -> None:
+    parser = common.command_parser(
+        actions,
+        "export",
+        summary="send every ready claim for a payer as one 837P file",
+        description="Check the payer's ready claims again, write them as one X12 837P "
+        "file (a numbered\nbatch), validate it against the implementation guide and mark "
+        "the claims\nsubmitted. A claim that gained a problem is held back; a file the "
+        "guide refuses is\nnot written and nothing is marked sent. The file is readable "
+        "by you only.",
+        examples="""\
+  ketadesk claims export --payer Aetna --out aetna-2026-12-07.837
+  ketadesk claims export --payer 60054 --out aetna.837 --json""",
+        json_output=True,
+    )
+    parser.add_argument(
+        "--payer", metavar="P", required=True, help="the payer: its name or EDI payer id"
+    )
+    parser.add_argument("--out", metavar="FILE", required=True, help="the 837P file to write")
+    parser.set_defaults(func=export_command, options=OPTIONS)
+
+
+def _register_import(actions: Any) -> None:
+    parser = common.command_parser(
+        actions,
+        "import-835",
+        summary="post a payer's 835 remittance, after showing what it will do",
+        description="Read an X12 835 remittance and show, per claim payment, what it will "
+        "post (the\npayer's payment, contractual write-downs, the patient's share, "
+        "denials) and what\nwaits for a person; then post it all in one transaction. "
+        "With --dry-run nothing\nis posted. A file imported before posts nothing again.",
+        examples="""\
+  ketadesk claims import-835 era-2026-12-20.835 --dry-run
+  ketadesk claims import-835 era-2026-12-20.835 --json""",
+        json_output=True,
+    )
+    parser.add_argument("file", metavar="FILE", help="the 835 file")
+    parser.add_argument("--dry-run", action="store_true", help="show what would post; post nothing")
+    parser.set_defaults(func=import_command, options=OPTIONS)
 
 
 def _register_cms1500(actions: Any) -> None:
@@ -374,6 +420,57 @@ def followup_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def export_command(args: argparse.Namespace) -> int:
+    from ketadesk.access.permissions import command_line_actor
+    from ketadesk.billing.claims.export import export_batch
+
+    actor = command_line_actor()
+    clock = common.clock_of(args)
+    out = Path(args.out)
+    with common.opened(args) as db, db.transaction() as session:
+        payer = payer_by_ref(session, args.payer)
+        result = export_batch(
+            session, actor, payer.id, today=clock.today(), now=clock.now(), out=out
+        )
+        numbers = _claim_numbers(session, result.claim_ids)
+    data = {
+        "batch_id": result.batch_id,
+        "payer": result.payer_name,
+        "claims": numbers,
+        "total": result.total,
+        "file": str(out),
+        "held_back": result.held_back,
+    }
+    common.emit(args, data, lambda: exported_text(result.sentence, result.held_back))
+    return 0
+
+
+def _claim_numbers(session: Session, ids: Sequence[int]) -> list[str]:
+    from sqlalchemy import select
+
+    from ketadesk.billing.claims.models import Claim
+
+    return list(session.scalars(select(Claim.number).where(Claim.id.in_(ids)).order_by(Claim.id)))
+
+
+def import_command(args: argparse.Namespace) -> int:
+    from ketadesk.access.permissions import command_line_actor
+    from ketadesk.billing.claims.remittance import import_835, read_file
+
+    actor = command_line_actor()
+    remit_file = read_file(Path(args.file))  # before the database: a bad file changes nothing
+    with common.opened(args) as db:
+        if args.dry_run:
+            with db.reading() as session:
+                outcome = import_835(session, actor, remit_file, dry_run=True)
+        else:
+            with db.transaction() as session:
+                outcome = import_835(session, actor, remit_file)
+    data = imported_data(remit_file.name, args.dry_run, outcome)
+    common.emit(args, data, lambda: imported_text(remit_file.name, args.dry_run, outcome))
+    return 0
+
+
 def cms1500_command(args: argparse.Namespace) -> int:
     from ketadesk.billing.claims.forms import claim_form
     from ketadesk.documents.cms1500 import LINES_PER_PAGE, render_cms1500
@@ -532,6 +629,58 @@ def followup_data(item: FollowUp) -> dict[str, Any]:
     }
 
 
+def plan_data(p: ClaimPlan) -> dict[str, Any]:
+    """One claim payment of an 835 and what posting it does."""
+    return {
+        "claim_number": p.claim_number,
+        "claim_id": p.claim_id,
+        "patient": p.patient_name or p.payment.patient_name,
+        "billed": p.payment.billed,
+        "paid": p.payment.paid,
+        "adjusted": p.total("adjusted"),
+        "patient_share": p.total("patient_share"),
+        "held": p.total("held"),
+        "outcome": p.outcome,
+        "postable": p.postable,
+        "problems": p.problems,
+        "denials": p.denial_reasons,
+    }
+
+
+def imported_data(name: str, dry_run: bool, outcome: ImportOutcome) -> dict[str, Any]:
+    results: list[PostResult | None] = [*outcome.results]
+    results += [None] * (len(outcome.plans) - len(results))
+    return {
+        "file": name,
+        "dry_run": dry_run,
+        "remittances": [
+            {
+                "payer": plan.remittance.payer_name,
+                "trace_number": plan.remittance.trace_number,
+                "paid_on": plan.remittance.paid_on,
+                "total_paid": plan.remittance.total_paid,
+                "already_imported": plan.already_imported,
+                "problems": plan.problems,
+                "posts": plan.posts,
+                "claims": [plan_data(c) for c in plan.claims],
+                "result": None if result is None else _result_data(result),
+            }
+            for plan, result in zip(outcome.plans, results, strict=True)
+        ],
+    }
+
+
+def _result_data(result: PostResult) -> dict[str, Any]:
+    return {
+        "posted_claims": result.posted_claims,
+        "waiting_claims": result.waiting_claims,
+        "paid": result.paid,
+        "patient_share": result.patient_share,
+        "already_imported": result.already_imported,
+        "sentence": result.sentence,
+    }
+
+
 # --------------------------------------------------------------------------------------
 # Output: text for people
 # --------------------------------------------------------------------------------------
@@ -602,6 +751,82 @@ def scrubbed_text(checked: Sequence[dict[str, Any]], ready: int) -> str:
         f"{with_problems:,} with problems to fix."
     )
     return "\n".join([head, *claims_with_problems_text(checked)])
+
+
+def exported_text(sentence: str, held_back: Sequence[str]) -> str:
+    if not held_back:
+        return sentence
+    return (
+        f"{sentence}\nHeld back, with problems to fix first: {', '.join(held_back)} "
+        "(see 'ketadesk claims show')."
+    )
+
+
+def imported_text(name: str, dry_run: bool, outcome: ImportOutcome) -> str:
+    """The preview of each payment in the file, then what was posted (or that nothing was)."""
+    blocks = [_plan_text(plan) for plan in outcome.plans]
+    if dry_run:
+        blocks.append(f"Dry run: nothing from {name} was posted.")
+    else:
+        blocks += [result.sentence for result in outcome.results]
+    return "\n\n".join(blocks)
+
+
+def _plan_text(plan: RemitPlan) -> str:
+    r = plan.remittance
+    head = (
+        f"{r.payer_name} paid {bc.dollars(r.total_paid)} on {r.paid_on.isoformat()} "
+        f"({r.method} {r.trace_number}) for {counted(len(plan.claims), 'claim')}."
+    )
+    if plan.already_imported:
+        return f"{head}\nThis remittance was imported before; it posts nothing again."
+    if plan.problems:
+        return f"{head}\nIt cannot be posted: " + "; ".join(plan.problems) + "."
+    table = common.table(
+        [
+            "Claim",
+            "Patient",
+            "Billed",
+            "Payer pays",
+            "Adjusted",
+            "Patient's share",
+            "Held",
+            "Becomes",
+        ],
+        [
+            [
+                c.claim_number,
+                c.patient_name or c.payment.patient_name,
+                bc.dollars(c.payment.billed),
+                bc.dollars(c.payment.paid),
+                bc.dollars(c.total("adjusted")),
+                bc.dollars(c.total("patient_share")),
+                bc.dollars(c.total("held")),
+                c.outcome.label.lower() if c.outcome is not None else "waits",
+            ]
+            for c in plan.claims
+        ],
+    )
+    lines = table.splitlines()
+    out = [head, "", *lines[:2]]
+    for line, claim in zip(lines[2:], plan.claims, strict=True):
+        out += [line, *(f"    {words}" for words in _what_happens(claim))]
+    posted = [c for c in plan.claims if c.postable]
+    out += [
+        "",
+        f"Posts {bc.dollars(plan.posts)} for {counted(len(posted), 'claim payment')}; "
+        f"{counted(len(plan.waiting), 'payment waits', 'payments wait')} for a person.",
+    ]
+    return "\n".join(out)
+
+
+def _what_happens(claim: ClaimPlan) -> list[str]:
+    """Why a payment waits, else the patient's share and any denial, in words."""
+    if not claim.postable:
+        return ["Waits for a person: " + "; ".join(claim.problems)]
+    shares = [line.share_words for line in claim.lines if line.share_words]
+    said = ["Patient owes " + ", ".join(shares)] if shares else []
+    return said + [f"Denied: {reason}" for reason in dict.fromkeys(claim.denial_reasons)]
 
 
 def list_text(rows: Sequence[ClaimRow]) -> str:
