@@ -11,9 +11,16 @@ that the window's Billing → Claims calls too:
    (:mod:`~ketadesk.billing.claims.views`, :mod:`~ketadesk.billing.claims.followup`);
 3. ``claims scrub`` checks drafts and ready claims again after the chart or the payer was
    fixed (:func:`~ketadesk.billing.claims.scrubber.check_and_mark`);
-4. ``claims cms1500`` prints a claim on the paper form
-   (:func:`~ketadesk.billing.claims.forms.claim_form`, then
-   :func:`~ketadesk.documents.cms1500.render_cms1500`).
+4. ``claims export`` sends a payer's ready claims as one validated 837P file
+   (:func:`~ketadesk.billing.claims.export.export_batch`), or ``claims cms1500`` prints one
+   on the paper form (:func:`~ketadesk.billing.claims.forms.claim_form`, then
+   :func:`~ketadesk.documents.cms1500.render_cms1500`);
+5. ``claims import-835`` reads the payer's answer before the database is opened
+   (:func:`~ketadesk.billing.claims.remittance.read_file`: a file that cannot be read or is
+   not an 835 changes nothing), prints the preview of every claim payment, and unless
+   ``--dry-run`` posts them all in one transaction
+   (:func:`~ketadesk.billing.claims.remittance.import_835`); a file imported before posts
+   nothing again.
 
 A claim is named by its number (``CL-2026-00042``, any case) or its numeric id; a payer by
 its name (any case) or its EDI payer id. Each command is one transaction: one that refuses
@@ -764,7 +771,7 @@ def exported_text(sentence: str, held_back: Sequence[str]) -> str:
 
 def imported_text(name: str, dry_run: bool, outcome: ImportOutcome) -> str:
     """The preview of each payment in the file, then what was posted (or that nothing was)."""
-    blocks = [_plan_text(plan) for plan in outcome.plans]
+    blocks = [_plan_text(plan, dry_run) for plan in outcome.plans]
     if dry_run:
         blocks.append(f"Dry run: nothing from {name} was posted.")
     else:
@@ -772,14 +779,18 @@ def imported_text(name: str, dry_run: bool, outcome: ImportOutcome) -> str:
     return "\n\n".join(blocks)
 
 
-def _plan_text(plan: RemitPlan) -> str:
+def _plan_text(plan: RemitPlan, dry_run: bool) -> str:
     r = plan.remittance
     head = (
         f"{r.payer_name} paid {bc.dollars(r.total_paid)} on {r.paid_on.isoformat()} "
         f"({r.method} {r.trace_number}) for {counted(len(plan.claims), 'claim')}."
     )
-    if plan.already_imported:
-        return f"{head}\nThis remittance was imported before; it posts nothing again."
+    if plan.already_imported:  # a real run says so in the result's sentence
+        return (
+            f"{head}\nThis remittance was imported before; it would post nothing again."
+            if dry_run
+            else head
+        )
     if plan.problems:
         return f"{head}\nIt cannot be posted: " + "; ".join(plan.problems) + "."
     table = common.table(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import shutil
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -28,7 +29,10 @@ from sqlalchemy import func, select
 
 from ketadesk.billing.claims import remittance
 from ketadesk.billing.claims.actions import mark_submitted
-from ketadesk.billing.claims.models import Claim, ClaimEvent, ClaimStatus
+from ketadesk.billing.claims.models import Claim, ClaimEvent, ClaimStatus, Remit
+from ketadesk.billing.edi import validate
+from ketadesk.billing.edi.model import Address
+from ketadesk.billing.edi.x835 import BankAccount, write_835
 from ketadesk.clinic.models import InsurancePolicy
 from ketadesk.db import Database
 
@@ -122,7 +126,16 @@ def submit_first(db: Database) -> Claim:
 
 @pytest.mark.parametrize(
     "command",
-    [["build"], ["list"], ["show"], ["scrub"], ["followup"], ["cms1500"]],
+    [
+        ["build"],
+        ["list"],
+        ["show"],
+        ["scrub"],
+        ["export"],
+        ["import-835"],
+        ["cms1500"],
+        ["followup"],
+    ],
     ids=" ".join,
 )
 def test_help_works_for_every_claims_command(cli: Any, command: list[str]) -> None:
@@ -446,6 +459,211 @@ def test_followup_says_how_long_past_a_deadline_is(
     assert f"{first.filing_deadline.isoformat()}  3 days past  unsent  " in text
 
 
+# --- export and import-835 --------------------------------------------------------------------
+
+ADDRESS = Address("PO BOX 981106", "EL PASO", "TX", "79998")
+BANK = BankAccount("021000021", "123456789")
+
+
+def count(db: Database, model: type[Any]) -> int:
+    with db.reading() as session:
+        return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def statuses(db: Database) -> list[ClaimStatus]:
+    return [c.status for c in claims(db)]
+
+
+def era_file(db: Database, path: Path, *, share: str = "35.00") -> tuple[Path, Decimal]:
+    """The payer's 835 paying the first claim (60%, 30% contractual, ``share`` deductible),
+    written to ``path``; and what it pays."""
+    with db.reading() as session:
+        claim = session.scalars(select(Claim).order_by(Claim.service_from)).first()
+        assert claim is not None
+        remit = answer(claim, share=Decimal(share))
+    text = write_835(
+        remit, payer_address=ADDRESS, payee_address=ADDRESS, payer_tin="1234567890",
+        payer_phone="8005550100", payer_bank=BANK, payee_bank=BANK,
+    )  # fmt: skip
+    path.write_text(text)
+    return path, remit.total_paid
+
+
+def test_export_sends_the_ready_claims_as_one_valid_private_837p(
+    cli: Any, clinic: Clinic, tmp_path: Path
+) -> None:
+    cli("claims", "build", "--db", clinic.url)
+    first, second = claims(clinic.db)
+    out = tmp_path / "aetna.837"
+
+    result = cli("claims", "export", "--payer", "aetna", "--out", str(out), "--db", clinic.url)
+
+    assert result.code == 0, result.err
+    total = first.billed + second.billed
+    batch = result.out.split("837P batch ")[1].split(",")[0]
+    assert batch.isdigit()
+    assert result.out == (
+        f"Sent 2 claims (${total:,.2f}) to Aetna in 837P batch {batch}, saved as aetna.837.\n"
+    )
+    text = out.read_text()
+    assert validate.problems(text) == []
+    assert first.number in text and second.number in text
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert statuses(clinic.db) == [ClaimStatus.SUBMITTED] * 2
+    expect_one_error_line(
+        cli("claims", "export", "--payer", "60054", "--out", str(out), "--db", clinic.url),
+        "No claim for Aetna is ready to send; check the drafts first.",
+    )
+    assert out.read_text() == text  # the file of the batch sent is left as it was
+
+
+def test_export_with_json_names_the_batch_and_what_was_held_back(
+    cli: Any, clinic: Clinic, tmp_path: Path
+) -> None:
+    cli("claims", "build", "--db", clinic.url)
+    first, second = claims(clinic.db)
+    with clinic.db.transaction() as session:  # edited to a category, which is not billable
+        session.scalars(select(Claim).where(Claim.id == first.id)).one().diagnoses = "F32"
+    out = tmp_path / "aetna.837"
+
+    data = cli(
+        "claims", "export", "--payer", "60054", "--out", str(out), "--db", clinic.url, "--json"
+    ).json()
+
+    assert data["payer"] == "Aetna" and data["claims"] == [second.number]
+    assert data["held_back"] == [first.number] and data["total"] == f"{second.billed:.2f}"
+    assert data["file"] == str(out) and isinstance(data["batch_id"], int)
+    assert statuses(clinic.db) == [ClaimStatus.DRAFT, ClaimStatus.SUBMITTED]
+    text = cli("claims", "export", "--payer", "aetna", "--out", str(out), "--db", clinic.url)
+    assert text.code == 2  # nothing ready is left
+
+
+def test_export_refuses_an_unknown_payer_or_an_unwritable_file_and_sends_nothing(
+    cli: Any, clinic: Clinic, tmp_path: Path
+) -> None:
+    cli("claims", "build", "--db", clinic.url)
+    expect_one_error_line(
+        cli(
+            "claims",
+            "export",
+            "--payer",
+            "Cigna",
+            "--out",
+            str(tmp_path / "x.837"),
+            "--db",
+            clinic.url,
+        ),
+        "--payer: there is no payer named or with EDI payer id 'Cigna'",
+    )
+    missing = tmp_path / "no" / "such" / "aetna.837"
+    result = cli("claims", "export", "--payer", "Aetna", "--out", str(missing), "--db", clinic.url)
+    assert result.code == 2 and result.out == ""
+    assert result.err.startswith(f"ketadesk: error: the 837P file could not be saved to {missing}")
+    assert result.err.count("\n") == 1
+    assert statuses(clinic.db) == [ClaimStatus.READY] * 2  # nothing was marked sent
+
+
+def test_import_835_previews_posts_once_and_says_so(
+    cli: Any, clinic: Clinic, tmp_path: Path
+) -> None:
+    cli("claims", "build", "--db", clinic.url)
+    cli(
+        "claims",
+        "export",
+        "--payer",
+        "Aetna",
+        "--out",
+        str(tmp_path / "aetna.837"),
+        "--db",
+        clinic.url,
+    )
+    first = claims(clinic.db)[0]
+    era, paid = era_file(clinic.db, tmp_path / "era.835")
+
+    dry = cli("claims", "import-835", str(era), "--dry-run", "--db", clinic.url)
+
+    assert dry.code == 0, dry.err
+    lines = dry.out.splitlines()
+    assert lines[0] == f"AETNA paid ${paid:,.2f} on 2026-12-20 (ACH EFT-9001) for 1 claim."
+    assert lines[2].split() == [
+        "Claim", "Patient", "Billed", "Payer", "pays", "Adjusted", "Patient's", "share", "Held",
+        "Becomes",
+    ]  # fmt: skip
+    row = lines[4].split()
+    assert row[0] == first.number and row[-1] == "paid"
+    assert f"${paid:,.2f}" in row and "$35.00" in row
+    assert lines[5] == "    Patient owes deductible $35.00"
+    assert "Posts $" in dry.out and "for 1 claim payment; 0 payments wait for a person." in dry.out
+    assert lines[-1] == "Dry run: nothing from era.835 was posted."
+    assert count(clinic.db, Remit) == 0 and statuses(clinic.db)[0] is ClaimStatus.SUBMITTED
+
+    posted = cli("claims", "import-835", str(era), "--db", clinic.url)
+    assert posted.code == 0, posted.err
+    assert posted.out.endswith(
+        f"Posted 1 claim payments (${paid:,.2f} from the payer, $35.00 moved to patients); "
+        "0 wait in the follow-up worklist.\n"
+    )
+    assert count(clinic.db, Remit) == 1 and statuses(clinic.db)[0] is ClaimStatus.PAID
+
+    again = cli("claims", "import-835", str(era), "--db", clinic.url, "--json").json()
+    [remit] = again["remittances"]
+    assert remit["already_imported"] and remit["result"]["already_imported"]
+    assert remit["result"]["sentence"] == (
+        "This remittance was imported before; nothing was posted again."
+    )
+    assert count(clinic.db, Remit) == 1
+    text = cli("claims", "import-835", str(era), "--db", clinic.url).out
+    assert text.endswith(
+        "for 1 claim.\n\nThis remittance was imported before; nothing was posted again.\n"
+    )
+    dry = cli("claims", "import-835", str(era), "--dry-run", "--db", clinic.url).out
+    assert "This remittance was imported before; it would post nothing again.\n" in dry
+
+
+def test_import_835_with_json_gives_each_claim_payments_plan(
+    cli: Any, clinic: Clinic, tmp_path: Path
+) -> None:
+    cli("claims", "build", "--db", clinic.url)
+    cli(
+        "claims",
+        "export",
+        "--payer",
+        "Aetna",
+        "--out",
+        str(tmp_path / "aetna.837"),
+        "--db",
+        clinic.url,
+    )
+    first = claims(clinic.db)[0]
+    era, paid = era_file(clinic.db, tmp_path / "era.835", share="0.00")
+
+    data = cli("claims", "import-835", str(era), "--dry-run", "--db", clinic.url, "--json").json()
+
+    assert data["file"] == "era.835" and data["dry_run"] is True
+    [remit] = data["remittances"]
+    assert remit["trace_number"] == "EFT-9001" and remit["total_paid"] == f"{paid:.2f}"
+    assert remit["posts"] == f"{paid:.2f}" and remit["result"] is None
+    [claim] = remit["claims"]
+    assert claim["claim_number"] == first.number and claim["claim_id"] == first.id
+    assert claim["postable"] is True and claim["outcome"] == "paid"
+    assert Decimal(claim["paid"]) + Decimal(claim["adjusted"]) == first.billed
+    assert count(clinic.db, Remit) == 0
+
+
+def test_import_835_refuses_a_file_it_cannot_read_or_that_is_not_an_835(
+    cli: Any, clinic: Clinic, tmp_path: Path
+) -> None:
+    letter = tmp_path / "letter.txt"
+    letter.write_text("Dear billing office,\n")
+    result = cli("claims", "import-835", str(letter), "--db", clinic.url)
+    assert result.code == 2 and result.out == "" and result.err.count("\n") == 1
+    assert result.err.startswith("ketadesk: error: ") and "835" in result.err
+    missing = cli("claims", "import-835", str(tmp_path / "gone.835"), "--db", clinic.url)
+    assert missing.code == 2 and missing.out == "" and missing.err.count("\n") == 1
+    assert missing.err.startswith("ketadesk: error: gone.835 could not be read: ")
+    assert count(clinic.db, Remit) == 0
+
+
 # --- cms1500 -------------------------------------------------------------------------------
 
 
@@ -500,7 +718,8 @@ def test_cms1500_refuses_an_unknown_claim_or_a_file_it_cannot_write(
 # --- the whole cycle on each back end ----------------------------------------------------------
 
 
-def test_build_list_show_and_scrub_on_each_backend(cli: Any, database: Database) -> None:
+def test_the_claim_cycle_on_each_backend(cli: Any, database: Database, tmp_path: Path) -> None:
+    """build → list → show → scrub → export → import-835 (dry run, real, again)."""
     set_up(database)
     c = clinic_of(database)
 
@@ -516,8 +735,24 @@ def test_build_list_show_and_scrub_on_each_backend(cli: Any, database: Database)
     set_member_id(database, "")
     scrubbed = cli("claims", "scrub", "--db", c.url, "--json").json()
     assert (scrubbed["checked"], scrubbed["ready"]) == (2, 0)
-    assert [c.status for c in claims(database)] == [ClaimStatus.DRAFT] * 2
+    assert statuses(database) == [ClaimStatus.DRAFT] * 2
     expect_one_error_line(
         cli("claims", "show", "CL-2026-99999", "--db", c.url),
         "ID: there is no claim 'CL-2026-99999'; give a number like CL-2026-00042 or an id",
     )
+    set_member_id(database, "W123456789")
+    assert cli("claims", "scrub", "--db", c.url, "--json").json()["ready"] == 2
+
+    out = tmp_path / "aetna.837"
+    sent = cli("claims", "export", "--payer", "Aetna", "--out", str(out), "--db", c.url, "--json")
+    assert sent.code == 0, sent.err
+    assert len(sent.json()["claims"]) == 2 and validate.problems(out.read_text()) == []
+    era, paid = era_file(database, tmp_path / "era.835")
+    dry = cli("claims", "import-835", str(era), "--dry-run", "--db", c.url, "--json").json()
+    assert dry["remittances"][0]["posts"] == f"{paid:.2f}" and count(database, Remit) == 0
+    done = cli("claims", "import-835", str(era), "--db", c.url, "--json").json()
+    assert done["remittances"][0]["result"]["posted_claims"] == 1
+    assert statuses(database) == [ClaimStatus.PAID, ClaimStatus.SUBMITTED]
+    again = cli("claims", "import-835", str(era), "--db", c.url).out
+    assert again.endswith("This remittance was imported before; nothing was posted again.\n")
+    assert count(database, Remit) == 1
