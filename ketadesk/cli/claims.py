@@ -434,12 +434,21 @@ def export_command(args: argparse.Namespace) -> int:
     actor = command_line_actor()
     clock = common.clock_of(args)
     out = Path(args.out)
+    progress = common.Progress()
     with common.opened(args) as db, db.transaction() as session:
         payer = payer_by_ref(session, args.payer)
         result = export_batch(
-            session, actor, payer.id, today=clock.today(), now=clock.now(), out=out
+            session,
+            actor,
+            payer.id,
+            today=clock.today(),
+            now=clock.now(),
+            out=out,
+            progress=progress,
         )
         numbers = _claim_numbers(session, result.claim_ids)
+    if progress.live:
+        progress.finish(f"Exported {counted(len(numbers), 'claim')}")
     data = {
         "batch_id": result.batch_id,
         "payer": result.payer_name,
