@@ -52,6 +52,7 @@ examples:
   ketadesk invoice create --patient 100001
   ketadesk payment add --patient 100001 --amount 450.00 --method card
   ketadesk superbill --month 2026-12 --out superbills/
+  ketadesk claims build --through 2026-12-31
   ketadesk install-desktop              add KetaDesk to the desktop's application menu
   ketadesk <command> --help             what a command does and its options
 
@@ -84,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The whole command line: top-level window options and every sub-command."""
     from ketadesk.cli import (  # the command modules: only when a command may be run
         charges,
+        claims,
         demo,
         desktop,
         estimates,
@@ -103,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _top_level_parser()
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     scheduling = (setup, users, patients, protocols, series, sessions, schedule)
-    billing = (charges, invoices, payments, ledger, superbills, estimates)
+    billing = (charges, invoices, payments, ledger, superbills, estimates, claims)
     for module in (*scheduling, *billing, demo, desktop):
         module.register(commands)
     return parser

@@ -12,7 +12,7 @@ a draft with its problems listed.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -36,6 +36,9 @@ from ketadesk.money import ZERO
 MAX_DIAGNOSES = 12  # box 21 and HI hold twelve
 G_CODES = frozenset({"G2082", "G2083"})
 ESKETAMINE_DEVICE_MG = 28  # one Spravato nasal device holds 28 mg
+
+Progress = Callable[[str, int, int], None]
+"""``progress(stage, done, total)``, called as each claim is built (a face's progress bar)."""
 
 
 @dataclass(frozen=True)
@@ -92,10 +95,12 @@ def build_claims(
     today: date,
     through: date | None = None,
     patient_id: int | None = None,
+    progress: Progress | None = None,
 ) -> BuildResult:
     """Build a claim for each patient, payer and date of service with unclaimed charges.
 
-    ``through`` limits the dates of service; ``today`` dates the checks (timely filing).
+    ``through`` limits the dates of service; ``today`` dates the checks (timely filing);
+    ``progress`` hears of each claim built.
     """
     actor.require(Permission.CLAIM_WORK)
     groups: dict[tuple[int, int, date], list[tuple[LedgerEntry, Charge]]] = defaultdict(list)
@@ -106,10 +111,11 @@ def build_claims(
         return BuildResult((), 0, 0)
     drugs = drug_info(session, [charge for rows in groups.values() for _, charge in rows])
     diagnoses = _diagnoses(session, {key[0] for key in groups})
-    claims = [
-        _build_one(session, actor, key, rows, drugs, diagnoses.get(key[0], ()))
-        for key, rows in groups.items()
-    ]
+    claims: list[Claim] = []
+    for key, rows in groups.items():
+        claims.append(_build_one(session, actor, key, rows, drugs, diagnoses.get(key[0], ())))
+        if progress is not None:
+            progress("building claims", len(claims), len(groups))
     ready = scrubber.check_and_mark(session, actor, claims, today=today)
     return BuildResult(tuple(c.id for c in claims), ready, len(claims) - ready)
 

@@ -12,6 +12,7 @@ caller's transaction.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -33,6 +34,14 @@ from ketadesk.clinic.models import Location, Payer
 from ketadesk.errors import Conflict, InvalidValue, NotFound
 from ketadesk.files import write_private
 from ketadesk.money import ZERO
+
+Progress = Callable[[str, int, int], None]
+"""``progress(stage, done, total)``, for a face's progress bar."""
+EXPORT_STAGE = "exporting claims"
+
+
+def _quiet(stage: str, done: int, total: int) -> None:
+    """No one is listening to the progress."""
 
 
 @dataclass(frozen=True)
@@ -68,14 +77,20 @@ def export_batch(
     now: datetime,
     out: Path | None = None,
     check_guide: bool = True,
+    progress: Progress | None = None,
 ) -> ExportResult:
-    """The 837P of every ready claim for ``payer_id``; written to ``out`` when given."""
+    """The 837P of every ready claim for ``payer_id``; written to ``out`` when given.
+
+    ``progress`` hears of each step done (checked, drawn, validated) out of three.
+    """
+    step = progress or _quiet
     actor.require(Permission.CLAIM_WORK)
     payer = session.get(Payer, payer_id)
     if payer is None:
         raise NotFound(f"There is no payer with id {payer_id}.")
     ready = _ready(session, payer_id)
     check_and_mark(session, actor, ready, today=today)
+    step(EXPORT_STAGE, 1, 3)
     clean = [c for c in ready if c.status is ClaimStatus.READY]
     held = tuple(c.number for c in ready if c.status is not ClaimStatus.READY)
     if not clean:
@@ -89,8 +104,10 @@ def export_batch(
     session.add(batch)
     session.flush()
     text = write_837p(_batch837(session, batch.id, now, payer, [c.id for c in clean]))
+    step(EXPORT_STAGE, 2, 3)
     if check_guide:
         _check_guide(text)
+    step(EXPORT_STAGE, 3, 3)
     batch.sha256 = hashlib.sha256(text.encode()).hexdigest()
     batch.file_name = out.name if out is not None else ""
     mark_submitted(session, actor, [c.id for c in clean], on=today, how=f"837P batch {batch.id}")

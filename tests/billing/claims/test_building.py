@@ -88,3 +88,14 @@ def test_the_account_and_statement_show_what_insurers_owe_apart(
     assert (summary.balance, summary.charged_total, summary.insurers_owe) == (ZERO, ZERO, billed)
     view = statement_view(session, admin, patient, on=date(2026, 12, 31))
     assert (view.closing_balance, view.lines, view.insurance_pending) == (ZERO, (), billed)
+
+
+def test_a_build_reports_its_progress_claim_by_claim(session: Session, admin: Actor) -> None:
+    insured = insured_clinic(session, admin)
+    esketamine_visit(session, admin, insured, "2026-12-01 09:00")
+    esketamine_visit(session, admin, insured, "2026-12-04 09:00")
+    heard: list[tuple[str, int, int]] = []
+
+    build_claims(session, admin, today=TODAY, progress=lambda *step: heard.append(step))
+
+    assert heard == [("building claims", 1, 2), ("building claims", 2, 2)]

@@ -111,3 +111,12 @@ def test_a_ready_claim_that_gained_a_problem_is_held_back(session: Session, admi
     result = export_batch(session, admin, payer_id, today=TODAY, now=NOW)
     assert result.held_back == (claim.number,) and claim.status is ClaimStatus.DRAFT
     assert len(result.claim_ids) == 1
+
+
+def test_an_export_reports_its_steps(session: Session, admin: Actor) -> None:
+    payer_id, _ = ready_claims(session, admin, visits=1)
+    heard: list[tuple[str, int, int]] = []
+    export_batch(
+        session, admin, payer_id, today=TODAY, now=NOW, progress=lambda *s: heard.append(s)
+    )
+    assert heard == [("exporting claims", n, 3) for n in (1, 2, 3)]
