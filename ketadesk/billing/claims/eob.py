@@ -42,12 +42,14 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from ketadesk.access.permissions import Actor, Permission
+from ketadesk.billing import ledger
 from ketadesk.billing.claims import remit_codes, remittance
 from ketadesk.billing.claims.models import Claim, ClaimLine, ClaimStatus, RemitSource
 from ketadesk.billing.claims.remit_codes import RemitKind
 from ketadesk.billing.claims.remittance import RemitPlan
 from ketadesk.billing.claims.status import get_claim
 from ketadesk.billing.edi.model import Adjustment, ClaimPayment, Remittance, ServicePayment
+from ketadesk.billing.models import LedgerEntry
 from ketadesk.clinic.validation import parse_date
 from ketadesk.errors import FieldProblem, InvalidValue, ValidationError
 from ketadesk.money import ZERO, money
@@ -199,7 +201,7 @@ def eob_remittance(
             )
         )
     paid_on = _paid_on(form.paid_on, claim, today, problems)
-    services = _services(claim, form.lines, problems)
+    services = _services(session, claim, form.lines, problems)
     paid = sum((s.paid for s in services), ZERO)
     method, trace = _check(form.check_number, paid, problems)
     payer_claim_number = _payer_claim_number(form.payer_claim_number, problems)
@@ -280,7 +282,7 @@ def _payer_claim_number(text: str, problems: list[FieldProblem]) -> str:
 
 
 def _services(
-    claim: Claim, typed: Sequence[EobLine], problems: list[FieldProblem]
+    session: Session, claim: Claim, typed: Sequence[EobLine], problems: list[FieldProblem]
 ) -> list[ServicePayment]:
     """One service payment per claim line (a line left out of the form pays nothing)."""
     by_position = {line.position: line for line in typed}
@@ -290,12 +292,25 @@ def _services(
             FieldProblem(line_field(position), f"claim {claim.number} has no line {position}")
         )
     return [
-        _service(line, by_position.get(line.position, EobLine(line.position)), problems)
+        _service(
+            line,
+            by_position.get(line.position, EobLine(line.position)),
+            _open_on(session, line),
+            problems,
+        )
         for line in claim.lines
     ]
 
 
-def _service(line: ClaimLine, typed: EobLine, problems: list[FieldProblem]) -> ServicePayment:
+def _open_on(session: Session, line: ClaimLine) -> Decimal:
+    """What of the line's charge no earlier answer settled (a denial settles nothing)."""
+    charge = session.get(LedgerEntry, line.entry_id)
+    return ledger.open_amount(session, charge) if charge is not None else line.billed
+
+
+def _service(
+    line: ClaimLine, typed: EobLine, open_on_line: Decimal, problems: list[FieldProblem]
+) -> ServicePayment:
     n = line.position
     read = {name: _amount(getattr(typed, name), line_field(n, name), problems) for name in AMOUNTS}
     amounts = {name: amount or ZERO for name, amount in read.items()}
@@ -307,6 +322,7 @@ def _service(line: ClaimLine, typed: EobLine, problems: list[FieldProblem]) -> S
     remarks = _remarks(n, typed.remarks, problems)
     if None not in read.values():  # the sum is worth saying only when every part was read
         _adds_up(line, sum(amounts.values(), ZERO), problems)
+        _still_open(line, open_on_line, sum(amounts.values(), ZERO) - amounts["denied"], problems)
     return ServicePayment(
         code=line.code,
         billed=line.billed,
@@ -352,6 +368,22 @@ def _adds_up(line: ClaimLine, total: Decimal, problems: list[FieldProblem]) -> N
             f"{line.code}: the parts add up to ${total:,.2f}, ${abs(gap):,.2f} {how} than the "
             f"${line.billed:,.2f} billed; every dollar billed is paid, written down, the "
             "patient's or denied",
+        )
+    )
+
+
+def _still_open(
+    line: ClaimLine, open_on_line: Decimal, settles: Decimal, problems: list[FieldProblem]
+) -> None:
+    """An appealed claim's second answer may settle only what the first left open."""
+    if settles <= open_on_line or open_on_line == line.billed:
+        return
+    problems.append(
+        FieldProblem(
+            line_field(line.position),
+            f"{line.code}: an earlier answer already settled "
+            f"${line.billed - open_on_line:,.2f} of it; an EOB posts to lines nothing has "
+            "settled yet (a denied line, for one): post what changed by hand",
         )
     )
 

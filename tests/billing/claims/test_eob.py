@@ -50,6 +50,16 @@ def eob(*lines: EobLine, paid_on: str = PAID_ON, check: str = "104577") -> EobFo
     return EobForm(paid_on, check, lines or PAID_IN_FULL, payer_claim_number="AET-55012")
 
 
+def denied_in_full(claim: Claim, reason: str = "50") -> EobForm:
+    return eob(
+        *(
+            EobLine(line.position, denied=str(line.billed), denial_reason=reason)
+            for line in claim.lines
+        ),
+        check="",
+    )
+
+
 def problems_of(session: Session, actor: Actor, claim: Claim, form: EobForm) -> dict[str, str]:
     with pytest.raises(ValidationError) as refused:
         eob_remittance(session, actor, claim.id, form, today=TODAY)
@@ -142,14 +152,7 @@ def test_a_claim_denied_in_full_is_denied_and_needs_no_check_number(
     session: Session, admin: Actor
 ) -> None:
     claim = sent_claim(session, admin)
-    form = eob(
-        *(
-            EobLine(line.position, denied=str(line.billed), denial_reason="50")
-            for line in claim.lines
-        ),
-        check="",
-    )
-    post_eob(session, admin, claim, form)
+    post_eob(session, admin, claim, denied_in_full(claim))
     assert claim.status is ClaimStatus.DENIED
     assert entries(session, claim, EntryKind.PAYMENT) == []
     assert ledger.insurer_balance(session, claim.patient_id) == claim.billed
@@ -171,18 +174,42 @@ def test_another_contractual_reason_is_posted_with_its_code(session: Session, ad
     assert "Aetna contractual adjustment, 99213 (CO-45)" in words
 
 
-def test_an_appealed_claim_takes_the_payers_second_answer(session: Session, admin: Actor) -> None:
+def test_an_appealed_claim_takes_the_payers_answer_to_the_appeal(
+    session: Session, admin: Actor
+) -> None:
     from ketadesk.billing.claims.actions import appeal
 
     claim = sent_claim(session, admin)
-    denied = eob(*PAID_IN_FULL[:3], EobLine(4, denied="2100", denial_reason="197"))
-    post_eob(session, admin, claim, denied)
-    appeal(session, admin, claim.id, "authorisation PA-77812 was on file", on=date(2026, 12, 19))
+    post_eob(session, admin, claim, denied_in_full(claim))
+    appeal(session, admin, claim.id, "PHQ-9 of 24, two SSRIs failed", on=date(2026, 12, 19))
 
-    post_eob(session, admin, claim, eob(EobLine(4, paid="2100"), paid_on="12/21/2026"))
+    post_eob(session, admin, claim, eob(paid_on="12/21/2026"))
 
     assert claim.status is ClaimStatus.PAID
     assert ledger.insurer_balance(session, claim.patient_id) == ZERO
+    assert ledger.balance(session, claim.patient_id) == Decimal("250.00")
+
+
+def test_an_appeal_answer_may_not_settle_a_line_twice(session: Session, admin: Actor) -> None:
+    from ketadesk.billing.claims.actions import appeal
+
+    claim = sent_claim(session, admin)
+    post_eob(
+        session,
+        admin,
+        claim,
+        eob(*PAID_IN_FULL[:3], EobLine(4, denied="2100", denial_reason="197")),
+    )
+    appeal(session, admin, claim.id, "authorisation PA-77812 was on file", on=date(2026, 12, 19))
+
+    found = problems_of(session, admin, claim, eob(paid_on="12/21/2026"))
+
+    assert set(found) == {"line 1", "line 2", "line 3"}
+    assert found["line 1"] == (
+        "99213: an earlier answer already settled $225.00 of it; an EOB posts to lines "
+        "nothing has settled yet (a denied line, for one): post what changed by hand"
+    )
+    assert ledger.insurer_balance(session, claim.patient_id) == Decimal("2100.00")
 
 
 # --- what is refused, in words -----------------------------------------------------------
