@@ -17,6 +17,9 @@ dialog in words and nothing changes. After a change the pane emits :attr:`ClaimP
 and the tab reads the list and the claim again. Which buttons are enabled follows the
 claim's status; the services check again.
 
+"Post EOB…" opens :class:`~ketadesk.ui.billing.claims_eob.EobDialog` for a claim waiting
+for its payer: the paper EOB typed line by line, previewed and posted by the 835's rules.
+
 "Appeal…" moves the claim to appealed and, when asked, writes the request for
 reconsideration (:func:`ketadesk.billing.claims.forms.appeal_view` rendered by
 :func:`ketadesk.documents.appeal.render_appeal_letter`) in the same transaction, then opens
@@ -48,6 +51,7 @@ from sqlalchemy.orm import Session
 
 from ketadesk.access.permissions import Permission
 from ketadesk.billing.claims import actions
+from ketadesk.billing.claims.eob import WAITING_FOR_EOB
 from ketadesk.billing.claims.forms import appeal_view, claim_form
 from ketadesk.billing.claims.models import ClaimStatus
 from ketadesk.billing.claims.status import get_claim
@@ -55,6 +59,7 @@ from ketadesk.billing.claims.views import ClaimDetail, RemitView
 from ketadesk.errors import FieldProblem, NotFound
 from ketadesk.money import ZERO
 from ketadesk.ui.billing import Clock, Notice, allowed, fill_table, guard, make_table
+from ketadesk.ui.billing.claims_eob import EobDialog
 from ketadesk.ui.billing.corrections import ReasonDialog
 from ketadesk.ui.billing.pdf import Opener, PdfButton, show_pdf
 from ketadesk.ui.context import AppContext
@@ -246,6 +251,11 @@ class ClaimPane(QWidget):
             "Reopen", "claimReopen", Permission.CLAIM_WORK,
             "Reopen the rejected claim as a draft, to fix and check again.",
         )
+        self.eob_button = self._button(
+            "Post EOB…", "claimEob", Permission.CLAIM_WORK,
+            "Type the payer's paper EOB for this claim: paid, written down, the patient's share "
+            "and denials, line by line; it posts like an 835.",
+        )
         self.appeal_button = self._button(
             "Appeal…", "claimAppeal", Permission.CLAIM_WORK,
             "Ask the payer to reconsider before the appeal deadline.",
@@ -270,6 +280,7 @@ class ClaimPane(QWidget):
         self.sent_button.clicked.connect(self.mark_sent)
         self.reject_button.clicked.connect(self.record_rejection)
         self.reopen_button.clicked.connect(self.reopen)
+        self.eob_button.clicked.connect(self.post_eob)
         self.appeal_button.clicked.connect(self.appeal)
         self.bill_button.clicked.connect(self.bill_patient)
         self.write_off_button.clicked.connect(self.write_off)
@@ -279,7 +290,8 @@ class ClaimPane(QWidget):
         self.form_button.setObjectName("claimCms1500")
         self.form_button.setToolTip("The paper claim (CMS-1500) as a PDF, the form drawn too.")
         for button in (
-            self.sent_button, self.reject_button, self.reopen_button, self.appeal_button,
+            self.sent_button, self.reject_button, self.reopen_button, self.eob_button,
+            self.appeal_button,
             self.bill_button, self.write_off_button, self.correct_button, self.void_button,
         ):
             row.addWidget(button)
@@ -413,6 +425,7 @@ class ClaimPane(QWidget):
             self.sent_button: status is ClaimStatus.READY,
             self.reject_button: status in WAITING,
             self.reopen_button: status is ClaimStatus.REJECTED,
+            self.eob_button: status in WAITING_FOR_EOB,
             self.appeal_button: status in ANSWERED,
             self.bill_button: is_open,
             self.write_off_button: is_open,
@@ -506,6 +519,21 @@ class ClaimPane(QWidget):
         if status is not None:
             self._done(f"Claim {d.number} is back to {status}; fix it and check it again.")
         return status is not None
+
+    def post_eob(self) -> EobDialog | None:
+        """Open the paper EOB form for the shown claim; its posting refreshes the tab."""
+        d = self._claim()
+        dialog = self.notice.attempt(
+            lambda: EobDialog(self.context, d.id, today=self.today, parent=self)
+        )
+        if dialog is None:
+            return None
+        dialog.posted.connect(lambda result: self._done(result.sentence))
+        if self.dialog is not None:
+            self.dialog.deleteLater()
+        self.dialog = dialog
+        dialog.open()
+        return dialog
 
     def appeal(self) -> AppealDialog | None:
         d, actor, on = self._claim(), self.context.actor, self.today()
