@@ -830,7 +830,7 @@ def _plan_text(plan: RemitPlan, dry_run: bool) -> str:
     lines = table.splitlines()
     out = [head, "", *lines[:2]]
     for line, claim in zip(lines[2:], plan.claims, strict=True):
-        out += [line, *(f"    {words}" for words in _what_happens(claim))]
+        out += [line, *(f"    {words}" for words in claim.what_happens)]
     posted = [c for c in plan.claims if c.postable]
     out += [
         "",
@@ -838,15 +838,6 @@ def _plan_text(plan: RemitPlan, dry_run: bool) -> str:
         f"{counted(len(plan.waiting), 'payment waits', 'payments wait')} for a person.",
     ]
     return "\n".join(out)
-
-
-def _what_happens(claim: ClaimPlan) -> list[str]:
-    """Why a payment waits, else the patient's share and any denial, in words."""
-    if not claim.postable:
-        return ["Waits for a person: " + "; ".join(claim.problems)]
-    shares = [line.share_words for line in claim.lines if line.share_words]
-    said = ["Patient owes " + ", ".join(shares)] if shares else []
-    return said + [f"Denied: {reason}" for reason in dict.fromkeys(claim.denial_reasons)]
 
 
 def list_text(rows: Sequence[ClaimRow]) -> str:

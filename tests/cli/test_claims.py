@@ -600,7 +600,7 @@ def test_import_835_previews_posts_once_and_says_so(
     posted = cli("claims", "import-835", str(era), "--db", clinic.url)
     assert posted.code == 0, posted.err
     assert posted.out.endswith(
-        f"Posted 1 claim payments (${paid:,.2f} from the payer, $35.00 moved to patients); "
+        f"Posted 1 claim payment (${paid:,.2f} from the payer, $35.00 moved to patients); "
         "0 wait in the follow-up worklist.\n"
     )
     assert count(clinic.db, Remit) == 1 and statuses(clinic.db)[0] is ClaimStatus.PAID

@@ -148,7 +148,7 @@ def test_a_claim_is_built_sent_paid_and_the_share_lands_on_the_patients_ledger(
 
     qtbot.mouseClick(preview.post_button, LEFT)
     assert status_of(sqlite_db, claim_id) is ClaimStatus.PAID
-    assert tab.notice.text().startswith("Posted 1 claim payments (")
+    assert tab.notice.text().startswith("Posted 1 claim payment (")
     assert column(tab, 4) == ["Paid"] and column(tab, 6) == ["$0.00"]
     assert pane.money["to_patient"].text() == "$50.00"
     assert pane.tabs.tabText(3) == "Payer's answers (1)"

@@ -132,7 +132,7 @@ def test_a_paper_eob_typed_line_by_line_pays_the_claim_and_bills_the_patients_sh
     assert status_of(sqlite_db, claim_id) is ClaimStatus.PAID
     assert dialog.result() == EobDialog.DialogCode.Accepted
     pane = tab.pane
-    assert pane.notice.text().startswith("Posted 1 claim payments ($1,790.00 from the payer")
+    assert pane.notice.text().startswith("Posted 1 claim payment ($1,790.00 from the payer")
     assert pane.title.text().endswith("· Paid")
     assert pane.money["paid"].text() == "$1,790.00"
     assert pane.money["to_patient"].text() == "$250.00"

@@ -96,6 +96,16 @@ class ClaimPlan:
         return sum((getattr(line, what) for line in self.lines), ZERO)
 
     @property
+    def what_happens(self) -> tuple[str, ...]:
+        """This payment's fate in words: why it waits, else the patient's share and any
+        denial (what the preview in the window and on the command line says)."""
+        if not self.postable:
+            return ("Waits for a person: " + "; ".join(self.problems),)
+        shares = [line.share_words for line in self.lines if line.share_words]
+        said = ["Patient owes " + ", ".join(shares)] if shares else []
+        return tuple(said + [f"Denied: {r}" for r in dict.fromkeys(self.denial_reasons)])
+
+    @property
     def denial_reasons(self) -> tuple[str, ...]:
         return tuple(
             remit_codes.describe(a.group, a.reason)
@@ -140,8 +150,9 @@ class PostResult:
     def sentence(self) -> str:
         if self.already_imported:
             return "This remittance was imported before; nothing was posted again."
+        payments = "payment" if self.posted_claims == 1 else "payments"
         return (
-            f"Posted {self.posted_claims} claim payments (${self.paid:,.2f} from the payer, "
+            f"Posted {self.posted_claims:,} claim {payments} (${self.paid:,.2f} from the payer, "
             f"${self.patient_share:,.2f} moved to patients); {self.waiting_claims} wait in "
             "the follow-up worklist."
         )

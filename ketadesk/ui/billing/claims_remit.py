@@ -77,12 +77,7 @@ def read_835_file(path: Path) -> RemitFile:
 
 def what_happens(claim: ClaimPlan) -> str:
     """One claim payment's fate in words: why it waits, or the shares and denials."""
-    if not claim.postable:
-        return "Waits for a person: " + "; ".join(claim.problems)
-    parts = [line.share_words for line in claim.lines if line.share_words]
-    said = ["Patient owes " + ", ".join(parts)] if parts else []
-    said += [f"Denied: {reason}" for reason in dict.fromkeys(claim.denial_reasons)]
-    return "; ".join(said) or "Paid; the rest written down by contract"
+    return "; ".join(claim.what_happens) or "Paid; the rest written down by contract"
 
 
 def plan_cells(claim: ClaimPlan) -> tuple[str, ...]:

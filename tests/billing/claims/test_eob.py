@@ -86,7 +86,7 @@ def test_a_posted_eob_balances_the_claim_and_moves_the_patients_share(
 
     sentence = post_eob(session, admin, claim, eob())
 
-    assert sentence.startswith("Posted 1 claim payments ($1,790.00 from the payer, $250.00")
+    assert sentence.startswith("Posted 1 claim payment ($1,790.00 from the payer, $250.00")
     assert claim.status is ClaimStatus.PAID
     assert claim.payer_claim_number == "AET-55012"
     assert claim.adjudicated_on == date(2026, 12, 18)
