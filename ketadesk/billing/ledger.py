@@ -25,8 +25,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any, cast
 
-from sqlalchemy import BigInteger, ColumnElement, func, insert, select, type_coerce
+from sqlalchemy import BigInteger, ColumnElement, Table, func, insert, select, type_coerce
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from ketadesk.access import audit
@@ -46,6 +47,22 @@ from ketadesk.money import ZERO, from_cents, money, to_cents
 
 # Kinds whose amount must be above zero / below zero; reversals carry the opposite sign of
 # whatever they reverse.
+_IN_CHUNK = 900  # ids per IN (...) when reading inserted entries back
+_KEY = (
+    "patient_id",
+    "location_id",
+    "kind",
+    "amount",
+    "posted_on",
+    "description",
+    "payer_id",
+    "claim_id",
+    "reason",
+    "method",
+    "reference",
+    "note",
+    "reverses_id",
+)
 _POSITIVE = DEBIT_KINDS
 _NEGATIVE = CREDIT_KINDS
 
@@ -171,6 +188,32 @@ def _checked_amount(kind: EntryKind, value: Decimal) -> Decimal:
     return amount
 
 
+def _insert_entries(session: Session, rows: list[dict[str, Any]]) -> list[LedgerEntry]:
+    """Insert ``rows`` and return their entries in the same order, in a handful of round
+    trips: one multi-row ``INSERT ... RETURNING`` per batch, then the new rows read back.
+
+    The database may return the new ids in any order, so each returned row is matched to
+    the row it came from by its values; two rows with equal values are interchangeable.
+    (Asking SQLAlchemy for the rows' order makes it insert one row per statement on SQLite,
+    twenty times slower for an 835's 10,000 entries.)
+    """
+    table = cast(Table, LedgerEntry.__table__)
+    returned = session.execute(
+        insert(table).returning(table.c.id, *(table.c[k] for k in _KEY)), rows
+    ).all()
+    waiting: dict[tuple[object, ...], list[int]] = {}
+    for row in returned:
+        waiting.setdefault(tuple(row[1:]), []).append(row[0])
+    ids = [waiting[tuple(r[k] for k in _KEY)].pop() for r in rows]
+    found: dict[int, LedgerEntry] = {}
+    for start in range(0, len(ids), _IN_CHUNK):
+        chunk = ids[start : start + _IN_CHUNK]
+        found.update(
+            (e.id, e) for e in session.scalars(select(LedgerEntry).where(LedgerEntry.id.in_(chunk)))
+        )
+    return [found[i] for i in ids]
+
+
 def post_many(session: Session, actor: Actor, drafts: Sequence[EntryDraft]) -> list[LedgerEntry]:
     """Append ``drafts`` with one flush, each audited: :func:`post` for many entries at once
     (an 835 posts thousands). Every amount is checked first, so a bad one posts nothing."""
@@ -200,8 +243,7 @@ def post_many(session: Session, actor: Actor, drafts: Sequence[EntryDraft]) -> l
         for d, amount in zip(drafts, amounts, strict=True)
     ]
     session.flush()  # what the caller added first is written before these
-    # One bulk INSERT ... RETURNING (in batches) gives back the entries as ORM objects.
-    entries = list(session.scalars(insert(LedgerEntry).returning(LedgerEntry), rows))
+    entries = _insert_entries(session, rows)
     audit.record_many(
         session, actor, "post", "ledger_entry", ((e.id, audit.snapshot(e)) for e in entries)
     )

@@ -34,12 +34,12 @@ from ketadesk.billing.claims.models import (
     RemitLine,
 )
 from ketadesk.billing.claims.remittance import ClaimPlan, LinePlan, PostResult, RemitPlan
+from ketadesk.billing.claims.routing import Router
 from ketadesk.billing.claims.secondary import build_secondary
 from ketadesk.billing.claims.status import move
 from ketadesk.billing.edi.model import Adjustment, ServicePayment
 from ketadesk.billing.models import AdjustmentReason, EntryKind, LedgerEntry, PaymentMethod
 from ketadesk.clinic.models import InsurancePolicy, PolicyRank
-from ketadesk.clinic.policies import coverage_on
 from ketadesk.errors import Conflict
 from ketadesk.money import ZERO
 
@@ -203,20 +203,21 @@ def _claimed(session: Session, plans: Sequence[ClaimPlan]) -> list[_Claimed]:
             .options(selectinload(Claim.lines), selectinload(Claim.payer))
         )
     }
+    router = Router(session).prime(c.patient_id for c in claims.values())
     found = []
     for claim_plan in plans:
         claim = claims.get(claim_plan.claim_id or 0)
         if claim is None:
             raise Conflict(f"claim {claim_plan.claim_number} disappeared while posting")
-        found.append(_Claimed(claim, claim_plan, _secondary_policy(session, claim)))
+        found.append(_Claimed(claim, claim_plan, _secondary_policy(router, claim)))
     return found
 
 
-def _secondary_policy(session: Session, claim: Claim) -> InsurancePolicy | None:
+def _secondary_policy(router: Router, claim: Claim) -> InsurancePolicy | None:
     """The patient's secondary policy on the claim's date, when ``claim`` is a primary."""
     if claim.rank is not PolicyRank.PRIMARY:
         return None
-    secondary = coverage_on(session, claim.patient_id, claim.service_from).secondary
+    secondary = router.coverage(claim.patient_id, claim.service_from).secondary
     if secondary is None or secondary.payer_id == claim.payer_id:
         return None
     return secondary
