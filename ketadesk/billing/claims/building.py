@@ -11,7 +11,7 @@ a draft with its problems listed.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -25,12 +25,12 @@ from ketadesk.access import audit
 from ketadesk.access.permissions import Actor, Permission
 from ketadesk.billing.claims import scrubber
 from ketadesk.billing.claims.models import Claim, ClaimLine, ClaimStatus
+from ketadesk.billing.claims.routing import Router
 from ketadesk.billing.claims.status import record_event
 from ketadesk.billing.models import Charge, EntryKind, LedgerEntry
 from ketadesk.billing.superbill import drug_info
 from ketadesk.billing.views import DrugInfo
 from ketadesk.clinic.models import Diagnosis, InsurancePolicy, Location, Payer
-from ketadesk.clinic.policies import coverage_on
 from ketadesk.money import ZERO
 
 MAX_DIAGNOSES = 12  # box 21 and HI hold twelve
@@ -111,11 +111,15 @@ def build_claims(
         return BuildResult((), 0, 0)
     drugs = drug_info(session, [charge for rows in groups.values() for _, charge in rows])
     diagnoses = _diagnoses(session, {key[0] for key in groups})
+    router = Router(session).prime(key[0] for key in groups)
+    numbers = _numbers(session, [key[2].year for key in groups])
     claims: list[Claim] = []
-    for key, rows in groups.items():
-        claims.append(_build_one(session, actor, key, rows, drugs, diagnoses.get(key[0], ())))
+    for (key, rows), number in zip(groups.items(), numbers, strict=True):
+        policy = policy_for(session, key[0], key[1], key[2], router=router)
+        claims.append(_build_one(session, actor, key, rows, policy, number, drugs, diagnoses))
         if progress is not None:
             progress("building claims", len(claims), len(groups))
+    _store(session, actor, claims, [len(rows) for rows in groups.values()])
     ready = scrubber.check_and_mark(session, actor, claims, today=today)
     return BuildResult(tuple(c.id for c in claims), ready, len(claims) - ready)
 
@@ -132,9 +136,12 @@ def _diagnoses(session: Session, patient_ids: set[int]) -> dict[int, tuple[str, 
     return {pid: tuple(codes[:MAX_DIAGNOSES]) for pid, codes in found.items()}
 
 
-def policy_for(session: Session, patient_id: int, payer_id: int, on: date) -> InsurancePolicy:
-    """The patient's policy with ``payer_id`` on ``on``: the one in force, else the latest."""
-    coverage = coverage_on(session, patient_id, on)
+def policy_for(
+    session: Session, patient_id: int, payer_id: int, on: date, *, router: Router | None = None
+) -> InsurancePolicy:
+    """The patient's policy with ``payer_id`` on ``on``: the one in force, else the latest.
+    ``router`` (primed for many patients) saves a query per claim."""
+    coverage = (router or Router(session)).coverage(patient_id, on)
     for policy in (coverage.primary, coverage.secondary):
         if policy is not None and policy.payer_id == payer_id:
             return policy
@@ -164,20 +171,35 @@ def claim_number(year: int, number: int) -> str:
     return f"CL-{year}-{number:05d}"
 
 
+def _numbers(session: Session, years: Sequence[int]) -> list[str]:
+    """A claim number for each of ``years``, each year's drawn from its counter at once."""
+    wanted = Counter(years)
+    first = {
+        year: db.reserve(session, number_counter(year), count) for year, count in wanted.items()
+    }
+    taken: dict[int, int] = defaultdict(int)
+    numbers = []
+    for year in years:
+        numbers.append(claim_number(year, first[year] + taken[year]))
+        taken[year] += 1
+    return numbers
+
+
 def _build_one(
     session: Session,
     actor: Actor,
     key: tuple[int, int, date],
     rows: Sequence[tuple[LedgerEntry, Charge]],
+    policy: InsurancePolicy,
+    number: str,
     drugs: dict[int, DrugInfo],
-    diagnoses: tuple[str, ...],
+    diagnoses: dict[int, tuple[str, ...]],
 ) -> Claim:
     patient_id, payer_id, on = key
-    policy = policy_for(session, patient_id, payer_id, on)
     payer = policy.payer
     first_entry, first_charge = rows[0]
     claim = Claim(
-        number=next_number(session, on.year),
+        number=number,
         patient_id=patient_id,
         payer_id=payer_id,
         policy_id=policy.id,
@@ -188,7 +210,7 @@ def _build_one(
         service_from=on,
         service_to=on,
         billed=sum((entry.amount for entry, _ in rows), ZERO),
-        diagnoses=",".join(diagnoses),
+        diagnoses=",".join(diagnoses.get(patient_id, ())),
         prior_auth_number=policy.prior_auth_number,
         filing_deadline=on + timedelta(days=payer.timely_filing_days),
         created_by=actor.username,
@@ -198,12 +220,17 @@ def _build_one(
         for position, (entry, charge) in enumerate(rows, start=1)
     ]
     claim.note = _claim_note(session, payer, claim)
-    session.add(claim)
-    session.flush()
-    built = f"Built from {len(rows)} charge{'s' if len(rows) != 1 else ''}"
-    record_event(session, actor, claim, ClaimStatus.DRAFT, built, was="")
-    audit.record(session, actor, "create", "claim", claim.id, after=audit.snapshot(claim))
     return claim
+
+
+def _store(session: Session, actor: Actor, claims: Sequence[Claim], counts: Sequence[int]) -> None:
+    """Write the new claims in one flush, then each one's first history row and audit row."""
+    session.add_all(claims)
+    session.flush()
+    for claim, count in zip(claims, counts, strict=True):
+        built = f"Built from {count} charge{'s' if count != 1 else ''}"
+        record_event(session, actor, claim, ClaimStatus.DRAFT, built, was="")
+        audit.record(session, actor, "create", "claim", claim.id, after=audit.snapshot(claim))
 
 
 def _line(position: int, entry: LedgerEntry, charge: Charge, drug: DrugInfo | None) -> ClaimLine:
@@ -257,4 +284,3 @@ def load_claims(session: Session, ids: Sequence[int]) -> list[Claim]:
             .order_by(Claim.id)
         )
     )
-

@@ -11,12 +11,13 @@ to *ready* (and a ready claim that gained one back to *draft*).
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ketadesk.access.permissions import Actor
@@ -24,7 +25,14 @@ from ketadesk.billing.claims.models import SENT_STATUSES, Claim, ClaimLine, Clai
 from ketadesk.billing.claims.status import move
 from ketadesk.clinic import validation as v
 from ketadesk.clinic.codes import icd10cm
-from ketadesk.clinic.models import InsurancePolicy, Location, Payer, Provider, Relationship
+from ketadesk.clinic.models import (
+    InsurancePolicy,
+    Location,
+    Patient,
+    Payer,
+    Provider,
+    Relationship,
+)
 from ketadesk.errors import InvalidValue
 from ketadesk.money import ZERO
 
@@ -374,12 +382,91 @@ def line_facts(line: ClaimLine) -> LineFacts:
     )
 
 
+@dataclass(frozen=True)
+class _Neighbours:
+    """Other claims that bear on a check, read once for a whole batch."""
+
+    claimed_days: dict[tuple[int, str], list[tuple[int, date]]]  # (policy, PA) -> (id, day)
+    sent: dict[tuple[int, int, date], list[tuple[int, str, str]]]  # -> (id, number, code)
+
+
+def _neighbours(session: Session, claims: Sequence[Claim]) -> _Neighbours:
+    """Claims under the same authorisations, and claims sent for the same patients' days:
+    what the authorisation and duplicate rules compare against, in two queries."""
+    policies = list({c.policy_id for c in claims})
+    claimed: dict[tuple[int, str], list[tuple[int, date]]] = defaultdict(list)
+    for claim_id, policy_id, number, day in session.execute(
+        select(Claim.id, Claim.policy_id, Claim.prior_auth_number, Claim.service_from).where(
+            Claim.policy_id.in_(policies),
+            Claim.prior_auth_number != "",
+            Claim.status != ClaimStatus.CLOSED,
+            Claim.frequency == "1",
+        )
+    ):
+        claimed[(policy_id, number)].append((claim_id, day))
+    sent: dict[tuple[int, int, date], list[tuple[int, str, str]]] = defaultdict(list)
+    for claim_id, number, patient_id, payer_id, day, code in session.execute(
+        select(
+            Claim.id,
+            Claim.number,
+            Claim.patient_id,
+            Claim.payer_id,
+            Claim.service_from,
+            ClaimLine.code,
+        )
+        .join(ClaimLine, ClaimLine.claim_id == Claim.id)
+        .where(
+            Claim.patient_id.in_(list({c.patient_id for c in claims})),
+            Claim.service_from.in_(list({c.service_from for c in claims})),
+            Claim.status.in_(SENT_STATUSES),
+        )
+    ):
+        sent[(patient_id, payer_id, day)].append((claim_id, number, code))
+    return _Neighbours(dict(claimed), dict(sent))
+
+
+def _load_parties(session: Session, claims: Sequence[Claim]) -> None:
+    """Patients, policies and payers of ``claims`` into the session in three queries, so
+    reading ``claim.patient`` and the like asks the database nothing more."""
+    for model, ids in (
+        (Patient, {c.patient_id for c in claims}),
+        (InsurancePolicy, {c.policy_id for c in claims}),
+        (Payer, {c.payer_id for c in claims}),
+    ):
+        session.scalars(select(model).where(model.id.in_(list(ids)))).all()
+
+
 def facts_of(session: Session, claim: Claim, today: date) -> ClaimFacts:
     """What :func:`check` needs to know about ``claim``, read from the database."""
+    return facts_for(session, [claim], today)[0]
+
+
+def facts_for(session: Session, claims: Sequence[Claim], today: date) -> list[ClaimFacts]:
+    """:func:`facts_of` for many claims, with what they share read once."""
+    if not claims:
+        return []
+    with session.no_autoflush:  # reading only: pending changes need not be written first
+        _load_parties(session, claims)
+        around = _neighbours(session, claims)
+        places = {loc.id: loc for loc in session.scalars(select(Location))}
+        providers = {p.id: p for p in session.scalars(select(Provider))}
+        return [
+            _facts(claim, today, around, places.get(claim.location_id),
+                   providers.get(claim.provider_id or 0))
+            for claim in claims
+        ]  # fmt: skip
+
+
+def _facts(
+    claim: Claim,
+    today: date,
+    around: _Neighbours,
+    location: Location | None,
+    provider: Provider | None,
+) -> ClaimFacts:
     policy: InsurancePolicy = claim.policy
     payer: Payer = claim.payer
-    location = session.get(Location, claim.location_id)
-    provider = session.get(Provider, claim.provider_id) if claim.provider_id else None
+    patient = claim.patient
     return ClaimFacts(
         number=claim.number,
         service_date=claim.service_from,
@@ -400,67 +487,52 @@ def facts_of(session: Session, claim: Claim, today: date) -> ClaimFacts:
         auth_from=policy.auth_from,
         auth_to=policy.auth_to,
         sessions_authorized=policy.sessions_authorized,
-        sessions_claimed=_sessions_claimed(session, claim, policy),
+        sessions_claimed=_sessions_claimed(claim, policy, around),
         billing_npi=location.npi if location is not None else "",
         tin=location.tin if location is not None else "",
         rendering_npi=provider.npi if provider is not None else None,
-        duplicates=_duplicates(session, claim),
+        duplicates=_duplicates(claim, around),
         secondary=claim.primary_claim_id is not None,
-        patient_address=all(
-            (
-                claim.patient.address_line1,
-                claim.patient.city,
-                claim.patient.state,
-                claim.patient.zip_code,
-            )
-        ),
+        patient_address=all((patient.address_line1, patient.city, patient.state, patient.zip_code)),
         billing_phone=location.phone if location is not None else "",
     )
 
 
-def _sessions_claimed(session: Session, claim: Claim, policy: InsurancePolicy) -> int:
+def _sessions_claimed(claim: Claim, policy: InsurancePolicy, around: _Neighbours) -> int:
     """Other dates of service claimed under the same authorisation (not closed ones)."""
     if not claim.prior_auth_number:
         return 0
-    query = select(func.count(func.distinct(Claim.service_from))).where(
-        Claim.policy_id == policy.id,
-        Claim.prior_auth_number == claim.prior_auth_number,
-        Claim.id != claim.id,
-        Claim.status != ClaimStatus.CLOSED,
-        Claim.frequency == "1",
-        Claim.service_from != claim.service_from,
+    others = around.claimed_days.get((policy.id, claim.prior_auth_number), [])
+    return len(
+        {
+            day
+            for claim_id, day in others
+            if claim_id != claim.id
+            and day != claim.service_from
+            and (policy.auth_from is None or day >= policy.auth_from)
+        }
     )
-    if policy.auth_from is not None:
-        query = query.where(Claim.service_from >= policy.auth_from)
-    return session.scalar(query) or 0
 
 
-def _duplicates(session: Session, claim: Claim) -> tuple[str, ...]:
+def _duplicates(claim: Claim, around: _Neighbours) -> tuple[str, ...]:
     if claim.frequency != "1":
         return ()
     codes = {line.code for line in claim.lines}
-    others = session.execute(
-        select(Claim.number, ClaimLine.code)
-        .join(ClaimLine, ClaimLine.claim_id == Claim.id)
-        .where(
-            Claim.patient_id == claim.patient_id,
-            Claim.payer_id == claim.payer_id,
-            Claim.service_from == claim.service_from,
-            Claim.id != claim.id,
-            Claim.status.in_(SENT_STATUSES),
+    others = around.sent.get((claim.patient_id, claim.payer_id, claim.service_from), [])
+    return tuple(
+        sorted(
+            {number for claim_id, number, code in others if claim_id != claim.id and code in codes}
         )
-    ).all()
-    return tuple(sorted({number for number, code in others if code in codes}))
+    )
 
 
 def check_and_mark(session: Session, actor: Actor, claims: Sequence[Claim], *, today: date) -> int:
     """Check ``claims``, store their problems, move clean drafts to ready (and ready claims
     with problems back to draft); return how many are ready."""
     ready = 0
-    for claim in claims:
-        if claim.status not in (ClaimStatus.DRAFT, ClaimStatus.READY):
-            continue
-        problems = check(facts_of(session, claim, today))
+    open_ones = [c for c in claims if c.status in (ClaimStatus.DRAFT, ClaimStatus.READY)]
+    for claim, facts in zip(open_ones, facts_for(session, open_ones, today), strict=True):
+        problems = check(facts)
         claim.problems = "\n".join(p.sentence for p in problems)
         if problems and claim.status is ClaimStatus.READY:
             move(session, actor, claim, ClaimStatus.DRAFT, f"{len(problems)} problems found")
