@@ -6,6 +6,7 @@ have an action refused in words."""
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from billing.claims.claims_helpers import TODAY, esketamine_visit, insured_clinic
@@ -23,7 +24,9 @@ from ketadesk.billing.claims.building import build_claims
 from ketadesk.billing.claims.models import Claim, ClaimStatus
 from ketadesk.billing.claims.remittance import file_sha256
 from ketadesk.billing.claims.scrubber import check_and_mark
-from ketadesk.billing.edi.model import Remittance
+from ketadesk.billing.edi import validate
+from ketadesk.billing.edi.model import Address, Remittance
+from ketadesk.billing.edi.x835 import BankAccount, write_835
 from ketadesk.db import Database
 from ketadesk.ui.billing.claims import ClaimsTab
 from ketadesk.ui.billing.claims_followup import FollowUpDialog, days_text
@@ -343,9 +346,50 @@ def test_send_batch_says_what_is_ready(qtbot: QtBot, sqlite_db: Database) -> Non
     dialog = tab.send_batch()
     assert isinstance(dialog, SendBatchDialog)
     assert dialog.payer.count() == 1 and "1 ready claim" in dialog.payer.itemText(0)
-    if dialog.export is None:  # the 837P writer is not in this build yet
-        assert not dialog.ok_button.isEnabled()
-        assert "not in this build yet" in dialog.notice.text()
+    assert dialog.ok_button.isEnabled()
+
+
+def test_the_whole_cycle_through_files_an_837p_out_and_an_835_in(
+    qtbot: QtBot, sqlite_db: Database, tmp_path: Path
+) -> None:
+    """Send the batch as a file, answer it with a real 835 file, import it, see the share."""
+    patient_id = insured_patient(sqlite_db)
+    out, era = tmp_path / "aetna.837", tmp_path / "aetna.835"
+    tab = ClaimsTab(
+        AppContext(sqlite_db, BILLING),
+        today=lambda: TODAY,
+        choose_837=lambda _parent, _name: str(out),
+        choose_835=lambda _parent, _name: str(era),
+    )
+    qtbot.add_widget(tab)
+    tab.resize(1240, 760)
+    tab.show()
+    qtbot.mouseClick(tab.build_button, LEFT)
+    qtbot.waitUntil(lambda: tab.worker is None, timeout=30_000)
+
+    send = tab.send_batch()
+    qtbot.mouseClick(send.ok_button, LEFT)
+    assert validate.problems(out.read_text()) == []
+    assert column(tab, 4) == ["Submitted"] and tab.notice.text().startswith("Sent 1 claim")
+
+    tab.table.selectRow(0)
+    assert tab.pane.shown is not None
+    remit = payers_answer(sqlite_db, tab.pane.shown.id, "40.00")
+    bank = BankAccount("021000021", "123456789")
+    address = Address("PO BOX 981106", "EL PASO", "TX", "79998")
+    era.write_text(write_835(remit, payer_address=address, payee_address=address,
+                             payer_tin="1234567890", payer_phone="8005550100",
+                             payer_bank=bank, payee_bank=bank))  # fmt: skip
+    preview = tab.import_835()
+    assert isinstance(preview, RemitPreviewDialog) and preview.table.rowCount() == 1
+    qtbot.mouseClick(preview.post_button, LEFT)
+
+    assert column(tab, 4) == ["Paid"]
+    with sqlite_db.reading() as session:
+        assert ledger.balance(session, patient_id) == Decimal("40.00")
+        assert ledger.insurer_balance(session, patient_id) == Decimal("0.00")
+    again = tab.import_835()
+    assert again is not None and not again.post_button.isEnabled()  # imported before
 
 
 def test_the_claims_tab_reads_whole_on_a_laptop(qtbot: QtBot, sqlite_db: Database) -> None:
