@@ -47,6 +47,7 @@ from typing import Any
 from ketadesk.billing.claims import remit_codes, scrubber
 from ketadesk.billing.claims.building import (
     G_CODES,
+    ClaimDrug,
     claim_number,
     number_counter,
     rems_note,
@@ -122,6 +123,7 @@ class Line:
     units: int
     billed: int  # cents
     pointers: str
+    drug: ClaimDrug | None = None  # a drug line's NDC, quantity and note
 
 
 @dataclass(eq=False)
@@ -225,13 +227,15 @@ class Claims:
         self._to_send[key].append(claim)
 
     def _line_row(self, claim: OpenClaim, line: Line, position: int) -> None:
+        drug = line.drug
         self.sink.add(ClaimLine, {
             "id": line.id, "claim_id": claim.id, "position": position,
             "charge_id": line.charge_id, "entry_id": line.entry.id,
             "service_date": claim.visit.day, "code": line.code, "modifiers": line.modifiers,
             "description": line.description[:200], "units": line.units,
-            "billed": line.billed, "pointers": line.pointers, "ndc": "",
-            "ndc_quantity": None, "ndc_unit": "", "note": "",
+            "billed": line.billed, "pointers": line.pointers,
+            "ndc": drug.ndc if drug else "", "ndc_quantity": drug.quantity if drug else None,
+            "ndc_unit": drug.unit if drug else "", "note": drug.note if drug else "",
         })  # fmt: skip
 
     def _authorisation(
@@ -263,7 +267,8 @@ class Claims:
                     modifiers=tuple(m for m in line.modifiers.split(",") if m),
                     units=line.units, billed=from_cents(line.billed),
                     pointers=tuple(int(p) for p in line.pointers.split(",") if p),
-                    ndc="", note="",
+                    ndc=line.drug.ndc if line.drug else "",
+                    note=line.drug.note if line.drug else "",
                 )
                 for i, line in enumerate(claim.lines, start=1)
             ),
