@@ -15,11 +15,12 @@ flow, replayed on the money calendar with the same rules the claim services use:
 2. **Send** (:meth:`Claims._send`): ready claims go out in an 837P batch per payer on
    Mondays and Thursdays, as :func:`~ketadesk.billing.claims.actions.mark_submitted` marks
    them.
-3. **Answer** (:meth:`Claims._answer_run`): each payer answers a week's claims in one
-   remittance on Tuesdays, two to five weeks later. An outcome is drawn per claim
-   (:data:`OUTCOMES`): paid (CO-45 down to the allowed amount, the patient's deductible,
-   coinsurance or copay as PR-1/2/3), partly paid (one line denied CO-97) or denied with a
-   common reason (:data:`DENIALS`). Every answer is planned by the posting service's pure
+3. **Answer** (:meth:`Claims._answer_run`): each payer answers a week's claims of a
+   location (the payee: its NPI) in one remittance on Tuesdays, two to five weeks later.
+   An outcome is drawn per claim (:data:`OUTCOMES`): paid (CO-45 down to the allowed
+   amount, the patient's deductible, coinsurance or copay as PR-1/2/3), partly paid (one
+   line denied CO-97) or denied with a common reason (:data:`DENIALS`). Every answer is
+   planned by the posting service's pure
    :func:`~ketadesk.billing.claims.remittance.plan_claim` and written as
    :func:`~ketadesk.billing.claims.remittance.post` writes it: the remit rows, the payer's
    payment, contractual adjustments, the patient's share moved to the patient's side (and
@@ -32,8 +33,9 @@ flow, replayed on the money calendar with the same rules the claim services use:
 Claims answered after ``today`` stay submitted; recent ones ready or draft. A patient with
 a secondary policy gets no patient share from the demo's primary payers, so no secondary
 claims are built (the secondary claim flow is the posting service's, not replayed here).
-The remittances are posted as :class:`~ketadesk.billing.edi.model.Remittance` values
-(``edi.x835`` was not on main when this was written, so no 835 text is kept).
+The remittances are posted as :class:`~ketadesk.billing.edi.model.Remittance` values;
+:mod:`ketadesk.demo.samples` writes stored ones back as 835 files (the samples shipped in
+``resources/samples``).
 """
 
 from __future__ import annotations
@@ -168,7 +170,8 @@ class Claims:
         self.cal = cal
         self.claims: list[OpenClaim] = []
         self._to_send: dict[tuple[int, date], list[OpenClaim]] = {}
-        self._answers: dict[tuple[int, date], list[tuple[OpenClaim, str]]] = {}
+        # A remittance pays one payee: (payer, location, day) -> the claims it answers.
+        self._answers: dict[tuple[int, int, date], list[tuple[OpenClaim, str]]] = {}
         self._claimed: dict[tuple[int, str], set[date]] = {}  # days under an authorisation
 
     # -- building ----------------------------------------------------------------------
@@ -304,7 +307,7 @@ class Claims:
         day = self.cal.day + timedelta(days=self.dice.between(*after))
         while day.weekday() != ANSWER_WEEKDAY:
             day += timedelta(days=1)
-        key = (claim.policy.payer_id, day)
+        key = (claim.policy.payer_id, claim.visit.place.id, day)
         if key not in self._answers:
             self._answers[key] = []
             self.cal.at(day, PAY, partial(self._answer_run, key))
@@ -312,15 +315,15 @@ class Claims:
 
     # -- answering ---------------------------------------------------------------------
 
-    def _answer_run(self, key: tuple[int, date]) -> None:
+    def _answer_run(self, key: tuple[int, int, date]) -> None:
         """One remittance of the payer: every claim it answers that day, planned by the
         posting service's rule and posted."""
         answers = self._answers.pop(key)
         payer = answers[0][0].policy.payer
         payments = [self._payment(claim, outcome) for claim, outcome in answers]
         remittance = Remittance(
-            payer_name=payer.name, payer_id=payer.edi_payer_id, payee_name="",
-            payee_npi=answers[0][0].visit.place.npi,
+            payer_name=payer.name, payer_id=payer.edi_payer_id,
+            payee_name=answers[0][0].visit.place.name, payee_npi=answers[0][0].visit.place.npi,
             total_paid=sum((p.paid for p in payments), ZERO), method="ACH",
             paid_on=self.cal.day, trace_number=f"EFT{self.dice.digits(10)}", claims=tuple(payments),
         )  # fmt: skip

@@ -33,10 +33,13 @@ from ketadesk.billing.claims.models import (
     RemitClaim,
     RemitLine,
 )
+from ketadesk.billing.edi.validate import problems
+from ketadesk.billing.edi.x835 import read_835
 from ketadesk.billing.models import Allocation, Charge, EntryKind, LedgerEntry
 from ketadesk.billing.superbill import drug_info
 from ketadesk.clinic.models import Payer
 from ketadesk.db import Database
+from ketadesk.demo import samples
 from ketadesk.demo.generator import Accounts, DemoSpec, generate
 from ketadesk.migrations import open_database
 from ketadesk.money import ZERO
@@ -270,3 +273,32 @@ def test_drug_lines_carry_what_the_claim_builder_gives_them(db: Database) -> Non
             given.note,
         )
         assert len(line.ndc) == 11 and line.ndc_unit
+
+
+def test_the_demos_remittances_are_written_as_valid_835_files(db: Database) -> None:
+    """The sample writer picks a different remittance for each kind, and each one's 835
+    passes pyx12 and reads back as the payer's answer that was posted."""
+    with db.reading() as s:
+        picked = samples.pick_samples(s)
+        assert [name for name, _id in picked] == [name for name, _wanted in samples.SAMPLES]
+        assert len({remit_id for _name, remit_id in picked}) == len(picked)
+        for _name, remit_id in picked:
+            text = samples.sample_835(s, remit_id)
+            assert problems(text) == []
+            back = read_835(text)
+            sent = samples.remittance_of(s, remit_id)
+            assert (back.total_paid, back.trace_number, back.paid_on, back.payee_npi) == (
+                sent.total_paid, sent.trace_number, sent.paid_on, sent.payee_npi,
+            )  # fmt: skip
+            assert [c.services for c in back.claims] == [c.services for c in sent.claims]
+            assert [c.patient_name for c in back.claims] == [
+                c.patient_name.upper() for c in sent.claims
+            ]
+            stored = s.scalars(
+                select(RemitClaim).where(RemitClaim.remit_id == remit_id).order_by(RemitClaim.id)
+            ).all()
+            assert [(c.claim_number, c.paid, c.patient_responsibility) for c in back.claims] == [
+                (c.claim_number, c.paid, c.patient_share) for c in stored
+            ]
+            claims = {c.claim.location_id for c in stored if c.claim is not None}
+            assert len(claims) == 1  # one payee: the location whose claims it pays
