@@ -33,7 +33,6 @@ from ketadesk.billing.claims.routing import BillTo
 from ketadesk.billing.models import Charge, ChargeSource, ChargeStatus, EntryKind
 from ketadesk.billing.review import entry_description
 from ketadesk.billing.superbill import charge_drug
-from ketadesk.clinic.policies import coverage_from
 from ketadesk.demo.bulk import Sink
 from ketadesk.demo.dice import Dice
 from ketadesk.demo.money_books import BILLING_USER, FRONT_DESK_USER, Books
@@ -146,7 +145,7 @@ class Charges:
     def _coding(self, patient: PatientBooks, visit: Visit) -> PayerCoding | None:
         """The coding of the payer in force on the visit's day (None: self-pay), as
         :func:`ketadesk.billing.claims.coding.payer_codings` finds it for capture."""
-        policy = coding_policy(coverage_from(patient.policies, visit.day))
+        policy = coding_policy(patient.coverage_on(visit.day))
         if policy is None:
             return None
         found = self._codings.get(policy.payer_id)

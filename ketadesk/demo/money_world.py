@@ -39,7 +39,7 @@ from ketadesk.billing.models import (
 )
 from ketadesk.billing.superbill import DoseGiven, drug_products
 from ketadesk.clinic.models import Diagnosis, InsurancePolicy, Location, Patient, Provider
-from ketadesk.clinic.policies import coverage_from, span_in_force
+from ketadesk.clinic.policies import Coverage, coverage_from, span_in_force
 from ketadesk.demo.bulk import table_of
 from ketadesk.money import to_cents
 from ketadesk.scheduling.models import (
@@ -185,13 +185,21 @@ class PatientBooks:
     credits: list[Entry] = field(default_factory=list)  # open, not a package's
     packages: list[Purchase] = field(default_factory=list)
     to_invoice: dict[tuple[int, int, int], list[Entry]] = field(default_factory=dict)
+    _coverage: Coverage | None = field(default=None, repr=False)
 
     def insured_on(self, day: date) -> bool:
         return in_force_on(self.cover, day)
 
     def bill_to(self, day: date, code: str) -> BillTo:
         """Where a charge for ``code`` goes: routing's own rule on the coverage of the day."""
-        return route(coverage_from(self.policies, day), code)
+        return route(self.coverage_on(day), code)
+
+    def coverage_on(self, day: date) -> Coverage:
+        """:func:`~ketadesk.clinic.policies.coverage_from` the patient's policies on ``day``,
+        the last day asked remembered (a visit's lines ask for the same day in a row)."""
+        if self._coverage is None or self._coverage.on != day:
+            self._coverage = coverage_from(self.policies, day)
+        return self._coverage
 
 
 @dataclass
