@@ -37,6 +37,10 @@ SHIPPED = (
     "ketadesk/resources/fonts/LICENSE-DejaVu.txt",
     "ketadesk/resources/ketadesk.svg",
     "ketadesk/resources/ketadesk.desktop",
+    "ketadesk/resources/samples/README.md",
+    "ketadesk/resources/samples/medicare-deductible-coinsurance.835",
+    "ketadesk/resources/samples/denials-beside-payments.835",
+    "ketadesk/resources/samples/line-denied-bundled.835",
     "ketadesk/migrations/script.py.mako",
 )
 

@@ -73,6 +73,7 @@ __all__ = [
     "established_patients",
     "infusion_hours",
     "listed_lines",
+    "minutes_between",
     "per_mg_line",
     "priced_line",
     "session_facts",
@@ -334,16 +335,16 @@ def session_facts(ts: TreatmentSession, *, established: bool = True) -> SessionF
         service_codes=tuple(ts.series.protocol.service_codes),
         service_date=_local_day(ts.starts_at, ts.location.time_zone),
         status=ts.status,
-        infusion_minutes=_minutes(ts.infusion_started_at, ts.infusion_stopped_at),
+        infusion_minutes=minutes_between(ts.infusion_started_at, ts.infusion_stopped_at),
         dose_mg=ts.dose_mg,
-        monitoring_minutes=_minutes(ts.monitoring_from, ts.discharged_at),
+        monitoring_minutes=minutes_between(ts.monitoring_from, ts.discharged_at),
         route=ts.route,
         ndc=ts.ndc,
         established=established,
     )
 
 
-def _minutes(start: datetime | None, stop: datetime | None) -> int | None:
+def minutes_between(start: datetime | None, stop: datetime | None) -> int | None:
     """Whole minutes from ``start`` to ``stop``; None when either is missing or they run
     backwards."""
     if start is None or stop is None:

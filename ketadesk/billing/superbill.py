@@ -20,7 +20,8 @@
 6. a drug line (a J code, S0013, or a code whose fee item names a product) carries the
    product's NDC with the dose given (:class:`~ketadesk.billing.views.DrugInfo`): the NDC
    recorded at the dose, else the one the fee item in force on the day holds. A drug line
-   without a known NDC or dose is printed as before, without it.
+   without a known NDC or dose is printed as before, without it. The rule is the pure
+   :func:`charge_drug`, which the claim builder and the demo generator read too.
 
 :func:`superbill_patients` picks the month's batch: self-pay patients (no insurance policy
 in force at any time in the range) with posted coded charges in it.
@@ -33,7 +34,7 @@ patient's account, so it also leaves a "view" audit row (through
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -46,6 +47,7 @@ from ketadesk.access.permissions import Actor, Permission
 from ketadesk.billing import parties
 from ketadesk.billing.capture import ESKETAMINE_DRUG_CODES
 from ketadesk.billing.claims.coding import kit_ndc
+from ketadesk.billing.fees import Fee
 from ketadesk.billing.invoices import read_account
 from ketadesk.billing.ledger import cents_sum, decimal_of
 from ketadesk.billing.models import (
@@ -69,7 +71,7 @@ from ketadesk.clinic.models import InsurancePolicy, Location, Patient, Provider,
 from ketadesk.clinic.policies import coverage_on, in_force
 from ketadesk.errors import Incomplete, InvalidValue, NotFound
 from ketadesk.money import ZERO
-from ketadesk.scheduling.models import TreatmentSession
+from ketadesk.scheduling.models import Route, TreatmentSession
 
 _Reversal = aliased(LedgerEntry)
 _Own = aliased(LedgerEntry)
@@ -185,47 +187,84 @@ def drug_info(session: Session, charges: Sequence[Charge]) -> dict[int, DrugInfo
     what a superbill and a claim print on a drug line.
 
     Two queries: the treatment sessions of the charges (dose, route, NDC recorded at the
-    dose) and the fee items of their codes that name a product.
+    dose) and the fee items of their codes that name a product; each charge is then read
+    by the pure :func:`charge_drug`.
     """
     session_ids = {c.session_id for c in charges if c.session_id is not None}
     doses = {
-        ts.id: ts
+        ts.id: DoseGiven(ts.dose_mg, ts.route, ts.ndc)
         for ts in session.scalars(
             select(TreatmentSession).where(TreatmentSession.id.in_(session_ids))
         )
     }
-    products = session.scalars(
-        select(FeeItem)
-        .where(FeeItem.code.in_({c.code for c in charges}), FeeItem.ndc != "")
-        .order_by(FeeItem.active.desc(), FeeItem.id)
-    ).all()
+    products = drug_products(session, {c.code for c in charges})
     found: dict[int, DrugInfo] = {}
     for charge in charges:
-        fee = _product(products, charge)
         given = doses.get(charge.session_id) if charge.session_id is not None else None
-        if (fee is None and not is_drug_code(charge.code)) or given is None:
-            continue
-        ndc = given.ndc or (fee.ndc if fee is not None else "")
-        if not ndc and charge.code in ESKETAMINE_DRUG_CODES:
-            ndc = kit_ndc(given.dose_mg)  # the Spravato dose kit of that many mg
-        if not ndc or given.dose_mg is None:
-            continue
-        route = f" {given.route.label}" if given.route is not None else ""
-        found[charge.id] = DrugInfo(
-            ndc=ndc,
-            name=(fee.drug_name if fee is not None else "") or charge.description,
-            quantity=given.dose_mg,
-            unit=NDC_UNIT_MILLIGRAM,
-            dose=f"{given.dose_mg} mg{route}",
+        drug = charge_drug(
+            charge.code, charge.modifiers, charge.description, charge.service_date, given, products
         )
+        if drug is not None:
+            found[charge.id] = drug
     return found
 
 
-def _product(products: Sequence[FeeItem], charge: Charge) -> FeeItem | None:
-    """The fee item naming the product of ``charge``'s code on its day, its own modifiers
-    first."""
-    usable = [f for f in products if f.code == charge.code and f.in_force(charge.service_date)]
-    same = [f for f in usable if f.modifiers == charge.modifiers]
+@dataclass(frozen=True)
+class DoseGiven:
+    """What the floor recorded at a session's dose: how much, how, and which product."""
+
+    dose_mg: Decimal | None
+    route: Route | None
+    ndc: str = ""  # 11 digits; blank when the floor recorded none
+
+
+def drug_products(session: Session, codes: Collection[str] | None = None) -> list[Fee]:
+    """The fee items (of ``codes``, or all) that name a product, active ones first: what
+    :func:`charge_drug` picks a drug line's product from."""
+    query = select(FeeItem).where(FeeItem.ndc != "").order_by(FeeItem.active.desc(), FeeItem.id)
+    if codes is not None:
+        query = query.where(FeeItem.code.in_(codes))
+    return [Fee.of(item) for item in session.scalars(query)]
+
+
+def charge_drug(
+    code: str,
+    modifiers: str,
+    description: str,
+    day: date,
+    given: DoseGiven | None,
+    products: Sequence[Fee],
+) -> DrugInfo | None:
+    """The product and dose a drug line prints (pure), or None when it is not a drug line
+    or its NDC or dose is unknown.
+
+    A line is a drug line when its code is a drug code or a fee item of ``products`` names a
+    product for it on ``day``. Its NDC is the one recorded at the dose, else that fee
+    item's, else for esketamine the Spravato dose kit of that many mg (:func:`kit_ndc`).
+    """
+    fee = product_for(products, code, modifiers, day)
+    if (fee is None and not is_drug_code(code)) or given is None:
+        return None
+    ndc = given.ndc or (fee.ndc if fee is not None else "")
+    if not ndc and code in ESKETAMINE_DRUG_CODES:
+        ndc = kit_ndc(given.dose_mg)  # the Spravato dose kit of that many mg
+    if not ndc or given.dose_mg is None:
+        return None
+    route = f" {given.route.label}" if given.route is not None else ""
+    return DrugInfo(
+        ndc=ndc,
+        name=(fee.drug_name if fee is not None else "") or description,
+        quantity=given.dose_mg,
+        unit=NDC_UNIT_MILLIGRAM,
+        dose=f"{given.dose_mg} mg{route}",
+    )
+
+
+def product_for(products: Sequence[Fee], code: str, modifiers: str, day: date) -> Fee | None:
+    """The fee item naming the product of ``code`` on ``day``, one with the line's own
+    modifiers first, else the first of ``products`` in force."""
+    usable = [f for f in products if f.code == code and f.ndc and f.in_force(day)]
+    same = [f for f in usable if f.modifiers == modifiers]
     return next(iter(same or usable), None)
 
 

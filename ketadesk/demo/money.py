@@ -105,7 +105,6 @@ from ketadesk.demo.money_charges import (
     PENDING_DAYS,
     POST_LAG_DAYS,
     Charges,
-    patient_pays,
 )
 from ketadesk.demo.money_claims import Claims
 from ketadesk.demo.money_estimates import GFE_OVERDUE, Estimates
@@ -334,11 +333,8 @@ class _Planner:
                     POST,
                     partial(self.charges.post, patient, visit, waived),
                 )
-            if (
-                visit.status is SessionStatus.COMPLETED
-                and patient.checkout
-                and patient_pays(patient, visit)
-            ):
+            if visit.status is SessionStatus.COMPLETED and patient.checkout:
+                # The desk takes what is the patient's: nothing when their payer is billed.
                 self.cal.at(visit.day, CHECKOUT, partial(self.charges.checkout, patient, visit))
         sold = PACKAGE_RATES.get(run.protocol.key)
         first = next((v for v in run.visits if v.status is SessionStatus.COMPLETED), None)

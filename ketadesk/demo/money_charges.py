@@ -1,16 +1,23 @@
 """The money stage's charges: captured, paid at check-out and posted, as billing does it.
 
-Every session that ended is priced once (:meth:`Charges.drafts`) by charge capture's own
-pure :func:`~ketadesk.billing.capture.charge_drafts` (a late cancellation or a no-show by
-the location's fee). The last :data:`PENDING_DAYS` days stay in the review queue
-(:meth:`Charges.capture`); older sessions are posted a few days later as
-:func:`~ketadesk.billing.review.post_charges` posts them (:meth:`Charges.post`), a share of
-clinic fees waived. A posted session is covered by a package if one applies, ordinary
-credit is applied, and what the patient pays goes onto the month's invoice. Patients who
-pay at check-out pay the session's price at the desk the same day (:meth:`Charges.checkout`).
+Every session that ended is priced once (:meth:`Charges.drafts`) as charge capture prices
+it: a completed session by the pure :func:`~ketadesk.billing.claims.coding.coded_drafts`
+with the coding of the payer in force on the day
+(:func:`~ketadesk.billing.claims.coding.coding_policy` on the day's coverage,
+:func:`~ketadesk.billing.claims.coding.coding_for` its payer; none for self-pay, which
+gives the self-pay drafts), a late cancellation or a no-show by the location's fee. The
+last :data:`PENDING_DAYS` days stay in the review queue (:meth:`Charges.capture`); older
+sessions are posted a few days later as :func:`~ketadesk.billing.review.post_charges`
+posts them (:meth:`Charges.post`), a share of clinic fees waived. A posted session is
+covered by a package if one applies, ordinary credit is applied, and what the patient pays
+goes onto the month's invoice. Patients who pay at check-out pay their part of the
+session's price at the desk the same day (:meth:`Charges.checkout`).
+
 A charge goes where routing sends it (:meth:`~ketadesk.demo.money_world.PatientBooks.bill_to`):
 a service the patient's payer covers on the day is posted on the payer's side at the billed
-charge and put on a claim (:mod:`ketadesk.demo.money_claims`); the rest is the patient's.
+charge and put on a claim (:mod:`ketadesk.demo.money_claims`), a drug line with the product
+and dose the claim builder gives it (:func:`~ketadesk.billing.superbill.charge_drug`,
+:func:`~ketadesk.billing.claims.building.claim_drug`); the rest is the patient's.
 """
 
 from __future__ import annotations
@@ -18,11 +25,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, time
 from typing import Any
 
-from ketadesk.billing.capture import SessionFacts, charge_drafts
+from ketadesk.billing.capture import SessionFacts
+from ketadesk.billing.claims.building import claim_drug
+from ketadesk.billing.claims.coding import PayerCoding, coded_drafts, coding_for, coding_policy
 from ketadesk.billing.claims.models import ClaimLine
 from ketadesk.billing.claims.routing import BillTo
 from ketadesk.billing.models import Charge, ChargeSource, ChargeStatus, EntryKind
 from ketadesk.billing.review import entry_description
+from ketadesk.billing.superbill import charge_drug
 from ketadesk.demo.bulk import Sink
 from ketadesk.demo.dice import Dice
 from ketadesk.demo.money_books import BILLING_USER, FRONT_DESK_USER, Books
@@ -62,6 +72,7 @@ class Charges:
         self.cal = books.cal
         self.pending = 0
         self._descriptions: dict[tuple[str, str, str, int], str] = {}
+        self._codings: dict[int, PayerCoding] = {}  # by payer id
 
     def drafts(self, patient: PatientBooks, visit: Visit) -> list[dict[str, Any]]:
         """The charge rows capture writes for the visit (without status and ids), priced
@@ -109,6 +120,10 @@ class Charges:
             status=visit.status,
             infusion_minutes=visit.infusion_minutes,
             dose_mg=visit.dose_mg,
+            monitoring_minutes=visit.monitoring_minutes,
+            route=visit.route,
+            ndc=visit.ndc,
+            established=visit.established,
         )
         return [
             {
@@ -124,8 +139,19 @@ class Charges:
                 "diagnosis_pointers": patient.pointers,
                 "review_note": d.review_note[:300],
             }
-            for d in charge_drafts(facts, self.world.book)
+            for d in coded_drafts(facts, self.world.book, self._coding(patient, visit))
         ]
+
+    def _coding(self, patient: PatientBooks, visit: Visit) -> PayerCoding | None:
+        """The coding of the payer in force on the visit's day (None: self-pay), as
+        :func:`ketadesk.billing.claims.coding.payer_codings` finds it for capture."""
+        policy = coding_policy(patient.coverage_on(visit.day))
+        if policy is None:
+            return None
+        found = self._codings.get(policy.payer_id)
+        if found is None:
+            found = self._codings[policy.payer_id] = coding_for(policy.payer)
+        return found
 
     def _charge_row(
         self, row: dict[str, Any], status: ChargeStatus, captured: datetime
@@ -148,11 +174,16 @@ class Charges:
 
     def checkout(self, patient: PatientBooks, visit: Visit) -> None:
         """The patient pays the session's price at the desk (:func:`payments.take_payment`
-        with no invoice: what they owe oldest first, the rest as credit)."""
+        with no invoice: what they owe oldest first, the rest as credit): the lines that
+        will be theirs, not those their payer is billed."""
         codes = set(visit.series.codes)
         if any(covers(p, codes, visit.day) for p in patient.packages):
             return  # prepaid
-        cents = sum(row["amount"] for row in self.drafts(patient, visit))
+        cents = sum(
+            row["amount"]
+            for row in self.drafts(patient, visit)
+            if not patient.bill_to(visit.day, row["code"]).insurer
+        )
         if cents <= 0:
             return
         method = self.payments.method(patient)
@@ -187,7 +218,7 @@ class Charges:
             charge.update(entry_id=entry.id, posted_at=self.cal.stamp, posted_by=BILLING_USER)
             self.sink.add(Charge, charge)
             if to.insurer:
-                claimed.setdefault(to, []).append(self._line(entry, charge))
+                claimed.setdefault(to, []).append(self._line(entry, charge, visit))
             else:
                 entries.append((entry, row["code"]))
         visit.rows = None  # written; the memory is not needed again
@@ -198,20 +229,27 @@ class Charges:
         if visit.status is SessionStatus.COMPLETED:
             self.packages.cover(patient, visit, entries)
         self.books.apply_credit(patient)
-        if patient_pays(patient, visit):
-            self.invoices.bill(patient, visit, [e for e, _code in entries])
+        self.invoices.bill(patient, visit, [e for e, _code in entries])
 
-    def _line(self, entry: Entry, charge: dict[str, Any]) -> Line:
+    def _line(self, entry: Entry, charge: dict[str, Any], visit: Visit) -> Line:
+        """The claim line of a charge posted on the payer's side, a drug line with what
+        :func:`~ketadesk.billing.claims.building.build_claims` gives it."""
+        code = charge["code"]
+        drug = charge_drug(
+            code, charge["modifiers"], charge["description"], visit.day, visit.given,
+            self.world.products,
+        )  # fmt: skip
         return Line(
             self.sink.next_id(ClaimLine),
             entry,
             charge["id"],
-            charge["code"],
+            code,
             charge["modifiers"],
             charge["description"],
             charge["units"],
             entry.amount,
             charge["diagnosis_pointers"],
+            claim_drug(code, drug) if drug is not None else None,
         )
 
     def _describe(self, row: dict[str, Any]) -> str:
@@ -228,14 +266,6 @@ class Charges:
                 )
             )
         return found
-
-
-def patient_pays(patient: PatientBooks, visit: Visit) -> bool:
-    """Whether the patient pays for the visit at check-out: a fee, or a service no payer of
-    theirs covers on the day (routing's rule, :meth:`PatientBooks.bill_to`)."""
-    if visit.status is not SessionStatus.COMPLETED:
-        return True
-    return not all(patient.bill_to(visit.day, code).insurer for code in visit.series.codes)
 
 
 def posted_cents(row: dict[str, Any], to: BillTo) -> int:

@@ -15,11 +15,12 @@ flow, replayed on the money calendar with the same rules the claim services use:
 2. **Send** (:meth:`Claims._send`): ready claims go out in an 837P batch per payer on
    Mondays and Thursdays, as :func:`~ketadesk.billing.claims.actions.mark_submitted` marks
    them.
-3. **Answer** (:meth:`Claims._answer_run`): each payer answers a week's claims in one
-   remittance on Tuesdays, two to five weeks later. An outcome is drawn per claim
-   (:data:`OUTCOMES`): paid (CO-45 down to the allowed amount, the patient's deductible,
-   coinsurance or copay as PR-1/2/3), partly paid (one line denied CO-97) or denied with a
-   common reason (:data:`DENIALS`). Every answer is planned by the posting service's pure
+3. **Answer** (:meth:`Claims._answer_run`): each payer answers a week's claims of a
+   location (the payee: its NPI) in one remittance on Tuesdays, two to five weeks later.
+   An outcome is drawn per claim (:data:`OUTCOMES`): paid (CO-45 down to the allowed
+   amount, the patient's deductible, coinsurance or copay as PR-1/2/3), partly paid (one
+   line denied CO-97) or denied with a common reason (:data:`DENIALS`). Every answer is
+   planned by the posting service's pure
    :func:`~ketadesk.billing.claims.remittance.plan_claim` and written as
    :func:`~ketadesk.billing.claims.remittance.post` writes it: the remit rows, the payer's
    payment, contractual adjustments, the patient's share moved to the patient's side (and
@@ -32,8 +33,9 @@ flow, replayed on the money calendar with the same rules the claim services use:
 Claims answered after ``today`` stay submitted; recent ones ready or draft. A patient with
 a secondary policy gets no patient share from the demo's primary payers, so no secondary
 claims are built (the secondary claim flow is the posting service's, not replayed here).
-The remittances are posted as :class:`~ketadesk.billing.edi.model.Remittance` values
-(``edi.x835`` was not on main when this was written, so no 835 text is kept).
+The remittances are posted as :class:`~ketadesk.billing.edi.model.Remittance` values;
+:mod:`ketadesk.demo.samples` writes stored ones back as 835 files (the samples shipped in
+``resources/samples``).
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from typing import Any
 from ketadesk.billing.claims import remit_codes, scrubber
 from ketadesk.billing.claims.building import (
     G_CODES,
+    ClaimDrug,
     claim_number,
     number_counter,
     rems_note,
@@ -122,6 +125,7 @@ class Line:
     units: int
     billed: int  # cents
     pointers: str
+    drug: ClaimDrug | None = None  # a drug line's NDC, quantity and note
 
 
 @dataclass(eq=False)
@@ -166,7 +170,8 @@ class Claims:
         self.cal = cal
         self.claims: list[OpenClaim] = []
         self._to_send: dict[tuple[int, date], list[OpenClaim]] = {}
-        self._answers: dict[tuple[int, date], list[tuple[OpenClaim, str]]] = {}
+        # A remittance pays one payee: (payer, location, day) -> the claims it answers.
+        self._answers: dict[tuple[int, int, date], list[tuple[OpenClaim, str]]] = {}
         self._claimed: dict[tuple[int, str], set[date]] = {}  # days under an authorisation
 
     # -- building ----------------------------------------------------------------------
@@ -225,13 +230,15 @@ class Claims:
         self._to_send[key].append(claim)
 
     def _line_row(self, claim: OpenClaim, line: Line, position: int) -> None:
+        drug = line.drug
         self.sink.add(ClaimLine, {
             "id": line.id, "claim_id": claim.id, "position": position,
             "charge_id": line.charge_id, "entry_id": line.entry.id,
             "service_date": claim.visit.day, "code": line.code, "modifiers": line.modifiers,
             "description": line.description[:200], "units": line.units,
-            "billed": line.billed, "pointers": line.pointers, "ndc": "",
-            "ndc_quantity": None, "ndc_unit": "", "note": "",
+            "billed": line.billed, "pointers": line.pointers,
+            "ndc": drug.ndc if drug else "", "ndc_quantity": drug.quantity if drug else None,
+            "ndc_unit": drug.unit if drug else "", "note": drug.note if drug else "",
         })  # fmt: skip
 
     def _authorisation(
@@ -263,7 +270,8 @@ class Claims:
                     modifiers=tuple(m for m in line.modifiers.split(",") if m),
                     units=line.units, billed=from_cents(line.billed),
                     pointers=tuple(int(p) for p in line.pointers.split(",") if p),
-                    ndc="", note="",
+                    ndc=line.drug.ndc if line.drug else "",
+                    note=line.drug.note if line.drug else "",
                 )
                 for i, line in enumerate(claim.lines, start=1)
             ),
@@ -299,7 +307,7 @@ class Claims:
         day = self.cal.day + timedelta(days=self.dice.between(*after))
         while day.weekday() != ANSWER_WEEKDAY:
             day += timedelta(days=1)
-        key = (claim.policy.payer_id, day)
+        key = (claim.policy.payer_id, claim.visit.place.id, day)
         if key not in self._answers:
             self._answers[key] = []
             self.cal.at(day, PAY, partial(self._answer_run, key))
@@ -307,15 +315,15 @@ class Claims:
 
     # -- answering ---------------------------------------------------------------------
 
-    def _answer_run(self, key: tuple[int, date]) -> None:
+    def _answer_run(self, key: tuple[int, int, date]) -> None:
         """One remittance of the payer: every claim it answers that day, planned by the
         posting service's rule and posted."""
         answers = self._answers.pop(key)
         payer = answers[0][0].policy.payer
         payments = [self._payment(claim, outcome) for claim, outcome in answers]
         remittance = Remittance(
-            payer_name=payer.name, payer_id=payer.edi_payer_id, payee_name="",
-            payee_npi=answers[0][0].visit.place.npi,
+            payer_name=payer.name, payer_id=payer.edi_payer_id,
+            payee_name=answers[0][0].visit.place.name, payee_npi=answers[0][0].visit.place.npi,
             total_paid=sum((p.paid for p in payments), ZERO), method="ACH",
             paid_on=self.cal.day, trace_number=f"EFT{self.dice.digits(10)}", claims=tuple(payments),
         )  # fmt: skip

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
-from ketadesk.billing.capture import CAPTURED_STATUSES, MAX_POINTERS
+from ketadesk.billing.capture import CAPTURED_STATUSES, MAX_POINTERS, minutes_between
 from ketadesk.billing.claims.building import MAX_DIAGNOSES
 from ketadesk.billing.claims.routing import BillTo, route
 from ketadesk.billing.fees import Fee, FeeBook
@@ -37,11 +37,19 @@ from ketadesk.billing.models import (
     UnitBasis,
     UnusedPolicy,
 )
+from ketadesk.billing.superbill import DoseGiven, drug_products
 from ketadesk.clinic.models import Diagnosis, InsurancePolicy, Location, Patient, Provider
-from ketadesk.clinic.policies import coverage_from, span_in_force
+from ketadesk.clinic.policies import Coverage, coverage_from, span_in_force
 from ketadesk.demo.bulk import table_of
 from ketadesk.money import to_cents
-from ketadesk.scheduling.models import RELEASED, Protocol, Series, SessionStatus, TreatmentSession
+from ketadesk.scheduling.models import (
+    RELEASED,
+    Protocol,
+    Route,
+    Series,
+    SessionStatus,
+    TreatmentSession,
+)
 
 
 @dataclass(frozen=True)
@@ -73,7 +81,8 @@ class Offer:
 
 @dataclass(eq=False)
 class Visit:
-    """A session that ended: what capture reads from it."""
+    """A session that ended: what capture reads from it (the facts of
+    :func:`ketadesk.billing.capture.session_facts`)."""
 
     session_id: int
     series: SeriesRun
@@ -83,7 +92,16 @@ class Visit:
     day: date  # the local service date
     infusion_minutes: int | None
     dose_mg: Decimal | None
+    monitoring_minutes: int | None = None  # monitoring start to discharge
+    route: Route | None = None
+    ndc: str = ""  # the product recorded at the dose
+    established: bool = True  # the patient completed a session before this one
     rows: list[dict[str, Any]] | None = None  # its charges, once priced
+
+    @property
+    def given(self) -> DoseGiven:
+        """The dose as a drug line reads it (:func:`ketadesk.billing.superbill.charge_drug`)."""
+        return DoseGiven(self.dose_mg, self.route, self.ndc)
 
 
 @dataclass(eq=False)
@@ -92,6 +110,7 @@ class SeriesRun:
     protocol: Protocol
     place: Place
     booked_on: date  # local day the series was booked
+    patient_id: int = 0
     codes: tuple[str, ...] = ()  # the protocol's services, read once
     # Sessions still holding a chair: (local day, provider), in time order.
     holding: list[tuple[date, int]] = field(default_factory=list)
@@ -166,13 +185,21 @@ class PatientBooks:
     credits: list[Entry] = field(default_factory=list)  # open, not a package's
     packages: list[Purchase] = field(default_factory=list)
     to_invoice: dict[tuple[int, int, int], list[Entry]] = field(default_factory=dict)
+    _coverage: Coverage | None = field(default=None, repr=False)
 
     def insured_on(self, day: date) -> bool:
         return in_force_on(self.cover, day)
 
     def bill_to(self, day: date, code: str) -> BillTo:
         """Where a charge for ``code`` goes: routing's own rule on the coverage of the day."""
-        return route(coverage_from(self.policies, day), code)
+        return route(self.coverage_on(day), code)
+
+    def coverage_on(self, day: date) -> Coverage:
+        """:func:`~ketadesk.clinic.policies.coverage_from` the patient's policies on ``day``,
+        the last day asked remembered (a visit's lines ask for the same day in a row)."""
+        if self._coverage is None or self._coverage.on != day:
+            self._coverage = coverage_from(self.policies, day)
+        return self._coverage
 
 
 @dataclass
@@ -184,6 +211,7 @@ class World:
     book: FeeBook
     patients: list[PatientBooks]
     npis: dict[int, str] = field(default_factory=dict)  # provider id -> NPI
+    products: list[Fee] = field(default_factory=list)  # fee items naming a drug product
 
     @classmethod
     def load(cls, session: Session, today: date, now: datetime) -> World:
@@ -210,7 +238,10 @@ class World:
         }
         book = MemoBook.load(session)
         npis = dict(session.execute(select(Provider.id, Provider.npi)).all())
-        return cls(today, now, places, offers, book, list(patients.values()), npis)
+        return cls(
+            today, now, places, offers, book, list(patients.values()), npis,
+            drug_products(session),
+        )  # fmt: skip
 
 
 class MemoBook(FeeBook):
@@ -349,14 +380,19 @@ def _series(
         place = places[location_id]
         protocol = protocols[protocol_id]
         booked = created.astimezone(place.zone).date()
-        run = SeriesRun(sid, protocol, place, booked, tuple(protocol.service_codes))
+        run = SeriesRun(sid, protocol, place, booked, patient_id, tuple(protocol.service_codes))
         found[sid] = run
         patients[patient_id].series.append(run)
     return found
 
 
 def _sessions(session: Session, series: dict[int, SeriesRun], places: dict[int, Place]) -> None:
-    """Attach each session to its series: those holding a chair, and those that ended."""
+    """Attach each session to its series: those holding a chair, and those that ended.
+
+    Sessions come in time order, so a patient is established (as
+    :func:`ketadesk.billing.capture.established_patients` says) from the first session that
+    starts after their first completed one.
+    """
     ts = table_of(TreatmentSession)
     rows = session.execute(
         select(
@@ -369,20 +405,33 @@ def _sessions(session: Session, series: dict[int, SeriesRun], places: dict[int, 
             ts.c.infusion_started_at,
             ts.c.infusion_stopped_at,
             ts.c.dose_mg,
+            ts.c.monitoring_from,
+            ts.c.discharged_at,
+            ts.c.route,
+            ts.c.ndc,
         ).order_by(ts.c.starts_at, ts.c.id)
     )
-    for sid, series_id, location_id, provider_id, status, starts, began, stopped, dose in rows:
-        place = places[location_id]
-        day = starts.astimezone(place.zone).date()
-        run = series[series_id]
-        if status not in RELEASED:
-            run.holding.append((day, provider_id))
-        if status not in CAPTURED_STATUSES:
+    first_completed: dict[int, datetime] = {}
+    for row in rows:
+        place = places[row.location_id]
+        day = row.starts_at.astimezone(place.zone).date()
+        run = series[row.series_id]
+        if row.status not in RELEASED:
+            run.holding.append((day, row.provider_id))
+        first = first_completed.get(run.patient_id)
+        if first is None and row.status is SessionStatus.COMPLETED:
+            first_completed[run.patient_id] = row.starts_at
+        if row.status not in CAPTURED_STATUSES:
             continue
-        minutes = None
-        if began is not None and stopped is not None and stopped >= began:
-            minutes = int((stopped - began).total_seconds() // 60)  # as capture counts it
-        run.visits.append(Visit(sid, run, place, provider_id, status, day, minutes, dose))
+        run.visits.append(
+            Visit(
+                row.id, run, place, row.provider_id, row.status, day,
+                minutes_between(row.infusion_started_at, row.infusion_stopped_at), row.dose_mg,
+                minutes_between(row.monitoring_from, row.discharged_at), row.route, row.ndc or "",
+                established=first is not None and first < row.starts_at,
+            )
+        )  # fmt: skip
+
 
 def in_force_on(spans: list[tuple[date, date | None]], day: date) -> bool:
     """Whether any of a patient's active policy spans (effective from, to) is in force on

@@ -302,7 +302,9 @@ BUILDING_BLOCKS = {
         "line_entries",
     },
     account: set(),
-    superbill: {"drug_info"},  # what a drug line prints; superbills and claims call it
+    # What a drug line prints (superbills and claims call it), and the fee items naming a
+    # product it picks from (no patient's data; the demo generator reads them too).
+    superbill: {"drug_info", "drug_products"},
     review: set(),
     packages: {"prepayment_of", "list_templates", "get_template"},
     estimates: {"is_self_pay", "current_estimate"},

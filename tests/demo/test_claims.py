@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, selectinload
 from ketadesk.access.permissions import Actor, Role
 from ketadesk.billing import ledger
 from ketadesk.billing.claims import remit_codes, scrubber, views
+from ketadesk.billing.claims.building import G_CODES, claim_drug
 from ketadesk.billing.claims.models import (
     NEXT_STATUSES,
     Claim,
@@ -32,9 +33,13 @@ from ketadesk.billing.claims.models import (
     RemitClaim,
     RemitLine,
 )
-from ketadesk.billing.models import Allocation, EntryKind, LedgerEntry
+from ketadesk.billing.edi.validate import problems
+from ketadesk.billing.edi.x835 import read_835
+from ketadesk.billing.models import Allocation, Charge, EntryKind, LedgerEntry
+from ketadesk.billing.superbill import drug_info
 from ketadesk.clinic.models import Payer
 from ketadesk.db import Database
+from ketadesk.demo import samples
 from ketadesk.demo.generator import Accounts, DemoSpec, generate
 from ketadesk.migrations import open_database
 from ketadesk.money import ZERO
@@ -220,3 +225,80 @@ def test_denials_are_told_in_words(db: Database) -> None:
         any(remit_codes.describe("CO", code) in reason for code in ("50", "197", "16", "29", "97"))
         for reason in reasons
     )
+
+
+def test_insured_sessions_are_coded_for_their_payer(db: Database) -> None:
+    """Medicare is billed the G-code bundle with KX and the REMS setting in the note, so no
+    claim waits for a modifier 25; commercial payers the visit, prolonged staff time from
+    the monitoring minutes and the drug."""
+    with db.reading() as s:
+        claims = s.scalars(
+            select(Claim).options(selectinload(Claim.lines), selectinload(Claim.payer))
+        ).all()
+    medicare = [c for c in claims if c.payer.is_medicare]
+    esketamine = [c for c in claims if any(line.code in ("J0013", "S0013") for line in c.lines)]
+    assert medicare and esketamine
+    for claim in medicare:
+        assert [(line.code in G_CODES, line.modifiers) for line in claim.lines] == [(True, "KX")]
+        assert claim.note.startswith("SPRAVATO REMS")
+    assert not [c.number for c in claims if "modifier 25" in c.problems]
+    # What holds a Medicare claim back is a missing or used-up authorisation, not its coding.
+    held = [p for c in medicare for p in c.problems.splitlines()]
+    assert all(p.startswith("prior authorisation:") for p in held), held
+    assert sum(c.status is ClaimStatus.DRAFT for c in medicare) < len(medicare) / 2
+    for claim in esketamine:
+        codes = [line.code for line in claim.lines]
+        assert codes[:3] == ["99213", "99415", "99416"], codes  # two hours of monitoring
+
+
+def test_drug_lines_carry_what_the_claim_builder_gives_them(db: Database) -> None:
+    """Every drug line has its NDC, quantity and note, as build_claims reads them from the
+    session and the fee schedule (superbill.drug_info, building.claim_drug)."""
+    with db.reading() as s:
+        lines = s.scalars(select(ClaimLine).where(ClaimLine.code.in_(scrubber.NEEDS_NDC))).all()
+        assert len(lines) > 20
+        charges = {
+            c.id: c
+            for c in s.scalars(select(Charge).where(Charge.id.in_([x.charge_id for x in lines])))
+        }
+        drugs = drug_info(s, list(charges.values()))
+    for line in lines:
+        assert line.charge_id is not None
+        drug = drugs[line.charge_id]
+        given = claim_drug(line.code, drug)
+        assert (line.ndc, line.ndc_quantity, line.ndc_unit, line.note) == (
+            given.ndc,
+            given.quantity,
+            given.unit,
+            given.note,
+        )
+        assert len(line.ndc) == 11 and line.ndc_unit
+
+
+def test_the_demos_remittances_are_written_as_valid_835_files(db: Database) -> None:
+    """The sample writer picks a different remittance for each kind, and each one's 835
+    passes pyx12 and reads back as the payer's answer that was posted."""
+    with db.reading() as s:
+        picked = samples.pick_samples(s)
+        assert [name for name, _id in picked] == [name for name, _wanted in samples.SAMPLES]
+        assert len({remit_id for _name, remit_id in picked}) == len(picked)
+        for _name, remit_id in picked:
+            text = samples.sample_835(s, remit_id)
+            assert problems(text) == []
+            back = read_835(text)
+            sent = samples.remittance_of(s, remit_id)
+            assert (back.total_paid, back.trace_number, back.paid_on, back.payee_npi) == (
+                sent.total_paid, sent.trace_number, sent.paid_on, sent.payee_npi,
+            )  # fmt: skip
+            assert [c.services for c in back.claims] == [c.services for c in sent.claims]
+            assert [c.patient_name for c in back.claims] == [
+                c.patient_name.upper() for c in sent.claims
+            ]
+            stored = s.scalars(
+                select(RemitClaim).where(RemitClaim.remit_id == remit_id).order_by(RemitClaim.id)
+            ).all()
+            assert [(c.claim_number, c.paid, c.patient_responsibility) for c in back.claims] == [
+                (c.claim_number, c.paid, c.patient_share) for c in stored
+            ]
+            claims = {c.claim.location_id for c in stored if c.claim is not None}
+            assert len(claims) == 1  # one payee: the location whose claims it pays

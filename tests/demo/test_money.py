@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from ketadesk.access.permissions import Actor, Role
 from ketadesk.billing import capture, estimates, invoices, ledger, packages
+from ketadesk.billing.claims import coding
 from ketadesk.billing.fees import FeeBook
 from ketadesk.billing.models import (
     Allocation,
@@ -230,8 +231,10 @@ def test_the_review_queue_holds_the_last_two_weeks(db: Database, made: Made) -> 
 
 
 def test_charges_are_what_capture_gives(db: Database, admin: Actor) -> None:
-    """Random sessions' charges equal charge capture's drafts; a pending session captured
-    again by the service gets exactly the rows the demo wrote."""
+    """Random sessions' charges equal charge capture's drafts (an insured patient's coded
+    for the payer in force, with the monitoring time, route and whether the patient is
+    established); a pending session captured again by the service gets exactly the rows
+    the demo wrote."""
     draw = random.Random(8)
     with db.transaction() as s:
         book = FeeBook.load(s)
@@ -241,12 +244,18 @@ def test_charges_are_what_capture_gives(db: Database, admin: Actor) -> None:
             assert charge.session_id is not None
             by_session[charge.session_id].append(charge)
         sample = draw.sample(sorted(by_session), 40)
+        coded = 0
         for session_id in sample:
             ts = s.get(TreatmentSession, session_id)
             assert ts is not None
             mine = sorted(by_session[session_id], key=lambda c: c.id)
             if ts.status is SessionStatus.COMPLETED:
-                drafts = capture.charge_drafts(capture.session_facts(ts), book)
+                established = capture.established_patients(s, [ts])
+                facts = capture.session_facts(ts, established=ts.id in established)
+                visit = (ts.patient_id, facts.service_date)
+                payer = coding.payer_codings(s, [visit]).get(visit)
+                coded += payer is not None
+                drafts = coding.coded_drafts(facts, book, payer)
                 assert [_as_draft(c) for c in mine] == [
                     (
                         d.code,
@@ -272,6 +281,7 @@ def test_charges_are_what_capture_gives(db: Database, admin: Actor) -> None:
             assert {(c.provider_id, c.location_id) for c in mine} == {
                 (ts.provider_id, ts.location_id)
             }
+        assert coded  # insured sessions were in the sample
         pending = sorted(
             session_id
             for session_id, rows in by_session.items()

@@ -247,13 +247,30 @@ def _line(position: int, entry: LedgerEntry, charge: Charge, drug: DrugInfo | No
         pointers=charge.diagnosis_pointers,
     )
     if drug is not None:
-        line.ndc = drug.ndc
-        line.ndc_quantity, line.ndc_unit = _ndc_quantity(charge.code, drug)
-        line.note = f"{drug.name} {drug.dose}".upper()[:80]
+        given = claim_drug(charge.code, drug)
+        line.ndc, line.note = given.ndc, given.note
+        line.ndc_quantity, line.ndc_unit = given.quantity, given.unit
     return line
 
 
-def _ndc_quantity(code: str, drug: DrugInfo) -> tuple[Decimal, str]:
+@dataclass(frozen=True)
+class ClaimDrug:
+    """What a claim's drug line carries: the NDC, its quantity and unit, and the line note."""
+
+    ndc: str
+    quantity: Decimal
+    unit: str  # NUCC qualifier: UN for esketamine's devices, else the dose's
+    note: str  # drug name and dose, capitals, 80 characters at most
+
+
+def claim_drug(code: str, drug: DrugInfo) -> ClaimDrug:
+    """The drug fields of a claim line billed as ``code`` for ``drug`` (pure: the claim
+    builder and the demo generator both call it)."""
+    quantity, unit = ndc_quantity(code, drug)
+    return ClaimDrug(drug.ndc, quantity, unit, f"{drug.name} {drug.dose}".upper()[:80])
+
+
+def ndc_quantity(code: str, drug: DrugInfo) -> tuple[Decimal, str]:
     """Esketamine is dispensed in 28 mg devices (unit ``UN``); ketamine by the milligram."""
     if code in {"J0013", "S0013"}:
         devices = -(-int(drug.quantity) // ESKETAMINE_DEVICE_MG)

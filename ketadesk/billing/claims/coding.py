@@ -5,7 +5,8 @@ Self-pay care is priced from the protocol's service list by
 session coded its own way, so for a patient covered on the day the flow is:
 
 1. :func:`payer_codings` finds the policy in force on each session's day
-   (:func:`ketadesk.clinic.policies.coverage_on`) and :func:`coding_for` reads its payer's
+   (:func:`ketadesk.clinic.policies.coverage_on`; which of primary and secondary codes the
+   visit is :func:`coding_policy`'s pure choice) and :func:`coding_for` reads its payer's
    choices into a frozen :class:`PayerCoding` (Medicare or not, G-codes or a visit for
    esketamine, whether the clinic bills the drug, KX for REMS, its own code swaps).
 2. :func:`coded_drafts` — pure — turns the session's facts into lines, rule by rule:
@@ -58,7 +59,7 @@ from ketadesk.billing.fees import FeeBook, modifiers
 from ketadesk.clinic import validation as v
 from ketadesk.clinic.codes import procedure_code
 from ketadesk.clinic.models import InsurancePolicy, Modality, Payer
-from ketadesk.clinic.policies import coverage_on
+from ketadesk.clinic.policies import Coverage, coverage_on
 from ketadesk.errors import InvalidValue
 from ketadesk.money import ZERO, round_cents
 from ketadesk.scheduling.models import Route
@@ -75,6 +76,7 @@ __all__ = [
     "code_swaps_text",
     "coded_drafts",
     "coding_for",
+    "coding_policy",
     "drug_line_note",
     "esketamine_drug_lines",
     "esketamine_session_lines",
@@ -240,11 +242,18 @@ def payer_codings(
     for patient_id, day in wanted:
         if patient_id not in insured:
             continue
-        coverage = coverage_on(session, patient_id, day)
-        policy = coverage.primary or coverage.secondary
+        policy = coding_policy(coverage_on(session, patient_id, day))
         if policy is not None:
             found[(patient_id, day)] = coding_for(policy.payer)
     return found
+
+
+def coding_policy(coverage: Coverage) -> InsurancePolicy | None:
+    """The policy whose payer codes a visit with ``coverage``: the primary, or with only a
+    secondary in force that one; None for self-pay. Pure, so the demo generator, which
+    holds policies in memory (:func:`~ketadesk.clinic.policies.coverage_from`), asks it too.
+    """
+    return coverage.primary or coverage.secondary
 
 
 # ---------------------------------------------------------------------------------------

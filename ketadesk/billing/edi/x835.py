@@ -433,12 +433,14 @@ def write_835(
     payer_bank: BankAccount | None = None,
     payee_bank: BankAccount | None = None,
     filing_indicator: str = "12",
+    production: bool = True,
 ) -> str:
     """``remit`` as an 835 file (one interchange, one transaction, all claims under LX*1).
 
     ``payer_tin`` makes TRN03 and BPR10 (``1`` and the EIN); ``payer_phone`` the technical
     contact the guide requires; the bank accounts are needed when ``remit.method`` is ACH;
-    ``filing_indicator`` is CLP06 (``12`` PPO, ``MB`` Medicare part B, …).
+    ``filing_indicator`` is CLP06 (``12`` PPO, ``MB`` Medicare part B, …); ``production``
+    False marks a test file (ISA15 ``T``), as the demo's samples are.
 
     Raises:
         InvalidValue: the total paid is not the sum of the claims' payments, a payment
@@ -454,6 +456,7 @@ def write_835(
         functional_code="HP",
         version=VERSION,
         transaction="835",
+        production=production,
         version_in_st=False,
     )
     company = "1" + digits(payer_tin)[:9]
