@@ -52,8 +52,8 @@ from ketadesk.billing.claims.building import (
     ClaimDrug,
     claim_number,
     number_counter,
-    rems_note,
 )
+from ketadesk.billing.claims.coding import rems_note
 from ketadesk.billing.claims.models import (
     Claim,
     ClaimBatch,

@@ -24,6 +24,7 @@ from ketadesk import db
 from ketadesk.access import audit
 from ketadesk.access.permissions import Actor, Permission
 from ketadesk.billing.claims import scrubber
+from ketadesk.billing.claims.coding import rems_note
 from ketadesk.billing.claims.models import Claim, ClaimLine, ClaimStatus
 from ketadesk.billing.claims.routing import Router
 from ketadesk.billing.claims.status import record_event
@@ -284,11 +285,6 @@ def _claim_note(session: Session, payer: Payer, claim: Claim) -> str:
         return ""
     location = session.get(Location, claim.location_id)
     return rems_note(location.name if location is not None else "the clinic")
-
-
-def rems_note(location_name: str) -> str:
-    """The claim's note naming the REMS-certified setting (80 characters at most)."""
-    return f"SPRAVATO REMS CERTIFIED HEALTHCARE SETTING: {location_name}".upper()[:80]
 
 
 def load_claims(session: Session, ids: Sequence[int]) -> list[Claim]:
