@@ -267,12 +267,13 @@ def test_the_billing_area_shows_its_tabs_in_working_order(
     assert view.titles == [
         "Charges to review",
         "Invoices",
+        "Claims",
         "Credits & prepayments",
         "Packages",
         "Estimates",
         "Superbills",
     ]
-    assert view.tabs.tabText(2) == "Credits && prepayments"  # shown as "&", not a shortcut
+    assert view.tabs.tabText(3) == "Credits && prepayments"  # shown as "&", not a shortcut
     assert view.tabs.currentWidget() is view.charges
     assert view.charges.table.rowCount() == 14
     for module_name, class_name, title in LATER_TABS:

@@ -16,7 +16,7 @@ from ketadesk.access.permissions import Actor, Permission
 from ketadesk.billing import ledger
 from ketadesk.billing.claims.building import next_number
 from ketadesk.billing.claims.models import Claim, ClaimLine, ClaimStatus
-from ketadesk.billing.claims.status import get_claim, move, record_event
+from ketadesk.billing.claims.status import get_claim, move, move_many, record_event
 from ketadesk.billing.claims.views import claim_money
 from ketadesk.billing.models import AdjustmentReason, Charge, EntryKind, LedgerEntry
 from ketadesk.errors import Conflict, InvalidValue
@@ -44,7 +44,7 @@ def mark_submitted(
         )
     for claim in claims:
         claim.submitted_on = on
-        move(session, actor, claim, ClaimStatus.SUBMITTED, f"Sent as {how}")
+    move_many(session, actor, [(c, ClaimStatus.SUBMITTED, f"Sent as {how}") for c in claims])
     return claims
 
 

@@ -27,7 +27,7 @@ from ketadesk.billing.claims import scrubber
 from ketadesk.billing.claims.coding import rems_note
 from ketadesk.billing.claims.models import Claim, ClaimLine, ClaimStatus
 from ketadesk.billing.claims.routing import Router
-from ketadesk.billing.claims.status import record_event
+from ketadesk.billing.claims.status import record_events
 from ketadesk.billing.models import Charge, EntryKind, LedgerEntry
 from ketadesk.billing.superbill import drug_info
 from ketadesk.billing.views import DrugInfo
@@ -228,10 +228,17 @@ def _store(session: Session, actor: Actor, claims: Sequence[Claim], counts: Sequ
     """Write the new claims in one flush, then each one's first history row and audit row."""
     session.add_all(claims)
     session.flush()
-    for claim, count in zip(claims, counts, strict=True):
-        built = f"Built from {count} charge{'s' if count != 1 else ''}"
-        record_event(session, actor, claim, ClaimStatus.DRAFT, built, was="")
-        audit.record(session, actor, "create", "claim", claim.id, after=audit.snapshot(claim))
+    audit.record_many(
+        session, actor, "create", "claim", ((c.id, audit.snapshot(c)) for c in claims)
+    )
+    record_events(
+        session,
+        actor,
+        [
+            (claim, ClaimStatus.DRAFT, f"Built from {n} charge{'s' if n != 1 else ''}", "")
+            for claim, n in zip(claims, counts, strict=True)
+        ],
+    )
 
 
 def _line(position: int, entry: LedgerEntry, charge: Charge, drug: DrugInfo | None) -> ClaimLine:

@@ -110,9 +110,7 @@ class Claim(Base):
     location_id: Mapped[int] = mapped_column(ForeignKey("location.id"))
     provider_id: Mapped[int | None] = mapped_column(ForeignKey("provider.id"), default=None)
     rank: Mapped[PolicyRank] = mapped_column(enum_column(PolicyRank))
-    status: Mapped[ClaimStatus] = mapped_column(
-        enum_column(ClaimStatus), default=ClaimStatus.DRAFT
-    )
+    status: Mapped[ClaimStatus] = mapped_column(enum_column(ClaimStatus), default=ClaimStatus.DRAFT)
     frequency: Mapped[str] = mapped_column(String(1), default="1")  # 1, 7 corrected, 8 void
     replaces_id: Mapped[int | None] = mapped_column(ForeignKey("claim.id"), default=None)
     primary_claim_id: Mapped[int | None] = mapped_column(ForeignKey("claim.id"), default=None)

@@ -36,7 +36,7 @@ from ketadesk.billing.claims.models import (
 from ketadesk.billing.claims.remittance import ClaimPlan, LinePlan, PostResult, RemitPlan
 from ketadesk.billing.claims.routing import Router
 from ketadesk.billing.claims.secondary import build_secondary
-from ketadesk.billing.claims.status import move
+from ketadesk.billing.claims.status import move_many
 from ketadesk.billing.edi.model import Adjustment, ServicePayment
 from ketadesk.billing.models import AdjustmentReason, EntryKind, LedgerEntry, PaymentMethod
 from ketadesk.clinic.models import InsurancePolicy, PolicyRank
@@ -124,8 +124,7 @@ def write(session: Session, actor: Actor, remit_plan: RemitPlan, *, file_name: s
     for item in claimed:
         item.postings = _postings(remit, item)
     _write_ledger(session, actor, claimed)
-    for item in claimed:
-        _settle(session, actor, remit, item)
+    move_many(session, actor, [_settle(session, actor, remit, item) for item in claimed])
     audit.record(session, actor, "import", "remit", remit.id, after=audit.snapshot(remit))
     return PostResult(
         remit.id,
@@ -308,7 +307,9 @@ def _write_ledger(session: Session, actor: Actor, claimed: Sequence[_Claimed]) -
         item.moved = [(p.onward[1], entries[index[id(p.draft)]]) for p in item.postings if p.onward]
 
 
-def _settle(session: Session, actor: Actor, remit: Remit, item: _Claimed) -> None:
+def _settle(
+    session: Session, actor: Actor, remit: Remit, item: _Claimed
+) -> tuple[Claim, ClaimStatus, str]:
     """The claim's answer recorded: payer claim number, dates, status; a secondary claim."""
     claim, claim_plan = item.claim, item.plan
     if item.moved and item.secondary is not None:
@@ -321,4 +322,4 @@ def _settle(session: Session, actor: Actor, remit: Remit, item: _Claimed) -> Non
         claim.appeal_deadline = remit.paid_on + timedelta(days=claim.payer.appeal_days)
     words = f"{remit.source.label} {remit.trace_number}".strip()
     reasons = "; ".join(claim_plan.denial_reasons)
-    move(session, actor, claim, outcome, f"{words}: {reasons}" if reasons else words)
+    return claim, outcome, f"{words}: {reasons}" if reasons else words

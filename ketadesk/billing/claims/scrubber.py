@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from ketadesk.access.permissions import Actor
 from ketadesk.billing.claims.models import SENT_STATUSES, Claim, ClaimLine, ClaimStatus
-from ketadesk.billing.claims.status import move
+from ketadesk.billing.claims.status import move_many
 from ketadesk.clinic import validation as v
 from ketadesk.clinic.codes import icd10cm
 from ketadesk.clinic.models import (
@@ -531,13 +531,15 @@ def check_and_mark(session: Session, actor: Actor, claims: Sequence[Claim], *, t
     with problems back to draft); return how many are ready."""
     ready = 0
     open_ones = [c for c in claims if c.status in (ClaimStatus.DRAFT, ClaimStatus.READY)]
+    moves: list[tuple[Claim, ClaimStatus, str]] = []
     for claim, facts in zip(open_ones, facts_for(session, open_ones, today), strict=True):
         problems = check(facts)
         claim.problems = "\n".join(p.sentence for p in problems)
         if problems and claim.status is ClaimStatus.READY:
-            move(session, actor, claim, ClaimStatus.DRAFT, f"{len(problems)} problems found")
+            moves.append((claim, ClaimStatus.DRAFT, f"{len(problems)} problems found"))
         elif not problems and claim.status is ClaimStatus.DRAFT:
-            move(session, actor, claim, ClaimStatus.READY, "Checked: no problems")
+            moves.append((claim, ClaimStatus.READY, "Checked: no problems"))
         ready += not problems
+    move_many(session, actor, moves)
     session.flush()
     return ready

@@ -7,8 +7,10 @@ is refused with the reason, so a claim cannot, say, be paid before it was sent.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from ketadesk.access import audit
@@ -26,43 +28,70 @@ def get_claim(session: Session, claim_id: int) -> Claim:
 
 def record_event(
     session: Session, actor: Actor, claim: Claim, to: ClaimStatus, reason: str, *, was: str
-) -> ClaimEvent:
+) -> None:
     """Write the history row (and audit it) for ``claim`` having moved from ``was``."""
-    event = ClaimEvent(
-        claim_id=claim.id,
-        from_status=was,
-        to_status=to,
-        at=datetime.now(UTC),
-        actor=actor.username,
-        reason=reason[:300],
-    )
-    session.add(event)  # written with the caller's next flush
-    audit.record(
+    record_events(session, actor, [(claim, to, reason, was)])
+
+
+def record_events(
+    session: Session, actor: Actor, events: Sequence[tuple[Claim, ClaimStatus, str, str]]
+) -> None:
+    """History rows ``(claim, to, reason, was)`` and their audit rows, in two bulk inserts
+    (building or posting a thousand claims writes a thousand of each)."""
+    if not events:
+        return
+    session.flush()  # the claims exist before their history does
+    now = datetime.now(UTC)
+    rows = [
+        {
+            "claim_id": claim.id,
+            "from_status": was,
+            "to_status": to,
+            "at": now,
+            "actor": actor.username,
+            "reason": reason[:300],
+        }
+        for claim, to, reason, was in events
+    ]
+    session.execute(insert(ClaimEvent), rows)
+    audit.record_many(
         session,
         actor,
         "status",
         "claim",
-        claim.id,
-        before={"status": was} if was else None,
-        after={"status": to.value, "reason": reason[:300]},
+        (
+            (claim.id, {"status": to.value, "reason": reason[:300], "was": was})
+            for claim, to, reason, was in events
+        ),
     )
-    return event
+    for claim, *_ in events:
+        session.expire(claim, ["events"])  # read again with the new rows when asked
 
 
 def move(session: Session, actor: Actor, claim: Claim, to: ClaimStatus, reason: str) -> Claim:
     """Move ``claim`` to ``to`` with ``reason`` (a sentence for the history)."""
-    actor.require(Permission.CLAIM_WORK)
-    if to is claim.status:
-        return claim
-    if to not in NEXT_STATUSES[claim.status]:
-        raise Conflict(
-            f"Claim {claim.number} is {claim.status.label.lower()}; it cannot become "
-            f"{to.label.lower()}. {_hint(claim.status)}"
-        )
-    was = claim.status.value
-    claim.status = to
-    record_event(session, actor, claim, to, reason, was=was)
+    move_many(session, actor, [(claim, to, reason)])
     return claim
+
+
+def move_many(
+    session: Session, actor: Actor, moves: Sequence[tuple[Claim, ClaimStatus, str]]
+) -> None:
+    """:func:`move` for many claims: every move checked before any is made."""
+    actor.require(Permission.CLAIM_WORK)
+    for claim, to, _ in moves:
+        if to is not claim.status and to not in NEXT_STATUSES[claim.status]:
+            raise Conflict(
+                f"Claim {claim.number} is {claim.status.label.lower()}; it cannot become "
+                f"{to.label.lower()}. {_hint(claim.status)}"
+            )
+    events = []
+    for claim, to, reason in moves:
+        if to is claim.status:
+            continue
+        events.append((claim, to, reason, claim.status.value))
+        claim.status = to
+    record_events(session, actor, events)
 
 
 def _hint(status: ClaimStatus) -> str:

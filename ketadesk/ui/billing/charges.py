@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QComboBox,
@@ -227,8 +227,10 @@ class ChargesTab(QWidget):
         row.addStretch(1)
         self.summary = QLabel()
         self.summary.setObjectName("queueSummary")
+        self.summary.setWordWrap(True)  # long counts wrap rather than widen the window
+        self.summary.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         set_role(self.summary, "muted")
-        row.addWidget(self.summary)
+        row.addWidget(self.summary, 2)
         return row
 
     def _actions(self) -> QHBoxLayout:

@@ -184,13 +184,17 @@ class ClaimsTab(QWidget):
         row = QHBoxLayout()
         self.status = QComboBox()
         self.status.setObjectName("claimStatus")
-        self.status.setMinimumContentsLength(24)
-        self.status.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.status.setMinimumContentsLength(22)
         self.payer = QComboBox()
         self.payer.setObjectName("claimPayer")
-        self.payer.setMinimumContentsLength(24)
-        self.payer.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.payer.setMinimumContentsLength(22)
         for combo in (self.status, self.payer):
+            # as wide as 22 characters, not as the longest payer's name with its counts: the
+            # list that drops down shows every choice whole
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            combo.view().setTextElideMode(Qt.TextElideMode.ElideNone)
             combo.currentIndexChanged.connect(lambda _i: self.refresh())
         row.addWidget(QLabel("Status"))
         row.addWidget(self.status)
@@ -200,8 +204,10 @@ class ClaimsTab(QWidget):
         row.addStretch(1)
         self.count = QLabel()
         self.count.setObjectName("claimCount")
+        self.count.setWordWrap(True)  # a chain's totals are long; they wrap rather than widen
+        self.count.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         set_role(self.count, "muted")
-        row.addWidget(self.count)
+        row.addWidget(self.count, 2)
         return row
 
     def _actions(self) -> QHBoxLayout:
