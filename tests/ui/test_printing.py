@@ -198,9 +198,12 @@ def menu_texts(button: QToolButton) -> list[str]:
 
 
 def busiest(context: AppContext) -> int:
+    """The self-pay patient with the most ledger entries (a superbill is theirs to send)."""
+    insured = select(LedgerEntry.patient_id).where(LedgerEntry.payer_id.is_not(None))
     with context.db.reading() as session:
         patient = session.scalar(
-            select(LedgerEntry.patient_id).group_by(LedgerEntry.patient_id)
+            select(LedgerEntry.patient_id).where(LedgerEntry.patient_id.not_in(insured))
+            .group_by(LedgerEntry.patient_id)
             .order_by(func.count().desc(), LedgerEntry.patient_id).limit(1))
     assert patient is not None
     return int(patient)
