@@ -164,7 +164,8 @@ class ClaimsTab(QWidget):
             f" QSplitter::handle:vertical:hover {{ background: {ACCENT}; }}"
         )
         self.table = make_table(
-            LIST_COLUMNS, money_columns=(5, 6), multi=True, object_name="claimList"
+            LIST_COLUMNS, money_columns=(5, 6), multi=True, object_name="claimList",
+            max_widths={1: 170, 2: 180},  # long names are cut; their tooltips hold them whole
         )  # "Problems", the last column, takes the room left: no gap between the names
         self.table.setMinimumHeight(140)
         self.table.itemSelectionChanged.connect(self._selected)
@@ -173,8 +174,8 @@ class ClaimsTab(QWidget):
         self.pane.setMinimumHeight(300)
         self.pane.changed.connect(self._pane_changed)
         self.splitter.addWidget(self.pane)
-        self.splitter.setStretchFactor(0, 2)
-        self.splitter.setStretchFactor(1, 3)
+        self.splitter.setStretchFactor(0, 1)  # the list and the claim share the height
+        self.splitter.setStretchFactor(1, 1)
         column.addWidget(self.splitter, 1)
         self.refresh()
 
@@ -184,7 +185,7 @@ class ClaimsTab(QWidget):
         row = QHBoxLayout()
         self.status = QComboBox()
         self.status.setObjectName("claimStatus")
-        self.status.setMinimumContentsLength(22)
+        self.status.setMinimumContentsLength(32)
         self.payer = QComboBox()
         self.payer.setObjectName("claimPayer")
         self.payer.setMinimumContentsLength(22)
