@@ -189,7 +189,7 @@ class ChargesTab(QWidget):
             stretch=6,  # the service's words take the room left, wrapping when narrow
             multi=True,
             object_name="chargeQueue",
-            max_widths={1: 170, 11: 220},
+            max_widths={1: 130, 11: 130},  # both wrap; the service takes the room left
         )
         wrap_words(self.table)
         self.table.itemSelectionChanged.connect(self._selection_changed)

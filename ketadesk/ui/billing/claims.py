@@ -109,11 +109,22 @@ def ask_835_path(parent: QWidget | None, _suggested: str) -> str:
     return path
 
 
+PAYER_CHARACTERS = 24  # a longer payer name is shortened in the list; the detail has it whole
+
+
+def shortened(text: str, limit: int) -> str:
+    """``text`` cut at a word to ``limit`` characters with an ellipsis, when longer."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(" (,")
+    return f"{cut}…"
+
+
 def list_cells(row: ClaimRow) -> tuple[str, ...]:
     return (
         row.number,
         row.patient_name,
-        row.payer_name,
+        shortened(row.payer_name, PAYER_CHARACTERS),
         us_date(row.service_from),
         row.status.label,
         dollars(row.billed),
@@ -165,7 +176,6 @@ class ClaimsTab(QWidget):
         )
         self.table = make_table(
             LIST_COLUMNS, money_columns=(5, 6), multi=True, object_name="claimList",
-            max_widths={1: 170, 2: 180},  # long names are cut; their tooltips hold them whole
         )  # "Problems", the last column, takes the room left: no gap between the names
         self.table.setMinimumHeight(140)
         self.table.itemSelectionChanged.connect(self._selected)
