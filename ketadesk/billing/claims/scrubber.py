@@ -425,15 +425,18 @@ def _neighbours(session: Session, claims: Sequence[Claim]) -> _Neighbours:
     return _Neighbours(dict(claimed), dict(sent))
 
 
-def _load_parties(session: Session, claims: Sequence[Claim]) -> None:
+def _load_parties(session: Session, claims: Sequence[Claim]) -> list[object]:
     """Patients, policies and payers of ``claims`` into the session in three queries, so
-    reading ``claim.patient`` and the like asks the database nothing more."""
+    reading ``claim.patient`` and the like asks the database nothing more. The caller
+    keeps the returned list while it reads: the session holds what it loaded only weakly."""
+    held: list[object] = []
     for model, ids in (
         (Patient, {c.patient_id for c in claims}),
         (InsurancePolicy, {c.policy_id for c in claims}),
         (Payer, {c.payer_id for c in claims}),
     ):
-        session.scalars(select(model).where(model.id.in_(list(ids)))).all()
+        held += session.scalars(select(model).where(model.id.in_(list(ids)))).all()
+    return held
 
 
 def facts_of(session: Session, claim: Claim, today: date) -> ClaimFacts:
@@ -446,7 +449,7 @@ def facts_for(session: Session, claims: Sequence[Claim], today: date) -> list[Cl
     if not claims:
         return []
     with session.no_autoflush:  # reading only: pending changes need not be written first
-        _load_parties(session, claims)
+        held = _load_parties(session, claims)  # noqa: F841  (kept alive while reading)
         around = _neighbours(session, claims)
         places = {loc.id: loc for loc in session.scalars(select(Location))}
         providers = {p.id: p for p in session.scalars(select(Provider))}
