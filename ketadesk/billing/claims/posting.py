@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, selectinload
 
 from ketadesk.access import audit
@@ -116,9 +116,11 @@ def write(session: Session, actor: Actor, remit_plan: RemitPlan, *, file_name: s
         total_paid=r.total_paid,
         created_by=actor.username,
     )
-    remit.claims = [_stored(claim_plan) for claim_plan in remit_plan.claims]
+    stored = [_stored(claim_plan) for claim_plan in remit_plan.claims]
+    remit.claims = [claim for claim, _ in stored]
     session.add(remit)
     session.flush()
+    _store_adjustments(session, [pending for _, adjustments in stored for pending in adjustments])
     postable = [c for c in remit_plan.claims if c.postable]
     claimed = _claimed(session, postable)
     for item in claimed:
@@ -141,7 +143,10 @@ def write(session: Session, actor: Actor, remit_plan: RemitPlan, *, file_name: s
 # ---------------------------------------------------------------------------------------
 
 
-def _stored(claim_plan: ClaimPlan) -> RemitClaim:
+_Pending = tuple[RemitClaim, RemitLine | None, Adjustment]  # written once both have ids
+
+
+def _stored(claim_plan: ClaimPlan) -> tuple[RemitClaim, list[_Pending]]:
     p = claim_plan.payment
     stored = RemitClaim(
         claim_id=claim_plan.claim_id,
@@ -155,7 +160,7 @@ def _stored(claim_plan: ClaimPlan) -> RemitClaim:
         remarks=",".join(p.remarks)[:120],
         posted=claim_plan.postable,
     )
-    adjustments = [_adjustment(a, None) for a in p.adjustments]
+    adjustments: list[_Pending] = [(stored, None, a) for a in p.adjustments]
     lines: list[RemitLine] = []
     services: list[tuple[int | None, ServicePayment]] = [
         (line.line_id, line.payment) for line in claim_plan.lines if line.payment
@@ -165,10 +170,9 @@ def _stored(claim_plan: ClaimPlan) -> RemitClaim:
     for line_id, svc in services:
         row = _service(line_id, svc)
         lines.append(row)
-        adjustments += [_adjustment(a, row) for a in svc.adjustments]
+        adjustments += [(stored, row, a) for a in svc.adjustments]
     stored.lines = lines
-    stored.adjustments = adjustments
-    return stored
+    return stored, adjustments
 
 
 def _service(line_id: int | None, svc: ServicePayment) -> RemitLine:
@@ -183,8 +187,20 @@ def _service(line_id: int | None, svc: ServicePayment) -> RemitLine:
     )
 
 
-def _adjustment(a: Adjustment, line: RemitLine | None) -> RemitAdjustment:
-    return RemitAdjustment(line=line, group=a.group[:2], reason=a.reason[:5], amount=a.amount)
+def _store_adjustments(session: Session, pending: Sequence[_Pending]) -> None:
+    """Every CAS adjustment of the file in one bulk insert (they need no ids back)."""
+    rows = [
+        {
+            "remit_claim_id": claim.id,
+            "remit_line_id": line.id if line is not None else None,
+            "group": a.group[:2],
+            "reason": a.reason[:5],
+            "amount": a.amount,
+        }
+        for claim, line, a in pending
+    ]
+    if rows:
+        session.execute(insert(RemitAdjustment), rows)
 
 
 # ---------------------------------------------------------------------------------------
