@@ -91,11 +91,11 @@ DENIALS = table(
         (("50", "N115"), 28.0),  # not medically necessary
         (("197", "N54"), 24.0),  # no prior authorisation on file
         (("16", "N290"), 20.0),  # information missing: the rendering provider's number
-        (("29", ""), 10.0),  # filed too late
+        (("27", ""), 10.0),  # coverage had ended (the demo sends every claim in time)
         (("97", "M15"), 18.0),  # bundled into another service
     )
 )
-APPEAL_RATES = {"50": 0.6, "197": 0.5, "16": 0.8, "97": 0.3}  # CO-29 is never appealed
+APPEAL_RATES = {"50": 0.6, "197": 0.5, "16": 0.8, "97": 0.3}  # CO-27 is never appealed
 APPEAL_WON_RATE = 0.7
 APPEAL_AFTER = (7, 40)  # days after the denial
 APPEAL_ANSWER = (20, 50)  # days after the appeal
@@ -107,7 +107,7 @@ APPEAL_REASONS = {
     "97": "The visit was separately identifiable; notes attached",
 }
 WRITE_OFF_REASONS = {
-    "29": "Timely filing: the payer's limit passed and there is no proof of filing",
+    "27": "Coverage had ended before the date of service; the policy was not renewed",
     "": "Denial upheld; not billable to the patient under the contract",
 }
 

@@ -88,7 +88,7 @@ def test_the_demo_has_claims_in_every_part_of_their_cycle(db: Database) -> None:
     assert events[ClaimStatus.PARTLY_PAID] > 0 and events[ClaimStatus.DENIED] > 0
     assert events[ClaimStatus.APPEALED] > 0
     assert reasons["45"] > 100
-    assert {"50", "197", "16", "29", "97"} <= set(reasons)
+    assert {"50", "197", "16", "27", "97"} <= set(reasons)
     # An appeal that was won: appealed, then paid.
     with db.reading() as s:
         won = _histories(s)
@@ -222,7 +222,7 @@ def test_denials_are_told_in_words(db: Database) -> None:
         for claim in denied:
             assert claim.appeal_deadline is not None and claim.adjudicated_on is not None
     assert reasons and all(
-        any(remit_codes.describe("CO", code) in reason for code in ("50", "197", "16", "29", "97"))
+        any(remit_codes.describe("CO", code) in reason for code in ("50", "197", "16", "27", "97"))
         for reason in reasons
     )
 

@@ -107,12 +107,14 @@ class ClaimPlan:
 
     @property
     def denial_reasons(self) -> tuple[str, ...]:
-        return tuple(
+        """Each denial reason of the payment in words, once however many lines it hit."""
+        found = (
             remit_codes.describe(a.group, a.reason)
             for line in self.lines
             for a in line.adjustments
             if remit_codes.is_denial(a.group, a.reason)
         )
+        return tuple(dict.fromkeys(found))
 
 
 @dataclass(frozen=True)
