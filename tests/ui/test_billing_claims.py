@@ -277,6 +277,23 @@ def test_a_claims_detail_shows_lines_problems_history_and_the_payers_reasons(
 # --- refusals and the worklist ---------------------------------------------------------
 
 
+def test_a_sent_claim_is_recorded_as_accepted_with_its_note(
+    qtbot: QtBot, sqlite_db: Database
+) -> None:
+    (claim_id,) = claims_built(sqlite_db, sent=1)
+    tab = make_tab(qtbot, sqlite_db)
+    assert tab.open_claim(claim_id)
+    pane = tab.pane
+    assert pane.accept_button.isEnabled() and not pane.sent_button.isEnabled()
+    qtbot.mouseClick(pane.accept_button, LEFT)
+    dialog = pane.dialog
+    assert isinstance(dialog, ReasonDialog)
+    qtbot.keyClicks(reason_field(dialog), "277CA accepted")
+    qtbot.mouseClick(dialog.ok_button, LEFT)
+    assert status_of(sqlite_db, claim_id) is ClaimStatus.ACCEPTED
+    assert not pane.accept_button.isEnabled()
+
+
 def test_correcting_a_claim_the_payer_never_numbered_is_refused_in_words(
     qtbot: QtBot, sqlite_db: Database
 ) -> None:

@@ -48,6 +48,18 @@ def mark_submitted(
     return claims
 
 
+def record_acceptance(session: Session, actor: Actor, claim_id: int, note: str) -> Claim:
+    """The payer or clearinghouse took the claim in for adjudication (a 277CA acceptance,
+    or its portal says so): the claim waits for the payer's answer."""
+    claim = get_claim(session, claim_id)
+    if claim.status is not ClaimStatus.SUBMITTED:
+        raise Conflict(
+            f"Claim {claim.number} is {claim.status.label.lower()}; only a sent claim can be "
+            "recorded as accepted"
+        )
+    return move(session, actor, claim, ClaimStatus.ACCEPTED, _reason(note, "record it"))
+
+
 def record_rejection(session: Session, actor: Actor, claim_id: int, reason: str) -> Claim:
     """The payer or clearinghouse refused the claim before adjudicating it (a 999 or 277CA
     rejection, or a phone call): correct it and send it again."""

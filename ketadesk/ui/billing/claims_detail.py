@@ -243,6 +243,10 @@ class ClaimPane(QWidget):
             "Mark sent…", "claimSent", Permission.CLAIM_WORK,
             "The claim went on paper or through the payer's portal, not in an 837P batch.",
         )
+        self.accept_button = self._button(
+            "Accepted…", "claimAccepted", Permission.CLAIM_WORK,
+            "The payer or clearinghouse took the claim in (a 277CA acceptance, or its portal).",
+        )
         self.reject_button = self._button(
             "Record rejection…", "claimReject", Permission.CLAIM_WORK,
             "The payer or clearinghouse refused the claim before adjudicating it.",
@@ -278,6 +282,7 @@ class ClaimPane(QWidget):
             "A void claim (frequency 8) naming the payer's claim number.",
         )
         self.sent_button.clicked.connect(self.mark_sent)
+        self.accept_button.clicked.connect(self.record_acceptance)
         self.reject_button.clicked.connect(self.record_rejection)
         self.reopen_button.clicked.connect(self.reopen)
         self.eob_button.clicked.connect(self.post_eob)
@@ -290,7 +295,8 @@ class ClaimPane(QWidget):
         self.form_button.setObjectName("claimCms1500")
         self.form_button.setToolTip("The paper claim (CMS-1500) as a PDF, the form drawn too.")
         for button in (
-            self.sent_button, self.reject_button, self.reopen_button, self.eob_button,
+            self.sent_button, self.accept_button, self.reject_button, self.reopen_button,
+            self.eob_button,
             self.appeal_button,
             self.bill_button, self.write_off_button, self.correct_button, self.void_button,
         ):
@@ -423,6 +429,7 @@ class ClaimPane(QWidget):
         sent = status is not None and status not in UNSENT
         wants = {
             self.sent_button: status is ClaimStatus.READY,
+            self.accept_button: status is ClaimStatus.SUBMITTED,
             self.reject_button: status in WAITING,
             self.reopen_button: status is ClaimStatus.REJECTED,
             self.eob_button: status in WAITING_FOR_EOB,
@@ -493,6 +500,18 @@ class ClaimPane(QWidget):
             f"Claim {d.number} marked sent ({{outcome}}).",
             ok_text="Mark sent", placeholder="e.g. printed CMS-1500, mailed",
             dialog_class=SentDialog,
+        )
+
+    def record_acceptance(self) -> ReasonDialog | None:
+        d, actor = self._claim(), self.context.actor
+
+        def run(session: Session, note: str) -> str:
+            return actions.record_acceptance(session, actor, d.id, note).number
+
+        return self._ask(
+            "Accepted", "The payer took the claim in; its answer comes with an 835 or EOB.", run,
+            f"Claim {d.number} recorded as accepted.",
+            ok_text="Record", placeholder="e.g. 277CA accepted, payer claim 2026ABC",
         )
 
     def record_rejection(self) -> ReasonDialog | None:

@@ -45,3 +45,22 @@ def test_a_denial_says_why_and_counts_down_to_the_appeal_deadline(
     assert item.kind == "denied" and item.due == claim.appeal_deadline
     assert "CO-50" in item.words and item.amount == claim.billed
     assert Decimal(item.days_left or 0) > 0
+
+
+def test_an_accepted_claim_is_still_chased_when_the_payer_stays_silent(
+    session: Session, admin: Actor
+) -> None:
+    import pytest
+
+    from ketadesk.billing.claims.actions import record_acceptance
+    from ketadesk.billing.claims.models import ClaimStatus
+    from ketadesk.errors import Conflict
+
+    claim = sent_claim(session, admin)
+    record_acceptance(session, admin, claim.id, "277CA accepted")
+    assert claim.status is ClaimStatus.ACCEPTED
+    assert claim.events[-1].reason == "277CA accepted"
+    with pytest.raises(Conflict, match="only a sent claim"):
+        record_acceptance(session, admin, claim.id, "again")
+    [item] = worklist(session, admin, today=TODAY + timedelta(days=NO_ANSWER_DAYS))
+    assert item.kind == "no answer"
