@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 from ketadesk.cli import billing_common as bc
 from ketadesk.cli import common
-from ketadesk.errors import NotFound, ValidationError
+from ketadesk.errors import InvalidValue, NotFound, ValidationError
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -52,6 +52,8 @@ if TYPE_CHECKING:
     from ketadesk.clinic.models import Payer
 
 OPTIONS = {
+    "offset_x": "--offset-x",
+    "offset_y": "--offset-y",
     "claim": "ID",
     "claim_id": "ID",
     "ids": "ID",
@@ -104,6 +106,7 @@ def register(commands: Any) -> None:
     _register_export(actions)
     _register_import(actions)
     _register_cms1500(actions)
+    _register_alignment(actions)
     _register_followup(actions)
 
 
@@ -266,7 +269,59 @@ def _register_cms1500(actions: Any) -> None:
         default="full",
         help="full: the form drawn with the data; print: the data alone, for the red form",
     )
+    _offset_options(parser)
     parser.set_defaults(func=cms1500_command, options=OPTIONS)
+
+
+def _offset_options(parser: argparse.ArgumentParser) -> None:
+    """``--offset-x/-y MM``: where this printer puts the data on the red form."""
+    for axis, way in (("x", "right (negative: left)"), ("y", "down (negative: up)")):
+        parser.add_argument(
+            f"--offset-{axis}",
+            metavar="MM",
+            default="0",
+            help=f"move the data {way} by this many millimetres, up to 25, for this printer",
+        )
+
+
+def _register_alignment(actions: Any) -> None:
+    parser = common.command_parser(
+        actions,
+        "alignment",
+        summary="the CMS-1500 alignment test page, to set a printer's offsets",
+        description="Write the alignment test page: print it on a red CMS-1500 form, see where "
+        "the marks\nland, and give the printer's offsets to 'claims cms1500 --mode print'.",
+        examples="""\
+  ketadesk claims alignment -o align.pdf
+  ketadesk claims alignment -o align.pdf --offset-x 1.5 --offset-y -2""",
+    )
+    parser.add_argument(
+        "-o", "--output", metavar="FILE", required=True, help="the PDF file to write"
+    )
+    _offset_options(parser)
+    parser.set_defaults(func=alignment_command, options=OPTIONS)
+
+
+def _offsets(args: argparse.Namespace) -> tuple[float, float]:
+    """The printer offsets as typed (``1,5`` too), refused in words when not a distance."""
+    from ketadesk.documents.cms1500 import millimetres
+
+    found = []
+    for field, text in (("offset_x", args.offset_x), ("offset_y", args.offset_y)):
+        try:
+            found.append(millimetres(text))
+        except InvalidValue as error:
+            raise ValidationError.single(field, str(error)) from None
+    return found[0], found[1]
+
+
+def alignment_command(args: argparse.Namespace) -> int:
+    from ketadesk.documents.cms1500 import alignment_page
+
+    x, y = _offsets(args)
+    path = bc.write_pdf(alignment_page(x, y), Path(args.output))
+    print(f"CMS-1500 alignment page (offsets {x:+g} mm right, {y:+g} mm down) written to {path}")
+    return 0
 
 
 # --------------------------------------------------------------------------------------
@@ -491,9 +546,11 @@ def cms1500_command(args: argparse.Namespace) -> int:
     from ketadesk.billing.claims.forms import claim_form
     from ketadesk.documents.cms1500 import LINES_PER_PAGE, render_cms1500
 
+    x, y = _offsets(args)
     with common.opened(args) as db, db.reading() as session:
         form = claim_form(session, claim_by_ref(session, args.claim))
-    path = bc.write_pdf(render_cms1500([form], mode=args.mode), Path(args.output))
+    pdf = render_cms1500([form], mode=args.mode, offset_x_mm=x, offset_y_mm=y)
+    path = bc.write_pdf(pdf, Path(args.output))
     pages = -(-len(form.lines) // LINES_PER_PAGE)
     print(
         f"CMS-1500 of claim {form.claim_number} ({counted(len(form.lines), 'line')}, "

@@ -56,7 +56,7 @@ from ketadesk.billing.edi.model import (
     ServiceLine,
 )
 from ketadesk.documents.cms1500_form import draw_form, grid_x, grid_y
-from ketadesk.errors import FieldProblem, ValidationError
+from ketadesk.errors import FieldProblem, InvalidValue, ValidationError
 
 Mode = Literal["print", "full"]
 
@@ -230,6 +230,20 @@ def _line_problems(claim: ClaimForm, number: int, line: ServiceLine) -> list[Fie
     if line.ndc and not re.fullmatch(r"[0-9]{11}", line.ndc):
         found.append(FieldProblem(f"{field}.ndc", "the NDC must be 11 digits without dashes"))
     return found
+
+
+def millimetres(text: str) -> float:
+    """A printer offset as a person types it: ``1.5``, ``1,5``, ``-2`` or ``+0.5`` (mm)."""
+    cleaned = str(text).strip().replace(",", ".").removesuffix("mm").strip()
+    try:
+        value = float(cleaned)
+    except ValueError:
+        raise InvalidValue(
+            f"{text!r} is not a distance in millimetres; write it like 1.5 or -2"
+        ) from None
+    if not abs(value) <= MAX_OFFSET_MM:
+        raise InvalidValue(f"a printer offset is at most {MAX_OFFSET_MM:g} mm either way")
+    return value
 
 
 def _offset_problems(offset_x_mm: float, offset_y_mm: float) -> list[FieldProblem]:

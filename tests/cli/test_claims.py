@@ -756,3 +756,39 @@ def test_the_claim_cycle_on_each_backend(cli: Any, database: Database, tmp_path:
     again = cli("claims", "import-835", str(era), "--db", c.url).out
     assert again.endswith("This remittance was imported before; nothing was posted again.\n")
     assert count(database, Remit) == 1
+
+
+def test_a_printers_offsets_move_the_data_on_the_red_form(
+    cli: Any, clinic: Clinic, tmp_path: Path
+) -> None:
+    cli("claims", "build", "--db", clinic.url)
+    number = claims(clinic.db)[0].number
+    plain, moved = tmp_path / "plain.pdf", tmp_path / "moved.pdf"
+    for out, offsets in ((plain, ()), (moved, ("--offset-x", "2,5", "--offset-y", "-1"))):
+        result = cli(
+            "claims", "cms1500", number, "-o", str(out), "--mode", "print", "--db", clinic.url,
+            *offsets,
+        )  # fmt: skip
+        assert result.code == 0, result.err
+    assert plain.read_bytes() != moved.read_bytes()
+    assert PdfReader(moved).pages[0].extract_text() == PdfReader(plain).pages[0].extract_text()
+
+
+def test_the_alignment_page_is_written_with_its_offsets_and_bad_ones_are_refused(
+    cli: Any, tmp_path: Path
+) -> None:
+    out = tmp_path / "align.pdf"
+    result = cli("claims", "alignment", "-o", str(out), "--offset-x", "1,5", "--offset-y", "-2")
+    assert result.code == 0, result.err
+    assert result.out == (
+        f"CMS-1500 alignment page (offsets +1.5 mm right, -2 mm down) written to {out}\n"
+    )
+    assert "1.5" in PdfReader(out).pages[0].extract_text()
+    expect_one_error_line(
+        cli("claims", "alignment", "-o", str(out), "--offset-x", "left a bit"),
+        "--offset-x: 'left a bit' is not a distance in millimetres; write it like 1.5 or -2",
+    )
+    expect_one_error_line(
+        cli("claims", "alignment", "-o", str(out), "--offset-y", "30"),
+        "--offset-y: a printer offset is at most 25 mm either way",
+    )

@@ -487,3 +487,36 @@ def test_the_paper_claim_prints_on_the_cms1500(qtbot: QtBot, sqlite_db: Database
         assert claim is not None
         codes = [line.code for line in claim.lines]
     assert "LUKASIEWICZ" in text and all(code in text for code in codes)
+
+
+def test_the_red_form_remembers_this_printers_offsets_and_prints_the_alignment_page(
+    qtbot: QtBot, sqlite_db: Database, tmp_path: Path
+) -> None:
+    from pypdf import PdfReader
+    from ui.billing_ui_helpers import Opened
+
+    from ketadesk.ui.billing.claims_form import RedFormDialog
+
+    (claim_id,) = claims_built(sqlite_db)
+    opened = Opened()
+    tab = ClaimsTab(AppContext(sqlite_db, BILLING), today=lambda: TODAY, opener=opened)
+    qtbot.add_widget(tab)
+    tab.open_claim(claim_id)
+    dialog = tab.pane.red_form()
+    assert isinstance(dialog, RedFormDialog)
+    qtbot.add_widget(dialog)
+    x_field = dialog.form.editors["offset_x"]
+    assert isinstance(x_field, QLineEdit)
+    x_field.setText("left a bit")
+    dialog.claim_button.open_pdf()
+    assert opened.paths == []  # nothing printed with an offset nobody can read
+    assert "not a distance in millimetres" in dialog.form.error_text("offset_x")
+
+    x_field.setText("1,5")
+    dialog.alignment_button.open_pdf()
+    dialog.claim_button.open_pdf()
+    alignment, claim = (PdfReader(path).pages[0].extract_text() for path in opened.paths)
+    assert "1.5" in alignment and "LUKASIEWICZ" in claim
+    again = tab.pane.red_form()  # the next time, this printer's offsets are there
+    qtbot.add_widget(again)
+    assert again.form.values()["offset_x"] == "1.5"

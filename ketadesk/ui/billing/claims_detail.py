@@ -60,6 +60,7 @@ from ketadesk.errors import FieldProblem, NotFound
 from ketadesk.money import ZERO
 from ketadesk.ui.billing import Clock, Notice, allowed, fill_table, guard, make_table
 from ketadesk.ui.billing.claims_eob import EobDialog
+from ketadesk.ui.billing.claims_form import RedFormDialog
 from ketadesk.ui.billing.corrections import ReasonDialog
 from ketadesk.ui.billing.pdf import Opener, PdfButton, show_pdf
 from ketadesk.ui.context import AppContext
@@ -294,6 +295,13 @@ class ClaimPane(QWidget):
         self.form_button = PdfButton(self._cms1500, text="CMS-1500", opener=self.opener)
         self.form_button.setObjectName("claimCms1500")
         self.form_button.setToolTip("The paper claim (CMS-1500) as a PDF, the form drawn too.")
+        self.red_form_button = QPushButton("Red form…")
+        self.red_form_button.setObjectName("claimRedForm")
+        self.red_form_button.setToolTip(
+            "Print the claim's data on the red pre-printed CMS-1500, with this printer's "
+            "offsets and an alignment page."
+        )
+        self.red_form_button.clicked.connect(self.red_form)
         for button in (
             self.sent_button, self.accept_button, self.reject_button, self.reopen_button,
             self.eob_button,
@@ -302,6 +310,7 @@ class ClaimPane(QWidget):
         ):
             row.addWidget(button)
         row.addWidget(self.form_button)
+        row.addWidget(self.red_form_button)
         return holder
 
     def _tables(self) -> QTabWidget:
@@ -442,6 +451,7 @@ class ClaimPane(QWidget):
         for button, wanted in wants.items():
             button.setEnabled(allowed(button) and wanted)
         self.form_button.setEnabled(d is not None)
+        self.red_form_button.setEnabled(d is not None)
 
     # --- acting ------------------------------------------------------------------------
 
@@ -501,6 +511,14 @@ class ClaimPane(QWidget):
             ok_text="Mark sent", placeholder="e.g. printed CMS-1500, mailed",
             dialog_class=SentDialog,
         )
+
+    def red_form(self) -> RedFormDialog:
+        """The claim on the red pre-printed form, with this printer's offsets."""
+        d = self._claim()
+        dialog = RedFormDialog(self.context, d.id, d.number, opener=self.opener, parent=self)
+        self.dialog = dialog
+        dialog.show()
+        return dialog
 
     def record_acceptance(self) -> ReasonDialog | None:
         d, actor = self._claim(), self.context.actor
