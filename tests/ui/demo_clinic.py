@@ -5,23 +5,27 @@ three locations (with their long chain names), sixty patients and a year of hist
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from ketadesk.access.permissions import Role, command_line_actor
 from ketadesk.access.users import create_user
 from ketadesk.db import Database
-from ketadesk.demo.generator import Accounts, DemoSpec, generate
+from ketadesk.demo.generator import FIXED_DAY_NOW, Accounts, DemoSpec, generate
 from ketadesk.migrations import open_database
 
 DEMO_DAY = date(2026, 12, 7)
+# The floor as it stands mid-day. Without it, on DEMO_DAY itself the generator takes the
+# real time of day, and late in the afternoon the floor was empty (tests failed after 19:45
+# UTC on 2026-12-07 only).
+DEMO_NOW = datetime.combine(DEMO_DAY, FIXED_DAY_NOW, UTC)
 
 
 def demo_clinic(folder: Path) -> Database:
     """Create and fill ``folder/demo.sqlite3``; the caller disposes of the database."""
     db = open_database(f"sqlite:///{folder / 'demo.sqlite3'}")
     generate(db, DemoSpec(patients=60, years=1, locations=3, seed=7, today=DEMO_DAY,
-                          accounts=Accounts.NONE))
+                          accounts=Accounts.NONE, now=DEMO_NOW))
     with db.transaction() as session:  # someone to log in as (the window refuses otherwise)
         create_user(session, command_line_actor(), username="fit-admin",
                     full_name="Fit Admin", role=Role.ADMIN, password=uuid.uuid4().hex)
