@@ -30,7 +30,10 @@ ELEMENT, COMPONENT, REPETITION, TERMINATOR = "*", ":", "^", "~"
 _NOT_BASIC = re.compile(r"[^A-Z0-9 !\"&'()+,\-./;?=]")
 _SPACES = re.compile(r"\s+")
 # Letters NFKD does not split into a base letter and an accent.
-_PLAIN = str.maketrans({"Ł": "L", "Ø": "O", "Đ": "D", "ß": "SS", "Æ": "AE", "Œ": "OE"})
+_PLAIN = str.maketrans({"Ł": "L", "Ø": "O", "Đ": "D", "ß": "SS", "Æ": "AE", "Œ": "OE",
+                        # typographic dashes and quotes have plain equivalents in the set
+                        "—": "-", "–": "-", "‒": "-", "’": "'", "‘": "'", "“": '"',
+                        "”": '"'})  # fmt: skip
 _CENT = Decimal("0.01")
 MAX_CONTROL_NUMBER = 999_999_999
 
@@ -39,7 +42,7 @@ def text(value: str, limit: int) -> str:
     """``value`` in X12's basic character set, upper case, at most ``limit`` characters."""
     upper = value.upper().translate(_PLAIN)
     plain = "".join(c for c in unicodedata.normalize("NFKD", upper) if not unicodedata.combining(c))
-    kept = _NOT_BASIC.sub("", _SPACES.sub(" ", plain.translate(_PLAIN)))
+    kept = _SPACES.sub(" ", _NOT_BASIC.sub("", plain.translate(_PLAIN)))
     return kept.strip()[:limit].rstrip()
 
 
