@@ -10,7 +10,7 @@ that the window's Billing → Claims calls too:
 2. ``claims list``, ``claims show`` and ``claims followup`` read
    (:mod:`~ketadesk.billing.claims.views`, :mod:`~ketadesk.billing.claims.followup`);
 3. ``claims scrub`` checks drafts and ready claims again after the chart or the payer was
-   fixed (:func:`~ketadesk.billing.claims.scrubber.check_and_mark`);
+   fixed (:func:`~ketadesk.billing.claims.scrubber.scrub`);
 4. ``claims export`` sends a payer's ready claims as one validated 837P file
    (:func:`~ketadesk.billing.claims.export.export_batch`), or ``claims cms1500`` prints one
    on the paper form (:func:`~ketadesk.billing.claims.forms.claim_form`, then
@@ -379,7 +379,8 @@ def payer_by_ref(session: Session, text: str, field: str = "payer") -> Payer:
 
 def build_command(args: argparse.Namespace) -> int:
     from ketadesk.access.permissions import command_line_actor
-    from ketadesk.billing.claims.building import build_claims, load_claims
+    from ketadesk.billing.claims.building import build_claims
+    from ketadesk.billing.claims.status import load_claims
 
     actor = command_line_actor()
     clock = common.clock_of(args)
@@ -433,31 +434,24 @@ def show_command(args: argparse.Namespace) -> int:
 
 def scrub_command(args: argparse.Namespace) -> int:
     from ketadesk.access.permissions import command_line_actor
-    from ketadesk.billing.claims.scrubber import check_and_mark
+    from ketadesk.billing.claims.scrubber import scrub
 
     actor = command_line_actor()
     today = common.clock_of(args).today()
     with common.opened(args) as db, db.transaction() as session:
-        claims = _claims_to_check(session, args.ids)
-        ready = check_and_mark(session, actor, claims, today=today)
+        claims, ready = scrub(
+            session, actor, today=today, claim_ids=_claims_to_check(session, args.ids)
+        )
         checked = [claim_data(c) for c in claims]
     data = {"checked": len(checked), "ready": ready, "claims": checked}
     common.emit(args, data, lambda: scrubbed_text(checked, ready))
     return 0
 
 
-def _claims_to_check(session: Session, refs: Sequence[str]) -> list[Claim]:
-    """The claims named (each must still be a draft or ready), else every such claim."""
-    from sqlalchemy import select
-
-    from ketadesk.billing.claims.building import load_claims
-    from ketadesk.billing.claims.models import Claim, ClaimStatus
-
+def _claims_to_check(session: Session, refs: Sequence[str]) -> list[int] | None:
+    """The ids of the claims named (each must still be a draft or ready); ``None``: all."""
     if not refs:
-        ids = session.scalars(
-            select(Claim.id).where(Claim.status.in_([ClaimStatus(s) for s in CHECKABLE]))
-        ).all()
-        return load_claims(session, ids)
+        return None
     named = [claim_by_ref(session, ref, "ids") for ref in refs]
     sent = [c for c in named if c.status.value not in CHECKABLE]
     if sent:
@@ -467,7 +461,7 @@ def _claims_to_check(session: Session, refs: Sequence[str]) -> list[Claim]:
             + ": only drafts and ready claims are checked (a sent claim is corrected with a "
             "replacement claim)",
         )
-    return load_claims(session, list(dict.fromkeys(c.id for c in named)))
+    return list(dict.fromkeys(c.id for c in named))
 
 
 def followup_command(args: argparse.Namespace) -> int:
@@ -543,12 +537,14 @@ def import_command(args: argparse.Namespace) -> int:
 
 
 def cms1500_command(args: argparse.Namespace) -> int:
-    from ketadesk.billing.claims.forms import claim_form
+    from ketadesk.access.permissions import command_line_actor
+    from ketadesk.billing.claims.forms import printed_claim
     from ketadesk.documents.cms1500 import LINES_PER_PAGE, render_cms1500
 
     x, y = _offsets(args)
-    with common.opened(args) as db, db.reading() as session:
-        form = claim_form(session, claim_by_ref(session, args.claim))
+    with common.opened(args) as db, db.transaction() as session:  # the read is audited
+        claim_id = claim_by_ref(session, args.claim).id
+        form = printed_claim(session, command_line_actor(), claim_id)
     pdf = render_cms1500([form], mode=args.mode, offset_x_mm=x, offset_y_mm=y)
     path = bc.write_pdf(pdf, Path(args.output))
     pages = -(-len(form.lines) // LINES_PER_PAGE)

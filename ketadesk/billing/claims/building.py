@@ -18,7 +18,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import exists, select
-from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy.orm import Session, aliased
 
 from ketadesk import db
 from ketadesk.access import audit
@@ -292,15 +292,3 @@ def _claim_note(session: Session, payer: Payer, claim: Claim) -> str:
         return ""
     location = session.get(Location, claim.location_id)
     return rems_note(location.name if location is not None else "the clinic")
-
-
-def load_claims(session: Session, ids: Sequence[int]) -> list[Claim]:
-    """Claims with what checking and sending read, in two round trips."""
-    return list(
-        session.scalars(
-            select(Claim)
-            .where(Claim.id.in_(list(ids)))
-            .options(selectinload(Claim.lines))
-            .order_by(Claim.id)
-        )
-    )

@@ -23,6 +23,7 @@ from ketadesk.billing.claims.appeal_view import AppealView, DenialReason, Denied
 from ketadesk.billing.claims.models import Claim, ClaimLine, RemitAdjustment, RemitClaim
 from ketadesk.billing.claims.status import get_claim
 from ketadesk.billing.edi import model as x
+from ketadesk.billing.invoices import read_account
 from ketadesk.billing.parties import practice_info, printed_name
 from ketadesk.clinic.models import InsurancePolicy, Location, Patient, Payer, Provider
 
@@ -170,6 +171,15 @@ def claim_form(
         other_payers=others,
         signed_on=claim.submitted_on or claim.created_at.date(),
     )
+
+
+def printed_claim(session: Session, actor: Actor, claim_id: int) -> x.ClaimForm:
+    """Claim ``claim_id`` as the CMS-1500 prints it, read for ``actor``: it needs
+    ``BILLING_VIEW`` and leaves a "view" audit row in the caller's transaction, as every read
+    of a patient's account does (:func:`ketadesk.billing.invoices.read_account`)."""
+    claim = get_claim(session, claim_id)
+    read_account(session, actor, claim.patient_id, "claim_form")
+    return claim_form(session, claim)
 
 
 def claim_forms(session: Session, claim_ids: Sequence[int]) -> list[x.ClaimForm]:

@@ -93,6 +93,3 @@ class Router:
         if not code:
             return PATIENT
         return route(self.coverage(patient_id, on), code)
-
-    def many(self, charges: Iterable[tuple[int, date, str]]) -> list[BillTo]:
-        return [self.bill_to(patient_id, on, code) for patient_id, on, code in charges]

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from ketadesk.access.permissions import Actor
 from ketadesk.billing.claims.models import SENT_STATUSES, Claim, ClaimLine, ClaimStatus
-from ketadesk.billing.claims.status import move_many
+from ketadesk.billing.claims.status import load_claims, move_many
 from ketadesk.clinic import validation as v
 from ketadesk.clinic.codes import icd10cm
 from ketadesk.clinic.models import (
@@ -84,7 +84,7 @@ class LineFacts:
 
 @dataclass(frozen=True)
 class ClaimFacts:
-    """Everything :func:`check` reads; built by :func:`facts_of` or by hand in tests."""
+    """Everything :func:`check` reads; built by :func:`facts_for` or by hand in tests."""
 
     number: str
     service_date: date
@@ -439,13 +439,9 @@ def _load_parties(session: Session, claims: Sequence[Claim]) -> list[object]:
     return held
 
 
-def facts_of(session: Session, claim: Claim, today: date) -> ClaimFacts:
-    """What :func:`check` needs to know about ``claim``, read from the database."""
-    return facts_for(session, [claim], today)[0]
-
-
 def facts_for(session: Session, claims: Sequence[Claim], today: date) -> list[ClaimFacts]:
-    """:func:`facts_of` for many claims, with what they share read once."""
+    """What :func:`check` needs to know about each of ``claims``, read from the database,
+    with what they share read once."""
     if not claims:
         return []
     with session.no_autoflush:  # reading only: pending changes need not be written first
@@ -529,11 +525,25 @@ def _duplicates(claim: Claim, around: _Neighbours) -> tuple[str, ...]:
     )
 
 
+UNSENT = (ClaimStatus.DRAFT, ClaimStatus.READY)
+
+
+def scrub(
+    session: Session, actor: Actor, *, today: date, claim_ids: Sequence[int] | None = None
+) -> tuple[list[Claim], int]:
+    """Check the unsent claims among ``claim_ids`` (all drafts and ready claims when
+    ``None``) again after a fix; return them and how many are ready."""
+    if claim_ids is None:
+        claim_ids = session.scalars(select(Claim.id).where(Claim.status.in_(UNSENT))).all()
+    claims = [c for c in load_claims(session, claim_ids) if c.status in UNSENT]
+    return claims, check_and_mark(session, actor, claims, today=today)
+
+
 def check_and_mark(session: Session, actor: Actor, claims: Sequence[Claim], *, today: date) -> int:
     """Check ``claims``, store their problems, move clean drafts to ready (and ready claims
     with problems back to draft); return how many are ready."""
     ready = 0
-    open_ones = [c for c in claims if c.status in (ClaimStatus.DRAFT, ClaimStatus.READY)]
+    open_ones = [c for c in claims if c.status in UNSENT]
     moves: list[tuple[Claim, ClaimStatus, str]] = []
     for claim, facts in zip(open_ones, facts_for(session, open_ones, today), strict=True):
         problems = check(facts)

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import insert
-from sqlalchemy.orm import Session
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session, selectinload
 
 from ketadesk.access import audit
 from ketadesk.access.permissions import Actor, Permission
@@ -24,6 +24,18 @@ def get_claim(session: Session, claim_id: int) -> Claim:
     if claim is None:
         raise NotFound(f"There is no claim {claim_id}.")
     return claim
+
+
+def load_claims(session: Session, ids: Sequence[int]) -> list[Claim]:
+    """Claims with what checking and sending read, in two round trips."""
+    return list(
+        session.scalars(
+            select(Claim)
+            .where(Claim.id.in_(list(ids)))
+            .options(selectinload(Claim.lines))
+            .order_by(Claim.id)
+        )
+    )
 
 
 def record_event(

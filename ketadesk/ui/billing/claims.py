@@ -13,7 +13,7 @@ The tab's own actions:
 
 * "Build claims" runs :func:`~ketadesk.billing.claims.building.build_claims` in a worker
   with a progress dialog and says its result sentence;
-* "Check again" runs the scrubber (:func:`~ketadesk.billing.claims.scrubber.check_and_mark`)
+* "Check again" runs the scrubber (:func:`~ketadesk.billing.claims.scrubber.scrub`)
   on the selected claims, or on every draft and ready claim when none is selected;
 * "Send batch…" opens :class:`~ketadesk.ui.billing.claims_remit.SendBatchDialog` (a payer,
   then where to save the 837P file);
@@ -46,9 +46,9 @@ from PySide6.QtWidgets import (
 from sqlalchemy.orm import Session
 
 from ketadesk.access.permissions import Permission
-from ketadesk.billing.claims.building import BuildResult, build_claims, load_claims
+from ketadesk.billing.claims.building import BuildResult, build_claims
 from ketadesk.billing.claims.models import ClaimStatus
-from ketadesk.billing.claims.scrubber import check_and_mark
+from ketadesk.billing.claims.scrubber import scrub
 from ketadesk.billing.claims.views import (
     ClaimDetail,
     ClaimRow,
@@ -98,7 +98,6 @@ LIST_COLUMNS = (
     "File by",
     "Problems",
 )
-CHECKABLE = (ClaimStatus.DRAFT, ClaimStatus.READY)
 
 
 def ask_835_path(parent: QWidget | None, _suggested: str) -> str:
@@ -403,11 +402,8 @@ class ClaimsTab(QWidget):
 
         def run() -> tuple[int, int]:
             with self.context.db.transaction() as session:
-                ids = chosen or [
-                    r.id for s in CHECKABLE for r in list_claims(session, actor, status=s)
-                ]
-                claims = [c for c in load_claims(session, ids) if c.status in CHECKABLE]
-                return len(claims), check_and_mark(session, actor, claims, today=today)
+                claims, ready = scrub(session, actor, today=today, claim_ids=chosen or None)
+                return len(claims), ready
 
         done = self.notice.attempt(run)
         if done is None:

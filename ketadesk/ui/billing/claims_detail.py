@@ -23,7 +23,7 @@ for its payer: the paper EOB typed line by line, previewed and posted by the 835
 "Appeal…" moves the claim to appealed and, when asked, writes the request for
 reconsideration (:func:`ketadesk.billing.claims.forms.appeal_view` rendered by
 :func:`ketadesk.documents.appeal.render_appeal_letter`) in the same transaction, then opens
-the PDF. "CMS-1500" draws the paper claim (:func:`~ketadesk.billing.claims.forms.claim_form`
+the PDF. "CMS-1500" draws the paper claim (:func:`~ketadesk.billing.claims.forms.printed_claim`
 rendered by :func:`ketadesk.documents.cms1500.render_cms1500`, the form drawn too).
 """
 
@@ -52,9 +52,8 @@ from sqlalchemy.orm import Session
 from ketadesk.access.permissions import Permission
 from ketadesk.billing.claims import actions
 from ketadesk.billing.claims.eob import WAITING_FOR_EOB
-from ketadesk.billing.claims.forms import appeal_view, claim_form
+from ketadesk.billing.claims.forms import appeal_view, printed_claim
 from ketadesk.billing.claims.models import ClaimStatus
-from ketadesk.billing.claims.status import get_claim
 from ketadesk.billing.claims.views import ClaimDetail, RemitView
 from ketadesk.errors import FieldProblem, NotFound
 from ketadesk.money import ZERO
@@ -662,6 +661,6 @@ class ClaimPane(QWidget):
         from ketadesk.documents.cms1500 import render_cms1500
 
         d = self._claim()
-        with self.context.db.reading() as session:
-            form = claim_form(session, get_claim(session, d.id))
+        with self.context.db.transaction() as session:  # the read is audited
+            form = printed_claim(session, self.context.actor, d.id)
         return render_cms1500([form], mode="full"), f"CMS-1500 {d.number}.pdf"

@@ -13,8 +13,7 @@ from __future__ import annotations
 from PySide6.QtPrintSupport import QPrinterInfo
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from ketadesk.billing.claims.forms import claim_form
-from ketadesk.billing.claims.status import get_claim
+from ketadesk.billing.claims.forms import printed_claim
 from ketadesk.documents.cms1500 import alignment_page, millimetres, render_cms1500
 from ketadesk.errors import FieldProblem, InvalidValue
 from ketadesk.ui.billing import Notice, layout_settings
@@ -105,7 +104,7 @@ class RedFormDialog(QDialog):
 
     def _claim(self) -> tuple[bytes, str]:
         x, y = self.offsets()
-        with self.context.db.reading() as session:
-            form = claim_form(session, get_claim(session, self.claim_id))
+        with self.context.db.transaction() as session:  # the read is audited
+            form = printed_claim(session, self.context.actor, self.claim_id)
         pdf = render_cms1500([form], mode="print", offset_x_mm=x, offset_y_mm=y)
         return pdf, f"CMS-1500 {self.number} (red form).pdf"
