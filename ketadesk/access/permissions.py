@@ -45,6 +45,7 @@ class Permission(enum.StrEnum):
     MONEY_CORRECT = "money.correct"  # adjustments, refunds, reversals, voiding invoices
     FEE_SCHEDULE_EDIT = "fee_schedule.edit"  # fee schedule, package templates, fee policy
     CLAIM_WORK = "claim.work"  # build, check, send and follow claims; post remittances
+    REPORT_VIEW = "report.view"  # the manager's figures: revenue, AR, operations, outcomes
 
     @property
     def label(self) -> str:
@@ -70,6 +71,7 @@ _LABELS = {
     Permission.MONEY_CORRECT: "adjust, refund, reverse or void",
     Permission.FEE_SCHEDULE_EDIT: "edit the fee schedule and packages",
     Permission.CLAIM_WORK: "build, send and follow insurance claims, and post remittances",
+    Permission.REPORT_VIEW: "read the manager's reports (revenue, receivables, operations)",
 }
 
 _EVERYONE = {Permission.PATIENT_VIEW, Permission.CLINIC_VIEW, Permission.SCHEDULE_VIEW}
@@ -94,7 +96,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         | _REGISTRATION
         | _DESK
         | _BILLING
-        | {Permission.CLINIC_SETUP, Permission.AUDIT_VIEW, Permission.PROTOCOL_EDIT}
+        | {
+            Permission.CLINIC_SETUP,
+            Permission.AUDIT_VIEW,
+            Permission.PROTOCOL_EDIT,
+            Permission.REPORT_VIEW,
+        }
     ),
     Role.ADMIN: frozenset(Permission),
 }

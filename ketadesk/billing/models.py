@@ -271,6 +271,17 @@ class LedgerEntry(Base):
         Index("ix_ledger_package", "package_purchase_id"),
         Index("ix_ledger_claim", "claim_id"),
         Index("ix_ledger_payer", "payer_id", "posted_on"),
+        # Covers the revenue report's GROUP BY (migration 0007 says why).
+        Index(
+            "ix_ledger_report",
+            "posted_on",
+            "payer_id",
+            "kind",
+            "reason",
+            "location_id",
+            "amount",
+            "reverses_id",
+        ),
     )
 
     id: Mapped[intpk]

@@ -1,0 +1,67 @@
+"""Names for the ids a report groups by: locations, providers, payers, modalities.
+
+Reports group by ids in SQL and name the groups afterwards from these small lookups (a
+clinic has a handful of locations and payers), so no report joins a name table per row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ketadesk.clinic.models import Chair, Location, Modality, Payer, Provider
+
+SELF_PAY = "Self-pay"
+NONE = "Not tied to a service"
+
+
+@dataclass(frozen=True)
+class Names:
+    """Every id's name, read once per report run."""
+
+    locations: dict[int, str]
+    location_codes: dict[int, str]
+    providers: dict[int, str]
+    payers: dict[int, str]
+    chairs: dict[int, str]
+
+    def location(self, key: object) -> str:
+        return self.locations.get(key, NONE) if isinstance(key, int) else "No location"
+
+    def provider(self, key: object) -> str:
+        return self.providers.get(key, NONE) if isinstance(key, int) else "No provider"
+
+    def payer(self, key: object) -> str:
+        return self.payers.get(key, f"Payer {key}") if isinstance(key, int) else SELF_PAY
+
+    def chair(self, key: object) -> str:
+        return self.chairs.get(key, NONE) if isinstance(key, int) else "No chair"
+
+    @staticmethod
+    def modality(key: object) -> str:
+        try:
+            return Modality(str(key)).label
+        except ValueError:
+            return NONE
+
+
+def read_names(session: Session) -> Names:
+    locations = session.execute(select(Location.id, Location.code, Location.name)).all()
+    providers = session.execute(
+        select(Provider.id, Provider.given_name, Provider.family_name, Provider.credentials)
+    ).all()
+    chairs = session.execute(select(Chair.id, Chair.name, Chair.location_id)).all()
+    codes = {row.id: row.code for row in locations}
+    return Names(
+        locations={row.id: row.name for row in locations},
+        location_codes=codes,
+        providers={
+            row.id: " ".join(p for p in (row.given_name, row.family_name) if p)
+            + (f", {row.credentials}" if row.credentials else "")
+            for row in providers
+        },
+        payers=dict(session.execute(select(Payer.id, Payer.name)).tuples().all()),
+        chairs={row.id: f"{codes.get(row.location_id, '')} {row.name}".strip() for row in chairs},
+    )
