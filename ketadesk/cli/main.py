@@ -53,6 +53,7 @@ examples:
   ketadesk payment add --patient 100001 --amount 450.00 --method card
   ketadesk superbill --month 2026-12 --out superbills/
   ketadesk claims build --through 2026-12-31
+  ketadesk report revenue --by month,payer --pdf revenue.pdf
   ketadesk install-desktop              add KetaDesk to the desktop's application menu
   ketadesk <command> --help             what a command does and its options
 
@@ -94,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
         patients,
         payments,
         protocols,
+        reports,
         schedule,
         series,
         sessions,
@@ -106,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     scheduling = (setup, users, patients, protocols, series, sessions, schedule)
     billing = (charges, invoices, payments, ledger, superbills, estimates, claims)
-    for module in (*scheduling, *billing, demo, desktop):
+    for module in (*scheduling, *billing, reports, demo, desktop):
         module.register(commands)
     return parser
 
