@@ -90,12 +90,8 @@ def register(commands: Any) -> None:
         formatter_class=common.HelpFormatter,
     )
     common.add_db_option(parser)
-    parser.add_argument(
-        "report", metavar="REPORT", help=f"the report to run: {', '.join(REPORTS)}"
-    )
-    parser.add_argument(
-        "--from", dest="date_from", metavar="DATE", help="first day of the period"
-    )
+    parser.add_argument("report", metavar="REPORT", help=f"the report to run: {', '.join(REPORTS)}")
+    parser.add_argument("--from", dest="date_from", metavar="DATE", help="first day of the period")
     parser.add_argument(
         "--to", dest="date_to", metavar="DATE", help="last day of the period (aging: as of)"
     )
@@ -104,9 +100,7 @@ def register(commands: Any) -> None:
         metavar="CODE",
         help="only these locations, by code (several comma-separated); default: all",
     )
-    parser.add_argument(
-        "--by", metavar="SPLIT", help="how to split the report, e.g. month,payer"
-    )
+    parser.add_argument("--by", metavar="SPLIT", help="how to split the report, e.g. month,payer")
     output = parser.add_mutually_exclusive_group()
     common.add_json_option(output)
     output.add_argument("--csv", action="store_true", help="print CSV for spreadsheets")

@@ -87,10 +87,13 @@ PALETTE = tuple(
 )
 HEAT_LOW, HEAT_HIGH = colors.HexColor("#f3f7fb"), colors.HexColor("#1f4e79")
 FONT_SIZES = (8.0, 7.5, 7.0, 6.5, 6.0)
-CELL_PAD = 3.0
+CELL_PAD = 2.5
+ROOMY_SIZE = 7.0  # the smallest type worth shrinking to before labels wrap
 MIN_LABEL = 52.0  # points: the narrowest a label column may be before the type shrinks
 MAX_LABEL = 150.0
 CHART_HEIGHT = 210.0
+LEGEND_SIZE = 7.0
+LEGEND_TEXT = 150.0  # points: a longer series name is cut with "…"
 ROWS_PER_TABLE = 500  # long reports are laid out as several tables, so splitting stays linear
 
 
@@ -150,10 +153,10 @@ def _figure_width(table: ReportTable, index: int, size: float) -> float:
     """The widest figure of a measure's column, or the longest word of its heading."""
     kind = table.measures[index].kind
     texts = [figure_text(row.values[index], kind) for row in (*table.rows, table.total)]
-    widest = max((stringWidth(t, REGULAR, size) for t in texts), default=0.0)
-    total = stringWidth(texts[-1], BOLD, size)
+    widest = max((float(stringWidth(t, REGULAR, size)) for t in texts), default=0.0)
+    total = float(stringWidth(texts[-1], BOLD, size))
     words = table.measures[index].label.split()
-    heading = max((stringWidth(w, BOLD, size) for w in words), default=0.0)
+    heading = max((float(stringWidth(w, BOLD, size)) for w in words), default=0.0)
     return max(widest, total, heading) + 2 * CELL_PAD + 1
 
 
@@ -161,35 +164,72 @@ def _label_width(table: ReportTable, index: int, size: float) -> float:
     """What a label column would like: its widest label, between the bounds."""
     texts = [row.labels[index] for row in table.rows if index < len(row.labels)]
     texts += [_label_columns(table)[index], "Total"]
-    widest = max(stringWidth(t, REGULAR, size) for t in texts) + 2 * CELL_PAD + 1
+    widest = max(float(stringWidth(t, REGULAR, size)) for t in texts) + 2 * CELL_PAD + 1
     return min(max(widest, MIN_LABEL), MAX_LABEL)
+
+
+def _word_width(table: ReportTable, index: int, size: float) -> float:
+    """The narrowest a label column may be: its longest word on one line."""
+    words = [w for row in table.rows if index < len(row.labels) for w in row.labels[index].split()]
+    widest = max((float(stringWidth(w, REGULAR, size)) for w in words), default=0.0)
+    return min(max(widest + 2 * CELL_PAD + 1, MIN_LABEL), MAX_LABEL)
 
 
 def layout(table: ReportTable) -> Layout:
     """The page and columns for ``table``: upright at the largest type that fits, else
-    landscape, shrinking the type until it fits (at the smallest size labels wrap)."""
+    landscape; first with every label on one line (down to ``ROOMY_SIZE``), then letting
+    labels wrap between words, then anywhere, shrinking the type until the figures fit."""
     register_fonts()
     portrait, wide = LETTER, landscape(LETTER)
     tries = [(portrait, FONT_SIZES[0]), (portrait, FONT_SIZES[1])]
     tries += [(wide, size) for size in FONT_SIZES]
-    for pagesize, size in tries:
-        widths = _widths(table, frame_width(pagesize), size)
+    roomy = [(page, size) for page, size in tries if size >= ROOMY_SIZE]
+    passes = [(0, t) for t in roomy] + [(1, t) for t in tries] + [(2, t) for t in tries]
+    for squeeze, (pagesize, size) in passes:
+        widths = _widths(table, frame_width(pagesize), size, squeeze=squeeze)
         if widths is not None:
             return Layout(pagesize, size, widths)
     size = FONT_SIZES[-1]
     return Layout(wide, size, _squeezed(table, frame_width(wide), size))
 
 
-def _widths(table: ReportTable, room: float, size: float) -> tuple[float, ...] | None:
+def _widths(
+    table: ReportTable, room: float, size: float, *, squeeze: int
+) -> tuple[float, ...] | None:
+    """Column widths at ``size`` within ``room``, or None when they do not fit: labels on
+    one line (``squeeze`` 0), wrapping between words (1), or wrapping anywhere (2)."""
     figures = [_figure_width(table, i, size) for i in range(len(table.measures))]
     labels = [_label_width(table, i, size) for i in range(len(_label_columns(table)))]
     left = room - sum(figures)
-    if left < MIN_LABEL * len(labels):
-        return None
-    if sum(labels) > left:  # labels share what is left and wrap
-        labels = [left * w / sum(labels) for w in labels]
+    if sum(labels) > left:  # labels share what is left, and the widest wrap
+        if not squeeze:
+            return None
+        labels = shared(labels, left)
+        if squeeze == 1:
+            least = [_word_width(table, i, size) for i in range(len(labels))]
+        else:
+            least = [MIN_LABEL] * len(labels)
+        if any(w < need - 0.01 for w, need in zip(labels, least, strict=True)):
+            return None
     spare = (room - sum(figures) - sum(labels)) / max(len(figures), 1)
     return (*labels, *(w + spare for w in figures))
+
+
+def shared(wanted: Sequence[float], room: float) -> list[float]:
+    """``room`` shared among columns that want more in all: a column wanting less than an
+    even share gets what it wants, the rest share what is left evenly (and wrap)."""
+    given = list(wanted)
+    open_ = sorted(range(len(given)), key=lambda i: wanted[i])
+    left = room
+    while open_:
+        even = left / len(open_)
+        if wanted[open_[0]] > even:
+            for i in open_:
+                given[i] = even
+            break
+        given[open_[0]] = wanted[open_[0]]
+        left -= wanted[open_.pop(0)]
+    return given
 
 
 def _squeezed(table: ReportTable, room: float, size: float) -> tuple[float, ...]:
@@ -410,7 +450,8 @@ def chart_drawing(chart: Chart, width: float, height: float = CHART_HEIGHT) -> D
     if chart.style == "heat":
         return _heat(chart, width)
     legend = len(chart.series) > 1
-    legend_width = 130.0 if legend else 0.0
+    longest = max(stringWidth(s.name, REGULAR, LEGEND_SIZE) for s in chart.series)
+    legend_width = min(longest, LEGEND_TEXT) + 30 if legend else 0.0
     drawing = Drawing(width, height)
     plot: Any = HorizontalLineChart() if chart.style == "line" else VerticalBarChart()
     plot.x, plot.y = 48, 42
@@ -467,12 +508,13 @@ def _legend(chart: Chart, *, x: float, top: float) -> Legend:
     legend = Legend()
     legend.x, legend.y = x, top
     legend.alignment = "right"
-    legend.fontName, legend.fontSize = REGULAR, 7
+    legend.fontName, legend.fontSize = REGULAR, LEGEND_SIZE
     legend.dx, legend.dy, legend.deltay = 7, 7, 10
     legend.columnMaximum = 18
     legend.strokeColor = None
     legend.colorNamePairs = [
-        (PALETTE[i % len(PALETTE)], fit(s.name, 7, 100)) for i, s in enumerate(chart.series)
+        (PALETTE[i % len(PALETTE)], fit(s.name, LEGEND_SIZE, LEGEND_TEXT))
+        for i, s in enumerate(chart.series)
     ]
     return legend
 

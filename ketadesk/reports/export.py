@@ -168,7 +168,7 @@ def _detail_amount(amount: Value) -> str | int | None:
 
 def detail_rows(detail: Detail) -> list[list[Cell]]:
     """The rows behind a figure as CSV cells: date, MRN, patient, description, amount."""
-    heads = ["Date", "MRN", "Patient", "Description", guarded(detail.amount_label)]
+    heads: list[Cell] = ["Date", "MRN", "Patient", "Description", guarded(detail.amount_label)]
     rows: list[list[Cell]] = [heads]
     for r in detail.rows:
         amount = _detail_amount(r.amount)
