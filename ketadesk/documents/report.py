@@ -142,7 +142,7 @@ class Layout:
 
 
 def frame_width(pagesize: tuple[float, float]) -> float:
-    return pagesize[0] - 2 * MARGIN - 2 * FRAME_PADDING
+    return float(pagesize[0] - 2 * MARGIN - 2 * FRAME_PADDING)
 
 
 def _label_columns(table: ReportTable) -> list[str]:

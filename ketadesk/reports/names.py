@@ -62,6 +62,6 @@ def read_names(session: Session) -> Names:
             + (f", {row.credentials}" if row.credentials else "")
             for row in providers
         },
-        payers=dict(session.execute(select(Payer.id, Payer.name)).tuples().all()),
+        payers={row.id: row.name for row in session.execute(select(Payer.id, Payer.name))},
         chairs={row.id: f"{codes.get(row.location_id, '')} {row.name}".strip() for row in chairs},
     )
