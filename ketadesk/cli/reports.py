@@ -64,10 +64,11 @@ under it; --json and --csv give the same figures to scripts and spreadsheets, an
 Reports: revenue, aging, collections, utilisation, attendance, series, outcomes,
 compliance.
 
-The period runs from --from to --to, both days included. --to defaults to today at
-the clinic (in the time zone of the first location chosen, else of the first location);
---from defaults to 1 January of --to's year (the year to date). The aging report
-stands on one day: --to is its as-of day and --from is ignored.
+The period runs from --from to --to, both days included (dates as 2026-12-01,
+12/01/2026, today or yesterday). --to defaults to today at the clinic (in the time
+zone of the first location chosen, else of the first location); --from defaults to
+1 January of --to's year (the year to date). The aging report stands on one day:
+--to is its as-of day and --from is ignored.
 
 --by splits the report (comma-separated, in order); each report has its own splits
 and its default (revenue: month). Money in --json and --csv is exact decimal text

@@ -262,6 +262,12 @@ def test_bad_input_is_one_line_naming_the_problem(
     assert "Traceback" not in result.err
 
 
+def test_help_names_every_report_of_the_catalog() -> None:
+    from ketadesk.cli.reports import REPORTS
+
+    assert REPORTS == NAMES
+
+
 def test_an_unwritable_pdf_is_refused_in_words(run: Callable[..., Result], tmp_path: Path) -> None:
     result = run("revenue", "--pdf", str(tmp_path / "missing" / "r.pdf"))
     assert result.code == 2
