@@ -162,15 +162,16 @@ def report_command(args: argparse.Namespace) -> int:
         )
     actor = command_line_actor()
     progress = common.Progress()
+    steps = 2 if args.pdf else 1
     with common.opened(args) as db, db.transaction() as session:
-        progress("Reading the figures", 0, 2)
+        progress("Reading the figures", 0, steps)
         scope = _scope(session, asked, common.clock_of(args))
         table = run_report(session, actor, asked.spec.name, scope.filter, asked.by)
         chart = asked.spec.chart(table)
-    progress("Reading the figures", 1, 2)
     if args.pdf:
+        progress("Drawing the PDF", 1, steps)
         _write_pdf(asked.spec, table, chart, scope, Path(args.pdf))
-    progress("Reading the figures", 2, 2)
+    progress("Done", steps, steps)
     if progress.live:
         progress.finish(f"{asked.spec.title}: {len(table.rows)} rows")
     _print(args, asked.spec, table, scope)

@@ -25,6 +25,7 @@ the same table gives the same bytes (reportlab's invariant mode), which the test
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -91,8 +92,9 @@ CELL_PAD = 2.5
 ROOMY_SIZE = 7.0  # the smallest type worth shrinking to before labels wrap
 MIN_LABEL = 52.0  # points: the narrowest a label column may be before the type shrinks
 MAX_LABEL = 150.0
-CHART_HEIGHT = 210.0
+CHART_HEIGHT = 180.0  # the plot itself; the category labels add to it
 LEGEND_SIZE = 7.0
+AXIS_SIZE = 6.5
 LEGEND_TEXT = 150.0  # points: a longer series name is cut with "…"
 ROWS_PER_TABLE = 500  # long reports are laid out as several tables, so splitting stays linear
 
@@ -452,13 +454,15 @@ def chart_drawing(chart: Chart, width: float, height: float = CHART_HEIGHT) -> D
     legend = len(chart.series) > 1
     longest = max(stringWidth(s.name, REGULAR, LEGEND_SIZE) for s in chart.series)
     legend_width = min(longest, LEGEND_TEXT) + 30 if legend else 0.0
-    drawing = Drawing(width, height)
     plot: Any = HorizontalLineChart() if chart.style == "line" else VerticalBarChart()
-    plot.x, plot.y = 48, 42
+    plot.x = 48
     plot.width = width - plot.x - legend_width - 12
-    plot.height = height - plot.y - 8
+    below = _category_axis(plot, chart.categories, plot.width)
+    drawing = Drawing(width, height + below)
+    plot.y = below + 6
+    plot.height = height - 14
     plot.data = [_points(s.values) for s in chart.series]
-    _axes(plot, chart, plot.width)
+    _value_axis(plot, chart)
     for index in range(len(chart.series)):
         colour = PALETTE[index % len(PALETTE)]
         if chart.style == "line":
@@ -473,27 +477,35 @@ def chart_drawing(chart: Chart, width: float, height: float = CHART_HEIGHT) -> D
         plot.groupSpacing = max(1, min(6, plot.width / max(len(chart.categories), 1) / 4))
     drawing.add(plot)
     if legend:
-        drawing.add(_legend(chart, x=width - legend_width + 8, top=height - 4))
+        drawing.add(_legend(chart, x=width - legend_width + 8, top=drawing.height - 4))
     return drawing
 
 
-def _axes(plot: Any, chart: Chart, plot_width: float) -> None:
-    """Category labels thinned to what fits (every n-th) and slanted when long; the value
-    axis in the chart's unit."""
-    categories = list(chart.categories)
-    longest = max(stringWidth(c, REGULAR, 6.5) for c in categories)
+def _category_axis(plot: Any, categories: Sequence[str], plot_width: float) -> float:
+    """Category labels across the foot of the plot: level when they fit, else slanted at
+    45° and thinned to every n-th so that neighbours do not touch. Returns the height the
+    labels take below the axis."""
+    size = AXIS_SIZE
+    longest = max(float(stringWidth(c, REGULAR, size)) for c in categories)
     slot = plot_width / max(len(categories), 1)
-    slanted = longest > slot - 2
-    step = 1
-    while slanted and slot * step < 12:  # slanted labels need about a line's height each
-        step += 1
-    plot.categoryAxis.categoryNames = [c if i % step == 0 else "" for i, c in enumerate(categories)]
     labels = plot.categoryAxis.labels
-    labels.fontName, labels.fontSize = REGULAR, 6.5
-    if slanted:
-        labels.angle, labels.boxAnchor, labels.dx, labels.dy = 35, "ne", 2, -2
+    labels.fontName, labels.fontSize = REGULAR, size
+    step = 1
+    if longest > slot - 2:
+        # slanted labels sit slot × sin 45° apart; they need a line's height of it
+        step = max(1, math.ceil(size * 1.7 / (slot * math.sin(math.radians(45)))))
+        labels.angle, labels.boxAnchor, labels.dx, labels.dy = 45, "ne", 2, -2
+        below = longest * math.sin(math.radians(45)) + size + 6
+    else:
+        below = size + 10
+    plot.categoryAxis.categoryNames = [c if i % step == 0 else "" for i, c in enumerate(categories)]
     plot.categoryAxis.strokeColor = RULE
-    plot.valueAxis.labels.fontName, plot.valueAxis.labels.fontSize = REGULAR, 6.5
+    return below
+
+
+def _value_axis(plot: Any, chart: Chart) -> None:
+    """The value axis in the chart's unit, with a light grid; bars of money start at 0."""
+    plot.valueAxis.labels.fontName, plot.valueAxis.labels.fontSize = REGULAR, AXIS_SIZE
     plot.valueAxis.labelTextFormat = partial(axis_text, kind=chart.kind)
     plot.valueAxis.strokeColor = RULE
     plot.valueAxis.visibleGrid = 1
