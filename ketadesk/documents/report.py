@@ -41,6 +41,7 @@ from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import LETTER, landscape
 from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import (
     Flowable,
@@ -95,6 +96,8 @@ MAX_LABEL = 150.0
 CHART_HEIGHT = 180.0  # the plot itself; the category labels add to it
 LEGEND_SIZE = 7.0
 AXIS_SIZE = 6.5
+WRAP_SLOT = 50.0  # points per category from which long names wrap instead of slanting
+SLANT_TEXT = 90.0  # points: a longer slanted name is cut with "…"
 LEGEND_TEXT = 150.0  # points: a longer series name is cut with "…"
 ROWS_PER_TABLE = 500  # long reports are laid out as several tables, so splitting stays linear
 
@@ -162,12 +165,13 @@ def _figure_width(table: ReportTable, index: int, size: float) -> float:
     return max(widest, total, heading) + 2 * CELL_PAD + 1
 
 
-def _label_width(table: ReportTable, index: int, size: float) -> float:
-    """What a label column would like: its widest label, between the bounds."""
+def _label_width(table: ReportTable, index: int, size: float, *, cap: bool = True) -> float:
+    """What a label column would like: its widest label, between the bounds (above
+    ``MAX_LABEL`` only when not ``cap``)."""
     texts = [row.labels[index] for row in table.rows if index < len(row.labels)]
     texts += [_label_columns(table)[index], "Total"]
     widest = max(float(stringWidth(t, REGULAR, size)) for t in texts) + 2 * CELL_PAD + 1
-    return min(max(widest, MIN_LABEL), MAX_LABEL)
+    return min(max(widest, MIN_LABEL), MAX_LABEL if cap else widest)
 
 
 def _word_width(table: ReportTable, index: int, size: float) -> float:
@@ -213,7 +217,13 @@ def _widths(
             least = [MIN_LABEL] * len(labels)
         if any(w < need - 0.01 for w, need in zip(labels, least, strict=True)):
             return None
-    spare = (room - sum(figures) - sum(labels)) / max(len(figures), 1)
+    left = room - sum(figures) - sum(labels)
+    for i in range(len(labels)):  # room to spare: long labels on one line first
+        grow = min(left, _label_width(table, i, size, cap=False) - labels[i])
+        if grow > 0:
+            labels[i] += grow
+            left -= grow
+    spare = left / max(len(figures), 1)
     return (*labels, *(w + spare for w in figures))
 
 
@@ -290,7 +300,7 @@ def render_report(
         invariant=1 if deterministic else 0,
         initialFontName=REGULAR,
     )
-    footer = f"{table.title} · {period.removeprefix('Period: ')} · {clinic_name}"
+    footer = f"{table.title} · {period.removeprefix('Period: ')}"  # the clinic heads page 1
     if printed_at is not None:
         if printed_at.tzinfo is None:
             raise ValueError("printed_at must be an aware datetime")
@@ -482,23 +492,28 @@ def chart_drawing(chart: Chart, width: float, height: float = CHART_HEIGHT) -> D
 
 
 def _category_axis(plot: Any, categories: Sequence[str], plot_width: float) -> float:
-    """Category labels across the foot of the plot: level when they fit, else slanted at
-    45° and thinned to every n-th so that neighbours do not touch. Returns the height the
-    labels take below the axis."""
+    """Category labels across the foot of the plot: level when they fit, wrapped when there
+    are few and long, else slanted at 45° and thinned to every n-th so that neighbours do
+    not touch. Returns the height the labels take below the axis."""
     size = AXIS_SIZE
     longest = max(float(stringWidth(c, REGULAR, size)) for c in categories)
     slot = plot_width / max(len(categories), 1)
     labels = plot.categoryAxis.labels
     labels.fontName, labels.fontSize = REGULAR, size
-    step = 1
-    if longest > slot - 2:
-        # slanted labels sit slot × sin 45° apart; they need a line's height of it
+    step, names = 1, list(categories)
+    if longest <= slot - 2:
+        below = size + 10
+    elif slot >= WRAP_SLOT:  # few long names (locations, chairs): wrapped under their bars
+        wrapped = [simpleSplit(c, REGULAR, size, slot - 4)[:3] for c in categories]
+        names = ["\n".join(lines) for lines in wrapped]
+        below = max(len(lines) for lines in wrapped) * size * 1.2 + 10
+    else:  # many: slanted at 45°, cut short, every n-th so that neighbours never touch
+        names = [fit(c, size, SLANT_TEXT) for c in categories]
+        longest = min(longest, SLANT_TEXT)
         step = max(1, math.ceil(size * 1.7 / (slot * math.sin(math.radians(45)))))
         labels.angle, labels.boxAnchor, labels.dx, labels.dy = 45, "ne", 2, -2
         below = longest * math.sin(math.radians(45)) + size + 6
-    else:
-        below = size + 10
-    plot.categoryAxis.categoryNames = [c if i % step == 0 else "" for i, c in enumerate(categories)]
+    plot.categoryAxis.categoryNames = [c if i % step == 0 else "" for i, c in enumerate(names)]
     plot.categoryAxis.strokeColor = RULE
     return below
 
