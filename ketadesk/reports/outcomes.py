@@ -242,7 +242,7 @@ def outcomes(
     for item in shown:
         groups[tuple(item.key(k) for k in keys)].append(item)
     names = read_names(session)
-    protocols = dict(session.execute(select(Protocol.id, Protocol.name)).tuples().all())
+    protocols = {row.id: row.name for row in session.execute(select(Protocol.id, Protocol.name))}
     rows = tuple(
         _row(group, keys, names, protocols, groups[group]) for group in sorted(groups, key=_order)
     )

@@ -278,7 +278,7 @@ def series_report(
 
 
 def _protocol_names(session: Session) -> dict[int, str]:
-    return dict(session.execute(select(Protocol.id, Protocol.name)).tuples().all())
+    return {row.id: row.name for row in session.execute(select(Protocol.id, Protocol.name))}
 
 
 def _order(group: tuple[Any, ...]) -> tuple[Any, ...]:
