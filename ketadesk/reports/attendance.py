@@ -32,7 +32,7 @@ from ketadesk.clinic.locations import WEEKDAY_NAMES
 from ketadesk.clinic.models import Patient
 from ketadesk.reports import periods
 from ketadesk.reports.catalog import ReportSpec
-from ketadesk.reports.clock import Clock, Local, read_clock, utc_hour, utc_window
+from ketadesk.reports.clock import Clock, Local, period_key, read_clock, utc_hour, utc_window
 from ketadesk.reports.model import (
     Chart,
     Detail,
@@ -110,6 +110,11 @@ _STATUS_MEASURE = {
     SessionStatus.CANCELLED: "cancelled",
 }
 _WAITING = frozenset({SessionStatus.SCHEDULED, SessionStatus.CONFIRMED})
+# By the stored text, as the GROUP BY returns it.
+_MEASURE_OF = {status.value: measure for status, measure in _STATUS_MEASURE.items()}
+_IN_SESSIONS = frozenset(
+    s.value for s in SessionStatus if s not in _WAITING and s is not SessionStatus.CANCELLED
+)
 _SQL_DIMENSIONS = ("provider", "modality")
 DETAIL_LIMIT = 2000
 _TENTH = Decimal("0.1")
@@ -131,7 +136,7 @@ def attendance(
         if not flt.date_from <= local.day <= flt.date_to:
             continue
         group = _key(keys, line, local)
-        _fold(groups[group], SessionStatus(line.status), line.n, line.new, line.started)
+        _fold(groups[group], line.status, line.n, line.new, line.started)
     names = read_names(session)
     ordered = sorted(groups, key=_order)
     rows = tuple(_row(g, keys, names, groups[g]) for g in ordered) if keys else ()
@@ -197,11 +202,11 @@ def _counts(session: Session, clock: Clock, flt: ReportFilter, keys: Sequence[st
     return query
 
 
-def _fold(counts: dict[str, int], status: SessionStatus, n: int, new: Any, started: Any) -> None:
-    measure = _STATUS_MEASURE.get(status)
+def _fold(counts: dict[str, int], status: str, n: int, new: Any, started: Any) -> None:
+    measure = _MEASURE_OF.get(status)
     if measure:
         counts[measure] += n
-    if status not in _WAITING and status is not SessionStatus.CANCELLED:
+    if status in _IN_SESSIONS:
         counts["sessions"] += n
     counts["new_patients"] += int(new or 0)
     counts["series_started"] += int(started or 0)
@@ -219,7 +224,7 @@ def _key(keys: Sequence[str], line: Any, local: Local) -> tuple[Any, ...]:
         elif key == "hour":
             values.append(local.hour)
         else:
-            values.append(periods.key_of(local.day, periods.Grain(key)))
+            values.append(period_key(local.day, periods.Grain(key)))
     return tuple(values)
 
 
@@ -289,9 +294,7 @@ def _statuses(measure: str) -> tuple[str, ...] | None:
         return (SessionStatus.CANCELLED.value,)
     if measure in ("completed", *_EXTRA):
         return (SessionStatus.COMPLETED.value,)
-    return tuple(
-        s.value for s in SessionStatus if s not in _WAITING and s is not SessionStatus.CANCELLED
-    )
+    return tuple(_IN_SESSIONS)
 
 
 def detail(session: Session, actor: Actor, table: ReportTable, row: Row, measure: str) -> Detail:

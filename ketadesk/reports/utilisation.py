@@ -38,7 +38,7 @@ from ketadesk.clinic.locations import WEEKDAY_NAMES, LocationOpenings, hours_on,
 from ketadesk.clinic.models import Chair, Patient
 from ketadesk.reports import periods
 from ketadesk.reports.catalog import ReportSpec
-from ketadesk.reports.clock import days, utc_window
+from ketadesk.reports.clock import days, period_key, utc_window
 from ketadesk.reports.model import (
     Chart,
     Detail,
@@ -216,7 +216,7 @@ def _key(keys: Sequence[str], location: int, chair: int | None, slot: Slot) -> t
         elif key == "hour":
             values.append(slot.hour)
         else:
-            values.append(periods.key_of(slot.day, periods.Grain(key)))
+            values.append(period_key(slot.day, periods.Grain(key)))
     return tuple(values)
 
 
