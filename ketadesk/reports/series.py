@@ -160,7 +160,6 @@ def cohort(session: Session, flt: ReportFilter) -> list[Run]:
             visit.series_id,
             func.min(visit.starts_at).label("first"),
             func.max(visit.starts_at).label("last"),
-            func.min(visit.id).label("any_id"),
         )
         .where(visit.series_id.in_(candidates), done)
         .group_by(visit.series_id)
@@ -195,13 +194,18 @@ def cohort(session: Session, flt: ReportFilter) -> list[Run]:
         first = clock.local(line[2], line[7]).day
         if flt.date_from <= first <= flt.date_to:
             rows.append((line, first, clock.local(line[2], line[8]).day))
-    starts = _maintenance_starts(session, clock, flt.date_from)
+    patients = {line[1] for line, _, _ in rows}
+    starts = _maintenance_starts(session, clock, flt.date_from, patients)
     runs = [_run(line, first, last, starts) for line, first, last in rows]
     return sorted(runs, key=lambda run: (run.first_day, run.series_id))
 
 
-def _maintenance_starts(session: Session, clock: Clock, since: date) -> dict[int, list[date]]:
-    """Each patient's maintenance series' first completed days, from ``since`` on."""
+def _maintenance_starts(
+    session: Session, clock: Clock, since: date, patients: set[int]
+) -> dict[int, list[date]]:
+    """The first completed days of ``patients``' maintenance series, from ``since`` on."""
+    if not patients:
+        return {}
     dialect = session.get_bind().dialect.name
     visit = TreatmentSession
     first = func.min(visit.starts_at)
@@ -214,6 +218,7 @@ def _maintenance_starts(session: Session, clock: Clock, since: date) -> dict[int
             type_coerce(Protocol.phase, String) == Phase.MAINTENANCE.value,
             type_coerce(visit.status, String) == _COMPLETED,
             visit.starts_at >= start,
+            Series.patient_id.in_(sorted(patients)),
         )
         .group_by(visit.series_id, visit.patient_id, visit.location_id)
     )
