@@ -269,6 +269,7 @@ def _add_booked(
     slots: dict[tuple[int, date], list[Slot]],
 ) -> None:
     per_chair = "chair" in keys
+    groups: dict[tuple[int, int | None, Slot], tuple[Any, ...]] = {}
     for location, chair, starts_at, ends_at, count in _bookings(
         session, flt, sorted(places), per_chair
     ):
@@ -276,11 +277,17 @@ def _add_booked(
         if place is None:
             continue
         day = starts_at.astimezone(place.zone).date()
-        for slot in slots.get((location, day), ()):
+        for slot in slots.get((location, day), ()):  # in order of time
+            if slot.start >= ends_at:
+                break
+            if slot.end <= starts_at:
+                continue
             start, end = max(starts_at, slot.start), min(ends_at, slot.end)
-            if end > start:
-                group = _key(keys, location, chair if per_chair else None, slot)
-                cells[group][0] += _seconds(start, end) * count
+            place_key = (location, chair, slot)
+            group = groups.get(place_key)
+            if group is None:
+                group = groups[place_key] = _key(keys, location, chair, slot)
+            cells[group][0] += _seconds(start, end) * count
 
 
 def _order(group: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -370,7 +377,7 @@ def _heat(table: ReportTable, day_at: int, hour_at: int, at: int) -> Chart:
 
 
 def _rate(booked: Decimal, opened: Decimal) -> Decimal:
-    return (booked * 100 / opened).quantize(_TENTH) if opened else Decimal(0)
+    return (booked * 100 / opened).quantize(_TENTH) if opened else Decimal("0.0")
 
 
 def _number(value: Value) -> Decimal:
