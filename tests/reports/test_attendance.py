@@ -134,3 +134,17 @@ def test_detail_lists_the_sessions_behind_a_figure(
     found = spec("attendance").detail(session, MANAGER, table, row, measure)
     assert [d.session_id for d in found.rows] == [ids[name] for name in expected]
     assert all(d.patient_id is not None for d in found.rows)
+
+
+def test_every_split_adds_up_to_the_total(session: Session) -> None:
+    week(ops_clinic(session))
+    total = attendance(session, MANAGER, WEEK, ()).total
+    for dimension in spec("attendance").dimensions:
+        table = attendance(session, MANAGER, WEEK, [dimension.key, "location"])
+        for index, key in enumerate(KEYS):
+            if key.endswith("_rate"):
+                continue
+            assert sum(int(r.values[index] or 0) for r in table.rows) == total.values[index], (
+                dimension.key,
+                key,
+            )

@@ -150,3 +150,14 @@ def test_detail_lists_the_sessions_behind_a_chair(session: Session) -> None:
 def test_front_desk_may_not_read_it(session: Session, front_desk: Actor) -> None:
     with pytest.raises(PermissionDenied):
         utilisation(session, front_desk, one_day(), ())
+
+
+def test_every_split_adds_up_to_the_total(session: Session) -> None:
+    busy_wednesday(ops_clinic(session))
+    flt = ReportFilter(date(2026, 12, 7), date(2026, 12, 13))
+    total = utilisation(session, MANAGER, flt, ()).total
+    assert total.values[:2] == (Decimal("180.0"), Decimal("12000.0"))
+    for dimension in spec("utilisation").dimensions:
+        table = utilisation(session, MANAGER, flt, [dimension.key])
+        for index in (0, 1):
+            assert sum(Decimal(r.values[index] or 0) for r in table.rows) == total.values[index]
