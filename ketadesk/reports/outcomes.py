@@ -23,18 +23,19 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import String, and_, func, select, type_coerce
+from sqlalchemy import String, and_, func, or_, select, type_coerce
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.elements import ColumnElement
 
 from ketadesk.access.permissions import Actor, Permission
 from ketadesk.clinic.models import Patient
 from ketadesk.reports import periods
 from ketadesk.reports.catalog import ReportSpec
-from ketadesk.reports.clock import read_clock, utc_hour, utc_window
+from ketadesk.reports.clock import Clock, read_clock, utc_hour, utc_window
 from ketadesk.reports.model import (
     Chart,
     Detail,
@@ -173,7 +174,7 @@ def scored(session: Session, flt: ReportFilter) -> list[Scored]:
             func.min(visit.starts_at).label("first"),
             func.max(visit.starts_at).label("last"),
         )
-        .where(visit.series_id.in_(candidates), has_score, visit.starts_at < end)
+        .where(visit.series_id.in_(candidates), has_score, _by_the_end(visit, clock, flt))
         .group_by(visit.series_id, kind)
         .having(func.count() >= 2)
         .subquery()
@@ -217,6 +218,21 @@ def scored(session: Session, flt: ReportFilter) -> list[Scored]:
                 )
             )
     return sorted(found, key=lambda s: (s.latest_day, s.series_id, s.scale))
+
+
+def _by_the_end(visit: Any, clock: Clock, flt: ReportFilter) -> ColumnElement[bool]:
+    """SQL: the session started before the end of the period's last day at its location
+    (local midnight, a different instant in each time zone)."""
+    following = flt.date_to + timedelta(days=1)
+    return or_(
+        *(
+            and_(
+                visit.location_id == location_id,
+                visit.starts_at < datetime.combine(following, time(), zone),
+            )
+            for location_id, zone in clock.zones.items()
+        )
+    )
 
 
 def _at(visit: Any, series_id: Any, scale: Any, moment: Any) -> Any:

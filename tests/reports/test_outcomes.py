@@ -42,7 +42,8 @@ def scores(clinic: Clinic) -> dict[str, int]:
     b = clinic.series("esketamine-induction", clinic.patient())
     clinic.visit(b, "2026-12-04 11:00", chair=nasal1, score=(PHQ9, 15))
     b_last = clinic.visit(b, "2026-12-11 11:00", chair=nasal1, score=(PHQ9, 4))
-    clinic.visit(b, "2027-01-05 11:00", chair=nasal1, score=(PHQ9, 3))
+    # 1 January: after December in New York, though before 2 January in UTC.
+    clinic.visit(b, "2027-01-01 11:00", chair=nasal1, score=(PHQ9, 3))
     c = clinic.series("iv-induction", clinic.patient())
     clinic.visit(c, "2026-12-05 13:00", chair=iv2, score=(PHQ9, 18))
     clinic.visit(c, "2026-12-12 13:00", chair=iv2, status=SessionStatus.NO_SHOW)
