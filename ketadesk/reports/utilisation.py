@@ -86,7 +86,7 @@ MEASURES = (
         "Booked chair-minutes ÷ open chair-minutes × 100.",
     ),
 )
-BOOKED_STATUSES = ("cancelled", "late_cancelled")  # the statuses that do NOT count
+NOT_BOOKED = ("cancelled", "late_cancelled")  # sessions that do not hold chair time
 DETAIL_LIMIT = 2000
 _HOUR = timedelta(hours=1)
 
@@ -155,7 +155,10 @@ def _places(session: Session, flt: ReportFilter) -> dict[int, _Place]:
     start, end = utc_window(flt.date_from, flt.date_to)
     visit = TreatmentSession
     used = exists().where(
-        visit.chair_id == Chair.id, visit.starts_at >= start, visit.starts_at < end
+        visit.chair_id == Chair.id,
+        visit.starts_at >= start,
+        visit.starts_at < end,
+        type_coerce(visit.status, String).not_in(NOT_BOOKED),
     )
     query = select(Chair.id, Chair.location_id).where(or_(Chair.active, used))
     if flt.location_ids:
@@ -252,7 +255,7 @@ def _bookings(
         .where(
             visit.starts_at >= start,
             visit.starts_at < end,
-            type_coerce(visit.status, String).not_in(BOOKED_STATUSES),
+            type_coerce(visit.status, String).not_in(NOT_BOOKED),
         )
         .group_by(*columns)
     )
@@ -412,7 +415,7 @@ def detail(session: Session, actor: Actor, table: ReportTable, row: Row, measure
         .where(
             visit.starts_at >= start,
             visit.starts_at < end,
-            type_coerce(visit.status, String).not_in(BOOKED_STATUSES),
+            type_coerce(visit.status, String).not_in(NOT_BOOKED),
         )
         .order_by(visit.starts_at, visit.id)
     )

@@ -161,3 +161,14 @@ def test_every_split_adds_up_to_the_total(session: Session) -> None:
         table = utilisation(session, MANAGER, flt, [dimension.key])
         for index in (0, 1):
             assert sum(Decimal(r.values[index] or 0) for r in table.rows) == total.values[index]
+
+
+def test_a_retired_chair_counts_only_where_it_held_sessions(session: Session) -> None:
+    clinic = ops_clinic(session)
+    nasal2 = clinic.chairs[3]
+    nasal2.active = False
+    series = clinic.series()
+    clinic.visit(series, "2026-12-09 09:00", chair=nasal2, status=SessionStatus.CANCELLED)
+    assert utilisation(session, MANAGER, one_day(), ()).total.values[1] == Decimal("1800.0")
+    clinic.visit(series, "2026-12-09 10:00", chair=nasal2)
+    assert utilisation(session, MANAGER, one_day(), ()).total.values[1] == Decimal("2400.0")
