@@ -199,8 +199,8 @@ def _this_year_and_last(
     """
     earlier = _year_earlier(flt, grain)
     if grain is None or not _whole(flt, grain):
-        return _folded(sums(session, flt, keys)), _folded(sums(session, earlier, keys))
-    both = _folded(sums(session, replace(flt, date_from=earlier.date_from), keys))
+        return folded(sums(session, flt, keys)), folded(sums(session, earlier, keys))
+    both = folded(sums(session, replace(flt, date_from=earlier.date_from), keys))
     at = keys.index(grain.value)
     this = set(periods.keys_between(flt.date_from, flt.date_to, grain))
     last = set(periods.keys_between(earlier.date_from, earlier.date_to, grain))
@@ -225,26 +225,48 @@ def _whole(flt: ReportFilter, grain: periods.Grain) -> bool:
 def sums(session: Session, flt: ReportFilter, keys: Sequence[str]) -> list[Sum]:
     """The ledger summed per group of ``keys``, kind, reason and side, in SQL."""
     dialect = session.get_bind().dialect.name
-    if _THROUGH_CHARGES.intersection(keys) or flt.provider_ids:
-        queries = [_attributed(flt, keys, dialect)]
-    else:
-        queries = _direct(flt, keys, dialect)
+    if not _THROUGH_CHARGES.intersection(keys) and not flt.provider_ids:
+        return _lines(session, _direct(flt, keys, dialect), len(keys))
+    spread = _lines(session, [_attributed(flt, keys, dialect)], len(keys))
+    if flt.provider_ids:
+        return spread  # what no charge line carries has no provider either
+    return spread + _credits_unattributed(session, flt, keys, dialect)
+
+
+def _lines(session: Session, queries: Sequence[Select[Any]], width: int) -> list[Sum]:
+    """The rows of ``queries`` as :class:`Sum` lines. With two queries (:func:`_direct`),
+    the first's reversal lines are left out: the second counts them as what they reverse."""
     result = []
-    width = len(keys)
-    rows = [row for query in queries for row in session.execute(query)]
-    for row in rows:
-        if len(queries) > 1 and row[width] == "reversal":
-            continue  # counted by the second query as the kind it reverses
-        result.append(
-            Sum(
-                keys=tuple(row[:width]),
-                kind=row[width],
-                reason=row[width + 1],
-                insurer=bool(row[width + 2]),
-                cents=int(row[width + 3]),
+    for number, query in enumerate(queries):
+        for row in session.execute(query):
+            if number == 0 and len(queries) > 1 and row[width] == "reversal":
+                continue
+            result.append(
+                Sum(
+                    keys=tuple(row[:width]),
+                    kind=row[width],
+                    reason=row[width + 1],
+                    insurer=bool(row[width + 2]),
+                    cents=int(row[width + 3]),
+                )
             )
-        )
     return result
+
+
+def _credits_unattributed(
+    session: Session, flt: ReportFilter, keys: Sequence[str], dialect: str
+) -> list[Sum]:
+    """Every credit's whole amount under "no service" (see :func:`_attributed`), summed the
+    fast way (:func:`_direct`) by the ledger's own dimensions; the service keys empty."""
+    own = [k for k in keys if k not in _THROUGH_CHARGES]
+    found = []
+    for line in _lines(session, _direct(flt, own, dialect), len(own)):
+        if line.kind == "charge":
+            continue  # counted on their charge lines by :func:`_attributed`
+        values = iter(line.keys)
+        group = tuple(None if k in _THROUGH_CHARGES else next(values) for k in keys)
+        found.append(replace(line, keys=group))
+    return found
 
 
 def _entries() -> tuple[Any, Any, ColumnElement[str], ColumnElement[str]]:
@@ -279,7 +301,7 @@ def _dimension(key: str, entry: Any, dialect: str) -> ColumnElement[Any]:
 
 def _direct(flt: ReportFilter, keys: Sequence[str], dialect: str) -> list[Select[Any]]:
     """Two GROUP BYs: every entry by its own kind, and the few reversals by the kind they
-    reverse (``_folded`` drops the first's reversal lines and counts the second's).
+    reverse (:func:`_lines` drops the first's reversal lines and counts the second's).
 
     The first groups by day first, in the order of ``ix_ledger_report``, so the database
     aggregates as it reads the index and only regroups the daily sums into periods.
@@ -317,65 +339,73 @@ def _direct(flt: ReportFilter, keys: Sequence[str], dialect: str) -> list[Select
 
 
 def _attributed(flt: ReportFilter, keys: Sequence[str], dialect: str) -> Select[Any]:
-    """Every entry's amount spread over the charge lines behind it (see the module's
-    docstring), then grouped."""
+    """Charges and applied credits spread over the charge lines behind them (see the
+    module's docstring), then grouped.
+
+    Charges count on their own charge line. A credit's allocations to charge lines are
+    summed once (``applied``) and read twice: against the charge line's service, and back
+    out of "no service", where :func:`_credits_unattributed` puts every credit's whole
+    amount. What a credit left unapplied thus stays under "no service", as a per-credit
+    remainder would leave it, without a correlated subquery per credit; and each part is
+    summed per group before they meet.
+    """
     entry, original, kind, reason = _entries()
     charge = Charge.__table__
     visit = TreatmentSession.__table__
     alloc = Allocation.__table__
     base = entry.outerjoin(original, original.c.id == entry.c.reverses_id)
+    ledger_keys = [
+        _dimension(k, entry, dialect).label(f"k{i}")
+        for i, k in enumerate(keys)
+        if k not in _THROUGH_CHARGES
+    ]
     common = [
-        *[
-            _dimension(k, entry, dialect).label(f"k{i}")
-            for i, k in enumerate(keys)
-            if k not in _THROUGH_CHARGES
-        ],
+        *ledger_keys,
         kind.label("kind"),
         reason.label("reason"),
         entry.c.payer_id.is_not(None).label("insurer"),
     ]
-    service = [
-        charge.c.provider_id.label("provider"),
-        charge.c.code.label("code"),
-        type_coerce(visit.c.modality, String).label("modality"),
-    ]
+    wanted = set(keys) | ({"provider"} if flt.provider_ids else set())
+    service = _service(charge, visit, wanted)
     is_charge = kind == "charge"
+    lines = base.outerjoin(
+        charge, charge.c.entry_id == func.coalesce(entry.c.reverses_id, entry.c.id)
+    )
+    # A charge's measure depends on neither its reason nor its side: fewer, narrower groups.
     own = (
-        select(*common, *service, _cents(entry.c.amount).label("cents"))
-        .select_from(
-            base.outerjoin(
-                charge, charge.c.entry_id == func.coalesce(entry.c.reverses_id, entry.c.id)
-            ).outerjoin(visit, visit.c.id == charge.c.session_id)
+        select(
+            *ledger_keys,
+            literal("charge").label("kind"),
+            literal(None).label("reason"),
+            literal(False).label("insurer"),
+            *service,
+            func.sum(_cents(entry.c.amount)).label("cents"),
         )
+        .select_from(_with_visit(lines, charge, visit, wanted))
         .where(*_where(entry, flt), is_charge)
+        .group_by(*ledger_keys, *service)
+    )
+    joined = _with_visit(
+        base.join(alloc, alloc.c.credit_id == entry.c.id).join(
+            charge, charge.c.entry_id == alloc.c.debit_id
+        ),
+        charge,
+        visit,
+        wanted,
     )
     applied = (
-        select(*common, *service, (-_cents(alloc.c.amount)).label("cents"))
-        .select_from(
-            base.join(alloc, alloc.c.credit_id == entry.c.id)
-            .join(charge, charge.c.entry_id == alloc.c.debit_id)
-            .outerjoin(visit, visit.c.id == charge.c.session_id)
-        )
+        select(*common, *service, func.sum(_cents(alloc.c.amount)).label("cents"))
+        .select_from(joined)
         .where(*_where(entry, flt), ~is_charge)
+        .group_by(*common, *service)
+        .cte("applied")
     )
-    applied_total = (
-        select(func.coalesce(func.sum(_cents(alloc.c.amount)), 0))
-        .select_from(alloc.join(charge, charge.c.entry_id == alloc.c.debit_id))
-        .where(alloc.c.credit_id == entry.c.id)
-        .scalar_subquery()
-    )
-    remainder = (
-        select(
-            *common,
-            literal(None).label("provider"),
-            literal(None).label("code"),
-            literal(None).label("modality"),
-            (_cents(entry.c.amount) + applied_total).label("cents"),
-        )
-        .select_from(base)
-        .where(*_where(entry, flt), ~is_charge)
-    )
-    spread = union_all(own, applied, remainder).subquery("spread")
+    named = [applied.c[column.name] for column in common]
+    spread = union_all(
+        own,
+        select(*named, *[applied.c[c.name] for c in service], -applied.c.cents),
+        select(*named, *_service(charge, visit, set()), applied.c.cents),
+    ).subquery("spread")
     group = _ordered_keys(spread, keys)
     query = select(
         *group, spread.c.kind, spread.c.reason, spread.c.insurer, func.sum(spread.c.cents)
@@ -383,6 +413,26 @@ def _attributed(flt: ReportFilter, keys: Sequence[str], dialect: str) -> Select[
     if flt.provider_ids:
         query = query.where(spread.c.provider.in_(flt.provider_ids))
     return query
+
+
+def _with_visit(joined: Any, charge: Any, visit: Any, wanted: set[str]) -> Any:
+    """``joined`` with the charge line's session, when the report splits by modality."""
+    if "modality" not in wanted:
+        return joined
+    return joined.outerjoin(visit, visit.c.id == charge.c.session_id)
+
+
+def _service(charge: Any, visit: Any, wanted: set[str]) -> list[ColumnElement[Any]]:
+    """The charge line's provider, code and modality where the report splits by them;
+    NULL (one group) where it does not."""
+    columns: dict[str, ColumnElement[Any]] = {
+        "provider": charge.c.provider_id,
+        "code": charge.c.code,
+        "modality": type_coerce(visit.c.modality, String),
+    }
+    return [
+        (column if key in wanted else literal(None)).label(key) for key, column in columns.items()
+    ]
 
 
 def _ordered_keys(spread: Any, keys: Sequence[str]) -> list[ColumnElement[Any]]:
@@ -399,8 +449,9 @@ def _cents(column: Any) -> ColumnElement[int]:
     return type_coerce(column, BigInteger)
 
 
-def _folded(lines: Iterable[Sum]) -> dict[tuple[Any, ...], dict[str, int]]:
-    """Cents per measure per group."""
+def folded(lines: Iterable[Sum]) -> dict[tuple[Any, ...], dict[str, int]]:
+    """Cents per measure (the report's money keys) per group: the lines of :func:`sums`
+    folded by :func:`fold`."""
     groups: dict[tuple[Any, ...], dict[str, int]] = defaultdict(lambda: dict.fromkeys(_MONEY, 0))
     for line in lines:
         fold(groups[line.keys], line)
