@@ -383,7 +383,7 @@ def _attributed(flt: ReportFilter, keys: Sequence[str], dialect: str) -> Select[
         )
         .select_from(_with_visit(lines, charge, visit, wanted))
         .where(*_where(entry, flt), is_charge)
-        .group_by(*ledger_keys, *service)
+        .group_by(*ledger_keys, *_grouped(service))
     )
     joined = _with_visit(
         base.join(alloc, alloc.c.credit_id == entry.c.id).join(
@@ -397,7 +397,7 @@ def _attributed(flt: ReportFilter, keys: Sequence[str], dialect: str) -> Select[
         select(*common, *service, func.sum(_cents(alloc.c.amount)).label("cents"))
         .select_from(joined)
         .where(*_where(entry, flt), ~is_charge)
-        .group_by(*common, *service)
+        .group_by(*common, *_grouped(service))
         .cte("applied")
     )
     named = [applied.c[column.name] for column in common]
@@ -413,6 +413,15 @@ def _attributed(flt: ReportFilter, keys: Sequence[str], dialect: str) -> Select[
     if flt.provider_ids:
         query = query.where(spread.c.provider.in_(flt.provider_ids))
     return query
+
+
+def _grouped(service: list[Any]) -> list[Any]:
+    """The service columns worth grouping by (not the empty ones)."""
+    return [column for column in service if column.element is not None and not _empty(column)]
+
+
+def _empty(column: Any) -> bool:
+    return getattr(column.element, "value", 0) is None
 
 
 def _with_visit(joined: Any, charge: Any, visit: Any, wanted: set[str]) -> Any:
