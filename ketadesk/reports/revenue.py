@@ -628,12 +628,19 @@ def detail(session: Session, actor: Actor, table: ReportTable, row: Row, measure
         .where(*clauses)
         .order_by(entry.c.posted_on, entry.c.id)
     )
+    service = {
+        d.key: key
+        for d, key in zip(table.dimensions, row.keys, strict=False)
+        if d.key in _THROUGH_CHARGES
+    }
+    share = _Shares(session, clauses, service) if service else None
     found: list[DetailRow] = []
     for line in session.execute(query):
-        if measure in _MONEY and measure not in ("net_revenue", "balance_change"):
-            probe = Sum((), line[9], line[10], bool(line[11]), 0)
-            if _measure_of(probe) != measure:
-                continue
+        if not _shows(measure, Sum((), line[9], line[10], bool(line[11]), 0)):
+            continue
+        amount = line.amount if share is None else share.of(line.id, line[9], line.amount)
+        if amount == ZERO:
+            continue
         found.append(
             DetailRow(
                 on=line.posted_on,
@@ -641,7 +648,7 @@ def detail(session: Session, actor: Actor, table: ReportTable, row: Row, measure
                 mrn=line.mrn,
                 patient=f"{line.family_name}, {line.given_name}",
                 description=line.description,
-                amount=line.amount,
+                amount=amount,
                 claim_id=line.claim_id,
                 entry_id=line.id,
             )
@@ -654,6 +661,64 @@ def detail(session: Session, actor: Actor, table: ReportTable, row: Row, measure
         rows=tuple(found[:DETAIL_LIMIT]),
         truncated=len(found) > DETAIL_LIMIT,
     )
+
+
+def _shows(measure: str, probe: Sum) -> bool:
+    """Whether an entry of this kind, reason and side counts in ``measure``."""
+    if measure == "balance_change" or measure not in _MONEY:
+        return True
+    if measure == "net_revenue":
+        return _measure_of(probe) in ("patient_payments", "insurer_payments", "refunds")
+    return _measure_of(probe) == measure
+
+
+class _Shares:
+    """The part of each entry a provider / code / modality row holds, as :func:`_attributed`
+    spreads it: a charge all of itself when its charge line is the row's; a credit what it
+    applied to the row's charge lines, plus, in the row with no service, what it left
+    unapplied to any charge line."""
+
+    def __init__(self, session: Session, clauses: list[Any], service: dict[str, Any]) -> None:
+        entry, original, kind, _ = _entries()
+        charge, visit, alloc = Charge.__table__, TreatmentSession.__table__, Allocation.__table__
+        columns = _service(charge, visit, set(service))
+        self.service = service
+        self.lines: dict[int, tuple[Any, ...]] = {}
+        lined = entry.outerjoin(original, original.c.id == entry.c.reverses_id).join(
+            charge, charge.c.entry_id == func.coalesce(entry.c.reverses_id, entry.c.id)
+        )
+        for found in session.execute(
+            select(entry.c.id, *columns)
+            .select_from(_with_visit(lined, charge, visit, set(service)))
+            .where(*clauses, kind == "charge")
+        ):
+            self.lines[found[0]] = tuple(found[1:])
+        self.applied: dict[int, list[tuple[tuple[Any, ...], Decimal]]] = defaultdict(list)
+        paid = entry.outerjoin(original, original.c.id == entry.c.reverses_id).join(
+            alloc, alloc.c.credit_id == entry.c.id
+        )
+        paid = paid.join(charge, charge.c.entry_id == alloc.c.debit_id)
+        for found in session.execute(
+            select(entry.c.id, *columns, func.sum(_cents(alloc.c.amount)))
+            .select_from(_with_visit(paid, charge, visit, set(service)))
+            .where(*clauses, kind != "charge")
+            .group_by(entry.c.id, *_grouped(columns))
+        ):
+            self.applied[found[0]].append((tuple(found[1:-1]), decimal_of(found[-1])))
+
+    def _matches(self, values: tuple[Any, ...]) -> bool:
+        named = dict(zip(("provider", "code", "modality"), values, strict=True))
+        return all(named[key] == wanted for key, wanted in self.service.items())
+
+    def of(self, entry_id: int, kind: str, amount: Decimal) -> Decimal:
+        nothing = (None, None, None)
+        if kind == "charge":
+            return amount if self._matches(self.lines.get(entry_id, nothing)) else ZERO
+        applied = self.applied.get(entry_id, [])
+        mine = sum((-cents for values, cents in applied if self._matches(values)), ZERO)
+        if self._matches(nothing):
+            mine += amount + sum((cents for _, cents in applied), ZERO)
+        return mine
 
 
 DETAIL_LIMIT = 2000
