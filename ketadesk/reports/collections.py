@@ -361,7 +361,10 @@ def _event_day(column: Any, dialect: str) -> ColumnElement[Any]:
 def _answers(session: Session, flt: ReportFilter, keys: Sequence[str]) -> Groups:
     width = len(keys)
     return {
-        tuple(row[:width]): {"claims_answered": row[width], "claims_denied": row[width + 1]}
+        tuple(row[:width]): {
+            "claims_answered": int(row[width] or 0),
+            "claims_denied": int(row[width + 1] or 0),
+        }
         for row in session.execute(_answers_query(session, flt, keys))
     }
 

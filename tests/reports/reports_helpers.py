@@ -7,7 +7,9 @@ by hand and posts it (:func:`ketadesk.billing.review.post_charges` routes it to 
 whose policy covers the code, or to the patient); :func:`credit` posts a payment or an
 adjustment and applies it to the charges named; :func:`debit` posts a refund or a forfeit;
 :func:`transfer` moves an amount between an insurer's side and the patient's; reversals are
-:func:`ketadesk.billing.ledger.reverse` itself.
+:func:`ketadesk.billing.ledger.reverse` itself. Claims are built, sent and answered by the
+claim services: :func:`claim_of` builds and checks one, :func:`send` marks it sent, and
+:func:`answer` posts a payer's answer typed from a paper EOB (the 835 posting rules).
 
 ::
 
@@ -31,6 +33,11 @@ from sqlalchemy.orm import Session
 
 from ketadesk.access.permissions import Actor, Role
 from ketadesk.billing import ledger
+from ketadesk.billing.claims import remittance
+from ketadesk.billing.claims.actions import mark_submitted
+from ketadesk.billing.claims.building import build_claims
+from ketadesk.billing.claims.eob import EobForm, EobLine, eob_plan
+from ketadesk.billing.claims.models import Claim, ClaimStatus
 from ketadesk.billing.models import AdjustmentReason, EntryKind, LedgerEntry, PaymentMethod
 from ketadesk.billing.review import add_manual_charge, post_charges
 from ketadesk.clinic.models import Location, Patient, Payer, Provider
@@ -77,9 +84,20 @@ def report_clinic(session: Session, actor: Actor = ADMIN) -> ReportClinic:
     cigna = add_payer(session, "Cigna", edi_payer_id="62308", covered_codes=COVERED)
     insured = []
     for payer, name in ((aetna, "Abara"), (cigna, "Castillo")):
-        patient = create_patient(session, actor, patient_raw(family_name=name, given_name="Ines"))
+        patient = create_patient(
+            session,
+            actor,
+            patient_raw(
+                family_name=name,
+                given_name="Ines",
+                address_line1="22 Orchard St",
+                city="New York",
+            ),
+        )
         insure(session, patient.id, payer_id=payer.id, effective_from=date(2020, 1, 1))
         insured.append(patient)
+    for location in (base.location, other):
+        location.phone = location.phone or "2125550100"  # claims name it as the contact
     return ReportClinic(
         location=base.location,
         other_location=other,
@@ -250,3 +268,33 @@ def _location_of(session: Session, patient: Patient, pays: Sequence[LedgerEntry]
     if pays:
         return pays[0].location_id
     raise ValueError("say where the credit was taken (location=) when it pays nothing")
+
+
+def claim_of(session: Session, patient: Patient, *, today: date, actor: Actor = ADMIN) -> Claim:
+    """The claim built (and checked) for ``patient``'s unclaimed insurer charges."""
+    built = build_claims(session, actor, today=today, patient_id=patient.id)
+    (claim_id,) = built.claim_ids
+    claim = session.get(Claim, claim_id)
+    if claim is None or claim.status is not ClaimStatus.READY:
+        problems = claim.problems if claim is not None else "not built"
+        raise AssertionError(f"the test claim is not ready: {problems}")
+    return claim
+
+
+def send(session: Session, claim: Claim, on: date, actor: Actor = ADMIN) -> None:
+    mark_submitted(session, actor, [claim.id], on=on, how="837P batch")
+
+
+def answer(
+    session: Session,
+    claim: Claim,
+    paid_on: date,
+    *lines: EobLine,
+    today: date,
+    actor: Actor = ADMIN,
+) -> None:
+    """The payer's answer typed from a paper EOB and posted by the 835 rules."""
+    check = "" if all(not line.paid for line in lines) else "104577"
+    form = EobForm(paid_on, check, tuple(lines), payer_claim_number=f"P-{claim.id}")
+    plan = eob_plan(session, actor, claim.id, form, today=today)
+    remittance.post(session, actor, plan)
