@@ -27,7 +27,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from builders import add_location, add_payer, add_provider, insure, patient_raw, scheduling_clinic
+from builders import (
+    SchedulingClinic,
+    add_location,
+    add_payer,
+    add_provider,
+    insure,
+    patient_raw,
+    scheduling_clinic,
+)
 from scheduling.planning_helpers import existing_session
 from sqlalchemy.orm import Session
 
@@ -71,7 +79,7 @@ class ReportClinic:
     self_pay: Patient
     aetna_patient: Patient
     cigna_patient: Patient
-    base: object  # the SchedulingClinic underneath: chairs and protocols for sessions
+    base: SchedulingClinic  # underneath: chairs and protocols for sessions
 
 
 def report_clinic(session: Session, actor: Actor = ADMIN) -> ReportClinic:
@@ -118,8 +126,9 @@ def treatment(
     """A completed session of ``protocol`` (``iv-induction``, ``esketamine-induction``…)
     for ``patient``, so a charge can carry its modality."""
     base = clinic.base
-    found = base.protocols[protocol]  # type: ignore[attr-defined]
-    chairs = base.iv_chairs if found.modality.value in ("iv", "im") else base.esketamine_chairs  # type: ignore[attr-defined]
+    found = base.protocols[protocol]
+    iv = found.modality.value in ("iv", "im")
+    chairs = base.iv_chairs if iv else base.esketamine_chairs
     return existing_session(
         session,
         patient,

@@ -7,7 +7,7 @@ The ledger (March 2026, posted through the billing services, see ``reports_helpe
  P    self-pay: 96365 $400 (NYC, Osei) paid $300, discount $50, sliding scale $10,
       self-pay rate $5; 99214 $150 (BOS, Brandt) paid from a $200 payment that
       leaves $50 unapplied, of which $30 is refunded; a $25 package forfeit
- A    Aetna: 96365 $1,000 (NYC, Osei) paid $600 by Aetna with $250 contractual;
+ A    Aetna: 96365 $1,000 (NYC, Osei, an IV session) paid $600 by Aetna, $250 contractual;
       $150 moved to the patient's side and paid by the patient
  C    Cigna: G2082 $500 (BOS) reversed; 99214 $200 (BOS, Brandt) paid $180 by
       Cigna (then reversed) and $20 written off
@@ -22,6 +22,7 @@ from decimal import Decimal
 from itertools import combinations
 
 import pytest
+from builders import at
 from reports.reports_helpers import (
     ADJUSTMENT,
     FORFEIT,
@@ -36,6 +37,7 @@ from reports.reports_helpers import (
     report_clinic,
     reverse,
     transfer,
+    treatment,
 )
 from sqlalchemy.orm import Session
 
@@ -88,7 +90,8 @@ def build_march(session: Session) -> March:
     )
     debit(session, p, FORFEIT, "25.00", date(2026, 3, 31), location=c.location)
 
-    e["a_visit"] = charge(session, c, a, "96365", "1000.00", date(2026, 3, 10))
+    infusion = treatment(session, c, a, "iv-induction", at("2026-03-10 09:00"))
+    e["a_visit"] = charge(session, c, a, "96365", "1000.00", date(2026, 3, 10), visit=infusion)
     credit(session, a, PAYMENT, "600.00", date(2026, 3, 20), payer=c.aetna, pays=[e["a_visit"]])
     credit(
         session,
@@ -189,6 +192,15 @@ def test_code_split_follows_the_charge_lines(session: Session) -> None:
     # the payment's unapplied $50 and the payment of the moved share; the refund; the forfeit
     assert unlinked["patient_payments"] == D("200.00")
     assert (unlinked["refunds"], unlinked["other"]) == (D("30.00"), D("25.00"))
+
+
+def test_modality_split_reads_the_session(session: Session) -> None:
+    build_march(session)
+    table = revenue.revenue(session, MANAGER, MARCH, ["modality"])
+    infusion = next(r for r in table.rows if r.keys == ("iv",))
+    values = {m.key: v for m, v in zip(table.measures, infusion.values, strict=True)}
+    assert (values["charges"], values["insurer_payments"]) == (D("1000.00"), D("600.00"))
+    assert values["contractual"] == D("250.00")
 
 
 SPLITS = ["month", "location", "payer", "provider", "code", "modality"]
