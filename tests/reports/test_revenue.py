@@ -16,6 +16,7 @@ The ledger (March 2026, posted through the billing services, see ``reports_helpe
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -39,10 +40,13 @@ from reports.reports_helpers import (
     transfer,
     treatment,
 )
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ketadesk.billing.models import AdjustmentReason, LedgerEntry
+from ketadesk.db import Database
 from ketadesk.errors import InvalidValue, PermissionDenied
+from ketadesk.money import from_cents
 from ketadesk.reports import revenue
 from ketadesk.reports.model import ReportFilter, ReportTable
 
@@ -272,3 +276,65 @@ def test_code_detail_names_the_entries(session: Session) -> None:
     found = revenue.detail(session, MANAGER, table, unlinked, "patient_payments")
     more = next(line for line in found.rows if line.entry_id == march.entries["p_more"].id)
     assert more.amount == D("-50.00")  # the part of $200 not applied to a charge
+
+
+# --- the demo clinic against plain SQL -------------------------------------------------------
+
+PLAIN = """
+SELECT substr(e.posted_on, 1, 7) AS month, e.payer_id,
+  SUM(CASE WHEN k = 'charge' THEN amount ELSE 0 END),
+  SUM(CASE WHEN k = 'payment' AND e.payer_id IS NULL THEN -amount ELSE 0 END),
+  SUM(CASE WHEN k = 'payment' AND e.payer_id IS NOT NULL THEN -amount ELSE 0 END),
+  SUM(CASE WHEN k = 'adjustment' AND r IN ('contractual', 'self_pay_rate')
+      THEN -amount ELSE 0 END),
+  SUM(CASE WHEN k = 'adjustment' AND r IN ('discount', 'sliding_scale', 'courtesy', 'package')
+      THEN -amount ELSE 0 END),
+  SUM(CASE WHEN k = 'adjustment' AND r NOT IN ('contractual', 'self_pay_rate', 'discount',
+      'sliding_scale', 'courtesy', 'package') THEN -amount ELSE 0 END),
+  SUM(CASE WHEN k = 'refund' THEN amount ELSE 0 END),
+  SUM(CASE WHEN k IN ('forfeit', 'transfer') THEN amount ELSE 0 END),
+  SUM(CASE WHEN k IN ('payment', 'refund') THEN -amount ELSE 0 END),
+  SUM(amount)
+FROM (SELECT e.posted_on, e.payer_id, e.amount, COALESCE(o.kind, e.kind) AS k,
+             COALESCE(o.reason, e.reason, '') AS r
+      FROM ledger_entry e LEFT JOIN ledger_entry o ON o.id = e.reverses_id
+      WHERE e.posted_on BETWEEN :first AND :last) AS e
+GROUP BY 1, 2
+"""
+
+PLAIN_CODES = """
+SELECT c.code, SUM(e.amount) FROM ledger_entry e
+JOIN charge c ON c.entry_id = COALESCE(e.reverses_id, e.id)
+LEFT JOIN ledger_entry o ON o.id = e.reverses_id
+WHERE COALESCE(o.kind, e.kind) = 'charge' AND e.posted_on BETWEEN :first AND :last
+GROUP BY c.code
+"""
+
+DEMO_YEAR = ReportFilter(date(2026, 1, 1), date(2026, 12, 31))
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+    from ui.demo_clinic import demo_clinic
+
+    db = demo_clinic(tmp_path_factory.mktemp("revenue-demo"))
+    yield db
+    db.dispose()
+
+
+def test_demo_clinic_matches_plain_sql(demo: Database) -> None:
+    window = {"first": DEMO_YEAR.date_from, "last": DEMO_YEAR.date_to}
+    with demo.transaction() as session:
+        table = revenue.revenue(session, MANAGER, DEMO_YEAR, ["month", "payer"])
+        expected = {
+            (month, payer): [from_cents(int(c)) for c in sums]
+            for month, payer, *sums in session.execute(text(PLAIN), window)
+        }
+        shown = {row.keys: list(row.values[:10]) for row in table.rows}
+        assert len(expected) > 20 and shown == expected
+        codes = revenue.revenue(session, MANAGER, DEMO_YEAR, ["code"])
+        charged = {
+            code: from_cents(int(c)) for code, c in session.execute(text(PLAIN_CODES), window)
+        }
+        index = codes.measure_index("charges")
+        assert {r.keys[0]: r.values[index] for r in codes.rows if r.keys[0] is not None} == charged
