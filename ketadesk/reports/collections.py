@@ -193,7 +193,7 @@ def collections(
         else:  # a claim counts once in the total, however many groups it is in
             total.update(_summed(source.read(session, flt, []).values(), source.measures))
     names = read_names(session)
-    ordered = sorted(rows, key=lambda g: tuple((v is None, str(v)) for v in g))
+    ordered = sorted(rows, key=lambda g: _order(g, keys, rows[g]))
     return ReportTable(
         name="collections",
         title="Collections",
@@ -207,6 +207,12 @@ def collections(
             "empty in the rows; the total still shows them.",
         ),
     )
+
+
+def _order(group: tuple[Any, ...], keys: Sequence[str], figures: dict[str, Any]) -> Any:
+    """Groups in key order; denial reasons most frequent first within their group."""
+    plain = [(v is None, str(v)) for k, v in zip(keys, group, strict=True) if k != "reason"]
+    return (plain, -figures.get("denials", 0)) if "reason" in keys else plain
 
 
 def _summed(groups: Any, measures: Sequence[str]) -> dict[str, Any]:
