@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ketadesk.access.permissions import Role
@@ -14,6 +14,7 @@ from ketadesk.db import Base, UTCDateTime, created_at, enum_column, intpk, utcno
 
 class User(Base):
     __tablename__ = "app_user"
+    __table_args__ = (Index("ix_app_user_os_account", "os_account", unique=True),)
 
     id: Mapped[intpk]
     username: Mapped[str] = mapped_column(String(60), unique=True)
@@ -23,6 +24,15 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[created_at]
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # Guessing: wrong passwords in a row, and the lock they earned (migration 0008).
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    must_change_password: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # The operating-system account whose commands act with this user's rights.
+    os_account: Mapped[str | None] = mapped_column(String(60), default=None)
 
 
 class AuditEntry(Base):
@@ -43,3 +53,5 @@ class AuditEntry(Base):
     entity_id: Mapped[str] = mapped_column(String(40))
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    # SHA-256 over this row's content and the previous row's chain (access/audit.py).
+    chain: Mapped[str | None] = mapped_column(String(64), default=None)

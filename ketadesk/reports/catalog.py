@@ -9,6 +9,7 @@ import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ketadesk.access.permissions import Actor
@@ -77,4 +78,13 @@ def run_report(
 ) -> ReportTable:
     """Run report ``name`` split by ``by`` (its default split when None)."""
     found = spec(name)
+    roomy_sorts(session)
     return found.run(session, actor, flt, found.default_by if by is None else by)
+
+
+def roomy_sorts(session: Session) -> None:
+    """On PostgreSQL, let this transaction's sorts and hashes use 64 MB before spilling to
+    disk: a report groups hundreds of thousands of rows, where the server's default (4 MB)
+    made the revenue split by service code four times slower. SQLite sorts in memory."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL work_mem = '64MB'"))
