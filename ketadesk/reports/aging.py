@@ -7,7 +7,8 @@ as it stood at the end of that day:
   otherwise the day it was recorded);
 * an allocation counts when its credit and its debit were both posted by then and it was
   made (``created_at``) by the end of that day in the clinic's time zones, so a payment
-  taken or applied the next morning leaves the charge open in the report.
+  taken or applied the next morning leaves the charge open in the report; a release (the
+  negative allocation a reversal writes) counts once the reversal was posted.
 
 How the figures are made, all in SQL over integer cents (no ORM object per entry):
 
@@ -264,25 +265,34 @@ def _groups(
     """Cents per field (buckets, credits, package credits) per group."""
     groups: dict[tuple[Any, ...], dict[str, int]] = defaultdict(lambda: dict.fromkeys(_FIELDS, 0))
     width = len(keys)
+    filtered = bool(scope.location_ids or scope.payer_ids)
     for row in session.execute(_debits(scope, keys)):
         cents = groups[tuple(row[:width])]
         for i, key in enumerate(BUCKET_KEYS):
-            cents[key] += int(row[width + i])
+            cents[key] += _int(row[width + i])
     for row in session.execute(_credits(scope, keys)):
         cents = groups[tuple(row[:width])]
-        cents["credits"] += int(row[width])
-        cents["package_credits"] += int(row[width + 1])
+        cents["credits"] += _int(row[width])
+        cents["package_credits"] += _int(row[width + 1])
     for row in session.execute(_applied(scope, keys)):
         debit_keys, credit_keys = tuple(row[:width]), tuple(row[width : 2 * width])
         at = 2 * width
-        debit_in, credit_in = bool(row[at]), bool(row[at + 1])
+        debit_in = credit_in = True
+        if filtered:
+            debit_in, credit_in = bool(row[at]), bool(row[at + 1])
+            at += 2
         if debit_in:
             for i, key in enumerate(BUCKET_KEYS):
-                groups[debit_keys][key] -= int(row[at + 2 + i])
+                groups[debit_keys][key] -= _int(row[at + i])
         if credit_in:
-            groups[credit_keys]["credits"] -= int(row[at + 7])
-            groups[credit_keys]["package_credits"] -= int(row[at + 8])
+            groups[credit_keys]["credits"] -= _int(row[at + 5])
+            groups[credit_keys]["package_credits"] -= _int(row[at + 6])
     return dict(groups)
+
+
+def _int(value: object) -> int:
+    """A SUM's cents (None when an ungrouped SUM saw no rows; Decimal on PostgreSQL)."""
+    return 0 if value is None else int(value)  # type: ignore[call-overload]
 
 
 def _debits(scope: Scope, keys: Sequence[str]) -> Any:
@@ -309,11 +319,12 @@ def _credits(scope: Scope, keys: Sequence[str]) -> Any:
 
 def _applied(scope: Scope, keys: Sequence[str]) -> Any:
     """What was applied by the as-of day, per group of the debit (into its bucket) and per
-    group of the credit, with whether each side is in the filter's scope."""
+    group of the credit, and, under a filter, whether each of the two is in its scope."""
     entry = LedgerEntry.__table__
     alloc = Allocation.__table__
     debit = entry.alias("debit")
     credit = entry.alias("credit")
+    filtered = bool(scope.location_ids or scope.payer_ids)
     debit_in = _all(_in_scope(debit, scope)[1:])
     credit_in = _all(_in_scope(credit, scope)[1:])
     amount = _cents(alloc.c.amount)
@@ -321,12 +332,12 @@ def _applied(scope: Scope, keys: Sequence[str]) -> Any:
     group = [
         *_key_columns(debit, keys),
         *[c.label(f"c{i}") for i, c in enumerate(_key_columns(credit, keys))],
-        debit_in.label("debit_in"),
-        credit_in.label("credit_in"),
     ]
-    return (
+    flags = [debit_in.label("debit_in"), credit_in.label("credit_in")] if filtered else []
+    query = (
         select(
             *group,
+            *flags,
             *_bucket_sums(debit.c.posted_on, amount, scope.as_of),
             func.sum(amount),
             func.sum(package),
@@ -340,10 +351,28 @@ def _applied(scope: Scope, keys: Sequence[str]) -> Any:
             alloc.c.created_at < scope.cutoff,
             debit.c.posted_on <= scope.as_of,
             credit.c.posted_on <= scope.as_of,
-            or_(debit_in, credit_in),
+            _release_counts(alloc, scope),
         )
-        .group_by(*group)
     )
+    if filtered:
+        query = query.where(or_(debit_in, credit_in))
+    return query.group_by(*group, *flags) if group or flags else query
+
+
+def _release_counts(alloc: Any, scope: Scope) -> ColumnElement[bool]:
+    """A release (a negative allocation, written when one of the two entries was reversed)
+    counts only once that reversal was posted: the day it undid the payment, not the
+    moment someone keyed it in."""
+    reversal = LedgerEntry.__table__.alias("reversal")
+    posted = (
+        select(reversal.c.id)
+        .where(
+            reversal.c.reverses_id.in_([alloc.c.credit_id, alloc.c.debit_id]),
+            reversal.c.posted_on <= scope.as_of,
+        )
+        .exists()
+    )
+    return or_(_cents(alloc.c.amount) > 0, posted)
 
 
 def _all(clauses: list[ColumnElement[bool]]) -> ColumnElement[bool]:
@@ -523,6 +552,7 @@ def _applied_by(scope: Scope, column: str, entry: Any) -> Any:
             alloc.c[column] == entry.c.id,
             alloc.c.created_at < scope.cutoff,
             other.c.posted_on <= scope.as_of,
+            _release_counts(alloc, scope),
         )
         .scalar_subquery()
     )
