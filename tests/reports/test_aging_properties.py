@@ -42,7 +42,7 @@ ADMIN = Actor(username="prop-admin", role=Role.ADMIN)
 MANAGER = Actor(username="prop-manager", role=Role.MANAGER)
 # Later than the real clock, so every allocation was made before each as-of day ended.
 START = date(2031, 1, 6)
-END = date(2032, 1, 1)
+END = date(2033, 1, 1)  # after the last step (at most 14 × 50 days on)
 
 
 @dataclass
