@@ -232,14 +232,12 @@ def _in_scope(entry: Any, scope: Scope) -> list[ColumnElement[bool]]:
     return clauses
 
 
+_RAW = {"side": "payer_id", "payer": "payer_id", "patient": "patient_id", "location": "location_id"}
+
+
 def _key_column(entry: Any, key: str) -> ColumnElement[Any]:
-    columns: dict[str, ColumnElement[Any]] = {
-        "side": entry.c.payer_id.is_not(None),
-        "payer": entry.c.payer_id,
-        "patient": entry.c.patient_id,
-        "location": entry.c.location_id,
-    }
-    return columns[key]
+    column: ColumnElement[Any] = entry.c[_RAW[key]]
+    return column.is_not(None) if key == "side" else column
 
 
 def _key_columns(entry: Any, keys: Sequence[str]) -> list[ColumnElement[Any]]:
@@ -302,20 +300,22 @@ def _entries(scope: Scope, keys: Sequence[str]) -> Any:
     debits into its bucket: five comparisons per day rather than per entry.
     """
     entry = LedgerEntry.__table__
-    columns = _key_columns(entry, keys)
     amount = _cents(entry.c.amount)
+    # The inner query groups by the stored columns (the side is read from the payer
+    # afterwards), so grouping by day and payer follows the index's own order.
+    raw = {_RAW[key]: entry.c[_RAW[key]] for key in keys}
     daily = (
         select(
             entry.c.posted_on.label("day"),
-            *columns,
+            *raw.values(),
             func.sum(case((amount > 0, amount), else_=0)).label("debits"),
             func.sum(case((amount < 0, amount), else_=0)).label("credits"),
         )
         .where(*_in_scope(entry, scope))
-        .group_by(entry.c.posted_on, *columns)
+        .group_by(entry.c.posted_on, *raw.values())
         .subquery("daily")
     )
-    outer = [daily.c[f"k{i}"] for i in range(len(keys))]
+    outer = _key_columns(daily, keys)
     query = select(
         *outer,
         *_bucket_sums(daily.c.day, daily.c.debits, scope.as_of),
