@@ -240,10 +240,9 @@ def _scope(source: _Source, flt: ReportFilter) -> list[ColumnElement[bool]]:
     return clauses
 
 
-def _dimension(key: str, source: _Source, dialect: str, day: Any = None) -> ColumnElement[Any]:
+def _dimension(key: str, source: _Source, dialect: str) -> ColumnElement[Any]:
     if key in periods.Grain.__members__.values():
-        column = source.deadline if day is None else day
-        return periods.sql_key(column, periods.Grain(key), dialect)
+        return periods.sql_key(source.deadline, periods.Grain(key), dialect)
     return source.location if key == "location" else source.provider
 
 

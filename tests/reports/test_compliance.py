@@ -136,8 +136,13 @@ def test_estimates_on_time_late_and_missing_at_each_boundary(desk: Desk) -> None
     desk.estimate(date(2026, 11, 5), status=EstimateStatus.SUPERSEDED)  # replaced, never given
     desk.estimate(date(2026, 12, 1))  # due after the period
     desk.estimate(date(2026, 11, 20), date(2026, 12, 2), EstimateStatus.GIVEN)  # given after
-    got = total(run(desk.session))
+    table = run(desk.session)
+    got = total(table)
     assert (got["gfe_on_time"], got["gfe_late"], got["gfe_missing"]) == (1, 1, 2)
+    (row,) = [r for r in table.rows if r.labels == ("Nov 2026",)]
+    missing = compliance.detail(desk.session, MANAGER, table, row, "gfe_missing")
+    assert [d.on for d in missing.rows] == [deadline, date(2026, 11, 20)]
+    assert all(d.patient_id == desk.clinic.patient.id for d in missing.rows)
 
 
 def test_rems_forms_on_time_late_and_overdue(desk: Desk) -> None:
@@ -147,8 +152,12 @@ def test_rems_forms_on_time_late_and_overdue(desk: Desk) -> None:
     desk.esketamine(5, date(2026, 11, 30), None)  # due on the last day: not yet overdue
     desk.esketamine(6, date(2026, 11, 12), date(2026, 12, 3))  # filed after the report
     desk.esketamine(7, date(2026, 10, 31), None)  # due before the period
-    got = total(run(desk.session))
+    table = run(desk.session)
+    got = total(table)
     assert (got["rems_on_time"], got["rems_late"], got["rems_overdue"]) == (1, 1, 2)
+    (row,) = [r for r in table.rows if r.labels == ("Nov 2026",)]
+    late = compliance.detail(desk.session, MANAGER, table, row, "rems_late")
+    assert [(d.on, d.session_id is not None) for d in late.rows] == [(date(2026, 11, 9), True)]
 
 
 def test_unsent_claims_whose_filing_deadline_falls_in_the_period(desk: Desk) -> None:
