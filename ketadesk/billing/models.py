@@ -324,6 +324,8 @@ class Allocation(Base):
         Index("ix_allocation_debit", "debit_id"),
         Index("ix_allocation_credit", "credit_id"),
         Index("ix_allocation_patient", "patient_id"),
+        # Aging reads allocations in debit order with what it filters on (migration 0007).
+        Index("ix_allocation_aging", "debit_id", "created_at", "amount", "credit_id"),
     )
 
     id: Mapped[intpk]

@@ -8,6 +8,9 @@ Create Date: 2026-12-07 21:00:00
   reason, location, amount, reversal link), in that order, so a five-year GROUP BY reads the
   narrow index in date order and aggregates each day as it streams instead of sorting half a
   million wide ledger rows.
+* ``ix_allocation_aging`` lets aging as of a day read every allocation in debit order with
+  its day and amount from the index alone, so the join to the debits walks the ledger in
+  order (about half the time of reading the allocation table).
 """
 
 from collections.abc import Sequence
@@ -30,9 +33,14 @@ LEDGER_REPORT = (
 )
 
 
+ALLOCATION_AGING = ("debit_id", "created_at", "amount", "credit_id")
+
+
 def upgrade() -> None:
     op.create_index("ix_ledger_report", "ledger_entry", list(LEDGER_REPORT))
+    op.create_index("ix_allocation_aging", "allocation", list(ALLOCATION_AGING))
 
 
 def downgrade() -> None:
+    op.drop_index("ix_allocation_aging", table_name="allocation")
     op.drop_index("ix_ledger_report", table_name="ledger_entry")
