@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
+
+from ketadesk.errors import InvalidValue
 
 APP_NAME = "KetaDesk"
 ENV_DATABASE = "KETADESK_DB"
@@ -61,3 +64,42 @@ def database_url(option: str | None = None, environ: Mapping[str, str] = os.envi
 def demo_database_url(environ: Mapping[str, str] = os.environ) -> str:
     """The demo clinic's own SQLite file, never the clinic's real data."""
     return sqlite_url(data_dir(environ) / "demo.sqlite3")
+
+
+# Accounts (issue 13): how many wrong passwords in a row lock an account, for how long, and
+# how long the window may sit idle before it locks. Set for every workstation in the
+# environment; the lock itself is kept in the database, so it holds on every workstation.
+ENV_LOCK_AFTER = "KETADESK_LOCK_AFTER"
+ENV_LOCK_MINUTES = "KETADESK_LOCK_MINUTES"
+ENV_IDLE_MINUTES = "KETADESK_IDLE_MINUTES"
+
+
+@dataclass(frozen=True)
+class AccountPolicy:
+    """``lock_after`` wrong passwords in a row lock an account for ``lock_minutes``; the
+    window locks itself after ``idle_minutes`` without a key press or a mouse move."""
+
+    lock_after: int = 5
+    lock_minutes: int = 15
+    idle_minutes: int = 10
+
+
+def account_policy(environ: Mapping[str, str] = os.environ) -> AccountPolicy:
+    """The :class:`AccountPolicy` set by the environment, defaults for what is not set.
+
+    Raises :class:`~ketadesk.errors.InvalidValue` (a sentence naming the variable) for a
+    value that is not a whole number of at least 1.
+    """
+    values = {}
+    for field, name in (
+        ("lock_after", ENV_LOCK_AFTER),
+        ("lock_minutes", ENV_LOCK_MINUTES),
+        ("idle_minutes", ENV_IDLE_MINUTES),
+    ):
+        text = environ.get(name, "").strip()
+        if not text:
+            continue
+        if not text.isdigit() or int(text) < 1:
+            raise InvalidValue(f"{name} must be a whole number of at least 1, not {text!r}")
+        values[field] = int(text)
+    return AccountPolicy(**values)

@@ -1,8 +1,13 @@
-"""``ketadesk user``: add, list, disable and enable the people who log in to the window.
+"""``ketadesk user``: add, list, disable, enable, rename the people who log in to the window,
+reset their passwords, and let a user change their own.
 
 Every action goes through :mod:`ketadesk.access.users` as the command-line actor (the OS
-user, named in the audit log). A new user's password comes from ``$KETADESK_PASSWORD`` or
-is typed twice at a prompt, never from an option (options end up in shell history).
+user, named in the audit log). A new password comes from ``$KETADESK_PASSWORD`` or is typed
+twice at a prompt, never from an option (options end up in shell history). ``passwd`` is
+the user's own change: it asks for the current password (or reads
+``$KETADESK_OLD_PASSWORD``), and a wrong one counts toward the account's lock as a wrong
+log-in does. ``reset`` is the administrator's: the user must choose a new password at the
+next log-in, which ``list`` and ``reset`` say.
 """
 
 from __future__ import annotations
@@ -16,21 +21,26 @@ if TYPE_CHECKING:
     from ketadesk.access.models import User
 
 ENV_PASSWORD = "KETADESK_PASSWORD"
+ENV_OLD_PASSWORD = "KETADESK_OLD_PASSWORD"
 OPTIONS = {"username": "USER", "full_name": "--name", "role": "--role",
-           "password": f"password (${ENV_PASSWORD})"}
+           "password": f"password (${ENV_PASSWORD})",
+           "new_password": f"new password (${ENV_PASSWORD})"}
 ROLES = "front_desk, clinical, billing, manager, admin"
 GROUP_EPILOG = """\
 examples:
   ketadesk user add maria --name "Maria Gómez" --role front_desk
   ketadesk user list --json
   ketadesk user disable maria
+  ketadesk user passwd maria
+  ketadesk user reset maria
+  ketadesk user rename maria mgomez
 
 'ketadesk user ACTION --help' describes each action."""
 
 
 def register(commands: Any) -> None:
     group = commands.add_parser(
-        "user", help="add, list, disable and enable users",
+        "user", help="add, list, disable, enable and rename users; passwords",
         description="Manage the people who log in to the window. Users are never deleted: "
                     "disable them,\nso the audit log keeps naming who did what.",
         epilog=GROUP_EPILOG,
@@ -41,6 +51,9 @@ def register(commands: Any) -> None:
     _register_list(actions)
     for name, active in (("disable", False), ("enable", True)):
         _register_switch(actions, name, active)
+    _register_passwd(actions)
+    _register_reset(actions)
+    _register_rename(actions)
 
 
 def _register_add(actions: Any) -> None:
@@ -77,6 +90,45 @@ def _register_switch(actions: Any, name: str, active: bool) -> None:
     )
     parser.add_argument("username", metavar="USER", help="the user's log-in name")
     parser.set_defaults(func=enable if active else disable, options=OPTIONS)
+
+
+def _register_passwd(actions: Any) -> None:
+    parser = common.command_parser(
+        actions, "passwd", summary="change your own password",
+        description=f"Change a user's password, knowing the current one (asked for, or "
+                    f"${ENV_OLD_PASSWORD}).\nA wrong current password counts toward the "
+                    f"account's lock. The new one comes from ${ENV_PASSWORD} or is asked "
+                    f"for twice.",
+        examples=f"  ketadesk user passwd maria\n  {ENV_OLD_PASSWORD}=... {ENV_PASSWORD}=... "
+                 f"ketadesk user passwd maria",
+        json_output=True,
+    )
+    parser.add_argument("username", metavar="USER", help="the user's log-in name")
+    parser.set_defaults(func=passwd, options=OPTIONS)
+
+
+def _register_reset(actions: Any) -> None:
+    parser = common.command_parser(
+        actions, "reset", summary="reset a user's password (administrators)",
+        description=f"Set a new password for a user who forgot theirs (from ${ENV_PASSWORD} "
+                    f"or asked for twice).\nThe user must choose their own at the next "
+                    f"log-in; a locked account is unlocked.",
+        examples=f"  ketadesk user reset maria\n  {ENV_PASSWORD}=... ketadesk user reset maria",
+        json_output=True,
+    )
+    parser.add_argument("username", metavar="USER", help="the user's log-in name")
+    parser.set_defaults(func=reset, options=OPTIONS)
+
+
+def _register_rename(actions: Any) -> None:
+    parser = common.command_parser(
+        actions, "rename", summary="change a user's log-in name",
+        description="Give a user a new log-in name; the audit log keeps both names.",
+        examples="  ketadesk user rename maria mgomez", json_output=True,
+    )
+    parser.add_argument("username", metavar="USER", help="the user's log-in name now")
+    parser.add_argument("new_username", metavar="NEW", help="the new log-in name")
+    parser.set_defaults(func=rename, options={**OPTIONS, "username": "NEW"})
 
 
 def add(args: argparse.Namespace) -> int:
@@ -127,11 +179,80 @@ def _switch(args: argparse.Namespace, *, active: bool) -> int:
     return 0
 
 
+def passwd(args: argparse.Namespace) -> int:
+    from ketadesk.access import users
+
+    with common.opened(args) as db:
+        old = _old_password(args.username)
+        new = common.read_password(ENV_PASSWORD, f"{args.username} (new)")
+        with db.transaction() as session:
+            attempt = users.change_password(session, args.username, old_password=old,
+                                            new_password=new)
+            data = _user_data(users.get_user(session, args.username))
+    attempt.accepted()  # after the commit: a wrong current password is counted
+    common.emit(args, data, lambda: f"{data['username']}'s password is changed.")
+    return 0
+
+
+def _old_password(username: str) -> str:
+    import getpass
+    import os
+    import sys
+
+    from_env = os.environ.get(ENV_OLD_PASSWORD)
+    if from_env:
+        return from_env
+    if not sys.stdin.isatty():
+        raise common.UsageError(f"no current password for {username}: set "
+                                f"{ENV_OLD_PASSWORD} or run this in a terminal")
+    return getpass.getpass(f"Current password for {username}: ")
+
+
+def reset(args: argparse.Namespace) -> int:
+    from ketadesk.access import users
+    from ketadesk.access.permissions import command_line_actor
+
+    with common.opened(args) as db:
+        password = common.read_password(ENV_PASSWORD, args.username)
+        with db.transaction() as session:
+            user = users.reset_password(session, command_line_actor(), args.username, password)
+            data = _user_data(user)
+    common.emit(args, data, lambda: f"{data['username']}'s password is reset; "
+                                    f"{data['username']} must choose a new one at the next "
+                                    f"log-in.")
+    return 0
+
+
+def rename(args: argparse.Namespace) -> int:
+    from ketadesk.access import users
+    from ketadesk.access.permissions import command_line_actor
+
+    with common.opened(args) as db, db.transaction() as session:
+        user = users.rename_user(session, command_line_actor(), args.username, args.new_username)
+        data = _user_data(user)
+    common.emit(args, data, lambda: f"{args.username.strip().lower()} is now called "
+                                    f"{data['username']}.")
+    return 0
+
+
 def _user_data(user: User) -> dict[str, Any]:
     return {
         "username": user.username, "full_name": user.full_name, "role": user.role.value,
         "active": user.active, "created_at": user.created_at, "last_login_at": user.last_login_at,
+        "failed_logins": user.failed_logins, "locked_until": user.locked_until,
+        "must_change_password": user.must_change_password,
+        "password_changed_at": user.password_changed_at,
     }
+
+
+def _status(row: dict[str, Any]) -> str:
+    from ketadesk.db import utcnow
+
+    if not row["active"]:
+        return "disabled"
+    if row["locked_until"] is not None and row["locked_until"] > utcnow():
+        return f"locked until {row['locked_until']:%Y-%m-%d %H:%M} UTC"
+    return "must change password" if row["must_change_password"] else "enabled"
 
 
 def _users_table(rows: list[dict[str, Any]]) -> str:
@@ -139,7 +260,7 @@ def _users_table(rows: list[dict[str, Any]]) -> str:
         return "No users yet; add one with: ketadesk user add USER --name NAME --role ROLE"
     return common.table(
         ["User", "Name", "Role", "Status", "Last log-in"],
-        [[r["username"], r["full_name"], r["role"], "enabled" if r["active"] else "disabled",
+        [[r["username"], r["full_name"], r["role"], _status(r),
           r["last_login_at"].strftime("%Y-%m-%d %H:%M UTC") if r["last_login_at"] else "never"]
          for r in rows],
     )

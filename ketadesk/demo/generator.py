@@ -108,7 +108,7 @@ from ketadesk.scheduling.models import Series, TreatmentSession
 from ketadesk.scheduling.protocols import ensure_default_protocols
 
 DEMO_USER = "demo"
-DEMO_PASSWORD = "demo-password"
+DEMO_PASSWORD = "demo-clinic-password"  # published; strong enough for the strength rule
 
 # (user name, full name, role): the demo manager first, then one user for every other role.
 DEMO_USERS: tuple[tuple[str, str, Role], ...] = (

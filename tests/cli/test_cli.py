@@ -333,6 +333,54 @@ def test_user_errors(cli: Any, db_path: Path, monkeypatch: pytest.MonkeyPatch) -
     )
 
 
+def test_user_passwd_reset_and_rename(
+    cli: Any, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KETADESK_PASSWORD", PASSWORD)
+    cli("user", "add", "maria", "--name", "Maria Gómez", "--role", "billing")
+
+    monkeypatch.setenv("KETADESK_PASSWORD", "violet kettle harbour")
+    asked = prompts(monkeypatch, "not my password")
+    expect_one_error_line(cli("user", "passwd", "maria"), "wrong user name or password")
+    assert asked == ["Current password for maria: "]
+    assert cli("user", "list", "--json").json()[0]["failed_logins"] == 1  # counted
+
+    prompts(monkeypatch, PASSWORD)
+    assert cli("user", "passwd", "maria").out == "maria's password is changed.\n"
+
+    monkeypatch.setenv("KETADESK_PASSWORD", "amber lantern meadow")
+    assert cli("user", "reset", "maria").out == (
+        "maria's password is reset; maria must choose a new one at the next log-in.\n")
+    assert "must change password" in cli("user", "list").out
+
+    assert cli("user", "rename", "maria", "MGomez").out == "maria is now called mgomez.\n"
+    expect_one_error_line(cli("user", "rename", "mgomez", "9 bad"),
+                          "NEW: use 2–60 lower-case letters, digits, dots, dashes or "
+                          "underscores, starting with a letter")
+    monkeypatch.setenv("KETADESK_OLD_PASSWORD", "amber lantern meadow")
+    monkeypatch.setenv("KETADESK_PASSWORD", "password123")
+    expect_one_error_line(
+        cli("user", "passwd", "mgomez"),
+        "new password ($KETADESK_PASSWORD): is too easy to guess. This is a very common "
+        "password. Add another word or two. Uncommon words are better.",
+    )
+    monkeypatch.setenv("KETADESK_PASSWORD", "quiet garden chairs")
+    assert cli("user", "passwd", "mgomez", "--json").json()["must_change_password"] is False
+    actions = [action for action, _ in audit_rows(db_path, "user")]
+    assert actions == ["create", "login-failed", "change-password", "reset-password",
+                       "rename", "change-password"]
+
+
+def test_user_reset_refuses_ten_spaces(
+    cli: Any, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KETADESK_PASSWORD", PASSWORD)
+    cli("user", "add", "maria", "--name", "Maria", "--role", "admin")
+    monkeypatch.setenv("KETADESK_PASSWORD", " " * 10)
+    expect_one_error_line(cli("user", "reset", "maria"),
+                          "password ($KETADESK_PASSWORD): must not be blank")
+
+
 def test_user_list_on_an_empty_database(cli: Any, db_path: Path) -> None:
     assert cli("user", "list").out.startswith("No users yet")
     assert cli("user", "list", "--json").json() == []
