@@ -34,7 +34,7 @@ from ketadesk.migrations import open_database
 __all__ = [
     "DEMO_PASSWORD", "DEMO_USER", "DEMO_USERS", "Accounts", "DemoAccount", "DemoSpec",
     "DemoSummary", "DemoTarget", "clinic_records", "demo_target", "describe_records",
-    "ensure_demo_clinic", "first_use_spec", "generate",
+    "ensure_demo_clinic", "first_use_spec", "generate", "renew_published_password",
 ]
 
 
@@ -62,3 +62,26 @@ def ensure_demo_clinic() -> Database:
         with suppress(Conflict):
             generate(db, first_use_spec())
     return db
+
+
+# Published before the password strength rule refused it (issue 13); a demo file made then
+# still holds it, and its users are moved to today's published password on first open.
+_FORMER_DEMO_PASSWORD = "demo-password"
+
+
+def renew_published_password(db: Database) -> bool:
+    """Move demo users still on the former published password to :data:`DEMO_PASSWORD`;
+    whether any was. Called only when the published password is refused (argon2 is slow)."""
+    from sqlalchemy import select
+
+    from ketadesk.access.models import User
+    from ketadesk.access.passwords import hash_password, verify
+
+    names = [name for name, _full, _role in DEMO_USERS]
+    renewed = False
+    with db.transaction() as session:
+        for user in session.scalars(select(User).where(User.username.in_(names))):
+            if verify(user.password_hash, _FORMER_DEMO_PASSWORD):
+                user.password_hash = hash_password(DEMO_PASSWORD)
+                renewed = True
+    return renewed

@@ -52,7 +52,7 @@ from ketadesk.access.permissions import Actor, command_line_actor
 from ketadesk.access.users import authenticate, count_users
 from ketadesk.config import APP_NAME, RESOURCES, database_url
 from ketadesk.db import Database
-from ketadesk.errors import KetaDeskError
+from ketadesk.errors import AuthenticationFailed, KetaDeskError
 from ketadesk.migrations import open_database
 
 # isort: split
@@ -92,12 +92,22 @@ def _safe(url: str) -> str:
 
 
 def _open_demo() -> tuple[Database, Actor]:
-    from ketadesk.demo import DEMO_PASSWORD, DEMO_USER, ensure_demo_clinic
+    from ketadesk.demo import (
+        DEMO_PASSWORD,
+        DEMO_USER,
+        ensure_demo_clinic,
+        renew_published_password,
+    )
 
     db = ensure_demo_clinic()
+    try:
+        with db.transaction() as session:
+            return db, authenticate(session, DEMO_USER, DEMO_PASSWORD)
+    except AuthenticationFailed:
+        if not renew_published_password(db):  # a demo file from before the strength rule
+            raise
     with db.transaction() as session:
-        actor = authenticate(session, DEMO_USER, DEMO_PASSWORD)
-    return db, actor
+        return db, authenticate(session, DEMO_USER, DEMO_PASSWORD)
 
 
 def _init_hint(args: argparse.Namespace) -> str:
