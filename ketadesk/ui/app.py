@@ -53,6 +53,7 @@ from ketadesk.access.users import authenticate, count_users
 from ketadesk.config import APP_NAME, RESOURCES, database_url
 from ketadesk.db import Database
 from ketadesk.errors import KetaDeskError
+from ketadesk.backups.daily import start_daily
 from ketadesk.migrations import open_database
 
 # isort: split
@@ -113,6 +114,7 @@ def _open(args: argparse.Namespace, *, quiet: bool) -> tuple[Database, Actor] | 
     url = database_url(getattr(args, "db", None))
     try:
         db = open_database(url)
+        start_daily(url)  # in the background, only when the newest backup is a day old
         with db.reading() as session:
             users = count_users(session)
     except (SQLAlchemyError, OSError) as error:
