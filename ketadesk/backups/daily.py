@@ -1,4 +1,4 @@
-"""The daily backup: taken when KetaDesk starts and the newest backup is over a day old.
+"""The daily backup: taken when KetaDesk starts and the newest backup is from an earlier day.
 
 :func:`due` only lists the backups folder (well under a millisecond), so a start-up that
 finds a fresh backup pays nothing. :func:`start_daily` then runs :func:`take_daily` in a
@@ -26,9 +26,15 @@ log = logging.getLogger(__name__)
 
 
 def due(url: str, now: datetime, environ: Mapping[str, str] | None = None) -> bool:
-    """Whether the newest backup of ``url`` (daily or by hand) is over a day old."""
+    """Whether ``url`` needs its daily backup: its newest backup (daily or by hand) is over
+    a day old or from an earlier day (UTC). The second half matters to a clinic that opens
+    KetaDesk at nine every morning: yesterday's nine o'clock backup is a few seconds short of
+    a day old, and without it the backups would come every other day."""
     taken = [d for d in backups_in(folder_for(url, environ), stem_of(url)) if d.series == "backup"]
-    return not taken or now - taken[-1].taken_at > DAY
+    if not taken:
+        return True
+    newest = taken[-1].taken_at
+    return now - newest > DAY or newest.astimezone(UTC).date() < now.astimezone(UTC).date()
 
 
 def take_daily(
