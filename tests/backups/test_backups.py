@@ -331,3 +331,25 @@ def test_older_backups_restore_at_their_schema(sqlite_db: Database, tmp_path: Pa
     assert date.fromisoformat(taken.manifest.created_at[:10]) == NOW.date()
     assert taken.manifest.ledger_cents == 0 and Decimal(taken.manifest.ledger_cents) == 0
     assert taken.path.stat().st_size > taken.manifest.payload_bytes
+
+
+def test_restoring_over_a_healthy_database_goes_back_to_the_backup(
+    sqlite_db: Database, tmp_path: Path
+) -> None:
+    clinic(sqlite_db)
+    taken = take_backup(sqlite_db.url, now=NOW)
+    with sqlite_db.transaction() as session:  # the day goes on after the backup
+        create_patient(session, ACTOR, patient_raw(family_name="Later"))
+    restored = restore_backup(taken.path, sqlite_db.url, now=NOW + timedelta(hours=1))
+    counts, _ = figures(sqlite_db)
+    assert counts["patient"] == 1 and counts == dict(taken.manifest.tables)
+    assert restored.kept is not None and mode(restored.kept) == 0o600
+    with sqlite3.connect(restored.kept) as raw:
+        assert raw.execute("SELECT count(*) FROM patient").fetchone() == (2,)
+    raw.close()
+    with sqlite_db.transaction() as session:  # and it goes on working
+        create_patient(session, ACTOR, patient_raw(family_name="Afterwards"))
+    assert figures(sqlite_db)[0]["patient"] == 2
+    with sqlite3.connect(Path(str(sqlite_db.engine.url.database))) as raw:
+        assert raw.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    raw.close()
