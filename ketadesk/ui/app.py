@@ -50,10 +50,10 @@ from sqlalchemy.exc import SQLAlchemyError
 import ketadesk
 from ketadesk.access.permissions import Actor, command_line_actor
 from ketadesk.access.users import authenticate, count_users
+from ketadesk.backups.daily import start_daily
 from ketadesk.config import APP_NAME, RESOURCES, database_url
 from ketadesk.db import Database
 from ketadesk.errors import KetaDeskError
-from ketadesk.backups.daily import start_daily
 from ketadesk.migrations import open_database
 
 # isort: split
