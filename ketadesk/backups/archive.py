@@ -33,7 +33,7 @@ import os
 import secrets
 import struct
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, BinaryIO
 
@@ -82,7 +82,6 @@ class Manifest:
     encryption: Encryption | None = None
     kind: str = "manual"  # manual, daily or before-restore
     format_version: int = FORMAT_VERSION
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def encrypted(self) -> bool:
