@@ -24,6 +24,12 @@ from ketadesk.errors import InvalidValue
 APP_NAME = "KetaDesk"
 ENV_DATABASE = "KETADESK_DB"
 ENV_DATA_DIR = "KETADESK_DATA_DIR"  # moves the data directory (tests, portable installs)
+# Backups (ketadesk.backups): where they go, how many the rotation keeps, whether one is taken
+# daily when KetaDesk starts, and the file holding the passphrase that seals the daily ones.
+ENV_BACKUP_DIR = "KETADESK_BACKUP_DIR"
+ENV_BACKUP_KEEP = "KETADESK_BACKUP_KEEP"  # daily,weekly,monthly, e.g. 7,4,12
+ENV_BACKUP_DAILY = "KETADESK_BACKUP_DAILY"  # "off" switches the daily backup off
+ENV_BACKUP_PASSPHRASE_FILE = "KETADESK_BACKUP_PASSPHRASE_FILE"
 # importlib.resources, not a path beside the source: in a wheel (pip, pipx) only the package
 # is installed. Read with .open() / .read_bytes(); a caller needing a real file (a font for
 # reportlab or Qt) wraps it in importlib.resources.as_file.
@@ -103,3 +109,33 @@ def account_policy(environ: Mapping[str, str] = os.environ) -> AccountPolicy:
             raise InvalidValue(f"{name} must be a whole number of at least 1, not {text!r}")
         values[field] = int(text)
     return AccountPolicy(**values)
+
+
+@dataclass(frozen=True)
+class BackupSettings:
+    """How backups are kept, from the environment (``KETADESK_BACKUP_*``)."""
+
+    folder: Path | None
+    """Where backups go; ``None``: a ``backups`` folder beside the database."""
+    keep: tuple[int, int, int]
+    """How many daily, weekly and monthly backups the rotation keeps."""
+    daily: bool
+    passphrase_file: Path | None
+    """A file whose first line seals the daily backups; ``None``: they are not encrypted."""
+
+
+def backup_settings(environ: Mapping[str, str] = os.environ) -> BackupSettings:
+    """The backup settings; a malformed ``KETADESK_BACKUP_KEEP`` raises ``ValueError``."""
+    folder = environ.get(ENV_BACKUP_DIR)
+    keep_text = environ.get(ENV_BACKUP_KEEP, "7,4,12")
+    parts = [p.strip() for p in keep_text.split(",")]
+    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+        raise ValueError(f"{ENV_BACKUP_KEEP} must be three whole numbers, daily,weekly,monthly "
+                         f"(such as 7,4,12), not {keep_text!r}")
+    passphrase = environ.get(ENV_BACKUP_PASSPHRASE_FILE)
+    return BackupSettings(
+        folder=Path(folder).expanduser() if folder else None,
+        keep=(int(parts[0]), int(parts[1]), int(parts[2])),
+        daily=environ.get(ENV_BACKUP_DAILY, "on").strip().lower() not in ("off", "0", "no"),
+        passphrase_file=Path(passphrase).expanduser() if passphrase else None,
+    )

@@ -24,6 +24,7 @@ Column types that hold the project's invariants live here:
 from __future__ import annotations
 
 import enum
+import os
 import sqlite3
 import time
 import weakref
@@ -423,6 +424,7 @@ def backup_sqlite(engine: Engine, target: Path) -> Path:
     if source_path is None:
         raise ValueError("only a SQLite file can be backed up this way")
     target.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))  # PHI: owner only
     source = sqlite3.connect(source_path)
     copy = sqlite3.connect(target)
     try:

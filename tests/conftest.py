@@ -21,6 +21,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# No daily backups behind the tests' backs: tests/test_backups.py turns them on where tested.
+os.environ["KETADESK_BACKUP_DAILY"] = "off"
 
 from ketadesk import migrations
 from ketadesk.access.permissions import Actor, Role

@@ -248,6 +248,8 @@ def one_line(error: object) -> str:
 def opened(args: argparse.Namespace, *, create: bool = False) -> Iterator[Database]:
     """The chosen database, migrated to the newest schema; disposed of afterwards.
 
+    Opening it also starts the daily backup when one is due (:mod:`ketadesk.backups.daily`).
+
     Without ``create`` a SQLite file that does not exist yet is refused rather than made,
     so a mistyped ``--db`` path does not quietly start an empty clinic.
     """
@@ -260,6 +262,9 @@ def opened(args: argparse.Namespace, *, create: bool = False) -> Iterator[Databa
             raise UsageError(f"there is no KetaDesk database at {missing}; "
                              f"create it with: ketadesk init --db {missing}")
         db = open_database(url)
+    from ketadesk.backups.daily import start_daily
+
+    start_daily(url)  # in the background, only when the newest backup is a day old
     try:
         with database_errors(url):
             yield db

@@ -54,6 +54,7 @@ examples:
   ketadesk superbill --month 2026-12 --out superbills/
   ketadesk claims build --through 2026-12-31
   ketadesk report revenue --by month,payer --pdf revenue.pdf
+  ketadesk backup --encrypt             back the database up (restore FILE puts one back)
   ketadesk install-desktop              add KetaDesk to the desktop's application menu
   ketadesk <command> --help             what a command does and its options
 
@@ -85,6 +86,7 @@ def _top_level_parser(*, add_help: bool = True) -> argparse.ArgumentParser:
 def build_parser() -> argparse.ArgumentParser:
     """The whole command line: top-level window options and every sub-command."""
     from ketadesk.cli import (  # the command modules: only when a command may be run
+        backups,
         charges,
         claims,
         demo,
@@ -108,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     scheduling = (setup, users, patients, protocols, series, sessions, schedule)
     billing = (charges, invoices, payments, ledger, superbills, estimates, claims)
-    for module in (*scheduling, *billing, reports, demo, desktop):
+    for module in (*scheduling, *billing, reports, backups, demo, desktop):
         module.register(commands)
     return parser
 

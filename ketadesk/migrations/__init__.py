@@ -1,8 +1,9 @@
 """Alembic migrations, run at start-up by every face (window, CLI, demo).
 
 :func:`upgrade` brings a database to the newest revision. Before it touches an existing
-SQLite file it copies the file with SQLite's online backup API into ``backups/`` beside
-it, so a failed migration never costs a clinic its data.
+SQLite file it copies the file with SQLite's online backup API into its backups folder
+(``backups/`` beside it unless configured), so a failed migration never costs a clinic its
+data; those copies are rotated as the daily backups are (:mod:`ketadesk.backups.rotation`).
 """
 
 from __future__ import annotations
@@ -71,10 +72,13 @@ def upgrade(db: Database) -> MigrationResult:
     backup = None
     path = sqlite_path(db.engine)
     if path is not None and path.exists() and has_tables(db.engine):
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        backup = backup_sqlite(
-            db.engine, path.parent / "backups" / f"{path.stem}-{stamp}-before-{target}.sqlite3"
-        )
+        from ketadesk.backups.backup import folder_for, rotate_configured
+
+        now = datetime.now(UTC)
+        folder = folder_for(db.url)
+        stamp = now.strftime("%Y%m%dT%H%M%SZ")
+        backup = backup_sqlite(db.engine, folder / f"{path.stem}-{stamp}-before-{target}.sqlite3")
+        rotate_configured(folder, path.stem, now)  # the copies of retried migrations too
     config = _config()
     with db.engine.begin() as connection:
         config.attributes["connection"] = connection

@@ -50,6 +50,7 @@ from sqlalchemy.exc import SQLAlchemyError
 import ketadesk
 from ketadesk.access.permissions import Actor, command_line_actor
 from ketadesk.access.users import authenticate, count_users
+from ketadesk.backups.daily import start_daily
 from ketadesk.config import APP_NAME, RESOURCES, database_url
 from ketadesk.db import Database
 from ketadesk.errors import AuthenticationFailed, KetaDeskError
@@ -123,6 +124,7 @@ def _open(args: argparse.Namespace, *, quiet: bool) -> tuple[Database, Actor] | 
     url = database_url(getattr(args, "db", None))
     try:
         db = open_database(url)
+        start_daily(url)  # in the background, only when the newest backup is a day old
         with db.reading() as session:
             users = count_users(session)
     except (SQLAlchemyError, OSError) as error:
