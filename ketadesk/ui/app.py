@@ -62,7 +62,7 @@ from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from ketadesk.ui import style
 from ketadesk.ui.context import AppContext
-from ketadesk.ui.main_window import AREAS, TAB_VIEWS, MainWindow, describe_database
+from ketadesk.ui.main_window import AREAS, TAB_VIEWS, MainWindow, describe_database, known_view
 from ketadesk.ui.timing import (
     ENV_TIMING,
     PAINT_TIMEOUT_MS,
@@ -271,9 +271,9 @@ def parse_size(text: str) -> tuple[int, int]:
 def run(args: argparse.Namespace) -> int:
     """Open the window as ``args`` asks; return the process exit status."""
     view = getattr(args, "view", None) or "patients"
-    if view not in AREAS and view not in TAB_VIEWS:
+    if not known_view(view):
         print(f"ketadesk: error: there is no view called {view!r}; choose one of "
-              f"{', '.join([*AREAS, *TAB_VIEWS])}", file=sys.stderr)
+              f"{', '.join([*AREAS, *TAB_VIEWS])} (or reports:NAME)", file=sys.stderr)
         return EXIT_REFUSED
     try:
         size = parse_size(args.size) if getattr(args, "size", None) else SCREENSHOT_SIZE

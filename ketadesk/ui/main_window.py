@@ -42,6 +42,15 @@ AREAS: dict[str, str] = {
 }
 # A view that is a tab of an area (``ketadesk --view claims``): name -> (area, tab title)
 TAB_VIEWS: dict[str, tuple[str, str]] = {"claims": ("billing", "Claims")}
+# Areas whose pages are named after a colon (``ketadesk --view reports:aging``).
+PAGED_AREAS = ("reports",)
+
+
+def known_view(name: str) -> bool:
+    """Whether ``--view name`` names an area, a tab view or ``area:page`` of a paged area
+    (the page itself is checked when the area is built)."""
+    area, _colon, page = name.partition(":")
+    return name in AREAS or name in TAB_VIEWS or (area in PAGED_AREAS and bool(page))
 
 
 def describe_database(url: str) -> str:
@@ -80,6 +89,12 @@ def _billing(context: AppContext) -> QWidget:
     return BillingView(context)
 
 
+def _reports(context: AppContext) -> QWidget:
+    from ketadesk.ui.reports import ReportsView
+
+    return ReportsView(context)
+
+
 def _settings(context: AppContext) -> QWidget:
     try:
         from ketadesk.ui.settings import SettingsView
@@ -107,6 +122,7 @@ def _factories() -> dict[str, Callable[[AppContext], QWidget]]:
         "schedule": _schedule,
         "patients": _patients,
         "billing": _billing,
+        "reports": _reports,
         "settings": _settings,
     }
     for key in AREAS:
@@ -191,6 +207,7 @@ class MainWindow(QMainWindow):
         if widget is None:
             widget = self._factories[key](self.context)
             self._areas[key] = widget
+            self._connect(widget)
             self.stack.addWidget(widget)
         self.stack.setCurrentWidget(widget)
         row = list(AREAS).index(key)
@@ -199,8 +216,46 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{AREAS[key]} — KetaDesk")
         return widget
 
+    def _connect(self, widget: QWidget) -> None:
+        """An area that asks for a patient's ledger or a claim (Reports' drill-down) gets
+        them opened here, where the areas meet."""
+        for name, slot in (("open_ledger", self.open_ledger), ("open_claim", self.open_claim)):
+            signal = getattr(widget, name, None)
+            if signal is not None and hasattr(signal, "connect"):
+                signal.connect(slot)
+
+    def open_ledger(self, patient_id: int) -> QWidget | None:
+        """Open ``patient_id``'s chart on its Ledger tab in Patients."""
+        patients = self.show_area("patients")
+        opened = getattr(patients, "open_patient", None)
+        if not callable(opened) or opened(patient_id) is None:
+            return None
+        detail = getattr(patients, "detail", None)
+        show_ledger = getattr(detail, "show_ledger", None)
+        if callable(show_ledger):
+            show_ledger()
+        return patients
+
+    def open_claim(self, claim_id: int) -> QWidget | None:
+        """Select claim ``claim_id`` in Billing → Claims."""
+        tab = self.show_view("claims")
+        opened = getattr(tab, "open_claim", None)
+        if callable(opened):
+            opened(claim_id)
+        return tab
+
     def show_view(self, name: str) -> QWidget:
-        """Show an area, or the tab of an area that :data:`TAB_VIEWS` names."""
+        """Show an area, the tab of an area that :data:`TAB_VIEWS` names, or the page of a
+        paged area (``reports:aging``)."""
+        area, colon, page = name.partition(":")
+        if colon and area in PAGED_AREAS:
+            widget = self.show_area(area)
+            show_page = getattr(widget, "show_tab", None)
+            try:
+                shown: QWidget = show_page(page) if callable(show_page) else widget
+            except KeyError:  # no such page, or the role sees none: the area says why
+                return widget
+            return shown
         area, title = TAB_VIEWS.get(name, (name, ""))
         widget = self.show_area(area)
         show_tab = getattr(widget, "show_tab", None)

@@ -1,0 +1,315 @@
+"""Charts in the window: the one module that touches QtCharts.
+
+A report hands over a :class:`~ketadesk.reports.model.Chart` (plain data: a title, a style,
+categories and series of exact figures). :func:`chart_widget` draws it:
+
+- ``bar``: stacked bars, one stack per category and one colour per series, with a legend;
+- ``line``: one line per series over the categories;
+- ``heat``: a grid of coloured cells (``rows`` down, ``categories`` across), drawn by the small
+  :class:`HeatMap` widget here because QtCharts has none.
+
+Figures are Decimal up to this point; QtCharts draws doubles, so they become floats only to be
+drawn, never to be added. Axis labels carry the chart's unit (``$``, ``%``, days), long or many
+category labels turn on their side, and a chart with nothing to draw says so in words. Keeping
+every QtCharts call behind :func:`chart_widget` lets the window move to another chart library
+by changing this module alone.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from PySide6.QtCharts import (
+    QBarCategoryAxis,
+    QBarSet,
+    QChart,
+    QChartView,
+    QLineSeries,
+    QStackedBarSeries,
+    QValueAxis,
+)
+from PySide6.QtCore import QMargins, QPointF, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPen
+from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from ketadesk.reports.model import Chart, Kind
+from ketadesk.ui.format import dollars
+from ketadesk.ui.style import set_role
+
+# Colour-blind-safe palette (Okabe–Ito, then two greys): distinct in print and on screen.
+PALETTE = (
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#D55E00",
+    "#CC79A7",
+    "#56B4E9",
+    "#F0E442",
+    "#000000",
+    "#7F7F7F",
+    "#BBBBBB",
+)
+MIN_HEIGHT = 220
+ROTATE_AFTER = 8  # more categories than this, or long ones, and the labels stand on their side
+
+
+def figure_text(value: Decimal | float | None, kind: Kind) -> str:
+    """A figure as a chart's tooltip or cell shows it: ``$1,234.50``, ``12.5%``, ``3.0 days``."""
+    if value is None:
+        return "—"
+    number = Decimal(str(value)) if isinstance(value, float) else value
+    if kind is Kind.MONEY:
+        return dollars(number)
+    if kind is Kind.PERCENT:
+        return f"{number:,.1f}%"
+    if kind is Kind.DAYS:
+        return f"{number:,.1f} days"
+    if kind is Kind.COUNT:
+        return f"{number:,.0f}"
+    return f"{number:,.1f}"
+
+
+def axis_format(kind: Kind) -> str:
+    """The printf pattern of a value axis in the chart's unit."""
+    return {Kind.MONEY: "$%.0f", Kind.PERCENT: "%.0f%%", Kind.DAYS: "%.0f d"}.get(kind, "%.0f")
+
+
+def is_empty(chart: Chart) -> bool:
+    """Nothing to draw: no categories, or every figure zero."""
+    return not chart.categories or all(v == 0 for s in chart.series for v in s.values)
+
+
+def chart_widget(chart: Chart | None, *, empty_text: str = "Nothing to chart") -> QWidget:
+    """A widget drawing ``chart`` (a QChartView, a heat map, or a sentence when empty)."""
+    if chart is None or is_empty(chart):
+        title = chart.title if chart is not None else ""
+        return _empty(title, empty_text if chart is None else f"{empty_text} for this period.")
+    if chart.style == "heat":
+        return HeatMap(chart)
+    view = QChartView(_line_chart(chart) if chart.style == "line" else _bar_chart(chart))
+    view.setRenderHint(QPainter.RenderHint.Antialiasing)
+    view.setMinimumHeight(MIN_HEIGHT)
+    view.setObjectName("chartView")
+    view.setProperty("chartTitle", chart.title)
+    return view
+
+
+def _empty(title: str, text: str) -> QWidget:
+    box = QWidget()
+    box.setObjectName("chartEmpty")
+    box.setProperty("chartTitle", title)
+    column = QVBoxLayout(box)
+    if title:
+        heading = QLabel(title)
+        heading.setObjectName("chartTitle")
+        column.addWidget(heading)
+    words = QLabel(text)
+    words.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    words.setWordWrap(True)
+    set_role(words, "muted")
+    column.addWidget(words, 1)
+    box.setMinimumHeight(120)
+    return box
+
+
+def _base(chart: Chart) -> QChart:
+    drawn = QChart()
+    drawn.setTitle(chart.title)
+    title_font = QFont(drawn.titleFont())
+    title_font.setBold(True)
+    title_font.setPointSizeF(max(title_font.pointSizeF(), 10.0))
+    drawn.setTitleFont(title_font)
+    drawn.setMargins(QMargins(4, 4, 4, 4))
+    drawn.setBackgroundRoundness(0)
+    legend = drawn.legend()
+    legend.setVisible(len(chart.series) > 1)
+    legend.setAlignment(Qt.AlignmentFlag.AlignBottom)
+    return drawn
+
+
+def _category_axis(chart: Chart) -> QBarCategoryAxis:
+    axis = QBarCategoryAxis()
+    axis.append(list(chart.categories))
+    longest = max((len(c) for c in chart.categories), default=0)
+    if len(chart.categories) > ROTATE_AFTER or longest * len(chart.categories) > 80:
+        axis.setLabelsAngle(-90)
+    return axis
+
+
+def _value_axis(chart: Chart, low: float, high: float) -> QValueAxis:
+    axis = QValueAxis()
+    axis.setLabelFormat(axis_format(chart.kind))
+    axis.setRange(min(low, 0.0), high if high > low else low + 1.0)
+    axis.applyNiceNumbers()
+    return axis
+
+
+def _bar_chart(chart: Chart) -> QChart:
+    drawn = _base(chart)
+    bars = QStackedBarSeries()
+    for index, series in enumerate(chart.series):
+        bar_set = QBarSet(series.name)
+        bar_set.append([float(v) for v in series.values])
+        bar_set.setColor(QColor(PALETTE[index % len(PALETTE)]))
+        bar_set.setBorderColor(QColor(PALETTE[index % len(PALETTE)]))
+        bars.append(bar_set)
+    drawn.addSeries(bars)
+    ups = [
+        sum(float(s.values[i]) for s in chart.series if s.values[i] > 0)
+        for i in range(len(chart.categories))
+    ]
+    downs = [
+        sum(float(s.values[i]) for s in chart.series if s.values[i] < 0)
+        for i in range(len(chart.categories))
+    ]
+    x_axis, y_axis = _category_axis(chart), _value_axis(chart, min(downs), max(ups))
+    drawn.addAxis(x_axis, Qt.AlignmentFlag.AlignBottom)
+    drawn.addAxis(y_axis, Qt.AlignmentFlag.AlignLeft)
+    bars.attachAxis(x_axis)
+    bars.attachAxis(y_axis)
+    return drawn
+
+
+def _line_chart(chart: Chart) -> QChart:
+    drawn = _base(chart)
+    x_axis = _category_axis(chart)
+    values = [float(v) for s in chart.series for v in s.values]
+    y_axis = _value_axis(chart, min(values), max(values))
+    drawn.addAxis(x_axis, Qt.AlignmentFlag.AlignBottom)
+    drawn.addAxis(y_axis, Qt.AlignmentFlag.AlignLeft)
+    for index, series in enumerate(chart.series):
+        line = QLineSeries()
+        line.setName(series.name)
+        line.setPointsVisible(True)
+        pen = QPen(QColor(PALETTE[index % len(PALETTE)]))
+        pen.setWidthF(2.0)
+        line.setPen(pen)
+        for position, value in enumerate(series.values):
+            line.append(QPointF(position, float(value)))
+        drawn.addSeries(line)
+        line.attachAxis(x_axis)
+        line.attachAxis(y_axis)
+    return drawn
+
+
+class HeatMap(QWidget):
+    """A grid of cells, darker for more: ``chart.rows`` down the left, ``chart.categories``
+    across the bottom, each cell's figure in its tooltip (and in the cell when it fits)."""
+
+    def __init__(self, chart: Chart, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.chart = chart
+        self.setObjectName("heatMap")
+        self.setProperty("chartTitle", chart.title)
+        self.setMinimumHeight(MIN_HEIGHT)
+        self.setMouseTracking(True)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        numbers = [float(v) for s in chart.series for v in s.values]
+        self.top = max(numbers, default=0.0)
+
+    def row_names(self) -> tuple[str, ...]:
+        return self.chart.rows or tuple(s.name for s in self.chart.series)
+
+    def sizeHint(self) -> QSize:
+        return QSize(480, 260)
+
+    def _grid(self) -> tuple[QRectF, float, float, float]:
+        metrics = self.fontMetrics()
+        left = max((metrics.horizontalAdvance(r) for r in self.row_names()), default=0) + 10
+        title_height = metrics.height() * 1.6
+        bottom = metrics.height() + 8
+        area = QRectF(
+            left,
+            title_height,
+            max(self.width() - left - 8, 10),
+            max(self.height() - title_height - bottom, 10),
+        )
+        columns = max(len(self.chart.categories), 1)
+        rows = max(len(self.chart.series), 1)
+        return area, area.width() / columns, area.height() / rows, title_height
+
+    def cell_at(self, x: float, y: float) -> tuple[int, int] | None:
+        """The (row, column) under a point, or None."""
+        area, width, height, _ = self._grid()
+        if not area.contains(QPointF(x, y)):
+            return None
+        return int((y - area.top()) // height), int((x - area.left()) // width)
+
+    def colour(self, value: float) -> QColor:
+        share = value / self.top if self.top > 0 else 0.0
+        low, high = QColor("#EEF4FA"), QColor("#08519C")
+        return QColor(
+            round(low.red() + (high.red() - low.red()) * share),
+            round(low.green() + (high.green() - low.green()) * share),
+            round(low.blue() + (high.blue() - low.blue()) * share),
+        )
+
+    def paintEvent(self, _event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        area, width, height, title_height = self._grid()
+        bold = QFont(self.font())
+        bold.setBold(True)
+        painter.setFont(bold)
+        painter.drawText(
+            QRectF(0, 0, self.width(), title_height), Qt.AlignmentFlag.AlignCenter, self.chart.title
+        )
+        painter.setFont(self.font())
+        metrics = self.fontMetrics()
+        names = self.row_names()
+        step = max(1, int(metrics.horizontalAdvance("00:00 ") // max(width, 1)) + 1)
+        for row, series in enumerate(self.chart.series):
+            top = area.top() + row * height
+            painter.setPen(self.palette().text().color())
+            painter.drawText(
+                QRectF(0, top, area.left() - 6, height),
+                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                names[row] if row < len(names) else series.name,
+            )
+            for column, value in enumerate(series.values):
+                cell = QRectF(area.left() + column * width, top, width - 1, height - 1)
+                fill = self.colour(float(value))
+                painter.fillRect(cell, fill)
+                text = figure_text(value, self.chart.kind).replace(".0%", "%")
+                if metrics.horizontalAdvance(text) + 4 < width and height > metrics.height():
+                    painter.setPen(QColor("white") if fill.lightness() < 140 else QColor("black"))
+                    painter.drawText(cell, Qt.AlignmentFlag.AlignCenter, text)
+        painter.setPen(self.palette().text().color())
+        for column, name in enumerate(self.chart.categories):
+            if column % step:
+                continue
+            painter.drawText(
+                QRectF(
+                    area.left() + column * width - width,
+                    area.bottom() + 2,
+                    width * 3,
+                    metrics.height() + 4,
+                ),
+                Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop,
+                name,
+            )
+        painter.end()
+
+    def event(self, event: object) -> bool:
+        from PySide6.QtCore import QEvent
+        from PySide6.QtGui import QHelpEvent
+        from PySide6.QtWidgets import QToolTip
+
+        if isinstance(event, QHelpEvent) and event.type() == QEvent.Type.ToolTip:
+            found = self.cell_at(event.pos().x(), event.pos().y())
+            if found is not None and found[0] < len(self.chart.series):
+                row, column = found
+                series = self.chart.series[row]
+                if column < len(series.values):
+                    names = self.row_names()
+                    QToolTip.showText(
+                        event.globalPos(),
+                        f"{names[row] if row < len(names) else series.name}, "
+                        f"{self.chart.categories[column]}: "
+                        f"{figure_text(series.values[column], self.chart.kind)}",
+                        self,
+                    )
+                    return True
+            QToolTip.hideText()
+            return True
+        return super().event(event)  # type: ignore[arg-type]

@@ -1,0 +1,208 @@
+"""The dashboard: six key figures against the period before, and the charts beneath.
+
+Flow: the filter bar (period preset or dates, one location or all) asks
+:func:`ketadesk.reports.dashboard.dashboard` in a worker; the answer's
+:class:`~ketadesk.reports.model.KeyFigure` values fill the tiles — the figure, an arrow and
+the change against the previous period of the same length, green when the change is good
+(``better_when_higher``) and red when not — with the figure's definition as the tooltip. The
+answer's charts are drawn in a grid by :mod:`ketadesk.ui.charts`. Six tiles stand in one row
+on a wide screen and in two rows of three on a laptop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QLabel,
+    QProgressBar,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+from sqlalchemy.orm import Session
+
+from ketadesk.errors import KetaDeskError
+from ketadesk.reports.model import KeyFigure, Kind
+from ketadesk.reports.names import Names
+from ketadesk.ui.billing import Notice
+from ketadesk.ui.charts import chart_widget, figure_text
+from ketadesk.ui.context import AppContext
+from ketadesk.ui.reports.filters import FilterBar
+from ketadesk.ui.reports.running import LatestRun
+from ketadesk.ui.workers import Progress
+
+Clock = Callable[[], date]
+GOOD, BAD, NEUTRAL = "#1b7f3b", "#b3261e", "#5c6b7a"
+WIDE = 1100  # tiles in one row from this width of the dashboard, else two rows of three
+
+
+def change_text(figure: KeyFigure) -> str:
+    """``▲ $1,204.00`` / ``▼ 2.5 pts`` against the previous period; words when there is none."""
+    change = figure.change
+    if change is None:
+        return "no figure for the period before"
+    amount = Decimal(change)
+    arrow = "▲" if amount > 0 else "▼" if amount < 0 else "="
+    size = abs(amount)
+    if figure.kind is Kind.PERCENT:
+        text = f"{size:,.1f} pts"
+    elif figure.kind is Kind.DAYS:
+        text = f"{size:,.1f} days"
+    else:
+        text = figure_text(size, figure.kind)
+    return f"{arrow} {text} vs period before"
+
+
+def change_colour(figure: KeyFigure) -> str:
+    change = figure.change
+    if change is None or Decimal(change) == 0:
+        return NEUTRAL
+    return GOOD if (Decimal(change) > 0) == figure.better_when_higher else BAD
+
+
+class Tile(QFrame):
+    """One key figure: its name, its value, its change; its definition as the tooltip."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("card")
+        self.setMinimumWidth(150)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(14, 10, 14, 10)
+        column.setSpacing(2)
+        self.label = QLabel()
+        self.label.setObjectName("sectionTitle")
+        self.value = QLabel("…")
+        self.value.setObjectName("tileValue")
+        self.value.setStyleSheet("font-size: 20px; font-weight: 600;")
+        self.change = QLabel()
+        self.change.setObjectName("tileChange")
+        self.change.setWordWrap(True)
+        for widget in (self.label, self.value, self.change):
+            column.addWidget(widget)
+        column.addStretch(1)
+        self.figure: KeyFigure | None = None
+
+    def show_figure(self, figure: KeyFigure) -> None:
+        self.figure = figure
+        self.label.setText(figure.label.upper())
+        self.value.setText(
+            figure_text(None if figure.value is None else Decimal(figure.value), figure.kind)
+        )
+        self.change.setText(change_text(figure))
+        self.change.setStyleSheet(f"color: {change_colour(figure)};")
+        self.setToolTip(figure.definition)
+
+
+class DashboardView(QWidget):
+    """The key figures and charts for the chosen period and location."""
+
+    shown = Signal()
+
+    def __init__(
+        self, context: AppContext, names: Names, today: Clock, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.runs = LatestRun(context.db, self)
+        self.setObjectName("dashboard")
+        column = QVBoxLayout(self)
+        column.setContentsMargins(0, 0, 0, 0)
+        title = QLabel("Dashboard")
+        title.setObjectName("pageTitle")
+        column.addWidget(title)
+        self.filters = FilterBar(names, today, dashboard=True)
+        column.addWidget(self.filters)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 0)
+        self.progress.setMaximumHeight(4)
+        self.progress.setTextVisible(False)
+        self.progress.setVisible(False)
+        column.addWidget(self.progress)
+        self.notice = Notice()
+        self.notice.setObjectName("dashboardNotice")
+        column.addWidget(self.notice)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        body = QWidget()
+        inside = QVBoxLayout(body)
+        inside.setContentsMargins(0, 0, 4, 0)
+        self.tile_grid = QGridLayout()
+        self.tile_grid.setSpacing(8)
+        self.tiles = [Tile() for _ in range(6)]
+        inside.addLayout(self.tile_grid)
+        self.chart_grid = QGridLayout()
+        self.chart_grid.setSpacing(8)
+        inside.addLayout(self.chart_grid, 1)
+        scroll.setWidget(body)
+        column.addWidget(scroll, 1)
+        self.charts: list[QWidget] = []
+        self._place_tiles(wide=True)
+        self.runs.busy_changed.connect(self.progress.setVisible)
+        self.filters.changed.connect(self.refresh)
+
+    def _place_tiles(self, *, wide: bool) -> None:
+        for tile in self.tiles:
+            self.tile_grid.removeWidget(tile)
+        per_row = 6 if wide else 3
+        for number, tile in enumerate(self.tiles):
+            self.tile_grid.addWidget(tile, number // per_row, number % per_row)
+            tile.setVisible(number < len(self.tiles))
+        self.wide = wide
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        wide = event.size().width() >= WIDE
+        if wide != self.wide:
+            self._place_tiles(wide=wide)
+        super().resizeEvent(event)
+
+    def refresh(self) -> None:
+        """Ask the dashboard service for the chosen period and location, in a worker."""
+        from ketadesk.reports.dashboard import Dashboard, dashboard  # with the first run
+
+        try:
+            flt = self.filters.report_filter()
+        except KetaDeskError as error:
+            self.notice.refuse(error)
+            return
+        actor = self.context.actor
+
+        def job(session: Session, _progress: Progress) -> Dashboard:
+            return dashboard(session, actor, flt)
+
+        self.runs.start(job, self.show_dashboard, self._failed)
+
+    def show_dashboard(self, board: object) -> None:
+        from ketadesk.reports.dashboard import Dashboard
+
+        if not isinstance(board, Dashboard):
+            return
+        for tile, figure in zip(self.tiles, board.figures, strict=False):
+            tile.show_figure(figure)
+        for old in self.charts:
+            self.chart_grid.removeWidget(old)
+            old.deleteLater()
+        self.charts = [chart_widget(chart) for chart in board.charts]
+        for number, widget in enumerate(self.charts):
+            widget.setMinimumHeight(260)
+            self.chart_grid.addWidget(widget, number // 2, number % 2)
+        flt = board.filter
+        self.notice.say(
+            f"{flt.date_from:%m/%d/%Y} to {flt.date_to:%m/%d/%Y}, against the "
+            f"{flt.days} days before. Point at a figure for what it means."
+        )
+        self.shown.emit()
+
+    def _failed(self, error: object) -> None:
+        if isinstance(error, KetaDeskError):
+            self.notice.refuse(error)
+        else:
+            self.notice.refuse(KetaDeskError(f"the dashboard could not be made: {error}"))
