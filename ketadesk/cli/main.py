@@ -31,6 +31,19 @@ from ketadesk.cli import common
 from ketadesk.errors import KetaDeskError
 
 VIEWS = ("today", "schedule", "patients", "billing", "claims", "reports", "settings")
+
+
+def _view(text: str) -> str:
+    """A --view name: one of VIEWS, or ``reports:NAME`` for a report of the catalog."""
+    from ketadesk.reports.catalog import NAMES
+
+    area, colon, page = text.partition(":")
+    if text in VIEWS or (colon and area == "reports" and page in NAMES):
+        return text
+    raise argparse.ArgumentTypeError(
+        f"there is no view {text!r}; choose from {', '.join(VIEWS)} or reports:NAME "
+        f"({', '.join(NAMES)})"
+    )
 EXIT_OK, EXIT_BUG, EXIT_REFUSED, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 DESCRIPTION = """\
@@ -75,8 +88,9 @@ def _top_level_parser(*, add_help: bool = True) -> argparse.ArgumentParser:
                         help="open the demo clinic, created on first use, already logged in")
     window.add_argument("--screenshot", metavar="FILE",
                         help="render the window to this PNG file and exit")
-    window.add_argument("--view", choices=VIEWS, metavar="NAME",
-                        help=f"the view to show first: {', '.join(VIEWS)}")
+    window.add_argument("--view", type=_view, metavar="NAME",
+                        help=f"the view to show first: {', '.join(VIEWS)}, or one report "
+                        "as reports:NAME (reports:aging)")
     window.add_argument("--size", metavar="WxH",
                         help="the window's size, e.g. 1280x800 (a laptop; the default) "
                         "or 1920x1080")

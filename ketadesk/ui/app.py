@@ -228,11 +228,22 @@ def _screenshot(window: MainWindow, target: Path, *, timing: bool) -> int:
         return EXIT_BUG
     if timing:
         report_first_paint()
+    _settle()
     if not window.grab().save(str(target), "PNG"):
         print(f"ketadesk: error: cannot write the screenshot to {target}", file=sys.stderr)
         return EXIT_REFUSED
     window.close()
     return EXIT_OK
+
+
+def _settle() -> None:
+    """Let work the view started in workers (Reports runs its figures there) finish and
+    be shown, so the screenshot holds the figures and not a progress bar."""
+    from PySide6.QtCore import QThreadPool
+
+    for _round in range(3):  # an answer may start one more read (a chart's detail)
+        QThreadPool.globalInstance().waitForDone(PAINT_TIMEOUT_MS)
+        QApplication.processEvents()
 
 
 def _show_unexpected(kind: type[BaseException], error: BaseException,

@@ -25,6 +25,7 @@ SIDEBAR_SELECTED = "#1f3c59"
 WARNING_INK = "#8a4b00"
 WARNING_SOFT = "#fff3df"
 ERROR = "#b3261e"
+GOOD = "#1b7f3b"  # a figure that moved the right way (Reports' dashboard)
 
 STYLESHEET = f"""
 QMainWindow, QDialog {{ background: {CANVAS}; }}
@@ -93,6 +94,9 @@ QTableView, QTableWidget, QListWidget {{
 }}
 CheckList::item {{ padding: 3px 2px; }}
 QListWidget#policies::item {{ padding: 6px 8px; }}
+QListWidget#reportList {{ background: {SURFACE}; border: 1px solid {LINE}; border-radius: 6px; }}
+QListWidget#reportList::item:selected {{ background: {ACCENT_SOFT}; color: {INK}; }}
+QLabel#tileValue {{ font-size: 20px; font-weight: 600; color: {INK}; }}
 QHeaderView::section {{
     background: {SURFACE}; color: {MUTED}; border: none; border-bottom: 1px solid {LINE};
     padding: 6px 8px; font-weight: 600;

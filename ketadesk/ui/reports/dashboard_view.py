@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from ketadesk.errors import KetaDeskError
 from ketadesk.reports.model import KeyFigure, Kind
 from ketadesk.reports.names import Names
+from ketadesk.ui import style
 from ketadesk.ui.billing import Notice
 from ketadesk.ui.charts import chart_widget, figure_text
 from ketadesk.ui.context import AppContext
@@ -39,7 +40,7 @@ from ketadesk.ui.reports.running import LatestRun
 from ketadesk.ui.workers import Progress
 
 Clock = Callable[[], date]
-GOOD, BAD, NEUTRAL = "#1b7f3b", "#b3261e", "#5c6b7a"
+GOOD, BAD, NEUTRAL = style.GOOD, style.ERROR, style.MUTED
 WIDE = 1100  # tiles in one row from this width of the dashboard, else two rows of three
 
 
@@ -81,7 +82,6 @@ class Tile(QFrame):
         self.label.setObjectName("sectionTitle")
         self.value = QLabel("…")
         self.value.setObjectName("tileValue")
-        self.value.setStyleSheet("font-size: 20px; font-weight: 600;")
         self.change = QLabel()
         self.change.setObjectName("tileChange")
         self.change.setWordWrap(True)

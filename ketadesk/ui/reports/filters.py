@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMenu,
     QToolButton,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -135,9 +136,12 @@ class FilterBar(QWidget):
         self.locations: Choices | None = None
         self.providers: Choices | None = None
         self.payers: Choices | None = None
-        row = QHBoxLayout(self)
-        row.setContentsMargins(0, 0, 0, 0)
+        lines = QVBoxLayout(self)
+        lines.setContentsMargins(0, 0, 0, 0)
+        lines.setSpacing(4)
+        row = QHBoxLayout()
         row.setSpacing(6)
+        lines.addLayout(row)
         self._period(row)
         if dashboard:
             self.location = QComboBox()
@@ -151,9 +155,13 @@ class FilterBar(QWidget):
             self.location = None
             self._people(row, names)
         self.split: list[QComboBox] = []
-        if self.dimensions:
-            self._split(row, default_by)
         row.addStretch(1)
+        if self.dimensions:  # on a line of its own, so the bar fits a laptop's width
+            second = QHBoxLayout()
+            second.setSpacing(6)
+            lines.addLayout(second)
+            self._split(second, default_by)
+            second.addStretch(1)
         self.apply_preset()
 
     # --- building ----------------------------------------------------------------------
@@ -161,6 +169,7 @@ class FilterBar(QWidget):
     def _period(self, row: QHBoxLayout) -> None:
         self.preset = QComboBox()
         self.preset.setObjectName("periodPreset")
+        self.preset.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.preset.addItems([*PRESETS, CUSTOM])
         self.preset.currentIndexChanged.connect(self.apply_preset)
         self.date_from = QDateEdit()
@@ -195,7 +204,6 @@ class FilterBar(QWidget):
             row.addWidget(choices)
 
     def _split(self, row: QHBoxLayout, default_by: Sequence[str]) -> None:
-        row.addSpacing(8)
         row.addWidget(QLabel("Split by"))
         for position in range(2):
             combo = QComboBox()

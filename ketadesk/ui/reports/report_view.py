@@ -42,6 +42,7 @@ from ketadesk.reports.names import Names
 from ketadesk.ui.billing import Notice
 from ketadesk.ui.charts import chart_widget
 from ketadesk.ui.context import AppContext
+from ketadesk.ui.format import count_text
 from ketadesk.ui.reports.detail import DetailDialog
 from ketadesk.ui.reports.filters import FilterBar
 from ketadesk.ui.reports.running import LatestRun
@@ -218,7 +219,8 @@ class ReportView(QWidget):
             period = f"As of {flt.date_to:%m/%d/%Y}"
         else:
             period = f"{flt.date_from:%m/%d/%Y} to {flt.date_to:%m/%d/%Y}"
-        return f"{period} · {len(table.rows):,} rows · double-click a figure for the rows behind it"
+        rows = count_text(len(table.rows), "row", "rows")
+        return f"{period} · {rows} · double-click a figure for the rows behind it"
 
     @staticmethod
     def _definitions(table: ReportTable) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -85,6 +85,7 @@ class ReportsView(QWidget):
         self.list = listing = QListWidget()
         listing.setObjectName("reportList")
         listing.setFixedWidth(170)
+        listing.setSpacing(3)
         listing.addItem("Dashboard")
         for name in NAMES:
             found = self.specs[name]
@@ -93,7 +94,12 @@ class ReportsView(QWidget):
         row.addWidget(listing)
         row.addWidget(self.stack, 1)
         listing.currentRowChanged.connect(self._chosen)
-        listing.setCurrentRow(0)
+        # The dashboard opens unless a page is asked for first (``--view reports:aging``).
+        QTimer.singleShot(0, self._open_first)
+
+    def _open_first(self) -> None:
+        if not self.pages:
+            self.show_tab(DASHBOARD)
 
     def keys(self) -> list[str]:
         return [DASHBOARD, *NAMES]

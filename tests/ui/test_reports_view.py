@@ -1,0 +1,256 @@
+"""Reports in the window, driven as a manager uses it on the demo clinic: the dashboard's six
+tiles, a report split by payer whose total is the report's own, a figure drilled down to its
+rows and on to the patient's ledger, export to CSV, stale answers dropped, and a role without
+reports told so in words."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox, QWidget
+from pytestqt.qtbot import QtBot
+from ui.demo_clinic import DEMO_DAY
+
+from ketadesk.access.permissions import Actor, Role
+from ketadesk.db import Database
+from ketadesk.reports.catalog import NAMES, run_report, spec
+from ketadesk.reports.dashboard import dashboard
+from ketadesk.reports.model import ReportFilter
+from ketadesk.ui.charts import figure_text
+from ketadesk.ui.context import AppContext
+from ketadesk.ui.main_window import MainWindow
+from ketadesk.ui.reports import ReportsView
+from ketadesk.ui.reports.dashboard_view import DashboardView, change_colour, change_text
+from ketadesk.ui.reports.detail import DetailDialog
+from ketadesk.ui.reports.filters import preset_period
+from ketadesk.ui.reports.report_view import ReportView
+from ketadesk.ui.reports.table_model import TOTAL, cell_text
+
+pytestmark = pytest.mark.gui
+
+MANAGER = Actor(username="manager-mo", role=Role.MANAGER)
+FRONT = Actor(username="desk-dana", role=Role.FRONT_DESK)
+YEAR = ReportFilter(DEMO_DAY.replace(month=1, day=1), DEMO_DAY.replace(month=12, day=31))
+
+
+@pytest.fixture(autouse=True)
+def no_message_boxes(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    shown: list[str] = []
+
+    def record(_parent: QWidget | None, _title: str, text: str, *_args: object) -> object:
+        shown.append(text)
+        return QMessageBox.StandardButton.No
+
+    for name in ("warning", "information", "critical", "question"):
+        monkeypatch.setattr(QMessageBox, name, record)
+    yield shown
+    assert not shown, f"a message box was opened: {shown}"
+
+
+@pytest.fixture
+def reports(qtbot: QtBot, demo_db: Database) -> ReportsView:
+    view = ReportsView(AppContext(demo_db, MANAGER), today=lambda: DEMO_DAY)
+    qtbot.add_widget(view)
+    view.resize(1280, 800)
+    view.show()
+    return view
+
+
+def idle(qtbot: QtBot, page: ReportView | DashboardView) -> None:
+    qtbot.waitUntil(lambda: not page.runs.busy and not getattr(page, "drills", page.runs).busy)
+
+
+def revenue_page(qtbot: QtBot, reports: ReportsView) -> ReportView:
+    page = reports.show_tab("revenue")
+    assert isinstance(page, ReportView)
+    idle(qtbot, page)
+    page.filters.preset.setCurrentText("This year")
+    idle(qtbot, page)
+    return page
+
+
+def test_the_area_lists_the_dashboard_and_every_report(reports: ReportsView) -> None:
+    assert reports.list is not None
+    titles = [reports.list.item(i).text() for i in range(reports.list.count())]
+    assert titles[0] == "Dashboard"
+    assert len(titles) == 1 + len(NAMES)
+    assert titles[1] == spec("revenue").title
+
+
+def test_the_dashboard_shows_six_tiles_from_the_dashboard_service(
+    qtbot: QtBot, reports: ReportsView, demo_db: Database
+) -> None:
+    qtbot.waitUntil(lambda: "dashboard" in reports.pages)
+    board = reports.pages["dashboard"]
+    assert isinstance(board, DashboardView)
+    idle(qtbot, board)
+    flt = board.filters.report_filter()
+    assert (flt.date_from, flt.date_to) == preset_period("This month", DEMO_DAY)
+    with demo_db.reading() as session:
+        expected = dashboard(session, MANAGER, flt)
+    assert len(board.tiles) == 6
+    assert [t.figure for t in board.tiles] == list(expected.figures)
+    for tile, figure in zip(board.tiles, expected.figures, strict=True):
+        assert tile.label.text() == figure.label.upper()
+        assert tile.value.text() == figure_text(figure.value, figure.kind)  # type: ignore[arg-type]
+        assert tile.change.text() == change_text(figure)
+        assert tile.toolTip() == figure.definition
+    assert len(board.charts) == len(expected.charts)
+
+
+def test_a_report_split_by_payer_totals_as_run_report_does(
+    qtbot: QtBot, reports: ReportsView, demo_db: Database
+) -> None:
+    page = revenue_page(qtbot, reports)
+    payer = page.filters.split[0]
+    payer.setCurrentIndex(payer.findData("payer"))
+    idle(qtbot, page)
+    shown = page.table
+    assert shown is not None and [d.key for d in shown.dimensions] == ["payer"]
+    with demo_db.reading() as session:
+        expected = run_report(session, MANAGER, "revenue", YEAR, ("payer",))
+    assert shown.total == expected.total
+    model = page.model
+    assert model.rowCount() == len(expected.rows) + 1  # and the total
+    last = model.rowCount() - 1
+    assert model.index(last, 0).data() == TOTAL
+    net = 1 + expected.measure_index("net_revenue")
+    measure = expected.measures[net - 1]
+    assert model.index(last, net).data() == cell_text(expected.total.values[net - 1], measure)
+    labels = sorted(model.index(r, 0).data() for r in range(last))
+    assert labels == sorted(row.labels[0] for row in expected.rows)
+    assert model.headerData(net, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole) == (
+        measure.definition
+    )
+    # sorting by the figure keeps the total last
+    page.view.sortByColumn(net, Qt.SortOrder.DescendingOrder)
+    figures = [model.row_at(r).values[net - 1] for r in range(last)]  # type: ignore[union-attr]
+    assert figures == sorted(figures, reverse=True)
+    assert model.index(last, 0).data() == TOTAL
+    assert "What the figures mean" in page.definitions.text()
+    assert measure.label in page.definitions.text()
+
+
+def test_changing_the_split_twice_shows_only_the_newest_answer(
+    qtbot: QtBot, reports: ReportsView
+) -> None:
+    page = revenue_page(qtbot, reports)
+    dropped = page.runs.dropped
+    first = page.filters.split[0]
+    first.setCurrentIndex(first.findData("location"))
+    first.setCurrentIndex(first.findData("payer"))  # before the location answer is back
+    idle(qtbot, page)
+    assert page.table is not None and [d.key for d in page.table.dimensions] == ["payer"]
+    assert page.runs.dropped == dropped + 1
+
+
+def test_double_click_drills_down_and_a_row_opens_the_ledger(
+    qtbot: QtBot, reports: ReportsView, demo_db: Database
+) -> None:
+    page = revenue_page(qtbot, reports)
+    model = page.model
+    assert page.table is not None
+    column = 1 + page.table.measure_index("patient_payments")
+    total = model.index(model.rowCount() - 1, column)
+    rect = page.view.visualRect(total)
+    qtbot.mouseClick(page.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.mouseDClick(page.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.waitUntil(lambda: page.dialog is not None or page.notice.refused)
+    assert not page.notice.refused, page.notice.text()
+    dialog = page.dialog
+    assert isinstance(dialog, DetailDialog)
+    with demo_db.reading() as session:
+        expected = spec("revenue").detail(
+            session, MANAGER, page.table, page.table.total, "patient_payments"
+        )
+    assert dialog.detail == expected
+    assert dialog.table.rowCount() == len(expected.rows) > 0
+    assert dialog.table.item(0, 1).text() == expected.rows[0].mrn
+    row = next(i for i, r in enumerate(expected.rows) if r.claim_id is None)
+    with qtbot.wait_signal(reports.open_ledger) as opened:
+        dialog.table.cellDoubleClicked.emit(row, 0)
+    assert opened.args == [expected.rows[row].patient_id]
+    dialog.close()
+
+
+def test_export_writes_a_csv_whose_rows_match(
+    qtbot: QtBot, reports: ReportsView, tmp_path: Path
+) -> None:
+    page = revenue_page(qtbot, reports)
+    target = tmp_path / "revenue-year"
+    page.ask_path = lambda *_args: str(target)
+    qtbot.mouseClick(page.csv_button, Qt.MouseButton.LeftButton)
+    written = tmp_path / "revenue-year.csv"
+    assert page.last_export == written
+    assert written.stat().st_mode & 0o077 == 0  # readable by its owner only
+    with written.open(newline="", encoding="utf-8") as handle:
+        lines = list(csv.reader(handle))
+    assert page.table is not None
+    rows = page.table.rows
+    body = [line for line in lines[1:] if line and line[0] != TOTAL]
+    assert [line[0] for line in body] == [row.labels[0] for row in rows]
+    assert any(line and line[0] == TOTAL for line in lines)
+
+
+def test_without_report_view_the_area_says_so(qtbot: QtBot, demo_db: Database) -> None:
+    view = ReportsView(AppContext(demo_db, FRONT), today=lambda: DEMO_DAY)
+    qtbot.add_widget(view)
+    assert view.refusal is not None
+    assert "may not read the manager's reports" in view.refusal.text()
+    assert view.list is None
+    with pytest.raises(KeyError):
+        view.show_tab("revenue")
+
+
+def test_the_window_opens_one_report_by_view_name_and_drills_to_the_ledger(
+    qtbot: QtBot, demo_db: Database
+) -> None:
+    window = MainWindow(AppContext(demo_db, Actor(username="fit-admin", role=Role.ADMIN)),
+                        initial="reports:revenue")
+    qtbot.add_widget(window)
+    area = window.area("reports")
+    assert isinstance(area, ReportsView)
+    page = area.stack.currentWidget()
+    assert isinstance(page, ReportView) and page.spec.name == "revenue"
+    idle(qtbot, page)
+    area.open_ledger.emit(_a_patient(demo_db))
+    assert window.current_area() == "patients"
+    patients = window.area("patients")
+    detail = getattr(patients, "detail", None)
+    assert detail is not None and detail.tabs.currentWidget() is detail.ledger
+
+
+def _a_patient(db: Database) -> int:
+    from sqlalchemy import select
+
+    from ketadesk.clinic.models import Patient
+
+    with db.reading() as session:
+        found = session.scalars(select(Patient.id).order_by(Patient.id).limit(1)).one()
+    return int(found)
+
+
+def test_tile_change_colours_follow_better_when_higher() -> None:
+    from decimal import Decimal
+
+    from ketadesk.reports.model import Kind, KeyFigure
+    from ketadesk.ui import style
+
+    up = KeyFigure("x", "No-show rate", Kind.PERCENT, Decimal("12.0"), Decimal("10.0"), "d",
+                   better_when_higher=False)
+    assert change_text(up) == "▲ 2.0 pts vs period before"
+    assert change_colour(up) == style.ERROR
+    money = KeyFigure("y", "Net revenue", Kind.MONEY, Decimal("900"), Decimal("1000"), "d")
+    assert change_text(money) == "▼ $100.00 vs period before"
+    assert change_colour(money) == style.ERROR
+    better = KeyFigure("z", "Net revenue", Kind.MONEY, Decimal("1000"), Decimal("900"), "d")
+    assert change_colour(better) == style.GOOD
+    none = KeyFigure("w", "Rate", Kind.PERCENT, None, Decimal("1"), "d")
+    assert change_text(none) == "no figure for the period before"
+
+
+
