@@ -209,8 +209,9 @@ def test_without_report_view_the_area_says_so(qtbot: QtBot, demo_db: Database) -
 def test_the_window_opens_one_report_by_view_name_and_drills_to_the_ledger(
     qtbot: QtBot, demo_db: Database
 ) -> None:
-    window = MainWindow(AppContext(demo_db, Actor(username="fit-admin", role=Role.ADMIN)),
-                        initial="reports:revenue")
+    window = MainWindow(
+        AppContext(demo_db, Actor(username="fit-admin", role=Role.ADMIN)), initial="reports:revenue"
+    )
     qtbot.add_widget(window)
     area = window.area("reports")
     assert isinstance(area, ReportsView)
@@ -240,8 +241,15 @@ def test_tile_change_colours_follow_better_when_higher() -> None:
     from ketadesk.reports.model import Kind, KeyFigure
     from ketadesk.ui import style
 
-    up = KeyFigure("x", "No-show rate", Kind.PERCENT, Decimal("12.0"), Decimal("10.0"), "d",
-                   better_when_higher=False)
+    up = KeyFigure(
+        "x",
+        "No-show rate",
+        Kind.PERCENT,
+        Decimal("12.0"),
+        Decimal("10.0"),
+        "d",
+        better_when_higher=False,
+    )
     assert change_text(up) == "▲ 2.0 pts vs period before"
     assert change_colour(up) == style.ERROR
     money = KeyFigure("y", "Net revenue", Kind.MONEY, Decimal("900"), Decimal("1000"), "d")
@@ -251,6 +259,3 @@ def test_tile_change_colours_follow_better_when_higher() -> None:
     assert change_colour(better) == style.GOOD
     none = KeyFigure("w", "Rate", Kind.PERCENT, None, Decimal("1"), "d")
     assert change_text(none) == "no figure for the period before"
-
-
-

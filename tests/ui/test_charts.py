@@ -1,0 +1,127 @@
+"""ui/charts.py draws a report's Chart: stacked bars with a legend and a money axis, lines,
+a heat map whose darkest cell is the largest figure, and words when there is nothing to draw."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from PySide6.QtCharts import (
+    QBarCategoryAxis,
+    QChartView,
+    QLineSeries,
+    QStackedBarSeries,
+    QValueAxis,
+)
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
+from pytestqt.qtbot import QtBot
+
+from ketadesk.reports.model import Chart, Kind, Series
+from ketadesk.ui.charts import HeatMap, axis_format, chart_widget, figure_text
+
+pytestmark = pytest.mark.gui
+
+D = Decimal
+REVENUE = Chart(
+    "Net revenue",
+    "bar",
+    ("Oct 2026", "Nov 2026", "Dec 2026"),
+    (
+        Series("Self-pay", (D("1200.50"), D("900"), D("0"))),
+        Series("Aetna", (D("300"), D("-50"), D("410.25"))),
+    ),
+)
+
+
+def test_stacked_bars_have_a_set_per_series_a_legend_and_a_money_axis(qtbot: QtBot) -> None:
+    widget = chart_widget(REVENUE)
+    qtbot.add_widget(widget)
+    assert isinstance(widget, QChartView)
+    chart = widget.chart()
+    assert chart.title() == "Net revenue"
+    (bars,) = chart.series()
+    assert isinstance(bars, QStackedBarSeries)
+    assert [s.label() for s in bars.barSets()] == ["Self-pay", "Aetna"]
+    assert [bars.barSets()[1].at(i) for i in range(3)] == [300.0, -50.0, 410.25]
+    assert chart.legend().isVisible()
+    (x_axis,) = chart.axes(Qt.Orientation.Horizontal)
+    (y_axis,) = chart.axes(Qt.Orientation.Vertical)
+    assert isinstance(x_axis, QBarCategoryAxis) and x_axis.categories() == list(REVENUE.categories)
+    assert isinstance(y_axis, QValueAxis)
+    assert y_axis.labelFormat() == "$%.0f"
+    assert y_axis.min() <= -50 and y_axis.max() >= 1500.5  # the tallest stack and the dip fit
+
+
+def test_many_categories_stand_on_their_side(qtbot: QtBot) -> None:
+    months = tuple(f"Month {n}" for n in range(24))
+    widget = chart_widget(Chart("Many", "bar", months, (Series("A", (D(1),) * 24),)))
+    qtbot.add_widget(widget)
+    assert isinstance(widget, QChartView)
+    (x_axis,) = widget.chart().axes(Qt.Orientation.Horizontal)
+    assert x_axis.labelsAngle() == -90
+    assert not widget.chart().legend().isVisible()  # one series: no legend to read
+
+
+def test_lines_draw_each_series_over_the_categories(qtbot: QtBot) -> None:
+    trend = Chart(
+        "PHQ-9",
+        "line",
+        ("Oct", "Nov", "Dec"),
+        (
+            Series("Baseline", (D("18.5"), D("17"), D("19"))),
+            Series("Latest", (D("9"), D("8.5"), D("7"))),
+        ),
+        kind=Kind.NUMBER,
+    )
+    widget = chart_widget(trend)
+    qtbot.add_widget(widget)
+    assert isinstance(widget, QChartView)
+    lines = widget.chart().series()
+    assert all(isinstance(line, QLineSeries) for line in lines)
+    assert [line.name() for line in lines] == ["Baseline", "Latest"]
+    assert [p.y() for p in lines[1].points()] == [9.0, 8.5, 7.0]
+
+
+def test_the_heat_map_shades_the_largest_figure_darkest(qtbot: QtBot) -> None:
+    heat = Chart(
+        "Utilisation by weekday and hour",
+        "heat",
+        ("08:00", "09:00", "10:00"),
+        (Series("Mon", (D("10"), D("80"), D("40"))), Series("Tue", (D("0"), D("100"), D("55")))),
+        kind=Kind.PERCENT,
+        rows=("Mon", "Tue"),
+    )
+    widget = chart_widget(heat)
+    qtbot.add_widget(widget)
+    assert isinstance(widget, HeatMap)
+    widget.resize(480, 260)
+    assert widget.row_names() == ("Mon", "Tue")
+    darkest = widget.colour(100.0).lightness()
+    assert darkest < widget.colour(40.0).lightness() < widget.colour(0.0).lightness()
+    image = widget.grab().toImage()
+    assert image.width() == 480  # it paints without error at its size
+    area, width, height, _ = widget._grid()
+    cell = widget.cell_at(area.left() + width * 1.5, area.top() + height * 1.5)
+    assert cell == (1, 1)
+    assert widget.cell_at(0, 0) is None
+
+
+def test_an_empty_chart_says_so_in_words(qtbot: QtBot) -> None:
+    widget = chart_widget(Chart("Net revenue", "bar", ("Dec 2026",), (Series("A", (D(0),)),)))
+    qtbot.add_widget(widget)
+    words = [label.text() for label in widget.findChildren(QLabel)]
+    assert "Net revenue" in words
+    assert any("Nothing to chart for this period." == w for w in words)
+    nothing = chart_widget(None, empty_text="No chart for this split")
+    qtbot.add_widget(nothing)
+    assert [label.text() for label in nothing.findChildren(QLabel)] == ["No chart for this split"]
+
+
+def test_figures_and_axes_carry_their_unit() -> None:
+    assert figure_text(D("1234.5"), Kind.MONEY) == "$1,234.50"
+    assert figure_text(D("12.5"), Kind.PERCENT) == "12.5%"
+    assert figure_text(D("3"), Kind.DAYS) == "3.0 days"
+    assert figure_text(1969, Kind.COUNT) == "1,969"  # type: ignore[arg-type]
+    assert figure_text(None, Kind.MONEY) == "—"
+    assert axis_format(Kind.PERCENT) == "%.0f%%"
