@@ -112,7 +112,7 @@ def test_an_empty_chart_says_so_in_words(qtbot: QtBot) -> None:
     qtbot.add_widget(widget)
     words = [label.text() for label in widget.findChildren(QLabel)]
     assert "Net revenue" in words
-    assert any("Nothing to chart for this period." == w for w in words)
+    assert any(w == "Nothing to chart for this period." for w in words)
     nothing = chart_widget(None, empty_text="No chart for this split")
     qtbot.add_widget(nothing)
     assert [label.text() for label in nothing.findChildren(QLabel)] == ["No chart for this split"]

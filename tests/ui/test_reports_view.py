@@ -238,7 +238,7 @@ def _a_patient(db: Database) -> int:
 def test_tile_change_colours_follow_better_when_higher() -> None:
     from decimal import Decimal
 
-    from ketadesk.reports.model import Kind, KeyFigure
+    from ketadesk.reports.model import KeyFigure, Kind
     from ketadesk.ui import style
 
     up = KeyFigure(
