@@ -130,9 +130,9 @@ def _base(chart: Chart) -> QChart:
 def _category_axis(chart: Chart) -> QBarCategoryAxis:
     axis = QBarCategoryAxis()
     axis.append(list(chart.categories))
-    longest = max((len(c) for c in chart.categories), default=0)
-    if len(chart.categories) > ROTATE_AFTER or longest * len(chart.categories) > 80:
-        axis.setLabelsAngle(-90)
+    letters = sum(len(c) for c in chart.categories)
+    if len(chart.categories) > ROTATE_AFTER or letters > 60:
+        axis.setLabelsAngle(-90)  # QtCharts cuts a slanted label as short as a level one
     return axis
 
 
@@ -235,6 +235,11 @@ class HeatMap(QWidget):
             return None
         return int((y - area.top()) // height), int((x - area.left()) // width)
 
+    def cell_text(self, value: Decimal) -> str:
+        """A cell's figure, short: ``84%``, ``$1,200.00``."""
+        text = figure_text(value, self.chart.kind)
+        return text.replace(".0%", "%") if self.chart.kind is Kind.PERCENT else text
+
     def colour(self, value: float) -> QColor:
         share = value / self.top if self.top > 0 else 0.0
         low, high = QColor("#EEF4FA"), QColor("#08519C")
@@ -257,7 +262,11 @@ class HeatMap(QWidget):
         painter.setFont(self.font())
         metrics = self.fontMetrics()
         names = self.row_names()
-        step = max(1, int(metrics.horizontalAdvance("00:00 ") // max(width, 1)) + 1)
+        label_width = max((metrics.horizontalAdvance(c) for c in self.chart.categories), default=0)
+        step = max(1, int((label_width + 8) // max(width, 1)) + 1)  # every step-th label fits
+        texts = [[self.cell_text(v) for v in series.values] for series in self.chart.series]
+        widest = max((metrics.horizontalAdvance(t) for row in texts for t in row), default=0)
+        figures_fit = widest + 6 < width and height > metrics.height() + 2  # all or none
         for row, series in enumerate(self.chart.series):
             top = area.top() + row * height
             painter.setPen(self.palette().text().color())
@@ -270,10 +279,9 @@ class HeatMap(QWidget):
                 cell = QRectF(area.left() + column * width, top, width - 1, height - 1)
                 fill = self.colour(float(value))
                 painter.fillRect(cell, fill)
-                text = figure_text(value, self.chart.kind).replace(".0%", "%")
-                if metrics.horizontalAdvance(text) + 4 < width and height > metrics.height():
+                if figures_fit:
                     painter.setPen(QColor("white") if fill.lightness() < 140 else QColor("black"))
-                    painter.drawText(cell, Qt.AlignmentFlag.AlignCenter, text)
+                    painter.drawText(cell, Qt.AlignmentFlag.AlignCenter, texts[row][column])
         painter.setPen(self.palette().text().color())
         for column, name in enumerate(self.chart.categories):
             if column % step:

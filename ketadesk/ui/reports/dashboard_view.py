@@ -158,10 +158,21 @@ class DashboardView(QWidget):
             tile.setVisible(number < len(self.tiles))
         self.wide = wide
 
+    def _place_charts(self) -> None:
+        """Two charts a row on a wide screen; one a row on a laptop, so legends and month
+        names are read whole."""
+        for widget in self.charts:
+            self.chart_grid.removeWidget(widget)
+        per_row = 2 if self.wide else 1
+        for number, widget in enumerate(self.charts):
+            widget.setMinimumHeight(280)
+            self.chart_grid.addWidget(widget, number // per_row, number % per_row)
+
     def resizeEvent(self, event: QResizeEvent) -> None:
         wide = event.size().width() >= WIDE
         if wide != self.wide:
             self._place_tiles(wide=wide)
+            self._place_charts()
         super().resizeEvent(event)
 
     def refresh(self) -> None:
@@ -191,9 +202,7 @@ class DashboardView(QWidget):
             self.chart_grid.removeWidget(old)
             old.deleteLater()
         self.charts = [chart_widget(chart) for chart in board.charts]
-        for number, widget in enumerate(self.charts):
-            widget.setMinimumHeight(260)
-            self.chart_grid.addWidget(widget, number // 2, number % 2)
+        self._place_charts()
         flt = board.filter
         self.notice.say(
             f"{flt.date_from:%m/%d/%Y} to {flt.date_to:%m/%d/%Y}, against the "

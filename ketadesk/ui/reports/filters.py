@@ -146,6 +146,7 @@ class FilterBar(QWidget):
         if dashboard:
             self.location = QComboBox()
             self.location.setObjectName("dashboardLocation")
+            self.location.setMaximumWidth(320)
             self.location.addItem("All locations", None)
             for key, name in sorted(names.locations.items(), key=lambda kv: kv[1]):
                 self.location.addItem(name, key)
