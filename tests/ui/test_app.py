@@ -15,7 +15,7 @@ import pytest
 from builders import patient_raw
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QApplication, QLabel, QPushButton
+from PySide6.QtWidgets import QApplication, QPushButton
 from pytestqt.qtbot import QtBot
 from sqlalchemy.orm import Session
 
@@ -29,7 +29,6 @@ from ketadesk.ui import app, timing
 from ketadesk.ui.context import AppContext
 from ketadesk.ui.login import LoginDialog
 from ketadesk.ui.main_window import AREAS, MainWindow, describe_database
-from ketadesk.ui.placeholder import NOT_YET, PlaceholderView
 from ketadesk.ui.workers import Progress, Worker, run_with_progress
 
 pytestmark = pytest.mark.gui
@@ -48,18 +47,17 @@ def make_window(qtbot: QtBot, db: Database, actor: Actor, initial: str = "patien
 # --- the main window ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("key", ["reports"])
-def test_areas_not_built_yet_say_so_plainly(
-    qtbot: QtBot, sqlite_db: Database, front_desk: Actor, key: str
+def test_reports_say_in_words_who_may_read_them(
+    qtbot: QtBot, sqlite_db: Database, front_desk: Actor
 ) -> None:
+    from ketadesk.ui.reports import ReportsView
+
     window = make_window(qtbot, sqlite_db, front_desk)
-    page = window.show_area(key)
-    assert isinstance(page, PlaceholderView)
-    texts = [label.text() for label in page.findChildren(QLabel)]
-    assert AREAS[key] in texts
-    assert NOT_YET in texts
+    page = window.show_area("reports")
+    assert isinstance(page, ReportsView)
+    assert page.refusal is not None and "may not read the manager's reports" in page.refusal.text()
     assert not page.findChildren(QPushButton)  # nothing to click that does nothing
-    assert window.windowTitle() == f"{AREAS[key]} — KetaDesk"
+    assert window.windowTitle() == f"{AREAS['reports']} — KetaDesk"
 
 
 def test_navigation_builds_areas_on_first_visit(
@@ -86,9 +84,7 @@ def test_today_and_schedule_are_the_real_views(
     assert isinstance(window.show_area("schedule"), ScheduleView)
 
 
-def test_status_bar_names_the_user_role_and_database(
-    qtbot: QtBot, sqlite_db: Database
-) -> None:
+def test_status_bar_names_the_user_role_and_database(qtbot: QtBot, sqlite_db: Database) -> None:
     window = make_window(qtbot, sqlite_db, Actor("carmen", Role.BILLING, user_id=3))
     assert window.user_label.text() == "carmen · Billing"
     assert window.database_label.text() == "Database: clinic.sqlite3"
@@ -112,8 +108,14 @@ def clinic_file(sqlite_template: Path, tmp_path: Path, *, with_user: bool) -> Pa
     admin = Actor("test-admin", Role.ADMIN)
     with db.transaction() as session:
         if with_user:
-            users.create_user(session, admin, username="alice", full_name="Alice",
-                              role=Role.MANAGER, password="a long password")
+            users.create_user(
+                session,
+                admin,
+                username="alice",
+                full_name="Alice",
+                role=Role.MANAGER,
+                password="a long password",
+            )
         add_patients(session, admin, 3)
     db.dispose()
     return path
@@ -129,8 +131,13 @@ def ketadesk(*options: str, timing: bool = False) -> subprocess.CompletedProcess
     if timing:
         env["KETADESK_TIMING"] = "1"
     return subprocess.run(
-        [sys.executable, "-m", "ketadesk", *options], cwd=ROOT, env=env,
-        capture_output=True, text=True, timeout=120, check=False,
+        [sys.executable, "-m", "ketadesk", *options],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -140,8 +147,9 @@ def test_screenshot_writes_the_patients_view_to_a_png(
 ) -> None:
     db_file = clinic_file(sqlite_template, tmp_path, with_user=True)
     png = tmp_path / "patients.png"
-    done = ketadesk("--db", str(db_file), "--screenshot", str(png), "--view", "patients",
-                    timing=True)
+    done = ketadesk(
+        "--db", str(db_file), "--screenshot", str(png), "--view", "patients", timing=True
+    )
     assert done.returncode == 0, done.stderr
     image = QImage(str(png))
     assert (image.width(), image.height()) == app.SCREENSHOT_SIZE
@@ -158,9 +166,7 @@ def test_screenshot_writes_the_patients_view_to_a_png(
 
 
 @pytest.mark.slow
-def test_a_database_without_users_says_to_run_init(
-    sqlite_template: Path, tmp_path: Path
-) -> None:
+def test_a_database_without_users_says_to_run_init(sqlite_template: Path, tmp_path: Path) -> None:
     db_file = clinic_file(sqlite_template, tmp_path, with_user=False)
     png = tmp_path / "never.png"
     done = ketadesk("--db", str(db_file), "--screenshot", str(png))
@@ -201,8 +207,9 @@ def test_run_logs_in_through_the_dialog_then_opens_the_window(
         QTimer.singleShot(0, look_at_window)
 
     def look_at_window() -> None:
-        windows = [w for w in QApplication.topLevelWidgets()
-                   if isinstance(w, MainWindow) and w.isVisible()]
+        windows = [
+            w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()
+        ]
         if not windows:
             QTimer.singleShot(20, look_at_window)
             return
@@ -212,14 +219,18 @@ def test_run_logs_in_through_the_dialog_then_opens_the_window(
 
     QTimer.singleShot(0, log_in)
     try:
-        status = app.run(argparse.Namespace(db=str(db_file), demo=False, screenshot=None,
-                                            view="patients"))
+        status = app.run(
+            argparse.Namespace(db=str(db_file), demo=False, screenshot=None, view="patients")
+        )
     finally:
         qapp.setStyleSheet(look[0])
         qapp.setStyle(look[1])
     assert status == 0
-    assert seen == {"refused": "Wrong user name or password.", "user": "alice · Manager",
-                    "area": "patients"}
+    assert seen == {
+        "refused": "Wrong user name or password.",
+        "user": "alice · Manager",
+        "area": "patients",
+    }
 
 
 def test_unknown_view_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
@@ -266,15 +277,14 @@ def test_a_worker_runs_a_job_in_its_own_thread_and_session(
     assert threads and threads[0] is not threading.main_thread()
 
 
-def test_a_worker_reports_refusals_and_can_be_cancelled(
-    qtbot: QtBot, sqlite_db: Database
-) -> None:
+def test_a_worker_reports_refusals_and_can_be_cancelled(qtbot: QtBot, sqlite_db: Database) -> None:
     def refuse(_session: Session, _progress: Progress) -> None:
         raise ValidationError.single("file", "is empty")
 
     failures: list[object] = []
-    _refusing = run_with_progress(None, sqlite_db, "Importing", refuse, write=True,
-                                  on_failed=failures.append)
+    _refusing = run_with_progress(
+        None, sqlite_db, "Importing", refuse, write=True, on_failed=failures.append
+    )
     # The refusal is instant: ``finished`` may be emitted before a wait_signal could
     # connect, so wait for what it delivers instead.
     qtbot.waitUntil(lambda: len(failures) == 1, timeout=10_000)

@@ -10,10 +10,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 from ui.demo_clinic import DEMO_DAY
+from ui.fit import clipped, too_big
 
 from ketadesk.access.permissions import Actor, Role
 from ketadesk.db import Database
@@ -259,3 +260,24 @@ def test_tile_change_colours_follow_better_when_higher() -> None:
     assert change_colour(better) == style.GOOD
     none = KeyFigure("w", "Rate", Kind.PERCENT, None, Decimal("1"), "d")
     assert change_text(none) == "no figure for the period before"
+
+
+@pytest.mark.parametrize("size", [(1280, 800), (1920, 1080)], ids=["laptop", "full-hd"])
+def test_the_dashboard_and_every_report_read_whole(
+    qtbot: QtBot, demo_db: Database, size: tuple[int, int]
+) -> None:
+    window = MainWindow(AppContext(demo_db, MANAGER), initial="reports")
+    qtbot.add_widget(window)
+    window.resize(*size)
+    window.show()
+    qtbot.waitExposed(window)
+    area = window.area("reports")
+    assert isinstance(area, ReportsView)
+    found: dict[str, list[str]] = {}
+    for name in area.keys():
+        page = area.show_tab(name)
+        if isinstance(page, (ReportView, DashboardView)):
+            idle(qtbot, page)
+        QApplication.processEvents()
+        found[name] = too_big(window, QSize(*size)) + clipped(window)
+    assert not any(found.values()), found
