@@ -274,7 +274,7 @@ def test_the_dashboard_and_every_report_read_whole(
     area = window.area("reports")
     assert isinstance(area, ReportsView)
     found: dict[str, list[str]] = {}
-    for name in area.keys():
+    for name in area.page_names():
         page = area.show_tab(name)
         if isinstance(page, (ReportView, DashboardView)):
             idle(qtbot, page)

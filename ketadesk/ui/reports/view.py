@@ -101,17 +101,17 @@ class ReportsView(QWidget):
         if not self.pages:
             self.show_tab(DASHBOARD)
 
-    def keys(self) -> list[str]:
+    def page_names(self) -> list[str]:
         return [DASHBOARD, *NAMES]
 
     def _chosen(self, row: int) -> None:
-        if 0 <= row < len(self.keys()):
-            self.show_tab(self.keys()[row])
+        if 0 <= row < len(self.page_names()):
+            self.show_tab(self.page_names()[row])
 
     def show_tab(self, name: str) -> QWidget:
         """Show the dashboard or report ``name`` (KeyError when there is no such page)."""
         key = name.strip().lower()
-        if key not in self.keys() or self.list is None:
+        if key not in self.page_names() or self.list is None:
             raise KeyError(name)
         page = self.pages.get(key)
         if page is None:
@@ -119,7 +119,7 @@ class ReportsView(QWidget):
             self.pages[key] = page
             self.stack.addWidget(page)
         self.stack.setCurrentWidget(page)
-        row = self.keys().index(key)
+        row = self.page_names().index(key)
         if self.list.currentRow() != row:
             self.list.setCurrentRow(row)
         return page
