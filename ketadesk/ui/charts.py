@@ -36,7 +36,7 @@ from ketadesk.reports.model import Chart, Kind
 from ketadesk.ui.format import dollars
 from ketadesk.ui.style import set_role
 
-# Colour-blind-safe palette (Okabe–Ito, then two greys): distinct in print and on screen.
+# Colour-blind-safe palette (Okabe–Ito, its black softened to slate, then two greys): distinct in print and on screen.
 PALETTE = (
     "#0072B2",
     "#E69F00",
@@ -45,7 +45,7 @@ PALETTE = (
     "#CC79A7",
     "#56B4E9",
     "#F0E442",
-    "#000000",
+    "#44546A",
     "#7F7F7F",
     "#BBBBBB",
 )

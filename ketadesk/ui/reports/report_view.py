@@ -52,6 +52,7 @@ from ketadesk.ui.workers import Progress
 
 Clock = Callable[[], date]
 AskPath = Callable[[QWidget, str, str, str], str]
+CHART_HEIGHT = 300  # room for month names standing on their side under the bars
 
 
 def ask_save_path(parent: QWidget, title: str, suggested: str, pattern: str) -> str:
@@ -170,8 +171,10 @@ class ReportView(QWidget):
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.view)
         splitter.addWidget(lower)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 1)
+        splitter.setChildrenCollapsible(False)
+        lower.setMinimumHeight(CHART_HEIGHT)
         return splitter
 
     # --- running -----------------------------------------------------------------------
