@@ -36,7 +36,8 @@ from ketadesk.reports.model import Chart, Kind
 from ketadesk.ui.format import dollars
 from ketadesk.ui.style import set_role
 
-# Colour-blind-safe palette (Okabe–Ito, its black softened to slate, then two greys): distinct in print and on screen.
+# Colour-blind-safe palette (Okabe–Ito, its black softened to slate, then two greys):
+# distinct in print and on screen.
 PALETTE = (
     "#0072B2",
     "#E69F00",
