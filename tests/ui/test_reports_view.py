@@ -197,6 +197,23 @@ def test_export_writes_a_csv_whose_rows_match(
     assert any(line and line[0] == TOTAL for line in lines)
 
 
+def test_export_writes_the_report_as_a_pdf(
+    qtbot: QtBot, reports: ReportsView, tmp_path: Path
+) -> None:
+    from pypdf import PdfReader
+
+    page = revenue_page(qtbot, reports)
+    page.ask_path = lambda *_args: str(tmp_path / "revenue.pdf")
+    qtbot.mouseClick(page.pdf_button, Qt.MouseButton.LeftButton)
+    written = tmp_path / "revenue.pdf"
+    assert page.last_export == written, page.notice.text()
+    assert written.stat().st_mode & 0o077 == 0
+    text = "".join(p.extract_text() for p in PdfReader(str(written)).pages)
+    assert "Revenue" in text
+    assert page.table is not None
+    assert page.table.measures[0].definition.split()[0] in text
+
+
 def test_without_report_view_the_area_says_so(qtbot: QtBot, demo_db: Database) -> None:
     view = ReportsView(AppContext(demo_db, FRONT), today=lambda: DEMO_DAY)
     qtbot.add_widget(view)

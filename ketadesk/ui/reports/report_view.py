@@ -79,6 +79,7 @@ class ReportView(QWidget):
         super().__init__(parent)
         self.context = context
         self.spec = found
+        self.names = names
         self.ask_path: AskPath = ask_save_path
         self.table: ReportTable | None = None
         self.chart: Chart | None = None
@@ -317,7 +318,28 @@ class ReportView(QWidget):
         from ketadesk.documents.report import render_report
         from ketadesk.files import write_private
 
-        write_private(path, render_report(table, self.chart))
+        flt, names = table.filter, self.names
+        chosen = [names.location(key) for key in flt.location_ids]
+        first = min(names.locations) if names.locations else None
+        clinic = chosen[0] if len(chosen) == 1 else names.location(first) if first else ""
+        scope = [
+            (title, ", ".join(shown))
+            for title, shown in (
+                ("Providers", [names.provider(key) for key in flt.provider_ids]),
+                ("Payers", [names.payer(key) for key in flt.payer_ids]),
+            )
+            if shown
+        ]
+        content = render_report(
+            table,
+            self.chart,
+            clinic or "KetaDesk",
+            summary=self.spec.summary,
+            as_of=self.spec.as_of,
+            locations=chosen,
+            scope=scope,
+        )
+        write_private(path, content)
 
 
 def _write_csv(table: ReportTable, path: Path) -> None:
