@@ -22,6 +22,7 @@ from decimal import Decimal
 from PySide6.QtCharts import (
     QBarCategoryAxis,
     QBarSet,
+    QCategoryAxis,
     QChart,
     QChartView,
     QLineSeries,
@@ -70,9 +71,17 @@ def figure_text(value: Decimal | float | None, kind: Kind) -> str:
     return f"{number:,.1f}"
 
 
-def axis_format(kind: Kind) -> str:
-    """The printf pattern of a value axis in the chart's unit."""
-    return {Kind.MONEY: "$%.0f", Kind.PERCENT: "%.0f%%", Kind.DAYS: "%.0f d"}.get(kind, "%.0f")
+def tick_text(value: float, kind: Kind, *, places: int = 0) -> str:
+    """A value axis label in the chart's unit, with thousands commas: ``$40,000``, ``25%``."""
+    number = f"{abs(value):,.{places}f}"
+    sign = "-" if round(value, places) < 0 else ""
+    if kind is Kind.MONEY:
+        return f"{sign}${number}"
+    if kind is Kind.PERCENT:
+        return f"{sign}{number}%"
+    if kind is Kind.DAYS:
+        return f"{sign}{number} d"
+    return f"{sign}{number}"
 
 
 def is_empty(chart: Chart) -> bool:
@@ -137,11 +146,22 @@ def _category_axis(chart: Chart) -> QBarCategoryAxis:
     return axis
 
 
-def _value_axis(chart: Chart, low: float, high: float) -> QValueAxis:
-    axis = QValueAxis()
-    axis.setLabelFormat(axis_format(chart.kind))
-    axis.setRange(min(low, 0.0), high if high > low else low + 1.0)
-    axis.applyNiceNumbers()
+def _value_axis(chart: Chart, low: float, high: float) -> QCategoryAxis:
+    """A value axis over nice round numbers, labelled as people write figures (QtCharts'
+    own printf labels have no thousands commas)."""
+    nice = QValueAxis()
+    nice.setRange(min(low, 0.0), high if high > low else low + 1.0)
+    nice.applyNiceNumbers()
+    first, last, ticks = nice.min(), nice.max(), max(nice.tickCount(), 2)
+    step = (last - first) / (ticks - 1)
+    places = 0 if step >= 1 else 1
+    axis = QCategoryAxis()
+    axis.setRange(first, last)
+    axis.setStartValue(first)
+    axis.setLabelsPosition(QCategoryAxis.AxisLabelsPosition.AxisLabelsPositionOnValue)
+    for tick in range(ticks):
+        value = first + tick * step
+        axis.append(tick_text(value, chart.kind, places=places), value)
     return axis
 
 

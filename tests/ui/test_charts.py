@@ -8,17 +8,17 @@ from decimal import Decimal
 import pytest
 from PySide6.QtCharts import (
     QBarCategoryAxis,
+    QCategoryAxis,
     QChartView,
     QLineSeries,
     QStackedBarSeries,
-    QValueAxis,
 )
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
 from ketadesk.reports.model import Chart, Kind, Series
-from ketadesk.ui.charts import HeatMap, axis_format, chart_widget, figure_text
+from ketadesk.ui.charts import HeatMap, chart_widget, figure_text, tick_text
 
 pytestmark = pytest.mark.gui
 
@@ -48,8 +48,9 @@ def test_stacked_bars_have_a_set_per_series_a_legend_and_a_money_axis(qtbot: QtB
     (x_axis,) = chart.axes(Qt.Orientation.Horizontal)
     (y_axis,) = chart.axes(Qt.Orientation.Vertical)
     assert isinstance(x_axis, QBarCategoryAxis) and x_axis.categories() == list(REVENUE.categories)
-    assert isinstance(y_axis, QValueAxis)
-    assert y_axis.labelFormat() == "$%.0f"
+    assert isinstance(y_axis, QCategoryAxis)
+    labels = y_axis.categoriesLabels()
+    assert "$0" in labels and "$1,000" in labels  # money with thousands commas
     assert y_axis.min() <= -50 and y_axis.max() >= 1500.5  # the tallest stack and the dip fit
 
 
@@ -124,4 +125,7 @@ def test_figures_and_axes_carry_their_unit() -> None:
     assert figure_text(D("3"), Kind.DAYS) == "3.0 days"
     assert figure_text(1969, Kind.COUNT) == "1,969"  # type: ignore[arg-type]
     assert figure_text(None, Kind.MONEY) == "—"
-    assert axis_format(Kind.PERCENT) == "%.0f%%"
+    assert tick_text(40000.0, Kind.MONEY) == "$40,000"
+    assert tick_text(-500.0, Kind.MONEY) == "-$500"
+    assert tick_text(25.0, Kind.PERCENT) == "25%"
+    assert tick_text(0.5, Kind.NUMBER, places=1) == "0.5"
