@@ -17,6 +17,8 @@ by changing this module alone.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
 from decimal import Decimal
 
 from PySide6.QtCharts import (
@@ -25,6 +27,7 @@ from PySide6.QtCharts import (
     QCategoryAxis,
     QChart,
     QChartView,
+    QHorizontalStackedBarSeries,
     QLineSeries,
     QStackedBarSeries,
     QValueAxis,
@@ -52,7 +55,10 @@ PALETTE = (
     "#BBBBBB",
 )
 MIN_HEIGHT = 220
-ROTATE_AFTER = 8  # more categories than this, or long ones, and the labels stand on their side
+ROTATE_AFTER = 8  # more categories than this and their names stand on their side
+ROTATE_LETTERS = 40  # standing bars whose names add up to more letters turn them on their side
+LONG_NAME = 14  # a category name longer than this lays the bars on their side...
+LYING_AT_MOST = 16  # ...unless there are more categories than fit down the left
 
 
 def figure_text(value: Decimal | float | None, kind: Kind) -> str:
@@ -137,11 +143,40 @@ def _base(chart: Chart) -> QChart:
     return drawn
 
 
-def _category_axis(chart: Chart) -> QBarCategoryAxis:
+SEPARATORS = (" — ", " – ", " - ", ": ")
+
+
+def shared_prefix(names: Sequence[str]) -> str:
+    """The words every name starts with, up to a separator (``Stillwater Ketamine — ``), or
+    "" — said once in the title, they need not be read under every bar."""
+    if len(names) < 2:
+        return ""
+    first = names[0]
+    for separator in SEPARATORS:
+        cut = first.find(separator)
+        if cut <= 0:
+            continue
+        prefix = first[: cut + len(separator)]
+        if all(n.startswith(prefix) and len(n) > len(prefix) for n in names):
+            return prefix
+    return ""
+
+
+def lying(chart: Chart) -> bool:
+    """Whether bars lie on their side: long names (locations, protocols) read whole down the
+    left, where standing bars would cut them short under the plot."""
+    longest = max((len(c) for c in chart.categories), default=0)
+    return longest > LONG_NAME and len(chart.categories) <= LYING_AT_MOST
+
+
+def _category_axis(categories: Sequence[str], *, upright: bool = True) -> QBarCategoryAxis:
     axis = QBarCategoryAxis()
-    axis.append(list(chart.categories))
-    letters = sum(len(c) for c in chart.categories)
-    if len(chart.categories) > ROTATE_AFTER or letters > 60:
+    axis.append(list(categories))
+    # A standing name cut to "Over 120 d…" says nothing, and there is room below to make;
+    # a lying one would run off the left edge, so it is cut there instead.
+    axis.setTruncateLabels(not upright)
+    letters = sum(len(c) for c in categories)
+    if upright and (len(categories) > ROTATE_AFTER or letters > ROTATE_LETTERS):
         axis.setLabelsAngle(-90)  # QtCharts cuts a slanted label as short as a level one
     return axis
 
@@ -166,11 +201,20 @@ def _value_axis(chart: Chart, low: float, high: float) -> QCategoryAxis:
 
 
 def _bar_chart(chart: Chart) -> QChart:
+    prefix = shared_prefix(chart.categories)
+    if prefix:
+        title = f"{chart.title} · {prefix.rstrip(' —–-:')}"
+        short = tuple(c[len(prefix) :] for c in chart.categories)
+        chart = replace(chart, title=title, categories=short)
     drawn = _base(chart)
-    bars = QStackedBarSeries()
+    side = lying(chart)
+    # Lying bars are drawn bottom-up; reversed, the first category reads at the top.
+    categories = tuple(reversed(chart.categories)) if side else chart.categories
+    bars = QHorizontalStackedBarSeries() if side else QStackedBarSeries()
     for index, series in enumerate(chart.series):
+        values = tuple(reversed(series.values)) if side else series.values
         bar_set = QBarSet(series.name)
-        bar_set.append([float(v) for v in series.values])
+        bar_set.append([float(v) for v in values])
         bar_set.setColor(QColor(PALETTE[index % len(PALETTE)]))
         bar_set.setBorderColor(QColor(PALETTE[index % len(PALETTE)]))
         bars.append(bar_set)
@@ -183,17 +227,18 @@ def _bar_chart(chart: Chart) -> QChart:
         sum(float(s.values[i]) for s in chart.series if s.values[i] < 0)
         for i in range(len(chart.categories))
     ]
-    x_axis, y_axis = _category_axis(chart), _value_axis(chart, min(downs), max(ups))
-    drawn.addAxis(x_axis, Qt.AlignmentFlag.AlignBottom)
-    drawn.addAxis(y_axis, Qt.AlignmentFlag.AlignLeft)
-    bars.attachAxis(x_axis)
-    bars.attachAxis(y_axis)
+    names = _category_axis(categories, upright=not side)
+    figures = _value_axis(chart, min(downs), max(ups))
+    drawn.addAxis(names, Qt.AlignmentFlag.AlignLeft if side else Qt.AlignmentFlag.AlignBottom)
+    drawn.addAxis(figures, Qt.AlignmentFlag.AlignBottom if side else Qt.AlignmentFlag.AlignLeft)
+    bars.attachAxis(names)
+    bars.attachAxis(figures)
     return drawn
 
 
 def _line_chart(chart: Chart) -> QChart:
     drawn = _base(chart)
-    x_axis = _category_axis(chart)
+    x_axis = _category_axis(chart.categories)
     values = [float(v) for s in chart.series for v in s.values]
     y_axis = _value_axis(chart, min(values), max(values))
     drawn.addAxis(x_axis, Qt.AlignmentFlag.AlignBottom)

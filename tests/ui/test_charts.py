@@ -10,6 +10,7 @@ from PySide6.QtCharts import (
     QBarCategoryAxis,
     QCategoryAxis,
     QChartView,
+    QHorizontalStackedBarSeries,
     QLineSeries,
     QStackedBarSeries,
 )
@@ -18,7 +19,7 @@ from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
 from ketadesk.reports.model import Chart, Kind, Series
-from ketadesk.ui.charts import HeatMap, chart_widget, figure_text, tick_text
+from ketadesk.ui.charts import HeatMap, chart_widget, figure_text, shared_prefix, tick_text
 
 pytestmark = pytest.mark.gui
 
@@ -129,3 +130,29 @@ def test_figures_and_axes_carry_their_unit() -> None:
     assert tick_text(-500.0, Kind.MONEY) == "-$500"
     assert tick_text(25.0, Kind.PERCENT) == "25%"
     assert tick_text(0.5, Kind.NUMBER, places=1) == "0.5"
+
+
+def test_long_names_lay_the_bars_down_and_a_shared_prefix_goes_to_the_title(
+    qtbot: QtBot,
+) -> None:
+    places = Chart(
+        "Chair utilisation",
+        "bar",
+        ("Stillwater Ketamine — Midtown Manhattan", "Stillwater Ketamine — Cherry Creek"),
+        (Series("Utilisation", (D("15.6"), D("26.2"))),),
+        kind=Kind.PERCENT,
+    )
+    assert shared_prefix(places.categories) == "Stillwater Ketamine — "
+    widget = chart_widget(places)
+    qtbot.add_widget(widget)
+    assert isinstance(widget, QChartView)
+    chart = widget.chart()
+    assert chart.title() == "Chair utilisation · Stillwater Ketamine"
+    (bars,) = chart.series()
+    assert isinstance(bars, QHorizontalStackedBarSeries)
+    (names,) = chart.axes(Qt.Orientation.Vertical)
+    assert isinstance(names, QBarCategoryAxis)
+    assert names.categories() == ["Cherry Creek", "Midtown Manhattan"]  # first on top
+    assert [bars.barSets()[0].at(i) for i in range(2)] == [26.2, 15.6]
+    assert shared_prefix(("Aetna", "Aetna Gold")) == ""  # no separator: nothing shared
+    assert shared_prefix(("IV — a",)) == ""

@@ -52,6 +52,7 @@ from ketadesk.ui.workers import Progress
 
 Clock = Callable[[], date]
 AskPath = Callable[[QWidget, str, str, str], str]
+COLUMN_AIR = 14  # pixels added to a column's widest text, so bold totals are never cut
 CHART_HEIGHT = 300  # room for month names standing on their side under the bars
 
 
@@ -148,7 +149,7 @@ class ReportView(QWidget):
         self.view.setAlternatingRowColors(True)
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
         self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.view.horizontalHeader().setStretchLastSection(False)
         self.view.doubleClicked.connect(self.drill)
         lower = QWidget()
@@ -206,6 +207,7 @@ class ReportView(QWidget):
     def show_table(self, table: ReportTable) -> None:
         self.table = table
         self.model.show(table)
+        self._fit_columns()
         self.chart = self.spec.chart(table)
         replacement = chart_widget(self.chart, empty_text="No chart for this split")
         self.chart_holder.replaceWidget(self.chart_view, replacement)
@@ -216,6 +218,14 @@ class ReportView(QWidget):
         for button in (self.csv_button, self.pdf_button):
             button.setEnabled(True)
         self.shown.emit()
+
+    def _fit_columns(self) -> None:
+        """Each column as wide as its widest figure (the bold total too) and a little air;
+        the person may still drag them."""
+        self.view.resizeColumnsToContents()
+        header = self.view.horizontalHeader()
+        for column in range(self.model.columnCount()):
+            header.resizeSection(column, header.sectionSize(column) + COLUMN_AIR)
 
     def _caption(self, table: ReportTable) -> str:
         flt = table.filter

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -34,6 +34,7 @@ from ketadesk.ui.style import set_role
 
 Clock = Callable[[], date]
 DASHBOARD = "dashboard"
+LIST_AIR = 36  # the report list's width beyond its longest title: frame, spacing, selection
 
 
 def _spec_or_none(name: str) -> ReportSpec | None:
@@ -84,12 +85,17 @@ class ReportsView(QWidget):
         outer.addLayout(row, 1)
         self.list = listing = QListWidget()
         listing.setObjectName("reportList")
-        listing.setFixedWidth(170)
         listing.setSpacing(3)
+        listing.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         listing.addItem("Dashboard")
         for name in NAMES:
             found = self.specs[name]
             listing.addItem(found.title if found is not None else name.capitalize())
+        widest = max(
+            listing.fontMetrics().horizontalAdvance(listing.item(i).text())
+            for i in range(listing.count())
+        )
+        listing.setFixedWidth(widest + LIST_AIR)
         self.stack = QStackedWidget()
         row.addWidget(listing)
         row.addWidget(self.stack, 1)
