@@ -283,7 +283,7 @@ class HeatMap(QWidget):
         metrics = self.fontMetrics()
         left = max((metrics.horizontalAdvance(r) for r in self.row_names()), default=0) + 10
         title_height = metrics.height() * 1.6
-        bottom = metrics.height() + 8
+        bottom = 2 * metrics.height() + 10  # the category names, then the key
         area = QRectF(
             left,
             title_height,
@@ -302,9 +302,11 @@ class HeatMap(QWidget):
         return int((y - area.top()) // height), int((x - area.left()) // width)
 
     def cell_text(self, value: Decimal) -> str:
-        """A cell's figure, short: ``84%``, ``$1,200.00``."""
-        text = figure_text(value, self.chart.kind)
-        return text.replace(".0%", "%") if self.chart.kind is Kind.PERCENT else text
+        """A cell's figure, short: ``84%`` (whole percent), ``$1,200.00``; the tooltip gives
+        it exactly."""
+        if self.chart.kind is Kind.PERCENT:
+            return f"{Decimal(value).quantize(Decimal(1)):,}%"
+        return figure_text(value, self.chart.kind)
 
     def colour(self, value: float) -> QColor:
         share = value / self.top if self.top > 0 else 0.0
@@ -362,7 +364,19 @@ class HeatMap(QWidget):
                 Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop,
                 name,
             )
+        if self.chart.series:
+            painter.setPen(self.palette().placeholderText().color())
+            painter.drawText(
+                QRectF(0, self.height() - metrics.height() - 2, self.width(), metrics.height() + 2),
+                Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom,
+                self.key_text(),
+            )
         painter.end()
+
+    def key_text(self) -> str:
+        """What the shades mean, under the grid."""
+        top = figure_text(Decimal(str(self.top)), self.chart.kind)
+        return f"Darker is higher; the darkest cell is {top}. Point at a cell for its figure."
 
     def event(self, event: object) -> bool:
         from PySide6.QtCore import QEvent

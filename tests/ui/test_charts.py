@@ -107,6 +107,8 @@ def test_the_heat_map_shades_the_largest_figure_darkest(qtbot: QtBot) -> None:
     cell = widget.cell_at(area.left() + width * 1.5, area.top() + height * 1.5)
     assert cell == (1, 1)
     assert widget.cell_at(0, 0) is None
+    assert widget.cell_text(D("37.7")) == "38%"  # whole percent in the cell
+    assert widget.key_text().startswith("Darker is higher; the darkest cell is 100.0%")
 
 
 def test_an_empty_chart_says_so_in_words(qtbot: QtBot) -> None:
