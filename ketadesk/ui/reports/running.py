@@ -5,7 +5,8 @@ read-only session in a pool thread) and numbers it. When the person changes a fi
 report is still running, a new run starts at once; the older one finishes in the background
 and its answer is dropped, because it answers a question nobody is asking any more. While a
 run is out, :attr:`LatestRun.busy` is true and the view shows a thin progress bar instead of
-freezing; a refusal comes back as words through ``on_failed``.
+freezing; a refusal comes back as words through ``on_failed``. A page closed while its work
+runs is simply not told (the worker's signals outlive it).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, Signal
 
 from ketadesk.db import Database
@@ -56,12 +58,16 @@ class LatestRun(QObject):
         return worker
 
     def _answer(self, mine: int, deliver: Callable[[Any], None], answer: object) -> None:
+        if not shiboken6.isValid(self):  # the page was closed while the work ran
+            return
         if mine != self.generation:
             self.dropped += 1
             return
         deliver(answer)
 
     def _finished(self) -> None:
+        if not shiboken6.isValid(self):
+            return
         self.running -= 1
         if self.running == 0:
             self.busy_changed.emit(False)
