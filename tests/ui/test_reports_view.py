@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -35,7 +36,7 @@ pytestmark = pytest.mark.gui
 
 MANAGER = Actor(username="manager-mo", role=Role.MANAGER)
 FRONT = Actor(username="desk-dana", role=Role.FRONT_DESK)
-YEAR = ReportFilter(DEMO_DAY.replace(month=1, day=1), DEMO_DAY.replace(month=12, day=31))
+YEAR = ReportFilter(DEMO_DAY.replace(month=1, day=1), DEMO_DAY)  # "This year": to date
 
 
 @pytest.fixture(autouse=True)
@@ -251,6 +252,25 @@ def _a_patient(db: Database) -> int:
     with db.reading() as session:
         found = session.scalars(select(Patient.id).order_by(Patient.id).limit(1)).one()
     return int(found)
+
+
+@pytest.mark.parametrize(
+    ("preset", "first", "last"),
+    [
+        ("This month", date(2026, 12, 1), date(2026, 12, 7)),
+        ("Last month", date(2026, 11, 1), date(2026, 11, 30)),
+        ("This quarter", date(2026, 10, 1), date(2026, 12, 7)),
+        ("This year", date(2026, 1, 1), date(2026, 12, 7)),
+        ("Last 12 months", date(2026, 1, 1), date(2026, 12, 7)),
+    ],
+)
+def test_presets_end_today_and_last_month_is_whole(preset: str, first: date, last: date) -> None:
+    assert preset_period(preset, DEMO_DAY) == (first, last)
+    assert preset_period("Last 12 months", date(2026, 3, 15)) == (
+        date(2025, 4, 1),
+        date(2026, 3, 15),
+    )
+    assert preset_period("Last month", date(2026, 1, 9)) == (date(2025, 12, 1), date(2025, 12, 31))
 
 
 def test_tile_change_colours_follow_better_when_higher() -> None:

@@ -41,6 +41,7 @@ from ketadesk.ui.workers import Progress
 
 Clock = Callable[[], date]
 GOOD, BAD, NEUTRAL = style.GOOD, style.ERROR, style.MUTED
+CHART_HEIGHT = 300  # a dashboard chart's height on a laptop (up to half again when wide)
 WIDE = 1100  # tiles in one row from this width of the dashboard, else two rows of three
 
 
@@ -165,7 +166,8 @@ class DashboardView(QWidget):
             self.chart_grid.removeWidget(widget)
         per_row = 2 if self.wide else 1
         for number, widget in enumerate(self.charts):
-            widget.setMinimumHeight(280)
+            widget.setMinimumHeight(CHART_HEIGHT)
+            widget.setMaximumHeight(CHART_HEIGHT * 3 // 2 if self.wide else CHART_HEIGHT)
             self.chart_grid.addWidget(widget, number // per_row, number % per_row)
 
     def resizeEvent(self, event: QResizeEvent) -> None:

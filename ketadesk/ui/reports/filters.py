@@ -37,25 +37,25 @@ NOTHING = "—"
 
 
 def preset_period(preset: str, today: date) -> tuple[date, date]:
-    """The first and last day of a preset period around ``today``."""
+    """The first and last day of a preset period around ``today``.
+
+    Periods that hold today end today (month, quarter and year to date; the last 12 months
+    are this month so far and the eleven before it), so a figure never counts days that have
+    not happened yet — chairs open next week, money owed as of the 31st. "Last month" is
+    the whole month before this one.
+    """
     month_start = today.replace(day=1)
     if preset == "Last month":
         last = month_start - timedelta(days=1)
         return last.replace(day=1), last
     if preset == "This quarter":
-        first = today.replace(month=3 * ((today.month - 1) // 3) + 1, day=1)
-        return first, _month_end(first.replace(month=first.month + 2))
+        return today.replace(month=3 * ((today.month - 1) // 3) + 1, day=1), today
     if preset == "This year":
-        return today.replace(month=1, day=1), today.replace(month=12, day=31)
+        return today.replace(month=1, day=1), today
     if preset == "Last 12 months":
         year, month = (today.year - 1, today.month + 1) if today.month < 12 else (today.year, 1)
-        return date(year, month, 1), _month_end(today)
-    return month_start, _month_end(today)
-
-
-def _month_end(day: date) -> date:
-    following = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
-    return following - timedelta(days=1)
+        return date(year, month, 1), today
+    return month_start, today
 
 
 def _by_name(found: dict[int, str]) -> list[tuple[object, str]]:
