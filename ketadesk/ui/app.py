@@ -113,10 +113,8 @@ def _open_demo() -> tuple[Database, Actor]:
 
 def _init_hint(args: argparse.Namespace) -> str:
     where = f" --db {args.db}" if getattr(args, "db", None) else ""
-    return (
-        "This database has no users yet, so nobody can log in. Create its first "
-        f"administrator with:  ketadesk init{where} --admin USER"
-    )
+    return ("This database has no users yet, so nobody can log in. Create its first "
+            f"administrator with:  ketadesk init{where} --admin USER")
 
 
 def _open(args: argparse.Namespace, *, quiet: bool) -> tuple[Database, Actor] | int:
@@ -225,10 +223,8 @@ def _load_shipped_fonts() -> None:
 def _screenshot(window: MainWindow, target: Path, *, timing: bool) -> int:
     area = window.area(window.current_area()) or window
     if not wait_for_first_paint(area, window):
-        print(
-            f"ketadesk: error: the window did not paint within {PAINT_TIMEOUT_MS // 1000} s",
-            file=sys.stderr,
-        )
+        print("ketadesk: error: the window did not paint within "
+              f"{PAINT_TIMEOUT_MS // 1000} s", file=sys.stderr)
         return EXIT_BUG
     if timing:
         report_first_paint()
@@ -250,9 +246,8 @@ def _settle() -> None:
         QApplication.processEvents()
 
 
-def _show_unexpected(
-    kind: type[BaseException], error: BaseException, trace: TracebackType | None
-) -> None:
+def _show_unexpected(kind: type[BaseException], error: BaseException,
+                     trace: TracebackType | None) -> None:
     """Last resort for a bug in a slot: the details to stderr, a sentence to the person."""
     traceback.print_exception(kind, error, trace, file=sys.stderr)
     text = str(error) if isinstance(error, KetaDeskError) else f"{kind.__name__}: {error}"
@@ -279,9 +274,8 @@ def parse_size(text: str) -> tuple[int, int]:
         raise ValueError(f"--size {text!r} is not WIDTHxHEIGHT in pixels, e.g. 1280x800")
     width, height = int(match[1]), int(match[2])
     if not (SMALLEST[0] <= width <= LARGEST[0] and SMALLEST[1] <= height <= LARGEST[1]):
-        raise ValueError(
-            f"--size {text} is outside {SMALLEST[0]}x{SMALLEST[1]} to {LARGEST[0]}x{LARGEST[1]}"
-        )
+        raise ValueError(f"--size {text} is outside {SMALLEST[0]}x{SMALLEST[1]} to "
+                         f"{LARGEST[0]}x{LARGEST[1]}")
     return width, height
 
 
@@ -289,11 +283,8 @@ def run(args: argparse.Namespace) -> int:
     """Open the window as ``args`` asks; return the process exit status."""
     view = getattr(args, "view", None) or "patients"
     if not known_view(view):
-        print(
-            f"ketadesk: error: there is no view called {view!r}; choose one of "
-            f"{', '.join([*AREAS, *TAB_VIEWS])} (or reports:NAME)",
-            file=sys.stderr,
-        )
+        print(f"ketadesk: error: there is no view called {view!r}; choose one of "
+              f"{', '.join([*AREAS, *TAB_VIEWS])} (or reports:NAME)", file=sys.stderr)
         return EXIT_REFUSED
     try:
         size = parse_size(args.size) if getattr(args, "size", None) else SCREENSHOT_SIZE

@@ -30,9 +30,8 @@ from PySide6.QtWidgets import (
 class FlowLayout(QLayout):
     """Items in reading order, wrapped onto as many lines as the width needs."""
 
-    def __init__(
-        self, parent: QWidget | None = None, *, spacing: int = 8, line_spacing: int | None = None
-    ) -> None:
+    def __init__(self, parent: QWidget | None = None, *, spacing: int = 8,
+                 line_spacing: int | None = None) -> None:
         super().__init__(parent)
         self._items: list[QLayoutItem] = []
         self._spacing = spacing
@@ -72,9 +71,8 @@ class FlowLayout(QLayout):
         width += self._spacing * max(len(self._visible()) - 1, 0)
         height = max((item.sizeHint().height() for item in self._visible()), default=0)
         margins = self.contentsMargins()
-        return QSize(
-            width + margins.left() + margins.right(), height + margins.top() + margins.bottom()
-        )
+        return QSize(width + margins.left() + margins.right(),
+                     height + margins.top() + margins.bottom())
 
     def minimumSize(self) -> QSize:
         """The widest single item: narrower than that, something would be cut."""
@@ -133,12 +131,8 @@ class _RowHeights(QObject):
         self.timer.timeout.connect(table.resizeRowsToContents)
         table.horizontalHeader().sectionResized.connect(lambda *_: self.timer.start())
         model = table.model()
-        for signal in (
-            model.rowsInserted,
-            model.modelReset,
-            model.dataChanged,
-            model.layoutChanged,
-        ):
+        for signal in (model.rowsInserted, model.modelReset, model.dataChanged,
+                       model.layoutChanged):
             signal.connect(lambda *_: self.timer.start())
         table.installEventFilter(self)
 
@@ -179,9 +173,6 @@ class DownScrollArea(QScrollArea):
         inside = self.widget()
         if inside is None:
             return hint
-        width = (
-            inside.minimumSizeHint().width()
-            + 2 * self.frameWidth()
-            + self.verticalScrollBar().sizeHint().width()
-        )
+        width = (inside.minimumSizeHint().width() + 2 * self.frameWidth()
+                 + self.verticalScrollBar().sizeHint().width())
         return QSize(max(hint.width(), width), hint.height())

@@ -113,7 +113,6 @@ def _settings(context: AppContext) -> QWidget:
 def _placeholder(key: str) -> Callable[[AppContext], QWidget]:
     def build(_context: AppContext) -> QWidget:
         return placeholder_for(key)
-
     return build
 
 
@@ -134,9 +133,8 @@ def _factories() -> dict[str, Callable[[AppContext], QWidget]]:
 class MainWindow(QMainWindow):
     """Navigation, the current area, the menus and the status bar."""
 
-    def __init__(
-        self, context: AppContext, *, initial: str = "patients", parent: QWidget | None = None
-    ) -> None:
+    def __init__(self, context: AppContext, *, initial: str = "patients",
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.context = context
         self._factories = _factories()
@@ -278,8 +276,7 @@ class MainWindow(QMainWindow):
 
     def about(self) -> None:
         QMessageBox.about(
-            self,
-            "About KetaDesk",
+            self, "About KetaDesk",
             f"<b>KetaDesk {ketadesk.__version__}</b><p>Practice management for ketamine and "
             "esketamine clinics: scheduling, the treatment floor, billing and claims.</p>",
         )

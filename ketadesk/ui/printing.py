@@ -137,9 +137,8 @@ def paint_pdf(pdf: LoadedPdf, printer: QPrinter) -> int:
             if number:
                 printer.newPage()
             points = pdf.document.pagePointSize(page)  # 1/72 inch
-            size = QSize(
-                max(1, round(points.width() * dpi / 72)), max(1, round(points.height() * dpi / 72))
-            )
+            size = QSize(max(1, round(points.width() * dpi / 72)),
+                         max(1, round(points.height() * dpi / 72)))
             image: QImage = pdf.document.render(page, size)
             area = QRectF(painter.viewport())
             scale = min(area.width() / size.width(), area.height() / size.height())

@@ -36,14 +36,11 @@ def process_age() -> float | None:
     """Seconds since this process started, from the kernel (Linux); ``None`` elsewhere."""
     try:
         stat = Path("/proc/self/stat").read_text()
-        now = (
-            time.clock_gettime(time.CLOCK_BOOTTIME)
-            if hasattr(time, "CLOCK_BOOTTIME")
-            else float(Path("/proc/uptime").read_text().split()[0])
-        )
+        now = (time.clock_gettime(time.CLOCK_BOOTTIME) if hasattr(time, "CLOCK_BOOTTIME")
+               else float(Path("/proc/uptime").read_text().split()[0]))
         # Fields after the command name, which is in parentheses and may hold spaces:
         # the first is field 3 (state), so field 22 (start time) is at index 19.
-        start_ticks = int(stat[stat.rindex(")") + 2 :].split()[19])
+        start_ticks = int(stat[stat.rindex(")") + 2:].split()[19])
         age = now - start_ticks / os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError, AttributeError):
         return None
@@ -55,14 +52,13 @@ def report_first_paint() -> None:
     age = process_age()
     if age is None:
         age = time.monotonic() - _IMPORTED_AT
-        print(
-            "first-paint-ms counted from ketadesk.ui.timing's import (no /proc here)",
-            file=sys.stderr,
-        )
+        print("first-paint-ms counted from ketadesk.ui.timing's import (no /proc here)",
+              file=sys.stderr)
     print(f"first-paint-ms: {round(age * 1000)}", file=sys.stderr)
     # CPU time the process has used (all threads): what the start costs, whatever else
     # the machine is doing; the benchmark compares this with its floor.
-    print(f"first-paint-cpu-ms: {round(time.process_time() * 1000)}", file=sys.stderr, flush=True)
+    print(f"first-paint-cpu-ms: {round(time.process_time() * 1000)}", file=sys.stderr,
+          flush=True)
 
 
 class FirstPaint(QObject):

@@ -84,7 +84,9 @@ def test_today_and_schedule_are_the_real_views(
     assert isinstance(window.show_area("schedule"), ScheduleView)
 
 
-def test_status_bar_names_the_user_role_and_database(qtbot: QtBot, sqlite_db: Database) -> None:
+def test_status_bar_names_the_user_role_and_database(
+    qtbot: QtBot, sqlite_db: Database
+) -> None:
     window = make_window(qtbot, sqlite_db, Actor("carmen", Role.BILLING, user_id=3))
     assert window.user_label.text() == "carmen · Billing"
     assert window.database_label.text() == "Database: clinic.sqlite3"
@@ -108,14 +110,8 @@ def clinic_file(sqlite_template: Path, tmp_path: Path, *, with_user: bool) -> Pa
     admin = Actor("test-admin", Role.ADMIN)
     with db.transaction() as session:
         if with_user:
-            users.create_user(
-                session,
-                admin,
-                username="alice",
-                full_name="Alice",
-                role=Role.MANAGER,
-                password="a long password",
-            )
+            users.create_user(session, admin, username="alice", full_name="Alice",
+                              role=Role.MANAGER, password="a long password")
         add_patients(session, admin, 3)
     db.dispose()
     return path
@@ -131,13 +127,8 @@ def ketadesk(*options: str, timing: bool = False) -> subprocess.CompletedProcess
     if timing:
         env["KETADESK_TIMING"] = "1"
     return subprocess.run(
-        [sys.executable, "-m", "ketadesk", *options],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+        [sys.executable, "-m", "ketadesk", *options], cwd=ROOT, env=env,
+        capture_output=True, text=True, timeout=120, check=False,
     )
 
 
@@ -147,9 +138,8 @@ def test_screenshot_writes_the_patients_view_to_a_png(
 ) -> None:
     db_file = clinic_file(sqlite_template, tmp_path, with_user=True)
     png = tmp_path / "patients.png"
-    done = ketadesk(
-        "--db", str(db_file), "--screenshot", str(png), "--view", "patients", timing=True
-    )
+    done = ketadesk("--db", str(db_file), "--screenshot", str(png), "--view", "patients",
+                    timing=True)
     assert done.returncode == 0, done.stderr
     image = QImage(str(png))
     assert (image.width(), image.height()) == app.SCREENSHOT_SIZE
@@ -166,7 +156,9 @@ def test_screenshot_writes_the_patients_view_to_a_png(
 
 
 @pytest.mark.slow
-def test_a_database_without_users_says_to_run_init(sqlite_template: Path, tmp_path: Path) -> None:
+def test_a_database_without_users_says_to_run_init(
+    sqlite_template: Path, tmp_path: Path
+) -> None:
     db_file = clinic_file(sqlite_template, tmp_path, with_user=False)
     png = tmp_path / "never.png"
     done = ketadesk("--db", str(db_file), "--screenshot", str(png))
@@ -207,9 +199,8 @@ def test_run_logs_in_through_the_dialog_then_opens_the_window(
         QTimer.singleShot(0, look_at_window)
 
     def look_at_window() -> None:
-        windows = [
-            w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()
-        ]
+        windows = [w for w in QApplication.topLevelWidgets()
+                   if isinstance(w, MainWindow) and w.isVisible()]
         if not windows:
             QTimer.singleShot(20, look_at_window)
             return
@@ -219,18 +210,14 @@ def test_run_logs_in_through_the_dialog_then_opens_the_window(
 
     QTimer.singleShot(0, log_in)
     try:
-        status = app.run(
-            argparse.Namespace(db=str(db_file), demo=False, screenshot=None, view="patients")
-        )
+        status = app.run(argparse.Namespace(db=str(db_file), demo=False, screenshot=None,
+                                            view="patients"))
     finally:
         qapp.setStyleSheet(look[0])
         qapp.setStyle(look[1])
     assert status == 0
-    assert seen == {
-        "refused": "Wrong user name or password.",
-        "user": "alice · Manager",
-        "area": "patients",
-    }
+    assert seen == {"refused": "Wrong user name or password.", "user": "alice · Manager",
+                    "area": "patients"}
 
 
 def test_unknown_view_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
@@ -277,14 +264,15 @@ def test_a_worker_runs_a_job_in_its_own_thread_and_session(
     assert threads and threads[0] is not threading.main_thread()
 
 
-def test_a_worker_reports_refusals_and_can_be_cancelled(qtbot: QtBot, sqlite_db: Database) -> None:
+def test_a_worker_reports_refusals_and_can_be_cancelled(
+    qtbot: QtBot, sqlite_db: Database
+) -> None:
     def refuse(_session: Session, _progress: Progress) -> None:
         raise ValidationError.single("file", "is empty")
 
     failures: list[object] = []
-    _refusing = run_with_progress(
-        None, sqlite_db, "Importing", refuse, write=True, on_failed=failures.append
-    )
+    _refusing = run_with_progress(None, sqlite_db, "Importing", refuse, write=True,
+                                  on_failed=failures.append)
     # The refusal is instant: ``finished`` may be emitted before a wait_signal could
     # connect, so wait for what it delivers instead.
     qtbot.waitUntil(lambda: len(failures) == 1, timeout=10_000)

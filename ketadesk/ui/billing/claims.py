@@ -174,10 +174,7 @@ class ClaimsTab(QWidget):
             f" QSplitter::handle:vertical:hover {{ background: {ACCENT}; }}"
         )
         self.table = make_table(
-            LIST_COLUMNS,
-            money_columns=(5, 6),
-            multi=True,
-            object_name="claimList",
+            LIST_COLUMNS, money_columns=(5, 6), multi=True, object_name="claimList",
         )  # "Problems", the last column, takes the room left: no gap between the names
         self.table.setMinimumHeight(140)
         self.table.itemSelectionChanged.connect(self._selected)
@@ -236,27 +233,22 @@ class ClaimsTab(QWidget):
             return made
 
         self.build_button = button(
-            "Build claims",
-            "buildClaims",
+            "Build claims", "buildClaims",
             "A claim for each patient, payer and day with charges billed to an insurer.",
             self.build,
         )
         set_role(self.build_button, "primary")
         self.check_button = button(
-            "Check again",
-            "checkClaims",
+            "Check again", "checkClaims",
             "Run the payer checks again on the selected claims (or every unsent claim).",
             self.check_again,
         )
         self.send_button = button(
-            "Send batch…",
-            "sendBatch",
-            "Save an 837P file of a payer's ready claims.",
+            "Send batch…", "sendBatch", "Save an 837P file of a payer's ready claims.",
             self.send_batch,
         )
         self.import_button = button(
-            "Import 835…",
-            "import835",
+            "Import 835…", "import835",
             "Read a payer's 835 remittance and see what it posts before posting it.",
             self.import_835,
         )
@@ -300,7 +292,9 @@ class ClaimsTab(QWidget):
         self._count()
         self._selected()
 
-    def _fill_filters(self, counts: list[StatusCount], payers: list[tuple[int, str]]) -> None:
+    def _fill_filters(
+        self, counts: list[StatusCount], payers: list[tuple[int, str]]
+    ) -> None:
         totals = [c for c in counts if not c.payer_name]
         per_payer: dict[str, tuple[int, Decimal]] = {}
         for c in counts:
@@ -385,11 +379,7 @@ class ClaimsTab(QWidget):
 
         self.build_button.setEnabled(False)
         self.worker = run_with_progress(
-            self,
-            self.context.db,
-            "Building claims",
-            job,
-            write=True,
+            self, self.context.db, "Building claims", job, write=True,
             on_done=lambda result: self._done(result.sentence),
             on_failed=self._failed,
         )
@@ -402,8 +392,7 @@ class ClaimsTab(QWidget):
 
     def _failed(self, error: object) -> None:
         self.notice.refuse(
-            error
-            if isinstance(error, KetaDeskError)
+            error if isinstance(error, KetaDeskError)
             else KetaDeskError(f"building claims stopped: {error}")
         )
 

@@ -149,7 +149,9 @@ class AppealDialog(ReasonDialog):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.letter: tuple[bytes, str] | None = None
-        self.make_letter: Callable[[Session, Mapping[str, object]], tuple[bytes, str]] | None = None
+        self.make_letter: Callable[[Session, Mapping[str, object]], tuple[bytes, str]] | None = (
+            None
+        )
         super().__init__(*args, **kwargs)
 
     def build(self, form: FieldForm) -> None:
@@ -238,65 +240,45 @@ class ClaimPane(QWidget):
     def _buttons(self) -> QWidget:
         holder, row = flow_holder()
         self.sent_button = self._button(
-            "Mark sent…",
-            "claimSent",
-            Permission.CLAIM_WORK,
+            "Mark sent…", "claimSent", Permission.CLAIM_WORK,
             "The claim went on paper or through the payer's portal, not in an 837P batch.",
         )
         self.accept_button = self._button(
-            "Accepted…",
-            "claimAccepted",
-            Permission.CLAIM_WORK,
+            "Accepted…", "claimAccepted", Permission.CLAIM_WORK,
             "The payer or clearinghouse took the claim in (a 277CA acceptance, or its portal).",
         )
         self.reject_button = self._button(
-            "Record rejection…",
-            "claimReject",
-            Permission.CLAIM_WORK,
+            "Record rejection…", "claimReject", Permission.CLAIM_WORK,
             "The payer or clearinghouse refused the claim before adjudicating it.",
         )
         self.reopen_button = self._button(
-            "Reopen",
-            "claimReopen",
-            Permission.CLAIM_WORK,
+            "Reopen", "claimReopen", Permission.CLAIM_WORK,
             "Reopen the rejected claim as a draft, to fix and check again.",
         )
         self.eob_button = self._button(
-            "Post EOB…",
-            "claimEob",
-            Permission.CLAIM_WORK,
+            "Post EOB…", "claimEob", Permission.CLAIM_WORK,
             "Type the payer's paper EOB for this claim: paid, written down, the patient's share "
             "and denials, line by line; it posts like an 835.",
         )
         self.appeal_button = self._button(
-            "Appeal…",
-            "claimAppeal",
-            Permission.CLAIM_WORK,
+            "Appeal…", "claimAppeal", Permission.CLAIM_WORK,
             "Ask the payer to reconsider before the appeal deadline.",
         )
         self.bill_button = self._button(
-            "Bill patient…",
-            "claimBillPatient",
-            Permission.CLAIM_WORK,
+            "Bill patient…", "claimBillPatient", Permission.CLAIM_WORK,
             "Bill the patient instead: move what is still open to their account (never above "
             "self-pay prices).",
         )
         self.write_off_button = self._button(
-            "Write off…",
-            "claimWriteOff",
-            Permission.MONEY_CORRECT,
+            "Write off…", "claimWriteOff", Permission.MONEY_CORRECT,
             "Write off what the payer will not pay and the clinic will not bill.",
         )
         self.correct_button = self._button(
-            "Correct…",
-            "claimCorrect",
-            Permission.CLAIM_WORK,
+            "Correct…", "claimCorrect", Permission.CLAIM_WORK,
             "A corrected claim (frequency 7) naming the payer's claim number.",
         )
         self.void_button = self._button(
-            "Void…",
-            "claimVoid",
-            Permission.CLAIM_WORK,
+            "Void…", "claimVoid", Permission.CLAIM_WORK,
             "A void claim (frequency 8) naming the payer's claim number.",
         )
         self.sent_button.clicked.connect(self.mark_sent)
@@ -320,16 +302,10 @@ class ClaimPane(QWidget):
         )
         self.red_form_button.clicked.connect(self.red_form)
         for button in (
-            self.sent_button,
-            self.accept_button,
-            self.reject_button,
-            self.reopen_button,
+            self.sent_button, self.accept_button, self.reject_button, self.reopen_button,
             self.eob_button,
             self.appeal_button,
-            self.bill_button,
-            self.write_off_button,
-            self.correct_button,
-            self.void_button,
+            self.bill_button, self.write_off_button, self.correct_button, self.void_button,
         ):
             row.addWidget(button)
         row.addWidget(self.form_button)
@@ -411,12 +387,8 @@ class ClaimPane(QWidget):
                 (
                     line.position,
                     (
-                        str(line.position),
-                        us_date(line.service_date),
-                        line.code,
-                        line.modifiers,
-                        str(line.units),
-                        line.pointers,
+                        str(line.position), us_date(line.service_date), line.code,
+                        line.modifiers, str(line.units), line.pointers,
                         line.description + (f" (NDC {line.ndc})" if line.ndc else ""),
                         dollars(line.billed),
                     ),
@@ -533,12 +505,9 @@ class ClaimPane(QWidget):
             return how
 
         return self._ask(
-            "Mark sent",
-            "Say how it went; the filing clock stops today.",
-            run,
+            "Mark sent", "Say how it went; the filing clock stops today.", run,
             f"Claim {d.number} marked sent ({{outcome}}).",
-            ok_text="Mark sent",
-            placeholder="e.g. printed CMS-1500, mailed",
+            ok_text="Mark sent", placeholder="e.g. printed CMS-1500, mailed",
             dialog_class=SentDialog,
         )
 
@@ -557,12 +526,9 @@ class ClaimPane(QWidget):
             return actions.record_acceptance(session, actor, d.id, note).number
 
         return self._ask(
-            "Accepted",
-            "The payer took the claim in; its answer comes with an 835 or EOB.",
-            run,
+            "Accepted", "The payer took the claim in; its answer comes with an 835 or EOB.", run,
             f"Claim {d.number} recorded as accepted.",
-            ok_text="Record",
-            placeholder="e.g. 277CA accepted, payer claim 2026ABC",
+            ok_text="Record", placeholder="e.g. 277CA accepted, payer claim 2026ABC",
         )
 
     def record_rejection(self) -> ReasonDialog | None:
@@ -572,12 +538,9 @@ class ClaimPane(QWidget):
             return actions.record_rejection(session, actor, d.id, reason).number
 
         return self._ask(
-            "Record rejection",
-            "Correct it, then send it again.",
-            run,
+            "Record rejection", "Correct it, then send it again.", run,
             f"Claim {d.number} recorded as rejected.",
-            ok_text="Record rejection",
-            placeholder="e.g. 277CA: subscriber id not found",
+            ok_text="Record rejection", placeholder="e.g. 277CA: subscriber id not found",
         )
 
     def reopen(self) -> bool:
@@ -610,11 +573,9 @@ class ClaimPane(QWidget):
 
     def appeal(self) -> AppealDialog | None:
         d, actor, on = self._claim(), self.context.actor, self.today()
-        deadline = (
-            f" The payer hears it until {us_date(d.appeal_deadline)}."
-            if (d.appeal_deadline)
-            else ""
-        )
+        deadline = f" The payer hears it until {us_date(d.appeal_deadline)}." if (
+            d.appeal_deadline
+        ) else ""
 
         def run(session: Session, reason: str) -> str:
             return actions.appeal(session, actor, d.id, reason, on=on).number
@@ -624,23 +585,15 @@ class ClaimPane(QWidget):
 
             body = str(values.get("body") or "").strip() or str(values.get("reason") or "")
             view = appeal_view(
-                session,
-                actor,
-                d.id,
-                body=body,
-                signer_name=str(values.get("signer") or ""),
-                signer_title=str(values.get("title") or ""),
-                on=on,
+                session, actor, d.id, body=body, signer_name=str(values.get("signer") or ""),
+                signer_title=str(values.get("title") or ""), on=on,
             )
             return render_appeal_letter(view), f"Appeal {d.number}.pdf"
 
         dialog = self._ask(
-            "Appeal",
-            f"Say why the payer should reconsider.{deadline}",
-            run,
+            "Appeal", f"Say why the payer should reconsider.{deadline}", run,
             f"Claim {d.number} appealed.",
-            ok_text="Appeal",
-            placeholder="e.g. medically necessary: PHQ-9 24, two failed SSRIs",
+            ok_text="Appeal", placeholder="e.g. medically necessary: PHQ-9 24, two failed SSRIs",
             dialog_class=AppealDialog,
         )
         if isinstance(dialog, AppealDialog):
@@ -670,8 +623,7 @@ class ClaimPane(QWidget):
             "the claim closes.",
             run,
             f"Claim {d.number} billed to the patient instead; it is closed.",
-            ok_text="Bill patient",
-            placeholder="e.g. patient asked not to use insurance",
+            ok_text="Bill patient", placeholder="e.g. patient asked not to use insurance",
         )
 
     def write_off(self) -> ReasonDialog | None:
@@ -681,12 +633,9 @@ class ClaimPane(QWidget):
             return len(actions.write_off(session, actor, d.id, reason, on=on))
 
         return self._ask(
-            "Write off",
-            "What is open is adjusted away on the payer's side; the claim closes.",
-            run,
-            f"Claim {d.number} written off; it is closed.",
-            ok_text="Write off",
-            placeholder="e.g. timely filing missed",
+            "Write off", "What is open is adjusted away on the payer's side; the claim closes.",
+            run, f"Claim {d.number} written off; it is closed.",
+            ok_text="Write off", placeholder="e.g. timely filing missed",
             permission=Permission.MONEY_CORRECT,
         )
 

@@ -68,7 +68,9 @@ class FollowUpDialog(QDialog):
 
     open_claim = Signal(int)
 
-    def __init__(self, context: AppContext, *, today: Clock, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, context: AppContext, *, today: Clock, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Claims follow-up")
         self.setMinimumSize(1040, 520)
@@ -81,10 +83,7 @@ class FollowUpDialog(QDialog):
         set_role(self.summary, "muted")
         column.addWidget(self.summary)
         self.table: QTableWidget = make_table(
-            FOLLOW_COLUMNS,
-            money_columns=(6,),
-            stretch=7,
-            object_name="followList",
+            FOLLOW_COLUMNS, money_columns=(6,), stretch=7, object_name="followList",
             max_widths={4: 180, 5: 160},
         )
         wrap_words(self.table)

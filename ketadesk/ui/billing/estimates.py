@@ -294,13 +294,8 @@ class EstimatesTab(QWidget):
         self.print_button = self.pdf_button.print_button()
         self.refresh_button = QPushButton("Refresh")
         self.refresh_button.clicked.connect(self.refresh)
-        for button in (
-            self.draft_button,
-            self.given_button,
-            self.pdf_button,
-            self.print_button,
-            self.refresh_button,
-        ):
+        for button in (self.draft_button, self.given_button, self.pdf_button, self.print_button,
+                       self.refresh_button):
             row.addWidget(button)
         return row
 

@@ -224,9 +224,8 @@ class PdfButton(QToolButton):
         made = self._made()
         if made is None:
             return None
-        return deliver(
-            self, how, made[0], made[1], opener=self.opener, choose=self.choose, hooks=self.hooks
-        )
+        return deliver(self, how, made[0], made[1], opener=self.opener, choose=self.choose,
+                       hooks=self.hooks)
 
     def open_pdf(self) -> Path | None:
         self.last_path = self._deliver(Delivery.OPEN)

@@ -471,9 +471,8 @@ class SuperbillsTab(QWidget):
 
         made = attempt(self, run)
         if made is not None:
-            self.last_pdf = deliver(
-                self, how, made[0], made[1], opener=self.opener, hooks=self.print_hooks
-            )
+            self.last_pdf = deliver(self, how, made[0], made[1], opener=self.opener,
+                                    hooks=self.print_hooks)
 
     # --- the month's batch -----------------------------------------------------------
 

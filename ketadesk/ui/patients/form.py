@@ -33,25 +33,15 @@ from ketadesk.ui.style import set_role
 DATE_HINT = "YYYY-MM-DD or MM/DD/YYYY"
 
 SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    (
-        "Identity",
-        ("family_name", "given_name", "middle_name", "preferred_name", "date_of_birth", "sex"),
-    ),
-    ("Contact", ("phone", "email", "address_line1", "address_line2", "city", "state", "zip_code")),
-    (
-        "Emergency contact & driver",
-        (
-            "emergency_contact_name",
-            "emergency_contact_phone",
-            "emergency_contact_relationship",
-            "driver_name",
-            "driver_phone",
-        ),
-    ),
-    (
-        "Clinical",
-        ("diagnoses", "screening_flags", "rems_enrolled_on", "weight_kg", "home_location"),
-    ),
+    ("Identity", ("family_name", "given_name", "middle_name", "preferred_name",
+                  "date_of_birth", "sex")),
+    ("Contact", ("phone", "email", "address_line1", "address_line2", "city", "state",
+                 "zip_code")),
+    ("Emergency contact & driver", ("emergency_contact_name", "emergency_contact_phone",
+                                    "emergency_contact_relationship", "driver_name",
+                                    "driver_phone")),
+    ("Clinical", ("diagnoses", "screening_flags", "rems_enrolled_on", "weight_kg",
+                  "home_location")),
     ("Notes", ("notes",)),
 )
 PLACEHOLDERS: dict[str, str] = {
@@ -80,7 +70,8 @@ def state_choices() -> list[tuple[str, str]]:
 class PatientForm(FieldForm):
     """Every patient field, grouped in sections; ``locations`` are ``(code, label)`` pairs."""
 
-    def __init__(self, locations: Sequence[tuple[str, str]], parent: QWidget | None = None) -> None:
+    def __init__(self, locations: Sequence[tuple[str, str]],
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         for title, names in SECTIONS:
             self.add_section(title)
@@ -103,9 +94,8 @@ class PatientForm(FieldForm):
         elif name == "notes":
             self.add_multiline(name, spec.label, placeholder="Anything staff should know")
         else:
-            self.add_text(
-                name, spec.label, placeholder=PLACEHOLDERS.get(name, ""), required=spec.required
-            )
+            self.add_text(name, spec.label, placeholder=PLACEHOLDERS.get(name, ""),
+                          required=spec.required)
 
     def keep_location(self, code: str, label: str) -> None:
         """Offer ``code`` even if it is no longer an active location (the patient's own)."""
@@ -119,24 +109,16 @@ def location_choices(context: AppContext) -> list[tuple[str, str]]:
     from ketadesk.clinic.locations import list_locations
 
     with context.db.reading() as session:
-        return [
-            (loc.code, f"{loc.code} — {loc.name}") for loc in list_locations(session, context.actor)
-        ]
+        return [(loc.code, f"{loc.code} — {loc.name}")
+                for loc in list_locations(session, context.actor)]
 
 
 class PatientDialog(QDialog):
     """Register a new patient, or edit one opened at ``version``; sets :attr:`saved_id`."""
 
-    def __init__(
-        self,
-        context: AppContext,
-        *,
-        patient_id: int | None = None,
-        values: Mapping[str, Any] | None = None,
-        version: int | None = None,
-        title: str = "New patient",
-        parent: QWidget | None = None,
-    ) -> None:
+    def __init__(self, context: AppContext, *, patient_id: int | None = None,
+                 values: Mapping[str, Any] | None = None, version: int | None = None,
+                 title: str = "New patient", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.context, self.patient_id, self.version = context, patient_id, version
         self.saved_id: int | None = None
@@ -183,11 +165,6 @@ class PatientDialog(QDialog):
             if self.patient_id is None:
                 patient = create_patient(session, self.context.actor, values)
             else:
-                patient = update_patient(
-                    session,
-                    self.context.actor,
-                    self.patient_id,
-                    values,
-                    expected_version=self.version or 0,
-                )
+                patient = update_patient(session, self.context.actor, self.patient_id, values,
+                                         expected_version=self.version or 0)
             return patient.id

@@ -256,7 +256,9 @@ class LedgerPanel(QWidget):
     def _summary(self) -> QHBoxLayout:
         row = QHBoxLayout()
         row.setSpacing(10)
-        self.owed = Figures("Balance", ("Still owed", "Credit", "Prepaid packages", "Insurers owe"))
+        self.owed = Figures(
+            "Balance", ("Still owed", "Credit", "Prepaid packages", "Insurers owe")
+        )
         self.year = Figures("This year", FLOW)
         self.total = Figures("In total", FLOW)
         for card in (self.owed, self.year, self.total):
@@ -508,7 +510,9 @@ class LedgerPanel(QWidget):
 
         def chosen() -> None:
             date_from, date_to = dialog.dates()
-            self._pdf(lambda s: superbill_pdf(s, actor, patient_id, date_from, date_to, today), how)
+            self._pdf(
+                lambda s: superbill_pdf(s, actor, patient_id, date_from, date_to, today), how
+            )
 
         dialog.accepted.connect(chosen)
         self._show_dialog(dialog)
@@ -520,9 +524,8 @@ class LedgerPanel(QWidget):
         self.dialog = dialog
         dialog.open()
 
-    def _pdf(
-        self, build: Callable[[Session], tuple[bytes, str]], how: Delivery = Delivery.OPEN
-    ) -> None:
+    def _pdf(self, build: Callable[[Session], tuple[bytes, str]],
+             how: Delivery = Delivery.OPEN) -> None:
         """Build a document in a transaction (the read is audited); open, preview, print or
         save it."""
 
@@ -532,9 +535,8 @@ class LedgerPanel(QWidget):
 
         made = attempt(self, run)
         if made is not None:
-            self.last_pdf = deliver(
-                self, how, made[0], made[1], opener=self.opener, hooks=self.print_hooks
-            )
+            self.last_pdf = deliver(self, how, made[0], made[1], opener=self.opener,
+                                    hooks=self.print_hooks)
 
 
 __all__ = ["LedgerPage", "LedgerPanel", "load_ledger", "package_text"]

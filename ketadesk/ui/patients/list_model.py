@@ -53,14 +53,8 @@ class PatientListModel(QAbstractTableModel):
 
     page_loaded = Signal()
 
-    def __init__(
-        self,
-        context: AppContext,
-        *,
-        page_size: int = PAGE_SIZE,
-        today: Callable[[], date] = date.today,
-        parent: QObject | None = None,
-    ) -> None:
+    def __init__(self, context: AppContext, *, page_size: int = PAGE_SIZE,
+                 today: Callable[[], date] = date.today, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.context = context
         self.page_size = page_size
@@ -110,11 +104,8 @@ class PatientListModel(QAbstractTableModel):
     def _load_page(self, connection: Connection) -> None:
         """Append the next page of matches (``offset`` = rows already loaded)."""
         page = search_patients(
-            connection,
-            self.context.actor,
-            self.text,
-            limit=self.page_size,
-            offset=len(self.rows),
+            connection, self.context.actor, self.text,
+            limit=self.page_size, offset=len(self.rows),
         )
         self.exhausted = len(page) < self.page_size
         if page:
@@ -152,9 +143,8 @@ class PatientListModel(QAbstractTableModel):
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(COLUMNS)
 
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation != Qt.Orientation.Horizontal:
             return None
         if role == Qt.ItemDataRole.DisplayRole:

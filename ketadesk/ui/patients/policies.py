@@ -57,10 +57,8 @@ POLICY_LABELS: dict[str, str] = {
     "auth_to": "Authorised to",
 }
 SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    (
-        "Coverage",
-        ("payer_id", "rank", "member_id", "group_number", "effective_from", "effective_to"),
-    ),
+    ("Coverage", ("payer_id", "rank", "member_id", "group_number", "effective_from",
+                  "effective_to")),
     ("Subscriber", ("relationship_to_subscriber", "subscriber_name", "subscriber_dob")),
     ("Prior authorisation", ("prior_auth_number", "sessions_authorized", "auth_from", "auth_to")),
 )
@@ -95,10 +93,8 @@ class PolicyLine:
     def describe(self) -> str:
         """Lines for the list: who pays and the member; the dates; any prior authorisation."""
         status = "" if self.active else "  (ended)"
-        first = (
-            f"{self.rank.value.capitalize()}: {self.payer_name} · member "
-            f"{self.values['member_id']}{status}"
-        )
+        first = (f"{self.rank.value.capitalize()}: {self.payer_name} · member "
+                 f"{self.values['member_id']}{status}")
         lines = [first, f"Coverage {self.coverage()}"]
         if self.values["prior_auth_number"]:
             lines.append(f"Prior auth {self.authorisation()}")
@@ -121,12 +117,8 @@ def policy_lines(policies: Iterable[InsurancePolicy]) -> tuple[PolicyLine, ...]:
     """Copy ``policies`` (inside their session) into :class:`PolicyLine` values."""
     return tuple(
         PolicyLine(
-            id=policy.id,
-            version=policy.version,
-            payer_id=policy.payer_id,
-            payer_name=policy.payer.name,
-            active=policy.active,
-            values=policy_values(policy),
+            id=policy.id, version=policy.version, payer_id=policy.payer_id,
+            payer_name=policy.payer.name, active=policy.active, values=policy_values(policy),
         )
         for policy in policies
     )
@@ -147,9 +139,8 @@ class PolicyForm(FieldForm):
         if name == "payer_id":
             self.add_choice(name, label, [("", "Choose a payer…"), *payers], required=True)
         elif name == "rank":
-            self.add_choice(
-                name, label, [(r.value, r.value.capitalize()) for r in PolicyRank], required=True
-            )
+            self.add_choice(name, label, [(r.value, r.value.capitalize()) for r in PolicyRank],
+                            required=True)
         elif name == "relationship_to_subscriber":
             self.add_choice(name, label, [(r.value, t) for r, t in _RELATIONSHIP_LABELS.items()])
         elif name in _DATES:
@@ -185,21 +176,14 @@ def _dialog_buttons(dialog: QDialog, save_text: str) -> QDialogButtonBox:
 class PolicyDialog(QDialog):
     """Add a policy to a patient, or edit one; :attr:`saved_id` is set when it was saved."""
 
-    def __init__(
-        self,
-        context: AppContext,
-        patient_id: int,
-        line: PolicyLine | None = None,
-        *,
-        default_rank: PolicyRank = PolicyRank.PRIMARY,
-        parent: QWidget | None = None,
-    ) -> None:
+    def __init__(self, context: AppContext, patient_id: int, line: PolicyLine | None = None,
+                 *, default_rank: PolicyRank = PolicyRank.PRIMARY,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.context, self.patient_id, self.line = context, patient_id, line
         self.saved_id: int | None = None
-        self.setWindowTitle(
-            "Add insurance policy" if line is None else f"Edit policy — {line.payer_name}"
-        )
+        self.setWindowTitle("Add insurance policy" if line is None
+                            else f"Edit policy — {line.payer_name}")
         self.setMinimumWidth(640)
         payers = _payer_choices(context, line)
         self.form = PolicyForm(payers)
@@ -229,23 +213,17 @@ class PolicyDialog(QDialog):
             if self.line is None:
                 policy = add_policy(session, self.context.actor, self.patient_id, values)
             else:
-                policy = update_policy(
-                    session,
-                    self.context.actor,
-                    self.line.id,
-                    values,
-                    expected_version=self.line.version,
-                    active=self.line.active,
-                )
+                policy = update_policy(session, self.context.actor, self.line.id, values,
+                                       expected_version=self.line.version,
+                                       active=self.line.active)
             return policy.id
 
 
 class EndPolicyDialog(QDialog):
     """End a policy on a given last day; it stays on record as ended."""
 
-    def __init__(
-        self, context: AppContext, line: PolicyLine, parent: QWidget | None = None
-    ) -> None:
+    def __init__(self, context: AppContext, line: PolicyLine,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.context, self.line = context, line
         self.saved_id: int | None = None
@@ -259,9 +237,8 @@ class EndPolicyDialog(QDialog):
         intro.setWordWrap(True)
         layout.addWidget(intro)
         self.form = FieldForm()
-        self.form.add_text(
-            "effective_to", "Last day of coverage", placeholder=DATE_HINT, required=True
-        )
+        self.form.add_text("effective_to", "Last day of coverage", placeholder=DATE_HINT,
+                           required=True)
         self.form.set_values({"effective_to": line.values["effective_to"] or date.today()})
         layout.addWidget(self.form)
         buttons = _dialog_buttons(self, "End policy")
@@ -277,14 +254,8 @@ class EndPolicyDialog(QDialog):
     def _write(self) -> int:
         values = {**self.line.values, **self.form.values()}
         with self.context.db.transaction() as session:
-            policy = update_policy(
-                session,
-                self.context.actor,
-                self.line.id,
-                values,
-                expected_version=self.line.version,
-                active=False,
-            )
+            policy = update_policy(session, self.context.actor, self.line.id, values,
+                                   expected_version=self.line.version, active=False)
             return policy.id
 
 
@@ -333,9 +304,8 @@ class PoliciesPanel(QWidget):
             row.addWidget(button)
         row.addStretch(1)
         if not allowed:
-            note = QLabel(
-                f"Your role ({self.context.actor.role.label}) may not edit insurance policies."
-            )
+            note = QLabel(f"Your role ({self.context.actor.role.label}) may not edit "
+                          "insurance policies.")
             set_role(note, "muted")
             row.addWidget(note)
         self._selection_changed()
@@ -378,9 +348,8 @@ class PoliciesPanel(QWidget):
     def add_policy(self) -> None:
         if self.patient_id is None or not self._allowed():
             return
-        self._open(
-            PolicyDialog(self.context, self.patient_id, default_rank=self._free_rank(), parent=self)
-        )
+        self._open(PolicyDialog(self.context, self.patient_id,
+                                default_rank=self._free_rank(), parent=self))
 
     def edit_selected(self) -> None:
         line = self.selected()

@@ -91,11 +91,8 @@ def load_record(context: AppContext, patient_id: int) -> PatientRecord:
         patient = open_patient(session, context.actor, patient_id)
         location = patient.home_location
         return PatientRecord(
-            id=patient.id,
-            mrn=patient.mrn,
-            version=patient.version,
-            display_name=patient.display_name,
-            values=patient_values(patient),
+            id=patient.id, mrn=patient.mrn, version=patient.version,
+            display_name=patient.display_name, values=patient_values(patient),
             home_location_name=f"{location.name} ({location.code})" if location else "",
             policies=policy_lines(patient.policies),
             diagnoses=tuple((d.code, diagnosis_description(d.code)) for d in patient.diagnoses),
@@ -110,7 +107,8 @@ def display_value(name: str, record: PatientRecord) -> str:
     elif name == "address_line1":
         text = _address(record.values)
     elif name == "diagnoses":
-        text = "\n".join(f"{code} – {words}" if words else code for code, words in record.diagnoses)
+        text = "\n".join(f"{code} – {words}" if words else code
+                          for code, words in record.diagnoses)
     elif name == "screening_flags":
         text = ", ".join(sorted(ScreeningFlag(f).label for f in value or ()))
     elif name == "home_location":
@@ -131,9 +129,8 @@ def display_value(name: str, record: PatientRecord) -> str:
 
 
 def _address(values: Mapping[str, Any]) -> str:
-    first = ", ".join(
-        part for part in (values.get("address_line1"), values.get("address_line2")) if part
-    )
+    first = ", ".join(part for part in (values.get("address_line1"), values.get("address_line2"))
+                      if part)
     place = " ".join(part for part in (values.get("state"), values.get("zip_code")) if part)
     second = ", ".join(part for part in (values.get("city"), place) if part)
     return "\n".join(line for line in (first, second) if line)
@@ -174,10 +171,8 @@ class PatientDetail(QWidget):
             self.policies.changed.connect(self.policy_saved)
 
     def _empty_page(self) -> QWidget:
-        hint = QLabel(
-            "Open a patient to see the record here:\n"
-            "double-click a row, or select it and press Enter."
-        )
+        hint = QLabel("Open a patient to see the record here:\n"
+                      "double-click a row, or select it and press Enter.")
         hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         set_role(hint, "muted")
         return hint
@@ -261,9 +256,8 @@ class PatientDetail(QWidget):
         self.edit_button.clicked.connect(self.edit_requested)
         if not self.context.actor.can(Permission.PATIENT_EDIT):
             self.edit_button.setEnabled(False)
-            self.edit_button.setToolTip(
-                f"Your role ({self.context.actor.role.label}) may not edit patients."
-            )
+            self.edit_button.setToolTip(f"Your role ({self.context.actor.role.label}) "
+                                        "may not edit patients.")
         row.addWidget(self.edit_button, 0, Qt.AlignmentFlag.AlignTop)
         return row
 
@@ -271,13 +265,8 @@ class PatientDetail(QWidget):
         from ketadesk.ui.card import section_card  # loaded with the record page
 
         card, column = section_card(title)
-        width = (
-            max(
-                self.fontMetrics().horizontalAdvance(text)
-                for text in [*FIELD_LABELS.values(), *_CAPTIONS.values()]
-            )
-            + 8
-        )
+        width = max(self.fontMetrics().horizontalAdvance(text) for text in
+                    [*FIELD_LABELS.values(), *_CAPTIONS.values()]) + 8
         form = QFormLayout()
         form.setHorizontalSpacing(18)
         form.setVerticalSpacing(6)
@@ -307,7 +296,8 @@ class PatientDetail(QWidget):
         self.name.setText(_full_name(record.values))
         self.facts.setText(self._facts(record))
         flags = record.values.get("screening_flags") or ()
-        self.flags.setText("Screening: " + ", ".join(sorted(ScreeningFlag(f).label for f in flags)))
+        self.flags.setText("Screening: " + ", ".join(sorted(ScreeningFlag(f).label
+                                                             for f in flags)))
         self.flags.setVisible(bool(flags))
         for name, label in self.values.items():
             label.setText(display_value(name, record))
@@ -319,11 +309,8 @@ class PatientDetail(QWidget):
 
     def _facts(self, record: PatientRecord) -> str:
         born: date = record.values["date_of_birth"]
-        parts = [
-            f"MRN {record.mrn}",
-            f"Born {us_date(born)} (age {age_on(born, date.today())})",
-            Sex(record.values["sex"]).label,
-        ]
+        parts = [f"MRN {record.mrn}", f"Born {us_date(born)} (age {age_on(born, date.today())})",
+                 Sex(record.values["sex"]).label]
         return "  ·  ".join(parts)
 
     def clear(self) -> None:
@@ -354,15 +341,8 @@ def columns_shown(width: int) -> set[int]:
     goes first (the chart's header says it), then the phone."""
     shown = set(OPTIONAL_COLUMNS)
     for column in OPTIONAL_COLUMNS:
-        if (
-            sum(
-                COLUMN_WIDTHS[c]
-                for c in range(len(COLUMN_WIDTHS))
-                if c not in OPTIONAL_COLUMNS or c in shown
-            )
-            + NAME_ROOM
-            <= width
-        ):
+        if sum(COLUMN_WIDTHS[c] for c in range(len(COLUMN_WIDTHS))
+               if c not in OPTIONAL_COLUMNS or c in shown) + NAME_ROOM <= width:
             break
         shown.discard(column)
     return shown
@@ -426,9 +406,8 @@ class PatientsView(QWidget):
         self.new_button.clicked.connect(self.new_patient)
         if not self.context.actor.can(Permission.PATIENT_EDIT):
             self.new_button.setEnabled(False)
-            self.new_button.setToolTip(
-                f"Your role ({self.context.actor.role.label}) may not register patients."
-            )
+            self.new_button.setToolTip(f"Your role ({self.context.actor.role.label}) "
+                                       "may not register patients.")
         row.addWidget(self.new_button)
         return row
 
@@ -547,16 +526,10 @@ class PatientsView(QWidget):
             return
         from ketadesk.ui.patients.form import PatientDialog  # with the first dialog
 
-        self._open_dialog(
-            PatientDialog(
-                self.context,
-                patient_id=record.id,
-                values=record.values,
-                version=record.version,
-                title=f"Edit patient — {record.display_name} (MRN {record.mrn})",
-                parent=self,
-            )
-        )
+        self._open_dialog(PatientDialog(
+            self.context, patient_id=record.id, values=record.values, version=record.version,
+            title=f"Edit patient — {record.display_name} (MRN {record.mrn})", parent=self,
+        ))
 
     def _open_dialog(self, dialog: PatientDialog) -> None:
         if self.dialog is not None:

@@ -335,10 +335,8 @@ class SessionDialog(QDialog):
 def _problem_text(problem: FieldProblem) -> str:
     """A refusal's problem in words; one about another session of the series (a shift
     names each session that cannot move: "S-12 (session 3)") says which."""
-    return (
-        f"{problem.field}: {problem.message}"
-        if problem.field.startswith("S-")
-        else (problem.message)
+    return f"{problem.field}: {problem.message}" if problem.field.startswith("S-") else (
+        problem.message
     )
 
 

@@ -128,27 +128,22 @@ def legend() -> QWidget:
     # Each chip stays beside its caption; the pairs wrap onto a second line in a narrow window.
     strip, row = flow_holder(spacing=14)
     for modality in Modality:
-        row.addWidget(
-            _legend_item(
-                _Chip(modality.label, colors.fill(modality), colors.strong(modality)),
-                QLabel(modality.label),
-            )
-        )
+        row.addWidget(_legend_item(
+            _Chip(modality.label, colors.fill(modality), colors.strong(modality)),
+            QLabel(modality.label)))
     for status in (SessionStatus.CANCELLED, SessionStatus.LATE_CANCELLED, SessionStatus.NO_SHOW):
         caption = QLabel(status.label)
         set_role(caption, "muted")
-        row.addWidget(
-            _legend_item(
-                _Chip(
-                    status.label,
-                    colors.fill(Modality.IV),
-                    colors.border(Modality.IV, status),
-                    dashed=True,
-                    faded=True,
-                ),
-                caption,
-            )
-        )
+        row.addWidget(_legend_item(
+            _Chip(
+                status.label,
+                colors.fill(Modality.IV),
+                colors.border(Modality.IV, status),
+                dashed=True,
+                faded=True,
+            ),
+            caption,
+        ))
     return strip
 
 

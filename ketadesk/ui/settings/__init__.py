@@ -43,11 +43,8 @@ class SettingsView(QWidget):
         self.pages: dict[str, RecordTab] = {}
         self._stale: set[RecordTab] = set()
         kinds: list[tuple[str, type[RecordTab]]] = [
-            ("Locations", LocationsTab),
-            ("Chairs", ChairsTab),
-            ("Providers", ProvidersTab),
-            ("Payers", PayersTab),
-            ("Protocols", ProtocolsTab),
+            ("Locations", LocationsTab), ("Chairs", ChairsTab),
+            ("Providers", ProvidersTab), ("Payers", PayersTab), ("Protocols", ProtocolsTab),
         ]
         if context.actor.can(Permission.FEE_SCHEDULE_EDIT):
             from ketadesk.ui.settings.fees import FeesTab, PackageTemplatesTab

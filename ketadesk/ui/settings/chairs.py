@@ -30,23 +30,18 @@ class ChairsTab(RecordTab):
     def build_form(self, form: FieldForm) -> None:
         self.location = FIELDS.add_choice(form, "location", [])
         FIELDS.add_texts(form, ("name",), {"name": "e.g. Chair 3 or Quiet room"})
-        form.add_checklist(
-            "modalities",
-            FIELDS.label("modalities"),
-            [(m.value, m.label) for m in Modality],
-            required=True,
-        )
+        form.add_checklist("modalities", FIELDS.label("modalities"),
+                           [(m.value, m.label) for m in Modality], required=True)
 
     def load_choices(self, session: Session) -> None:
         if isinstance(self.location, QComboBox):
             set_choices(self.location, location_choices(session, self.context))
 
     def load_rows(self, session: Session, include_inactive: bool) -> list[Row]:
-        found = service.list_chairs(session, self.context.actor, include_inactive=include_inactive)
-        return [
-            Row(chair.id, (chair.name, chair.location.code, treatments(chair)), chair.active)
-            for chair in found
-        ]
+        found = service.list_chairs(session, self.context.actor,
+                                    include_inactive=include_inactive)
+        return [Row(chair.id, (chair.name, chair.location.code, treatments(chair)), chair.active)
+                for chair in found]
 
     def load_values(self, session: Session, key: int) -> Mapping[str, object]:
         chair = session.get(Chair, key)

@@ -110,41 +110,27 @@ class LocationsTab(RecordTab):
         form.add_section("Location")
         FIELDS.add_texts(form, ("code", "name"), {"code": "short code, e.g. NYC"})
         form.add_section("Address")
-        FIELDS.add_texts(
-            form,
-            ("address_line1", "address_line2", "city", "state", "zip_code", "phone"),
-            {"state": "e.g. NY", "zip_code": "e.g. 10001", "phone": "e.g. (212) 555-0142"},
-        )
+        FIELDS.add_texts(form, ("address_line1", "address_line2", "city", "state", "zip_code",
+                                "phone"),
+                         {"state": "e.g. NY", "zip_code": "e.g. 10001",
+                          "phone": "e.g. (212) 555-0142"})
         form.add_section("Billing and time")
-        FIELDS.add_choice(
-            form,
-            "pos_code",
-            [(code, f"{code} – {name}") for code, name in PLACE_OF_SERVICE.items()],
-        )
-        FIELDS.add_texts(
-            form,
-            ("npi", "tin"),
-            {"npi": "organisation (type 2) NPI, 10 digits", "tin": "EIN, e.g. 12-3456789"},
-        )
+        FIELDS.add_choice(form, "pos_code",
+                          [(code, f"{code} – {name}") for code, name in PLACE_OF_SERVICE.items()])
+        FIELDS.add_texts(form, ("npi", "tin"), {"npi": "organisation (type 2) NPI, 10 digits",
+                                                "tin": "EIN, e.g. 12-3456789"})
         FIELDS.add_choice(form, "time_zone", TIME_ZONES)
         form.add_check("observe_holidays", FIELDS.label("observe_holidays"))
 
     def blank_values(self) -> Mapping[str, object]:
-        return {
-            **super().blank_values(),
-            "pos_code": "11",
-            "time_zone": TIME_ZONES[0][0],
-            "observe_holidays": True,
-        }
+        return {**super().blank_values(), "pos_code": "11", "time_zone": TIME_ZONES[0][0],
+                "observe_holidays": True}
 
     def load_rows(self, session: Session, include_inactive: bool) -> list[Row]:
-        found = service.list_locations(
-            session, self.context.actor, include_inactive=include_inactive
-        )
-        return [
-            Row(loc.id, (loc.name, loc.code, f"{loc.city}, {loc.state}"), loc.active)
-            for loc in found
-        ]
+        found = service.list_locations(session, self.context.actor,
+                                       include_inactive=include_inactive)
+        return [Row(loc.id, (loc.name, loc.code, f"{loc.city}, {loc.state}"), loc.active)
+                for loc in found]
 
     def load_values(self, session: Session, key: int) -> Mapping[str, object]:
         values = shown_phone(service.location_values(service.get_location(session, key)))
@@ -214,10 +200,8 @@ class LocationPage(QWidget):
 
 def day_texts(intervals: Sequence[Interval]) -> dict[str, str]:
     """Intervals -> one line of text per weekday key (``""`` on a closed day)."""
-    return {
-        key: ", ".join(str(iv) for iv in intervals if iv.weekday == day)
-        for day, key in enumerate(DAY_KEYS)
-    }
+    return {key: ", ".join(str(iv) for iv in intervals if iv.weekday == day)
+            for day, key in enumerate(DAY_KEYS)}
 
 
 def week_of(session: Session, location_id: int) -> list[Interval]:
@@ -255,14 +239,10 @@ class HoursPage(LocationPage):
         self.copy_button = QPushButton("Copy Monday to Tue–Fri")
         self.undo_button = QPushButton("Undo changes")
         box = QVBoxLayout(self)
-        box.addWidget(
-            hint(
-                "Type each day's opening times, e.g. 08:00-18:00 or 8am-6pm. For a lunch break "
-                "give two ranges: 08:00-12:00, 13:00-17:00. Leave a day blank when closed."
-                if editable
-                else "The times each day this location is open."
-            )
-        )
+        box.addWidget(hint(
+            "Type each day's opening times, e.g. 08:00-18:00 or 8am-6pm. For a lunch break "
+            "give two ranges: 08:00-12:00, 13:00-17:00. Leave a day blank when closed."
+            if editable else "The times each day this location is open."))
         box.addWidget(self.form)
         box.addWidget(self.summary)
         if editable:
@@ -308,12 +288,8 @@ class HoursPage(LocationPage):
         location_id, intervals = self.location_id, self.check()
         if location_id is None or intervals is None:
             return
-        if write_done(
-            self,
-            self.context,
-            lambda s: service.set_hours(s, self.context.actor, location_id, intervals),
-            self.form,
-        ):
+        if write_done(self, self.context, lambda s: service.set_hours(
+                s, self.context.actor, location_id, intervals), self.form):
             self.status.setText("Opening hours saved.")
 
 
@@ -334,16 +310,13 @@ class ClosuresPage(LocationPage):
         self.form = FieldForm()
         self.form.add_text("first_day", "First day", placeholder="MM/DD/YYYY", required=True)
         self.form.add_text("last_day", "Last day", placeholder="blank: the first day only")
-        self.form.add_text("reason", "Reason", placeholder="e.g. staff training", required=True)
+        self.form.add_text("reason", "Reason", placeholder="e.g. staff training",
+                           required=True)
         self.add_button = QPushButton("Add closure")
         self.remove_button = QPushButton("Remove selected closure")
         box = QVBoxLayout(self)
-        box.addWidget(
-            hint(
-                "Days this location is closed besides public holidays "
-                "(training, repairs, weather). No sessions can be booked on them."
-            )
-        )
+        box.addWidget(hint("Days this location is closed besides public holidays "
+                           "(training, repairs, weather). No sessions can be booked on them."))
         box.addWidget(self.table, 1)
         if editable:
             box.addWidget(QLabel("<b>Add a closure</b>"))
@@ -377,14 +350,8 @@ class ClosuresPage(LocationPage):
         first, last = str(raw["first_day"]), str(raw["last_day"]).strip() or str(raw["first_day"])
         if location_id is None:
             return
-        done = write(
-            self,
-            self.context,
-            lambda s: service.add_closure(
-                s, self.context.actor, location_id, first, last, str(raw["reason"])
-            ),
-            self.form,
-        )
+        done = write(self, self.context, lambda s: service.add_closure(
+            s, self.context.actor, location_id, first, last, str(raw["reason"])), self.form)
         if done is not None:
             self.form.set_values(dict.fromkeys(("first_day", "last_day", "reason"), ""))
             self.refresh()
@@ -395,9 +362,8 @@ class ClosuresPage(LocationPage):
         if not items:
             return
         closure_id = int(items[0].data(Qt.ItemDataRole.UserRole))
-        if write_done(
-            self, self.context, lambda s: service.remove_closure(s, self.context.actor, closure_id)
-        ):
+        if write_done(self, self.context, lambda s: service.remove_closure(
+                s, self.context.actor, closure_id)):
             self.refresh()
             self.status.setText("Closure removed.")
 
@@ -472,15 +438,10 @@ class HolidaysPage(LocationPage):
 
     def _explanation(self, observes: bool, state: str) -> str:
         if not observes:
-            return (
-                "This location stays open on public holidays. To close on them, tick "
-                "“Closed on public holidays” on the Details page."
-            )
-        change = (
-            "Untick a holiday to keep the clinic open that day; the choice applies every year."
-            if self.editable
-            else ""
-        )
+            return ("This location stays open on public holidays. To close on them, tick "
+                    "“Closed on public holidays” on the Details page.")
+        change = "Untick a holiday to keep the clinic open that day; the choice applies " \
+                 "every year." if self.editable else ""
         return f"Public holidays in {state}. The clinic is closed on the ticked ones. {change}"
 
     def _check(self, holiday: PublicHoliday, observes: bool) -> QCheckBox:
@@ -496,13 +457,8 @@ class HolidaysPage(LocationPage):
         location_id = self.location_id
         if location_id is None:
             return
-        done = write_done(
-            self,
-            self.context,
-            lambda s: service.set_holiday_worked(
-                s, self.context.actor, location_id, base_name(name), not closed
-            ),
-        )
+        done = write_done(self, self.context, lambda s: service.set_holiday_worked(
+            s, self.context.actor, location_id, base_name(name), not closed))
         if done:
             self.status.setText(f"{base_name(name)}: {'closed' if closed else 'open'}.")
         self._sync(base_name(name), closed if done else not closed)

@@ -28,61 +28,36 @@ class PayersTab(RecordTab):
     def build_form(self, form: FieldForm) -> None:
         FIELDS.add_texts(form, ("name", "edi_payer_id"), {"edi_payer_id": "e.g. 60054"})
         form.add_section("Paper claims and appeals")
-        FIELDS.add_texts(
-            form,
-            ("address_line1", "city", "state", "zip_code", "phone"),
-            {"state": "e.g. NY", "phone": "e.g. (800) 555-0100"},
-        )
+        FIELDS.add_texts(form, ("address_line1", "city", "state", "zip_code", "phone"),
+                         {"state": "e.g. NY", "phone": "e.g. (800) 555-0100"})
         form.add_section("Claims follow-up")
-        FIELDS.add_texts(
-            form,
-            ("timely_filing_days", "appeal_days"),
-            {"timely_filing_days": "1 to 730", "appeal_days": "1 to 730"},
-        )
+        FIELDS.add_texts(form, ("timely_filing_days", "appeal_days"),
+                         {"timely_filing_days": "1 to 730", "appeal_days": "1 to 730"})
         form.add_check("in_network", FIELDS.label("in_network"))
         form.add_section("Coverage and coding")
         form.add_check("is_medicare", FIELDS.label("is_medicare"))
-        FIELDS.add_texts(
-            form, ("covered_codes",), {"covered_codes": "blank: the esketamine services"}
-        )
-        FIELDS.add_choice(
-            form,
-            "esketamine_billing",
-            [
-                ("", "By Medicare or not"),
-                *((key, words) for key, words in service.ESKETAMINE_BILLING.items()),
-            ],
-        )
+        FIELDS.add_texts(form, ("covered_codes",),
+                         {"covered_codes": "blank: the esketamine services"})
+        FIELDS.add_choice(form, "esketamine_billing",
+                          [("", "By Medicare or not"),
+                           *((key, words) for key, words in service.ESKETAMINE_BILLING.items())])
         form.add_check("bills_drug", FIELDS.label("bills_drug"))
         form.add_check("rems_kx", FIELDS.label("rems_kx"))
         FIELDS.add_texts(form, ("code_swaps",), {"code_swaps": "e.g. J0013>S0013"})
 
     def blank_values(self) -> Mapping[str, object]:
-        return {
-            **super().blank_values(),
-            "timely_filing_days": "90",
-            "appeal_days": "180",
-            "in_network": True,
-            "bills_drug": True,
-            "covered_codes": service.ESKETAMINE_SERVICES,
-        }
+        return {**super().blank_values(), "timely_filing_days": "90", "appeal_days": "180",
+                "in_network": True, "bills_drug": True,
+                "covered_codes": service.ESKETAMINE_SERVICES}
 
     def load_rows(self, session: Session, include_inactive: bool) -> list[Row]:
-        found = service.list_payers(session, self.context.actor, include_inactive=include_inactive)
-        return [
-            Row(
-                p.id,
-                (
-                    p.name,
-                    p.edi_payer_id,
-                    f"{p.timely_filing_days} days",
-                    "In" if p.in_network else "Out",
-                    "G-code bundle" if p.esketamine_billing == "g_code" else "Visit + drug",
-                ),
-                p.active,
-            )
-            for p in found
-        ]
+        found = service.list_payers(session, self.context.actor,
+                                    include_inactive=include_inactive)
+        return [Row(p.id, (p.name, p.edi_payer_id, f"{p.timely_filing_days} days",
+                           "In" if p.in_network else "Out",
+                           "G-code bundle" if p.esketamine_billing == "g_code" else "Visit + drug"),
+                    p.active)
+                for p in found]
 
     def load_values(self, session: Session, key: int) -> Mapping[str, object]:
         payer = session.get(Payer, key)

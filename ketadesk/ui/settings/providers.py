@@ -26,17 +26,11 @@ class ProvidersTab(RecordTab):
 
     def build_form(self, form: FieldForm) -> None:
         form.add_section("Person")
-        FIELDS.add_texts(
-            form,
-            ("family_name", "given_name", "credentials"),
-            {"credentials": "e.g. MD, DO, NP or PA-C"},
-        )
+        FIELDS.add_texts(form, ("family_name", "given_name", "credentials"),
+                         {"credentials": "e.g. MD, DO, NP or PA-C"})
         form.add_section("Identifiers")
-        FIELDS.add_texts(
-            form,
-            ("npi", "licence_number", "licence_state"),
-            {"npi": "individual (type 1) NPI, 10 digits", "licence_state": "e.g. NY"},
-        )
+        FIELDS.add_texts(form, ("npi", "licence_number", "licence_state"),
+                         {"npi": "individual (type 1) NPI, 10 digits", "licence_state": "e.g. NY"})
         form.add_check("rems_enrolled", FIELDS.label("rems_enrolled"))
         form.add_section("Work")
         FIELDS.add_texts(form, ("max_concurrent_chairs",), {"max_concurrent_chairs": "1 to 12"})
@@ -50,9 +44,8 @@ class ProvidersTab(RecordTab):
             self.locations.set_choices(location_choices(session, self.context))
 
     def load_rows(self, session: Session, include_inactive: bool) -> list[Row]:
-        found = service.list_providers(
-            session, self.context.actor, include_inactive=include_inactive
-        )
+        found = service.list_providers(session, self.context.actor,
+                                       include_inactive=include_inactive)
         return [Row(p.id, (p.display_name, p.npi, codes(p)), p.active) for p in found]
 
     def load_values(self, session: Session, key: int) -> Mapping[str, object]:

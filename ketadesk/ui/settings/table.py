@@ -80,29 +80,21 @@ class Row:
 
 def read(parent: QWidget, context: AppContext, action: Callable[[Session], T]) -> T | None:
     """Run ``action`` in a read-only session; a refusal is shown in words, not raised."""
-
     def run() -> T:
         with context.db.reading() as session:
             return action(session)
-
     return attempt(parent, run)
 
 
-def write(
-    parent: QWidget,
-    context: AppContext,
-    action: Callable[[Session], T],
-    form: FieldForm | None = None,
-) -> T | None:
+def write(parent: QWidget, context: AppContext, action: Callable[[Session], T],
+          form: FieldForm | None = None) -> T | None:
     """Run ``action`` in one write transaction; problems go beside ``form``'s fields.
 
     Returns what ``action`` returned, or ``None`` when it was refused (nothing was written).
     """
-
     def run() -> T:
         with context.db.transaction() as session:
             return action(session)
-
     return attempt(parent, run, form)
 
 
@@ -118,37 +110,25 @@ class Fields:
     def required(self, name: str) -> bool:
         return self.specs[name].required
 
-    def add_texts(
-        self, form: FieldForm, names: Sequence[str], placeholders: Mapping[str, str] | None = None
-    ) -> None:
+    def add_texts(self, form: FieldForm, names: Sequence[str],
+                  placeholders: Mapping[str, str] | None = None) -> None:
         """Text fields for ``names``, labelled and starred as the service declares them."""
         hints = placeholders or {}
         for name in names:
-            form.add_text(
-                name,
-                self.label(name),
-                placeholder=hints.get(name, ""),
-                required=self.required(name),
-            )
+            form.add_text(name, self.label(name), placeholder=hints.get(name, ""),
+                          required=self.required(name))
 
-    def add_choice(
-        self, form: FieldForm, name: str, choices: Sequence[tuple[str, str]]
-    ) -> QComboBox:
+    def add_choice(self, form: FieldForm, name: str,
+                   choices: Sequence[tuple[str, str]]) -> QComboBox:
         return form.add_choice(name, self.label(name), choices, required=self.required(name))
 
 
-def write_done(
-    parent: QWidget,
-    context: AppContext,
-    action: Callable[[Session], object],
-    form: FieldForm | None = None,
-) -> bool:
+def write_done(parent: QWidget, context: AppContext, action: Callable[[Session], object],
+               form: FieldForm | None = None) -> bool:
     """:func:`write` for an action whose result does not matter: True when it was done."""
-
     def run(session: Session) -> bool:
         action(session)
         return True
-
     return write(parent, context, run, form) is not None
 
 
@@ -161,9 +141,8 @@ def shown_phone(values: Mapping[str, object]) -> dict[str, object]:
 def location_choices(session: Session, context: AppContext) -> list[tuple[str, str]]:
     """``(code, "Name (CODE)")`` for every location, retired ones marked (for pickers)."""
     found = list_locations(session, context.actor, include_inactive=True)
-    return [
-        (loc.code, f"{loc.name} ({loc.code}){'' if loc.active else ' – inactive'}") for loc in found
-    ]
+    return [(loc.code, f"{loc.name} ({loc.code}){'' if loc.active else ' – inactive'}")
+            for loc in found]
 
 
 def set_read_only(editor: QLineEdit | QPlainTextEdit, read_only: bool) -> None:
@@ -207,9 +186,8 @@ def set_choices(combo: QComboBox, choices: Sequence[tuple[str, str]]) -> None:
     combo.blockSignals(False)
 
 
-def fill_table(
-    table: QTableWidget, rows: list[Row], status_texts: tuple[str, str] = ("Active", "Inactive")
-) -> None:
+def fill_table(table: QTableWidget, rows: list[Row],
+               status_texts: tuple[str, str] = ("Active", "Inactive")) -> None:
     """Replace the table's rows; inactive records are greyed and say so in the last column."""
     table.setRowCount(len(rows))
     for index, row in enumerate(rows):
@@ -310,7 +288,8 @@ class RecordTab(QWidget):
         def create_record(self, session: Session, raw: Mapping[str, object]) -> int:
             """Create a record from the form's raw values; return its id."""
 
-        def update_record(self, session: Session, key: int, raw: Mapping[str, object]) -> int: ...
+        def update_record(self, session: Session, key: int, raw: Mapping[str, object]) -> int:
+            ...
 
     def blank_values(self) -> Mapping[str, object]:
         """The form's values for a new record."""
@@ -496,8 +475,7 @@ class RecordTab(QWidget):
     def toggle_active(self) -> None:
         key, active = self.current, not self._current_active
         if key is None or not write_done(
-            self, self.context, lambda s: self.set_record_active(s, key, active)
-        ):
+                self, self.context, lambda s: self.set_record_active(s, key, active)):
             return
         if active is False and not self.show_inactive.isChecked():
             self.show_inactive.setChecked(True)  # keep the record in view, greyed

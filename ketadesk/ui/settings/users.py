@@ -51,14 +51,11 @@ class UsersTab(RecordTab):
     def build_form(self, form: FieldForm) -> None:
         form.add_text("username", "User name", placeholder="e.g. jsmith", required=True)
         form.add_text("full_name", "Full name", required=True)
-        form.add_choice("role", "Role", [(role.value, role.label) for role in Role], required=True)
+        form.add_choice("role", "Role", [(role.value, role.label) for role in Role],
+                        required=True)
         for name, label in zip(PASSWORD_FIELDS, ("Password", "Password again"), strict=True):
-            editor = form.add_text(
-                name,
-                label,
-                placeholder=f"at least {service.MIN_PASSWORD_LENGTH} characters",
-                required=True,
-            )
+            editor = form.add_text(name, label, placeholder="at least "
+                                   f"{service.MIN_PASSWORD_LENGTH} characters", required=True)
             editor.setEchoMode(QLineEdit.EchoMode.Password)
 
     def blank_values(self) -> Mapping[str, object]:
@@ -66,21 +63,13 @@ class UsersTab(RecordTab):
 
     def load_rows(self, session: Session, include_inactive: bool) -> list[Row]:
         found = service.list_users(session, self.context.actor)
-        return [
-            Row(u.id, (u.username, u.full_name, u.role.label), u.active)
-            for u in found
-            if include_inactive or u.active
-        ]
+        return [Row(u.id, (u.username, u.full_name, u.role.label), u.active)
+                for u in found if include_inactive or u.active]
 
     def load_values(self, session: Session, key: int) -> Mapping[str, object]:
         user = load_user(session, key)
-        return {
-            "username": user.username,
-            "full_name": user.full_name,
-            "role": user.role.value,
-            "password": "",
-            "password_again": "",
-        }
+        return {"username": user.username, "full_name": user.full_name,
+                "role": user.role.value, "password": "", "password_again": ""}
 
     def describe(self, values: Mapping[str, object]) -> str:
         return f"{values['full_name']} ({values['username']})"
@@ -100,13 +89,9 @@ class UsersTab(RecordTab):
         mismatch = matching_passwords(raw)
         try:
             user = service.create_user(
-                session,
-                self.context.actor,
-                username=str(raw["username"]),
-                full_name=str(raw["full_name"]),
-                role=service.parse_role(str(raw["role"])),
-                password=str(raw["password"]),
-            )
+                session, self.context.actor, username=str(raw["username"]),
+                full_name=str(raw["full_name"]), role=service.parse_role(str(raw["role"])),
+                password=str(raw["password"]))
         except ValidationError as error:
             raise ValidationError([*error.problems, *mismatch]) from None
         if mismatch:

@@ -358,7 +358,9 @@ class DoseDialog(FloorDialog):
         route = Route(str(values["route"]))
         text, unit = self.typed_weight()
         if text and route in floor.WEIGHED_ROUTES:
-            floor.record_weight(session, self.context.actor, self.shown.session_id, text, unit=unit)
+            floor.record_weight(
+                session, self.context.actor, self.shown.session_id, text, unit=unit
+            )
         return floor.start_dosing(
             session,
             self.context.actor,

@@ -178,7 +178,9 @@ class TodayView(QWidget):
             raise NotFound("There is no active location yet. Add one in Settings.")
         with self.context.db.reading() as session:
             board = chair_board(session, self.context.actor, location_id, self.now())
-            window = calendar_window(session, self.context.actor, location_id, board.now.date(), 1)
+            window = calendar_window(
+                session, self.context.actor, location_id, board.now.date(), 1
+            )
         data = render_day_sheet(window, clinic_name=window.location_name, printed_at=board.now)
         return data, f"day-sheet-{window.location_code}-{board.now.date().isoformat()}.pdf"
 
