@@ -35,10 +35,12 @@ VIEWS = ("today", "schedule", "patients", "billing", "claims", "reports", "setti
 
 def _view(text: str) -> str:
     """A --view name: one of VIEWS, or ``reports:NAME`` for a report of the catalog."""
-    from ketadesk.reports.catalog import NAMES
+    if text in VIEWS:
+        return text
+    from ketadesk.reports.catalog import NAMES  # only for a report's page, not at every start
 
     area, colon, page = text.partition(":")
-    if text in VIEWS or (colon and area == "reports" and page in NAMES):
+    if colon and area == "reports" and page in NAMES:
         return text
     raise argparse.ArgumentTypeError(
         f"there is no view {text!r}; choose from {', '.join(VIEWS)} or reports:NAME "

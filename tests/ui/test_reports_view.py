@@ -318,3 +318,14 @@ def test_the_dashboard_and_every_report_read_whole(
         QApplication.processEvents()
         found[name] = too_big(window, QSize(*size)) + clipped(window)
     assert not any(found.values()), found
+
+
+def test_one_report_is_a_view_name_on_the_command_line(capsys: pytest.CaptureFixture[str]) -> None:
+    from ketadesk.cli import main
+
+    found = main.window_arguments(["--demo", "--view", "reports:aging"])
+    assert found is not None and found.view == "reports:aging"
+    assert main.window_arguments(["--view", "reports:nope"]) is None
+    with pytest.raises(SystemExit):
+        main.build_parser().parse_args(["--view", "reports:nope"])
+    assert "there is no view 'reports:nope'" in capsys.readouterr().err
