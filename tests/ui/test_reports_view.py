@@ -104,6 +104,33 @@ def test_the_dashboard_shows_six_tiles_from_the_dashboard_service(
     assert len(board.charts) == len(expected.charts)
 
 
+def test_double_clicking_a_tile_opens_its_report_on_the_same_period(
+    qtbot: QtBot, reports: ReportsView
+) -> None:
+    from decimal import Decimal
+
+    from ketadesk.reports.dashboard import Dashboard
+    from ketadesk.reports.model import KeyFigure, Kind
+
+    qtbot.waitUntil(lambda: "dashboard" in reports.pages)
+    board = reports.pages["dashboard"]
+    assert isinstance(board, DashboardView)
+    idle(qtbot, board)
+    asked = ReportFilter(date(2026, 3, 1), date(2026, 5, 31))
+    figure = KeyFigure("net_revenue", "Net revenue", Kind.MONEY, Decimal("10"), None, "Net.")
+    board.show_dashboard(Dashboard(asked, (figure,), ()))
+    assert board.tiles[0].value.text() == "$10.00"
+    qtbot.mouseDClick(board.tiles[0], Qt.MouseButton.LeftButton)
+    page = reports.stack.currentWidget()
+    assert isinstance(page, ReportView) and page.spec.name == "revenue"
+    idle(qtbot, page)
+    assert page.table is not None
+    assert (page.table.filter.date_from, page.table.filter.date_to) == (
+        asked.date_from,
+        asked.date_to,
+    )
+
+
 def test_a_report_split_by_payer_totals_as_run_report_does(
     qtbot: QtBot, reports: ReportsView, demo_db: Database
 ) -> None:

@@ -15,8 +15,8 @@ from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 
-from PySide6.QtCore import Signal
-from PySide6.QtGui import QResizeEvent
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QMouseEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from sqlalchemy.orm import Session
 
 from ketadesk.errors import KetaDeskError
+from ketadesk.reports.dashboard import TILES, Dashboard, dashboard
 from ketadesk.reports.model import KeyFigure, Kind
 from ketadesk.reports.names import Names
 from ketadesk.ui import style
@@ -70,7 +71,10 @@ def change_colour(figure: KeyFigure) -> str:
 
 
 class Tile(QFrame):
-    """One key figure: its name, its value, its change; its definition as the tooltip."""
+    """One key figure: its name, its value, its change; its definition as the tooltip.
+    A double-click opens the report the figure comes from."""
+
+    activated = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -99,13 +103,20 @@ class Tile(QFrame):
         )
         self.change.setText(change_text(figure))
         self.change.setStyleSheet(f"color: {change_colour(figure)};")
-        self.setToolTip(figure.definition)
+        self.setToolTip(f"{figure.definition}\n\nDouble-click to open its report.")
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        if self.figure is not None:
+            self.activated.emit()
+        super().mouseDoubleClickEvent(event)
 
 
 class DashboardView(QWidget):
     """The key figures and charts for the chosen period and location."""
 
     shown = Signal()
+    open_report = Signal(str, object)  # report name, the ReportFilter the figure stood on
 
     def __init__(
         self, context: AppContext, names: Names, today: Clock, parent: QWidget | None = None
@@ -139,6 +150,8 @@ class DashboardView(QWidget):
         self.tile_grid = QGridLayout()
         self.tile_grid.setSpacing(8)
         self.tiles = [Tile() for _ in range(6)]
+        for tile in self.tiles:
+            tile.activated.connect(lambda tile=tile: self._open(tile))
         inside.addLayout(self.tile_grid)
         self.chart_grid = QGridLayout()
         self.chart_grid.setSpacing(8)
@@ -146,6 +159,7 @@ class DashboardView(QWidget):
         scroll.setWidget(body)
         column.addWidget(scroll, 1)
         self.charts: list[QWidget] = []
+        self.board: Dashboard | None = None
         self._place_tiles(wide=True)
         self.runs.busy_changed.connect(self.progress.setVisible)
         self.filters.changed.connect(self.refresh)
@@ -179,8 +193,6 @@ class DashboardView(QWidget):
 
     def refresh(self) -> None:
         """Ask the dashboard service for the chosen period and location, in a worker."""
-        from ketadesk.reports.dashboard import Dashboard, dashboard  # with the first run
-
         try:
             flt = self.filters.report_filter()
         except KetaDeskError as error:
@@ -194,10 +206,9 @@ class DashboardView(QWidget):
         self.runs.start(job, self.show_dashboard, self._failed)
 
     def show_dashboard(self, board: object) -> None:
-        from ketadesk.reports.dashboard import Dashboard
-
         if not isinstance(board, Dashboard):
             return
+        self.board = board
         for tile, figure in zip(self.tiles, board.figures, strict=False):
             tile.show_figure(figure)
         for old in self.charts:
@@ -211,6 +222,12 @@ class DashboardView(QWidget):
             f"{flt.days} days before. Point at a figure for what it means."
         )
         self.shown.emit()
+
+    def _open(self, tile: Tile) -> None:
+        figure, board = tile.figure, self.board
+        source = next((t.report for t in TILES if figure and t.key == figure.key), None)
+        if source is not None and board is not None:
+            self.open_report.emit(source, board.filter)
 
     def _failed(self, error: object) -> None:
         if isinstance(error, KetaDeskError):

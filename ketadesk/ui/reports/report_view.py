@@ -197,10 +197,12 @@ class ReportView(QWidget):
         self.runs.start(job, self.show_table, self._failed)
 
     def run_now(self, flt: ReportFilter, by: tuple[str, ...]) -> None:
-        """Set the filters to ``flt``'s dates and ``by``, which runs the report."""
+        """Set the filters to ``flt``'s dates, locations and ``by``, and run the report."""
         self.filters.blockSignals(True)
         self.filters.set_dates(flt.date_from, flt.date_to)
         self.filters.set_split(by)
+        if self.filters.locations is not None:
+            self.filters.locations.choose(flt.location_ids)
         self.filters.blockSignals(False)
         self.refresh()
 

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from ketadesk.access.permissions import Permission
 from ketadesk.reports.catalog import NAMES, ReportSpec, spec
+from ketadesk.reports.model import ReportFilter
 from ketadesk.reports.names import Names, read_names
 from ketadesk.ui.billing import not_allowed
 from ketadesk.ui.context import AppContext
@@ -130,9 +131,17 @@ class ReportsView(QWidget):
             self.list.setCurrentRow(row)
         return page
 
+    def open_report_on(self, name: str, flt: ReportFilter) -> QWidget:
+        """Open report ``name`` on the dashboard's period and location (a tile's double-click)."""
+        page = self.show_tab(name)
+        if isinstance(page, ReportView):
+            page.run_now(flt, page.spec.default_by)
+        return page
+
     def _build(self, key: str) -> QWidget:
         if key == DASHBOARD:
             board = DashboardView(self.context, self.names, self.today)
+            board.open_report.connect(self.open_report_on)
             board.refresh()
             return board
         found = self.specs[key]
