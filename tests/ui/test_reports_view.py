@@ -178,7 +178,7 @@ def test_changing_the_split_twice_shows_only_the_newest_answer(
 
 
 def test_double_click_drills_down_and_a_row_opens_the_ledger(
-    qtbot: QtBot, reports: ReportsView, demo_db: Database
+    qtbot: QtBot, reports: ReportsView, demo_db: Database, tmp_path: Path
 ) -> None:
     page = revenue_page(qtbot, reports)
     model = page.model
@@ -199,6 +199,13 @@ def test_double_click_drills_down_and_a_row_opens_the_ledger(
     assert dialog.detail == expected
     assert dialog.table.rowCount() == len(expected.rows) > 0
     assert dialog.table.item(0, 1).text() == expected.rows[0].mrn
+    dialog.ask_path = lambda *_args: str(tmp_path / "rows")
+    qtbot.mouseClick(dialog.csv_button, Qt.MouseButton.LeftButton)
+    assert dialog.last_export == tmp_path / "rows.csv"
+    with dialog.last_export.open(newline="", encoding="utf-8") as handle:
+        lines = list(csv.reader(handle))
+    assert len(lines) == 1 + len(expected.rows)  # a header, then one line a row
+    assert expected.rows[0].mrn in lines[1]
     row = next(i for i, r in enumerate(expected.rows) if r.claim_id is None)
     with qtbot.wait_signal(reports.open_ledger) as opened:
         dialog.table.cellDoubleClicked.emit(row, 0)

@@ -10,13 +10,16 @@ window navigates, as it does everywhere else.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QHeaderView,
     QLabel,
     QPushButton,
@@ -30,8 +33,15 @@ from ketadesk.reports.model import Detail, DetailRow
 from ketadesk.ui.format import count_text, dollars, us_date
 from ketadesk.ui.style import set_role
 
+AskPath = Callable[[QWidget, str, str, str], str]
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 COLUMNS = ("Date", "MRN", "Patient", "What", "Claim")
+
+
+def ask_save_path(parent: QWidget, title: str, suggested: str, pattern: str) -> str:
+    """The file dialog of Export; "" when the person cancelled."""
+    path, _chosen = QFileDialog.getSaveFileName(parent, title, suggested, pattern)
+    return path
 
 
 def amount_text(value: object) -> str:
@@ -51,6 +61,8 @@ class DetailDialog(QDialog):
     def __init__(self, detail: Detail, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.detail = detail
+        self.ask_path: AskPath = ask_save_path
+        self.last_export: Path | None = None
         self.setObjectName("reportDetail")
         self.setWindowTitle(detail.title)
         self.resize(900, 520)
@@ -105,6 +117,10 @@ class DetailDialog(QDialog):
 
     def _buttons(self) -> QDialogButtonBox:
         box = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        self.csv_button = QPushButton("Export CSV…")
+        self.csv_button.setEnabled(bool(self.detail.rows))
+        self.csv_button.clicked.connect(self.export_csv)
+        box.addButton(self.csv_button, QDialogButtonBox.ButtonRole.ActionRole)
         self.ledger_button = QPushButton("Open ledger")
         self.claim_button = QPushButton("Open claim")
         box.addButton(self.ledger_button, QDialogButtonBox.ButtonRole.ActionRole)
@@ -113,6 +129,29 @@ class DetailDialog(QDialog):
         self.claim_button.clicked.connect(self._claim)
         box.rejected.connect(self.reject)
         return box
+
+    def export_csv(self) -> Path | None:
+        """Write the rows listed as CSV (owner-only), where the person chooses."""
+        from ketadesk.files import write_private
+        from ketadesk.reports.export import detail_csv
+
+        chosen = self.ask_path(
+            self, "Export CSV", str(Path.home() / "rows.csv"), "CSV files (*.csv)"
+        )
+        if not chosen:
+            return None
+        path = Path(chosen)
+        if path.suffix.lower() != ".csv":
+            path = path.with_name(f"{path.name}.csv")
+        try:
+            write_private(path, detail_csv(self.detail))
+        except OSError as error:
+            self.summary.setText(f"Could not write {path.name}: {error.strerror or error}.")
+            set_role(self.summary, "error")
+            return None
+        self.last_export = path
+        self.summary.setText(f"Written to {path} (readable by you only).")
+        return path
 
     def current(self) -> DetailRow | None:
         row = self.table.currentRow()

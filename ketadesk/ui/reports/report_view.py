@@ -21,7 +21,6 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -43,7 +42,7 @@ from ketadesk.ui.billing import Notice
 from ketadesk.ui.charts import chart_widget
 from ketadesk.ui.context import AppContext
 from ketadesk.ui.format import count_text
-from ketadesk.ui.reports.detail import DetailDialog
+from ketadesk.ui.reports.detail import AskPath, DetailDialog, ask_save_path
 from ketadesk.ui.reports.filters import FilterBar
 from ketadesk.ui.reports.running import LatestRun
 from ketadesk.ui.reports.table_model import MEASURE_ROLE, ROW_ROLE, ReportTableModel
@@ -51,15 +50,8 @@ from ketadesk.ui.style import set_role
 from ketadesk.ui.workers import Progress
 
 Clock = Callable[[], date]
-AskPath = Callable[[QWidget, str, str, str], str]
 COLUMN_AIR = 14  # pixels added to a column's widest text, so bold totals are never cut
 CHART_HEIGHT = 300  # room for month names standing on their side under the bars
-
-
-def ask_save_path(parent: QWidget, title: str, suggested: str, pattern: str) -> str:
-    """The file dialog of Export; "" when the person cancelled."""
-    path, _chosen = QFileDialog.getSaveFileName(parent, title, suggested, pattern)
-    return path
 
 
 class ReportView(QWidget):
@@ -281,6 +273,7 @@ class ReportView(QWidget):
             self.dialog.close()
             self.dialog.deleteLater()
         self.dialog = DetailDialog(detail, self)
+        self.dialog.ask_path = self.ask_path
         self.dialog.open_ledger.connect(self.open_ledger)
         self.dialog.open_claim.connect(self.open_claim)
         self.dialog.show()
