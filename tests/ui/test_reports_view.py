@@ -363,3 +363,29 @@ def test_one_report_is_a_view_name_on_the_command_line(capsys: pytest.CaptureFix
     with pytest.raises(SystemExit):
         main.build_parser().parse_args(["--view", "reports:nope"])
     assert "there is no view 'reports:nope'" in capsys.readouterr().err
+
+
+def test_a_request_still_waiting_for_a_thread_is_taken_back(
+    qtbot: QtBot, demo_db: Database
+) -> None:
+    import threading
+
+    from PySide6.QtCore import QThreadPool
+
+    from ketadesk.ui.reports.running import LatestRun
+    from ketadesk.ui.workers import Worker
+
+    gate = threading.Event()
+    blockers = [
+        Worker(demo_db, lambda _session, _progress: gate.wait(30))
+        for _ in range(QThreadPool.globalInstance().maxThreadCount())
+    ]
+    for blocker in blockers:
+        blocker.start()
+    runs, answers = LatestRun(demo_db), []
+    runs.start(lambda _s, _p: "older", answers.append, answers.append)
+    runs.start(lambda _s, _p: "newer", answers.append, answers.append)
+    assert runs.dropped == 1 and runs.running == 1  # the older one never took a thread
+    gate.set()
+    qtbot.waitUntil(lambda: not runs.busy)
+    assert answers == ["newer"]

@@ -203,6 +203,7 @@ class DashboardView(QWidget):
         def job(session: Session, _progress: Progress) -> Dashboard:
             return dashboard(session, actor, flt)
 
+        self.notice.say("Reading the figures…")
         self.runs.start(job, self.show_dashboard, self._failed)
 
     def show_dashboard(self, board: object) -> None:

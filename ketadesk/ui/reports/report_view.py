@@ -186,6 +186,7 @@ class ReportView(QWidget):
         def job(session: Session, _progress: Progress) -> ReportTable:
             return found.run(session, actor, flt, by)
 
+        self.notice.say("Reading the figures…")
         self.runs.start(job, self.show_table, self._failed)
 
     def run_now(self, flt: ReportFilter, by: tuple[str, ...]) -> None:
@@ -263,9 +264,12 @@ class ReportView(QWidget):
         def job(session: Session, _progress: Progress) -> Detail:
             return found.detail(session, actor, table, row, measure)
 
+        self.notice.say("Reading the rows behind that figure…")
         self.drills.start(job, self._detail_read, self._failed)
 
     def _detail_read(self, detail: Detail) -> None:
+        if self.table is not None:
+            self.notice.say(self._caption(self.table))
         self.show_detail(detail)
 
     def show_detail(self, detail: Detail) -> DetailDialog:

@@ -6,7 +6,8 @@ report is still running, a new run starts at once; the older one finishes in the
 and its answer is dropped, because it answers a question nobody is asking any more. While a
 run is out, :attr:`LatestRun.busy` is true and the view shows a thin progress bar instead of
 freezing; a refusal comes back as words through ``on_failed``. A page closed while its work
-runs is simply not told (the worker's signals outlive it).
+runs is simply not told (the worker's signals outlive it). A request still waiting for a
+thread when a newer one comes is taken back from the pool instead of being run for nothing.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QThreadPool, Signal
 
 from ketadesk.db import Database
 from ketadesk.ui.workers import Job, Worker
@@ -31,7 +32,8 @@ class LatestRun(QObject):
         self.db = db
         self.generation = 0
         self.running = 0
-        self.dropped = 0  # answers that came back after a newer request: never shown
+        self.dropped = 0  # requests overtaken by a newer one: never shown
+        self.latest: Worker[Any] | None = None
 
     @property
     def busy(self) -> bool:
@@ -45,6 +47,7 @@ class LatestRun(QObject):
     ) -> Worker[Any]:
         """Run ``job``; call ``on_done(result)`` or ``on_failed(error)`` in the window's thread
         unless a newer request was started meanwhile."""
+        self._withdraw_waiting()
         self.generation += 1
         mine = self.generation
         worker: Worker[Any] = Worker(self.db, job)
@@ -55,7 +58,18 @@ class LatestRun(QObject):
         if self.running == 1:
             self.busy_changed.emit(True)
         worker.start()
+        self.latest = worker
         return worker
+
+    def _withdraw_waiting(self) -> None:
+        """Take the previous request back if it has not started (both of the pool's threads
+        busy): nobody will read its answer, so it should not hold a thread up."""
+        previous, self.latest = self.latest, None
+        if previous is None or not QThreadPool.globalInstance().tryTake(previous):
+            return
+        Worker._running.discard(previous)  # it will never run, so never says it finished
+        self.dropped += 1
+        self._finished()
 
     def _answer(self, mine: int, deliver: Callable[[Any], None], answer: object) -> None:
         if not shiboken6.isValid(self):  # the page was closed while the work ran
