@@ -389,3 +389,27 @@ def test_a_request_still_waiting_for_a_thread_is_taken_back(
     gate.set()
     qtbot.waitUntil(lambda: not runs.busy)
     assert answers == ["newer"]
+
+
+@pytest.mark.qt_log_ignore("This plugin does not support (grabbing the keyboard|raise)")  # a popup
+def test_ticking_two_locations_reports_on_those_two(
+    qtbot: QtBot, reports: ReportsView, demo_db: Database
+) -> None:
+    page = revenue_page(qtbot, reports)
+    choices = page.filters.locations
+    assert choices is not None and choices.text() == "All locations"
+    menu = choices.menu()
+    menu.popup(choices.mapToGlobal(choices.rect().bottomLeft()))
+    qtbot.waitExposed(menu)
+    chosen = list(choices.actions_by_key)[:2]
+    for key in chosen:
+        action = choices.actions_by_key[key]
+        qtbot.mouseClick(menu, Qt.MouseButton.LeftButton, pos=menu.actionGeometry(action).center())
+        assert action.isChecked() and menu.isVisible()  # the menu stays open for the next
+    menu.close()
+    assert choices.text() == "2 chosen"
+    idle(qtbot, page)
+    assert page.table is not None and set(page.table.filter.location_ids) == set(chosen)
+    with demo_db.reading() as session:
+        expected = run_report(session, MANAGER, "revenue", page.table.filter, ("month",))
+    assert page.table.total == expected.total

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 
 from PySide6.QtCore import QDate, Signal
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QMouseEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -70,6 +70,17 @@ def _pydate(day: QDate) -> date:
     return date(day.year(), day.month(), day.day())
 
 
+class TickMenu(QMenu):
+    """A menu that stays open while ticks are set, so several can be chosen in one go."""
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        action = self.actionAt(event.position().toPoint())
+        if action is not None and action.isCheckable():
+            action.trigger()  # ticks it without closing the menu
+            return
+        super().mouseReleaseEvent(event)
+
+
 class Choices(QToolButton):
     """A button with a menu of ticks: ``All locations`` until some are ticked."""
 
@@ -79,7 +90,7 @@ class Choices(QToolButton):
         super().__init__()
         self.everything = everything
         self.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        menu = QMenu(self)
+        menu = TickMenu(self)
         self.actions_by_key: dict[object, QAction] = {}
         for key, text in choices:
             action = QAction(text, menu)
