@@ -28,7 +28,7 @@ from ketadesk.ui.main_window import MainWindow
 from ketadesk.ui.reports import ReportsView
 from ketadesk.ui.reports.dashboard_view import DashboardView, change_colour, change_text
 from ketadesk.ui.reports.detail import DetailDialog
-from ketadesk.ui.reports.filters import preset_period
+from ketadesk.ui.reports.filters import DEFAULT_PRESET, preset_period
 from ketadesk.ui.reports.report_view import ReportView
 from ketadesk.ui.reports.table_model import TOTAL, cell_text
 
@@ -91,7 +91,7 @@ def test_the_dashboard_shows_six_tiles_from_the_dashboard_service(
     assert isinstance(board, DashboardView)
     idle(qtbot, board)
     flt = board.filters.report_filter()
-    assert (flt.date_from, flt.date_to) == preset_period("This month", DEMO_DAY)
+    assert (flt.date_from, flt.date_to) == preset_period(DEFAULT_PRESET, DEMO_DAY)
     with demo_db.reading() as session:
         expected = dashboard(session, MANAGER, flt)
     assert len(board.tiles) == 6

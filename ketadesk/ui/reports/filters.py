@@ -33,6 +33,8 @@ from ketadesk.reports.names import SELF_PAY, Names
 Clock = Callable[[], date]
 PRESETS = ("This month", "Last month", "This quarter", "This year", "Last 12 months")
 CUSTOM = "Custom dates"
+# A year of months to start with: the monthly charts have a shape and a rate its weight.
+DEFAULT_PRESET = "Last 12 months"
 NOTHING = "—"
 
 
@@ -183,6 +185,7 @@ class FilterBar(QWidget):
         self.preset.setObjectName("periodPreset")
         self.preset.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.preset.addItems([*PRESETS, CUSTOM])
+        self.preset.setCurrentText(DEFAULT_PRESET)
         self.preset.currentIndexChanged.connect(self.apply_preset)
         self.date_from = QDateEdit()
         self.date_to = QDateEdit()
