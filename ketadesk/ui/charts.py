@@ -55,6 +55,8 @@ PALETTE = (
     "#BBBBBB",
 )
 MIN_HEIGHT = 220
+LEGEND_BESIDE_AFTER = 5  # more series than this and the legend stands beside the plot
+LEGEND_WIDTH = 210  # pixels, at most, for a legend beside the plot
 ROTATE_AFTER = 8  # more categories than this and their names stand on their side
 ROTATE_LETTERS = 40  # standing bars whose names add up to more letters turn them on their side
 LONG_NAME = 14  # a category name longer than this lays the bars on their side...
@@ -139,7 +141,11 @@ def _base(chart: Chart) -> QChart:
     drawn.setBackgroundRoundness(0)
     legend = drawn.legend()
     legend.setVisible(len(chart.series) > 1)
-    legend.setAlignment(Qt.AlignmentFlag.AlignBottom)
+    if len(chart.series) > LEGEND_BESIDE_AFTER:  # one row under the plot would cut the names
+        legend.setAlignment(Qt.AlignmentFlag.AlignRight)
+        legend.setMaximumWidth(LEGEND_WIDTH)
+    else:
+        legend.setAlignment(Qt.AlignmentFlag.AlignBottom)
     return drawn
 
 

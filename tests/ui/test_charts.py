@@ -46,6 +46,7 @@ def test_stacked_bars_have_a_set_per_series_a_legend_and_a_money_axis(qtbot: QtB
     assert [s.label() for s in bars.barSets()] == ["Self-pay", "Aetna"]
     assert [bars.barSets()[1].at(i) for i in range(3)] == [300.0, -50.0, 410.25]
     assert chart.legend().isVisible()
+    assert chart.legend().alignment() == Qt.AlignmentFlag.AlignBottom
     (x_axis,) = chart.axes(Qt.Orientation.Horizontal)
     (y_axis,) = chart.axes(Qt.Orientation.Vertical)
     assert isinstance(x_axis, QBarCategoryAxis) and x_axis.categories() == list(REVENUE.categories)
@@ -158,3 +159,13 @@ def test_long_names_lay_the_bars_down_and_a_shared_prefix_goes_to_the_title(
     assert [bars.barSets()[0].at(i) for i in range(2)] == [26.2, 15.6]
     assert shared_prefix(("Aetna", "Aetna Gold")) == ""  # no separator: nothing shared
     assert shared_prefix(("IV — a",)) == ""
+
+
+def test_many_series_put_the_legend_beside_the_plot(qtbot: QtBot) -> None:
+    payers = tuple(Series(f"Payer number {n}", (D(n), D(1))) for n in range(7))
+    widget = chart_widget(Chart("Net revenue", "bar", ("Nov", "Dec"), payers))
+    qtbot.add_widget(widget)
+    assert isinstance(widget, QChartView)
+    legend = widget.chart().legend()
+    assert legend.alignment() == Qt.AlignmentFlag.AlignRight
+    assert [m.label() for m in legend.markers()] == [s.name for s in payers]
