@@ -276,6 +276,21 @@ def test_the_window_opens_one_report_by_view_name_and_drills_to_the_ledger(
     patients = window.area("patients")
     detail = getattr(patients, "detail", None)
     assert detail is not None and detail.tabs.currentWidget() is detail.ledger
+    claim = _a_claim(demo_db)
+    area.open_claim.emit(claim)
+    assert window.current_area() == "billing"
+    claims = window.show_view("claims")
+    assert claims.selected_ids() == [claim]  # type: ignore[attr-defined]
+
+
+def _a_claim(db: Database) -> int:
+    from sqlalchemy import select
+
+    from ketadesk.billing.claims.models import Claim
+
+    with db.reading() as session:
+        found = session.scalars(select(Claim.id).order_by(Claim.id.desc()).limit(1)).one()
+    return int(found)
 
 
 def _a_patient(db: Database) -> int:
