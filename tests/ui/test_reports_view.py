@@ -428,3 +428,12 @@ def test_ticking_two_locations_reports_on_those_two(
     with demo_db.reading() as session:
         expected = run_report(session, MANAGER, "revenue", page.table.filter, ("month",))
     assert page.table.total == expected.total
+
+
+def test_refresh_reads_the_figures_again(qtbot: QtBot, reports: ReportsView) -> None:
+    page = revenue_page(qtbot, reports)
+    before, shown = page.runs.generation, page.table
+    qtbot.mouseClick(page.refresh_button, Qt.MouseButton.LeftButton)
+    idle(qtbot, page)
+    assert page.runs.generation == before + 1
+    assert page.table is not shown and page.table == shown  # read anew, the same figures

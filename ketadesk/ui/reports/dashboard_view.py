@@ -20,8 +20,10 @@ from PySide6.QtGui import QMouseEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
+    QHBoxLayout,
     QLabel,
     QProgressBar,
+    QPushButton,
     QScrollArea,
     QVBoxLayout,
     QWidget,
@@ -131,7 +133,14 @@ class DashboardView(QWidget):
         title.setObjectName("pageTitle")
         column.addWidget(title)
         self.filters = FilterBar(names, today, dashboard=True)
-        column.addWidget(self.filters)
+        self.refresh_button = QPushButton("Refresh")
+        self.refresh_button.setObjectName("refreshDashboard")
+        self.refresh_button.setToolTip("Read the figures again (after payments were posted).")
+        self.refresh_button.clicked.connect(self.refresh)
+        top = QHBoxLayout()
+        top.addWidget(self.filters, 1)
+        top.addWidget(self.refresh_button)
+        column.addLayout(top)
         self.progress = QProgressBar()
         self.progress.setRange(0, 0)
         self.progress.setMaximumHeight(4)

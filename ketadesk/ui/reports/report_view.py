@@ -125,6 +125,11 @@ class ReportView(QWidget):
         self.pdf_button = QPushButton("Export PDF…")
         self.pdf_button.setObjectName("exportPdf")
         self.pdf_button.clicked.connect(self.export_pdf)
+        self.refresh_button = QPushButton("Refresh")
+        self.refresh_button.setObjectName("refreshReport")
+        self.refresh_button.setToolTip("Read the figures again (after payments were posted).")
+        self.refresh_button.clicked.connect(self.refresh)
+        row.addWidget(self.refresh_button, 0, Qt.AlignmentFlag.AlignTop)
         for button in (self.csv_button, self.pdf_button):
             button.setEnabled(False)
             row.addWidget(button, 0, Qt.AlignmentFlag.AlignTop)
