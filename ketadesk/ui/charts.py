@@ -3,7 +3,9 @@
 A report hands over a :class:`~ketadesk.reports.model.Chart` (plain data: a title, a style,
 categories and series of exact figures). :func:`chart_widget` draws it:
 
-- ``bar``: stacked bars, one stack per category and one colour per series, with a legend;
+- ``bar``: bars per category, one colour per series, with a legend: stacked when the figures
+  add up (money, counts), side by side when they do not (rates, days, scores); lying on
+  their side when the category names are long;
 - ``line``: one line per series over the categories;
 - ``heat``: a grid of coloured cells (``rows`` down, ``categories`` across), drawn by the small
   :class:`HeatMap` widget here because QtCharts has none.
@@ -22,11 +24,14 @@ from dataclasses import replace
 from decimal import Decimal
 
 from PySide6.QtCharts import (
+    QAbstractBarSeries,
     QBarCategoryAxis,
+    QBarSeries,
     QBarSet,
     QCategoryAxis,
     QChart,
     QChartView,
+    QHorizontalBarSeries,
     QHorizontalStackedBarSeries,
     QLineSeries,
     QStackedBarSeries,
@@ -168,6 +173,12 @@ def shared_prefix(names: Sequence[str]) -> str:
     return ""
 
 
+def adds_up(chart: Chart) -> bool:
+    """Whether a bar chart's series stack: money and counts add up; rates, days and scores
+    do not (a gross and a net collection rate side by side, not one on the other)."""
+    return chart.kind in (Kind.MONEY, Kind.COUNT)
+
+
 def lying(chart: Chart) -> bool:
     """Whether bars lie on their side: long names (locations, protocols) read whole down the
     left, where standing bars would cut them short under the plot."""
@@ -216,7 +227,11 @@ def _bar_chart(chart: Chart) -> QChart:
     side = lying(chart)
     # Lying bars are drawn bottom-up; reversed, the first category reads at the top.
     categories = tuple(reversed(chart.categories)) if side else chart.categories
-    bars = QHorizontalStackedBarSeries() if side else QStackedBarSeries()
+    stacked = adds_up(chart)
+    if stacked:
+        bars: QAbstractBarSeries = QHorizontalStackedBarSeries() if side else QStackedBarSeries()
+    else:
+        bars = QHorizontalBarSeries() if side else QBarSeries()
     for index, series in enumerate(chart.series):
         values = tuple(reversed(series.values)) if side else series.values
         bar_set = QBarSet(series.name)
@@ -225,14 +240,17 @@ def _bar_chart(chart: Chart) -> QChart:
         bar_set.setBorderColor(QColor(PALETTE[index % len(PALETTE)]))
         bars.append(bar_set)
     drawn.addSeries(bars)
-    ups = [
-        sum(float(s.values[i]) for s in chart.series if s.values[i] > 0)
-        for i in range(len(chart.categories))
-    ]
-    downs = [
-        sum(float(s.values[i]) for s in chart.series if s.values[i] < 0)
-        for i in range(len(chart.categories))
-    ]
+    if stacked:
+        ups = [
+            sum(float(s.values[i]) for s in chart.series if s.values[i] > 0)
+            for i in range(len(chart.categories))
+        ]
+        downs = [
+            sum(float(s.values[i]) for s in chart.series if s.values[i] < 0)
+            for i in range(len(chart.categories))
+        ]
+    else:
+        ups = downs = [float(v) for s in chart.series for v in s.values]
     names = _category_axis(categories, upright=not side)
     figures = _value_axis(chart, min(downs), max(ups))
     drawn.addAxis(names, Qt.AlignmentFlag.AlignLeft if side else Qt.AlignmentFlag.AlignBottom)

@@ -8,9 +8,10 @@ from decimal import Decimal
 import pytest
 from PySide6.QtCharts import (
     QBarCategoryAxis,
+    QBarSeries,
     QCategoryAxis,
     QChartView,
-    QHorizontalStackedBarSeries,
+    QHorizontalBarSeries,
     QLineSeries,
     QStackedBarSeries,
 )
@@ -152,7 +153,7 @@ def test_long_names_lay_the_bars_down_and_a_shared_prefix_goes_to_the_title(
     chart = widget.chart()
     assert chart.title() == "Chair utilisation · Stillwater Ketamine"
     (bars,) = chart.series()
-    assert isinstance(bars, QHorizontalStackedBarSeries)
+    assert isinstance(bars, QHorizontalBarSeries)  # lying, and rates do not stack
     (names,) = chart.axes(Qt.Orientation.Vertical)
     assert isinstance(names, QBarCategoryAxis)
     assert names.categories() == ["Cherry Creek", "Midtown Manhattan"]  # first on top
@@ -169,3 +170,20 @@ def test_many_series_put_the_legend_beside_the_plot(qtbot: QtBot) -> None:
     legend = widget.chart().legend()
     assert legend.alignment() == Qt.AlignmentFlag.AlignRight
     assert [m.label() for m in legend.markers()] == [s.name for s in payers]
+
+
+def test_rates_stand_side_by_side_rather_than_stacked(qtbot: QtBot) -> None:
+    rates = Chart(
+        "Collection rates",
+        "bar",
+        ("Aetna", "Cigna"),
+        (Series("Gross", (D("37.7"), D("37.8"))), Series("Net", (D("70"), D("72")))),
+        kind=Kind.PERCENT,
+    )
+    widget = chart_widget(rates)
+    qtbot.add_widget(widget)
+    assert isinstance(widget, QChartView)
+    (bars,) = widget.chart().series()
+    assert isinstance(bars, QBarSeries) and not isinstance(bars, QStackedBarSeries)
+    (y_axis,) = widget.chart().axes(Qt.Orientation.Vertical)
+    assert y_axis.max() < 100  # the tallest bar, not the sum of the two (about 110)
