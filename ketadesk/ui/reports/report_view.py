@@ -52,6 +52,7 @@ from ketadesk.ui.workers import Progress
 Clock = Callable[[], date]
 COLUMN_AIR = 14  # pixels added to a column's widest text, so bold totals are never cut
 CHART_HEIGHT = 300  # room for month names standing on their side under the bars
+TABLE_AT_LEAST = 120  # pixels: a header and a couple of rows, however small the window
 
 
 class ReportView(QWidget):
@@ -167,7 +168,7 @@ class ReportView(QWidget):
         scroll.setMinimumWidth(260)
         scroll.setMaximumWidth(380)
         row.addWidget(scroll, 1)
-        splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter = splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.view)
         splitter.addWidget(lower)
         splitter.setStretchFactor(0, 1)
@@ -208,6 +209,7 @@ class ReportView(QWidget):
         self.table = table
         self.model.show(table)
         self._fit_columns()
+        self._share_height()
         self.chart = self.spec.chart(table)
         replacement = chart_widget(self.chart, empty_text="No chart for this split")
         self.chart_holder.replaceWidget(self.chart_view, replacement)
@@ -226,6 +228,22 @@ class ReportView(QWidget):
         header = self.view.horizontalHeader()
         for column in range(self.model.columnCount()):
             header.resizeSection(column, header.sectionSize(column) + COLUMN_AIR)
+
+    def _share_height(self) -> None:
+        """A short table takes the height its rows need and the chart the rest; a long one
+        takes at most three fifths and scrolls."""
+        total = sum(self.splitter.sizes())
+        if total <= 0:
+            return
+        rows = self.model.rowCount()
+        needed = (
+            self.view.horizontalHeader().height()
+            + rows * self.view.verticalHeader().defaultSectionSize()
+            + self.view.horizontalScrollBar().sizeHint().height()
+            + 2 * self.view.frameWidth()
+        )
+        table = max(min(needed, total * 3 // 5, total - CHART_HEIGHT), TABLE_AT_LEAST)
+        self.splitter.setSizes([table, total - table])
 
     def _caption(self, table: ReportTable) -> str:
         flt = table.filter
