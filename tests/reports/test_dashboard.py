@@ -88,3 +88,14 @@ def test_an_empty_clinic_shows_figures_it_can_and_says_none_for_rates(database: 
     assert shown["net_revenue"].value == Decimal("0.00")
     assert shown["net_collection_rate"].value is None
     assert shown["net_collection_rate"].change is None
+
+
+def test_in_parallel_it_is_the_same_dashboard(demo: Database) -> None:
+    from ketadesk.reports.dashboard import dashboard_in_parallel, plan
+
+    with demo.reading() as session:
+        alone = dashboard(session, MANAGER, YEAR)
+    assert dashboard_in_parallel(demo.reading, MANAGER, YEAR, threads=3) == alone
+    # Each report runs once: the charted totals stand for revenue, aging and utilisation.
+    jobs = plan(YEAR)
+    assert len(jobs) == len(set(jobs)) == len(CHARTS) + 3 + len(TILES)
