@@ -387,7 +387,7 @@ def _denials(session: Session, flt: ReportFilter, keys: Sequence[str]) -> Groups
         select(
             *columns,
             reason,
-            func.count(func.distinct(rc.c.id)),
+            rc.c.id,
             func.sum(type_coerce(adj.c.amount, BigInteger)),
         )
         .select_from(
@@ -397,9 +397,10 @@ def _denials(session: Session, flt: ReportFilter, keys: Sequence[str]) -> Groups
             .outerjoin(line, line.c.id == adj.c.remit_line_id)
         )
         .where(*_denials_where(flt))
-        .group_by(*columns, reason)
+        .group_by(*columns, reason, rc.c.id)
     )
     found: Groups = {}
+    denied: dict[tuple[object, ...], set[int]] = {}
     width = len(keys)
     for row in session.execute(query):
         if not _is_denial(str(row[width])):
@@ -410,8 +411,11 @@ def _denials(session: Session, flt: ReportFilter, keys: Sequence[str]) -> Groups
             for key, value in zip(keys, row[:width], strict=True)
         )
         figures = found.setdefault(group, {"denials": 0, "denied_amount": 0})
-        figures["denials"] += int(row[width + 1])
         figures["denied_amount"] += int(row[width + 2])
+        # A claim denied for two reasons (or one reason spelt two ways) counts once.
+        denied.setdefault(group, set()).add(int(row[width + 1]))
+    for group, claims in denied.items():
+        found[group]["denials"] = len(claims)
     return found
 
 
