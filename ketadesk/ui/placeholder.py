@@ -1,6 +1,6 @@
 """An honest page for an area that is not built yet: what will be there, and that it isn't.
 
-The main window shows one of these for Billing and Reports until those areas exist. It
+The main window shows one of these for an area that has no view of its own yet. It
 has no buttons, so nobody clicks something that does nothing.
 """
 
@@ -18,11 +18,6 @@ PLANNED: dict[str, tuple[str, str]] = {
         "Billing",
         "Charges, invoices, payments, packages, Good Faith Estimates, superbills and "
         "insurance claims.",
-    ),
-    "reports": (
-        "Reports",
-        "Revenue by month, payer, service, provider and location, AR aging, chair "
-        "utilisation, no-shows and series completion.",
     ),
     "settings": (
         "Settings",
