@@ -3,6 +3,10 @@
 Services call :func:`record` inside their own transaction, so the audit row commits or
 rolls back together with the change it describes. :func:`snapshot` turns a model into the
 JSON-safe dictionary kept as "before" and "after".
+
+Every row is linked into the log's hash chain as it is added (:mod:`ketadesk.access.audit_chain`
+takes the log's write lock, assigns the id and computes the chain), so rows must be written
+through :func:`record` or :func:`record_many`, never inserted directly.
 """
 
 from __future__ import annotations
@@ -16,9 +20,10 @@ from typing import Any
 from sqlalchemy import insert, inspect, select
 from sqlalchemy.orm import Session
 
+from ketadesk.access.audit_chain import ChainReport, json_safe, link, verify_chain
 from ketadesk.access.models import AuditEntry
 from ketadesk.access.permissions import Actor, Permission
-from ketadesk.db import Base
+from ketadesk.db import Base, utcnow
 
 
 def _plain(value: Any) -> Any:
@@ -49,6 +54,18 @@ def changed(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, An
     return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}
 
 
+__all__ = [
+    "ChainReport",
+    "changed",
+    "history",
+    "record",
+    "record_many",
+    "record_update",
+    "snapshot",
+    "verify_chain",
+]
+
+
 def record(
     session: Session,
     actor: Actor,
@@ -59,18 +76,32 @@ def record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    """Add an audit row to the caller's transaction."""
-    entry = AuditEntry(
-        actor=actor.username,
-        user_id=actor.user_id,
-        action=action,
-        entity=entity,
-        entity_id=str(entity_id),
-        before=before,
-        after=after,
-    )
+    """Add an audit row to the caller's transaction, linked into the chain."""
+    row = _row(actor, action, entity, entity_id, before, after)
+    link(session, [row])
+    entry = AuditEntry(**row)
     session.add(entry)
     return entry
+
+
+def _row(
+    actor: Actor,
+    action: str,
+    entity: str,
+    entity_id: object,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> dict[str, Any]:
+    return {
+        "at": utcnow(),
+        "actor": actor.username,
+        "user_id": actor.user_id,
+        "action": action,
+        "entity": entity,
+        "entity_id": str(entity_id),
+        "before": json_safe(before),
+        "after": json_safe(after),
+    }
 
 
 def record_many(
@@ -82,19 +113,9 @@ def record_many(
 ) -> int:
     """:func:`record` for many records at once, one ``(id, after)`` pair each, written in one
     bulk insert (posting an 835 audits thousands of ledger entries); returns how many."""
-    values = [
-        {
-            "actor": actor.username,
-            "user_id": actor.user_id,
-            "action": action,
-            "entity": entity,
-            "entity_id": str(entity_id),
-            "before": None,
-            "after": after,
-        }
-        for entity_id, after in rows
-    ]
+    values = [_row(actor, action, entity, entity_id, None, after) for entity_id, after in rows]
     if values:
+        link(session, values)
         session.execute(insert(AuditEntry), values)
     return len(values)
 

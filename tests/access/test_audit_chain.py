@@ -1,0 +1,197 @@
+"""The audit log's hash chain: rows written through the audit service link up, and tampering
+done around the append-only triggers (plain sqlite3, PostgreSQL superuser SQL) is found and
+named; two processes writing at once keep one chain."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import select
+
+from ketadesk.access import audit
+from ketadesk.access.audit_chain import GENESIS, Checkpoint, next_chain, verify_chain
+from ketadesk.access.models import AuditEntry
+from ketadesk.access.permissions import Actor, Role
+from ketadesk.db import Database
+
+NURSE = Actor(username="nina", role=Role.CLINICAL)
+
+
+def write_log(db: Database, actor: Actor) -> None:
+    """Six rows: three single records and a bulk of three."""
+    with db.transaction() as session:
+        audit.record(session, actor, "view", "patient", "K-1001")
+        audit.record(session, actor, "update", "patient", "K-1001", before={"a": 1}, after={"a": 2})
+        audit.record(session, actor, "create", "note", 7, after={"text": "dosed 0.5 mg/kg"})
+        bulk = [(i, {"n": i}) for i in (1, 2, 3)]
+        audit.record_many(session, actor, "post", "ledger_entry", bulk)
+
+
+def tamper(db: Database, *statements: str) -> None:
+    """Run SQL around the append-only triggers, as someone with the database file or a
+    superuser login could."""
+    if db.is_sqlite:
+        path = db.engine.url.database
+        assert path is not None
+        raw = sqlite3.connect(path)
+        raw.execute("DROP TRIGGER audit_entry_no_update")
+        raw.execute("DROP TRIGGER audit_entry_no_delete")
+        for statement in statements:
+            raw.execute(statement)
+        raw.commit()
+        raw.close()
+        return
+    with db.engine.begin() as connection:
+        connection.exec_driver_sql("ALTER TABLE audit_entry DISABLE TRIGGER USER")
+        for statement in statements:
+            connection.exec_driver_sql(statement)
+        connection.exec_driver_sql("ALTER TABLE audit_entry ENABLE TRIGGER USER")
+
+
+@pytest.fixture
+def logged(database: Database) -> Iterator[Database]:
+    write_log(database, NURSE)
+    yield database
+
+
+def verify(db: Database) -> audit.ChainReport:
+    with db.reading() as session:
+        return verify_chain(session)
+
+
+def test_rows_written_through_the_service_form_one_chain(logged: Database) -> None:
+    with logged.reading() as session:
+        rows = session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+    assert [r.id for r in rows] == [1, 2, 3, 4, 5, 6]
+    previous = GENESIS
+    for row in rows:
+        assert row.chain == next_chain(previous, row)
+        previous = row.chain
+    report = verify(logged)
+    assert report.ok and report.rows_checked == 6
+    assert report.last_good == Checkpoint(6, previous)
+    assert "6 rows checked" in report.sentence()
+
+
+def test_a_changed_actor_is_named_as_altered(logged: Database) -> None:
+    tamper(logged, "UPDATE audit_entry SET actor = 'someone-else' WHERE id = 3")
+    report = verify(logged)
+    assert not report.ok and report.broken is not None
+    assert (report.broken.row_id, report.broken.kind) == (3, "altered")
+    assert report.broken.sentence.startswith("Row 3 was altered")
+    assert report.rows_checked == 2
+
+
+def test_a_changed_before_value_is_named_as_altered(logged: Database) -> None:
+    tamper(logged, """UPDATE audit_entry SET "before" = '{"a": 5}' WHERE id = 2""")
+    broken = verify(logged).broken
+    assert broken is not None and (broken.row_id, broken.kind) == (2, "altered")
+
+
+def test_a_deleted_row_is_named(logged: Database) -> None:
+    tamper(logged, "DELETE FROM audit_entry WHERE id = 4")
+    broken = verify(logged).broken
+    assert broken is not None and (broken.row_id, broken.kind) == (5, "deleted")
+    assert broken.sentence == "Row 4 was deleted: row 5 no longer follows row 3."
+
+
+def test_a_row_inserted_in_the_middle_is_named(logged: Database) -> None:
+    # Make room at id 3 by renumbering the rows after it, then slip a row in.
+    tamper(
+        logged,
+        "UPDATE audit_entry SET id = id + 1000 WHERE id >= 3",
+        "UPDATE audit_entry SET id = id - 999 WHERE id >= 1000",
+        "INSERT INTO audit_entry (id, at, actor, action, entity, entity_id, chain) VALUES "
+        "(3, '2026-01-01 09:00:00', 'nina', 'view', 'patient', 'K-2002', '" + "a" * 64 + "')",
+    )
+    broken = verify(logged).broken
+    assert broken is not None and (broken.row_id, broken.kind) == (3, "inserted")
+    assert "renumbered" in broken.sentence
+
+
+def test_a_row_with_no_chain_is_named(logged: Database) -> None:
+    tamper(
+        logged,
+        "INSERT INTO audit_entry (id, at, actor, action, entity, entity_id) VALUES "
+        "(7, '2026-01-01 09:00:00', 'nina', 'view', 'patient', 'K-2002')",
+    )
+    broken = verify(logged).broken
+    assert broken is not None and (broken.row_id, broken.kind) == (7, "unchained")
+
+
+def test_a_walk_from_a_checkpoint_checks_only_what_came_after(logged: Database) -> None:
+    full = verify(logged)
+    with logged.reading() as session:
+        three = session.scalar(select(AuditEntry.chain).where(AuditEntry.id == 3))
+        assert three is not None
+        part = verify_chain(session, start=Checkpoint(3, three))
+        first = verify_chain(session, limit=2)
+    assert part.ok and part.rows_checked == 3 and part.last_good == full.last_good
+    assert first.ok and not first.complete and first.last_good is not None
+    assert first.last_good.row_id == 2
+    tamper(
+        logged,
+        "UPDATE audit_entry SET action = 'print' WHERE id = 3",
+        "UPDATE audit_entry SET actor = 'x' WHERE id = 5",
+    )
+    with logged.reading() as session:
+        again = verify_chain(session, start=Checkpoint(3, three))
+    # From the checkpoint only what came after is read; a full walk finds row 3 as well.
+    assert again.broken is not None and again.broken.row_id == 5
+    assert again.rows_checked == 1
+    broken = verify(logged).broken
+    assert broken is not None and broken.row_id == 3
+
+
+def test_a_checkpoint_row_deleted_since_is_named(logged: Database) -> None:
+    last = verify(logged).last_good
+    assert last is not None
+    tamper(logged, "DELETE FROM audit_entry WHERE id = 6")
+    with logged.reading() as session:
+        report = verify_chain(session, start=last)
+    assert report.broken is not None and report.broken.kind == "deleted"
+    assert report.broken.sentence == "Row 6, verified earlier, was deleted."
+
+
+def test_a_rolled_back_row_leaves_no_hole(database: Database) -> None:
+    with pytest.raises(RuntimeError), database.transaction() as session:
+        audit.record(session, NURSE, "view", "patient", "K-1")
+        raise RuntimeError("the change failed")
+    write_log(database, NURSE)
+    report = verify(database)
+    assert report.ok and report.rows_checked == 6
+
+
+WRITER = """
+import sys
+from ketadesk.access import audit
+from ketadesk.access.permissions import Actor, Role
+from ketadesk.db import Database
+
+db = Database(sys.argv[1])
+actor = Actor(username=sys.argv[2], role=Role.CLINICAL)
+for i in range(int(sys.argv[3])):
+    with db.transaction() as session:
+        audit.record(session, actor, "view", "patient", f"K-{i}")
+        audit.record_many(session, actor, "post", "ledger_entry", [(i, {}), (i + 1, {})])
+db.dispose()
+"""
+
+
+def test_two_processes_writing_at_once_keep_one_chain(database: Database) -> None:
+    url = database.engine.url.render_as_string(hide_password=False)
+    workers = [
+        subprocess.Popen([sys.executable, "-c", WRITER, url, name, "15"]) for name in ("ann", "bob")
+    ]
+    assert [worker.wait(120) for worker in workers] == [0, 0]
+    report = verify(database)
+    assert report.ok, report.sentence()
+    assert report.rows_checked == 2 * 15 * 3
+    with database.reading() as session:
+        actors = set(session.scalars(sa.select(AuditEntry.actor)))
+    assert actors == {"ann", "bob"}
