@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -59,8 +59,10 @@ def instant_text(at: datetime) -> str:
 
 def content(row: Any) -> bytes:
     """The canonical bytes of an audit row (a mapping or an object with the fields)."""
-    get = row.get if isinstance(row, dict) else lambda name: getattr(row, name)
-    doc = {name: get(name) for name in FIELDS}
+    if isinstance(row, dict):
+        doc = {name: row[name] for name in FIELDS}
+    else:
+        doc = {name: getattr(row, name) for name in FIELDS}
     doc["at"] = instant_text(doc["at"])
     return json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
 
@@ -145,7 +147,7 @@ class ChainReport:
         return f"The audit log's chain holds: {self.rows_checked} rows checked{through}{more}."
 
 
-def _rows(session: Session, after_id: int, limit: int | None) -> Iterator[Row[Any]]:
+def _rows(session: Session, after_id: int, limit: int | None) -> Generator[Row[Any], None, None]:
     columns = [getattr(AuditEntry, name) for name in (*FIELDS, "chain")]
     query = select(*columns).where(AuditEntry.id > after_id).order_by(AuditEntry.id)
     if limit is not None:
