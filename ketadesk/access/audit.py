@@ -4,6 +4,12 @@ Services call :func:`record` inside their own transaction, so the audit row comm
 rolls back together with the change it describes. :func:`snapshot` turns a model into the
 JSON-safe dictionary kept as "before" and "after".
 
+:func:`search` reads the log for the viewer, ``ketadesk audit`` and a patient's accounting
+of disclosures, filtered by patient, user, dates and entity, as frozen :class:`AuditLine`
+values; :func:`sentence` says one in words. :func:`check_at_login` walks the chain from the
+last verified row, a bounded number of rows at a time, for the banner an administrator sees
+after logging in.
+
 Every row is linked into the log's hash chain as it is added (:mod:`ketadesk.access.audit_chain`
 takes the log's write lock, assigns the id and computes the chain), so rows must be written
 through :func:`record` or :func:`record_many`, never inserted directly.
@@ -13,16 +19,23 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, time
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, inspect, select
+from sqlalchemy import ColumnElement, Select, insert, inspect, or_, select
 from sqlalchemy.orm import Session
 
-from ketadesk.access.audit_chain import ChainReport, json_safe, link, verify_chain
+from ketadesk.access.audit_chain import (
+    ChainReport,
+    Checkpoint,
+    json_safe,
+    link,
+    verify_chain,
+)
 from ketadesk.access.models import AuditEntry
-from ketadesk.access.permissions import Actor, Permission
+from ketadesk.access.permissions import Actor, Permission, Role
 from ketadesk.db import Base, utcnow
 
 
@@ -55,12 +68,17 @@ def changed(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, An
 
 
 __all__ = [
+    "AuditFilter",
+    "AuditLine",
     "ChainReport",
     "changed",
+    "check_at_login",
     "history",
     "record",
     "record_many",
     "record_update",
+    "search",
+    "sentence",
     "snapshot",
     "verify_chain",
 ]
@@ -151,3 +169,142 @@ def history(
     if entity_id is not None:
         query = query.where(AuditEntry.entity_id == str(entity_id))
     return session.scalars(query).all()
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """Which audit rows to show. ``mrn`` and ``patient_id`` name one patient (the caller
+    looks the id up; rows name a patient by MRN or carry its id in their values); ``start``
+    and ``end`` are days, both included, in UTC."""
+
+    mrn: str | None = None
+    patient_id: int | None = None
+    username: str | None = None
+    start: date | None = None
+    end: date | None = None
+    entity: str | None = None
+
+
+@dataclass(frozen=True)
+class AuditLine:
+    """One audit row, as the viewer, the command line and the disclosures PDF show it."""
+
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    entity: str
+    entity_id: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+def _patient_clause(flt: AuditFilter) -> ColumnElement[bool]:
+    named: list[ColumnElement[bool]] = []
+    if flt.mrn is not None:
+        named += [AuditEntry.entity_id == flt.mrn, AuditEntry.after["mrn"].as_string() == flt.mrn]
+    if flt.patient_id is not None:
+        pid = flt.patient_id
+        named += [
+            AuditEntry.after["patient_id"].as_integer() == pid,
+            AuditEntry.before["patient_id"].as_integer() == pid,
+        ]
+    return or_(*named)
+
+
+def _filtered(query: Select[Any], flt: AuditFilter) -> Select[Any]:
+    if flt.mrn is not None or flt.patient_id is not None:
+        query = query.where(_patient_clause(flt))
+    if flt.username is not None:
+        query = query.where(AuditEntry.actor == flt.username.strip().lower())
+    if flt.entity is not None:
+        query = query.where(AuditEntry.entity == flt.entity)
+    if flt.start is not None:
+        query = query.where(AuditEntry.at >= datetime.combine(flt.start, time(0), UTC))
+    if flt.end is not None:
+        query = query.where(AuditEntry.at < datetime.combine(flt.end + timedelta(1), time(0), UTC))
+    return query
+
+
+def search(
+    session: Session,
+    actor: Actor,
+    flt: AuditFilter,
+    *,
+    limit: int = 1000,
+    oldest_first: bool = False,
+) -> list[AuditLine]:
+    """The audit rows ``flt`` selects, newest first (oldest first for an accounting),
+    at most ``limit``. Needs ``AUDIT_VIEW``."""
+    actor.require(Permission.AUDIT_VIEW)
+    columns = (
+        AuditEntry.id,
+        AuditEntry.at,
+        AuditEntry.actor,
+        AuditEntry.action,
+        AuditEntry.entity,
+        AuditEntry.entity_id,
+        AuditEntry.before,
+        AuditEntry.after,
+    )
+    order = AuditEntry.id.asc() if oldest_first else AuditEntry.id.desc()
+    query = _filtered(select(*columns), flt).order_by(order).limit(limit)
+    return [AuditLine(*row) for row in session.execute(query)]
+
+
+VERBS = {
+    "view": "viewed",
+    "create": "created",
+    "update": "changed",
+    "delete": "deleted",
+    "post": "posted",
+    "allocate": "applied a payment to",
+    "login": "logged in as",
+    "login_failed": "failed to log in as",
+    "export": "exported",
+    "print": "printed",
+    "verify": "verified",
+}
+
+
+def sentence(line: AuditLine) -> str:
+    """One audit row in words: who did what to which record (the time is shown apart)."""
+    verb = VERBS.get(line.action, line.action.replace("_", " "))
+    what = f"{line.entity.replace('_', ' ')} {line.entity_id}"
+    text = f"{line.actor} {verb} {what}"
+    if line.action == "update" and line.after:
+        fields = ", ".join(sorted(line.after))
+        text += f" ({fields})"
+    return text + "."
+
+
+LOGIN_BUDGET = 200_000  # rows checked per log-in: a fraction of a second, never a long wait
+
+
+def check_at_login(
+    session: Session, actor: Actor, *, budget: int = LOGIN_BUDGET
+) -> ChainReport | None:
+    """For an administrator just logged in: walk the chain from the last verified row, at
+    most ``budget`` rows, and leave a "verify" row as the next checkpoint when it holds.
+    ``None`` for anyone else. A broken chain is returned for the banner, not raised."""
+    if actor.role is not Role.ADMIN:
+        return None
+    start = _last_checkpoint(session)
+    report = verify_chain(session, start=start, limit=budget)
+    if report.ok and report.last_good is not None and report.last_good != start:
+        good = report.last_good
+        after = {"through": good.row_id, "chain": good.chain, "complete": report.complete}
+        record(session, actor, "verify", "audit_log", good.row_id, after=after)
+    return report
+
+
+def _last_checkpoint(session: Session) -> Checkpoint | None:
+    after = session.scalar(
+        select(AuditEntry.after)
+        .where(AuditEntry.action == "verify", AuditEntry.entity == "audit_log")
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
+    )
+    if not after:
+        return None
+    return Checkpoint(int(after["through"]), str(after["chain"]))

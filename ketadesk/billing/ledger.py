@@ -6,6 +6,7 @@ Every other billing service writes money through here:
   positive, credits negative), and writes the audit row in the same transaction;
 * :func:`allocate` applies part of a credit (payment, adjustment, reversal of a debit) to a
   debit (charge, refund, forfeit, reversal of a credit), refusing more than either has left;
+  each allocation leaves an "allocate" audit row (one bulk write for :func:`allocate_many`);
 * :func:`apply_oldest_first` pays a list of debits from a list of credits in date order,
   as the pure :func:`allocation_plan` decides (the demo's in-memory books use it too);
 * :func:`reverse` undoes an entry with a new one: it releases the entry's allocations (new
@@ -342,7 +343,28 @@ def allocate_many(session: Session, actor: Actor, applications: Sequence[Applica
     ]
     if rows:
         session.execute(insert(Allocation), rows)
+        audit.record_many(
+            session,
+            actor,
+            "allocate",
+            "allocation",
+            ((_pair(r), _allocation_audit(r)) for r in rows),
+        )
     return len(rows)
+
+
+def _pair(row: dict[str, Any]) -> str:
+    """An allocation's name in the audit log: the credit and the debit it pays."""
+    return f"{row['credit_id']}>{row['debit_id']}"
+
+
+def _allocation_audit(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "patient_id": row["patient_id"],
+        "credit_id": row["credit_id"],
+        "debit_id": row["debit_id"],
+        "amount": str(row["amount"]),
+    }
 
 
 def _allocated(
@@ -371,6 +393,7 @@ def _allocation(
     )
     session.add(row)
     session.flush()
+    audit.record(session, actor, "allocate", "allocation", row.id, after=audit.snapshot(row))
     return row
 
 

@@ -8,16 +8,23 @@ import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
+from billing.billing_helpers import ADMIN, billing_clinic
+from builders import money
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ketadesk.access import audit
 from ketadesk.access.audit_chain import GENESIS, Checkpoint, next_chain, verify_chain
 from ketadesk.access.models import AuditEntry
 from ketadesk.access.permissions import Actor, Role
-from ketadesk.db import Database
+from ketadesk.billing import ledger
+from ketadesk.billing.models import EntryKind, LedgerEntry, PaymentMethod
+from ketadesk.db import Database, utcnow
+from ketadesk.errors import PermissionDenied
 
 NURSE = Actor(username="nina", role=Role.CLINICAL)
 
@@ -171,7 +178,10 @@ WRITER = """
 import sys
 from ketadesk.access import audit
 from ketadesk.access.permissions import Actor, Role
-from ketadesk.db import Database
+from ketadesk.billing import ledger
+from ketadesk.billing.models import EntryKind, LedgerEntry, PaymentMethod
+from ketadesk.db import Database, utcnow
+from ketadesk.errors import PermissionDenied
 
 db = Database(sys.argv[1])
 actor = Actor(username=sys.argv[2], role=Role.CLINICAL)
@@ -195,3 +205,92 @@ def test_two_processes_writing_at_once_keep_one_chain(database: Database) -> Non
     with database.reading() as session:
         actors = set(session.scalars(sa.select(AuditEntry.actor)))
     assert actors == {"ann", "bob"}
+
+
+def test_allocations_are_audited_one_row_each_and_chained(session: Session) -> None:
+    clinic = billing_clinic(session)
+
+    def post(kind: EntryKind, amount: str) -> LedgerEntry:
+        return ledger.post(
+            session,
+            ADMIN,
+            patient_id=clinic.patient.id,
+            location_id=clinic.location.id,
+            kind=kind,
+            amount=money(amount),
+            posted_on=date(2026, 12, 1),
+            description=amount,
+            method=PaymentMethod.CARD if kind is EntryKind.PAYMENT else None,
+        )
+
+    charge, other = post(EntryKind.CHARGE, "100.00"), post(EntryKind.CHARGE, "50.00")
+    payment = post(EntryKind.PAYMENT, "-120.00")
+    single = ledger.allocate(session, ADMIN, payment, charge, money("70.00"))
+    applications = [
+        ledger.Application(payment, charge, money("30.00")),
+        ledger.Application(payment, other, money("20.00")),
+    ]
+    assert ledger.allocate_many(session, ADMIN, applications) == 2
+    session.flush()
+    rows = session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "allocate").order_by(AuditEntry.id)
+    ).all()
+    assert [(r.entity, r.entity_id, r.actor) for r in rows] == [
+        ("allocation", str(single.id), ADMIN.username),
+        ("allocation", f"{payment.id}>{charge.id}", ADMIN.username),
+        ("allocation", f"{payment.id}>{other.id}", ADMIN.username),
+    ]
+    assert [r.after["amount"] for r in rows if r.after] == ["70.00", "30.00", "20.00"]
+    assert {r.after["patient_id"] for r in rows if r.after} == {clinic.patient.id}
+    assert verify_chain(session).ok
+
+
+def test_search_filters_by_patient_user_dates_and_entity(session: Session) -> None:
+    other = Actor(username="omar", role=Role.FRONT_DESK)
+    audit.record(session, NURSE, "view", "patient", "K-1001")
+    audit.record(session, other, "view", "statement", "K-1001")
+    audit.record(session, other, "view", "invoice", 5, after={"mrn": "K-1001"})
+    audit.record(session, other, "post", "ledger_entry", 9, after={"patient_id": 42})
+    audit.record(session, NURSE, "view", "patient", "K-2002")
+    session.flush()
+    manager = Actor(username="mia", role=Role.MANAGER)
+
+    def ids(**given: object) -> list[str]:
+        lines = audit.search(session, manager, audit.AuditFilter(**given), oldest_first=True)
+        return [f"{line.actor}:{line.entity}:{line.entity_id}" for line in lines]
+
+    assert ids(mrn="K-1001", patient_id=42) == [
+        "nina:patient:K-1001",
+        "omar:statement:K-1001",
+        "omar:invoice:5",
+        "omar:ledger_entry:9",
+    ]
+    assert ids(username=" Nina ") == ["nina:patient:K-1001", "nina:patient:K-2002"]
+    assert ids(entity="invoice") == ["omar:invoice:5"]
+    today = utcnow().date()
+    assert len(ids(start=today, end=today)) == 5
+    assert ids(end=today - timedelta(days=1)) == []
+    with pytest.raises(PermissionDenied):
+        audit.search(session, other, audit.AuditFilter())
+    newest = audit.search(session, manager, audit.AuditFilter(), limit=1)
+    assert audit.sentence(newest[0]) == "nina viewed patient K-2002."
+
+
+def test_an_administrator_logging_in_checks_the_chain_from_the_last_checkpoint(
+    logged: Database,
+) -> None:
+    boss = Actor(username="ada", role=Role.ADMIN)
+    with logged.transaction() as session:
+        assert audit.check_at_login(session, NURSE) is None
+        first = audit.check_at_login(session, boss, budget=4)
+    assert first is not None and first.ok and not first.complete and first.rows_checked == 4
+    with logged.transaction() as session:
+        second = audit.check_at_login(session, boss, budget=4)
+    # Rows 5 and 6, then the verify row the first check left (row 7); this check leaves row 8.
+    assert second is not None and second.ok and second.rows_checked == 3
+    with logged.transaction() as session:
+        audit.record(session, NURSE, "view", "patient", "K-1001")
+    tamper(logged, "UPDATE audit_entry SET actor = 'x' WHERE id = 9")
+    with logged.transaction() as session:
+        third = audit.check_at_login(session, boss)
+    assert third is not None and third.broken is not None and third.broken.row_id == 9
