@@ -70,6 +70,7 @@ examples:
   ketadesk claims build --through 2026-12-31
   ketadesk report revenue --by month,payer --pdf revenue.pdf
   ketadesk backup --encrypt             back the database up (restore FILE puts one back)
+  ketadesk audit --patient 100001 --pdf disclosures.pdf
   ketadesk install-desktop              add KetaDesk to the desktop's application menu
   ketadesk <command> --help             what a command does and its options
 
@@ -102,6 +103,7 @@ def _top_level_parser(*, add_help: bool = True) -> argparse.ArgumentParser:
 def build_parser() -> argparse.ArgumentParser:
     """The whole command line: top-level window options and every sub-command."""
     from ketadesk.cli import (  # the command modules: only when a command may be run
+        audit,
         backups,
         charges,
         claims,
@@ -126,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     scheduling = (setup, users, patients, protocols, series, sessions, schedule)
     billing = (charges, invoices, payments, ledger, superbills, estimates, claims)
-    for module in (*scheduling, *billing, reports, backups, demo, desktop):
+    for module in (*scheduling, *billing, reports, backups, audit, demo, desktop):
         module.register(commands)
     return parser
 
