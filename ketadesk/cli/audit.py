@@ -60,19 +60,23 @@ def register(commands: Any) -> None:
 
 
 def _filter(args: argparse.Namespace, session: Any, actor: Any) -> Any:
-    from ketadesk.access.audit import AuditFilter
+    from ketadesk.documents.disclosures import audit_filter
+    from ketadesk.errors import NotFound, ValidationError
 
     start = common.parse_date(args.start, "start") if args.start else None
     end = common.parse_date(args.end, "end") if args.end else None
-    patient = common.patient_by_mrn(session, actor, args.patient, "mrn") if args.patient else None
-    return patient, AuditFilter(
-        mrn=patient.mrn if patient else None,
-        patient_id=patient.id if patient else None,
-        username=args.user,
-        start=start,
-        end=end,
-        entity=args.entity,
-    )
+    try:
+        return audit_filter(
+            session,
+            actor,
+            mrn=args.patient,
+            username=args.user,
+            start=start,
+            end=end,
+            entity=args.entity,
+        )
+    except NotFound as error:
+        raise ValidationError.single("mrn", str(error)) from None
 
 
 def show(args: argparse.Namespace) -> int:

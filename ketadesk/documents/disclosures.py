@@ -1,5 +1,7 @@
 """A patient's accounting of disclosures: every read and change of their record, as a PDF.
 
+:func:`audit_filter` turns what was typed (an MRN, a user, dates, an entity) into an
+:class:`~ketadesk.access.audit.AuditFilter` for the viewer and ``ketadesk audit``.
 :func:`disclosures_view` gathers, for one patient, the audit rows that name them (by MRN,
 or by their id inside the recorded values) oldest first, through
 :func:`ketadesk.access.audit.search` (``AUDIT_VIEW``), into a frozen
@@ -22,6 +24,7 @@ from sqlalchemy.orm import Session
 from ketadesk.access import audit
 from ketadesk.access.permissions import Actor
 from ketadesk.clinic.models import Patient
+from ketadesk.clinic.patients import patient_by_mrn
 from ketadesk.documents.letterhead import Column, DocumentMeta, build_pdf, grid, heading, look, text
 
 COLUMNS = (Column("When", 92), Column("Who", 70), Column("What", 190), Column("Details", 176))
@@ -42,6 +45,31 @@ class DisclosuresView:
     cut: bool = False
 
 
+def audit_filter(
+    session: Session,
+    actor: Actor,
+    *,
+    mrn: str | None = None,
+    username: str | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    entity: str | None = None,
+) -> tuple[Patient | None, audit.AuditFilter]:
+    """The filter the viewer and ``ketadesk audit`` build from what was typed: a patient's
+    MRN looked up (a :class:`~ketadesk.errors.NotFound` in words when there is none), so
+    rows naming the patient by MRN or by id are both found; blanks mean "any"."""
+    patient = patient_by_mrn(session, actor, mrn) if mrn and mrn.strip() else None
+    flt = audit.AuditFilter(
+        mrn=patient.mrn if patient else None,
+        patient_id=patient.id if patient else None,
+        username=username.strip() or None if username else None,
+        start=start,
+        end=end,
+        entity=entity.strip() or None if entity else None,
+    )
+    return patient, flt
+
+
 def disclosures_view(
     session: Session,
     actor: Actor,
@@ -53,9 +81,12 @@ def disclosures_view(
     printed_at: datetime,
 ) -> DisclosuresView:
     """The accounting of ``patient``'s record between ``start`` and ``end`` (days, both
-    included; open-ended when ``None``). Needs ``AUDIT_VIEW``."""
+    included; open-ended when ``None``). Needs ``AUDIT_VIEW``; leaves a "print" audit row in
+    the caller's transaction."""
     flt = audit.AuditFilter(mrn=patient.mrn, patient_id=patient.id, start=start, end=end)
     lines = audit.search(session, actor, flt, limit=LIMIT + 1, oldest_first=True)
+    # Printing the accounting is itself a disclosure: the next accounting lists it.
+    audit.record(session, actor, "print", "disclosures", patient.mrn)
     return DisclosuresView(
         patient_name=patient.display_name,
         mrn=patient.mrn,
