@@ -4,7 +4,8 @@ Areas are built the first time they are shown, and their modules are imported on
 so start-up pays for the Patients area alone. An area that is not built yet shows an
 honest placeholder page (:mod:`ketadesk.ui.placeholder`). The status bar says who is logged
 in, with which role, and which database is open — a file name or host/database, never a
-password.
+password. An administrator whose log-in finds the audit log's chain broken sees a red banner
+above every area (:func:`ketadesk.ui.audit.chain_banner`).
 """
 
 from __future__ import annotations
@@ -146,11 +147,24 @@ class MainWindow(QMainWindow):
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(0)
         row.addWidget(self._sidebar())
-        row.addWidget(self.stack, 1)
+        right = QVBoxLayout()
+        right.setContentsMargins(0, 0, 0, 0)
+        right.setSpacing(0)
+        self.audit_banner = self._audit_banner()
+        if self.audit_banner is not None:
+            right.addWidget(self.audit_banner)
+        right.addWidget(self.stack, 1)
+        row.addLayout(right, 1)
         self.setCentralWidget(body)
         self._menus()
         self._status_bar()
         self.show_view(initial)
+
+    def _audit_banner(self) -> QWidget | None:
+        """A broken audit chain, shown to an administrator above every area."""
+        from ketadesk.ui.audit import chain_banner
+
+        return chain_banner(self.context)
 
     def _sidebar(self) -> QFrame:
         frame = QFrame()

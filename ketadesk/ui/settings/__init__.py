@@ -4,10 +4,11 @@ protocols, its fees and packages, and its users.
 :class:`SettingsView` holds one tab per kind of record, each a
 :class:`~ketadesk.ui.settings.table.RecordTab`. Everyone who may view clinic setup sees
 every tab but Users; only those who may change it (managers, administrators) get working
-forms, and only administrators see Users. Fees (the fee schedule and each location's fee
-policy) and Packages (the prepaid bundles on sale) are for the people who set prices
-(billing, managers, administrators); the desk sees packages and prices where it uses them,
-in the Billing area.
+forms, and only administrators see Users. Managers and administrators also get the Audit
+log (:class:`~ketadesk.ui.audit.AuditView`: who saw or changed what). Fees (the fee
+schedule and each location's fee policy) and Packages (the prepaid bundles on sale) are for
+the people who set prices (billing, managers, administrators); the desk sees packages and
+prices where it uses them, in the Billing area.
 When a tab saves something, the other tabs are marked stale and read their lists again the
 next time they are shown (so a new location is at once a choice for chairs, providers and
 fee policies) — without discarding what someone is typing in the tab they are on.
@@ -54,6 +55,11 @@ class SettingsView(QWidget):
             kinds.append(("Users", UsersTab))
         for title, kind in kinds:
             self._add(title, kind(context))
+        if context.actor.can(Permission.AUDIT_VIEW):
+            from ketadesk.ui.audit import AuditView
+
+            self.audit_view = AuditView(context)
+            self.tabs.addTab(self.audit_view, "Audit log")
         self.tabs.currentChanged.connect(self._shown)
         box = QVBoxLayout(self)
         box.setContentsMargins(20, 18, 20, 14)
