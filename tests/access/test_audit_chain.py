@@ -24,7 +24,7 @@ from ketadesk.access.permissions import Actor, Role
 from ketadesk.billing import ledger
 from ketadesk.billing.models import EntryKind, LedgerEntry, PaymentMethod
 from ketadesk.db import Database, utcnow
-from ketadesk.errors import PermissionDenied
+from ketadesk.errors import AppendOnly, PermissionDenied
 
 NURSE = Actor(username="nina", role=Role.CLINICAL)
 
@@ -181,7 +181,7 @@ from ketadesk.access.permissions import Actor, Role
 from ketadesk.billing import ledger
 from ketadesk.billing.models import EntryKind, LedgerEntry, PaymentMethod
 from ketadesk.db import Database, utcnow
-from ketadesk.errors import PermissionDenied
+from ketadesk.errors import AppendOnly, PermissionDenied
 
 db = Database(sys.argv[1])
 actor = Actor(username=sys.argv[2], role=Role.CLINICAL)
@@ -294,3 +294,31 @@ def test_an_administrator_logging_in_checks_the_chain_from_the_last_checkpoint(
     with logged.transaction() as session:
         third = audit.check_at_login(session, boss)
     assert third is not None and third.broken is not None and third.broken.row_id == 9
+
+
+def test_migration_0008_chains_the_rows_already_in_the_log(database: Database) -> None:
+    from alembic import command
+
+    from ketadesk import migrations
+
+    config = migrations._config()
+    with database.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0007")
+    with database.engine.begin() as connection:
+        for n in range(1, 4):
+            connection.execute(
+                sa.text(
+                    "INSERT INTO audit_entry (id, at, actor, action, entity, entity_id, after) "
+                    "VALUES (:id, :at, 'nina', 'update', 'patient', 'K-1', :after)"
+                ),
+                {"id": n * 2, "at": utcnow(), "after": f'{{"phone": "212555010{n}"}}'},
+            )
+    migrations.upgrade(database)
+    report = verify(database)
+    assert report.ok and report.rows_checked == 3
+    # The append-only trigger is back: the backfill lifted it for itself alone.
+    with pytest.raises(AppendOnly), database.transaction() as session:
+        session.execute(sa.text("UPDATE audit_entry SET actor = 'x' WHERE id = 2"))
+    write_log(database, NURSE)
+    assert verify(database).rows_checked == 9

@@ -14,9 +14,19 @@ Create Date: 2026-12-07 21:30:00
 
 Columns are added with plain ``ALTER TABLE ... ADD COLUMN`` on SQLite, never batch mode,
 which would rebuild ``audit_entry`` and drop its append-only triggers (revision 0005).
+
+The rows already in the log are chained here, in id order, exactly as
+``ketadesk/access/audit_chain.py`` chains new ones (the canonical form is written out again
+below, so this revision never depends on application code): the one time the append-only
+trigger against updates is lifted, for this transaction only (SQLite: dropped and created
+again; PostgreSQL: disabled and enabled).
 """
 
+import hashlib
+import json
 from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -43,6 +53,63 @@ def upgrade() -> None:
     )
     op.add_column("app_user", sa.Column("os_account", sa.String(60), nullable=True))
     op.create_index("ix_app_user_os_account", "app_user", ["os_account"], unique=True)
+    _chain_existing_rows()
+
+
+GENESIS = "0" * 64
+FIELDS = ("id", "at", "actor", "user_id", "action", "entity", "entity_id", "before", "after")
+NO_UPDATE = (
+    "CREATE TRIGGER audit_entry_no_update BEFORE UPDATE ON audit_entry BEGIN SELECT "
+    "RAISE(ABORT, 'the audit log is append-only: its rows are never changed or deleted'); END"
+)
+AUDIT = sa.table(
+    "audit_entry",
+    sa.column("id", sa.Integer),
+    sa.column("at", sa.DateTime(timezone=True)),
+    sa.column("actor", sa.String),
+    sa.column("user_id", sa.Integer),
+    sa.column("action", sa.String),
+    sa.column("entity", sa.String),
+    sa.column("entity_id", sa.String),
+    sa.column("before", sa.JSON),
+    sa.column("after", sa.JSON),
+    sa.column("chain", sa.String),
+)
+
+
+def _content(row: Any) -> bytes:
+    doc = {name: getattr(row, name) for name in FIELDS}
+    at: datetime = doc["at"]
+    at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    doc["at"] = at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
+
+
+def _chain_existing_rows() -> None:
+    bind = op.get_bind()
+    query = sa.select(*[AUDIT.c[name] for name in FIELDS]).order_by(AUDIT.c.id)
+    previous = GENESIS
+    chains: list[dict[str, Any]] = []
+    for row in bind.execute(query):
+        previous = hashlib.sha256(previous.encode("ascii") + _content(row)).hexdigest()
+        chains.append({"row_id": row.id, "chain": previous})
+    if not chains:
+        return
+    sqlite = bind.dialect.name == "sqlite"
+    op.execute(
+        "DROP TRIGGER audit_entry_no_update"
+        if sqlite
+        else "ALTER TABLE audit_entry DISABLE TRIGGER audit_entry_append_only"
+    )
+    update = (
+        sa.update(AUDIT)
+        .where(AUDIT.c.id == sa.bindparam("row_id"))
+        .values(chain=sa.bindparam("chain"))
+    )
+    bind.execute(update, chains)
+    op.execute(
+        NO_UPDATE if sqlite else "ALTER TABLE audit_entry ENABLE TRIGGER audit_entry_append_only"
+    )
 
 
 def downgrade() -> None:
