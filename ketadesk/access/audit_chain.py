@@ -30,6 +30,8 @@ import json
 from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from sqlalchemy import Row, select, text
@@ -40,53 +42,85 @@ from ketadesk.access.models import AuditEntry
 GENESIS = "0" * 64
 # pg_advisory_xact_lock key for "the audit log's tail" (ASCII "KDAUDIT").
 PG_LOCK_KEY = 0x4B444155444954
+PENDING = "ketadesk.audit.pending"  # session.info: the last linked row not yet flushed
+LOCKED = "ketadesk.audit.locked"  # session.info: the transaction that holds the lock
 
 FIELDS = ("id", "at", "actor", "user_id", "action", "entity", "entity_id", "before", "after")
 
 
-def json_safe(value: Any) -> Any:
-    """``value`` as the database will hand it back: through JSON and out again, so the
-    content hashed when writing equals the content read when verifying."""
+_values_text = json.JSONEncoder(sort_keys=True, separators=(",", ":")).encode
+_string_text = encode_basestring_ascii  # a str as JSON, as json.dumps spells it
+CONTENT = (
+    '{"action":%s,"actor":%s,"after":%s,"at":"%s","before":%s,'
+    '"entity":%s,"entity_id":%s,"id":%d,"user_id":%s}'
+)
+
+
+def json_safe(value: Any) -> tuple[Any, str]:
+    """``value`` as the database will hand it back (through JSON and out again, so the
+    content hashed when writing equals the content read when verifying), and its canonical
+    JSON text, which :func:`content` takes instead of encoding the value a second time."""
     if value is None:
-        return None
-    return json.loads(json.dumps(value))
+        return None, "null"
+    text = _values_text(value)
+    return json.loads(text), text
 
 
 def instant_text(at: datetime) -> str:
     """An instant as the chain spells it: UTC to the microsecond."""
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return at.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def content(row: Any) -> bytes:
-    """The canonical bytes of an audit row (a mapping or an object with the fields)."""
-    if isinstance(row, dict):
-        doc = {name: row[name] for name in FIELDS}
-    else:
-        doc = {name: getattr(row, name) for name in FIELDS}
-    doc["at"] = instant_text(doc["at"])
-    return json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
+def content(row: Any, texts: tuple[str, str] | None = None) -> bytes:
+    """The canonical bytes of an audit row (a mapping or an object with the fields): the
+    compact JSON of its fields with sorted keys, as ``json.dumps(..., sort_keys=True,
+    separators=(",", ":"))`` writes it, put together here without building the document.
+    ``texts`` are the before and after values' canonical JSON when already at hand."""
+    get = row.__getitem__ if isinstance(row, dict) else partial(getattr, row)
+    user_id = get("user_id")
+    before, after = texts or (_values_text(get("before")), _values_text(get("after")))
+    text = CONTENT % (
+        _string_text(get("action")),
+        _string_text(get("actor")),
+        after,
+        instant_text(get("at")),
+        before,
+        _string_text(get("entity")),
+        _string_text(get("entity_id")),
+        get("id"),
+        "null" if user_id is None else int(user_id),
+    )
+    return text.encode()
 
 
-def next_chain(previous: str, row: Any) -> str:
+def next_chain(previous: str, row: Any, texts: tuple[str, str] | None = None) -> str:
     """The chain of ``row`` when it follows a row whose chain is ``previous``."""
-    return hashlib.sha256(previous.encode("ascii") + content(row)).hexdigest()
+    return hashlib.sha256(previous.encode("ascii") + content(row, texts)).hexdigest()
 
 
 def lock(session: Session) -> None:
     """Take the audit log's write lock until the transaction ends (PostgreSQL; SQLite's
     write transactions hold the database's lock from their first statement)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_LOCK_KEY})
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    held = session.get_transaction()
+    if held is not None and session.info.get(LOCKED) is held:
+        return  # taken already in this transaction; it holds until commit or rollback
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_LOCK_KEY})
+    session.info[LOCKED] = held
 
 
 def tail(session: Session) -> tuple[int, str]:
-    """The id and chain of the last audit row, counting rows linked in this session but not
-    yet flushed; ``(0, GENESIS)`` for an empty log."""
+    """The id and chain of the last audit row, counting the row :func:`link` gave out last
+    in this session if it is still waiting to be flushed; ``(0, GENESIS)`` for an empty log.
+
+    The last row linked is remembered in ``session.info``; once flushed (or dropped by a
+    rolled-back savepoint) it is no longer pending and the database is asked instead.
+    """
+    pending = session.info.get(PENDING)
+    if pending is not None and pending in session.new:
+        return pending.id, str(pending.chain)
     with session.no_autoflush:
-        pending = [o for o in session.new if isinstance(o, AuditEntry) and o.chain is not None]
-        if pending:
-            last = max(pending, key=lambda o: o.id)
-            return last.id, str(last.chain)
         row = session.execute(
             select(AuditEntry.id, AuditEntry.chain).order_by(AuditEntry.id.desc()).limit(1)
         ).first()
@@ -95,16 +129,26 @@ def tail(session: Session) -> tuple[int, str]:
     return row.id, row.chain or GENESIS
 
 
-def link(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+def remember_pending(session: Session, entry: AuditEntry) -> None:
+    """Note ``entry``, just linked and added to ``session``, as the log's last row."""
+    session.info[PENDING] = entry
+
+
+def link(
+    session: Session,
+    rows: Sequence[dict[str, Any]],
+    texts: Sequence[tuple[str, str]] | None = None,
+) -> None:
     """Give each row (a dict of the audit fields but id and chain) its id and chain, in
-    order, after the log's current last row. Takes the write lock first."""
+    order, after the log's current last row; ``texts`` are each row's before and after as
+    :func:`json_safe` spelled them. Takes the write lock first."""
     if not rows:
         return
     lock(session)
     last_id, previous = tail(session)
     for offset, row in enumerate(rows, start=1):
         row["id"] = last_id + offset
-        previous = next_chain(previous, row)
+        previous = next_chain(previous, row, texts[offset - 1] if texts else None)
         row["chain"] = previous
 
 

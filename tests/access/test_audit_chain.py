@@ -4,21 +4,24 @@ named; two processes writing at once keep one chain."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 from billing.billing_helpers import ADMIN, billing_clinic
 from builders import money
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ketadesk.access import audit
-from ketadesk.access.audit_chain import GENESIS, Checkpoint, next_chain, verify_chain
+from ketadesk.access.audit_chain import GENESIS, Checkpoint, content, next_chain, verify_chain
 from ketadesk.access.models import AuditEntry
 from ketadesk.access.permissions import Actor, Role
 from ketadesk.billing import ledger
@@ -322,3 +325,35 @@ def test_migration_0008_chains_the_rows_already_in_the_log(database: Database) -
         session.execute(sa.text("UPDATE audit_entry SET actor = 'x' WHERE id = 2"))
     write_log(database, NURSE)
     assert verify(database).rows_checked == 9
+
+
+@given(
+    actor=st.text(max_size=12),
+    entity_id=st.text(max_size=12),
+    user_id=st.none() | st.integers(1, 10**6),
+    after=st.none()
+    | st.dictionaries(
+        st.text(max_size=6),
+        st.none() | st.booleans() | st.integers() | st.text(max_size=8) | st.lists(st.integers()),
+        max_size=4,
+    ),
+)
+@settings(max_examples=60, deadline=None)
+def test_content_is_the_canonical_json_with_sorted_keys(
+    actor: str, entity_id: str, user_id: int | None, after: dict[str, object] | None
+) -> None:
+    at = datetime(2026, 12, 7, 21, 30, 0, 1234, tzinfo=UTC)
+    row = {
+        "id": 7,
+        "at": at,
+        "actor": actor,
+        "user_id": user_id,
+        "action": "update",
+        "entity": "patient",
+        "entity_id": entity_id,
+        "before": None,
+        "after": after,
+    }
+    doc = {**row, "at": "2026-12-07T21:30:00.001234+00:00"}
+    expected = json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
+    assert content(row) == expected

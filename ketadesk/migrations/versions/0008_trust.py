@@ -81,7 +81,7 @@ def _content(row: Any) -> bytes:
     doc = {name: getattr(row, name) for name in FIELDS}
     at: datetime = doc["at"]
     at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
-    doc["at"] = at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    doc["at"] = at.isoformat(timespec="microseconds")
     return json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
 
 
