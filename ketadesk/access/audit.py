@@ -269,7 +269,10 @@ VERBS = {
     "post": "posted",
     "allocate": "applied a payment to",
     "login": "logged in as",
-    "login_failed": "failed to log in as",
+    "login-failed": "failed to log in as",
+    "rename": "renamed",
+    "reset-password": "reset the password of",
+    "change-password": "changed the password of",
     "export": "exported",
     "print": "printed",
     "verify": "verified",
@@ -278,7 +281,7 @@ VERBS = {
 
 def sentence(line: AuditLine) -> str:
     """One audit row in words: who did what to which record (the time is shown apart)."""
-    verb = VERBS.get(line.action, line.action.replace("_", " "))
+    verb = VERBS.get(line.action, line.action.replace("_", " ").replace("-", " "))
     what = f"{line.entity.replace('_', ' ')} {line.entity_id}"
     text = f"{line.actor} {verb} {what}"
     if line.action == "update" and line.after:
