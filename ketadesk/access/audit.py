@@ -269,7 +269,6 @@ VERBS = {
     "post": "posted",
     "allocate": "applied a payment to",
     "login": "logged in as",
-    "login-failed": "failed to log in as",
     "rename": "renamed",
     "reset-password": "reset the password of",
     "change-password": "changed the password of",
@@ -281,6 +280,9 @@ VERBS = {
 
 def sentence(line: AuditLine) -> str:
     """One audit row in words: who did what to which record (the time is shown apart)."""
+    if line.action == "login-failed":  # the actor is only the name that was typed
+        reason = (line.after or {}).get("reason")
+        return f"A log-in as {line.actor} was refused" + (f": {reason}." if reason else ".")
     verb = VERBS.get(line.action, line.action.replace("_", " ").replace("-", " "))
     what = f"{line.entity.replace('_', ' ')} {line.entity_id}"
     text = f"{line.actor} {verb} {what}"

@@ -357,3 +357,32 @@ def test_content_is_the_canonical_json_with_sorted_keys(
     doc = {**row, "at": "2026-12-07T21:30:00.001234+00:00"}
     expected = json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
     assert content(row) == expected
+
+
+def test_failed_log_ins_are_chained_with_the_name_tried_and_never_the_password(
+    database: Database,
+) -> None:
+    from ketadesk.access import users
+
+    boss = Actor(username="ada", role=Role.ADMIN)
+    with database.transaction() as session:
+        users.create_user(
+            session,
+            boss,
+            username="maria",
+            full_name="Maria Gómez",
+            role=Role.FRONT_DESK,
+            password="correct horse battery staple",
+        )
+    for name in ("maria", "nobody"):
+        with database.transaction() as session:
+            users.log_in(session, name, "wrong-password-123")
+    with database.reading() as session:
+        rows = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "login-failed").order_by(AuditEntry.id)
+        ).all()
+        lines = audit.search(session, boss, audit.AuditFilter(entity="user"), oldest_first=True)
+    assert [r.actor for r in rows] == ["maria", "nobody"]
+    assert all("wrong-password-123" not in str(r.after) for r in rows)
+    assert audit.sentence(lines[-1]).startswith("A log-in as nobody was refused")
+    assert verify(database).ok
