@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
     from ketadesk.reports.catalog import ReportSpec
     from ketadesk.reports.model import Chart, ReportFilter, ReportTable
+    from ketadesk.reports.names import Names
 
 OPTIONS = {
     "report": "REPORT",
@@ -183,7 +184,7 @@ class Scope:
     """The filter the report runs with, and the names the header prints."""
 
     filter: ReportFilter
-    clinic_name: str
+    names: Names
     locations: tuple[str, ...]
 
 
@@ -193,6 +194,7 @@ def _scope(session: Session, asked: Asked, clock: common.Clock) -> Scope:
 
     from ketadesk.clinic.models import Location
     from ketadesk.reports.model import ReportFilter
+    from ketadesk.reports.names import read_names
 
     chosen = [common.location_by_code(session, code) for code in asked.codes]
     first = chosen[0] if chosen else session.scalars(select(Location).order_by(Location.id)).first()
@@ -207,29 +209,21 @@ def _scope(session: Session, asked: Asked, clock: common.Clock) -> Scope:
                 "from", f"{start.isoformat()} is after --to ({last.isoformat()})"
             )
     unique = list(dict.fromkeys(location.id for location in chosen))
-    names = tuple(dict.fromkeys(f"{loc.name} ({loc.code})" for loc in chosen))
-    clinic = chosen[0].name if len(chosen) == 1 else (first.name if first is not None else "")
+    shown = tuple(dict.fromkeys(f"{loc.name} ({loc.code})" for loc in chosen))
     return Scope(
         ReportFilter(date_from=start, date_to=last, location_ids=tuple(unique)),
-        clinic or "KetaDesk",
-        names,
+        read_names(session),
+        shown,
     )
 
 
 def _write_pdf(
     found: ReportSpec, table: ReportTable, chart: Chart | None, scope: Scope, path: Path
 ) -> None:
-    from ketadesk.documents.report import render_report
+    from ketadesk.documents.report import report_pdf
     from ketadesk.files import write_private
 
-    content = render_report(
-        table,
-        chart,
-        scope.clinic_name,
-        summary=found.summary,
-        as_of=found.as_of,
-        locations=scope.locations,
-    )
+    content = report_pdf(table, chart, scope.names, summary=found.summary, as_of=found.as_of)
     try:
         write_private(path, content)
     except OSError as error:

@@ -65,6 +65,7 @@ from ketadesk.documents.fonts import (
 from ketadesk.documents.format import date_text, money_text, period_text
 from ketadesk.documents.letterhead import FRAME_PADDING, MARGIN, NumberedCanvas, fit
 from ketadesk.reports.model import Chart, Kind, ReportTable, Row, Value
+from ketadesk.reports.names import Names
 
 RULE = colors.HexColor("#9a9a9a")
 SHADE = colors.HexColor("#e8ecf1")
@@ -253,6 +254,44 @@ def _squeezed(table: ReportTable, room: float, size: float) -> tuple[float, ...]
 # --------------------------------------------------------------------------------------
 # The document
 # --------------------------------------------------------------------------------------
+
+
+def report_pdf(
+    table: ReportTable,
+    chart: Chart | None,
+    names: Names,
+    *,
+    summary: str = "",
+    as_of: bool = False,
+    printed_at: datetime | None = None,
+    deterministic: bool = False,
+) -> bytes:
+    """The PDF of a report as both faces print it: headed by the clinic (the one location
+    chosen, else the first location), with the locations, providers and payers the filter
+    chose named in the header."""
+    flt = table.filter
+    chosen = [names.location(key) for key in flt.location_ids]
+    first = min(names.locations) if names.locations else None
+    clinic = chosen[0] if len(chosen) == 1 else names.location(first) if first else ""
+    scope = [
+        (title, ", ".join(shown))
+        for title, shown in (
+            ("Providers", [names.provider(key) for key in flt.provider_ids]),
+            ("Payers", [names.payer(key) for key in flt.payer_ids]),
+        )
+        if shown
+    ]
+    return render_report(
+        table,
+        chart,
+        clinic or "KetaDesk",
+        summary=summary,
+        as_of=as_of,
+        locations=chosen,
+        scope=scope,
+        printed_at=printed_at,
+        deterministic=deterministic,
+    )
 
 
 def render_report(

@@ -166,3 +166,25 @@ def test_figures_read_as_people_write_them() -> None:
     assert axis_text(12_000.0, Kind.MONEY) == "$12k"
     assert axis_text(1_250_000.0, Kind.MONEY) == "$1.2M"
     assert axis_text(40.0, Kind.PERCENT) == "40%"
+
+
+def test_both_faces_head_the_pdf_alike_from_the_filter_and_the_names() -> None:
+    from ketadesk.documents.report import report_pdf
+    from ketadesk.reports.names import Names
+
+    names = Names(
+        locations={1: "Midtown Manhattan", 2: "Austin Domain"},
+        location_codes={1: "NYC", 2: "AUS"},
+        providers={7: "Dana Reyes, MD"},
+        payers={3: "Aetna"},
+        chairs={},
+    )
+    flt = ReportFilter(date(2026, 3, 1), date(2026, 3, 31), location_ids=(2,),
+                       provider_ids=(7,), payer_ids=(3, None))
+    table = ReportTable("revenue", "Revenue", flt, (), (), (), Row(("Total",), ()))
+    text = "".join(
+        page.extract_text()
+        for page in PdfReader(io.BytesIO(report_pdf(table, None, names, deterministic=True))).pages
+    )
+    assert "Austin Domain" in text and "Midtown" not in text  # the one location chosen
+    assert "Dana Reyes, MD" in text and "Aetna, Self-pay" in text

@@ -347,29 +347,11 @@ class ReportView(QWidget):
         return path
 
     def _write_pdf(self, table: ReportTable, path: Path) -> None:
-        from ketadesk.documents.report import render_report
+        from ketadesk.documents.report import report_pdf
         from ketadesk.files import write_private
 
-        flt, names = table.filter, self.names
-        chosen = [names.location(key) for key in flt.location_ids]
-        first = min(names.locations) if names.locations else None
-        clinic = chosen[0] if len(chosen) == 1 else names.location(first) if first else ""
-        scope = [
-            (title, ", ".join(shown))
-            for title, shown in (
-                ("Providers", [names.provider(key) for key in flt.provider_ids]),
-                ("Payers", [names.payer(key) for key in flt.payer_ids]),
-            )
-            if shown
-        ]
-        content = render_report(
-            table,
-            self.chart,
-            clinic or "KetaDesk",
-            summary=self.spec.summary,
-            as_of=self.spec.as_of,
-            locations=chosen,
-            scope=scope,
+        content = report_pdf(
+            table, self.chart, self.names, summary=self.spec.summary, as_of=self.spec.as_of
         )
         write_private(path, content)
 
