@@ -5,12 +5,16 @@ so start-up pays for the Patients area alone. An area that is not built yet show
 honest placeholder page (:mod:`ketadesk.ui.placeholder`). The status bar says who is logged
 in, with which role, and which database is open — a file name or host/database, never a
 password. An administrator whose log-in finds the audit log's chain broken sees a red banner
-above every area (:func:`ketadesk.ui.audit.chain_banner`).
+above every area (:func:`ketadesk.ui.audit.chain_banner`). File → Change password… opens
+the :class:`~ketadesk.ui.login.ChangePasswordDialog` for whoever is logged in (under the
+name the account has now, should an administrator have renamed it since the log-in); the
+status bar says when it is done.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -29,6 +33,7 @@ from PySide6.QtWidgets import (
 from sqlalchemy.engine import make_url
 
 import ketadesk
+from ketadesk.access.permissions import Actor
 from ketadesk.ui.context import AppContext
 from ketadesk.ui.placeholder import placeholder_for
 
@@ -185,6 +190,15 @@ class MainWindow(QMainWindow):
 
     def _menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
+        self.change_password_action = QAction("Change &password…", self)
+        self.change_password_action.triggered.connect(self.change_password)
+        if self.context.actor.user_id is None:  # the command line's OS user has no password
+            self.change_password_action.setEnabled(False)
+            self.change_password_action.setStatusTip(
+                "You are working without a KetaDesk account, so there is no password to change."
+            )
+        file_menu.addAction(self.change_password_action)
+        file_menu.addSeparator()
         quit_action = QAction("&Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
@@ -287,6 +301,31 @@ class MainWindow(QMainWindow):
 
     def current_area(self) -> str:
         return list(AREAS)[self.navigation.currentRow()]
+
+    def change_password(self) -> QWidget | None:
+        """Open the change-password dialog for the logged-in user; None without an account."""
+        from ketadesk.ui.login import ChangePasswordDialog
+
+        actor = self._current_actor()
+        if actor is None:
+            self.statusBar().showMessage("Your account is no longer in this database.")
+            return None
+        dialog = ChangePasswordDialog(self.context.db, actor, parent=self)
+        dialog.accepted.connect(lambda: self.statusBar().showMessage("Your password was changed."))
+        self._password_dialog = dialog  # kept alive while it is open
+        dialog.open()
+        return dialog
+
+    def _current_actor(self) -> Actor | None:
+        """The logged-in actor under the user name the account has now."""
+        from ketadesk.access.models import User
+
+        actor = self.context.actor
+        if actor.user_id is None:
+            return None
+        with self.context.db.reading() as session:
+            user = session.get(User, actor.user_id)
+            return None if user is None else replace(actor, username=user.username)
 
     def about(self) -> None:
         QMessageBox.about(

@@ -3,15 +3,19 @@
 A :class:`~ketadesk.ui.settings.table.RecordTab` over :mod:`ketadesk.access.users`. A new
 account needs a user name, a full name, a role and its password typed twice; an existing
 one can change role or be disabled and enabled again (accounts are never deleted, because
-the audit log names them). The name and password of an existing account are not edited
-here, so those fields are locked or hidden once a user is chosen.
+the audit log names them). The name and password of an existing account are not edited in
+the form, so those fields are locked or hidden once a user is chosen; instead, under the
+form, "Reset password…" and "Rename…" open the dialogs of
+:mod:`ketadesk.ui.settings.user_dialogs` on the chosen account (the services check that the
+actor is an administrator; the buttons are not shown to anyone else). When a dialog is
+accepted the list is read again and the line beside the buttons says what was done.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from PySide6.QtWidgets import QLineEdit
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 from sqlalchemy.orm import Session
 
 from ketadesk.access import users as service
@@ -20,6 +24,7 @@ from ketadesk.access.permissions import Permission, Role
 from ketadesk.errors import FieldProblem, NotFound, ValidationError
 from ketadesk.ui.forms import FieldForm
 from ketadesk.ui.settings.table import RecordTab, Row, set_read_only
+from ketadesk.ui.settings.user_dialogs import AccountDialog, RenameUserDialog, ResetPasswordDialog
 
 PASSWORD_FIELDS = ("password", "password_again")
 NAME_FIELDS = ("username", "full_name")
@@ -47,6 +52,31 @@ class UsersTab(RecordTab):
     deactivate_texts = ("Disable", "Enable")
     status_texts = ("Active", "Disabled")
     status_in_raw = False
+
+    #: the account dialog open now, if any (kept so it lives while it is shown)
+    account_dialog: AccountDialog | None = None
+
+    def side_panel(self, details: QWidget) -> QWidget:
+        """The form, and under it the account's own actions: reset password, rename."""
+        self.reset_button = QPushButton("Reset password…")
+        self.reset_button.setObjectName("reset_password")
+        self.rename_button = QPushButton("Rename…")
+        self.rename_button.setObjectName("rename_user")
+        self.reset_button.clicked.connect(lambda: self.open_account_dialog(ResetPasswordDialog))
+        self.rename_button.clicked.connect(lambda: self.open_account_dialog(RenameUserDialog))
+        panel = QWidget()
+        box = QVBoxLayout(panel)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(details, 1)
+        row = QHBoxLayout()
+        row.setContentsMargins(4, 0, 0, 0)
+        self.account_label = QLabel("This account:")
+        row.addWidget(self.account_label)
+        row.addWidget(self.reset_button)
+        row.addWidget(self.rename_button)
+        row.addStretch(1)
+        box.addLayout(row)
+        return panel
 
     def build_form(self, form: FieldForm) -> None:
         form.add_text("username", "User name", placeholder="e.g. jsmith", required=True)
@@ -84,6 +114,27 @@ class UsersTab(RecordTab):
             row = self.form.editors[name].parentWidget()  # the field's row: editor and error
             if row is not None:
                 self.form.layout_.setRowVisible(row, key is None and self.editable)
+        for widget in (self.account_label, self.reset_button, self.rename_button):
+            widget.setVisible(key is not None and self.editable)
+
+    def open_account_dialog(self, kind: type[AccountDialog]) -> AccountDialog | None:
+        """Open ``kind`` on the chosen account; when it is accepted, show what was done."""
+        key = self.current
+        if key is None:
+            return None
+        values = self.reading(lambda s: self.load_values(s, key))
+        if values is None:
+            return None
+        dialog = kind(self.context, str(values["username"]), str(values["full_name"]), self)
+        dialog.accepted.connect(lambda: self._account_changed(key, dialog))
+        self.account_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _account_changed(self, key: int, dialog: AccountDialog) -> None:
+        self.reload(key)
+        self.saved.setText(dialog.done_text)
+        self.changed.emit()
 
     def create_record(self, session: Session, raw: Mapping[str, object]) -> int:
         mismatch = matching_passwords(raw)
