@@ -17,6 +17,9 @@
    platform was chosen),
    the program waits for its first paint — the Patients list's first page is loaded by then,
    because the view loads it while being built — saves ``window.grab()`` and exits 0.
+   Otherwise an :class:`~ketadesk.ui.lock.IdleLock` watches it: after
+   ``KETADESK_IDLE_MINUTES`` (10 by default) without input the window is covered until the
+   logged-in user's password is typed again.
 
 Start-up timing: with ``KETADESK_TIMING=1`` the program prints ``first-paint-ms: N`` to stderr,
 where N is milliseconds from **process start** to the first paint of the first area shown
@@ -51,9 +54,9 @@ import ketadesk
 from ketadesk.access.permissions import Actor, command_line_actor
 from ketadesk.access.users import authenticate, count_users
 from ketadesk.backups.daily import start_daily
-from ketadesk.config import APP_NAME, RESOURCES, database_url
+from ketadesk.config import APP_NAME, RESOURCES, account_policy, database_url
 from ketadesk.db import Database
-from ketadesk.errors import AuthenticationFailed, KetaDeskError
+from ketadesk.errors import AuthenticationFailed, InvalidValue, KetaDeskError
 from ketadesk.migrations import open_database
 
 # isort: split
@@ -62,6 +65,7 @@ from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from ketadesk.ui import style
 from ketadesk.ui.context import AppContext
+from ketadesk.ui.lock import IdleLock
 from ketadesk.ui.main_window import AREAS, TAB_VIEWS, MainWindow, describe_database, known_view
 from ketadesk.ui.timing import (
     ENV_TIMING,
@@ -293,6 +297,11 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_REFUSED
     screenshot = getattr(args, "screenshot", None)
     timing = os.environ.get(ENV_TIMING) == "1"
+    try:
+        policy = account_policy()
+    except InvalidValue as error:
+        print(f"ketadesk: error: {error}", file=sys.stderr)
+        return EXIT_REFUSED
     app = _application(screenshot=bool(screenshot))
     opened = _open(args, quiet=bool(screenshot))
     if isinstance(opened, int):
@@ -303,6 +312,7 @@ def run(args: argparse.Namespace) -> int:
         window.resize(*size)
         if screenshot:
             return _screenshot(window, Path(screenshot), timing=timing)
+        IdleLock(window, window.context, idle_ms=policy.idle_minutes * 60_000, policy=policy)
         return _interactive(app, window, timing=timing)
     finally:
         db.dispose()
