@@ -54,7 +54,7 @@ import ketadesk
 from ketadesk.access.permissions import Actor, command_line_actor
 from ketadesk.access.users import authenticate, count_users
 from ketadesk.backups.daily import start_daily
-from ketadesk.config import APP_NAME, RESOURCES, account_policy, database_url
+from ketadesk.config import APP_NAME, RESOURCES, AccountPolicy, account_policy, database_url
 from ketadesk.db import Database
 from ketadesk.errors import AuthenticationFailed, InvalidValue, KetaDeskError
 from ketadesk.migrations import open_database
@@ -121,7 +121,9 @@ def _init_hint(args: argparse.Namespace) -> str:
             f"administrator with:  ketadesk init{where} --admin USER")
 
 
-def _open(args: argparse.Namespace, *, quiet: bool) -> tuple[Database, Actor] | int:
+def _open(
+    args: argparse.Namespace, *, quiet: bool, policy: AccountPolicy | None = None
+) -> tuple[Database, Actor] | int:
     """The database and who acts in it, or an exit status when the window cannot open."""
     if getattr(args, "demo", False):
         return _open_demo()
@@ -142,7 +144,7 @@ def _open(args: argparse.Namespace, *, quiet: bool) -> tuple[Database, Actor] | 
     _seed_protocols_once(db)
     if quiet:
         return db, command_line_actor()
-    return _log_in(db)
+    return _log_in(db, policy)
 
 
 def _seed_protocols_once(db: Database) -> None:
@@ -175,10 +177,11 @@ def _seed_protocols_once(db: Database) -> None:
             ensure_default_templates(session, command_line_actor())
 
 
-def _log_in(db: Database) -> tuple[Database, Actor] | int:
+def _log_in(db: Database, policy: AccountPolicy | None) -> tuple[Database, Actor] | int:
     from ketadesk.ui.login import LoginDialog
 
-    dialog = LoginDialog(db, database_label=describe_database(db.url))
+    # The lock after wrong passwords follows KETADESK_LOCK_AFTER / _MINUTES here too.
+    dialog = LoginDialog(db, database_label=describe_database(db.url), policy=policy)
     if dialog.exec() != QDialog.DialogCode.Accepted or dialog.actor is None:
         db.dispose()
         return EXIT_OK
@@ -303,7 +306,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"ketadesk: error: {error}", file=sys.stderr)
         return EXIT_REFUSED
     app = _application(screenshot=bool(screenshot))
-    opened = _open(args, quiet=bool(screenshot))
+    opened = _open(args, quiet=bool(screenshot), policy=policy)
     if isinstance(opened, int):
         return opened
     db, actor = opened
