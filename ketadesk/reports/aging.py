@@ -500,10 +500,9 @@ def label(key: str, value: Any, names: Names, patients: dict[int, _PatientName])
     """A group key as people read it."""
     if key == "side":
         return "Insurer" if value else "Patient"
-    if key == "payer":
-        return names.payer(value)
-    if key == "location":
-        return names.location(value)
+    common = names.group(key, value)
+    if common is not None:
+        return common
     found = patients.get(value)
     return f"{found.mrn} {found.name}" if found else f"Patient {value}"
 

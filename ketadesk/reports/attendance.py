@@ -28,7 +28,6 @@ from sqlalchemy import String, case, exists, func, select, type_coerce
 from sqlalchemy.orm import Session, aliased
 
 from ketadesk.access.permissions import Actor, Permission
-from ketadesk.clinic.locations import WEEKDAY_NAMES
 from ketadesk.clinic.models import Patient
 from ketadesk.reports import periods
 from ketadesk.reports.catalog import ReportSpec
@@ -253,19 +252,8 @@ def _row(group: tuple[Any, ...], keys: Sequence[str], names: Names, counts: dict
 
 def label(key: str, value: Any, names: Names) -> str:
     """A group key as people read it."""
-    if key in periods.Grain.__members__.values():
-        return periods.label_of(str(value), periods.Grain(key))
-    if key == "location":
-        return names.location(value)
-    if key == "provider":
-        return names.provider(value)
-    if key == "modality":
-        return names.modality(value)
-    if key == "weekday":
-        return WEEKDAY_NAMES[int(value)]
-    if key == "hour":
-        return f"{int(value):02d}:00"
-    return str(value)
+    common = names.group(key, value)
+    return str(value) if common is None else common
 
 
 def chart(table: ReportTable) -> Chart | None:

@@ -339,11 +339,8 @@ def _row(group: tuple[Any, ...], keys: Sequence[str], counts: dict[str, int], na
 
 
 def _label(key: str, value: Any, names: Names) -> str:
-    if key in periods.Grain.__members__.values():
-        return periods.label_of(str(value), periods.Grain(key))
-    if key == "location":
-        return names.location(value)
-    return names.provider(value)
+    common = names.group(key, value)
+    return str(value) if common is None else common
 
 
 def chart(table: ReportTable) -> Chart | None:

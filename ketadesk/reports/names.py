@@ -7,11 +7,14 @@ clinic has a handful of locations and payers), so no report joins a name table p
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ketadesk.clinic.locations import WEEKDAY_NAMES
 from ketadesk.clinic.models import Chair, Location, Modality, Payer, Provider
+from ketadesk.reports import periods
 
 SELF_PAY = "Self-pay"
 NONE = "Not tied to a service"
@@ -38,6 +41,27 @@ class Names:
 
     def chair(self, key: object) -> str:
         return self.chairs.get(key, NONE) if isinstance(key, int) else "No chair"
+
+    def group(self, key: str, value: Any) -> str | None:
+        """A group key every report reads alike, as people read it (a period, a location,
+        a provider, a payer, a modality, a chair, a weekday, an hour); None for a key the
+        report names itself."""
+        if key in periods.Grain.__members__.values():
+            return periods.label_of(str(value), periods.Grain(key))
+        named = {
+            "location": self.location,
+            "provider": self.provider,
+            "payer": self.payer,
+            "modality": self.modality,
+            "chair": self.chair,
+        }.get(key)
+        if named is not None:
+            return named(value)
+        if key == "weekday":
+            return WEEKDAY_NAMES[int(value)]
+        if key == "hour":
+            return f"{int(value):02d}:00"
+        return None
 
     @staticmethod
     def modality(key: object) -> str:

@@ -329,12 +329,9 @@ def _row(
 
 def label(key: str, value: Any, names: Names, protocols: dict[int, str]) -> str:
     """A group key as people read it."""
-    if key in periods.Grain.__members__.values():
-        return periods.label_of(str(value), periods.Grain(key))
-    if key == "location":
-        return names.location(value)
-    if key == "modality":
-        return names.modality(value)
+    common = names.group(key, value)
+    if common is not None:
+        return common
     if key == "protocol":
         return protocols.get(value, f"Protocol {value}")
     if key == "measure":

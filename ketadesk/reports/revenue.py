@@ -550,16 +550,9 @@ def _change(now: Value, before: Decimal) -> Value:
 
 def label(key: str, value: Any, names: Names) -> str:
     """A group key as people read it."""
-    if key in periods.Grain.__members__.values():
-        return periods.label_of(str(value), periods.Grain(key))
-    if key == "location":
-        return names.location(value)
-    if key == "provider":
-        return names.provider(value)
-    if key == "payer":
-        return names.payer(value)
-    if key == "modality":
-        return names.modality(value)
+    common = names.group(key, value)
+    if common is not None:
+        return common
     if key == "code":
         return str(value) if value else "No service code"
     return str(value)

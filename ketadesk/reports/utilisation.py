@@ -320,17 +320,8 @@ def _in_minutes(seconds: int) -> Decimal:
 
 def label(key: str, value: Any, names: Names) -> str:
     """A group key as people read it."""
-    if key in periods.Grain.__members__.values():
-        return periods.label_of(str(value), periods.Grain(key))
-    if key == "location":
-        return names.location(value)
-    if key == "chair":
-        return names.chair(value)
-    if key == "weekday":
-        return WEEKDAY_NAMES[int(value)]
-    if key == "hour":
-        return f"{int(value):02d}:00"
-    return str(value)
+    common = names.group(key, value)
+    return str(value) if common is None else common
 
 
 def chart(table: ReportTable) -> Chart | None:

@@ -11,6 +11,8 @@ On success the dialog is accepted and :attr:`AccountDialog.done_text` says what 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -59,6 +61,9 @@ class AccountDialog(QDialog):
 
     title = ""
     button_text = "OK"
+    # Each kind of account dialog writes through its own service and returns the sentence
+    # that says what was done (ResetPasswordDialog.save, RenameUserDialog.save).
+    save: Callable[[Session], str]
 
     def __init__(
         self, context: AppContext, username: str, full_name: str, parent: QWidget | None = None
@@ -99,9 +104,6 @@ class AccountDialog(QDialog):
     def check(self) -> str | None:
         """A problem found before asking the database, in words; None when there is none."""
         return None
-
-    def save(self, session: Session) -> str:
-        raise NotImplementedError
 
     def _buttons(self) -> QDialogButtonBox:
         buttons = QDialogButtonBox(
