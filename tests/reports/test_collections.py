@@ -142,6 +142,31 @@ def test_top_denial_reasons_by_payer(session: Session) -> None:
     assert all(row.value(table, "charges") is None for row in table.rows)
 
 
+def test_a_claim_denied_for_two_reasons_counts_once_in_its_row(session: Session) -> None:
+    c = report_clinic(session)
+    a = c.aetna_patient
+    charge(session, c, a, "96365", "1000.00", date(2026, 3, 16))
+    charge(session, c, a, "99214", "200.00", date(2026, 3, 16))
+    claim = claim_of(session, a, today=date(2026, 3, 17))
+    send(session, claim, date(2026, 3, 17))
+    answer(
+        session,
+        claim,
+        date(2026, 3, 31),
+        EobLine(1, denied="1000", denial_reason="197"),
+        EobLine(2, denied="200", denial_reason="50"),
+        today=TODAY,
+    )
+    session.flush()
+    by_payer = collections.collections(session, MANAGER, PERIOD, ["payer"])
+    assert figures(by_payer, ("Aetna",))["denials"] == 1
+    assert figures(by_payer, ("Aetna",))["denied_amount"] == D("1200.00")
+    assert figures(by_payer)["denials"] == 1
+    by_reason = collections.collections(session, MANAGER, PERIOD, ["payer", "reason"])
+    assert sorted(row.value(by_reason, "denials") for row in by_reason.rows) == [1, 1]
+    assert figures(by_reason)["denials"] == 1  # the total counts the claim once too
+
+
 def test_which_payer_pays_best_for_a_code(session: Session) -> None:
     build(session)
     table = collections.collections(session, MANAGER, PERIOD, ["code", "payer"])
