@@ -203,7 +203,9 @@ def cohort(session: Session, flt: ReportFilter) -> list[Run]:
 def _maintenance_starts(
     session: Session, clock: Clock, since: date, patients: set[int]
 ) -> dict[int, list[date]]:
-    """The first completed days of ``patients``' maintenance series, from ``since`` on."""
+    """The first completed day of each of ``patients``' maintenance series, for the series
+    that started from ``since`` on. A series' start is its first completed session ever (a
+    series begun before ``since`` never counts as starting later), on its location's day."""
     if not patients:
         return {}
     dialect = session.get_bind().dialect.name
@@ -211,16 +213,16 @@ def _maintenance_starts(
     first = func.min(visit.starts_at)
     start, _ = utc_window(since, since)
     query = (
-        select(visit.patient_id, visit.location_id, utc_hour(first, dialect))
+        select(Series.patient_id, Series.location_id, utc_hour(first, dialect))
         .join(Series, Series.id == visit.series_id)
         .join(Protocol, Protocol.id == Series.protocol_id)
         .where(
             type_coerce(Protocol.phase, String) == Phase.MAINTENANCE.value,
             type_coerce(visit.status, String) == _COMPLETED,
-            visit.starts_at >= start,
             Series.patient_id.in_(sorted(patients)),
         )
-        .group_by(visit.series_id, visit.patient_id, visit.location_id)
+        .group_by(visit.series_id, Series.patient_id, Series.location_id)
+        .having(first >= start)
     )
     starts: dict[int, list[date]] = defaultdict(list)
     for patient_id, location_id, hour in session.execute(query):

@@ -77,6 +77,22 @@ def test_the_cohort_and_its_outcome(session: Session) -> None:
     }
 
 
+def test_a_maintenance_series_begun_before_the_induction_ended_is_not_going_on(
+    session: Session,
+) -> None:
+    clinic = ops_clinic(session)
+    iv1 = clinic.chairs[0]
+    patient = clinic.base.patient
+    booster = clinic.series("iv-booster", patient)
+    clinic.visit(booster, "2026-10-05 09:00", chair=iv1)  # boosters before this induction
+    clinic.visit(booster, "2027-01-10 09:00", chair=iv1)  # and one 26 days after it
+    induction = clinic.series("iv-induction", patient, St.COMPLETED)
+    for day in ("01", "03", "08", "10", "15"):
+        clinic.visit(induction, f"2026-12-{day} 11:00", chair=iv1)
+    total = figures(series_report(session, MANAGER, DECEMBER, ()))
+    assert (total["completed"], total["retained"]) == (1, 0)
+
+
 def test_discontinued_by_reason(session: Session) -> None:
     inductions(ops_clinic(session))
     table = run_report(session, MANAGER, "series", DECEMBER, ["reason"])
