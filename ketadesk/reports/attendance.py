@@ -43,13 +43,14 @@ from ketadesk.reports.model import (
     ReportTable,
     Row,
     Value,
+    percent,
     require_by,
 )
 from ketadesk.reports.model import Series as ChartSeries
 from ketadesk.reports.names import Names, read_names
 from ketadesk.scheduling.models import SessionStatus, TreatmentSession
 
-PERIODS = tuple(Dimension(g.value, g.label) for g in periods.GRAINS)
+PERIODS = periods.DIMENSIONS
 DIMENSIONS = (
     *PERIODS,
     Dimension("location", "Location"),
@@ -116,7 +117,6 @@ _IN_SESSIONS = frozenset(
 )
 _SQL_DIMENSIONS = ("provider", "modality")
 DETAIL_LIMIT = 2000
-_TENTH = Decimal("0.1")
 
 
 def attendance(
@@ -231,17 +231,12 @@ def _order(group: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple((v is None, v if isinstance(v, int) else str(v)) for v in group)
 
 
-def rate(part: int, whole: int) -> Value:
-    """``part ÷ whole × 100`` to a tenth, None over nothing."""
-    if not whole:
-        return None
-    return (Decimal(part) * 100 / Decimal(whole)).quantize(_TENTH)
 
 
 def _row(group: tuple[Any, ...], keys: Sequence[str], names: Names, counts: dict[str, int]) -> Row:
     values: list[Value] = [counts[k] for k in _COUNTS]
-    values.append(rate(counts["no_shows"], counts["sessions"]))
-    values.append(rate(counts["late_cancels"], counts["sessions"]))
+    values.append(percent(counts["no_shows"], counts["sessions"]))
+    values.append(percent(counts["late_cancels"], counts["sessions"]))
     values.extend(counts[k] for k in _EXTRA)
     return Row(
         labels=tuple(label(key, value, names) for key, value in zip(keys, group, strict=True)),

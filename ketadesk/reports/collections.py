@@ -60,6 +60,7 @@ from ketadesk.reports.model import (
     ReportTable,
     Row,
     Value,
+    percent,
     require_by,
 )
 from ketadesk.reports.model import Series as ChartSeries
@@ -67,7 +68,7 @@ from ketadesk.reports.names import Names, read_names
 
 GRAIN_KEYS = frozenset(g.value for g in periods.GRAINS)
 DIMENSIONS = (
-    *(Dimension(g.value, g.label) for g in periods.GRAINS),
+    *periods.DIMENSIONS,
     Dimension("location", "Location"),
     Dimension("payer", "Payer"),
     Dimension("code", "Service code"),
@@ -242,12 +243,12 @@ def _values(figures: dict[str, Any]) -> tuple[Value, ...]:
         )
         out["charges"], out["payments"] = decimal_of(charges), decimal_of(paid)
         out["contractual"] = decimal_of(contractual)
-        out["gross_collection_rate"] = rate(paid, charges)
-        out["net_collection_rate"] = rate(paid, charges - contractual)
+        out["gross_collection_rate"] = percent(paid, charges)
+        out["net_collection_rate"] = percent(paid, charges - contractual)
     if "claims_answered" in figures:
         out["claims_answered"] = int(figures["claims_answered"])
         out["claims_denied"] = int(figures["claims_denied"])
-        out["denial_rate"] = rate(figures["claims_denied"], figures["claims_answered"])
+        out["denial_rate"] = percent(figures["claims_denied"], figures["claims_answered"])
     if "denials" in figures:
         out["denials"] = int(figures["denials"])
         out["denied_amount"] = decimal_of(figures["denied_amount"])
@@ -265,11 +266,6 @@ def _values(figures: dict[str, Any]) -> tuple[Value, ...]:
     return tuple(out.get(key) for key in _KEYS)
 
 
-def rate(part: int, whole: int) -> Decimal | None:
-    """``part ÷ whole × 100`` to one decimal place; None over nothing."""
-    if whole == 0:
-        return None
-    return (Decimal(int(part)) * 100 / Decimal(int(whole))).quantize(Decimal("0.1"), ROUND_HALF_UP)
 
 
 def _average(total: int, count: int) -> Decimal | None:

@@ -60,7 +60,7 @@ from ketadesk.reports.model import (
 from ketadesk.reports.names import Names, read_names
 from ketadesk.scheduling.models import TreatmentSession
 
-PERIODS = tuple(Dimension(g.value, g.label) for g in periods.GRAINS)
+PERIODS = periods.DIMENSIONS
 DIMENSIONS = (*PERIODS, Dimension("location", "Location"), Dimension("provider", "Provider"))
 
 MEASURES = (

@@ -13,7 +13,7 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from ketadesk.errors import InvalidValue
 
@@ -205,6 +205,17 @@ class Chart:
     series: tuple[Series, ...]
     kind: Kind = Kind.MONEY
     rows: tuple[str, ...] = field(default=())
+
+
+def percent(part: int, whole: int) -> Decimal | None:
+    """``part ÷ whole × 100`` to one decimal place, halves rounded up as people expect; None
+    over nothing (a rate of no sessions, no claims, no series)."""
+    if not whole:
+        return None
+    return (Decimal(int(part)) * 100 / Decimal(int(whole))).quantize(TENTH, ROUND_HALF_UP)
+
+
+TENTH = Decimal("0.1")
 
 
 def require_by(by: Sequence[str], allowed: Sequence[Dimension], report: str) -> list[Dimension]:

@@ -38,6 +38,7 @@ from ketadesk.reports import periods
 from ketadesk.reports.catalog import ReportSpec
 from ketadesk.reports.clock import Clock, read_clock, utc_hour, utc_window
 from ketadesk.reports.model import (
+    TENTH,
     Chart,
     Detail,
     DetailRow,
@@ -48,6 +49,7 @@ from ketadesk.reports.model import (
     ReportTable,
     Row,
     Value,
+    percent,
     require_by,
 )
 from ketadesk.reports.model import Series as ChartSeries
@@ -61,7 +63,7 @@ from ketadesk.scheduling.models import (
 )
 
 REMISSION_BELOW = 5
-PERIODS = tuple(Dimension(g.value, g.label) for g in periods.GRAINS)
+PERIODS = periods.DIMENSIONS
 DIMENSIONS = (
     *PERIODS,
     Dimension("protocol", "Protocol"),
@@ -110,7 +112,6 @@ MEASURES = (
     ),
 )
 DETAIL_LIMIT = 2000
-_TENTH = Decimal("0.1")
 
 
 @dataclass(frozen=True)
@@ -293,11 +294,9 @@ def _order(group: tuple[Any, ...]) -> tuple[Any, ...]:
 
 
 def _mean(total: int, count: int) -> Value:
-    return (Decimal(total) / Decimal(count)).quantize(_TENTH) if count else None
+    return (Decimal(total) / Decimal(count)).quantize(TENTH) if count else None
 
 
-def _rate(part: int, whole: int) -> Value:
-    return (Decimal(part) * 100 / Decimal(whole)).quantize(_TENTH) if whole else None
 
 
 def _row(
@@ -315,8 +314,8 @@ def _row(
         _mean(baseline, count),
         _mean(latest, count),
         _mean(latest - baseline, count),
-        _rate(sum(1 for s in items if s.responded), count),
-        _rate(sum(1 for s in items if s.remitted), count),
+        percent(sum(1 for s in items if s.responded), count),
+        percent(sum(1 for s in items if s.remitted), count),
     )
     return Row(
         labels=tuple(
@@ -370,7 +369,7 @@ def chart(table: ReportTable) -> Chart | None:
         ChartSeries(
             f"{name} latest mean",
             tuple(
-                (by_period[p][0] / by_period[p][1]).quantize(_TENTH)
+                (by_period[p][0] / by_period[p][1]).quantize(TENTH)
                 if p in by_period and by_period[p][1]
                 else Decimal(0)
                 for p in order

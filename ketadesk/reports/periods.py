@@ -14,6 +14,8 @@ from datetime import date, timedelta
 from sqlalchemy import Integer, cast, func, literal
 from sqlalchemy.sql.elements import ColumnElement
 
+from ketadesk.reports.model import Dimension
+
 
 class Grain(enum.StrEnum):
     DAY = "day"
@@ -28,6 +30,8 @@ class Grain(enum.StrEnum):
 
 
 GRAINS = tuple(Grain)
+DIMENSIONS = tuple(Dimension(g.value, g.label) for g in GRAINS)
+"""The periods every dated report may be split by."""
 
 
 def sql_key(column: ColumnElement[date] | object, grain: Grain, dialect: str) -> ColumnElement[str]:

@@ -35,6 +35,7 @@ from ketadesk.reports import periods
 from ketadesk.reports.catalog import ReportSpec
 from ketadesk.reports.clock import Clock, read_clock, utc_hour, utc_window
 from ketadesk.reports.model import (
+    TENTH,
     Chart,
     Detail,
     DetailRow,
@@ -45,6 +46,7 @@ from ketadesk.reports.model import (
     ReportTable,
     Row,
     Value,
+    percent,
     require_by,
 )
 from ketadesk.reports.model import Series as ChartSeries
@@ -59,7 +61,7 @@ from ketadesk.scheduling.models import (
 )
 
 RETENTION_DAYS = 90
-PERIODS = tuple(Dimension(g.value, g.label) for g in periods.GRAINS)
+PERIODS = periods.DIMENSIONS
 DIMENSIONS = (
     *PERIODS,
     Dimension("protocol", "Protocol"),
@@ -106,7 +108,6 @@ MEASURES = (
 NOT_DISCONTINUED = "Not discontinued"
 NO_REASON = "No reason given"
 DETAIL_LIMIT = 2000
-_TENTH = Decimal("0.1")
 _COMPLETED = SessionStatus.COMPLETED.value
 
 
@@ -292,10 +293,6 @@ def _order(group: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple((v is None, v if isinstance(v, int) else str(v)) for v in group)
 
 
-def rate(part: int, whole: int) -> Value:
-    if not whole:
-        return None
-    return (Decimal(part) * 100 / Decimal(whole)).quantize(_TENTH)
 
 
 def _row(
@@ -314,17 +311,17 @@ def _row(
     ]
     median: Value = None
     if durations:
-        median = Decimal(str(statistics.median(durations))).quantize(_TENTH)
+        median = Decimal(str(statistics.median(durations))).quantize(TENTH)
     retained = sum(1 for run in runs if run.retained)
     values: tuple[Value, ...] = (
         len(runs),
         completed,
         discontinued,
         count[SeriesStatus.PLANNED] + count[SeriesStatus.ACTIVE],
-        rate(completed, completed + discontinued),
+        percent(completed, completed + discontinued),
         median,
         retained,
-        rate(retained, completed),
+        percent(retained, completed),
     )
     return Row(
         labels=tuple(
