@@ -46,6 +46,10 @@ class Permission(enum.StrEnum):
     FEE_SCHEDULE_EDIT = "fee_schedule.edit"  # fee schedule, package templates, fee policy
     CLAIM_WORK = "claim.work"  # build, check, send and follow claims; post remittances
     REPORT_VIEW = "report.view"  # the manager's figures: revenue, AR, operations, outcomes
+    CONSENT_TAKE = "consent.take"  # print a consent form and record it signed
+    CLINICAL_RECORD = "clinical.record"  # intake, treatment history, scores, side effects
+    CLINICAL_DECIDE = "clinical.decide"  # override a finding, acknowledge an alert, clear a review
+    CLINICAL_SETUP = "clinical.setup"  # consent texts and screening rules
 
     @property
     def label(self) -> str:
@@ -72,6 +76,14 @@ _LABELS = {
     Permission.FEE_SCHEDULE_EDIT: "edit the fee schedule and packages",
     Permission.CLAIM_WORK: "build, send and follow insurance claims, and post remittances",
     Permission.REPORT_VIEW: "read the manager's reports (revenue, receivables, operations)",
+    Permission.CONSENT_TAKE: "print consent forms and record them signed",
+    Permission.CLINICAL_RECORD: (
+        "record intakes, treatment histories, outcome scores and side effects"
+    ),
+    Permission.CLINICAL_DECIDE: (
+        "override a screening finding, acknowledge a safety alert or clear a review"
+    ),
+    Permission.CLINICAL_SETUP: "edit consent texts and screening rules",
 }
 
 _EVERYONE = {Permission.PATIENT_VIEW, Permission.CLINIC_VIEW, Permission.SCHEDULE_VIEW}
@@ -86,9 +98,19 @@ _BILLING = _CASHIER | {
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.FRONT_DESK: frozenset(_EVERYONE | _REGISTRATION | _DESK | _CASHIER),
+    Role.FRONT_DESK: frozenset(
+        _EVERYONE | _REGISTRATION | _DESK | _CASHIER | {Permission.CONSENT_TAKE}
+    ),
     Role.CLINICAL: frozenset(
-        _EVERYONE | _DESK | {Permission.PATIENT_EDIT, Permission.FLOOR_CLINICAL}
+        _EVERYONE
+        | _DESK
+        | {
+            Permission.PATIENT_EDIT,
+            Permission.FLOOR_CLINICAL,
+            Permission.CONSENT_TAKE,
+            Permission.CLINICAL_RECORD,
+            Permission.CLINICAL_DECIDE,
+        }
     ),
     Role.BILLING: frozenset(_EVERYONE | _REGISTRATION | _BILLING),
     Role.MANAGER: frozenset(
@@ -101,6 +123,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.AUDIT_VIEW,
             Permission.PROTOCOL_EDIT,
             Permission.REPORT_VIEW,
+            Permission.CONSENT_TAKE,
+            Permission.CLINICAL_SETUP,
         }
     ),
     Role.ADMIN: frozenset(Permission),
