@@ -1,4 +1,4 @@
-"""outcomes: measures, baselines, safety alerts and side effects
+"""outcomes: measures, scores, baselines and the self-harm alert
 
 Revision ID: 0012
 Revises: 0011

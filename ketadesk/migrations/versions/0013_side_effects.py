@@ -1,4 +1,4 @@
-"""outcomes: measures, baselines, safety alerts and side effects
+"""side effects: adverse events per session and the provider review they call for
 
 Revision ID: 0013
 Revises: 0012
