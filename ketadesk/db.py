@@ -29,7 +29,7 @@ import sqlite3
 import time
 import weakref
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -54,10 +54,12 @@ from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.sql.dml import Insert, Update
 from sqlalchemy.types import TypeDecorator
 
-from ketadesk.errors import AppendOnly, Conflict
+from ketadesk.errors import AppendOnly, Conflict, FieldProblem, ValidationError
 from ketadesk.money import from_cents, to_cents
+from ketadesk.safe_text import first_unsafe, refusal
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -243,12 +245,28 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            create_private_file(Path(parsed.database))
         engine = create_engine(parsed.set(drivername="sqlite+ketadesk"), echo=echo,
                                connect_args={"timeout": 15})
         event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True)
+    else:
+        engine = create_engine(url, echo=echo, pool_pre_ping=True)
+    event.listen(engine, "before_execute", refuse_unsafe_text)
+    return engine
+
+
+def create_private_file(path: Path) -> None:
+    """Create the database file (and its folder) readable by its owner only, if new.
+
+    SQLite creates a new database world-readable under the usual umask (0644); it gives its
+    ``-wal`` and ``-shm`` files the database file's own mode, so creating the file first,
+    empty and 0600, keeps all three private. A folder made here is 0700.
+    """
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with suppress(FileExistsError):  # another process created it a moment ago
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def write_engine(engine: Engine) -> Engine:
@@ -258,6 +276,49 @@ def write_engine(engine: Engine) -> Engine:
     if engine.dialect.name == "sqlite":
         event.listen(writes, "begin", _sqlite_begin_immediate)
     return writes
+
+
+# The audit log keeps what was there, as it was; its JSON escapes control characters itself.
+_TEXT_GUARD_EXEMPT = frozenset({"audit_entry"})
+
+
+def refuse_unsafe_text(
+    _connection: Connection,
+    statement: Any,
+    multiparams: Any,
+    params: Any,
+    _options: Any,
+) -> None:
+    """Refuse, before it is written, text holding a control or invisible character.
+
+    One home for every free-text field (a payment's reference, a note, a reason, a name),
+    whether the ORM or a bulk Core insert writes it: the values of every INSERT and UPDATE
+    are checked (:mod:`ketadesk.safe_text`) and the statement is refused with a
+    :class:`~ketadesk.errors.ValidationError` naming the field, so the transaction rolls back,
+    a form shows the problem beside the field and the command line in one line.
+    """
+    if not isinstance(statement, (Insert, Update)):
+        return
+    if getattr(statement.table, "name", None) in _TEXT_GUARD_EXEMPT:
+        return
+    problems = {
+        key: refusal(found)
+        for row in _parameter_rows(multiparams, params)
+        for key, value in row.items()
+        if isinstance(value, str) and (found := first_unsafe(value)) is not None
+    }
+    if problems:
+        raise ValidationError(
+            FieldProblem(str(key).replace("_", " "), message) for key, message in problems.items()
+        )
+
+
+def _parameter_rows(multiparams: Any, params: Any) -> Iterator[dict[str, Any]]:
+    for given in (*multiparams, params):
+        if isinstance(given, dict):
+            yield given
+        elif isinstance(given, (list, tuple)):
+            yield from (row for row in given if isinstance(row, dict))
 
 
 class Database:

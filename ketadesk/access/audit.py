@@ -28,6 +28,7 @@ from sqlalchemy import ColumnElement, Select, insert, inspect, or_, select
 from sqlalchemy.orm import Session
 
 from ketadesk.access.audit_chain import (
+    ChainBreak,
     ChainReport,
     Checkpoint,
     json_safe,
@@ -37,7 +38,7 @@ from ketadesk.access.audit_chain import (
 )
 from ketadesk.access.models import AuditEntry
 from ketadesk.access.permissions import Actor, Permission, Role
-from ketadesk.db import Base, utcnow
+from ketadesk.db import Base, Database, utcnow
 
 
 def _plain(value: Any) -> Any:
@@ -300,7 +301,9 @@ def check_at_login(
 ) -> ChainReport | None:
     """For an administrator just logged in: walk the chain from the last verified row, at
     most ``budget`` rows, and leave a "verify" row as the next checkpoint when it holds.
-    ``None`` for anyone else. A broken chain is returned for the banner, not raised."""
+    ``None`` for anyone else. A broken chain is returned for the banner, not raised; so is
+    a break the last daily full check found (:func:`check_daily`), which a walk from the
+    checkpoint would never see again."""
     if actor.role is not Role.ADMIN:
         return None
     start = _last_checkpoint(session)
@@ -309,13 +312,59 @@ def check_at_login(
         good = report.last_good
         after = {"through": good.row_id, "chain": good.chain, "complete": report.complete}
         record(session, actor, "verify", "audit_log", good.row_id, after=after)
+    standing = _standing_break(session)
+    if report.ok and standing is not None:
+        return ChainReport(report.rows_checked, report.last_good, standing)
     return report
+
+
+DAILY_CHECK = Actor(username="system:daily-check", role=Role.ADMIN)
+
+
+def check_daily(db: Database) -> ChainReport:
+    """Walk the whole chain from its first row (the daily backup runs this) and record the
+    outcome: ``verify_full`` when it holds, ``verify_failed`` naming the first break, which
+    every administrator's log-in then shows until a full check holds again.
+
+    The walk reads without the write lock (it may take seconds on years of rows, and nobody
+    at a desk should wait for it); only the one row recording the outcome is a write."""
+    with db.reading() as session:
+        report = verify_chain(session)
+    with db.transaction() as session:
+        if report.broken is not None:
+            broken = report.broken
+            after = {"row": broken.row_id, "kind": broken.kind, "sentence": broken.sentence}
+            record(session, DAILY_CHECK, "verify_failed", "audit_log", broken.row_id, after=after)
+        elif report.last_good is not None:
+            good = report.last_good
+            after = {"through": good.row_id, "chain": good.chain, "complete": True}
+            record(session, DAILY_CHECK, "verify_full", "audit_log", good.row_id, after=after)
+    return report
+
+
+def _standing_break(session: Session) -> ChainBreak | None:
+    """The break the latest daily full check found, unless it held since."""
+    latest = session.execute(
+        select(AuditEntry.action, AuditEntry.after)
+        .where(
+            AuditEntry.entity == "audit_log",
+            AuditEntry.action.in_(("verify_full", "verify_failed")),
+        )
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
+    ).first()
+    if latest is None or latest.action != "verify_failed" or not latest.after:
+        return None
+    found = latest.after
+    return ChainBreak(int(found["row"]), str(found["kind"]), str(found["sentence"]))
 
 
 def _last_checkpoint(session: Session) -> Checkpoint | None:
     after = session.scalar(
         select(AuditEntry.after)
-        .where(AuditEntry.action == "verify", AuditEntry.entity == "audit_log")
+        .where(
+            AuditEntry.action.in_(("verify", "verify_full")), AuditEntry.entity == "audit_log"
+        )
         .order_by(AuditEntry.id.desc())
         .limit(1)
     )

@@ -6,6 +6,11 @@ background thread, so neither the window nor a command waits for the copy; the t
 a daemon, so a command's process still finishes the copy before it exits (the file appears
 under its final name only when whole). A failure is logged, never raised into the face that
 started it. Settings come from :func:`ketadesk.config.backup_settings`.
+
+After a daily backup the same thread walks the whole audit chain
+(:func:`ketadesk.access.audit.check_daily`) and records what it found, so a row altered
+long ago -- behind the checkpoint each administrator's log-in walks from -- is found within a
+day and shown at every administrator's next log-in.
 """
 
 from __future__ import annotations
@@ -16,10 +21,13 @@ import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
+from ketadesk.access.audit import check_daily
+from ketadesk.access.audit_chain import ChainReport
 from ketadesk.backups.archive import BackupError
 from ketadesk.backups.backup import BackupTaken, folder_for, stem_of, take_backup
 from ketadesk.backups.rotation import backups_in
 from ketadesk.config import backup_settings
+from ketadesk.db import Database
 
 DAY = timedelta(days=1)
 log = logging.getLogger(__name__)
@@ -77,5 +85,21 @@ def _run(url: str, now: datetime, environ: Mapping[str, str]) -> None:
     except (BackupError, ValueError, OSError) as error:
         log.warning("daily backup failed: %s", error)
         return
-    if taken is not None:
-        log.info("daily backup written to %s", taken.path)
+    if taken is None:
+        return
+    log.info("daily backup written to %s", taken.path)
+    try:
+        report = check_audit_chain(url)
+    except Exception as error:  # a background thread: log whatever stops the check
+        log.warning("daily audit check failed to run: %s", error)
+        return
+    (log.info if report.ok else log.error)("daily audit check: %s", report.sentence())
+
+
+def check_audit_chain(url: str) -> ChainReport:
+    """Walk the whole audit chain of ``url`` and record the outcome in the log itself."""
+    db = Database(url)
+    try:
+        return check_daily(db)
+    finally:
+        db.dispose()

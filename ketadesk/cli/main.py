@@ -28,6 +28,7 @@ from contextlib import contextmanager
 
 from ketadesk import __version__
 from ketadesk.cli import common
+from ketadesk.cli.terminal import scrubbed_output
 from ketadesk.errors import KetaDeskError
 
 VIEWS = ("today", "schedule", "patients", "billing", "claims", "reports", "settings")
@@ -140,7 +141,8 @@ def main(argv: Sequence[str] | None = None, *, clock: common.Clock | None = None
     command as ``args.clock``, so a caller -- a test -- states its time instead of patching.
     """
     try:
-        return _main(list(sys.argv[1:] if argv is None else argv), clock or common.SYSTEM_CLOCK)
+        with scrubbed_output():
+            return _main(list(sys.argv[1:] if argv is None else argv), clock or common.SYSTEM_CLOCK)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except SystemExit as stop:  # argparse: --help, --version and usage errors

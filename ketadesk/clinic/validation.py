@@ -45,6 +45,7 @@ from typing import Any, TypeVar
 from zoneinfo import available_timezones
 
 from ketadesk.errors import FieldProblem, InvalidValue, ValidationError
+from ketadesk.safe_text import first_unsafe, refusal
 
 __all__ = [
     "US_STATES",
@@ -409,6 +410,9 @@ def date_of_birth(value: date | str, *, today: date | None = None) -> date:
 # that Persian and Indic names need. Other format characters (bidi overrides, byte-order
 # marks, soft hyphens, zero-width spaces) and control characters are refused.
 _ALLOWED_FORMAT_CHARS = frozenset("\u200c\u200d")
+# What a spreadsheet takes for the start of a formula (OWASP, "CSV Injection"): no name
+# begins so, and one that did would run as a formula wherever a report is opened.
+FORMULA_STARTS = frozenset("=+-@")
 
 
 def person_name(value: str, *, max_length: int = 100) -> str:
@@ -432,6 +436,11 @@ def person_name(value: str, *, max_length: int = 100) -> str:
         )
     if not any(unicodedata.category(ch).startswith("L") for ch in text):
         raise InvalidValue(f"{shown(text)} has no letters; a name needs at least one letter")
+    if text[0] in FORMULA_STARTS:
+        raise InvalidValue(
+            f"{shown(text)} starts with {text[0]!r}, which a spreadsheet reads as a formula; "
+            "a name starts with a letter"
+        )
     return text
 
 
@@ -730,6 +739,8 @@ def plain_text(limit: int) -> Callable[[Any], str]:
 
     def check(value: Any) -> str:
         text = " ".join(str(value).split())
+        if (found := first_unsafe(text)) is not None:
+            raise InvalidValue(refusal(found))
         if len(text) > limit:
             raise InvalidValue(f"is {len(text)} characters long; at most {limit} fit")
         return text

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -386,3 +387,53 @@ def test_failed_log_ins_are_chained_with_the_name_tried_and_never_the_password(
     assert all("wrong-password-123" not in str(r.after) for r in rows)
     assert audit.sentence(lines[-1]).startswith("A log-in as nobody was refused")
     assert verify(database).ok
+
+
+def test_the_daily_check_finds_a_row_altered_behind_the_login_checkpoint(
+    logged: Database,
+) -> None:
+    boss = Actor(username="ada", role=Role.ADMIN)
+    with logged.transaction() as session:
+        first = audit.check_at_login(session, boss)
+    assert first is not None and first.ok  # rows 1-6 verified; row 7 is the checkpoint
+    tamper(logged, "UPDATE audit_entry SET actor = 'someone-else' WHERE id = 3")
+    with logged.transaction() as session:
+        behind = audit.check_at_login(session, boss)
+    assert behind is not None and behind.ok  # the walk starts after the checkpoint
+
+    daily = audit.check_daily(logged)
+
+    assert daily.broken is not None and daily.broken.row_id == 3
+    with logged.transaction() as session:
+        shown = audit.check_at_login(session, boss)
+    assert shown is not None and shown.broken is not None
+    assert shown.broken.sentence.startswith("Row 3 was altered")
+    with logged.reading() as session:
+        failed = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "verify_failed")
+        ).one()
+    assert failed.actor == "system:daily-check" and failed.entity_id == "3"
+
+
+def test_a_daily_check_that_holds_becomes_the_login_checkpoint(logged: Database) -> None:
+    report = audit.check_daily(logged)
+    assert report.ok and report.rows_checked == 6
+    boss = Actor(username="ada", role=Role.ADMIN)
+    with logged.transaction() as session:
+        login = audit.check_at_login(session, boss)
+    assert login is not None and login.ok and login.rows_checked == 1  # the verify_full row
+
+
+def test_the_daily_backup_runs_the_audit_check_after_the_copy(
+    logged: Database, tmp_path: Path
+) -> None:
+    from ketadesk.backups import daily
+
+    environ = {"KETADESK_BACKUP_DIR": str(tmp_path / "backups")}
+    thread = daily.start_daily(logged.url, environ=environ)
+    assert thread is not None
+    thread.join()
+    assert list((tmp_path / "backups").iterdir())
+    with logged.reading() as session:
+        actions = session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all()
+    assert actions[-1] == "verify_full"
