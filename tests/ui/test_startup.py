@@ -40,7 +40,7 @@ RECORD_FIRST_OPENED = ("ketadesk.scheduling", "sqlalchemy.dialects.postgresql")
 RECORD_PAGE = ("ketadesk.ui.card", "ketadesk.ui.forms", "ketadesk.ui.patients.form",
                "ketadesk.ui.patients.policies", "ketadesk.clinic.policies")
 # Of the command line, a window start needs its entry point and the shared helpers only.
-WINDOW_CLI = ["ketadesk.cli.common", "ketadesk.cli.main"]
+WINDOW_CLI = ["ketadesk.cli.common", "ketadesk.cli.main", "ketadesk.cli.terminal"]
 LOADED = (
     "import json, sys\n"
     "{run}\n"
