@@ -29,6 +29,7 @@ from ketadesk.billing.models import (
     PackageTemplate,
     PackageUse,
 )
+from ketadesk.clinic.history.models import PriorTreatment
 from ketadesk.clinic.models import (
     Chair,
     Closure,
@@ -83,6 +84,7 @@ __all__ = [
     "PackageUse",
     "Patient",
     "PatientSearchWord",
+    "PriorTreatment",
     "Payer",
     "Protocol",
     "Provider",
