@@ -68,7 +68,7 @@ def render_necessity(view: NecessityView, *, deterministic: bool = False) -> byt
         *_criterion(view, style),
         *_baseline(view, style),
         *_plan(view, style),
-        Spacer(1, 10),
+        Spacer(1, 6),
         KeepTogether(_signature(view, style)),
     ]
     meta = DocumentMeta(
@@ -186,7 +186,7 @@ def _signature(view: NecessityView, style: Look) -> list[Flowable]:
     return [
         text("I certify that the information above is taken from the patient's record and "
              "that the treatment planned is medically necessary.", style.base.body),
-        Spacer(1, 26),
+        Spacer(1, 18),
         text("_" * 44 + "      Date " + "_" * 16, style.base.body),
         text(f"{name or 'Provider'} · NPI {npi or '__________'}", style.base.cell_bold),
     ]
