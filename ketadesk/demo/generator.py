@@ -97,8 +97,8 @@ from ketadesk.clinic.payers import ESKETAMINE_SERVICES, clean_payer
 from ketadesk.clinic.text import fold, name_words
 from ketadesk.db import Base, Database, reserve
 from ketadesk.demo import names
-from ketadesk.demo.clinical_history import add_treatment_histories
 from ketadesk.demo.bulk import insert_rows, table_of
+from ketadesk.demo.clinical_history import add_treatment_histories
 from ketadesk.demo.dice import Dice, table
 from ketadesk.demo.dice import Table as Weights
 from ketadesk.demo.history import add_history

@@ -81,7 +81,7 @@ def baseline_scores(session: Session, patient_id: int) -> tuple[BaselineScore, .
     ).all()
     first: dict[ScoreKind, BaselineScore] = {}
     for kind, score, starts_at in rows:
-        if kind not in first:
+        if kind is not None and score is not None and kind not in first:
             first[kind] = BaselineScore(kind.label, score, kind.maximum, starts_at.date())
     return tuple(first[kind] for kind in ScoreKind if kind in first)
 

@@ -43,7 +43,8 @@ def test_add_show_and_remove(cli: Any, mrn: str) -> None:
                  "--response", "partial", "--json")
     shown = cli("history", "--patient", mrn, "--json").json()
     assert [e["treatment"] for e in shown["entries"]] == ["sertraline", "Wellbutrin XL"]
-    assert shown["entries"][0]["dose"] == "150 mg" and shown["entries"][0]["started"] == "2026-03-01"
+    first_entry = shown["entries"][0]
+    assert first_entry["dose"] == "150 mg" and first_entry["started"] == "2026-03-01"
     assert shown["trd"]["met"] is True
     text = cli("history", "--patient", mrn).out
     assert "Treatment-resistant depression shown" in text and "Wellbutrin XL" in text

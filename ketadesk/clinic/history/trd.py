@@ -30,8 +30,8 @@ from sqlalchemy.orm import Session
 
 from ketadesk.clinic.history.adequacy import AdequacyTable, AdequateDose, adequacy_table
 from ketadesk.clinic.history.entries import live_entries
-from ketadesk.clinic.history.words import amount_text
 from ketadesk.clinic.history.models import PriorTreatment, Response, TreatmentKind
+from ketadesk.clinic.history.words import amount_text
 from ketadesk.clinic.models import Modality
 
 TRIALS_NEEDED = 2
