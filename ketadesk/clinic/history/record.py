@@ -8,7 +8,7 @@ the same trials and the same reasons.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -17,26 +17,19 @@ from sqlalchemy.orm import Session
 from ketadesk.access import audit
 from ketadesk.access.permissions import Actor, Permission
 from ketadesk.clinic.history.adequacy import adequacy_table
-from ketadesk.clinic.history.entries import live_entries
-from ketadesk.clinic.history.models import PriorTreatment, Response, TreatmentKind
+from ketadesk.clinic.history.entries import TreatmentDraft, live_entries
+from ketadesk.clinic.history.models import PriorTreatment
 from ketadesk.clinic.history.trd import TrdVerdict, verdict_of
 from ketadesk.clinic.history.words import amount_text
 from ketadesk.clinic.models import Patient
 from ketadesk.errors import NotFound
 
 
-@dataclass(frozen=True)
-class HistoryLine:
+@dataclass(frozen=True, kw_only=True)
+class HistoryLine(TreatmentDraft):
+    """A recorded entry as shown: what was tried, who recorded it, and whether it counts."""
+
     id: int
-    kind: TreatmentKind
-    treatment: str
-    dose_amount: Decimal | None
-    dose_unit: str
-    weeks: int | None
-    response: Response
-    stopped_because: str
-    started_on: date | None
-    current_episode: bool
     recorded_by: str
     recorded_at: datetime
     counts: bool  # as an adequate failed antidepressant trial
@@ -49,6 +42,9 @@ class HistoryLine:
     @property
     def started(self) -> str:
         return month_text(self.started_on)
+
+
+DRAFT_FIELDS = tuple(f.name for f in fields(TreatmentDraft))
 
 
 @dataclass(frozen=True)
@@ -90,11 +86,6 @@ def patient_history(session: Session, actor: Actor, patient_id: int) -> PatientH
 
 
 def _line(entry: PriorTreatment, counts: bool, reason: str) -> HistoryLine:
-    return HistoryLine(
-        id=entry.id, kind=entry.kind, treatment=entry.treatment,
-        dose_amount=entry.dose_amount, dose_unit=entry.dose_unit, weeks=entry.weeks,
-        response=entry.response, stopped_because=entry.stopped_because,
-        started_on=entry.started_on, current_episode=entry.current_episode,
-        recorded_by=entry.recorded_by, recorded_at=entry.recorded_at,
-        counts=counts, reason=reason,
-    )
+    drafted = {name: getattr(entry, name) for name in DRAFT_FIELDS}
+    return HistoryLine(**drafted, id=entry.id, recorded_by=entry.recorded_by,
+                       recorded_at=entry.recorded_at, counts=counts, reason=reason)
