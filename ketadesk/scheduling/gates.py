@@ -26,7 +26,7 @@ slot (slots are :mod:`~ketadesk.scheduling.rules`' business), and answers in two
     adequate antidepressant trials in this episode (:mod:`ketadesk.clinic.history.trd`).
 
 The planner puts both into :class:`~ketadesk.scheduling.proposals.SeriesPlan`; booking
-runs the gates again inside its transaction. Three small queries at most, none per day.
+runs the gates again inside its transaction. Four small queries at most, none per day.
 """
 
 from __future__ import annotations

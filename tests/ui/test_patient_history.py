@@ -82,7 +82,7 @@ def test_a_clinician_records_trials_and_the_verdict_follows(
     add_trial(qtbot, panel, "bupropion", "300 mg")
     assert panel.table.rowCount() == 2
     assert "Treatment-resistant depression shown" in panel.verdict.text()
-    assert panel.table.item(1, 7).text() == "Yes"
+    assert panel.table.item(1, 6).text() == "Yes"
 
     panel.table.selectRow(1)
     qtbot.mouseClick(panel.remove_button, LEFT)
@@ -111,7 +111,7 @@ def test_an_earlier_episode_is_ticked_in_the_dialog(
     assert isinstance(episode, QCheckBox)
     episode.setChecked(True)
     dialog.save()
-    assert panel.table.item(0, 6).text() == "Earlier"
+    assert panel.table.item(0, 0).text() == "TMS (earlier episode)"
     assert "tms is not an oral antidepressant trial" in panel.verdict.text()
 
 

@@ -38,18 +38,24 @@ from ketadesk.ui.context import AppContext
 from ketadesk.ui.forms import FieldForm, attempt
 from ketadesk.ui.style import set_role
 
-COLUMNS = ("Kind", "Treatment", "Dose", "Weeks", "Response", "Started", "Episode",
-           "Counts", "Why stopped")
+COLUMNS = ("Kind", "Treatment", "Dose", "Weeks", "Response", "Started", "Counts",
+           "Why stopped")
+# The chart's pane is narrow on a laptop: the words columns are capped, "Why stopped" takes
+# the rest and each cell's tooltip holds it all.
+MAX_WIDTHS = {0: 150, 1: 140, 2: 90, 4: 100}
 KIND_CHOICES = [(kind.value, kind.label) for kind in TreatmentKind]
 RESPONSE_CHOICES = [(response.value, response.label) for response in Response]
+SHORT_KINDS = {TreatmentKind.ANTIDEPRESSANT: "Antidepressant"}
+SHORT_RESPONSES = {Response.NONE: "None", Response.PARTIAL: "Partial"}
 
 
 def history_cells(line: HistoryLine) -> tuple[str, ...]:
+    kind = SHORT_KINDS.get(line.kind, line.kind.label)
     return (
-        line.kind.label, line.treatment, line.dose,
-        str(line.weeks) if line.weeks is not None else "", line.response.label, line.started,
-        "This episode" if line.current_episode else "Earlier", "Yes" if line.counts else "—",
-        line.stopped_because,
+        kind if line.current_episode else f"{kind} (earlier episode)", line.treatment,
+        line.dose, str(line.weeks) if line.weeks is not None else "",
+        SHORT_RESPONSES.get(line.response, line.response.label), line.started,
+        "Yes" if line.counts else "—", line.stopped_because,
     )
 
 
@@ -77,7 +83,8 @@ class HistoryPanel(QWidget):
         self.verdict.setObjectName("historyVerdict")
         self.verdict.setWordWrap(True)
         column.addWidget(self.verdict)
-        self.table = make_table(COLUMNS, stretch=len(COLUMNS) - 1, object_name="historyTable")
+        self.table = make_table(COLUMNS, stretch=len(COLUMNS) - 1, object_name="historyTable",
+                                max_widths=MAX_WIDTHS)
         self.table.itemSelectionChanged.connect(self._selection_changed)
         column.addWidget(self.table, 1)
 
