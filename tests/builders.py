@@ -134,6 +134,22 @@ def add_provider(session: Session, npi: str = VALID_NPIS[0], **overrides: Any) -
 TODAY = date.today()
 
 
+def record_failed_trials(session: Session, patient_id: int, count: int = 2) -> None:
+    """Give a patient ``count`` adequate antidepressant trials that failed in this episode
+    (sertraline 150 mg for 8 weeks, then escitalopram 20 mg for 10), so booking esketamine
+    does not warn ``history:trd_unproven``."""
+    from ketadesk.clinic.history.entries import TreatmentDraft, add_treatment
+    from ketadesk.clinic.history.models import Response, TreatmentKind
+
+    actor = Actor(username="test-clinician", role=Role.CLINICAL)
+    trials = [("sertraline", "150", 8, date(2025, 9, 1)), ("escitalopram", "20", 10,
+                                                            date(2026, 1, 1))]
+    for name, dose, weeks, started in trials[:count]:
+        draft = TreatmentDraft(TreatmentKind.ANTIDEPRESSANT, name, Decimal(dose), "mg", weeks,
+                               Response.NONE, "no response", started)
+        add_treatment(session, actor, patient_id, draft)
+
+
 @dataclass
 class SchedulingClinic:
     """A small open clinic to plan in: one location (New York, Mon–Fri 08:00–18:00),
@@ -168,6 +184,7 @@ def scheduling_clinic(session: Session, actor: Actor | None = None) -> Schedulin
     patient = create_patient(
         session, actor, patient_raw(rems_enrolled_on="2026-01-05", weight_kg="70")
     )
+    record_failed_trials(session, patient.id)
     ensure_default_protocols(session, actor)
     session.flush()
     session.expire(location)

@@ -98,6 +98,7 @@ from ketadesk.clinic.text import fold, name_words
 from ketadesk.db import Base, Database, reserve
 from ketadesk.demo import names
 from ketadesk.demo.bulk import insert_rows, table_of
+from ketadesk.demo.clinical_history import add_treatment_histories
 from ketadesk.demo.dice import Dice, table
 from ketadesk.demo.dice import Table as Weights
 from ketadesk.demo.history import add_history
@@ -287,6 +288,8 @@ def generate(
         now = spec.moment()
         history = add_history(session, _stage_random(spec.seed, "sessions"),
                               today=spec.today, now=now, report=report)
+        add_treatment_histories(session, _stage_random(spec.seed, "histories"), today=spec.today,
+                                now=now)
         money = add_money(session, _stage_random(spec.seed, "money"), actor=actor,
                           today=spec.today, now=now, report=report)
         summary = DemoSummary(

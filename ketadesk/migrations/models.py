@@ -29,6 +29,7 @@ from ketadesk.billing.models import (
     PackageTemplate,
     PackageUse,
 )
+from ketadesk.clinic.history.models import PriorTreatment
 from ketadesk.clinic.models import (
     Chair,
     Closure,
@@ -84,6 +85,7 @@ __all__ = [
     "Patient",
     "PatientSearchWord",
     "Payer",
+    "PriorTreatment",
     "Protocol",
     "Provider",
     "Remit",

@@ -21,10 +21,12 @@ slot (slots are :mod:`~ketadesk.scheduling.rules`' business), and answers in two
     (a number, a count of sessions or dates): ``prior_auth:exhausted`` when the sessions
     already holding inside the authorised dates plus the planned ones exceed the count,
     ``prior_auth:expired`` when the authorisation ended before today, otherwise
-    ``prior_auth:dates`` when planned days fall outside the authorised dates.
+    ``prior_auth:dates`` when planned days fall outside the authorised dates;
+  - ``history:trd_unproven`` for esketamine when the treatment history does not show two
+    adequate antidepressant trials in this episode (:mod:`ketadesk.clinic.history.trd`).
 
 The planner puts both into :class:`~ketadesk.scheduling.proposals.SeriesPlan`; booking
-runs the gates again inside its transaction. Three small queries at most, none per day.
+runs the gates again inside its transaction. Four small queries at most, none per day.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from ketadesk.clinic.history.trd import trd_warnings
 from ketadesk.clinic.models import (
     InsurancePolicy,
     Location,
@@ -107,6 +110,7 @@ def booking_gates(
     if today is None:
         today = datetime.now(ZoneInfo(location.time_zone)).date()
     warnings.extend(_prior_auth_warnings(session, patient, location, first_day, days, today))
+    warnings.extend(PlanWarning(*w) for w in trd_warnings(session, patient.id, protocol.modality))
     return tuple(blockers), tuple(warnings)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from builders import NOW, SchedulingClinic, at, patient_raw
+from builders import NOW, SchedulingClinic, at, patient_raw, record_failed_trials
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -77,9 +77,11 @@ def plan_for(
 
 def another_patient(session: Session, family_name: str) -> Patient:
     admin = Actor(username="test-admin", role=Role.ADMIN)
-    return create_patient(
+    patient = create_patient(
         session, admin, patient_raw(family_name=family_name, rems_enrolled_on="2026-01-05")
     )
+    record_failed_trials(session, patient.id)
+    return patient
 
 
 def session_count(session: Session) -> int:

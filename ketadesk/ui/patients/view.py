@@ -58,6 +58,7 @@ from ketadesk.ui.style import set_role
 
 if TYPE_CHECKING:
     from ketadesk.ui.patients.form import PatientDialog
+    from ketadesk.ui.patients.history import HistoryPanel
     from ketadesk.ui.patients.ledger import LedgerPanel
     from ketadesk.ui.patients.policies import PoliciesPanel, PolicyLine
     from ketadesk.ui.patients.series import SeriesPanel
@@ -157,8 +158,9 @@ class PatientDetail(QWidget):
         self.context = context
         self.record: PatientRecord | None = None
         self.values: dict[str, QLabel] = {}
-        self.tabs: QTabWidget | None = None  # Record / Ledger, for roles that see money
+        self.tabs: QTabWidget | None = None  # Record / Ledger (roles that see money) / History
         self.ledger: LedgerPanel | None = None
+        self.history: HistoryPanel
         self.pages = QStackedWidget()
         self.pages.addWidget(self._empty_page())
         layout = QVBoxLayout(self)
@@ -214,22 +216,25 @@ class PatientDetail(QWidget):
         sections.addWidget(self._section("Notes", ("notes",)))
         sections.addStretch(1)
         scroll.setWidget(body)
-        if self.context.actor.can(Permission.BILLING_VIEW):
-            column.addWidget(self._tabs(scroll), 1)
-        else:
-            column.addWidget(scroll, 1)  # no money to show: the record alone, without tabs
+        column.addWidget(self._tabs(scroll), 1)
         return page
 
     def _tabs(self, record: QWidget) -> QTabWidget:
-        """The record's cards on "Record", the patient's money on "Ledger"."""
-        from ketadesk.ui.patients.ledger import LedgerPanel  # billing loads on first chart
+        """The record's cards on "Record", the patient's money on "Ledger" (for roles that
+        see money), the treatments tried before on "History"."""
+        from ketadesk.ui.patients.history import HistoryPanel
 
         self.tabs = QTabWidget()
         self.tabs.setObjectName("recordTabs")
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(record, "Record")
-        self.ledger = LedgerPanel(self.context)
-        self.tabs.addTab(self.ledger, "Ledger")
+        if self.context.actor.can(Permission.BILLING_VIEW):
+            from ketadesk.ui.patients.ledger import LedgerPanel  # billing loads on first chart
+
+            self.ledger = LedgerPanel(self.context)
+            self.tabs.addTab(self.ledger, "Ledger")
+        self.history = HistoryPanel(self.context)
+        self.tabs.addTab(self.history, "History")
         return self.tabs
 
     def show_ledger(self) -> None:
@@ -305,6 +310,7 @@ class PatientDetail(QWidget):
         self.series.set_patient(record.id)
         if self.ledger is not None:
             self.ledger.set_patient(record.id)
+        self.history.set_patient(record.id)
         self.pages.setCurrentIndex(1)
 
     def _facts(self, record: PatientRecord) -> str:
