@@ -29,6 +29,14 @@ from ketadesk.billing.models import (
     PackageTemplate,
     PackageUse,
 )
+from ketadesk.clinic.intake.models import (
+    FindingOverride,
+    IntakeAnswer,
+    IntakeAssessment,
+    IntakeMedication,
+    IntakeSetting,
+    ScreeningRule,
+)
 from ketadesk.clinic.models import (
     Chair,
     Closure,
@@ -70,8 +78,13 @@ __all__ = [
     "Estimate",
     "EstimateLine",
     "FeeItem",
+    "FindingOverride",
     "HolidayWorked",
     "InsurancePolicy",
+    "IntakeAnswer",
+    "IntakeAssessment",
+    "IntakeMedication",
+    "IntakeSetting",
     "Invoice",
     "InvoiceLine",
     "LedgerEntry",
@@ -90,6 +103,7 @@ __all__ = [
     "RemitAdjustment",
     "RemitClaim",
     "RemitLine",
+    "ScreeningRule",
     "Series",
     "SessionStep",
     "TreatmentSession",
