@@ -113,6 +113,11 @@ def current_intake(session: Session, patient_id: int) -> IntakeAssessment | None
     )
 
 
+def intakes_in_use(session: Session) -> bool:
+    """Whether the clinic has recorded any intake at all (it has taken intakes up)."""
+    return session.scalar(select(IntakeAssessment.id).limit(1)) is not None
+
+
 def intake_state(session: Session, patient: Patient, today: date) -> IntakeState:
     """Valid until / due in N days / expired / missing, on ``today``."""
     current = current_intake(session, patient.id)

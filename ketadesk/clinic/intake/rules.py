@@ -42,7 +42,8 @@ class RuleRow:
 
 def effective_rules(session: Session) -> dict[str, FindingRule]:
     """Every rule key with the rule in force: the clinic's choice, else the default."""
-    chosen = dict(session.execute(select(ScreeningRule.key, ScreeningRule.rule)).tuples().all())
+    rows = session.execute(select(ScreeningRule.key, ScreeningRule.rule)).all()
+    chosen = {row.key: row.rule for row in rows}
     return {key: chosen.get(key, d.rule) for key, d in rule_defaults().items()}
 
 
