@@ -163,7 +163,12 @@ def run_show(args: argparse.Namespace) -> int:
 
 def run_record(args: argparse.Namespace) -> int:
     from ketadesk.access.permissions import command_line_actor
-    from ketadesk.clinic.intake.assessments import IntakeInput, intake_view, record_intake
+    from ketadesk.clinic.intake.assessments import (
+        IntakeInput,
+        intake_view,
+        record_intake,
+        split_medication,
+    )
 
     actor = command_line_actor()
     clock = common.clock_of(args)
@@ -171,7 +176,7 @@ def run_record(args: argparse.Namespace) -> int:
     day = common.parse_date(args.on, "assessed_on", clock=clock)
     systolic, diastolic = parse_bp(args.bp)
     findings = parse_findings(args.finding)
-    medications = [parse_medication(text) for text in args.medication]
+    medications = [split_medication(text) for text in args.medication]
     with common.opened(args) as db, db.transaction() as session:
         patient = common.patient_by_mrn(session, actor, args.patient)
         provider = _provider(session, actor, args.provider)
@@ -261,16 +266,6 @@ def parse_findings(texts: list[str]) -> dict[str, str]:
             )
         found[key] = details.strip()
     return found
-
-
-def parse_medication(text: str) -> tuple[str, str]:
-    """``"Adderall XR 20 mg"`` -> ``("Adderall XR", "20 mg")``: the dose starts at the first
-    word that starts with a digit."""
-    words = text.split()
-    at = next((i for i, w in enumerate(words) if w[:1].isdigit()), len(words))
-    if at == 0:
-        raise ValidationError.single("medications", f"{text.strip()!r} has no medication name")
-    return " ".join(words[:at]), " ".join(words[at:])
 
 
 def _provider(session: Session, actor: Actor, npi: str) -> Provider:

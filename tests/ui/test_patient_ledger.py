@@ -79,6 +79,7 @@ def open_ledger(qtbot: QtBot, db: Database, patient_id: int, actor: Actor = DESK
     assert tabs is not None and [tabs.tabText(i) for i in range(tabs.count())] == [
         "Record",
         "Ledger",
+        "Intake",
     ]
     bar = tabs.tabBar()
     qtbot.mouseClick(bar, LEFT, pos=bar.tabRect(1).center())
@@ -149,14 +150,16 @@ def test_a_bad_amount_is_refused_and_changes_nothing(
     assert panel.balance_texts()[-1] == "$900.00"
 
 
-def test_roles_without_billing_see_the_record_alone(
+def test_roles_without_billing_see_no_ledger(
     qtbot: QtBot, sqlite_db: Database, clinic: BillingClinic
 ) -> None:
     view = PatientsView(AppContext(sqlite_db, NURSE))
     qtbot.add_widget(view)
     view.show()
     assert view.open_patient(clinic.patient.id) is not None
-    assert view.detail.tabs is None and view.detail.ledger is None
+    tabs = view.detail.tabs
+    assert tabs is not None and view.detail.ledger is None
+    assert [tabs.tabText(i) for i in range(tabs.count())] == ["Record", "Intake"]
 
 
 def test_billing_may_print_but_the_clinical_payment_button_is_explained(

@@ -182,6 +182,17 @@ def _assessment_view(
 # --- Recording --------------------------------------------------------------------------
 
 
+def split_medication(text: str) -> tuple[str, str]:
+    """``"Adderall XR 20 mg"`` -> ``("Adderall XR", "20 mg")``: the dose starts at the first
+    word that starts with a digit (how a medication is typed on one line, in the window and
+    on the command line). Raises :class:`ValidationError` when there is no name."""
+    words = text.split()
+    at = next((i for i, w in enumerate(words) if w[:1].isdigit()), len(words))
+    if at == 0:
+        raise ValidationError.single("medications", f"{text.strip()!r} has no medication name")
+    return " ".join(words[:at]), " ".join(words[at:])
+
+
 def record_intake(
     session: Session, actor: Actor, patient_id: int, data: IntakeInput, *, today: date
 ) -> IntakeAssessment:

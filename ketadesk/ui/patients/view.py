@@ -8,9 +8,10 @@ no ORM object outlives its session. "New patient" and "Edit" open a
 :class:`~ketadesk.ui.patients.form.PatientDialog`; after a save the list searches again and
 the saved patient is selected and shown.
 
-For roles that may see money (``BILLING_VIEW``) the record sits under two tabs: "Record"
-(the cards) and "Ledger" (:class:`~ketadesk.ui.patients.ledger.LedgerPanel`, which reads the
-patient's account only when it is shown). Other roles see the cards alone, as before.
+The record sits under tabs: "Record" (the cards), "Ledger" for roles that may see money
+(``BILLING_VIEW``; :class:`~ketadesk.ui.patients.ledger.LedgerPanel`, which reads the
+patient's account only when it is shown) and "Intake"
+(:class:`~ketadesk.ui.patients.intake.IntakePanel`, read when shown too).
 
 The record page is built when the first record opens, and the modules only it needs are
 imported then: the cards, the insurance panel, the Series panel
@@ -58,6 +59,7 @@ from ketadesk.ui.style import set_role
 
 if TYPE_CHECKING:
     from ketadesk.ui.patients.form import PatientDialog
+    from ketadesk.ui.patients.intake import IntakePanel
     from ketadesk.ui.patients.ledger import LedgerPanel
     from ketadesk.ui.patients.policies import PoliciesPanel, PolicyLine
     from ketadesk.ui.patients.series import SeriesPanel
@@ -159,6 +161,7 @@ class PatientDetail(QWidget):
         self.values: dict[str, QLabel] = {}
         self.tabs: QTabWidget | None = None  # Record / Ledger, for roles that see money
         self.ledger: LedgerPanel | None = None
+        self.intake: IntakePanel | None = None
         self.pages = QStackedWidget()
         self.pages.addWidget(self._empty_page())
         layout = QVBoxLayout(self)
@@ -214,22 +217,25 @@ class PatientDetail(QWidget):
         sections.addWidget(self._section("Notes", ("notes",)))
         sections.addStretch(1)
         scroll.setWidget(body)
-        if self.context.actor.can(Permission.BILLING_VIEW):
-            column.addWidget(self._tabs(scroll), 1)
-        else:
-            column.addWidget(scroll, 1)  # no money to show: the record alone, without tabs
+        column.addWidget(self._tabs(scroll), 1)
         return page
 
     def _tabs(self, record: QWidget) -> QTabWidget:
-        """The record's cards on "Record", the patient's money on "Ledger"."""
-        from ketadesk.ui.patients.ledger import LedgerPanel  # billing loads on first chart
+        """The record's cards on "Record", the patient's money on "Ledger" (for roles that
+        see money), the intake assessment on "Intake"."""
+        from ketadesk.ui.patients.intake import IntakePanel
 
         self.tabs = QTabWidget()
         self.tabs.setObjectName("recordTabs")
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(record, "Record")
-        self.ledger = LedgerPanel(self.context)
-        self.tabs.addTab(self.ledger, "Ledger")
+        if self.context.actor.can(Permission.BILLING_VIEW):
+            from ketadesk.ui.patients.ledger import LedgerPanel  # billing loads on first chart
+
+            self.ledger = LedgerPanel(self.context)
+            self.tabs.addTab(self.ledger, "Ledger")
+        self.intake = IntakePanel(self.context)
+        self.tabs.addTab(self.intake, "Intake")
         return self.tabs
 
     def show_ledger(self) -> None:
@@ -305,6 +311,8 @@ class PatientDetail(QWidget):
         self.series.set_patient(record.id)
         if self.ledger is not None:
             self.ledger.set_patient(record.id)
+        if self.intake is not None:
+            self.intake.set_patient(record.id)
         self.pages.setCurrentIndex(1)
 
     def _facts(self, record: PatientRecord) -> str:
