@@ -20,6 +20,7 @@ from datetime import date
 from PySide6.QtGui import QBrush, QColor, QShowEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QPushButton,
     QTableWidget,
@@ -92,6 +93,13 @@ class IntakePanel(QWidget):
         self.findings = make_table(
             ("Finding", "Rule", "Details", "Override"), stretch=3, object_name="intakeFindings"
         )
+        self.findings.setWordWrap(True)
+        header = self.findings.horizontalHeader()
+        for index in (0, 1):
+            header.setSectionResizeMode(index, QHeaderView.ResizeMode.ResizeToContents)
+        for index in (2, 3):
+            header.setSectionResizeMode(index, QHeaderView.ResizeMode.Stretch)
+        header.sectionResized.connect(lambda *_: self.findings.resizeRowsToContents())
         column.addWidget(self.findings, 2)
         column.addWidget(QLabel("Medications"))
         self.medications = make_table(
@@ -189,6 +197,7 @@ class IntakePanel(QWidget):
                     continue
                 item.setForeground(QBrush(QColor(ink)))
                 item.setBackground(QBrush(QColor(fill)))
+        self.findings.resizeRowsToContents()
 
     @staticmethod
     def _fill(table: QTableWidget, rows: list[list[str]]) -> None:

@@ -44,6 +44,7 @@ from ketadesk.errors import KetaDeskError, ValidationError
 from ketadesk.ui.context import AppContext
 from ketadesk.ui.style import set_role
 
+MEDICATIONS_HEIGHT = 120  # about six lines; the questions keep the room
 FIELD_WORDS = {
     "assessed_on": "Date",
     "provider": "Provider",
@@ -95,8 +96,8 @@ class IntakeDialog(QDialog):
         column = QVBoxLayout(self)
         column.addLayout(self._signature())
         column.addWidget(QLabel("Medical history — tick what is present, note the details:"))
-        column.addWidget(self._questions(), 1)
-        column.addLayout(self._lower())
+        column.addWidget(self._questions(), 3)
+        column.addLayout(self._lower(), 1)
         self.problems = _problems_label()
         column.addWidget(self.problems)
         buttons = QDialogButtonBox(
@@ -150,6 +151,7 @@ class IntakeDialog(QDialog):
         self.medications = QPlainTextEdit()
         self.medications.setObjectName("intakeMedications")
         self.medications.setPlaceholderText("Lorazepam 1 mg\nSertraline 100 mg")
+        self.medications.setMaximumHeight(MEDICATIONS_HEIGHT)
         meds.addWidget(self.medications)
         row.addLayout(meds, 2)
         vitals = QFormLayout()
@@ -162,6 +164,7 @@ class IntakeDialog(QDialog):
         vitals.addRow("Blood pressure", pressure)
         vitals.addRow("Heart rate", self.heart_rate)
         vitals.addRow("Weight (kg)", self.weight)
+        vitals.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         for name in ("systolic", "diastolic", "heart_rate", "weight"):
             getattr(self, name).setObjectName(f"intake_{name}")
         row.addLayout(vitals, 1)

@@ -11,6 +11,7 @@ see the same table, read-only.
 
 from __future__ import annotations
 
+from PySide6.QtGui import QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -44,6 +45,7 @@ RULE_CHOICES = (
     ("Relative", FindingRule.RELATIVE),
     ("Ignore", FindingRule.IGNORE),
 )
+RULE_WIDTH = 190  # "Relative (default)" in full
 KIND_WORDS = {"condition": "", "interaction": "Medication: ", "state": "Intake: "}
 
 
@@ -76,10 +78,20 @@ class ScreeningRulesTab(QWidget):
         self.table.setWordWrap(True)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Fixed)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.table.setColumnWidth(1, RULE_WIDTH)
+        # The sources wrap: their rows are measured again whenever the tab's width changes.
         column.addWidget(self.table, 1)
         self.refresh()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.table.resizeRowsToContents()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.table.resizeRowsToContents()
 
     def _period(self) -> QHBoxLayout:
         row = QHBoxLayout()

@@ -31,8 +31,10 @@ def add_intake_badge(column: QVBoxLayout, shown: BoardSession) -> QLabel | None:
     label.setObjectName("intakeBadge")
     label.setWordWrap(True)
     label.setProperty("level", shown.intake.level)
+    boxed = shown.intake.level != "ok"  # in order: a plain line like the card's others
     label.setStyleSheet(
-        f"color: {ink}; background: {fill}; border-radius: 6px; padding: 1px 6px;"
+        f"color: {ink};"
+        + (f" background: {fill}; border-radius: 6px; padding: 1px 6px;" if boxed else "")
         + (" font-weight: 600;" if shown.intake.level == "stop" else "")
     )
     column.addWidget(label)
