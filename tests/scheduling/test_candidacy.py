@@ -59,7 +59,10 @@ def checked_in(session: Session, clinic: SchedulingClinic) -> TreatmentSession:
     return ts
 
 
-def run_checklist(session: Session, ts: TreatmentSession) -> floor.ChecklistResult:
+def run_checklist(
+    session: Session, ts: TreatmentSession, when: str = "2026-12-07 09:00"
+) -> floor.ChecklistResult:
+    """The checklist with everything else in order, so only the intake can fail it."""
     return floor.run_checklist(
         session,
         NURSE,
@@ -68,7 +71,7 @@ def run_checklist(session: Session, ts: TreatmentSession) -> floor.ChecklistResu
         food_fasted_hours=3,
         drink_fasted_minutes=45,
         vitals=GOOD_VITALS,
-        now=at("2026-12-07 09:00"),
+        now=at(when),
     )
 
 
@@ -241,28 +244,10 @@ def test_a_missing_intake_is_shown_and_stops_dosing_only_when_absolute(
     other_patient_intake(session, clinic, admin)
     ts = book(session, clinic, start="2026-12-07 13:00")
     floor.check_in(session, NURSE, ts.id, now=at("2026-12-07 12:55"))
-    result = floor.run_checklist(
-        session,
-        NURSE,
-        ts.id,
-        ride_home=True,
-        food_fasted_hours=3,
-        drink_fasted_minutes=45,
-        vitals=GOOD_VITALS,
-        now=at("2026-12-07 13:00"),
-    )
+    result = run_checklist(session, ts, "2026-12-07 13:00")
     assert result.passed and items(result)["intake"].detail.startswith("No intake on record")
     set_rule(session, MANAGER, "intake_missing", "absolute")
-    result = floor.run_checklist(
-        session,
-        NURSE,
-        ts.id,
-        ride_home=True,
-        food_fasted_hours=3,
-        drink_fasted_minutes=45,
-        vitals=GOOD_VITALS,
-        now=at("2026-12-07 13:01"),
-    )
+    result = run_checklist(session, ts, "2026-12-07 13:01")
     assert not result.passed
 
 

@@ -10,7 +10,7 @@ refusal is listed in words inside the dialog, which stays open, and nothing is s
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 
 from PySide6.QtCore import QDate
@@ -74,12 +74,20 @@ def provider_choices(context: AppContext) -> list[tuple[str, int]]:
         return [(p.display_name, p.id) for p in list_providers(session, context.actor)]
 
 
-def _problems_label() -> QLabel:
+def _add_foot(dialog: QDialog, column: QVBoxLayout, save: Callable[[], None]) -> QLabel:
+    """The dialog's foot: where refusals are listed (returned), then Save and Cancel."""
     label = QLabel()
     label.setObjectName("problems")
     label.setWordWrap(True)
     set_role(label, "error")
     label.hide()
+    column.addWidget(label)
+    buttons = QDialogButtonBox(
+        QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+    )
+    buttons.accepted.connect(save)
+    buttons.rejected.connect(dialog.reject)
+    column.addWidget(buttons)
     return label
 
 
@@ -98,14 +106,7 @@ class IntakeDialog(QDialog):
         column.addWidget(QLabel("Medical history — tick what is present, note the details:"))
         column.addWidget(self._questions(), 3)
         column.addLayout(self._lower(), 1)
-        self.problems = _problems_label()
-        column.addWidget(self.problems)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
-        column.addWidget(buttons)
+        self.problems = _add_foot(self, column, self.save)
         self.resize(760, 720)
 
     def _signature(self) -> QFormLayout:
@@ -233,14 +234,7 @@ class OverrideDialog(QDialog):
         form.addRow("Provider", self.provider)
         form.addRow("Reason", self.reason)
         column.addLayout(form)
-        self.problems = _problems_label()
-        column.addWidget(self.problems)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
-        column.addWidget(buttons)
+        self.problems = _add_foot(self, column, self.save)
         self.resize(520, 320)
 
     def save(self) -> None:
