@@ -94,15 +94,16 @@ def read_candidacy(
     day: date,
     *,
     in_use: bool = True,
+    provider: str = "",
 ) -> Candidacy:
-    """``in_use``: whether the clinic records intakes at all (see :func:`intakes_in_use`)."""
+    """``in_use``: whether the clinic records intakes at all (see :func:`intakes_in_use`);
+    ``provider``: who signed the assessment, for the checklist's words."""
     state = intake_state_of(assessment.assessed_on if assessment else None, months, day)
     key = _STATE_RULE.get(state.status)
     state_rule = rules[key] if key else None
     if state.status is IntakeStatus.MISSING and not in_use:
         state_rule = FindingRule.IGNORE
     findings = findings_of(assessment, rules) if assessment else ()
-    provider = assessment.provider.display_name if assessment else ""
     return Candidacy(state, findings, state_rule, provider)
 
 
@@ -111,7 +112,8 @@ def candidacy_on(session: Session, patient: Patient, day: date) -> Candidacy:
     assessment = current_intake(session, patient.id)
     rules, months = effective_rules(session), valid_months(session)
     in_use = assessment is not None or intakes_in_use(session)
-    return read_candidacy(assessment, rules, months, day, in_use=in_use)
+    provider = assessment.provider.display_name if assessment else ""
+    return read_candidacy(assessment, rules, months, day, in_use=in_use, provider=provider)
 
 
 # --- Booking ------------------------------------------------------------------------------
@@ -245,7 +247,8 @@ def _named(finding: Finding) -> str:
 def board_intake(
     session: Session, patient_ids: Collection[int], today: date
 ) -> dict[int, BoardIntake]:
-    """One line for each patient's card on ``today``, in three queries for the whole day."""
+    """One line for each patient's card on ``today``: six queries at most for the whole day
+    (the assessments, their answers, medications and overrides, the rules, the period)."""
     if not patient_ids:
         return {}
     latest: dict[int, IntakeAssessment] = {}
@@ -256,8 +259,7 @@ def board_intake(
         .options(
             selectinload(IntakeAssessment.answers),
             selectinload(IntakeAssessment.medications),
-            selectinload(IntakeAssessment.overrides).selectinload(FindingOverride.provider),
-            selectinload(IntakeAssessment.provider),
+            selectinload(IntakeAssessment.overrides).joinedload(FindingOverride.provider),
         )
     )
     for row in rows:

@@ -270,3 +270,35 @@ def test_the_board_says_where_each_intake_stands(
     board = chair_board(session, admin, clinic.location.id, at("2026-12-07 08:50"))
     shown = board.card("Nasal 1").current
     assert shown is not None and shown.intake == line
+
+
+def test_the_board_reads_intakes_in_the_same_few_queries_for_any_number_of_patients(
+    session: Session, clinic: SchedulingClinic, admin: Actor
+) -> None:
+    from typing import Any
+
+    from sqlalchemy import event
+
+    def queries(patient_ids: list[int]) -> int:
+        counted: list[str] = []
+
+        def count(*_args: Any) -> None:
+            counted.append("x")
+
+        session.flush()
+        session.expire_all()
+        engine = session.get_bind()
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            board_intake(session, patient_ids, FIRST)
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        return len(counted)
+
+    ids = []
+    for n in range(3):
+        patient = create_patient(session, admin, patient_raw(family_name=f"P{n}", phone=""))
+        record(session, patient, clinic.provider, TODAY, {"pregnancy": ""}, [("Adderall", "5 mg")])
+        override_finding(session, CLINICIAN, patient.id, "pregnancy", clinic.provider.id, "ok")
+        ids.append(patient.id)
+    assert queries(ids[:1]) == queries(ids) <= 6

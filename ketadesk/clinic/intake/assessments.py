@@ -107,7 +107,7 @@ def current_intake(session: Session, patient_id: int) -> IntakeAssessment | None
         .options(
             selectinload(IntakeAssessment.answers),
             selectinload(IntakeAssessment.medications),
-            selectinload(IntakeAssessment.overrides).selectinload(FindingOverride.provider),
+            selectinload(IntakeAssessment.overrides).joinedload(FindingOverride.provider),
         )
         .limit(1)
     )
