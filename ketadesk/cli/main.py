@@ -112,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
         desktop,
         estimates,
         history,
+        intake,
         invoices,
         ledger,
         patients,
@@ -128,9 +129,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = _top_level_parser()
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
-    scheduling = (setup, users, patients, history, protocols, series, sessions, schedule)
+    scheduling = (setup, users, patients, protocols, series, sessions, schedule)
     billing = (charges, invoices, payments, ledger, superbills, estimates, claims)
-    for module in (*scheduling, *billing, reports, backups, audit, demo, desktop):
+    clinical = (intake, history)
+    for module in (*scheduling, *clinical, *billing, reports, backups, audit, demo, desktop):
         module.register(commands)
     return parser
 

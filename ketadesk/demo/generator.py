@@ -99,6 +99,7 @@ from ketadesk.db import Base, Database, reserve
 from ketadesk.demo import names
 from ketadesk.demo.bulk import insert_rows, table_of
 from ketadesk.demo.clinical_history import add_treatment_histories
+from ketadesk.demo.clinical_intake import add_intakes
 from ketadesk.demo.dice import Dice, table
 from ketadesk.demo.dice import Table as Weights
 from ketadesk.demo.history import add_history
@@ -292,6 +293,8 @@ def generate(
                                 now=now)
         money = add_money(session, _stage_random(spec.seed, "money"), actor=actor,
                           today=spec.today, now=now, report=report)
+        add_intakes(session, _stage_random(spec.seed, "intake"), actor=actor,
+                    today=spec.today, now=now)
         summary = DemoSummary(
             seed=spec.seed, years=spec.years, locations=len(clinic.locations),
             opening_hours=clinic.opening_hours, chairs=clinic.chairs,

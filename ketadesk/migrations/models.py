@@ -30,6 +30,14 @@ from ketadesk.billing.models import (
     PackageUse,
 )
 from ketadesk.clinic.history.models import PriorTreatment
+from ketadesk.clinic.intake.models import (
+    FindingOverride,
+    IntakeAnswer,
+    IntakeAssessment,
+    IntakeMedication,
+    IntakeSetting,
+    ScreeningRule,
+)
 from ketadesk.clinic.models import (
     Chair,
     Closure,
@@ -71,8 +79,13 @@ __all__ = [
     "Estimate",
     "EstimateLine",
     "FeeItem",
+    "FindingOverride",
     "HolidayWorked",
     "InsurancePolicy",
+    "IntakeAnswer",
+    "IntakeAssessment",
+    "IntakeMedication",
+    "IntakeSetting",
     "Invoice",
     "InvoiceLine",
     "LedgerEntry",
@@ -92,6 +105,7 @@ __all__ = [
     "RemitAdjustment",
     "RemitClaim",
     "RemitLine",
+    "ScreeningRule",
     "Series",
     "SessionStep",
     "TreatmentSession",

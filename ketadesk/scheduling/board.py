@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -40,6 +40,7 @@ from ketadesk.clinic.locations import local_days
 from ketadesk.clinic.models import Chair, Location, Modality, Patient
 from ketadesk.errors import NotFound
 from ketadesk.scheduling import floor, planner, rems
+from ketadesk.scheduling.candidacy import BoardIntake, board_intake
 from ketadesk.scheduling.floor import DueItem
 from ketadesk.scheduling.models import (
     OPEN,
@@ -96,6 +97,7 @@ class BoardSession:
     score: int | None = None
     fasting_food_hours: int = 0
     fasting_drink_minutes: int = 0
+    intake: BoardIntake | None = None  # the intake's line (:mod:`.candidacy`)
 
     @property
     def progress(self) -> str:
@@ -154,8 +156,10 @@ def chair_board(session: Session, actor: Actor, location_id: int, now: datetime)
         .order_by(Chair.name, Chair.id)
     ).all()
     by_chair: dict[int, list[BoardSession]] = defaultdict(list)
-    for chair_id, shown in _day_sessions(session, location_id, local_now, zone):
-        by_chair[chair_id].append(shown)
+    day_sessions = _day_sessions(session, location_id, local_now, zone)
+    intake = board_intake(session, {s.patient_id for _, s in day_sessions}, local_now.date())
+    for chair_id, shown in day_sessions:
+        by_chair[chair_id].append(replace(shown, intake=intake.get(shown.patient_id)))
     due = rems.rems_forms_due(session, actor, location_id=location_id, today=local_now.date())
     return Board(
         location_id=location.id,

@@ -4,7 +4,8 @@ A session walks scheduled → confirmed → checked-in → dosing → monitoring
 Each step is one service here, done in the caller's transaction:
 
 * :func:`confirm` and :func:`check_in` (the front desk may do these);
-* :func:`run_checklist` — ride home, fasting as the protocol asks, vital signs in range;
+* :func:`run_checklist` — ride home, fasting as the protocol asks, vital signs in range,
+  the intake (:mod:`.candidacy`: an absolute finding without an override refuses the dose);
   it records the pre-dose vital sign and returns every item, passed or failed, so the
   window can offer to reschedule instead of dosing;
 * :func:`start_dosing` — dose, route and lot, with mg/kg from the patient's weight for
@@ -52,6 +53,7 @@ from ketadesk.errors import (
     StaleEdit,
     ValidationError,
 )
+from ketadesk.scheduling import candidacy
 from ketadesk.scheduling.models import (
     RELEASED,
     Checkpoint,
@@ -242,7 +244,12 @@ def run_checklist(
     )
     protocol = ts.series.protocol
     fasting = _fasting_item(protocol, food_fasted_hours, drink_fasted_minutes)
-    items = (_ride_home_item(ride_home), fasting, _vitals_item(ts.modality, vitals))
+    items = (
+        _ride_home_item(ride_home),
+        fasting,
+        _vitals_item(ts.modality, vitals),
+        *_candidacy_items(session, ts),
+    )
     result = ChecklistResult(passed=all(item.passed for item in items), items=items)
     note = (
         "checklist passed"
@@ -564,6 +571,13 @@ def _monitoring_ends(ts: TreatmentSession, protocol: Protocol) -> datetime | Non
 # --- Checklist items -----------------------------------------------------------------------
 
 
+def _candidacy_items(session: Session, ts: TreatmentSession) -> tuple[ChecklistItem, ...]:
+    """The intake's lines (:mod:`.candidacy`): an absolute finding without an override, or
+    an intake the rules make a hard stop, fails the checklist."""
+    checks = candidacy.checklist_checks(session, ts.patient, session_day(ts))
+    return tuple(ChecklistItem(c.key, c.label, c.passed, c.detail) for c in checks)
+
+
 def _ride_home_item(ride_home: bool) -> ChecklistItem:
     detail = (
         "a driver will take the patient home"
@@ -721,8 +735,7 @@ def record_weight(
         session.flush()
     except StaleDataError:
         raise StaleEdit(
-            f"{patient.display_name}'s record was changed by someone else just now; "
-            "weigh again"
+            f"{patient.display_name}'s record was changed by someone else just now; weigh again"
         ) from None
     after = {"weight_kg": str(kilograms)}  # audit rows hold JSON: the Decimal as text
     audit.record_update(session, actor, "patient", patient.mrn, before, after)

@@ -12,7 +12,9 @@ slot (slots are :mod:`~ketadesk.scheduling.rules`' business), and answers in two
 * **warnings** (:class:`~ketadesk.scheduling.proposals.PlanWarning`), which the user
   must acknowledge by ``code`` before booking:
 
-  - ``screening:<flag>`` for every screening flag on the patient (any ketamine);
+  - the intake's findings and state (:mod:`~ketadesk.scheduling.candidacy`):
+    ``intake:<finding>``, ``intake:missing``, ``intake:expired``, ``intake:expires``;
+    ``screening:<flag>`` for every screening flag on a patient without an intake;
   - ``series:active`` when the patient already has a series of the same modality under
     way or booked (:func:`same_modality_warnings`), naming it and how far it has come:
     two esketamine inductions at once is almost always a mistake at the desk;
@@ -49,6 +51,7 @@ from ketadesk.clinic.models import (
     provider_location,
 )
 from ketadesk.clinic.policies import coverage_on
+from ketadesk.scheduling import candidacy
 from ketadesk.scheduling.models import (
     RELEASED,
     Protocol,
@@ -105,10 +108,11 @@ def booking_gates(
         acknowledge by code.
     """
     blockers = _rems_blockers(session, patient, protocol, location, first_day)
-    warnings = [*_screening_warnings(patient)]
-    warnings.extend(same_modality_warnings(session, patient, protocol, location, series_id))
     if today is None:
         today = datetime.now(ZoneInfo(location.time_zone)).date()
+    flags = _screening_warnings(patient)
+    warnings = candidacy.booking_warnings(session, patient, today, days, flags)
+    warnings.extend(same_modality_warnings(session, patient, protocol, location, series_id))
     warnings.extend(_prior_auth_warnings(session, patient, location, first_day, days, today))
     warnings.extend(PlanWarning(*w) for w in trd_warnings(session, patient.id, protocol.modality))
     return tuple(blockers), tuple(warnings)

@@ -80,6 +80,7 @@ def open_ledger(qtbot: QtBot, db: Database, patient_id: int, actor: Actor = DESK
         "Record",
         "Ledger",
         "History",
+        "Intake",
     ]
     bar = tabs.tabBar()
     qtbot.mouseClick(bar, LEFT, pos=bar.tabRect(1).center())
@@ -159,7 +160,7 @@ def test_roles_without_billing_see_no_ledger(
     assert view.open_patient(clinic.patient.id) is not None
     tabs = view.detail.tabs
     assert tabs is not None and view.detail.ledger is None
-    assert [tabs.tabText(i) for i in range(tabs.count())] == ["Record", "History"]
+    assert [tabs.tabText(i) for i in range(tabs.count())] == ["Record", "History", "Intake"]
 
 
 def test_billing_may_print_but_the_clinical_payment_button_is_explained(

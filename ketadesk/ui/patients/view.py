@@ -8,9 +8,10 @@ no ORM object outlives its session. "New patient" and "Edit" open a
 :class:`~ketadesk.ui.patients.form.PatientDialog`; after a save the list searches again and
 the saved patient is selected and shown.
 
-For roles that may see money (``BILLING_VIEW``) the record sits under two tabs: "Record"
-(the cards) and "Ledger" (:class:`~ketadesk.ui.patients.ledger.LedgerPanel`, which reads the
-patient's account only when it is shown). Other roles see the cards alone, as before.
+The record sits under tabs: "Record" (the cards), "Ledger" for roles that may see money
+(``BILLING_VIEW``; :class:`~ketadesk.ui.patients.ledger.LedgerPanel`, which reads the
+patient's account only when it is shown) and "Intake"
+(:class:`~ketadesk.ui.patients.intake.IntakePanel`, read when shown too).
 
 The record page is built when the first record opens, and the modules only it needs are
 imported then: the cards, the insurance panel, the Series panel
@@ -59,6 +60,7 @@ from ketadesk.ui.style import set_role
 if TYPE_CHECKING:
     from ketadesk.ui.patients.form import PatientDialog
     from ketadesk.ui.patients.history import HistoryPanel
+    from ketadesk.ui.patients.intake import IntakePanel
     from ketadesk.ui.patients.ledger import LedgerPanel
     from ketadesk.ui.patients.policies import PoliciesPanel, PolicyLine
     from ketadesk.ui.patients.series import SeriesPanel
@@ -161,6 +163,7 @@ class PatientDetail(QWidget):
         self.tabs: QTabWidget | None = None  # Record / Ledger (roles that see money) / History
         self.ledger: LedgerPanel | None = None
         self.history: HistoryPanel
+        self.intake: IntakePanel | None = None
         self.pages = QStackedWidget()
         self.pages.addWidget(self._empty_page())
         layout = QVBoxLayout(self)
@@ -221,8 +224,10 @@ class PatientDetail(QWidget):
 
     def _tabs(self, record: QWidget) -> QTabWidget:
         """The record's cards on "Record", the patient's money on "Ledger" (for roles that
-        see money), the treatments tried before on "History"."""
+        see money), then the clinical tabs: the treatments tried before on "History", the
+        intake assessment on "Intake"."""
         from ketadesk.ui.patients.history import HistoryPanel
+        from ketadesk.ui.patients.intake import IntakePanel
 
         self.tabs = QTabWidget()
         self.tabs.setObjectName("recordTabs")
@@ -235,6 +240,8 @@ class PatientDetail(QWidget):
             self.tabs.addTab(self.ledger, "Ledger")
         self.history = HistoryPanel(self.context)
         self.tabs.addTab(self.history, "History")
+        self.intake = IntakePanel(self.context)
+        self.tabs.addTab(self.intake, "Intake")
         return self.tabs
 
     def show_ledger(self) -> None:
@@ -311,6 +318,8 @@ class PatientDetail(QWidget):
         if self.ledger is not None:
             self.ledger.set_patient(record.id)
         self.history.set_patient(record.id)
+        if self.intake is not None:
+            self.intake.set_patient(record.id)
         self.pages.setCurrentIndex(1)
 
     def _facts(self, record: PatientRecord) -> str:

@@ -5,7 +5,9 @@ protocols, its fees and packages, and its users.
 :class:`~ketadesk.ui.settings.table.RecordTab`. Everyone who may view clinic setup sees
 every tab but Users; only those who may change it (managers, administrators) get working
 forms, and only administrators see Users. Managers and administrators also get the Audit
-log (:class:`~ketadesk.ui.audit.AuditView`: who saw or changed what). Fees (the fee
+log (:class:`~ketadesk.ui.audit.AuditView`: who saw or changed what). Clinical staff
+see the Screening rules (:class:`~ketadesk.ui.settings.screening_rules.ScreeningRulesTab`);
+managers and administrators change them. Fees (the fee
 schedule and each location's fee policy) and Packages (the prepaid bundles on sale) are for
 the people who set prices (billing, managers, administrators); the desk sees packages and
 prices where it uses them, in the Billing area.
@@ -55,6 +57,13 @@ class SettingsView(QWidget):
             kinds.append(("Users", UsersTab))
         for title, kind in kinds:
             self._add(title, kind(context))
+        if context.actor.can(Permission.CLINICAL_SETUP) or context.actor.can(
+            Permission.CLINICAL_RECORD
+        ):
+            from ketadesk.ui.settings.screening_rules import ScreeningRulesTab
+
+            self.screening_rules = ScreeningRulesTab(context)
+            self.tabs.addTab(self.screening_rules, "Screening rules")
         if context.actor.can(Permission.AUDIT_VIEW):
             from ketadesk.ui.audit import AuditView
 

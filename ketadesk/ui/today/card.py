@@ -35,6 +35,7 @@ from ketadesk.scheduling.board import BoardSession, ChairCard
 from ketadesk.scheduling.floor import DueItem
 from ketadesk.scheduling.models import SessionStatus
 from ketadesk.ui.style import ACCENT, ACCENT_SOFT, ERROR, LINE, MUTED, WARNING_INK, WARNING_SOFT
+from ketadesk.ui.today.intake_badge import add_intake_badge
 from ketadesk.ui.today.steps import Step, checkout_steps, steps_for
 
 # The phase chip of each status: (text colour, background). Only the Today board uses these.
@@ -238,6 +239,7 @@ class ChairCardWidget(QFrame):
             )
         )
         self._facts(shown)
+        add_intake_badge(self.body, shown)
         for item in shown.due:
             self._due(item, now)
         self._buttons(shown)
