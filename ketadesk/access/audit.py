@@ -18,7 +18,7 @@ through :func:`record` or :func:`record_many`, never inserted directly.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -63,6 +63,26 @@ def snapshot(obj: Base, exclude: Iterable[str] = ("password_hash",)) -> dict[str
     }
 
 
+def snapshot_values(
+    model: type[Base], values: Mapping[str, Any], exclude: Iterable[str] = ("password_hash",)
+) -> dict[str, Any]:
+    """What :func:`snapshot` gives for a ``model`` row stored from the plain ``values`` (a
+    bulk insert's parameters, id included): a column left out takes its default."""
+    skip = set(exclude)
+    return {
+        attr.key: _plain(values[attr.key] if attr.key in values else _default(attr.columns[0]))
+        for attr in inspect(model).column_attrs
+        if attr.key not in skip
+    }
+
+
+def _default(column: Any) -> Any:
+    default = column.default
+    if default is None or not default.is_scalar:
+        return None
+    return default.arg
+
+
 def changed(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Only the keys whose values differ, so an audit row shows what really changed."""
     keys = [k for k in after if before.get(k) != after.get(k)]
@@ -82,6 +102,7 @@ __all__ = [
     "search",
     "sentence",
     "snapshot",
+    "snapshot_values",
     "verify_chain",
 ]
 

@@ -207,11 +207,11 @@ def _set_diagnoses(patient: Patient, codes: Sequence[str]) -> None:
 
 
 # Derived or bookkeeping columns: the audit row's own time stamp says when it changed.
-_NOT_AUDITED = ("search_family", "search_given", "phone_tail", "updated_at", "version")
+NOT_AUDITED = ("search_family", "search_given", "phone_tail", "updated_at", "version")
 
 
 def _snapshot(patient: Patient) -> dict[str, Any]:
-    data = audit.snapshot(patient, exclude=_NOT_AUDITED)
+    data = audit.snapshot(patient, exclude=NOT_AUDITED)
     data["diagnoses"] = [d.code for d in patient.diagnoses]
     return data
 
