@@ -96,8 +96,10 @@ __all__ = [
     "changed",
     "check_at_login",
     "history",
+    "prepare_many",
     "record",
     "record_many",
+    "record_prepared",
     "record_update",
     "search",
     "sentence",
@@ -160,12 +162,36 @@ def record_many(
 ) -> int:
     """:func:`record` for many records at once, one ``(id, after)`` pair each, written in one
     bulk insert (posting an 835 audits thousands of ledger entries); returns how many."""
+    return record_prepared(session, prepare_many(actor, action, entity, rows))
+
+
+@dataclass(frozen=True)
+class PreparedRows:
+    """Audit rows made ready (their values turned to JSON) but not yet linked into the
+    chain: what :func:`record_prepared` writes."""
+
+    rows: list[dict[str, Any]]
+    texts: list[tuple[str, str]]
+
+
+def prepare_many(
+    actor: Actor, action: str, entity: str, rows: Iterable[tuple[object, dict[str, Any]]]
+) -> PreparedRows:
+    """The audit rows of :func:`record_many`, made ready without a session: a big job (the
+    patient import) prepares them before it takes the write lock, which is then held only
+    to chain and insert them."""
+    made = [_row(actor, action, entity, entity_id, None, after) for entity_id, after in rows]
+    return PreparedRows([row for row, _texts in made], [texts for _row, texts in made])
+
+
+def record_prepared(session: Session, prepared: PreparedRows) -> int:
+    """Chain and insert rows from :func:`prepare_many`, stamped with the present moment."""
+    if not prepared.rows:
+        return 0
     now = utcnow()
-    made = [_row(actor, action, entity, entity_id, None, after, now) for entity_id, after in rows]
-    values = [row for row, _texts in made]
-    if values:
-        link(session, values, [texts for _values, texts in made])
-        session.execute(insert(AuditEntry), values)
+    values = [{**row, "at": now} for row in prepared.rows]
+    link(session, values, prepared.texts)
+    session.execute(insert(AuditEntry), values)
     return len(values)
 
 

@@ -546,7 +546,7 @@ def import_patients(
     if dry_run or (checked.problems and not skip_invalid):
         return checked.report(dry_run=dry_run, skip_invalid=skip_invalid)
     first = reserve(session, "mrn", len(checked.good)) if checked.good else 0
-    mrns = _write(session, actor, checked, first, progress)
+    mrns = _write(session, actor, checked, _prepared(actor, checked, first), None, progress)
     return checked.report(dry_run=False, skip_invalid=skip_invalid, mrns=mrns)
 
 
@@ -563,11 +563,13 @@ def import_file(
 
     1. The file is read and every row checked in a read-only session: no lock is taken,
        and other workstations save as usual however long the file takes.
-    2. The block of MRNs is reserved in a transaction of its own, so the counter row
-       (which every new patient needs) is locked for milliseconds, not for the import.
-    3. The patients are written in one short transaction, all or nothing, with bulk
-       inserts (:mod:`ketadesk.clinic.bulk_registration`); it first checks again for
-       patients registered elsewhere while the file was being checked.
+    2. The block of MRNs (and on PostgreSQL the row ids) is reserved in a transaction of
+       its own, so the counter row, which every new patient needs, is locked for
+       milliseconds, not for the import.
+    3. Every row to store, search word, diagnosis and audit row is made ready
+       (:func:`ketadesk.clinic.bulk_registration.prepare`), still without a lock.
+    4. The patients are stored in one transaction, all or nothing, with bulk inserts; it
+       first checks again for patients registered elsewhere since step 1.
 
     If the import fails after step 2, the reserved MRNs are left unused (MRNs need not be
     consecutive; invoice numbers, which must be, are never drawn this way).
@@ -578,15 +580,21 @@ def import_file(
         return replace(checked, dry_run=dry_run)
     if dry_run or (checked.problems and not skip_invalid):
         return checked.report(dry_run=dry_run, skip_invalid=skip_invalid)
-    first = 0
+    first, ids = 0, None
     if checked.good:
         with db.transaction(job=True) as session:
             first = reserve(session, "mrn", len(checked.good))
+            if not db.is_sqlite:
+                ids = bulk_registration.new_ids(
+                    session, bulk_registration.PATIENTS, len(checked.good))
+    prepared = _prepared(actor, checked, first)
     with db.transaction(job=True) as session:
-        checked = checked.recheck(session)
-        if checked.problems and not skip_invalid:
-            return checked.report(dry_run=False, skip_invalid=False)
-        mrns = _write(session, actor, checked, first, progress)
+        rechecked = checked.recheck(session)
+        if len(rechecked.good) < len(checked.good):
+            if not skip_invalid:
+                return rechecked.report(dry_run=False, skip_invalid=False)
+            checked, prepared = rechecked, _prepared(actor, rechecked, first)
+        mrns = _write(session, actor, checked, prepared, ids, progress)
     return checked.report(dry_run=False, skip_invalid=skip_invalid, mrns=mrns)
 
 
@@ -600,6 +608,7 @@ class _Checked:
     problems: list[ImportProblem]
     good: list[_GoodRow]
     seen_through: int
+    location_ids: dict[str, int]
 
     def report(
         self, *, dry_run: bool, skip_invalid: bool, mrns: Sequence[str] = ()
@@ -638,7 +647,8 @@ def _prepare(
     problems, good = _examine(session, rows, progress)
     if any(row.policies for row in good):
         actor.require(Permission.POLICY_EDIT)
-    return _Checked(source, rows, problems, good, seen_through)
+    return _Checked(source, rows, problems, good, seen_through,
+                    bulk_registration.locations(session))
 
 
 def _registered_since(session: Session, patient_id: int) -> dict[Key, str]:
@@ -649,25 +659,41 @@ def _registered_since(session: Session, patient_id: int) -> dict[Key, str]:
     return {(family, given, born): mrn for family, given, born, mrn in stored}
 
 
+def _prepared(actor: Actor, checked: _Checked, first: int) -> list[bulk_registration.Prepared]:
+    """The good rows made ready to store, a batch at a time, numbered from MRN counter value
+    ``first`` on."""
+    return [
+        bulk_registration.prepare(
+            actor,
+            [row.patient for row in batch],
+            [row.policies for row in batch],
+            first + start,
+            checked.location_ids,
+        )
+        for start in range(0, len(checked.good), WRITE_BATCH)
+        if (batch := checked.good[start : start + WRITE_BATCH])
+    ]
+
+
 def _write(
-    session: Session, actor: Actor, checked: _Checked, first: int, progress: Progress | None
+    session: Session,
+    actor: Actor,
+    checked: _Checked,
+    batches: Sequence[bulk_registration.Prepared],
+    ids: Sequence[int] | None,
+    progress: Progress | None,
 ) -> list[str]:
-    """Register the good rows a batch at a time, numbered from MRN counter value ``first``,
-    and audit the import; return the MRNs issued, in file order."""
-    good = checked.good
+    """Store the prepared batches (with the patient ids reserved for them, if any) and audit
+    the import; return the MRNs issued, in file order."""
     mrns: list[str] = []
-    for start in range(0, len(good), WRITE_BATCH):
-        batch = good[start : start + WRITE_BATCH]
-        made = bulk_registration.register_many(
-            session, actor, [row.patient for row in batch], first + start)
-        bulk_registration.add_policies(session, actor, [
-            (patient.id, policy)
-            for patient, row in zip(made, batch, strict=True)
-            for policy in row.policies
-        ])
-        mrns += [patient.mrn for patient in made]
+    total = len(checked.good)
+    for batch in batches:
+        done = len(mrns)
+        batch_ids = None if ids is None else ids[done : done + len(batch.patients)]
+        bulk_registration.store(session, actor, batch, batch_ids)
+        mrns += batch.mrns
         if progress is not None:
-            progress("importing patients", len(mrns), len(good))
+            progress("importing patients", len(mrns), total)
     audit.record(
         session,
         actor,
