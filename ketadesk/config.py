@@ -139,3 +139,43 @@ def backup_settings(environ: Mapping[str, str] = os.environ) -> BackupSettings:
         daily=environ.get(ENV_BACKUP_DAILY, "on").strip().lower() not in ("off", "0", "no"),
         passphrase_file=Path(passphrase).expanduser() if passphrase else None,
     )
+
+
+# Time limits on PostgreSQL (issue 13): how long an interactive action -- a save in the window
+# or a command -- may wait for a row another workstation holds, and how long one of its
+# statements may run, in seconds. Long jobs (imports, reports, backups, migrations) run
+# without these limits.
+ENV_LOCK_TIMEOUT = "KETADESK_LOCK_TIMEOUT"
+ENV_STATEMENT_TIMEOUT = "KETADESK_STATEMENT_TIMEOUT"
+
+
+@dataclass(frozen=True)
+class TimeLimits:
+    """An interactive action waits at most ``lock_seconds`` for a lock and runs each
+    statement for at most ``statement_seconds``."""
+
+    lock_seconds: float = 5.0
+    statement_seconds: float = 30.0
+
+
+def time_limits(environ: Mapping[str, str] = os.environ) -> TimeLimits:
+    """The :class:`TimeLimits` set by the environment, defaults for what is not set.
+
+    Raises :class:`~ketadesk.errors.InvalidValue` (a sentence naming the variable) for a
+    value that is not a number of seconds above zero.
+    """
+    values = {}
+    for field, name in (("lock_seconds", ENV_LOCK_TIMEOUT),
+                        ("statement_seconds", ENV_STATEMENT_TIMEOUT)):
+        text = environ.get(name, "").strip()
+        if not text:
+            continue
+        try:
+            seconds = float(text)
+        except ValueError:
+            seconds = 0.0
+        if not 0 < seconds <= 86400:
+            raise InvalidValue(f"{name} must be a number of seconds above 0 (such as 5), "
+                               f"not {text!r}")
+        values[field] = seconds
+    return TimeLimits(**values)

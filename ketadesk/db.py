@@ -46,10 +46,12 @@ from sqlalchemy import (
     create_engine,
     event,
     inspect,
-    update,
+    text,
 )
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.dialects import registry
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -57,6 +59,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 from sqlalchemy.sql.dml import Insert, Update
 from sqlalchemy.types import TypeDecorator
 
+from ketadesk.busy import busy_refusal
+from ketadesk.config import TimeLimits, time_limits
 from ketadesk.errors import AppendOnly, Conflict, FieldProblem, ValidationError
 from ketadesk.money import from_cents, to_cents
 from ketadesk.safe_text import first_unsafe, refusal
@@ -185,22 +189,24 @@ class Counter(Base):
 def reserve(session: Session, name: str, count: int = 1) -> int:
     """Reserve ``count`` consecutive values of counter ``name``; return the first.
 
-    The increment is one ``UPDATE`` inside the caller's transaction, so two workstations
-    never draw the same number.
+    One upsert inside the caller's transaction: it creates the counter at its first use and
+    otherwise adds ``count``, returning the new value. Two workstations never draw the same
+    number, and the first use of a counter never collides: on PostgreSQL, two desks issuing
+    the first invoice of a year at once used to both find no row and both insert one, and
+    the second was refused as a conflict; ``ON CONFLICT`` makes it wait for the first and
+    add to its value. The counter row stays locked until the caller's transaction ends, so
+    numbers that must have no gaps (invoices) are drawn in the transaction that uses them.
     """
     if count < 1:
         raise ValueError("count must be at least 1")
-    result = session.execute(
-        update(Counter)
-        .where(Counter.name == name)
-        .values(value=Counter.value + count)
-        .returning(Counter.value)
-    ).scalar_one_or_none()
-    if result is None:
-        session.add(Counter(name=name, value=count))
-        session.flush()
-        result = count
-    return result - count + 1
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(Counter).values(name=name, value=count)
+    upsert = statement.on_conflict_do_update(
+        index_elements=[Counter.name], set_={"value": Counter.value + count}
+    ).returning(Counter.value)
+    last = session.execute(upsert).scalar_one()
+    return int(last) - count + 1
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -321,12 +327,18 @@ def _parameter_rows(multiparams: Any, params: Any) -> Iterator[dict[str, Any]]:
             yield from (row for row in given if isinstance(row, dict))
 
 
+_LIMITS = text("SELECT set_config('lock_timeout', :lock, true), "
+               "set_config('statement_timeout', :statement, true)")
+
+
 class Database:
     """One database: its engine and the transactions the faces open around services."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False,
+                 limits: TimeLimits | None = None) -> None:
         self.url = url
         self.engine = make_engine(url, echo=echo)
+        self.limits = limits or time_limits()
         self._reads = sessionmaker(self.engine, expire_on_commit=False)
         self._writes = sessionmaker(write_engine(self.engine), expire_on_commit=False)
         self._held: weakref.WeakSet[HeldRows] = weakref.WeakSet()
@@ -336,15 +348,19 @@ class Database:
         return self.engine.dialect.name == "sqlite"
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
+    def transaction(self, *, job: bool = False) -> Iterator[Session]:
         """A write transaction: commits if the block succeeds, rolls back if it raises.
 
         The transaction begins at once (on SQLite: ``BEGIN IMMEDIATE``, the write lock),
         not lazily at the first statement, so every read inside it sees a settled database.
+        On PostgreSQL a person's action (the default) waits at most :attr:`limits` for a
+        lock and for each statement; a ``job`` (an import's write, a migration) has no such
+        limit. Waiting too long, on either database, raises :class:`~ketadesk.errors.Busy`
+        saying what was busy.
         """
         try:
             with self._writes() as session, session.begin():
-                session.connection()
+                self._begin(session, job=job)
                 yield session
         except IntegrityError as error:
             refused = append_only_refusal(error)
@@ -356,6 +372,25 @@ class Database:
                 "this change collides with a record saved at the same moment elsewhere "
                 "(for example the same code or name); reload and try again"
             ) from error
+        except DBAPIError as error:
+            busy = busy_refusal(error, self.limits.statement_seconds)
+            if busy is None:
+                raise
+            raise busy from error
+
+    def _begin(self, session: Session, *, job: bool) -> None:
+        """Start the transaction now, with a person's time limits unless it is a job.
+
+        ``SET LOCAL`` (``set_config(..., true)``) holds until the transaction ends, so the
+        pooled connection goes back to the next user without the limits.
+        """
+        connection = session.connection()
+        if job or connection.dialect.name != "postgresql":
+            return
+        connection.execute(_LIMITS, {
+            "lock": f"{round(self.limits.lock_seconds * 1000)}ms",
+            "statement": f"{round(self.limits.statement_seconds * 1000)}ms",
+        })
 
     @contextmanager
     def reading(self) -> Iterator[Session]:

@@ -109,3 +109,10 @@ class Incomplete(KetaDeskError):
         if not self.missing:
             raise ValueError("Incomplete needs at least one missing item")
         super().__init__(f"{what} cannot be produced; missing: " + "; ".join(self.missing))
+
+
+class Busy(KetaDeskError):
+    """The action waited longer than it may for something another workstation held (a row
+    being saved, the database's write lock during a long import) or ran past its time limit;
+    nothing was changed, and the message says in words what was busy. Trying again in a
+    moment usually works."""

@@ -18,7 +18,7 @@ through :func:`record` or :func:`record_many`, never inserted directly.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -63,6 +63,26 @@ def snapshot(obj: Base, exclude: Iterable[str] = ("password_hash",)) -> dict[str
     }
 
 
+def snapshot_values(
+    model: type[Base], values: Mapping[str, Any], exclude: Iterable[str] = ("password_hash",)
+) -> dict[str, Any]:
+    """What :func:`snapshot` gives for a ``model`` row stored from the plain ``values`` (a
+    bulk insert's parameters, id included): a column left out takes its default."""
+    skip = set(exclude)
+    return {
+        attr.key: _plain(values[attr.key] if attr.key in values else _default(attr.columns[0]))
+        for attr in inspect(model).column_attrs
+        if attr.key not in skip
+    }
+
+
+def _default(column: Any) -> Any:
+    default = column.default
+    if default is None or not default.is_scalar:
+        return None
+    return default.arg
+
+
 def changed(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Only the keys whose values differ, so an audit row shows what really changed."""
     keys = [k for k in after if before.get(k) != after.get(k)]
@@ -76,12 +96,15 @@ __all__ = [
     "changed",
     "check_at_login",
     "history",
+    "prepare_many",
     "record",
     "record_many",
+    "record_prepared",
     "record_update",
     "search",
     "sentence",
     "snapshot",
+    "snapshot_values",
     "verify_chain",
 ]
 
@@ -139,12 +162,36 @@ def record_many(
 ) -> int:
     """:func:`record` for many records at once, one ``(id, after)`` pair each, written in one
     bulk insert (posting an 835 audits thousands of ledger entries); returns how many."""
+    return record_prepared(session, prepare_many(actor, action, entity, rows))
+
+
+@dataclass(frozen=True)
+class PreparedRows:
+    """Audit rows made ready (their values turned to JSON) but not yet linked into the
+    chain: what :func:`record_prepared` writes."""
+
+    rows: list[dict[str, Any]]
+    texts: list[tuple[str, str]]
+
+
+def prepare_many(
+    actor: Actor, action: str, entity: str, rows: Iterable[tuple[object, dict[str, Any]]]
+) -> PreparedRows:
+    """The audit rows of :func:`record_many`, made ready without a session: a big job (the
+    patient import) prepares them before it takes the write lock, which is then held only
+    to chain and insert them."""
+    made = [_row(actor, action, entity, entity_id, None, after) for entity_id, after in rows]
+    return PreparedRows([row for row, _texts in made], [texts for _row, texts in made])
+
+
+def record_prepared(session: Session, prepared: PreparedRows) -> int:
+    """Chain and insert rows from :func:`prepare_many`, stamped with the present moment."""
+    if not prepared.rows:
+        return 0
     now = utcnow()
-    made = [_row(actor, action, entity, entity_id, None, after, now) for entity_id, after in rows]
-    values = [row for row, _texts in made]
-    if values:
-        link(session, values, [texts for _values, texts in made])
-        session.execute(insert(AuditEntry), values)
+    values = [{**row, "at": now} for row in prepared.rows]
+    link(session, values, prepared.texts)
+    session.execute(insert(AuditEntry), values)
     return len(values)
 
 

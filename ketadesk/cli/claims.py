@@ -386,7 +386,7 @@ def build_command(args: argparse.Namespace) -> int:
     clock = common.clock_of(args)
     through = bc.parse_date(args.through, "through", clock) if args.through else None
     progress = common.Progress()
-    with common.opened(args) as db, db.transaction() as session:
+    with common.opened(args) as db, db.transaction(job=True) as session:
         result = build_claims(
             session, actor, today=clock.today(), through=through, progress=progress
         )
@@ -484,7 +484,7 @@ def export_command(args: argparse.Namespace) -> int:
     clock = common.clock_of(args)
     out = Path(args.out)
     progress = common.Progress()
-    with common.opened(args) as db, db.transaction() as session:
+    with common.opened(args) as db, db.transaction(job=True) as session:
         payer = payer_by_ref(session, args.payer)
         result = export_batch(
             session,
@@ -529,7 +529,7 @@ def import_command(args: argparse.Namespace) -> int:
             with db.reading() as session:
                 outcome = import_835(session, actor, remit_file, dry_run=True)
         else:
-            with db.transaction() as session:
+            with db.transaction(job=True) as session:
                 outcome = import_835(session, actor, remit_file)
     data = imported_data(remit_file.name, args.dry_run, outcome)
     common.emit(args, data, lambda: imported_text(remit_file.name, args.dry_run, outcome))

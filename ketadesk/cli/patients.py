@@ -316,9 +316,9 @@ def import_csv(args: argparse.Namespace) -> int:
     from ketadesk.clinic import patient_import
 
     progress = common.Progress()
-    with common.opened(args) as db, db.transaction() as session:
-        report = patient_import.import_patients(
-            session, command_line_actor(), args.file, skip_invalid=args.skip_invalid,
+    with common.opened(args) as db:  # checked first; written in one short transaction
+        report = patient_import.import_file(
+            db, command_line_actor(), args.file, skip_invalid=args.skip_invalid,
             dry_run=args.dry_run, progress=progress,
         )
     if progress.live:

@@ -164,7 +164,7 @@ def report_command(args: argparse.Namespace) -> int:
     actor = command_line_actor()
     progress = common.Progress()
     steps = 2 if args.pdf else 1
-    with common.opened(args) as db, db.transaction() as session:
+    with common.opened(args) as db, db.transaction(job=True) as session:
         progress("Reading the figures", 0, steps)
         scope = _scope(session, asked, common.clock_of(args))
         table = run_report(session, actor, asked.spec.name, scope.filter, asked.by)

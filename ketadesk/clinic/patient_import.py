@@ -28,22 +28,24 @@ The service prints nothing; the command line and the window show the report.
 
 from __future__ import annotations
 
+import collections
 import csv
 import io
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ketadesk.access import audit
 from ketadesk.access.permissions import Actor, Permission
-from ketadesk.clinic import patients, payers, policies
-from ketadesk.clinic.models import InsurancePolicy, Location, Patient, Payer, PolicyRank
+from ketadesk.clinic import bulk_registration, patients, payers, policies
+from ketadesk.clinic.models import Location, Patient, Payer, PolicyRank
 from ketadesk.clinic.text import fold
+from ketadesk.db import Database, reserve
 from ketadesk.errors import FieldProblem, KetaDeskError, NotFound, ValidationError
 
 Progress = Callable[[str, int, int], None]
@@ -74,7 +76,14 @@ KNOWN_COLUMNS: tuple[str, ...] = PATIENT_COLUMNS + tuple(
     f"{rank.value}_{part}" for rank in POLICY_RANKS for part in POLICY_COLUMNS
 )
 HEADER_LINE = 1
-WRITE_BATCH = 500  # patients per flush when writing
+WRITE_BATCH = 500  # patients per bulk insert when writing
+
+# What one file may hold. The largest clinic list seen is a few thousand patients; the limits
+# keep a wrong or hostile file from tying up the workstation, and say so in words.
+MAX_BYTES = 32_000_000  # about 60,000 rows of full patient and insurance columns
+MAX_ROWS = 50_000
+MAX_COLUMNS = 200  # the known columns (56) and the blank ones spreadsheets add at the end
+MAX_CELL = 5_000  # the longest field, notes, takes 4,000 characters
 
 
 @dataclass(frozen=True)
@@ -140,12 +149,16 @@ class ImportRefused(KetaDeskError):
 def read_rows(source: Path | str) -> list[ImportRow]:
     """The records of a CSV file (``Path``) or of CSV text (``str``).
 
-    Raises :class:`ImportRefused` for a file that is empty, not UTF-8 text or not CSV, or
-    whose header names unknown columns, repeats one or lacks a required one;
-    :class:`NotFound` or :class:`KetaDeskError` when the file cannot be opened.
+    Raises :class:`ImportRefused` for a file that is empty, not UTF-8 text or not CSV, that
+    holds more than the import takes (:data:`MAX_BYTES`, :data:`MAX_ROWS`,
+    :data:`MAX_COLUMNS`, :data:`MAX_CELL`), or whose header names unknown columns, repeats
+    one or lacks a required one; :class:`NotFound` or :class:`KetaDeskError` when the file
+    cannot be opened. Reading takes time in proportion to the file's size, whatever its shape.
     """
     text = _read_text(source) if isinstance(source, Path) else source
     text = text.removeprefix("\ufeff")
+    if len(text) > MAX_BYTES:
+        raise _too_big(len(text))
     if not text.strip():
         raise _refused(
             "the file is empty; expected a header line naming the columns, "
@@ -156,9 +169,39 @@ def read_rows(source: Path | str) -> list[ImportRow]:
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         columns = _columns(_header(reader))
-        return list(_records(reader, columns))
+        return _bounded(_records(reader, columns))
     except csv.Error as error:
+        if "field larger than field limit" in str(error):
+            raise _cell_too_long(reader.line_num) from None
         raise _refused(f"this is not readable CSV: {error}", line=reader.line_num) from None
+
+
+def _bounded(records: Iterator[ImportRow]) -> list[ImportRow]:
+    rows: list[ImportRow] = []
+    for row in records:
+        if len(rows) == MAX_ROWS:
+            raise _refused(
+                f"the file has more than {MAX_ROWS:,} patients, more than one import takes; "
+                "split it into several files and import each",
+                line=row.line,
+            )
+        rows.append(row)
+    return rows
+
+
+def _too_big(size: int) -> ImportRefused:
+    return _refused(
+        f"the file is {size / 1e6:.1f} MB; an import takes at most {MAX_BYTES // 10**6} MB "
+        f"(about {MAX_ROWS:,} patients); split it into several files and import each"
+    )
+
+
+def _cell_too_long(line: int) -> ImportRefused:
+    return _refused(
+        f"a value is longer than {MAX_CELL:,} characters, longer than any patient field "
+        "takes (a missing closing quote?)",
+        line=line,
+    )
 
 
 def _refused(message: str, *, line: int = HEADER_LINE) -> ImportRefused:
@@ -174,6 +217,9 @@ def _binary() -> ImportRefused:
 
 def _read_text(path: Path) -> str:
     try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise _too_big(size)
         data = path.read_bytes()
     except FileNotFoundError:
         raise NotFound(f"there is no file {path}") from None
@@ -195,6 +241,11 @@ def _read_text(path: Path) -> str:
 def _header(reader: Iterator[list[str]]) -> list[str]:
     for cells in reader:
         if any(cell.strip() for cell in cells):
+            if len(cells) > MAX_COLUMNS:
+                raise _refused(
+                    f"the header has {len(cells):,} columns; a patient list has at most "
+                    f"{MAX_COLUMNS} (the patient and insurance columns); is this the right file?"
+                )
             return cells
     raise _refused("the file has no header line")
 
@@ -214,10 +265,11 @@ def _columns(header: Sequence[str]) -> list[str]:
     unknown = [n for n in names if n and n not in KNOWN_COLUMNS]
     if unknown:
         problems.append(_unknown_columns(unknown, header))
-    repeated = sorted({n for n in names if n and names.count(n) > 1})
+    counts = collections.Counter(n for n in names if n)
+    repeated = sorted(n for n, count in counts.items() if count > 1)
     if repeated:
-        problems.append(ImportProblem(HEADER_LINE, "", f"repeated columns: {', '.join(repeated)}"))
-    missing = [n for n in REQUIRED_COLUMNS if n not in names]
+        problems.append(ImportProblem(HEADER_LINE, "", f"repeated columns: {_some(repeated)}"))
+    missing = [n for n in REQUIRED_COLUMNS if n not in counts]
     if missing:
         problems.append(
             ImportProblem(HEADER_LINE, "", f"required columns missing: {', '.join(missing)}")
@@ -227,8 +279,14 @@ def _columns(header: Sequence[str]) -> list[str]:
     return names
 
 
+def _some(names: Sequence[str], shown: int = 10) -> str:
+    """The first ``shown`` names, and how many more there are."""
+    more = len(names) - shown
+    return ", ".join(names[:shown]) + (f" and {more:,} more" if more > 0 else "")
+
+
 def _unknown_columns(unknown: list[str], header: Sequence[str]) -> ImportProblem:
-    message = f"unknown columns: {', '.join(unknown)}"
+    message = f"unknown columns: {_some(unknown)}"
     if len(header) == 1 and any(sep in header[0] for sep in ";\t|"):
         message += "; the values seem separated by something other than commas"
     else:
@@ -247,6 +305,8 @@ def _records(reader: Any, columns: list[str]) -> Iterator[ImportRow]:
         line, previous_end = previous_end + 1, reader.line_num
         if not any(cell.strip() for cell in cells):
             continue
+        if max(map(len, cells)) > MAX_CELL:
+            raise _cell_too_long(line)
         padded = [*cells, *[""] * (width - len(cells))]  # at least one cell per column
         named = {name: cell for name, cell in zip(columns, padded[:width], strict=True) if name}
         stray = [
@@ -416,8 +476,7 @@ def _clean_policy(
 def _check_duplicate(
     lookups: _Lookups, line: int, clean: Mapping[str, Any], problems: list[ImportProblem]
 ) -> None:
-    key = (fold(clean["family_name"]), fold(clean["given_name"]), clean["date_of_birth"])
-    who = f"{clean['family_name']}, {clean['given_name']}, born {clean['date_of_birth']}"
+    key, who = _key(clean), _who(clean)
     if key in lookups.existing:
         problems.append(
             ImportProblem(line, "", f"looks like MRN {lookups.existing[key]} already ({who})")
@@ -426,6 +485,14 @@ def _check_duplicate(
         problems.append(ImportProblem(line, "", f"repeats line {lookups.seen[key]} ({who})"))
     else:
         lookups.seen[key] = line
+
+
+def _key(clean: Mapping[str, Any]) -> Key:
+    return (fold(clean["family_name"]), fold(clean["given_name"]), clean["date_of_birth"])
+
+
+def _who(clean: Mapping[str, Any]) -> str:
+    return f"{clean['family_name']}, {clean['given_name']}, born {clean['date_of_birth']}"
 
 
 def _report(
@@ -464,72 +531,180 @@ def import_patients(
     dry_run: bool = False,
     progress: Progress | None = None,
 ) -> ImportReport:
-    """Check every row of the CSV file at ``path``, then register the patients.
+    """Check every row of the CSV file at ``path``, then register the patients, all in the
+    caller's transaction (which holds the write lock throughout on SQLite: the window and
+    the command line use :func:`import_file`, which checks first and locks only to write).
 
     Nothing is written when any row has a problem, unless ``skip_invalid`` is given (then
     the good rows are written and the rest reported), nor in a ``dry_run``. A file that is
     not a patient list at all comes back as a report of its problems, with nothing read.
     Raises :class:`PermissionDenied` and, for a file that cannot be opened, :class:`NotFound`.
     """
+    checked = _prepare(session, actor, path, progress)
+    if isinstance(checked, ImportReport):
+        return replace(checked, dry_run=dry_run)
+    if dry_run or (checked.problems and not skip_invalid):
+        return checked.report(dry_run=dry_run, skip_invalid=skip_invalid)
+    first = reserve(session, "mrn", len(checked.good)) if checked.good else 0
+    mrns = _write(session, actor, checked, _prepared(actor, checked, first), None, progress)
+    return checked.report(dry_run=False, skip_invalid=skip_invalid, mrns=mrns)
+
+
+def import_file(
+    db: Database,
+    actor: Actor,
+    path: Path | str,
+    *,
+    skip_invalid: bool = False,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """:func:`import_patients` in the way that never blocks the clinic (issue 13).
+
+    1. The file is read and every row checked in a read-only session: no lock is taken,
+       and other workstations save as usual however long the file takes.
+    2. The block of MRNs (and on PostgreSQL the row ids) is reserved in a transaction of
+       its own, so the counter row, which every new patient needs, is locked for
+       milliseconds, not for the import.
+    3. Every row to store, search word, diagnosis and audit row is made ready
+       (:func:`ketadesk.clinic.bulk_registration.prepare`), still without a lock.
+    4. The patients are stored in one transaction, all or nothing, with bulk inserts; it
+       first checks again for patients registered elsewhere since step 1.
+
+    If the import fails after step 2, the reserved MRNs are left unused (MRNs need not be
+    consecutive; invoice numbers, which must be, are never drawn this way).
+    """
+    with db.reading() as session:
+        checked = _prepare(session, actor, path, progress)
+    if isinstance(checked, ImportReport):
+        return replace(checked, dry_run=dry_run)
+    if dry_run or (checked.problems and not skip_invalid):
+        return checked.report(dry_run=dry_run, skip_invalid=skip_invalid)
+    first, ids = 0, None
+    if checked.good:
+        with db.transaction(job=True) as session:
+            first = reserve(session, "mrn", len(checked.good))
+            if not db.is_sqlite:
+                ids = bulk_registration.new_ids(
+                    session, bulk_registration.PATIENTS, len(checked.good))
+    prepared = _prepared(actor, checked, first)
+    with db.transaction(job=True) as session:
+        rechecked = checked.recheck(session)
+        if len(rechecked.good) < len(checked.good):
+            if not skip_invalid:
+                return rechecked.report(dry_run=False, skip_invalid=False)
+            checked, prepared = rechecked, _prepared(actor, rechecked, first)
+        mrns = _write(session, actor, checked, prepared, ids, progress)
+    return checked.report(dry_run=False, skip_invalid=skip_invalid, mrns=mrns)
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """A file read and checked: its rows, their problems, the good rows, and the last
+    patient id the duplicate check saw (patients after it are checked again before writing)."""
+
+    source: Path
+    rows: Sequence[ImportRow]
+    problems: list[ImportProblem]
+    good: list[_GoodRow]
+    seen_through: int
+    location_ids: dict[str, int]
+
+    def report(
+        self, *, dry_run: bool, skip_invalid: bool, mrns: Sequence[str] = ()
+    ) -> ImportReport:
+        return _report(self.rows, self.problems, self.good, dry_run=dry_run,
+                       skip_invalid=skip_invalid, mrns=mrns)
+
+    def recheck(self, session: Session) -> _Checked:
+        """The same, with good rows that match a patient registered since the check
+        turned into problems."""
+        late = _registered_since(session, self.seen_through)
+        problems = list(self.problems)
+        good = []
+        for row in self.good:
+            key = _key(row.patient)
+            if key in late:
+                problems.append(ImportProblem(
+                    row.line, "", f"looks like MRN {late[key]} already ({_who(row.patient)}), "
+                    "registered while the file was being checked"))
+            else:
+                good.append(row)
+        return replace(self, problems=problems, good=good)
+
+
+def _prepare(
+    session: Session, actor: Actor, path: Path | str, progress: Progress | None
+) -> _Checked | ImportReport:
+    """The file read and checked, or the report of a file refused outright."""
     actor.require(Permission.PATIENT_EDIT)
     source = Path(path)
     try:
         rows = read_rows(source)
     except ImportRefused as refused:
-        return ImportReport(0, 0, 0, refused.problems, dry_run=dry_run, stopped=True)
+        return ImportReport(0, 0, 0, refused.problems, stopped=True)
+    seen_through = session.scalar(select(func.max(Patient.id))) or 0
     problems, good = _examine(session, rows, progress)
     if any(row.policies for row in good):
         actor.require(Permission.POLICY_EDIT)
-    if dry_run or (problems and not skip_invalid):
-        return _report(rows, problems, good, dry_run=dry_run, skip_invalid=skip_invalid)
-    mrns = _write(session, actor, good, progress)
+    return _Checked(source, rows, problems, good, seen_through,
+                    bulk_registration.locations(session))
+
+
+def _registered_since(session: Session, patient_id: int) -> dict[Key, str]:
+    stored = session.execute(
+        select(Patient.search_family, Patient.search_given, Patient.date_of_birth, Patient.mrn)
+        .where(Patient.id > patient_id)
+    )
+    return {(family, given, born): mrn for family, given, born, mrn in stored}
+
+
+def _prepared(actor: Actor, checked: _Checked, first: int) -> list[bulk_registration.Prepared]:
+    """The good rows made ready to store, a batch at a time, numbered from MRN counter value
+    ``first`` on."""
+    return [
+        bulk_registration.prepare(
+            actor,
+            [row.patient for row in batch],
+            [row.policies for row in batch],
+            first + start,
+            checked.location_ids,
+        )
+        for start in range(0, len(checked.good), WRITE_BATCH)
+        if (batch := checked.good[start : start + WRITE_BATCH])
+    ]
+
+
+def _write(
+    session: Session,
+    actor: Actor,
+    checked: _Checked,
+    batches: Sequence[bulk_registration.Prepared],
+    ids: Sequence[int] | None,
+    progress: Progress | None,
+) -> list[str]:
+    """Store the prepared batches (with the patient ids reserved for them, if any) and audit
+    the import; return the MRNs issued, in file order."""
+    mrns: list[str] = []
+    total = len(checked.good)
+    for batch in batches:
+        done = len(mrns)
+        batch_ids = None if ids is None else ids[done : done + len(batch.patients)]
+        bulk_registration.store(session, actor, batch, batch_ids)
+        mrns += batch.mrns
+        if progress is not None:
+            progress("importing patients", len(mrns), total)
     audit.record(
         session,
         actor,
         "import",
         "patient",
-        source.name[-40:],
+        checked.source.name[-40:],
         after={
-            "file": str(source),
-            "rows": len(rows),
+            "file": str(checked.source),
+            "rows": len(checked.rows),
             "imported": len(mrns),
-            "skipped": len(rows) - len(mrns),
+            "skipped": len(checked.rows) - len(mrns),
         },
     )
-    return _report(rows, problems, good, dry_run=False, skip_invalid=skip_invalid, mrns=mrns)
-
-
-def _write(
-    session: Session, actor: Actor, good: Sequence[_GoodRow], progress: Progress | None
-) -> list[str]:
-    """Register the good rows a batch at a time; return the MRNs issued, in file order."""
-    if not good:
-        return []
-    mrns: list[str] = []
-    for start in range(0, len(good), WRITE_BATCH):
-        batch = good[start : start + WRITE_BATCH]
-        mrns += _write_batch(session, actor, batch)
-        if progress is not None:
-            progress("importing patients", len(mrns), len(good))
     return mrns
-
-
-def _write_batch(session: Session, actor: Actor, batch: Sequence[_GoodRow]) -> list[str]:
-    """Register a batch of clean rows and their policies with two flushes.
-
-    Patients go through :func:`patients.register_patients`, the path of the form and the
-    command line; each patient and policy still gets its own audit row.
-    """
-    made = patients.register_patients(session, actor, [row.patient for row in batch])
-    new_policies: list[InsurancePolicy] = []
-    for patient, row in zip(made, batch, strict=True):
-        new_policies += [
-            InsurancePolicy(patient_id=patient.id, active=True, **clean) for clean in row.policies
-        ]
-    session.add_all(new_policies)
-    session.flush()
-    for policy in new_policies:
-        audit.record(
-            session, actor, "create", "insurance_policy", policy.id, after=audit.snapshot(policy)
-        )
-    return [patient.mrn for patient in made]

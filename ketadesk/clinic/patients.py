@@ -207,11 +207,11 @@ def _set_diagnoses(patient: Patient, codes: Sequence[str]) -> None:
 
 
 # Derived or bookkeeping columns: the audit row's own time stamp says when it changed.
-_NOT_AUDITED = ("search_family", "search_given", "phone_tail", "updated_at", "version")
+NOT_AUDITED = ("search_family", "search_given", "phone_tail", "updated_at", "version")
 
 
 def _snapshot(patient: Patient) -> dict[str, Any]:
-    data = audit.snapshot(patient, exclude=_NOT_AUDITED)
+    data = audit.snapshot(patient, exclude=NOT_AUDITED)
     data["diagnoses"] = [d.code for d in patient.diagnoses]
     return data
 
@@ -391,11 +391,31 @@ def _token(token: str) -> tuple[str, dict[str, Any]] | None:
     return _WORD, {"lo": key, "hi": successor(key)}
 
 
+# A search uses at most the first SEARCH_WORDS distinct words of its first SEARCH_LENGTH
+# characters: a person types two or three; a pasted page of text made one condition per word,
+# and 2,000 words failed with "Expression tree is too large" while 30,000 took 14 s and
+# 368 MB (issue 13). Eight words already narrow a chain's patients to one.
+SEARCH_WORDS = 8
+SEARCH_LENGTH = 200
+
+
+def search_words(text: str) -> list[str]:
+    """The words of ``text`` a search uses: the first :data:`SEARCH_WORDS` distinct ones
+    (ignoring case) within its first :data:`SEARCH_LENGTH` characters."""
+    words: dict[str, str] = {}
+    for token in text[:SEARCH_LENGTH].replace(",", " ").split():
+        words.setdefault(token.casefold(), token)
+        if len(words) == SEARCH_WORDS:
+            break
+    return list(words.values())
+
+
 def _parse(text: str) -> tuple[tuple[str, ...], dict[str, Any]]:
-    """The shape of ``text`` and the bound values its statement takes."""
+    """The shape of ``text`` and the bound values its statement takes (for the words
+    :func:`search_words` keeps)."""
     kinds: list[str] = []
     values: dict[str, Any] = {}
-    for token in text.replace(",", " ").split():
+    for token in search_words(text):
         found = _token(token)
         if found is not None:
             values.update({f"t{len(kinds)}_{name}": value for name, value in found[1].items()})
@@ -479,7 +499,8 @@ def search_patients(
     A word matches the start of any word of the family, given, middle or preferred name
     (ignoring case, accents and punctuation), a date of birth (2026-01-31 or 01/31/2026),
     the start of an MRN, or the first or last digits of the phone number. Empty text lists
-    everyone, a page at a time.
+    everyone, a page at a time. Only the first eight distinct words of the first 200
+    characters count (:func:`search_words`); the rest of a pasted text is ignored.
 
     ``reader`` is a session or, for a search as you type, a bare connection
     (:meth:`~ketadesk.db.Database.rows`, :class:`~ketadesk.db.HeldRows`). Either way the

@@ -277,7 +277,7 @@ def generate(
     """
     report: ProgressCallback = progress or _ignore_progress
     actor = actor or command_line_actor()
-    with db.transaction() as session:
+    with db.transaction(job=True) as session:
         refuse_if_not_empty(session)
         report("clinic", 0, 1)
         clinic = _build_clinic(session, Dice(_stage_random(spec.seed, "clinic")), spec)

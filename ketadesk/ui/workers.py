@@ -111,7 +111,9 @@ class Worker(QRunnable, Generic[T]):
             self.signals.finished.emit()
 
     def _run_job(self) -> T:
-        opened = self.db.transaction() if self.write else self.db.reading()
+        # Work long enough for a worker (building claims, drafting estimates) is a job: it
+        # runs without the time limits of a person's save (Database.transaction).
+        opened = self.db.transaction(job=True) if self.write else self.db.reading()
         with opened as session:
             return self.job(session, self.progress)
 
