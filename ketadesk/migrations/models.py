@@ -52,6 +52,7 @@ from ketadesk.scheduling.models import (
     VitalSign,
     WaitlistEntry,
 )
+from ketadesk.scheduling.side_effects.models import ReviewClearance, SideEffect
 
 __all__ = [
     "Allocation",
@@ -90,8 +91,10 @@ __all__ = [
     "RemitAdjustment",
     "RemitClaim",
     "RemitLine",
+    "ReviewClearance",
     "Series",
     "SessionStep",
+    "SideEffect",
     "TreatmentSession",
     "User",
     "VitalSign",

@@ -13,6 +13,8 @@ slot (slots are :mod:`~ketadesk.scheduling.rules`' business), and answers in two
   must acknowledge by ``code`` before booking:
 
   - ``screening:<flag>`` for every screening flag on the patient (any ketamine);
+  - ``review:serious_event`` while the patient needs a provider's review after a serious
+    side effect (:mod:`~ketadesk.scheduling.side_effects.review`);
   - ``series:active`` when the patient already has a series of the same modality under
     way or booked (:func:`same_modality_warnings`), naming it and how far it has come:
     two esketamine inductions at once is almost always a mistake at the desk;
@@ -55,6 +57,7 @@ from ketadesk.scheduling.models import (
 )
 from ketadesk.scheduling.proposals import PlanWarning
 from ketadesk.scheduling.series import series_progress
+from ketadesk.scheduling.side_effects.review import review_warnings
 
 # What each screening flag means for a ketamine session, in the words of a warning.
 _SCREENING_WORDS = {
@@ -104,6 +107,7 @@ def booking_gates(
     blockers = _rems_blockers(session, patient, protocol, location, first_day)
     warnings = [*_screening_warnings(patient)]
     warnings.extend(same_modality_warnings(session, patient, protocol, location, series_id))
+    warnings.extend(review_warnings(session, patient))
     if today is None:
         today = datetime.now(ZoneInfo(location.time_zone)).date()
     warnings.extend(_prior_auth_warnings(session, patient, location, first_day, days, today))

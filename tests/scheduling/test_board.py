@@ -279,7 +279,8 @@ def test_the_number_of_queries_does_not_grow_with_the_sessions(
         )
         for start in ("10:30", "13:00", "15:30"):
             book(session, clinic, chair, f"2026-12-07 {start}", protocol_key=key)
-    assert queries(at("2026-12-07 09:00")) == few <= 5
+    # one more than before side effects: the pending provider reviews of the patients shown
+    assert queries(at("2026-12-07 09:00")) == few <= 6
 
 
 def test_unknown_location(session: Session, admin: Actor) -> None:
