@@ -97,7 +97,7 @@ class BoardSession:
     score: int | None = None
     fasting_food_hours: int = 0
     fasting_drink_minutes: int = 0
-    # "provider review needed: …" while the patient awaits one after a serious side effect.
+    # "Provider review needed: …" while the patient awaits one after a serious side effect.
     review_needed: str = ""
 
     @property

@@ -111,7 +111,7 @@ def test_booking_after_the_event_must_acknowledge_the_review(
     assert not result.passed
     [failed] = result.failures
     assert failed.key == "provider_review"
-    assert "provider review needed: Vomiting (severe, serious)" in failed.detail
+    assert "Provider review needed: Vomiting (severe, serious)" in failed.detail
     with pytest.raises(Conflict, match="has not passed the pre-dose checklist"):
         floor.start_dosing(
             session, NURSE, booked.id, dose_mg=Decimal(56), route=Route.INTRANASAL,
@@ -188,4 +188,4 @@ def test_the_board_shows_the_review_on_the_card(
     book(session, clinic, start=NEXT)
     board = chair_board(session, admin, clinic.location.id, at("2026-12-09 08:30"))
     [shown] = [card.current for card in board.cards if card.current is not None]
-    assert shown.review_needed.startswith("provider review needed: Vomiting (severe, serious)")
+    assert shown.review_needed.startswith("Provider review needed: Vomiting (severe, serious)")

@@ -71,9 +71,9 @@ def pending_events(session: Session, patient_ids: Collection[int]) -> dict[int, 
 
 
 def review_words(events: list[SideEffect]) -> str:
-    """``"provider review needed: Vomiting (severe, serious) in S-12 on 03 Dec 2026"``."""
+    """``"Provider review needed: Vomiting (severe, serious) in S-12 on 03 Dec 2026"``."""
     named = "; ".join(_event_words(row) for row in events)
-    return f"provider review needed: {named}"
+    return f"Provider review needed: {named}"
 
 
 def pending_words(session: Session, patient_ids: Collection[int]) -> dict[int, str]:
@@ -86,12 +86,10 @@ def review_warnings(session: Session, patient: Patient) -> list[PlanWarning]:
     events = pending_events(session, [patient.id]).get(patient.id)
     if not events:
         return []
-    words = review_words(events)
     return [
         PlanWarning(
             REVIEW_CODE,
-            f"{words[0].upper()}{words[1:]}. A provider must clear the review before the next "
-            "dose.",
+            f"{review_words(events)}. A provider must clear the review before the next dose.",
         )
     ]
 
