@@ -98,6 +98,7 @@ from ketadesk.clinic.text import fold, name_words
 from ketadesk.db import Base, Database, reserve
 from ketadesk.demo import names
 from ketadesk.demo.bulk import insert_rows, table_of
+from ketadesk.demo.clinical_sideeffects import add_side_effects
 from ketadesk.demo.dice import Dice, table
 from ketadesk.demo.dice import Table as Weights
 from ketadesk.demo.history import add_history
@@ -289,6 +290,7 @@ def generate(
                               today=spec.today, now=now, report=report)
         money = add_money(session, _stage_random(spec.seed, "money"), actor=actor,
                           today=spec.today, now=now, report=report)
+        add_side_effects(session, _stage_random(spec.seed, "side_effects"), now=now)
         summary = DemoSummary(
             seed=spec.seed, years=spec.years, locations=len(clinic.locations),
             opening_hours=clinic.opening_hours, chairs=clinic.chairs,
