@@ -109,13 +109,15 @@ def _register_clear(actions: Any) -> None:
 
 def show(args: argparse.Namespace) -> int:
     from ketadesk.access.permissions import command_line_actor
+    from ketadesk.clinic.patients import open_patient
     from ketadesk.scheduling.side_effects.chart import side_effect_chart
 
     if not args.patient:
         raise ValidationError.single("patient", "say whose side effects to show: --patient MRN")
     actor = command_line_actor()
-    with common.opened(args) as db, db.transaction() as session:  # the read is audited
+    with common.opened(args) as db, db.transaction() as session:
         patient = common.patient_by_mrn(session, actor, args.patient)
+        open_patient(session, actor, patient.id)  # reading the record is audited
         chart = side_effect_chart(session, actor, patient.id)
     common.emit(args, asdict(chart), lambda: chart_text(chart))
     return 0

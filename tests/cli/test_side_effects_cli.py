@@ -12,6 +12,7 @@ from cli.cli_helpers import Result, runner
 from scheduling.side_effect_helpers import dosed_esketamine
 from sqlalchemy import func, select
 
+from ketadesk.access.models import AuditEntry
 from ketadesk.access.permissions import Actor, Role
 from ketadesk.cli.common import Clock
 from ketadesk.cli.side_effects import KINDS
@@ -71,6 +72,13 @@ def test_record_list_and_clear_a_serious_side_effect(cli: Any, dosed: Dosed) -> 
         "ondansetron 4 mg IV",
     )
     assert line["onset"] == "2026-12-07T09:30:00-05:00"
+    with dosed.db.reading() as session:
+        opened = session.scalars(
+            select(AuditEntry.entity_id).where(
+                AuditEntry.action == "view", AuditEntry.entity == "patient"
+            )
+        ).all()
+        assert opened == [dosed.mrn]  # showing the side effects is reading the record
     text = cli("side-effects", "--db", dosed.url, "--patient", dosed.mrn).out
     assert "Provider review needed: Vomiting (severe, serious)" in text
     assert "+25 min" in text and "ondansetron 4 mg IV" in text

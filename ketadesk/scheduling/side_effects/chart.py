@@ -2,8 +2,10 @@
 
 :func:`side_effect_chart` returns the patient's side effects as they stand (corrections
 applied, withdrawn entries left out), whether a provider's review is pending, and the
-review clearances, with instants in each session's location time. Reading it is reading the
-patient's record, so it needs ``PATIENT_VIEW`` and leaves a "view" audit row.
+review clearances, with instants in each session's location time. It is part of the
+patient's record: it needs ``PATIENT_VIEW``, and the caller opens the record first with its
+audited opening (:func:`ketadesk.clinic.patients.open_patient`: the window's chart, the
+command line), so one reading leaves one "view" row.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from ketadesk.access import audit
 from ketadesk.access.permissions import Actor, Permission
 from ketadesk.clinic.models import Patient
 from ketadesk.errors import NotFound
@@ -66,7 +67,6 @@ def side_effect_chart(session: Session, actor: Actor, patient_id: int) -> SideEf
     patient = session.get(Patient, patient_id)
     if patient is None:
         raise NotFound(f"there is no patient with id {patient_id}")
-    audit.record(session, actor, "view", "side_effects", patient.mrn, after={"mrn": patient.mrn})
     home = ZoneInfo(patient.home_location.time_zone) if patient.home_location else None
     return SideEffectChart(
         mrn=patient.mrn,

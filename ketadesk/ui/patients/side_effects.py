@@ -1,7 +1,7 @@
 """The patient chart's "Side effects" section, with "Clear review…" for a provider.
 
 :class:`SideEffectsPanel` reads :func:`~ketadesk.scheduling.side_effects.chart.side_effect_chart`
-(one write transaction: reading the record leaves an audit row) and shows the review state
+(read-only: the chart's opening of the record was audited) and shows the review state
 first -- "Provider review needed: …" in the warning colours while one is pending -- then one
 wrapped line per side effect, newest first (a serious one in red), then the clearances.
 "Clear review…" opens :class:`ClearReviewDialog`, whose note is required; it is offered only
@@ -76,11 +76,12 @@ class SideEffectsPanel(QWidget):
         self.lines = QVBoxLayout()
         self.lines.setSpacing(4)
         column.addLayout(self.lines)
+        column.addStretch(1)  # in a taller space the lines stay together at the top
 
     def set_patient(self, patient_id: int) -> None:
         """Read and show ``patient_id``'s side effects."""
         self.patient_id = patient_id
-        with self.context.db.transaction() as session:
+        with self.context.db.reading() as session:  # the chart's opening was audited
             chart = side_effect_chart(session, self.context.actor, patient_id)
         self.show_chart(chart)
 
