@@ -95,14 +95,17 @@ def test_record_list_and_clear_a_serious_side_effect(cli: Any, dosed: Dosed) -> 
 def test_a_correction_through_the_command(cli: Any, dosed: Dosed) -> None:
     base = ["side-effects", "record", "--db", dosed.url, "--session", dosed.session]
     first = cli(*base, "--kind", "nausea", "--severity", "mild", "--json").json()
+    first_id = int(first["side_effect"].removeprefix("SE-"))
     second = cli(
         *base, "--kind", "nausea", "--severity", "moderate", "--corrects", first["side_effect"]
     )
     assert second.code == 0
-    assert second.out.startswith("Recorded SE-2 in S-1: Nausea (moderate)")
-    assert "(corrects SE-1)" in second.out
+    assert second.out.startswith(
+        f"Recorded SE-{first_id + 1} in {dosed.session}: Nausea (moderate)"
+    )
+    assert f"(corrects {first['side_effect']})" in second.out
     shown = cli("side-effects", "--db", dosed.url, "--patient", dosed.mrn, "--json").json()
-    assert [line["reference"] for line in shown["side_effects"]] == ["SE-2"]
+    assert [line["reference"] for line in shown["side_effects"]] == [f"SE-{first_id + 1}"]
 
 
 @pytest.mark.parametrize(
