@@ -123,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
         series,
         sessions,
         setup,
+        side_effects,
         superbills,
         users,
     )
@@ -131,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     scheduling = (setup, users, patients, protocols, series, sessions, schedule)
     billing = (charges, invoices, payments, ledger, superbills, estimates, claims)
-    clinical = (intake, history)
+    clinical = (intake, history, side_effects)
     for module in (*scheduling, *clinical, *billing, reports, backups, audit, demo, desktop):
         module.register(commands)
     return parser

@@ -100,6 +100,7 @@ from ketadesk.demo import names
 from ketadesk.demo.bulk import insert_rows, table_of
 from ketadesk.demo.clinical_history import add_treatment_histories
 from ketadesk.demo.clinical_intake import add_intakes
+from ketadesk.demo.clinical_sideeffects import add_side_effects
 from ketadesk.demo.dice import Dice, table
 from ketadesk.demo.dice import Table as Weights
 from ketadesk.demo.history import add_history
@@ -295,6 +296,7 @@ def generate(
                           today=spec.today, now=now, report=report)
         add_intakes(session, _stage_random(spec.seed, "intake"), actor=actor,
                     today=spec.today, now=now)
+        add_side_effects(session, _stage_random(spec.seed, "side_effects"), now=now)
         summary = DemoSummary(
             seed=spec.seed, years=spec.years, locations=len(clinic.locations),
             opening_hours=clinic.opening_hours, chairs=clinic.chairs,

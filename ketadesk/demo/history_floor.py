@@ -33,12 +33,7 @@ from ketadesk.demo.history_rates import (
     REMS_LATE_FILING_RATE,
 )
 from ketadesk.demo.history_slots import Slot
-from ketadesk.scheduling.floor import (
-    ESKETAMINE_DOSES_MG,
-    ESKETAMINE_MAX_SYSTOLIC,
-    MAX_DIASTOLIC,
-    mg_per_kg,
-)
+from ketadesk.scheduling.floor import ESKETAMINE_DOSES_MG, mg_per_kg
 from ketadesk.scheduling.models import (
     Checkpoint,
     Observation,
@@ -52,6 +47,7 @@ from ketadesk.scheduling.models import (
     VitalSign,
 )
 from ketadesk.scheduling.rems import rems_form_due_on
+from ketadesk.scheduling.vital_limits import ESKETAMINE_MAX_SYSTOLIC, MAX_DIASTOLIC
 
 if TYPE_CHECKING:
     from ketadesk.demo.history_journeys import History

@@ -61,6 +61,7 @@ from ketadesk.scheduling.models import (
     VitalSign,
     WaitlistEntry,
 )
+from ketadesk.scheduling.side_effects.models import ReviewClearance, SideEffect
 
 __all__ = [
     "Allocation",
@@ -105,9 +106,11 @@ __all__ = [
     "RemitAdjustment",
     "RemitClaim",
     "RemitLine",
+    "ReviewClearance",
     "ScreeningRule",
     "Series",
     "SessionStep",
+    "SideEffect",
     "TreatmentSession",
     "User",
     "VitalSign",

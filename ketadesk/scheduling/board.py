@@ -55,6 +55,7 @@ from ketadesk.scheduling.models import (
 from ketadesk.scheduling.proposals import Slot
 from ketadesk.scheduling.rems import RemsFormDue
 from ketadesk.scheduling.rules import load_context
+from ketadesk.scheduling.side_effects import review
 
 # How far ahead an arrival counts as the chair's current session when nobody is in it.
 LOOKAHEAD = timedelta(hours=1)
@@ -98,6 +99,8 @@ class BoardSession:
     fasting_food_hours: int = 0
     fasting_drink_minutes: int = 0
     intake: BoardIntake | None = None  # the intake's line (:mod:`.candidacy`)
+    # "Provider review needed: …" while the patient awaits one after a serious side effect.
+    review_needed: str = ""
 
     @property
     def progress(self) -> str:
@@ -198,8 +201,15 @@ def _day_sessions(
         .order_by(TreatmentSession.starts_at, TreatmentSession.id)
     ).all()
     now = local_now.astimezone(UTC)
+    reviews = review.pending_words(session, {row[0].patient_id for row in rows})
     return [
-        (ts.chair_id, _shown(ts, protocol, f"{family}, {given}", mrn, weight, now, zone))
+        (
+            ts.chair_id,
+            replace(
+                _shown(ts, protocol, f"{family}, {given}", mrn, weight, now, zone),
+                review_needed=reviews.get(ts.patient_id, ""),
+            ),
+        )
         for ts, protocol, family, given, mrn, weight in rows
     ]
 

@@ -70,14 +70,12 @@ from ketadesk.scheduling.models import (
 )
 from ketadesk.scheduling.rems import rems_form_due_on
 from ketadesk.scheduling.series import refresh_series_status
+from ketadesk.scheduling.side_effects import recording as side_effects
+from ketadesk.scheduling.side_effects import review
+from ketadesk.scheduling.vital_limits import above_limit_words
 
 # --- Pre-dose vital signs "in range" -----------------------------------------------------
-# Dose only below these. Esketamine raises blood pressure for about two hours, and its
-# label asks to weigh the risk when the baseline is raised; KetaDesk's threshold is below
-# 150/100 for esketamine and below 160/100 for ketamine.
-ESKETAMINE_MAX_SYSTOLIC = 150
-KETAMINE_MAX_SYSTOLIC = 160
-MAX_DIASTOLIC = 100
+# The blood-pressure limit lives in vital_limits (the side effects read it too).
 HEART_RATE_RANGE = (50, 110)  # beats per minute, both ends allowed (checked when given)
 MIN_SPO2 = 94  # percent (checked when given)
 
@@ -249,6 +247,7 @@ def run_checklist(
         fasting,
         _vitals_item(ts.modality, vitals),
         *_candidacy_items(session, ts),
+        *(ChecklistItem(*line) for line in review.checklist_lines(session, ts.patient_id)),
     )
     result = ChecklistResult(passed=all(item.passed for item in items), items=items)
     note = (
@@ -418,6 +417,7 @@ def record_vitals(
     with _changing(session, actor, ts):
         vital = _add_vital(ts, actor, checkpoint, vitals, moment)
     audit.record(session, actor, "create", "vital_sign", vital.id, after=audit.snapshot(vital))
+    side_effects.note_blood_pressure(session, actor, ts, vital)
     return vital
 
 
@@ -606,15 +606,8 @@ def _fasting_item(protocol: Protocol, food_hours: float, drink_minutes: int) -> 
 
 
 def _vitals_item(modality: Modality, vitals: VitalsInput) -> ChecklistItem:
-    max_systolic = (
-        ESKETAMINE_MAX_SYSTOLIC if modality is Modality.ESKETAMINE else KETAMINE_MAX_SYSTOLIC
-    )
-    problems = []
-    if vitals.systolic >= max_systolic or vitals.diastolic >= MAX_DIASTOLIC:
-        problems.append(
-            f"blood pressure {vitals.systolic}/{vitals.diastolic} is not below "
-            f"{max_systolic}/{MAX_DIASTOLIC}"
-        )
+    above = above_limit_words(modality, vitals.systolic, vitals.diastolic)
+    problems = [above] if above else []
     low, high = HEART_RATE_RANGE
     if vitals.heart_rate is not None and not low <= vitals.heart_rate <= high:
         problems.append(f"heart rate {vitals.heart_rate} is outside {low}–{high}")

@@ -15,6 +15,8 @@ slot (slots are :mod:`~ketadesk.scheduling.rules`' business), and answers in two
   - the intake's findings and state (:mod:`~ketadesk.scheduling.candidacy`):
     ``intake:<finding>``, ``intake:missing``, ``intake:expired``, ``intake:expires``;
     ``screening:<flag>`` for every screening flag on a patient without an intake;
+  - ``review:serious_event`` while the patient needs a provider's review after a serious
+    side effect (:mod:`~ketadesk.scheduling.side_effects.review`);
   - ``series:active`` when the patient already has a series of the same modality under
     way or booked (:func:`same_modality_warnings`), naming it and how far it has come:
     two esketamine inductions at once is almost always a mistake at the desk;
@@ -61,6 +63,7 @@ from ketadesk.scheduling.models import (
 )
 from ketadesk.scheduling.proposals import PlanWarning
 from ketadesk.scheduling.series import series_progress
+from ketadesk.scheduling.side_effects.review import review_warnings
 
 # What each screening flag means for a ketamine session, in the words of a warning.
 _SCREENING_WORDS = {
@@ -113,6 +116,7 @@ def booking_gates(
     flags = _screening_warnings(patient)
     warnings = candidacy.booking_warnings(session, patient, today, days, flags)
     warnings.extend(same_modality_warnings(session, patient, protocol, location, series_id))
+    warnings.extend(review_warnings(session, patient))
     warnings.extend(_prior_auth_warnings(session, patient, location, first_day, days, today))
     warnings.extend(PlanWarning(*w) for w in trd_warnings(session, patient.id, protocol.modality))
     return tuple(blockers), tuple(warnings)

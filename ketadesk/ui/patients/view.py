@@ -188,6 +188,7 @@ class PatientDetail(QWidget):
         from ketadesk.ui.patients.form import SECTIONS
         from ketadesk.ui.patients.policies import PoliciesPanel
         from ketadesk.ui.patients.series import SeriesPanel
+        from ketadesk.ui.patients.side_effects import SideEffectsPanel
 
         page = QWidget()
         column = QVBoxLayout(page)
@@ -216,6 +217,10 @@ class PatientDetail(QWidget):
         self.series: SeriesPanel = SeriesPanel(self.context)
         inside.addWidget(self.series)
         sections.addWidget(series)
+        side_effects, inside = section_card("Side effects")
+        self.side_effects: SideEffectsPanel = SideEffectsPanel(self.context)
+        inside.addWidget(self.side_effects)
+        sections.addWidget(side_effects)
         sections.addWidget(self._section("Notes", ("notes",)))
         sections.addStretch(1)
         scroll.setWidget(body)
@@ -315,6 +320,7 @@ class PatientDetail(QWidget):
             label.setText(display_value(name, record))
         self.policies.set_policies(record.id, record.policies)
         self.series.set_patient(record.id)
+        self.side_effects.set_patient(record.id)
         if self.ledger is not None:
             self.ledger.set_patient(record.id)
         self.history.set_patient(record.id)

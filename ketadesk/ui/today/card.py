@@ -36,6 +36,7 @@ from ketadesk.scheduling.floor import DueItem
 from ketadesk.scheduling.models import SessionStatus
 from ketadesk.ui.style import ACCENT, ACCENT_SOFT, ERROR, LINE, MUTED, WARNING_INK, WARNING_SOFT
 from ketadesk.ui.today.intake_badge import add_intake_badge
+from ketadesk.ui.today.sideeffects_badge import add_review_badge
 from ketadesk.ui.today.steps import Step, checkout_steps, steps_for
 
 # The phase chip of each status: (text colour, background). Only the Today board uses these.
@@ -231,6 +232,7 @@ class ChairCardWidget(QFrame):
         name = _label(shown.patient_name, "patientName")
         name.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.body.addWidget(name)
+        add_review_badge(self.body, shown)
         self.body.addWidget(
             _label(
                 f"MRN {shown.mrn}  ·  {shown.protocol_name} {shown.progress}",

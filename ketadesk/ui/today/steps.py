@@ -53,6 +53,9 @@ DISCHARGE = _clinical("discharge", "Discharge", S.MONITORING, primary=True)
 VITALS = _clinical("vitals", "Record BP…", S.DOSING, S.MONITORING)
 OBSERVATION = _clinical("observation", "Sedation / dissociation…", S.DOSING, S.MONITORING)
 SCORE = _clinical("score", "Score…", S.CHECKED_IN, S.DOSING, S.MONITORING)
+SIDE_EFFECT = Step(
+    "side_effect", "Side effect…", Permission.CLINICAL_RECORD, frozenset({S.DOSING, S.MONITORING})
+)
 
 # After discharge the session leaves the board; the chair's card keeps a "checked out" line
 # for the front desk, with this step, until the next patient sits down.
@@ -71,6 +74,7 @@ ALL_STEPS = (
     VITALS,
     OBSERVATION,
     SCORE,
+    SIDE_EFFECT,
 )
 
 

@@ -63,6 +63,7 @@ from ketadesk.ui.today.dialogs import (
 )
 from ketadesk.ui.today.rems_panel import RemsPanel
 from ketadesk.ui.today.reschedule import RescheduleDialog
+from ketadesk.ui.today.side_effect_dialog import SideEffectDialog
 from ketadesk.ui.today.steps import TAKE_PAYMENT
 
 REFRESH_MS = 30_000
@@ -83,6 +84,7 @@ DIALOG_STEPS: dict[str, tuple[type[FloorDialog], str]] = {
     "vitals": (VitalsDialog, "Record blood pressure"),
     "observation": (ObservationDialog, "Sedation / dissociation"),
     "score": (ScoreDialog, "Outcome score"),
+    "side_effect": (SideEffectDialog, "Side effect"),
 }
 
 
