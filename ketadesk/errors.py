@@ -116,3 +116,17 @@ class Busy(KetaDeskError):
     being saved, the database's write lock during a long import) or ran past its time limit;
     nothing was changed, and the message says in words what was busy. Trying again in a
     moment usually works."""
+
+
+class FileNotWritten(KetaDeskError):
+    """A file could not be written whole (the disk is full, the folder is missing or not
+    writable); nothing was left under its name. ``disk_full`` tells a full disk apart."""
+
+    def __init__(self, path: object, reason: str, *, disk_full: bool = False) -> None:
+        self.path = path
+        self.disk_full = disk_full
+        self.reason = "the disk is full" if disk_full else reason
+        if disk_full:
+            super().__init__(f"the disk is full; nothing was written to {path}")
+        else:
+            super().__init__(f"cannot write {path}: {reason}; nothing was written")

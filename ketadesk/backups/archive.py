@@ -37,7 +37,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, BinaryIO
 
-from ketadesk.errors import KetaDeskError
+from ketadesk.errors import FileNotWritten, KetaDeskError
+from ketadesk.files import private_file
 
 MAGIC = b"KETADESK-BACKUP\n"
 FORMAT_VERSION = 1
@@ -231,22 +232,16 @@ def write_archive(
     )
     header = written.to_json()
     target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    temporary = target.with_name(f".{target.name}.part")
-    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
-        with os.fdopen(handle, "wb") as out, payload.open("rb") as source:
+        with private_file(target) as out, payload.open("rb") as source:
             out.write(MAGIC + struct.pack(">I", len(header)) + header)
             if key is None or encryption is None:
                 for chunk, _last in _read_chunks(source):
                     out.write(chunk)
             else:
                 _seal(out, source, key, encryption, hashlib.sha256(header).digest())
-            out.flush()
-            os.fsync(out.fileno())
-        temporary.replace(target)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+    except FileNotWritten as error:
+        raise BackupError(f"no backup was taken: {error}") from None
     return written
 
 

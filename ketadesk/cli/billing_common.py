@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from ketadesk.cli import common
 from ketadesk.documents.format import money_text
-from ketadesk.errors import InvalidValue, NotFound, ValidationError
+from ketadesk.errors import FileNotWritten, InvalidValue, NotFound, ValidationError
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -138,13 +138,14 @@ def invoice_by_number(session: Session, number: str, field: str = "invoice") -> 
 
 
 def write_pdf(content: bytes, path: Path, field: str = "output") -> Path:
-    """Write a PDF to ``path``; an unwritable path is an error on the option."""
+    """Write a PDF whole to ``path`` (owner-only, through a temporary name); an unwritable
+    path or a full disk is an error on the option, and nothing is left under the name."""
+    from ketadesk.files import write_private
+
     try:
-        path.write_bytes(content)
-    except OSError as error:
-        reason = error.strerror or common.one_line(error)
-        raise ValidationError.single(field, f"cannot write {path}: {reason}") from None
-    return path
+        return write_private(path, content)
+    except FileNotWritten as error:
+        raise ValidationError.single(field, str(error)) from None
 
 
 def balance_words(balance: Decimal) -> str:

@@ -26,6 +26,7 @@ from typing import Any
 from ketadesk.cli import common
 from ketadesk.config import RESOURCES
 from ketadesk.errors import InvalidValue
+from ketadesk.files import write_private
 
 ENTRY_NAME = "ketadesk.desktop"
 ICON_NAME = "ketadesk.svg"
@@ -103,9 +104,9 @@ def install(files: DesktopFiles, command: list[str]) -> None:
     """Write the entry (for ``command``) and the icon, creating their folders."""
     text = entry_text(command)
     files.icon.parent.mkdir(parents=True, exist_ok=True)
-    files.icon.write_bytes((RESOURCES / ICON_NAME).read_bytes())
+    write_private(files.icon, (RESOURCES / ICON_NAME).read_bytes())
     files.entry.parent.mkdir(parents=True, exist_ok=True)
-    files.entry.write_text(text, encoding="utf-8")
+    write_private(files.entry, text)
 
 
 def remove(files: DesktopFiles) -> list[Path]:

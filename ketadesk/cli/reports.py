@@ -220,15 +220,11 @@ def _scope(session: Session, asked: Asked, clock: common.Clock) -> Scope:
 def _write_pdf(
     found: ReportSpec, table: ReportTable, chart: Chart | None, scope: Scope, path: Path
 ) -> None:
+    from ketadesk.cli.billing_common import write_pdf
     from ketadesk.documents.report import report_pdf
-    from ketadesk.files import write_private
 
     content = report_pdf(table, chart, scope.names, summary=found.summary, as_of=found.as_of)
-    try:
-        write_private(path, content)
-    except OSError as error:
-        reason = error.strerror or common.one_line(error)
-        raise ValidationError.single("pdf", f"cannot write {path}: {reason}") from None
+    write_pdf(content, path, "pdf")
 
 
 def _print(args: argparse.Namespace, found: ReportSpec, table: ReportTable, scope: Scope) -> None:

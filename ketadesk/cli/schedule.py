@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ketadesk.cli import common
-from ketadesk.errors import ValidationError
+from ketadesk.cli.billing_common import write_pdf
 
 if TYPE_CHECKING:
     from ketadesk.documents.day_sheet import ChairSessions
@@ -79,13 +79,7 @@ def day(args: argparse.Namespace) -> int:
 def _write_pdf(window: CalendarWindow, path: Path) -> Path:
     from ketadesk.documents.day_sheet import render_day_sheet
 
-    content = render_day_sheet(window, clinic_name=window.location_name)
-    try:
-        path.write_bytes(content)
-    except OSError as error:
-        reason = error.strerror or common.one_line(error)
-        raise ValidationError.single("pdf", f"cannot write {path}: {reason}") from None
-    return path
+    return write_pdf(render_day_sheet(window, clinic_name=window.location_name), path, "pdf")
 
 
 # --------------------------------------------------------------------------------------

@@ -39,6 +39,7 @@ from ketadesk.billing.edi.model import (
 from ketadesk.billing.edi.x835 import BankAccount, write_835
 from ketadesk.clinic.models import Location, Payer
 from ketadesk.demo.generator import Accounts, DemoSpec, generate
+from ketadesk.files import write_private
 from ketadesk.migrations import open_database
 
 # The demo the shipped samples come from: small, and answered up to a fixed day.
@@ -263,7 +264,7 @@ def write_samples(session: Session, folder: Path) -> list[Path]:
     written = []
     for name, remit_id in pick_samples(session):
         path = folder / f"{name}.835"
-        path.write_bytes(sample_835(session, remit_id).encode("ascii"))  # no PHI: fictional
+        write_private(path, sample_835(session, remit_id).encode("ascii"))
         written.append(path)
     return written
 

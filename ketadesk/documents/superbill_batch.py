@@ -15,7 +15,9 @@ The flow:
 3. for each patient a worker builds the view with
    :func:`~ketadesk.billing.superbill.superbill_view` in a read transaction, renders it with
    :func:`~ketadesk.documents.superbill.render_superbill` and writes it into ``out_dir``
-   (through a temporary name, so a half-written file never looks finished). A refusal
+   with :func:`ketadesk.files.write_private` (owner-only, through a temporary
+   ``.NAME.PID.part`` renamed when whole, removed on any failure: a half-written file never
+   looks finished; a full disk comes back as a refusal that says so). A refusal
    (:class:`~ketadesk.errors.Incomplete` listing the missing NPI, any other
    :class:`~ketadesk.errors.KetaDeskError`) is sent back as a sentence, never as a failure
    of the batch;
@@ -35,6 +37,13 @@ then ends the worker at once, removing the superbill it was half-way through wri
 Linux the kernel is asked as well (``prctl(PR_SET_PDEATHSIG)``) to send it SIGTERM, which
 ends it the same way, when its parent dies. A command asked to stop (Ctrl-C, or SIGTERM,
 which ``ketadesk superbill`` turns into the same) stops its pool as described in 4.
+
+SIGTERM rather than SIGKILL, and a watch thread besides: a SIGKILL could not remove the
+temporary file the worker was writing, and the kernel's signal follows the process that
+*forked* the worker -- the fork server, not the command -- while the sentinel follows the
+command itself. A temporary file that still escapes (the worker killed outright, or killed
+between naming it and creating it) carries the dead worker's process id, so the next batch
+into the same folder removes it before it starts (:func:`ketadesk.files.remove_stale_parts`).
 """
 
 from __future__ import annotations
@@ -53,7 +62,8 @@ from datetime import date
 from pathlib import Path
 
 from ketadesk.access.permissions import Actor
-from ketadesk.errors import InvalidValue, KetaDeskError
+from ketadesk.errors import FileNotWritten, InvalidValue, KetaDeskError
+from ketadesk.files import remove_stale_parts, temporary_name, write_private
 
 ProgressCallback = Callable[[int, int, str], None]
 """``progress(done, total, text)``: ``done`` of ``total`` patients finished, and which."""
@@ -143,6 +153,7 @@ def write_superbills(
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise InvalidValue(f"cannot create the folder {folder}: {error.strerror}") from None
+    remove_stale_parts(folder)  # what a killed batch was half-way through writing
     job = _Job(db_url, actor, date_from, date_to, str(folder), issued_on, deterministic)
     tally = _Tally(patients, folder, progress)
     ids = list(patients)
@@ -357,13 +368,11 @@ class _Worker:
         content = render_superbill(view, deterministic=job.deterministic)
         name = _pdf_name(document_filename("superbill", view))
         target = self.folder / name
-        partial = target.with_name(f".{name}.{os.getpid()}.part")
-        self.writing = partial
+        self.writing = temporary_name(target)
         try:
-            partial.write_bytes(content)
-            partial.replace(target)  # a half-written file never carries the real name
-        except OSError as error:
-            return _Done(patient_id, None, f"cannot write {target}: {error.strerror or error}")
+            write_private(target, content)  # a half-written file never carries the real name
+        except FileNotWritten as error:
+            return _Done(patient_id, None, str(error))
         finally:
             self.writing = None
         return _Done(patient_id, name, None)

@@ -710,7 +710,7 @@ def test_cms1500_refuses_an_unknown_claim_or_a_file_it_cannot_write(
     missing = tmp_path / "no" / "such" / "claim.pdf"
     expect_one_error_line(
         cli("claims", "cms1500", number, "-o", str(missing), "--db", clinic.url),
-        f"--output: cannot write {missing}: No such file or directory",
+        f"--output: cannot write {missing}: No such file or directory; nothing was written",
     )
     assert not list(tmp_path.glob("*.pdf"))
 

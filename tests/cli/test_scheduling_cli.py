@@ -673,7 +673,7 @@ def test_schedule_day_errors(cli: Any, sqlite_clinic: Clinic, tmp_path: Path) ->
     missing = tmp_path / "no" / "such" / "folder" / "sheet.pdf"
     expect_one_error_line(
         cli(*day_args(sqlite_clinic, "2026-12-07", "--pdf", str(missing))),
-        f"--pdf: cannot write {missing}: No such file or directory",
+        f"--pdf: cannot write {missing}: No such file or directory; nothing was written",
     )
 
 

@@ -31,7 +31,7 @@ from ketadesk.billing.edi import validate
 from ketadesk.billing.edi.model import Batch837, Party
 from ketadesk.billing.edi.x837 import write_837p
 from ketadesk.clinic.models import Location, Payer
-from ketadesk.errors import Conflict, InvalidValue, NotFound
+from ketadesk.errors import Conflict, FileNotWritten, InvalidValue, NotFound
 from ketadesk.files import write_private
 from ketadesk.money import ZERO
 
@@ -117,8 +117,10 @@ def export_batch(
     if out is not None:
         try:  # last, inside the transaction: no file, nothing marked sent
             write_private(out, text)
-        except OSError as error:
-            raise InvalidValue(f"the 837P file could not be saved to {out}: {error}") from error
+        except FileNotWritten as error:
+            raise InvalidValue(
+                f"the 837P file could not be saved to {out}: {error.reason}; nothing was sent"
+            ) from error
     return ExportResult(
         batch.id, payer.name, tuple(c.id for c in clean), batch.total, text, out, held
     )

@@ -42,7 +42,7 @@ from ketadesk.access import audit
 from ketadesk.access.permissions import Role
 from ketadesk.clinic.validation import parse_date
 from ketadesk.db import utcnow
-from ketadesk.errors import KetaDeskError
+from ketadesk.errors import FileNotWritten, KetaDeskError
 from ketadesk.ui.context import AppContext
 
 COLUMNS = ("When", "User", "What")
@@ -194,7 +194,11 @@ class AuditView(QWidget):
         except KetaDeskError as error:
             self.message.setText(str(error))
             return None
-        write_private(path, render_disclosures(view))
+        try:
+            write_private(path, render_disclosures(view))
+        except FileNotWritten as error:
+            self.message.setText(str(error))
+            return None
         self.message.setText(f"Saved the accounting ({len(view.lines)} entries) to {path}.")
         return path
 

@@ -28,7 +28,8 @@ from PySide6.QtCore import QEvent, QUrl
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QPushButton, QToolButton, QWidget
 
-from ketadesk.errors import KetaDeskError
+from ketadesk.errors import FileNotWritten, KetaDeskError
+from ketadesk.files import write_private
 from ketadesk.ui.forms import show_error
 from ketadesk.ui.printing import DEFAULT_HOOKS, Delivery, PrintHooks, preview_pdf, print_pdf
 from ketadesk.ui.style import ACCENT, INK, LINE, SURFACE
@@ -76,9 +77,7 @@ def safe_name(suggested_name: str) -> str:
 def write_temporary(data: bytes, suggested_name: str) -> Path:
     """Write ``data`` to a new private folder under the system's temporary folder."""
     folder = Path(tempfile.mkdtemp(prefix="ketadesk-pdf-"))
-    path = folder / safe_name(suggested_name)
-    path.write_bytes(data)
-    return path
+    return write_private(folder / safe_name(suggested_name), data)
 
 
 def show_pdf(
@@ -118,13 +117,10 @@ def save_pdf(
     if path.suffix.lower() != ".pdf":
         path = path.with_name(path.name + ".pdf")
     try:
-        path.write_bytes(data)
-    except OSError as error:
-        QMessageBox.warning(
-            parent, "Not saved", f"The PDF could not be saved to {path}: {error.strerror or error}."
-        )
+        return write_private(path, data)
+    except FileNotWritten as error:
+        QMessageBox.warning(parent, "Not saved", f"The PDF was not saved: {error}.")
         return None
-    return path
 
 
 def deliver(

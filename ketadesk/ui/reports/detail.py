@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ketadesk.errors import FileNotWritten
 from ketadesk.reports.model import Detail, DetailRow
 from ketadesk.ui.format import count_text, dollars, us_date
 from ketadesk.ui.style import set_role
@@ -145,8 +146,8 @@ class DetailDialog(QDialog):
             path = path.with_name(f"{path.name}.csv")
         try:
             write_private(path, detail_csv(self.detail))
-        except OSError as error:
-            self.summary.setText(f"Could not write {path.name}: {error.strerror or error}.")
+        except FileNotWritten as error:
+            self.summary.setText(f"Not written: {error}.")
             set_role(self.summary, "error")
             return None
         self.last_export = path

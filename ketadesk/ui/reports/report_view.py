@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.orm import Session
 
-from ketadesk.errors import KetaDeskError
+from ketadesk.errors import FileNotWritten, KetaDeskError
 from ketadesk.reports.catalog import ReportSpec
 from ketadesk.reports.model import Chart, Detail, ReportFilter, ReportTable, Row
 from ketadesk.reports.names import Names
@@ -339,6 +339,9 @@ class ReportView(QWidget):
             path = path.with_name(f"{path.name}.{extension}")
         try:
             write(table, path)
+        except FileNotWritten as error:
+            self.notice.refuse(error)
+            return None
         except (KetaDeskError, OSError) as error:
             self.notice.refuse(KetaDeskError(f"could not write {path.name}: {error}"))
             return None
