@@ -18,6 +18,8 @@ import errno
 import glob
 import os
 import re
+import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,6 +29,7 @@ from ketadesk.errors import FileNotWritten
 
 PART_SUFFIX = ".part"
 _PART_NAME = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.part$")
+_SCRATCH_NAME = re.compile(r"^\.(?P<name>[a-z]+)-(?P<pid>\d+)-[^/]+$")
 _DISK_FULL = {errno.ENOSPC, errno.EDQUOT}
 
 
@@ -101,6 +104,24 @@ def remove_stale_parts(folder: Path, *, only_for: str | None = None) -> list[Pat
             continue  # gone already, or not ours to remove (another user's folder)
         removed.append(entry)
     return removed
+
+
+@contextmanager
+def scratch_folder(near: Path, name: str = "ketadesk") -> Iterator[Path]:
+    """A private folder (0700) beside ``near``'s contents for work in progress (a backup's
+    snapshot before it is sealed), removed with everything in it when the block ends.
+
+    Named ``.NAME-PID-…`` so that one a killed command left behind -- it may hold a whole
+    copy of the database -- is removed by the next one made beside it.
+    """
+    folder = Path(near)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for entry in folder.glob(f".{name}-*-*"):
+        found = _SCRATCH_NAME.match(entry.name)
+        if found and found["name"] == name and entry.is_dir() and not _running(int(found["pid"])):
+            shutil.rmtree(entry, ignore_errors=True)
+    with tempfile.TemporaryDirectory(prefix=f".{name}-{os.getpid()}-", dir=folder) as made:
+        yield Path(made)
 
 
 def _running(pid: int) -> bool:

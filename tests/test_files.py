@@ -17,7 +17,13 @@ import pytest
 
 from ketadesk import files
 from ketadesk.errors import FileNotWritten
-from ketadesk.files import private_file, remove_stale_parts, temporary_name, write_private
+from ketadesk.files import (
+    private_file,
+    remove_stale_parts,
+    scratch_folder,
+    temporary_name,
+    write_private,
+)
 
 PDF = b"%PDF-1.4\n" + b"x" * 20_000 + b"\n%%EOF\n"
 
@@ -146,3 +152,16 @@ def test_only_the_leftovers_of_writers_that_are_gone_are_removed(tmp_path: Path)
         path.write_bytes(b"x")
     assert remove_stale_parts(tmp_path) == [dead]
     assert _leftovers(tmp_path) == sorted(p.name for p in (running, ours, unknown))
+
+
+def test_a_killed_commands_scratch_folder_is_removed_by_the_next(tmp_path: Path) -> None:
+    stale = tmp_path / f".ketadesk-{_dead_pid()}-abc123"  # a killed backup's snapshot
+    stale.mkdir()
+    (stale / "payload").write_bytes(b"a whole copy of the database")
+    running = tmp_path / f".ketadesk-{os.getppid()}-def456"
+    running.mkdir()
+    with scratch_folder(tmp_path) as scratch:
+        assert stat.S_IMODE(scratch.stat().st_mode) == 0o700
+        assert scratch.name.startswith(f".ketadesk-{os.getpid()}-")
+        (scratch / "payload").write_bytes(b"work in progress")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [running.name]

@@ -15,9 +15,7 @@ the whole database, not one transaction in it. The face checks who may run them.
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -36,6 +34,7 @@ from ketadesk.backups.archive import (
 from ketadesk.backups.rotation import Keep, rotate, stamp
 from ketadesk.backups.sqlite import Figures
 from ketadesk.config import backup_settings, data_dir
+from ketadesk.files import scratch_folder
 from ketadesk.migrations import HEAD
 
 
@@ -112,14 +111,6 @@ def folder_for(url: str, environ: Mapping[str, str] | None = None) -> Path:
     return data_dir(env) / "backups" / f"{parsed.host or 'local'}-{parsed.database}"
 
 
-@contextmanager
-def _scratch(near: Path) -> Iterator[Path]:
-    """A private scratch folder beside ``near`` (same disk: renames stay renames)."""
-    near.mkdir(mode=0o700, parents=True, exist_ok=True)  # a new backups folder: owner only
-    with tempfile.TemporaryDirectory(prefix=".ketadesk-", dir=near) as folder:
-        yield Path(folder)
-
-
 def _snapshot(url: str, target: Path) -> Figures:
     if source_kind(url) == "sqlite":
         path = database_file(url)
@@ -143,7 +134,7 @@ def take_backup(
     folder, which is then rotated with ``keep``)."""
     folder = folder_for(url, environ)
     target = out if out is not None else _free_name(folder, stem_of(url), now, kind)
-    with _scratch(target.parent) as scratch:
+    with scratch_folder(target.parent) as scratch:
         payload = scratch / "payload"
         counted = _snapshot(url, payload)
         manifest = Manifest(
@@ -231,7 +222,7 @@ def verify_backup(path: Path, *, url: str | None = None, passphrase: str | None 
     """Open backup ``path`` into a scratch database and compare its figures with the
     manifest (a PostgreSQL backup needs a server: ``url``)."""
     read_manifest(path)
-    with _scratch(path.resolve().parent) as scratch:
+    with scratch_folder(path.resolve().parent) as scratch:
         manifest, found = _opened(path, scratch / "payload", url, passphrase)
     return Verified(manifest, _compare(manifest, found))
 
@@ -257,7 +248,7 @@ def restore_backup(
             f"be restored into {source_kind(url)}; nothing was changed"
         )
     near = database_file(url).parent if manifest.source == "sqlite" else folder_for(url, environ)
-    with _scratch(near) as scratch:
+    with scratch_folder(near) as scratch:
         payload = scratch / "payload"
         manifest, found = _opened(path, payload, url, passphrase)
         mismatched = [c for c in _compare(manifest, found) if not c.matches]

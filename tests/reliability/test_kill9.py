@@ -315,3 +315,35 @@ def test_backup_killed_leaves_no_half_backup(stage: str, tmp_path: Path, clinic_
     again = run_and_kill(argv, KillPoint("never", 600_000))
     assert again.returncode == 0, again.output
     assert parts_in(folder) == [] and verify_backup(target).matches
+    assert not list(folder.glob(".ketadesk-*"))  # nor the killed one's snapshot
+
+
+# --------------------------------------------------------------------------------------
+# The checks themselves see what they look for
+# --------------------------------------------------------------------------------------
+
+
+def test_the_checks_see_money_applied_twice_and_a_cut_pdf(
+    clinic_copy: str, tmp_path: Path
+) -> None:
+    import sqlite3
+
+    path = sa.make_url(clinic_copy).database or ""
+    with sqlite3.connect(path) as connection:  # a payment applied again, past its size
+        credit, debit, patient, amount = connection.execute(
+            "SELECT a.credit_id, a.debit_id, a.patient_id, e.amount FROM allocation a "
+            "JOIN ledger_entry e ON e.id = a.debit_id LIMIT 1").fetchone()
+        connection.execute(
+            "INSERT INTO allocation (patient_id, credit_id, debit_id, amount, created_at, "
+            "created_by) VALUES (?, ?, ?, ?, '2025-06-30 12:00:00', 'test')",
+            (patient, credit, debit, amount))
+    problems = database_problems(clinic_copy)
+    assert any(f"entry {debit} " in p for p in problems), problems
+    whole = tmp_path / "whole.pdf"
+    from ketadesk.documents.cms1500 import alignment_page
+
+    whole.write_bytes(alignment_page())
+    (tmp_path / "cut.pdf").write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    (tmp_path / ".cut.pdf.1.part").write_bytes(b"%PDF")
+    assert file_problems(tmp_path) == [
+        "cut.pdf is not a whole PDF (PdfStreamError)", "temporary files left: .cut.pdf.1.part"]
