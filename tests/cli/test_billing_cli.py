@@ -641,3 +641,37 @@ def test_printing_an_invoice_is_an_audited_read(
         assert newest is not None and (newest.action, newest.entity) == ("view", "invoice")
         assert newest.after == {"mrn": month.mrns[ZOE]}
     assert count(month_db, AuditEntry) == before + 1
+
+
+def test_an_invoice_on_a_full_disk_is_one_line_and_leaves_no_file(
+    cli: Any, month: SelfPayMonth, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+    import os
+
+    from ketadesk import files
+
+    assert cli("invoice", "create", "--patient", month.mrns[ZOE], "--db", month.url).code == 0
+    number = cli("invoice", "list", "--db", month.url, "--json").json()[0]["number"]
+    real_fdopen = os.fdopen
+
+    class FullDisk:  # the first 4 KiB land, then the disk is full
+        def __init__(self, fd: int, mode: str) -> None:
+            self.real = real_fdopen(fd, mode)
+
+        def write(self, data: bytes) -> int:
+            self.real.write(data[:4096])
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        def __enter__(self) -> FullDisk:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self.real.close()
+
+    monkeypatch.setattr(files.os, "fdopen", FullDisk)
+    (tmp_path / "out").mkdir()
+    target = tmp_path / "out" / "inv.pdf"
+    result = cli("invoice", "pdf", number, "-o", str(target), "--db", month.url)
+    expect_one_error_line(result, f"--output: the disk is full; nothing was written to {target}")
+    assert list(target.parent.iterdir()) == []
