@@ -31,6 +31,8 @@ PART_SUFFIX = ".part"
 _PART_NAME = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.part$")
 _SCRATCH_NAME = re.compile(r"^\.(?P<name>[a-z]+)-(?P<pid>\d+)-[^/]+$")
 _DISK_FULL = {errno.ENOSPC, errno.EDQUOT}
+# Never through a link planted under the temporary name (where the platform can refuse one).
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
 
 
 def temporary_name(path: Path, pid: int | None = None) -> Path:
@@ -51,10 +53,12 @@ def private_file(path: Path) -> Iterator[BinaryIO]:
     remove_stale_parts(path.parent, only_for=path.name)
     temporary = temporary_name(path)
     try:
-        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        handle = os.open(temporary, _CREATE, 0o600)
     except OSError as error:
         raise _not_written(path, error) from None
     try:
+        if hasattr(os, "fchmod"):  # owner-only even over a leftover made otherwise
+            os.fchmod(handle, 0o600)
         with os.fdopen(handle, "wb") as out:
             yield out
             out.flush()
