@@ -191,3 +191,27 @@ def test_a_relative_sqlite_path_is_made_absolute_for_the_workers(
     assert url == f"sqlite:///{tmp_path / 'clinic.sqlite3'}"
     postgres = "postgresql+psycopg://clinic:secret@db/ketadesk"
     assert superbill_batch._absolute_url(postgres) == postgres
+
+
+def test_a_batch_removes_what_a_killed_batch_left_and_writes_owner_only(
+    sqlite_db: Database, tmp_path: Path
+) -> None:
+    import stat
+    import subprocess
+    import sys
+
+    self_pay_month(sqlite_db)
+    out = tmp_path / "out"
+    out.mkdir()
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    # A patient not in this batch: only the batch-wide clean-up can remove it.
+    killed = out / f".superbill-SB-100099-20261201-20261231.pdf.{int(gone.stdout)}.part"
+    killed.write_bytes(b"%PDF-1.4 half of a superbill")
+    another = out / ".notes.part"  # not named as the batch names: not its to remove
+    another.write_bytes(b"x")
+    result = write_superbills(
+        sqlite_db.url, *DECEMBER, out, actor=READER, issued_on=ISSUED, workers=1
+    )
+    assert sorted(out.iterdir()) == sorted([*result.written, another])
+    assert {stat.S_IMODE(p.stat().st_mode) for p in result.written} == {0o600}
