@@ -355,3 +355,18 @@ def test_the_checks_see_money_applied_twice_and_a_cut_pdf(
     (tmp_path / ".cut.pdf.1.part").write_bytes(b"%PDF")
     assert file_problems(tmp_path) == [
         "cut.pdf is not a whole PDF (PdfStreamError)", "temporary files left: .cut.pdf.1.part"]
+
+
+@pytest.mark.postgres
+def test_backup_killed_on_postgresql_leaves_no_pg_dump_behind(
+    tmp_path: Path, pg_clinic_copy: str
+) -> None:
+    from ketadesk.backups.backup import verify_backup
+
+    folder = tmp_path / "backups"
+    target = folder / "clinic.kdbk"
+    argv = ketadesk("backup", "--db", pg_clinic_copy, "--out", str(target))
+    killed = run_and_kill(argv, KillPoint("snapshot", 0),
+                          before_kill=lambda: _backup_stage(folder, "snapshot"))
+    assert_clean(killed, pg_clinic_copy, parts_allowed=True)
+    assert not target.exists() or verify_backup(target, url=pg_clinic_copy).matches
