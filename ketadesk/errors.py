@@ -83,6 +83,19 @@ class SlotTaken(Conflict):
         self.session_id = session_id
 
 
+class ConsentRequired(Conflict):
+    """Check-in refused: the session's treatment has no valid signed consent.
+
+    ``treatment`` is the consent's name ("IV ketamine"), ``reason`` why it does not hold
+    (missing, expired on a day, a new version to sign, withdrawn).
+    """
+
+    def __init__(self, message: str, treatment: str, reason: str) -> None:
+        super().__init__(message)
+        self.treatment = treatment
+        self.reason = reason
+
+
 class Unacknowledged(KetaDeskError):
     """Booking needs the user to acknowledge these warnings first (codes and sentences)."""
 

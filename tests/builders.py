@@ -154,7 +154,8 @@ def record_failed_trials(session: Session, patient_id: int, count: int = 2) -> N
 class SchedulingClinic:
     """A small open clinic to plan in: one location (New York, Mon–Fri 08:00–18:00),
     two IV chairs, two esketamine chairs, one REMS-enrolled provider supervising up to 4
-    chairs, the shipped protocols, and a REMS-enrolled patient weighing 70 kg."""
+    chairs, the shipped protocols, and a REMS-enrolled patient weighing 70 kg who signed
+    every consent on 5 Jan 2026 (:func:`give_consents`: texts that do not expire)."""
 
     location: Location
     iv_chairs: list[Chair]
@@ -186,6 +187,7 @@ def scheduling_clinic(session: Session, actor: Actor | None = None) -> Schedulin
     )
     record_failed_trials(session, patient.id)
     ensure_default_protocols(session, actor)
+    give_consents(session, patient.id)
     session.flush()
     session.expire(location)
     return SchedulingClinic(
@@ -196,3 +198,27 @@ def scheduling_clinic(session: Session, actor: Actor | None = None) -> Schedulin
         patient=patient,
         protocols={p.key: p for p in list_protocols(session)},
     )
+
+
+def give_consents(
+    session: Session, patient_id: int, signed_on: date = date(2026, 1, 5)
+) -> None:
+    """Sign every consent for the patient, on texts valid until withdrawn, so that booking
+    and check-in tests far into 2027 meet no consent warning or refusal. The clinic's
+    texts get a version 2 without a period (not material) the first time."""
+    from ketadesk.clinic.consent import records, texts
+    from ketadesk.clinic.consent.models import ConsentKey
+
+    actor = Actor(username="test-admin", role=Role.ADMIN)
+    texts.ensure_default_consent_texts(session, actor)
+    for key, text in texts.latest_versions(session).items():
+        if text.valid_months is not None:
+            texts.add_version(
+                session, actor, key, text.body, material=False, valid_months=None,
+                effective_on=date(2000, 1, 1),
+            )
+    for key in ConsentKey:
+        records.record_consent(
+            session, actor, patient_id, key, signed_on=signed_on, signer_name="Zoë Ł.",
+            witness_name="Nurse Kim", today=signed_on,
+        )

@@ -31,6 +31,7 @@ SHIPPED = (
     "ketadesk/resources/protocols.toml",
     "ketadesk/resources/fee_schedule.toml",
     "ketadesk/resources/packages.toml",
+    "ketadesk/resources/consents/iv_ketamine.toml",
     "ketadesk/resources/fonts/DejaVuSans.ttf",
     "ketadesk/resources/fonts/DejaVuSans-Bold.ttf",
     "ketadesk/resources/fonts/DroidSansFallbackFull.ttf",

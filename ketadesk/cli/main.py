@@ -108,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
         backups,
         charges,
         claims,
+        consent,
         demo,
         desktop,
         estimates,
@@ -132,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     scheduling = (setup, users, patients, protocols, series, sessions, schedule)
     billing = (charges, invoices, payments, ledger, superbills, estimates, claims)
-    clinical = (intake, history, side_effects)
+    clinical = (intake, consent, history, side_effects)
     for module in (*scheduling, *clinical, *billing, reports, backups, audit, demo, desktop):
         module.register(commands)
     return parser

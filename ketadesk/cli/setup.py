@@ -70,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
                 print(_protocols_text(data["protocols_added"]))
             data["fee_items_added"] = _seed_fee_schedule(db)
             data["package_templates_added"] = _seed_package_templates(db)
+            data["consent_texts_added"] = _seed_consent_texts(db)
             if args.admin and password is not None:
                 data["admin"] = _create_admin(db, args.admin, password)
     finally:
@@ -129,6 +130,17 @@ def _seed_package_templates(db: Database) -> list[str]:
 
     with db.transaction() as session:
         return [t.name for t in ensure_default_templates(session, command_line_actor())]
+
+
+def _seed_consent_texts(db: Database) -> list[str]:
+    """Write version 1 of the shipped consent texts whose treatments have none; return
+    those keys (a clinic's own versions are never touched)."""
+    from ketadesk.access.permissions import command_line_actor
+    from ketadesk.clinic.consent.texts import ensure_default_consent_texts
+
+    with db.transaction() as session:
+        added = ensure_default_consent_texts(session, command_line_actor())
+        return [text.key.value for text in added]
 
 
 def _protocols_text(keys: list[str]) -> str:

@@ -29,6 +29,7 @@ from ketadesk.billing.models import (
     PackageTemplate,
     PackageUse,
 )
+from ketadesk.clinic.consent.models import ConsentText, ConsentWithdrawal, SignedConsent
 from ketadesk.clinic.history.models import PriorTreatment
 from ketadesk.clinic.intake.models import (
     FindingOverride,
@@ -75,6 +76,8 @@ __all__ = [
     "ClaimEvent",
     "ClaimLine",
     "Closure",
+    "ConsentText",
+    "ConsentWithdrawal",
     "Counter",
     "Diagnosis",
     "Estimate",
@@ -111,6 +114,7 @@ __all__ = [
     "Series",
     "SessionStep",
     "SideEffect",
+    "SignedConsent",
     "TreatmentSession",
     "User",
     "VitalSign",

@@ -54,6 +54,7 @@ from ketadesk.errors import (
     ValidationError,
 )
 from ketadesk.scheduling import candidacy
+from ketadesk.scheduling.consent_check import require_consent
 from ketadesk.scheduling.models import (
     RELEASED,
     Checkpoint,
@@ -199,6 +200,8 @@ def check_in(
     """The patient has arrived: scheduled or confirmed → checked in, on the session's day only.
 
     The day is the location's local day; the series' status is refreshed afterwards.
+    Without a valid consent for the session's treatment on that day, check-in is refused
+    with :class:`~ketadesk.errors.ConsentRequired` (:mod:`.consent_check`).
     """
     actor.require(Permission.SESSION_ARRIVAL)
     moment = _now(now)
@@ -210,6 +213,7 @@ def check_in(
             f"{ts.reference} is booked for {_day_words(day)}; "
             "the patient can be checked in only on that day"
         )
+    require_consent(session, ts)
     _advance(session, actor, ts, SessionStatus.CHECKED_IN, moment, checked_in_at=moment)
     refresh_series_status(session, ts.series)
     return ts

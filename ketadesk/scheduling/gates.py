@@ -28,6 +28,8 @@ slot (slots are :mod:`~ketadesk.scheduling.rules`' business), and answers in two
     ``prior_auth:dates`` when planned days fall outside the authorised dates;
   - ``history:trd_unproven`` for esketamine when the treatment history does not show two
     adequate antidepressant trials in this episode (:mod:`ketadesk.clinic.history.trd`).
+  - ``consent:missing`` / ``consent:expires`` (:mod:`.consent_check`): the treatment's
+    consent does not hold on the first day, or lapses before the last planned session.
 
 The planner puts both into :class:`~ketadesk.scheduling.proposals.SeriesPlan`; booking
 runs the gates again inside its transaction. Four small queries at most, none per day.
@@ -54,6 +56,7 @@ from ketadesk.clinic.models import (
 )
 from ketadesk.clinic.policies import coverage_on
 from ketadesk.scheduling import candidacy
+from ketadesk.scheduling.consent_check import consent_warnings
 from ketadesk.scheduling.models import (
     RELEASED,
     Protocol,
@@ -119,6 +122,7 @@ def booking_gates(
     warnings.extend(review_warnings(session, patient))
     warnings.extend(_prior_auth_warnings(session, patient, location, first_day, days, today))
     warnings.extend(PlanWarning(*w) for w in trd_warnings(session, patient.id, protocol.modality))
+    warnings.extend(consent_warnings(session, patient, protocol.modality, [first_day, *days]))
     return tuple(blockers), tuple(warnings)
 
 

@@ -77,7 +77,8 @@ from ketadesk.ui.timing import (
 
 EXIT_OK, EXIT_BUG, EXIT_REFUSED = 0, 1, 2
 SCREENSHOT_SIZE = (1280, 800)
-SEEDED_TABLES = ("protocol", "fee_item", "package_template")  # filled on first start when empty
+# Filled on first start when empty.
+SEEDED_TABLES = ("protocol", "fee_item", "package_template", "consent_text")
 SMALLEST, LARGEST = (640, 480), (7680, 4320)  # --size bounds: a tiny screen, an 8K one
 
 
@@ -148,8 +149,8 @@ def _open(
 
 
 def _seed_protocols_once(db: Database) -> None:
-    """A clinic set up before protocols (or the fee schedule, or package templates) existed
-    gets the shipped ones on its first start.
+    """A clinic set up before protocols (or the fee schedule, package templates or consent
+    texts) existed gets the shipped ones on its first start.
 
     ``ketadesk init`` seeds them for new databases; a database migrated by the window at
     start-up never ran ``init`` since. Only an empty protocol (fee, template) table is
@@ -159,16 +160,19 @@ def _seed_protocols_once(db: Database) -> None:
     module and the billing models behind it only to find rows there slowed every start.
     """
     with db.reading() as session:
-        has_protocols, has_fees, has_templates = (
+        has_protocols, has_fees, has_templates, has_consents = (
             session.scalar(select(exists().select_from(table(name)))) for name in SEEDED_TABLES
         )
-    if has_protocols and has_fees and has_templates:
+    if has_protocols and has_fees and has_templates and has_consents:
         return
     from ketadesk.billing.fees import ensure_default_fee_schedule
     from ketadesk.billing.packages import ensure_default_templates
+    from ketadesk.clinic.consent.texts import ensure_default_consent_texts
     from ketadesk.scheduling.protocols import ensure_default_protocols
 
     with db.transaction() as session:
+        if not has_consents:
+            ensure_default_consent_texts(session, command_line_actor())
         if not has_protocols:
             ensure_default_protocols(session, command_line_actor())
         if not has_fees:

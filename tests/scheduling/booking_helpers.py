@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from builders import NOW, SchedulingClinic, at, patient_raw, record_failed_trials
+from builders import NOW, SchedulingClinic, at, give_consents, patient_raw, record_failed_trials
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -81,6 +81,7 @@ def another_patient(session: Session, family_name: str) -> Patient:
         session, admin, patient_raw(family_name=family_name, rems_enrolled_on="2026-01-05")
     )
     record_failed_trials(session, patient.id)
+    give_consents(session, patient.id)
     return patient
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from builders import patient_raw
+from builders import give_consents, patient_raw
 from sqlalchemy.orm import Session
 
 from ketadesk.access.permissions import Actor, Role
@@ -72,9 +72,11 @@ def existing_session(
 
 
 def other_patient(session: Session, family_name: str) -> Patient:
-    return create_patient(
+    patient = create_patient(
         session, ADMIN, patient_raw(family_name=family_name, rems_enrolled_on="2026-01-05")
     )
+    give_consents(session, patient.id)
+    return patient
 
 
 def custom_protocol(session: Session, key: str, **values: object) -> Protocol:
