@@ -99,17 +99,17 @@ def _register_record(actions: Any) -> None:
 
 
 def _register_withdraw(actions: Any) -> None:
-    withdraw = common.command_parser(
+    parser = common.command_parser(
         actions, "withdraw", summary="withdraw a treatment's consent",
         description="The patient withdraws consent (or a consent was recorded in error): "
         "from the day\ngiven (default today) it no longer holds, and check-in is refused.",
         examples="  ketadesk consent withdraw --patient 100001 --treatment esketamine",
         json_output=True,
     )
-    _patient_options(withdraw)
-    withdraw.add_argument("--on", metavar="DATE", default="today", help="from this day")
-    withdraw.add_argument("--reason", metavar="TEXT", default="", help="why, in a few words")
-    withdraw.set_defaults(func=withdraw, options=OPTIONS)
+    _patient_options(parser)
+    parser.add_argument("--on", metavar="DATE", default="today", help="from this day")
+    parser.add_argument("--reason", metavar="TEXT", default="", help="why, in a few words")
+    parser.set_defaults(func=withdraw, options=OPTIONS)
 
 
 def _register_pdf(actions: Any) -> None:

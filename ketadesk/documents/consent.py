@@ -147,14 +147,8 @@ def _signatures(style: Look) -> KeepTogether:
                 ("RIGHTPADDING", (0, 0), (-1, -1), 12),
                 ("LINEBELOW", (0, 0), (-1, 0), 0.6, style.label.textColor),
                 ("LINEBELOW", (0, 3), (-1, 3), 0.6, style.label.textColor),
-                ("SPAN", (0, 2), (1, 2)),
-                ("LINEBELOW", (2, 2), (2, 2), 0.6, style.label.textColor),
+                ("LINEBELOW", (1, 2), (2, 2), 0.6, style.label.textColor),
             ]
         )
     )
-    intro = text(
-        "I have read this form, or had it read to me, and I agree to the treatment it "
-        "describes.",
-        style.base.body,
-    )
-    return KeepTogether([Spacer(1, 10), intro, table])
+    return KeepTogether([Spacer(1, 14), table])
