@@ -31,7 +31,9 @@ How data moves through it, in one write transaction that either lands whole or n
    (:func:`~ketadesk.scheduling.protocols.ensure_default_protocols`), and
    :func:`ketadesk.demo.history.add_history` books every patient's series and sessions
    over those years: outcomes, the floor's records, REMS monitoring forms, the weeks ahead,
-   and today's floor as it stands at ``spec.now`` (progress stage ``sessions``).
+   and today's floor as it stands at ``spec.now`` (progress stage ``sessions``);
+   :func:`ketadesk.demo.clinical_consent.add_consents` then signs the consents those
+   treatments need (two patients booked later today are left without a valid one).
 6. :func:`ketadesk.demo.money.add_money` seeds the fee schedule, package templates and fee
    policies through the billing services and writes the money of those sessions: charges
    (the last two weeks still in review), the ledger, monthly invoices, payments,
@@ -98,6 +100,7 @@ from ketadesk.clinic.text import fold, name_words
 from ketadesk.db import Base, Database, reserve
 from ketadesk.demo import names
 from ketadesk.demo.bulk import insert_rows, table_of
+from ketadesk.demo.clinical_consent import add_consents
 from ketadesk.demo.clinical_history import add_treatment_histories
 from ketadesk.demo.clinical_intake import add_intakes
 from ketadesk.demo.clinical_sideeffects import add_side_effects
@@ -292,6 +295,8 @@ def generate(
                               today=spec.today, now=now, report=report)
         add_treatment_histories(session, _stage_random(spec.seed, "histories"), today=spec.today,
                                 now=now)
+        add_consents(session, _stage_random(spec.seed, "consents"), actor,
+                     today=spec.today, now=now)
         money = add_money(session, _stage_random(spec.seed, "money"), actor=actor,
                           today=spec.today, now=now, report=report)
         add_intakes(session, _stage_random(spec.seed, "intake"), actor=actor,

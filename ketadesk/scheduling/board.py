@@ -41,6 +41,7 @@ from ketadesk.clinic.models import Chair, Location, Modality, Patient
 from ketadesk.errors import NotFound
 from ketadesk.scheduling import floor, planner, rems
 from ketadesk.scheduling.candidacy import BoardIntake, board_intake
+from ketadesk.scheduling.consent_check import ConsentBadge, consent_badges
 from ketadesk.scheduling.floor import DueItem
 from ketadesk.scheduling.models import (
     OPEN,
@@ -101,6 +102,8 @@ class BoardSession:
     intake: BoardIntake | None = None  # the intake's line (:mod:`.candidacy`)
     # "Provider review needed: …" while the patient awaits one after a serious side effect.
     review_needed: str = ""
+    # "No consent: …" (check-in will be refused) or "Consent expires in N days".
+    consent: ConsentBadge | None = None
 
     @property
     def progress(self) -> str:
@@ -202,12 +205,14 @@ def _day_sessions(
     ).all()
     now = local_now.astimezone(UTC)
     reviews = review.pending_words(session, {row[0].patient_id for row in rows})
+    badges = consent_badges(session, [row[0] for row in rows], local_now.date())
     return [
         (
             ts.chair_id,
             replace(
                 _shown(ts, protocol, f"{family}, {given}", mrn, weight, now, zone),
                 review_needed=reviews.get(ts.patient_id, ""),
+                consent=badges.get(ts.id),
             ),
         )
         for ts, protocol, family, given, mrn, weight in rows

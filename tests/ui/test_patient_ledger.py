@@ -160,7 +160,8 @@ def test_roles_without_billing_see_no_ledger(
     assert view.open_patient(clinic.patient.id) is not None
     tabs = view.detail.tabs
     assert tabs is not None and view.detail.ledger is None
-    assert [tabs.tabText(i) for i in range(tabs.count())] == ["Record", "History", "Intake"]
+    shown = [tabs.tabText(i) for i in range(tabs.count())]
+    assert shown == ["Record", "History", "Intake", "Consent"]
 
 
 def test_billing_may_print_but_the_clinical_payment_button_is_explained(

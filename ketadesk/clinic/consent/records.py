@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Sequence
-from datetime import date
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -21,7 +22,7 @@ from ketadesk.access.permissions import Actor, Permission
 from ketadesk.clinic.consent.models import ConsentKey, ConsentText, ConsentWithdrawal, SignedConsent
 from ketadesk.clinic.consent.texts import all_versions, text_in_effect
 from ketadesk.clinic.consent.validity import ConsentState, consent_state
-from ketadesk.clinic.models import Patient
+from ketadesk.clinic.models import Location, Patient
 from ketadesk.errors import Conflict, FieldProblem, NotFound, ValidationError
 
 NAME_LENGTH = 120
@@ -160,6 +161,21 @@ def _signed(session: Session, patient_ids: Collection[int]) -> list[SignedConsen
             .options(selectinload(SignedConsent.text), selectinload(SignedConsent.withdrawal))
             .order_by(SignedConsent.id)
         )
+    )
+
+
+def patient_today(session: Session, patient_id: int, now: datetime) -> date:
+    """The patient's "today": the date of ``now`` at their home location, else at the
+    first active location, else in UTC (the day a form is signed or withdrawn on)."""
+    location = patient_location(session, _patient(session, patient_id))
+    zone = ZoneInfo(location.time_zone) if location is not None else UTC
+    return now.astimezone(zone).date()
+
+
+def patient_location(session: Session, patient: Patient) -> Location | None:
+    """Where the patient's consent is taken: the home location, else the first active one."""
+    return patient.home_location or session.scalar(
+        select(Location).where(Location.active.is_(True)).order_by(Location.id).limit(1)
     )
 
 

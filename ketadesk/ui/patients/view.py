@@ -10,8 +10,9 @@ the saved patient is selected and shown.
 
 The record sits under tabs: "Record" (the cards), "Ledger" for roles that may see money
 (``BILLING_VIEW``; :class:`~ketadesk.ui.patients.ledger.LedgerPanel`, which reads the
-patient's account only when it is shown) and "Intake"
-(:class:`~ketadesk.ui.patients.intake.IntakePanel`, read when shown too).
+patient's account only when it is shown), "Intake"
+(:class:`~ketadesk.ui.patients.intake.IntakePanel`, read when shown too), and "Consent"
+(:class:`~ketadesk.ui.patients.consent.ConsentPanel`).
 
 The record page is built when the first record opens, and the modules only it needs are
 imported then: the cards, the insurance panel, the Series panel
@@ -58,6 +59,7 @@ from ketadesk.ui.patients.list_model import ID_ROLE, PatientListModel, age_on
 from ketadesk.ui.style import set_role
 
 if TYPE_CHECKING:
+    from ketadesk.ui.patients.consent import ConsentPanel
     from ketadesk.ui.patients.form import PatientDialog
     from ketadesk.ui.patients.history import HistoryPanel
     from ketadesk.ui.patients.intake import IntakePanel
@@ -160,10 +162,12 @@ class PatientDetail(QWidget):
         self.context = context
         self.record: PatientRecord | None = None
         self.values: dict[str, QLabel] = {}
-        self.tabs: QTabWidget | None = None  # Record / Ledger (roles that see money) / History
+        # Record / Ledger (roles that see money) / History / Intake / Consent
+        self.tabs: QTabWidget | None = None
         self.ledger: LedgerPanel | None = None
         self.history: HistoryPanel
         self.intake: IntakePanel | None = None
+        self.consent: ConsentPanel
         self.pages = QStackedWidget()
         self.pages.addWidget(self._empty_page())
         layout = QVBoxLayout(self)
@@ -230,7 +234,8 @@ class PatientDetail(QWidget):
     def _tabs(self, record: QWidget) -> QTabWidget:
         """The record's cards on "Record", the patient's money on "Ledger" (for roles that
         see money), then the clinical tabs: the treatments tried before on "History", the
-        intake assessment on "Intake"."""
+        intake assessment on "Intake", the consents on "Consent"."""
+        from ketadesk.ui.patients.consent import ConsentPanel
         from ketadesk.ui.patients.history import HistoryPanel
         from ketadesk.ui.patients.intake import IntakePanel
 
@@ -247,6 +252,8 @@ class PatientDetail(QWidget):
         self.tabs.addTab(self.history, "History")
         self.intake = IntakePanel(self.context)
         self.tabs.addTab(self.intake, "Intake")
+        self.consent = ConsentPanel(self.context)
+        self.tabs.addTab(self.consent, "Consent")
         return self.tabs
 
     def show_ledger(self) -> None:
@@ -326,6 +333,7 @@ class PatientDetail(QWidget):
         self.history.set_patient(record.id)
         if self.intake is not None:
             self.intake.set_patient(record.id)
+        self.consent.set_patient(record.id)
         self.pages.setCurrentIndex(1)
 
     def _facts(self, record: PatientRecord) -> str:

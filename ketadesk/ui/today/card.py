@@ -35,6 +35,7 @@ from ketadesk.scheduling.board import BoardSession, ChairCard
 from ketadesk.scheduling.floor import DueItem
 from ketadesk.scheduling.models import SessionStatus
 from ketadesk.ui.style import ACCENT, ACCENT_SOFT, ERROR, LINE, MUTED, WARNING_INK, WARNING_SOFT
+from ketadesk.ui.today.consent_badge import add_consent_badge
 from ketadesk.ui.today.intake_badge import add_intake_badge
 from ketadesk.ui.today.sideeffects_badge import add_review_badge
 from ketadesk.ui.today.steps import Step, checkout_steps, steps_for
@@ -242,6 +243,7 @@ class ChairCardWidget(QFrame):
         )
         self._facts(shown)
         add_intake_badge(self.body, shown)
+        add_consent_badge(self.body, shown)
         for item in shown.due:
             self._due(item, now)
         self._buttons(shown)
