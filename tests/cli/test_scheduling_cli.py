@@ -18,7 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from builders import add_chair, add_location, patient_raw, scheduling_clinic
+from builders import add_chair, add_location, give_consents, patient_raw, scheduling_clinic
 from cli.cli_helpers import Result, runner
 from pypdf import PdfReader
 from sqlalchemy import func, select
@@ -94,9 +94,12 @@ def sqlite_clinic(sqlite_db: Database) -> Clinic:
 
 
 def add_patient(db: Database, **overrides: Any) -> str:
+    """A REMS-enrolled patient who signed every consent (booking meets no consent warning)."""
     with db.transaction() as session:
         raw = patient_raw(**{"rems_enrolled_on": "2026-01-05", **overrides})
-        return create_patient(session, ADMIN, raw).mrn
+        patient = create_patient(session, ADMIN, raw)
+        give_consents(session, patient.id)
+        return patient.mrn
 
 
 def count(db: Database, model: type[Any]) -> int:
