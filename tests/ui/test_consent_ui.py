@@ -130,3 +130,44 @@ def test_billing_staff_see_the_consents_but_cannot_take_them(
     panel.set_patient(booked[0])
     assert len(panel.state_texts()) == len(ConsentKey)
     assert not panel.record_button.isEnabled() and not panel.withdraw_button.isEnabled()
+
+
+def test_settings_edits_a_text_as_a_new_material_version(
+    qtbot: QtBot, sqlite_db: Database, booked: tuple[int, int]
+) -> None:
+    from ketadesk.ui.settings import SettingsView
+
+    manager = Actor(username="maria", role=Role.MANAGER)
+    view = SettingsView(AppContext(sqlite_db, manager))
+    qtbot.add_widget(view)
+    tab = view.consent_texts
+    titles = [view.tabs.tabText(i) for i in range(view.tabs.count())]
+    assert "Consent texts" in titles
+    kap_rows = [r for r, v in enumerate(tab.versions) if v.key is ConsentKey.KAP]
+    tab.table.selectRow(kap_rows[-1])
+    assert "What the treatment is" in tab.body.toPlainText()
+    tab.body.setPlainText("")
+    qtbot.mouseClick(tab.save_button, Qt.MouseButton.LeftButton)
+    assert "the consent text is empty" in tab.error.text()
+    tab.body.setPlainText("What the treatment is\nNew words.")
+    tab.material.setChecked(True)
+    tab.months.setValue(6)
+    tab.effective.setDate(QDate(2026, 12, 1))
+    qtbot.mouseClick(tab.save_button, Qt.MouseButton.LeftButton)
+    newest = [v for v in tab.versions if v.key is ConsentKey.KAP][-1]
+    assert (newest.version, newest.material, newest.valid_months) == (3, True, 6)
+    panel = ConsentPanel(AppContext(sqlite_db, NURSE), clock=lambda: MORNING)
+    qtbot.add_widget(panel)
+    panel.set_patient(booked[0])
+    assert panel.state_texts()["Ketamine-assisted psychotherapy"] == (
+        "Needs re-signing for version 3")
+
+
+def test_settings_has_no_consent_texts_for_the_desk(
+    qtbot: QtBot, sqlite_db: Database, booked: tuple[int, int]
+) -> None:
+    from ketadesk.ui.settings import SettingsView
+
+    view = SettingsView(AppContext(sqlite_db, Actor(username="d", role=Role.FRONT_DESK)))
+    qtbot.add_widget(view)
+    assert "Consent texts" not in [view.tabs.tabText(i) for i in range(view.tabs.count())]

@@ -35,7 +35,7 @@ __all__ = ["SettingsView"]
 
 class SettingsView(QWidget):
     """Tabs: Locations, Chairs, Providers, Payers, Protocols, Fees and Packages (for people
-    who set prices) and, for administrators, Users."""
+    who set prices), for administrators, Users, and Consent texts (``CLINICAL_SETUP``)."""
 
     def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -64,6 +64,11 @@ class SettingsView(QWidget):
 
             self.screening_rules = ScreeningRulesTab(context)
             self.tabs.addTab(self.screening_rules, "Screening rules")
+        if context.actor.can(Permission.CLINICAL_SETUP):
+            from ketadesk.ui.settings.consent_texts import ConsentTextsTab
+
+            self.consent_texts = ConsentTextsTab(context)
+            self.tabs.addTab(self.consent_texts, "Consent texts")
         if context.actor.can(Permission.AUDIT_VIEW):
             from ketadesk.ui.audit import AuditView
 

@@ -1,0 +1,138 @@
+"""Settings → "Consent texts": every treatment's consent text with its versions, and an
+editor whose save writes a *new version* (never changes one), through
+:func:`ketadesk.clinic.consent.texts.add_version`.
+
+The list shows each version: treatment, number, whether it changed the consent materially,
+the day it takes effect, how long a signature stays valid, who wrote it. Selecting a
+version loads it into the editor; "Save as new version" writes the next one with the
+"material change" tick, the validity in months (0: until withdrawn) and the effective day.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from PySide6.QtCore import QDate
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ketadesk.clinic.consent import texts
+from ketadesk.clinic.consent.models import ConsentKey, ConsentText
+from ketadesk.errors import KetaDeskError
+from ketadesk.ui.context import AppContext
+from ketadesk.ui.style import set_role
+
+HEADERS = ("Treatment", "Version", "Change", "In effect from", "Signature valid", "By")
+
+
+class ConsentTextsTab(QWidget):
+    """The versions on the left, the editor on the right."""
+
+    def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.versions: list[ConsentText] = []
+        row = QHBoxLayout(self)
+        self.table = QTableWidget(0, len(HEADERS))
+        self.table.setObjectName("consentVersions")
+        self.table.setHorizontalHeaderLabels(HEADERS)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.itemSelectionChanged.connect(self._load_selected)
+        row.addWidget(self.table, 1)
+        row.addLayout(self._editor(), 1)
+        self.reload()
+
+    def _editor(self) -> QVBoxLayout:
+        column = QVBoxLayout()
+        form = QFormLayout()
+        self.treatment = QComboBox()
+        for key in ConsentKey:
+            self.treatment.addItem(key.label, key)
+        self.title = QLineEdit()
+        self.months = QSpinBox()
+        self.months.setRange(0, texts.MAX_VALID_MONTHS)
+        self.months.setSpecialValueText("until withdrawn")
+        self.months.setSuffix(" months")
+        self.effective = QDateEdit(QDate.currentDate())
+        self.effective.setCalendarPopup(True)
+        self.effective.setDisplayFormat("MM/dd/yyyy")
+        self.material = QCheckBox("Material change: patients must sign again from that day")
+        form.addRow("Treatment", self.treatment)
+        form.addRow("Title", self.title)
+        form.addRow("Signature valid", self.months)
+        form.addRow("In effect from", self.effective)
+        form.addRow(self.material)
+        column.addLayout(form)
+        self.body = QPlainTextEdit()
+        self.body.setObjectName("consentBody")
+        column.addWidget(self.body, 1)
+        self.error = QLabel()
+        self.error.setWordWrap(True)
+        set_role(self.error, "warning")
+        column.addWidget(self.error)
+        self.save_button = QPushButton("Save as new version")
+        self.save_button.clicked.connect(self.save)
+        column.addWidget(self.save_button)
+        return column
+
+    def reload(self) -> None:
+        with self.context.db.reading() as session:
+            self.versions = texts.all_versions(session)
+            session.expunge_all()
+        self.table.setRowCount(len(self.versions))
+        for r, v in enumerate(self.versions):
+            cells = (v.key.label, str(v.version), "material" if v.material else "minor",
+                     f"{v.effective_on:%d %b %Y}",
+                     f"{v.valid_months} months" if v.valid_months else "until withdrawn",
+                     v.edited_by)
+            for c, text in enumerate(cells):
+                self.table.setItem(r, c, QTableWidgetItem(text))
+
+    def _load_selected(self) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows:
+            return
+        version = self.versions[rows[0].row()]
+        self.treatment.setCurrentIndex(list(ConsentKey).index(version.key))
+        self.title.setText(version.title)
+        self.months.setValue(version.valid_months or 0)
+        self.body.setPlainText(version.body)
+        self.material.setChecked(False)
+
+    def save(self) -> None:
+        """Write the editor's text as the treatment's next version."""
+        day = self.effective.date()
+        try:
+            with self.context.db.transaction() as session:
+                texts.add_version(
+                    session, self.context.actor, ConsentKey(self.treatment.currentData()),
+                    self.body.toPlainText(), material=self.material.isChecked(),
+                    effective_on=date(day.year(), day.month(), day.day()),
+                    valid_months=self.months.value() or None, title=self.title.text(),
+                )
+        except KetaDeskError as error:
+            self.error.setText(str(error))
+            return
+        self.error.setText("")
+        self.reload()
