@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from builders import at, patient_raw, scheduling_clinic
+from builders import at, give_consents, patient_raw, scheduling_clinic
 from PySide6.QtCore import QDate, QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QCheckBox, QLabel, QWizard
@@ -71,6 +71,7 @@ def open_clinic(db: Database, admin: Actor) -> Clinic:
                 weight_kg="82",
             ),
         )
+        give_consents(s, other.id)
         return Clinic(
             clinic.location.id,
             {c.name: c.id for c in clinic.iv_chairs + clinic.esketamine_chairs},

@@ -23,6 +23,7 @@ from ketadesk.billing.fees import ensure_default_fee_schedule
 from ketadesk.billing.models import FeeItem, PackageTemplate
 from ketadesk.billing.packages import ensure_default_templates
 from ketadesk.cli import main
+from ketadesk.clinic.consent.models import ConsentText
 from ketadesk.db import Database
 from ketadesk.scheduling.models import Protocol
 from ketadesk.scheduling.protocols import ensure_default_protocols
@@ -128,7 +129,12 @@ def test_a_window_start_reads_as_the_whole_parser_reads_it() -> None:
 @pytest.mark.gui
 def test_the_seed_check_names_the_tables_the_models_map() -> None:
     # The start-up check reads the tables by name so as not to import the models.
-    seeded = (Protocol.__tablename__, FeeItem.__tablename__, PackageTemplate.__tablename__)
+    seeded = (
+        Protocol.__tablename__,
+        FeeItem.__tablename__,
+        PackageTemplate.__tablename__,
+        ConsentText.__tablename__,
+    )
     assert seeded == app.SEEDED_TABLES
 
 

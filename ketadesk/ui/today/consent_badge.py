@@ -18,7 +18,7 @@ def add_consent_badge(body: QVBoxLayout, shown: BoardSession) -> QLabel | None:
     badge = shown.consent
     if badge is None:
         return None
-    label = QLabel(("⛔ " if badge.refused else "") + badge.text)
+    label = QLabel(("⚠ " if badge.refused else "") + badge.text)
     label.setObjectName("consentBadge")
     label.setWordWrap(True)
     label.setProperty("overdue", "true" if badge.refused else "false")
