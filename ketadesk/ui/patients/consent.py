@@ -244,6 +244,7 @@ class RecordConsentDialog(QDialog):
         self.error.setObjectName("formError")
         self.error.setWordWrap(True)
         set_role(self.error, "warning")
+        self.error.hide()  # shown only with a refusal in it
         form.addRow("Treatment", self.treatment)
         form.addRow("Signed on", self.signed)
         form.addRow("Signed by", self.signer)
@@ -272,5 +273,6 @@ class RecordConsentDialog(QDialog):
                 )
         except KetaDeskError as error:
             self.error.setText(str(error))
+            self.error.show()
             return
         self.accept()

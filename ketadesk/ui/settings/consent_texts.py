@@ -56,8 +56,9 @@ class ConsentTextsTab(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.table.itemSelectionChanged.connect(self._load_selected)
         row.addWidget(self.table, 1)
         row.addLayout(self._editor(), 1)
@@ -90,6 +91,7 @@ class ConsentTextsTab(QWidget):
         self.error = QLabel()
         self.error.setWordWrap(True)
         set_role(self.error, "warning")
+        self.error.hide()  # shown only with a refusal in it
         column.addWidget(self.error)
         self.save_button = QPushButton("Save as new version")
         self.save_button.clicked.connect(self.save)
@@ -107,7 +109,9 @@ class ConsentTextsTab(QWidget):
                      f"{v.valid_months} months" if v.valid_months else "until withdrawn",
                      v.edited_by)
             for c, text in enumerate(cells):
-                self.table.setItem(r, c, QTableWidgetItem(text))
+                item = QTableWidgetItem(text)
+                item.setToolTip(f"{v.title} (version {v.version})")
+                self.table.setItem(r, c, item)
 
     def _load_selected(self) -> None:
         rows = self.table.selectionModel().selectedRows()
@@ -133,6 +137,8 @@ class ConsentTextsTab(QWidget):
                 )
         except KetaDeskError as error:
             self.error.setText(str(error))
+            self.error.show()
             return
         self.error.setText("")
+        self.error.hide()
         self.reload()
