@@ -81,6 +81,7 @@ def open_ledger(qtbot: QtBot, db: Database, patient_id: int, actor: Actor = DESK
         "Ledger",
         "History",
         "Intake",
+        "Consent",
     ]
     bar = tabs.tabBar()
     qtbot.mouseClick(bar, LEFT, pos=bar.tabRect(1).center())
