@@ -24,6 +24,7 @@ from ketadesk.billing.models import FeeItem, PackageTemplate
 from ketadesk.billing.packages import ensure_default_templates
 from ketadesk.cli import main
 from ketadesk.clinic.consent.models import ConsentText
+from ketadesk.clinic.consent.texts import ensure_default_consent_texts
 from ketadesk.db import Database
 from ketadesk.scheduling.models import Protocol
 from ketadesk.scheduling.protocols import ensure_default_protocols
@@ -152,6 +153,7 @@ def test_the_window_paints_patients_without_the_fee_module(
         ensure_default_protocols(session, command_line_actor())
         ensure_default_fee_schedule(session, command_line_actor())
         ensure_default_templates(session, command_line_actor())
+        ensure_default_consent_texts(session, command_line_actor())  # as 'init' does
     db.dispose()
     shot = tmp_path / "patients.png"
     run = ("from ketadesk.cli.main import main\n"
