@@ -50,7 +50,6 @@ from sqlalchemy import (
 )
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.dialects import registry
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.engine import make_url
@@ -199,12 +198,19 @@ def reserve(session: Session, name: str, count: int = 1) -> int:
     """
     if count < 1:
         raise ValueError("count must be at least 1")
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(Counter).values(name=name, value=count)
-    upsert = statement.on_conflict_do_update(
-        index_elements=[Counter.name], set_={"value": Counter.value + count}
-    ).returning(Counter.value)
+    statement: Any
+    if session.get_bind().dialect.name == "postgresql":
+        # Imported here, so a start-up on SQLite loads no PostgreSQL code.
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        statement = pg_insert(Counter)
+    else:
+        statement = sqlite_insert(Counter)
+    upsert = (
+        statement.values(name=name, value=count)
+        .on_conflict_do_update(index_elements=[Counter.name], set_={"value": Counter.value + count})
+        .returning(Counter.value)
+    )
     last = session.execute(upsert).scalar_one()
     return int(last) - count + 1
 
