@@ -14,7 +14,7 @@ from cli.cli_helpers import runner
 from sqlalchemy import select
 
 from ketadesk.access.models import AuditEntry
-from ketadesk.access.permissions import Actor, Role
+from ketadesk.access.permissions import SEEDING, Actor, Role
 from ketadesk.db import Database
 from ketadesk.scheduling import protocol_editing
 from ketadesk.scheduling.protocols import default_protocols, get_protocol
@@ -60,7 +60,7 @@ def test_init_writes_the_shipped_protocols_once(cli: Any, tmp_path: Path) -> Non
         rows = session.scalars(select(AuditEntry).where(AuditEntry.entity == "protocol")).all()
         assert len(rows) == 6
         assert {row.action for row in rows} == {"create"}
-        assert all(row.actor.startswith("os:") for row in rows)
+        assert all(row.actor == SEEDING for row in rows)  # init on a new database
     db.dispose()
 
 
