@@ -184,9 +184,9 @@ def _summary(manifest: Manifest) -> str:
 
 
 def run_backup(args: argparse.Namespace) -> int:
-    _require_admin(args)
-    if args.verify is not None:
+    if args.verify is not None:  # reads a file its holder has, into a scratch database
         return _verify(args)
+    _require_admin(args)
     from ketadesk.backups.backup import take_backup
 
     passphrase = _new_passphrase(args)
