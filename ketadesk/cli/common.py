@@ -288,9 +288,11 @@ def _open(url: str, *, create: bool) -> Database:
 
 
 def _settle_actor(args: argparse.Namespace, db: Database, *, while_empty: bool) -> None:
+    """Settle who acts once per command: a second opening asks for no second password."""
     from ketadesk.cli import acting
 
-    args.actor = acting.resolve(args, db, while_empty=while_empty)
+    if getattr(args, "actor", None) is None:
+        args.actor = acting.resolve(args, db, while_empty=while_empty)
 
 
 def account_of(args: argparse.Namespace) -> Actor:
