@@ -8,6 +8,11 @@ and password checked by :func:`ketadesk.access.users.check_new_user`, before the
 touched, so a missing or too-short password changes nothing and creates no file. It also
 writes the shipped treatment protocols, fee schedule rows and package templates the
 database lacks, leaving any a clinic has edited as they are.
+
+On a database without users anyone may run it (that is how a clinic starts), and the first
+administrator is linked to the operating-system account that ran it, so that account's
+commands -- and its cron jobs -- act as the administrator. Once there are users, init acts
+as the account of whoever runs it, like every other command (:mod:`ketadesk.cli.acting`).
 """
 
 from __future__ import annotations
