@@ -40,6 +40,8 @@ from ketadesk.access.models import AuditEntry
 from ketadesk.access.permissions import Actor, Permission, Role
 from ketadesk.db import Base, Database, utcnow
 
+ACTOR_LENGTH = 80  # AuditEntry.actor
+
 
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime | date | time):
@@ -142,7 +144,7 @@ def _row(
     after_value, after_text = json_safe(after)
     row = {
         "at": at or utcnow(),
-        "actor": actor.username,
+        "actor": actor.signature[:ACTOR_LENGTH],
         "user_id": actor.user_id,
         "action": action,
         "entity": entity,
@@ -273,7 +275,11 @@ def _filtered(query: Select[Any], flt: AuditFilter) -> Select[Any]:
     if flt.mrn is not None or flt.patient_id is not None:
         query = query.where(_patient_clause(flt))
     if flt.username is not None:
-        query = query.where(AuditEntry.actor == flt.username.strip().lower())
+        name = flt.username.strip().lower()
+        query = query.where(  # a command line's rows read "nina (os:nina)"
+            or_(AuditEntry.actor == name,
+                AuditEntry.actor.startswith(f"{name} (os:", autoescape=True))
+        )
     if flt.entity is not None:
         query = query.where(AuditEntry.entity == flt.entity)
     if flt.start is not None:
@@ -323,6 +329,8 @@ VERBS = {
     "export": "exported",
     "print": "printed",
     "verify": "verified",
+    "link-os-account": "linked an operating-system account to",
+    "unlink-os-account": "unlinked the operating-system account of",
 }
 
 

@@ -8,7 +8,6 @@ glance what the front desk may do.
 from __future__ import annotations
 
 import enum
-import getpass
 from dataclasses import dataclass
 
 from ketadesk.errors import PermissionDenied
@@ -133,11 +132,21 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 
 @dataclass(frozen=True)
 class Actor:
-    """The person an action is done for: a logged-in user, or the OS user at the CLI."""
+    """The person an action is done for: a logged-in user, or the KetaDesk user a command
+    line acts as (``os_account`` then names the operating-system account that ran it)."""
 
     username: str
     role: Role
     user_id: int | None = None
+    os_account: str | None = None
+
+    @property
+    def signature(self) -> str:
+        """How the audit log names this actor: ``nina``, or ``nina (os:nina)`` for a command
+        run by the operating-system account ``nina``."""
+        if self.os_account is None:
+            return self.username
+        return f"{self.username} (os:{self.os_account})"
 
     def can(self, permission: Permission) -> bool:
         return permission in ROLE_PERMISSIONS[self.role]
@@ -150,14 +159,16 @@ class Actor:
             )
 
 
-def command_line_actor() -> Actor:
-    """The operating-system user running the command line.
+SEEDING = "system:seeding"
+"""The audit name of :func:`seeding_actor`; the colon keeps it apart from every user name."""
 
-    Whoever can run ``ketadesk`` against a database file or URL already holds its keys, so
-    the command line acts with the administrator role; the audit log names the OS user.
+
+def seeding_actor() -> Actor:
+    """KetaDesk itself, writing what it ships (protocols, fee schedule, package templates,
+    the first administrator of a new database, a demo clinic) where none exists yet.
+
+    Not a person and never logged in: the window calls it only to seed defaults before the
+    log-in dialog, ``ketadesk init`` and ``demo-data`` only on a database without users.
+    Everything a person does acts as that person's own account.
     """
-    try:
-        name = getpass.getuser()
-    except (KeyError, OSError):
-        name = "unknown"
-    return Actor(username=f"os:{name}", role=Role.ADMIN)
+    return Actor(username=SEEDING, role=Role.ADMIN)

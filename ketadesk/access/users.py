@@ -211,14 +211,17 @@ def log_in(
     now: datetime | None = None,
     policy: AccountPolicy | None = None,
     action: str = "login",
+    os_account: str | None = None,
 ) -> LoginAttempt:
     """Check a password, keeping count of wrong ones, and say who logged in or why not.
 
     Argon2 runs exactly once whatever the outcome (an unknown name is checked against a
     dummy hash), so the time taken says nothing about which names exist. ``now`` is the
     clock (UTC); ``policy`` the lockout rule; ``action`` names the audit row of a success
-    ("login", or "unlock" for the window's idle lock). The caller commits whatever the
-    outcome and then calls :meth:`LoginAttempt.accepted`.
+    ("login", or "unlock" for the window's idle lock); ``os_account`` the operating-system
+    account a command line runs under, named with the user in the audit log and carried by
+    the actor. The caller commits whatever the outcome and then calls
+    :meth:`LoginAttempt.accepted`.
     """
     now = now or utcnow()
     policy = policy or AccountPolicy()
@@ -226,15 +229,16 @@ def log_in(
     user = session.scalar(select(User).where(User.username == typed))
     right = passwords.verify(user.password_hash if user else None, password)
     if user is None:
-        return _refuse(session, None, typed, "unknown user", WRONG)
+        return _refuse(session, None, typed, "unknown user", WRONG, os_account=os_account)
     if user.locked_until is not None and user.locked_until <= now:
         user.locked_until, user.failed_logins = None, 0  # the lock has run out
     if user.locked_until is not None:
         return _refuse(
-            session, user, typed, "locked", _locked(user.locked_until), user.locked_until
+            session, user, typed, "locked", _locked(user.locked_until), user.locked_until,
+            os_account=os_account,
         )
     if not right:
-        return _count_failure(session, user, now, policy)
+        return _count_failure(session, user, now, policy, os_account)
     if not user.active:
         return _refuse(
             session,
@@ -242,8 +246,9 @@ def log_in(
             typed,
             "disabled",
             f"the account {user.username} is disabled; ask an administrator",
+            os_account=os_account,
         )
-    return _admit(session, user, password, now, action)
+    return _admit(session, user, password, now, action, os_account)
 
 
 def authenticate(session: Session, username: str, password: str) -> Actor:
@@ -256,22 +261,25 @@ def authenticate(session: Session, username: str, password: str) -> Actor:
     return log_in(session, username, password).accepted()
 
 
-def _admit(session: Session, user: User, password: str, now: datetime, action: str) -> LoginAttempt:
+def _admit(
+    session: Session, user: User, password: str, now: datetime, action: str,
+    os_account: str | None,
+) -> LoginAttempt:
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
     user.failed_logins = 0
     user.last_login_at = now
-    actor = Actor(username=user.username, role=user.role, user_id=user.id)
+    actor = Actor(username=user.username, role=user.role, user_id=user.id, os_account=os_account)
     audit.record(session, actor, action, "user", user.id)
     return LoginAttempt(actor, must_change_password=user.must_change_password)
 
 
 def _count_failure(
-    session: Session, user: User, now: datetime, policy: AccountPolicy
+    session: Session, user: User, now: datetime, policy: AccountPolicy, os_account: str | None
 ) -> LoginAttempt:
     user.failed_logins += 1
     if user.failed_logins < policy.lock_after:
-        return _refuse(session, user, user.username, "wrong password", WRONG)
+        return _refuse(session, user, user.username, "wrong password", WRONG, os_account=os_account)
     user.locked_until = now + timedelta(minutes=policy.lock_minutes)
     return _refuse(
         session,
@@ -280,6 +288,7 @@ def _count_failure(
         "wrong password",
         _locked(user.locked_until, f"{user.failed_logins} wrong passwords in a row; "),
         user.locked_until,
+        os_account=os_account,
     )
 
 
@@ -297,10 +306,13 @@ def _refuse(
     reason: str,
     sentence: str,
     locked_until: datetime | None = None,
+    *,
+    os_account: str | None = None,
 ) -> LoginAttempt:
     """Write the refused attempt to the audit log (the typed name, clipped, for an unknown
     one) and return it."""
-    who = Actor(username=typed[:60] or "?", role=Role.FRONT_DESK, user_id=user.id if user else None)
+    who = Actor(username=typed[:60] or "?", role=Role.FRONT_DESK,
+                user_id=user.id if user else None, os_account=os_account)
     after: dict[str, object] = {"reason": reason}
     if user is not None:
         after["failed_logins"] = user.failed_logins

@@ -81,13 +81,12 @@ def _filter(args: argparse.Namespace, session: Any, actor: Any) -> Any:
 
 def show(args: argparse.Namespace) -> int:
     from ketadesk.access import audit
-    from ketadesk.access.permissions import command_line_actor
     from ketadesk.errors import ValidationError
 
     if args.pdf and not args.patient:
         raise ValidationError.single("pdf", "needs --patient: whose accounting to print")
-    actor = command_line_actor()
     with common.opened(args) as db, db.transaction() as session:
+        actor = common.actor(args)
         patient, flt = _filter(args, session, actor)
         if args.pdf:
             return _pdf(args, session, actor, patient, flt)
@@ -146,10 +145,10 @@ def _lines_table(rows: list[dict[str, Any]]) -> str:
 
 def verify_log(args: argparse.Namespace) -> int:
     from ketadesk.access import audit
-    from ketadesk.access.permissions import Permission, command_line_actor
+    from ketadesk.access.permissions import Permission
 
-    command_line_actor().require(Permission.AUDIT_VIEW)
     with common.opened(args) as db, db.reading() as session:
+        common.actor(args).require(Permission.AUDIT_VIEW)
         report = audit.verify_chain(session)
     broken = report.broken
     data = {

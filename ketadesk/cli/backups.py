@@ -114,10 +114,22 @@ def _passphrase_options(parser: argparse.ArgumentParser, *, encrypt: bool) -> No
         )
 
 
-def _require_admin() -> None:
-    from ketadesk.access.permissions import Permission, command_line_actor
+def _require_admin(args: argparse.Namespace, *, unless_unusable: bool = False) -> None:
+    """Backing up and restoring are administrators' work, done as a KetaDesk account.
 
-    command_line_actor().require(Permission.USER_ADMIN)
+    ``unless_unusable`` (restore): a database that is gone or can no longer be opened has no
+    accounts to ask, and whoever can write its file can replace it anyway, so restoring over
+    it needs none.
+    """
+    from ketadesk.access.permissions import Permission
+
+    try:
+        actor = common.account_of(args)
+    except (common.DatabaseUnavailable, common.UsageError):
+        if unless_unusable:
+            return
+        raise
+    actor.require(Permission.USER_ADMIN)
 
 
 def _from_file(path: Path) -> str:
@@ -172,9 +184,9 @@ def _summary(manifest: Manifest) -> str:
 
 
 def run_backup(args: argparse.Namespace) -> int:
-    _require_admin()
-    if args.verify is not None:
+    if args.verify is not None:  # reads a file its holder has, into a scratch database
         return _verify(args)
+    _require_admin(args)
     from ketadesk.backups.backup import take_backup
 
     passphrase = _new_passphrase(args)
@@ -258,7 +270,7 @@ def _verified_text(path: Path, verified: Verified) -> str:
 
 
 def run_restore(args: argparse.Namespace) -> int:
-    _require_admin()
+    _require_admin(args, unless_unusable=True)
     from ketadesk.backups.archive import read_manifest
     from ketadesk.backups.backup import check_schema, restore_backup
     from ketadesk.migrations import HEAD

@@ -118,13 +118,12 @@ def register(commands: Any) -> None:
 
 
 def capture_command(args: argparse.Namespace) -> int:
-    from ketadesk.access.permissions import command_line_actor
     from ketadesk.billing.capture import capture_pending
 
-    actor = command_line_actor()
     clock = common.clock_of(args)
     through = bc.parse_date(args.through, "through", clock) if args.through else None
     with common.opened(args) as db, db.transaction() as session:
+        actor = common.actor(args)
         location = common.location_by_code(session, args.location) if args.location else None
         result = capture_pending(
             session, actor, location_id=location.id if location else None, through=through
@@ -144,11 +143,10 @@ def capture_text(sessions: int, charges: int) -> str:
 
 
 def list_command(args: argparse.Namespace) -> int:
-    from ketadesk.access.permissions import command_line_actor
     from ketadesk.billing.review import review_queue
 
-    actor = command_line_actor()
     with common.opened(args) as db, db.reading() as session:
+        actor = common.actor(args)
         location = common.location_by_code(session, args.location) if args.location else None
         patient = common.patient_by_mrn(session, actor, args.patient) if args.patient else None
         rows = review_queue(
@@ -162,10 +160,8 @@ def list_command(args: argparse.Namespace) -> int:
 
 
 def post_command(args: argparse.Namespace) -> int:
-    from ketadesk.access.permissions import command_line_actor
     from ketadesk.billing.review import post_charges, review_queue
 
-    actor = command_line_actor()
     if args.all == bool(args.ids):
         raise ValidationError.single("ids", "name the charges to post, or give --all")
     if args.location and not args.all:
@@ -174,6 +170,7 @@ def post_command(args: argparse.Namespace) -> int:
     on = common.clock_of(args).today()
     held: list[QueueRow] = []
     with common.opened(args) as db, db.transaction() as session:
+        actor = common.actor(args)
         if args.all:
             location = common.location_by_code(session, args.location) if args.location else None
             queue = review_queue(session, actor, location_id=location.id if location else None)

@@ -378,15 +378,14 @@ def payer_by_ref(session: Session, text: str, field: str = "payer") -> Payer:
 
 
 def build_command(args: argparse.Namespace) -> int:
-    from ketadesk.access.permissions import command_line_actor
     from ketadesk.billing.claims.building import build_claims
     from ketadesk.billing.claims.status import load_claims
 
-    actor = command_line_actor()
     clock = common.clock_of(args)
     through = bc.parse_date(args.through, "through", clock) if args.through else None
     progress = common.Progress()
     with common.opened(args) as db, db.transaction(job=True) as session:
+        actor = common.actor(args)
         result = build_claims(
             session, actor, today=clock.today(), through=through, progress=progress
         )
@@ -404,12 +403,11 @@ def build_command(args: argparse.Namespace) -> int:
 
 
 def list_command(args: argparse.Namespace) -> int:
-    from ketadesk.access.permissions import command_line_actor
     from ketadesk.billing.claims.models import ClaimStatus
     from ketadesk.billing.claims.views import list_claims
 
-    actor = command_line_actor()
     with common.opened(args) as db, db.reading() as session:
+        actor = common.actor(args)
         payer = payer_by_ref(session, args.payer) if args.payer else None
         rows = list_claims(
             session,
@@ -422,23 +420,21 @@ def list_command(args: argparse.Namespace) -> int:
 
 
 def show_command(args: argparse.Namespace) -> int:
-    from ketadesk.access.permissions import command_line_actor
     from ketadesk.billing.claims.views import claim_detail
 
-    actor = command_line_actor()
     with common.opened(args) as db, db.reading() as session:
+        actor = common.actor(args)
         detail = claim_detail(session, actor, claim_by_ref(session, args.claim).id)
     common.emit(args, detail_data(detail), lambda: detail_text(detail))
     return 0
 
 
 def scrub_command(args: argparse.Namespace) -> int:
-    from ketadesk.access.permissions import command_line_actor
     from ketadesk.billing.claims.scrubber import scrub
 
-    actor = command_line_actor()
     today = common.clock_of(args).today()
     with common.opened(args) as db, db.transaction() as session:
+        actor = common.actor(args)
         claims, ready = scrub(
             session, actor, today=today, claim_ids=_claims_to_check(session, args.ids)
         )
@@ -465,26 +461,24 @@ def _claims_to_check(session: Session, refs: Sequence[str]) -> list[int] | None:
 
 
 def followup_command(args: argparse.Namespace) -> int:
-    from ketadesk.access.permissions import command_line_actor
     from ketadesk.billing.claims.followup import worklist
 
-    actor = command_line_actor()
     today = common.clock_of(args).today()
     with common.opened(args) as db, db.reading() as session:
+        actor = common.actor(args)
         items = worklist(session, actor, today=today)
     common.emit(args, [followup_data(i) for i in items], lambda: followup_text(items))
     return 0
 
 
 def export_command(args: argparse.Namespace) -> int:
-    from ketadesk.access.permissions import command_line_actor
     from ketadesk.billing.claims.export import export_batch
 
-    actor = command_line_actor()
     clock = common.clock_of(args)
     out = Path(args.out)
     progress = common.Progress()
     with common.opened(args) as db, db.transaction(job=True) as session:
+        actor = common.actor(args)
         payer = payer_by_ref(session, args.payer)
         result = export_batch(
             session,
@@ -519,12 +513,11 @@ def _claim_numbers(session: Session, ids: Sequence[int]) -> list[str]:
 
 
 def import_command(args: argparse.Namespace) -> int:
-    from ketadesk.access.permissions import command_line_actor
     from ketadesk.billing.claims.remittance import import_835, read_file
 
-    actor = command_line_actor()
     remit_file = read_file(Path(args.file))  # before the database: a bad file changes nothing
     with common.opened(args) as db:
+        actor = common.actor(args)
         if args.dry_run:
             with db.reading() as session:
                 outcome = import_835(session, actor, remit_file, dry_run=True)
@@ -537,14 +530,13 @@ def import_command(args: argparse.Namespace) -> int:
 
 
 def cms1500_command(args: argparse.Namespace) -> int:
-    from ketadesk.access.permissions import command_line_actor
     from ketadesk.billing.claims.forms import printed_claim
     from ketadesk.documents.cms1500 import LINES_PER_PAGE, render_cms1500
 
     x, y = _offsets(args)
     with common.opened(args) as db, db.transaction() as session:  # the read is audited
         claim_id = claim_by_ref(session, args.claim).id
-        form = printed_claim(session, command_line_actor(), claim_id)
+        form = printed_claim(session, common.actor(args), claim_id)
     pdf = render_cms1500([form], mode=args.mode, offset_x_mm=x, offset_y_mm=y)
     path = bc.write_pdf(pdf, Path(args.output))
     pages = -(-len(form.lines) // LINES_PER_PAGE)

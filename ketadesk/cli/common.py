@@ -34,7 +34,7 @@ from datetime import time as clock_time
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, Literal, TextIO
 from zoneinfo import ZoneInfo
 
 from ketadesk.errors import InvalidValue, KetaDeskError, NotFound, Unacknowledged, ValidationError
@@ -244,32 +244,76 @@ def one_line(error: object) -> str:
     return lines[0].strip() if lines else type(error).__name__
 
 
+Who = Literal["account", "account-unless-empty", "anyone"]
+"""Who may run a command that opens the database (:func:`opened`): only a KetaDesk account
+(:mod:`ketadesk.cli.acting`); anyone while the database has no users yet (``init``,
+``demo-data``); or anyone, for ``user passwd``, which proves who it is by the old password."""
+
+
 @contextmanager
-def opened(args: argparse.Namespace, *, create: bool = False) -> Iterator[Database]:
+def opened(
+    args: argparse.Namespace, *, create: bool = False, who: Who = "account"
+) -> Iterator[Database]:
     """The chosen database, migrated to the newest schema; disposed of afterwards.
 
-    Opening it also starts the daily backup when one is due (:mod:`ketadesk.backups.daily`).
+    Opening it also starts the daily backup when one is due (:mod:`ketadesk.backups.daily`),
+    then settles who the command acts as (``who``), which :func:`actor` hands out.
 
     Without ``create`` a SQLite file that does not exist yet is refused rather than made,
     so a mistyped ``--db`` path does not quietly start an empty clinic.
     """
-    from ketadesk.migrations import open_database
-
     url = chosen_url(args)
-    with database_errors(url, opening=True):
-        missing = None if create else _missing_sqlite_file(url)
-        if missing is not None:
-            raise UsageError(f"there is no KetaDesk database at {missing}; "
-                             f"create it with: ketadesk init --db {missing}")
-        db = open_database(url)
+    db = _open(url, create=create)
     from ketadesk.backups.daily import start_daily
 
     start_daily(url)  # in the background, only when the newest backup is a day old
     try:
         with database_errors(url):
+            if who != "anyone":
+                _settle_actor(args, db, while_empty=who == "account-unless-empty")
             yield db
     finally:
         db.dispose()
+
+
+def _open(url: str, *, create: bool) -> Database:
+    from ketadesk.migrations import open_database
+
+    with database_errors(url, opening=True):
+        missing = None if create else _missing_sqlite_file(url)
+        if missing is not None:
+            raise UsageError(f"there is no KetaDesk database at {missing}; "
+                             f"create it with: ketadesk init --db {missing}")
+        return open_database(url)
+
+
+def _settle_actor(args: argparse.Namespace, db: Database, *, while_empty: bool) -> None:
+    """Settle who acts once per command: a second opening asks for no second password."""
+    from ketadesk.cli import acting
+
+    if getattr(args, "actor", None) is None:
+        args.actor = acting.resolve(args, db, while_empty=while_empty)
+
+
+def account_of(args: argparse.Namespace) -> Actor:
+    """Who a command that handles the database as a whole file (``backup``, ``restore``)
+    acts as: the database is opened only to settle that, and closed again."""
+    url = chosen_url(args)
+    db = _open(url, create=False)
+    try:
+        with database_errors(url):
+            _settle_actor(args, db, while_empty=False)
+    finally:
+        db.dispose()
+    return actor(args)
+
+
+def actor(args: argparse.Namespace) -> Actor:
+    """Who the command acts as, settled when :func:`opened` opened the database."""
+    found = getattr(args, "actor", None)
+    if found is None:
+        raise RuntimeError("a command acted before opened() settled who runs it")
+    return found  # type: ignore[no-any-return]
 
 
 # --------------------------------------------------------------------------------------

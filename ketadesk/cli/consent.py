@@ -165,14 +165,13 @@ def _register_texts(actions: Any) -> None:
 
 
 def show(args: argparse.Namespace) -> int:
-    from ketadesk.access.permissions import command_line_actor
     from ketadesk.clinic.consent.records import consent_states
     from ketadesk.errors import ValidationError
 
     if not args.patient:
         raise ValidationError.single("patient", "say whose consents: --patient MRN")
-    actor = command_line_actor()
     with common.opened(args) as db, db.transaction() as session:
+        actor = common.actor(args)
         patient, location = _patient_and_place(session, actor, args)
         today = common.clock_of(args).today_in(location.time_zone)
         states = consent_states(session, patient.id, today)
@@ -211,12 +210,11 @@ def state_words(state: ConsentState) -> str:
 
 
 def record_signed(args: argparse.Namespace) -> int:
-    from ketadesk.access.permissions import command_line_actor
     from ketadesk.clinic.consent import records, texts
 
-    actor = command_line_actor()
     key = texts.parse_key(args.treatment)
     with common.opened(args) as db, db.transaction() as session:
+        actor = common.actor(args)
         patient, location = _patient_and_place(session, actor, args)
         clock = common.clock_of(args)
         signed_on = common.parse_day(args.signed, location.time_zone, clock, "signed")
@@ -242,12 +240,11 @@ def _signed_data(consent: SignedConsent, mrn: str) -> dict[str, Any]:
 
 
 def withdraw(args: argparse.Namespace) -> int:
-    from ketadesk.access.permissions import command_line_actor
     from ketadesk.clinic.consent import records, texts
 
-    actor = command_line_actor()
     key = texts.parse_key(args.treatment)
     with common.opened(args) as db, db.transaction() as session:
+        actor = common.actor(args)
         patient, location = _patient_and_place(session, actor, args)
         day = common.parse_day(args.on, location.time_zone, common.clock_of(args), "on")
         made = records.withdraw_consent(
@@ -267,15 +264,14 @@ def withdraw(args: argparse.Namespace) -> int:
 
 
 def print_form(args: argparse.Namespace) -> int:
-    from ketadesk.access.permissions import command_line_actor
     from ketadesk.cli.billing_common import write_pdf
     from ketadesk.clinic.consent import texts
     from ketadesk.documents.consent import consent_form, render_consent_form
     from ketadesk.errors import NotFound, ValidationError
 
-    actor = command_line_actor()
     key = texts.parse_key(args.treatment) if args.treatment else None
     with common.opened(args) as db, db.transaction() as session:
+        actor = common.actor(args)
         patient, location = _patient_and_place(session, actor, args)
         today = common.clock_of(args).today_in(location.time_zone)
         try:
@@ -331,15 +327,14 @@ def _texts_text(data: list[dict[str, Any]]) -> str:
 
 
 def edit_text(args: argparse.Namespace) -> int:
-    from ketadesk.access.permissions import command_line_actor
     from ketadesk.clinic.consent import texts
 
-    actor = command_line_actor()
     key = texts.parse_key(args.key)
     body = _read_text(Path(args.file))
     clock = common.clock_of(args)
     effective = common.parse_date(args.effective, "effective", clock=clock)
     with common.opened(args) as db, db.transaction() as session:
+        actor = common.actor(args)
         current = texts.latest_versions(session).get(key)
         months = _months(args.valid_months, current.valid_months if current else 12)
         row = texts.add_version(

@@ -77,7 +77,11 @@ def run(args: argparse.Namespace) -> int:
     spec = DemoSpec(**{name: value for name, value in given.items() if value is not None},
                     accounts=target.accounts)
     args.db = target.url  # what common.opened() opens
-    with common.opened(args, create=True) as db:
+    from ketadesk.access.os_accounts import os_user_name
+
+    # Anyone while the database has no users; the demo administrator is then linked to the
+    # operating-system user running this, so its commands (and `make run`'s owner) get in.
+    with common.opened(args, create=True, who="account-unless-empty") as db:
         where = common.shown_url(db.url)
         with db.reading() as session:
             held = clinic_records(session)
@@ -89,7 +93,8 @@ def run(args: argparse.Namespace) -> int:
                 f"{where} already holds {describe_records(held)}; demo data goes only into "
                 f"a database that holds nothing but what 'ketadesk init' made ({hint})")
         progress = common.Progress()
-        summary = generate(db, spec, progress=progress)
+        summary = generate(db, spec, progress=progress, actor=args.actor,
+                           os_account=os_user_name())
         progress.finish(f"Generated the demo clinic into {where}")
     data: dict[str, Any] = summary.as_dict()
     accounts = [{"username": a.username, "full_name": a.full_name, "role": a.role.value,

@@ -75,13 +75,12 @@ def _series_id(text: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ketadesk.access.permissions import command_line_actor
     from ketadesk.billing.estimates import estimate_view, refresh_estimates
     from ketadesk.documents.estimate import render_estimate
 
-    actor = command_line_actor()
     on = common.clock_of(args).today()
     with common.opened(args) as db, db.transaction() as session:
+        actor = common.actor(args)
         patient = common.patient_by_mrn(session, actor, args.patient)
         refresh_estimates(session, actor, today=on, patient_id=patient.id)
         estimate_id = chosen_estimate(session, actor, patient, args.series, on)

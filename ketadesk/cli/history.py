@@ -110,14 +110,13 @@ def _necessity_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ketadesk.access.permissions import command_line_actor
     from ketadesk.clinic.history.record import patient_history
     from ketadesk.errors import ValidationError
 
     if not args.patient:
         raise ValidationError.single("patient", "say whose history: --patient MRN")
-    actor = command_line_actor()
     with common.opened(args) as db, db.transaction() as session:  # the read is audited
+        actor = common.actor(args)
         patient = common.patient_by_mrn(session, actor, args.patient)
         history = patient_history(session, actor, patient.id)
         name = patient.display_name
@@ -126,12 +125,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def add_entry(args: argparse.Namespace) -> int:
-    from ketadesk.access.permissions import command_line_actor
     from ketadesk.clinic.history.entries import add_treatment, clean_treatment
 
-    actor = command_line_actor()
     draft = clean_treatment(vars(args), common.clock_of(args).today())
     with common.opened(args) as db, db.transaction() as session:
+        actor = common.actor(args)
         patient = common.patient_by_mrn(session, actor, args.patient)
         entry = add_treatment(session, actor, patient.id, draft)
         entry_id = entry.id
@@ -143,15 +141,14 @@ def add_entry(args: argparse.Namespace) -> int:
 
 
 def remove_entry(args: argparse.Namespace) -> int:
-    from ketadesk.access.permissions import command_line_actor
     from ketadesk.clinic.history.entries import remove_treatment
     from ketadesk.errors import ValidationError
 
     word = args.entry.strip()
     if not (word.isascii() and word.isdigit()):
         raise ValidationError.single("entry", f"{args.entry!r} is not an entry number")
-    actor = command_line_actor()
     with common.opened(args) as db, db.transaction() as session:
+        actor = common.actor(args)
         patient = common.patient_by_mrn(session, actor, args.patient)
         entry = remove_treatment(session, actor, patient.id, int(word), args.reason)
         data = {"entry": entry.id, "removed_reason": entry.removed_reason}
@@ -160,12 +157,11 @@ def remove_entry(args: argparse.Namespace) -> int:
 
 
 def necessity_pdf(args: argparse.Namespace) -> int:
-    from ketadesk.access.permissions import command_line_actor
     from ketadesk.documents.necessity import render_necessity
     from ketadesk.documents.necessity_view import necessity_view
 
-    actor = command_line_actor()
     with common.opened(args) as db, db.transaction() as session:  # the read is audited
+        actor = common.actor(args)
         patient = common.patient_by_mrn(session, actor, args.patient)
         view = necessity_view(session, actor, patient.id, common.clock_of(args).today())
     path = bc.write_pdf(render_necessity(view), Path(args.output))

@@ -144,7 +144,6 @@ def _register_rules(actions: Any) -> None:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    from ketadesk.access.permissions import command_line_actor
     from ketadesk.clinic.intake.assessments import intake_view
 
     if not args.patient:
@@ -152,9 +151,9 @@ def run_show(args: argparse.Namespace) -> int:
             "patient", "say whose intake to show (--patient MRN), or give an action: "
             "record, override, rules"
         )
-    actor = command_line_actor()
     today = common.clock_of(args).today()
     with common.opened(args) as db, db.transaction() as session:
+        actor = common.actor(args)
         patient = common.patient_by_mrn(session, actor, args.patient)
         view = intake_view(session, actor, patient.id, today)
     common.emit(args, view_data(view), lambda: view_text(view))
@@ -162,7 +161,6 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def run_record(args: argparse.Namespace) -> int:
-    from ketadesk.access.permissions import command_line_actor
     from ketadesk.clinic.intake.assessments import (
         IntakeInput,
         intake_view,
@@ -170,7 +168,6 @@ def run_record(args: argparse.Namespace) -> int:
         split_medication,
     )
 
-    actor = command_line_actor()
     clock = common.clock_of(args)
     today = clock.today()
     day = common.parse_date(args.on, "assessed_on", clock=clock)
@@ -178,6 +175,7 @@ def run_record(args: argparse.Namespace) -> int:
     findings = parse_findings(args.finding)
     medications = [split_medication(text) for text in args.medication]
     with common.opened(args) as db, db.transaction() as session:
+        actor = common.actor(args)
         patient = common.patient_by_mrn(session, actor, args.patient)
         provider = _provider(session, actor, args.provider)
         data = IntakeInput(
@@ -191,14 +189,13 @@ def run_record(args: argparse.Namespace) -> int:
 
 
 def run_override(args: argparse.Namespace) -> int:
-    from ketadesk.access.permissions import command_line_actor
     from ketadesk.clinic.intake.assessments import intake_view, override_finding
     from ketadesk.clinic.intake.rules import parse_rule_key
 
-    actor = command_line_actor()
     key = parse_rule_key(args.finding, "findings")
     today = common.clock_of(args).today()
     with common.opened(args) as db, db.transaction() as session:
+        actor = common.actor(args)
         patient = common.patient_by_mrn(session, actor, args.patient)
         provider = _provider(session, actor, args.provider)
         override_finding(session, actor, patient.id, key, provider.id, args.reason)
@@ -219,21 +216,19 @@ def run_rules(args: argparse.Namespace) -> int:
 
 
 def run_rule_set(args: argparse.Namespace) -> int:
-    from ketadesk.access.permissions import command_line_actor
     from ketadesk.clinic.intake.rules import set_rule
 
     with common.opened(args) as db, db.transaction() as session:
-        row = set_rule(session, command_line_actor(), args.key, args.rule)
+        row = set_rule(session, common.actor(args), args.key, args.rule)
     print(f"{row.label}: {row.rule.value}" + ("" if row.changed else " (the default)"))
     return 0
 
 
 def run_period(args: argparse.Namespace) -> int:
-    from ketadesk.access.permissions import command_line_actor
     from ketadesk.clinic.intake.rules import set_valid_months
 
     with common.opened(args) as db, db.transaction() as session:
-        months = set_valid_months(session, command_line_actor(), args.months)
+        months = set_valid_months(session, common.actor(args), args.months)
     print(f"An intake now stays valid for {months} month{'s' if months != 1 else ''}.")
     return 0
 

@@ -176,12 +176,11 @@ def _register_void(actions: Any) -> None:
 
 
 def create(args: argparse.Namespace) -> int:
-    from ketadesk.access.permissions import command_line_actor
     from ketadesk.billing.invoices import create_invoice, invoice_view, issue_invoice
 
-    actor = command_line_actor()
     on = common.clock_of(args).today()
     with common.opened(args) as db, db.transaction() as session:
+        actor = common.actor(args)
         patient = common.patient_by_mrn(session, actor, args.patient)
         location = common.location_by_code(session, args.location) if args.location else None
         first, last = bc.date_range(args.date_from, args.date_to, common.clock_of(args))
@@ -210,12 +209,11 @@ def _charges_in_review(session: Session, actor: Actor, patient_id: int) -> int:
 
 
 def pdf(args: argparse.Namespace) -> int:
-    from ketadesk.access.permissions import command_line_actor
     from ketadesk.billing.invoices import find_invoice, invoice_view
     from ketadesk.documents.invoice import render_invoice
 
-    actor = command_line_actor()
     with common.opened(args) as db, db.transaction() as session:  # the read is audited
+        actor = common.actor(args)
         view = invoice_view(session, actor, find_invoice(session, args.number).id)
     path = bc.write_pdf(render_invoice(view), Path(args.output))
     print(f"Invoice {view.number} ({view.state.label.lower()}) written to {path}")
@@ -223,13 +221,12 @@ def pdf(args: argparse.Namespace) -> int:
 
 
 def list_command(args: argparse.Namespace) -> int:
-    from ketadesk.access.permissions import command_line_actor
     from ketadesk.billing.invoices import search_invoices
     from ketadesk.billing.views import InvoiceState
 
-    actor = command_line_actor()
     limit, offset = _count(args.limit, "limit"), _count(args.offset, "offset") or 0
     with common.opened(args) as db, db.reading() as session:
+        actor = common.actor(args)
         patient = common.patient_by_mrn(session, actor, args.patient) if args.patient else None
         location = common.location_by_code(session, args.location) if args.location else None
         page = search_invoices(
@@ -247,12 +244,11 @@ def list_command(args: argparse.Namespace) -> int:
 
 
 def void(args: argparse.Namespace) -> int:
-    from ketadesk.access.permissions import command_line_actor
     from ketadesk.billing.invoices import find_invoice, invoice_view, void_invoice
 
-    actor = command_line_actor()
     on = common.clock_of(args).today()
     with common.opened(args) as db, db.transaction() as session:
+        actor = common.actor(args)
         invoice = find_invoice(session, args.number)
         void_invoice(session, actor, invoice.id, args.reason, on=on)
         view = invoice_view(session, actor, invoice.id)

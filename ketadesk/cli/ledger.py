@@ -87,13 +87,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    from ketadesk.access.permissions import command_line_actor
     from ketadesk.billing.account import account_summary
     from ketadesk.billing.ledger import lines
 
-    actor = command_line_actor()
     today = common.clock_of(args).today()
     with common.opened(args) as db, db.transaction() as session:  # the read is audited
+        actor = common.actor(args)
         patient = common.patient_by_mrn(session, actor, args.patient)
         summary = account_summary(session, actor, patient.id, year=today.year)
         rows = lines(session, patient.id)
@@ -104,14 +103,13 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _paper(args: argparse.Namespace) -> int:
-    from ketadesk.access.permissions import command_line_actor
     from ketadesk.billing.account import statement_view, year_receipt
     from ketadesk.documents.receipt import render_receipt
     from ketadesk.documents.statement import render_statement
 
-    actor = command_line_actor()
     today = common.clock_of(args).today()
     with common.opened(args) as db, db.transaction() as session:  # the read is audited
+        actor = common.actor(args)
         patient = common.patient_by_mrn(session, actor, args.patient)
         if args.statement:
             statement = statement_view(session, actor, patient.id, on=today)

@@ -72,10 +72,14 @@ examples:
   ketadesk report revenue --by month,payer --pdf revenue.pdf
   ketadesk backup --encrypt             back the database up (restore FILE puts one back)
   ketadesk audit --patient 100001 --pdf disclosures.pdf
+  ketadesk --user alice user link maria --os-account maria
+                                        maria's commands act as her account
   ketadesk install-desktop              add KetaDesk to the desktop's application menu
   ketadesk <command> --help             what a command does and its options
 
 The database is --db URL, else $KETADESK_DB, else a file in your data folder.
+A command acts as a KetaDesk account: --user NAME (asks for the password), else the user
+linked to your operating-system account; without one only init on a new database works.
 Set KETADESK_DEBUG=1 to see the full traceback of an internal error."""
 
 
@@ -87,6 +91,11 @@ def _top_level_parser(*, add_help: bool = True) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"ketadesk {__version__}")
     common.add_db_option(parser, top_level=True)
+    parser.add_argument(
+        "--user", dest="acting_user", metavar="NAME",
+        help="run the command as this KetaDesk user, asking for the password (read from "
+             "standard input when it is not a terminal); without it a command acts as the "
+             "user linked to your operating-system account (ketadesk user link)")
     window = parser.add_argument_group("window options (without a command)")
     window.add_argument("--demo", action="store_true",
                         help="open the demo clinic, created on first use, already logged in")

@@ -176,25 +176,23 @@ def _positive(text: str) -> int:
 
 
 def add(args: argparse.Namespace) -> int:
-    from ketadesk.access.permissions import command_line_actor
     from ketadesk.clinic import patients
 
     raw = {field: value for _, field, _ in PATIENT_OPTIONS
            if (value := getattr(args, field)) is not None}
     with common.opened(args) as db, db.transaction() as session:
-        patient = patients.create_patient(session, command_line_actor(), raw)
+        patient = patients.create_patient(session, common.actor(args), raw)
         data = {"mrn": patient.mrn, "id": patient.id, "name": patient.display_name}
     common.emit(args, data, lambda: f"Registered {data['name']}: MRN {data['mrn']}")
     return 0
 
 
 def find(args: argparse.Namespace) -> int:
-    from ketadesk.access.permissions import command_line_actor
     from ketadesk.clinic import patients
 
     text = " ".join(args.text)
     with common.opened(args) as db, db.reading() as session:
-        page = patients.patient_page(session, command_line_actor(), text, limit=args.limit,
+        page = patients.patient_page(session, common.actor(args), text, limit=args.limit,
                                      include_inactive=args.inactive)
     rows, total = page.rows, page.total
     data = [{"mrn": r.mrn, "name": r.display_name, "family_name": r.family_name,
@@ -229,11 +227,10 @@ def _phone(digits: str) -> str:
 
 
 def show(args: argparse.Namespace) -> int:
-    from ketadesk.access.permissions import command_line_actor
     from ketadesk.clinic import patients
 
     with common.opened(args) as db, db.transaction() as session:
-        patient = patients.open_by_mrn(session, command_line_actor(), args.mrn)
+        patient = patients.open_by_mrn(session, common.actor(args), args.mrn)
         data = _record(patient)
     common.emit(args, data, lambda: _record_text(data))
     return 0
@@ -312,13 +309,12 @@ def _policy_text(p: dict[str, Any]) -> str:
 
 
 def import_csv(args: argparse.Namespace) -> int:
-    from ketadesk.access.permissions import command_line_actor
     from ketadesk.clinic import patient_import
 
     progress = common.Progress()
     with common.opened(args) as db:  # checked first; written in one short transaction
         report = patient_import.import_file(
-            db, command_line_actor(), args.file, skip_invalid=args.skip_invalid,
+            db, common.actor(args), args.file, skip_invalid=args.skip_invalid,
             dry_run=args.dry_run, progress=progress,
         )
     if progress.live:

@@ -96,14 +96,13 @@ def register(commands: Any) -> None:
 
 
 def add_payment(args: argparse.Namespace) -> int:
-    from ketadesk.access.permissions import command_line_actor
     from ketadesk.billing.ledger import balance
     from ketadesk.billing.payments import take_payment
 
-    actor = command_line_actor()
     amount = bc.parse_amount(args.amount)
     method = bc.parse_method(args.method)
     with common.opened(args) as db, db.transaction() as session:
+        actor = common.actor(args)
         patient = common.patient_by_mrn(session, actor, args.patient)
         location = common.location_by_code(session, args.location) if args.location else None
         invoice = bc.invoice_by_number(session, args.invoice) if args.invoice else None
@@ -134,13 +133,12 @@ def add_payment(args: argparse.Namespace) -> int:
 
 
 def print_receipt(args: argparse.Namespace) -> int:
-    from ketadesk.access.permissions import command_line_actor
     from ketadesk.billing.account import payment_receipt
     from ketadesk.documents.receipt import render_receipt
 
-    actor = command_line_actor()
     entry_id = entry_number(args.entry)
     with common.opened(args) as db, db.transaction() as session:  # the read is audited
+        actor = common.actor(args)
         view = payment_receipt(session, actor, entry_id)
     path = bc.write_pdf(render_receipt(view), Path(args.output))
     print(f"Receipt {view.number} ({bc.dollars(view.net_paid)}) written to {path}")

@@ -151,7 +151,6 @@ def read_options(args: argparse.Namespace) -> Asked:
 
 
 def report_command(args: argparse.Namespace) -> int:
-    from ketadesk.access.permissions import command_line_actor
     from ketadesk.reports.catalog import run_report
 
     asked = read_options(args)
@@ -161,10 +160,10 @@ def report_command(args: argparse.Namespace) -> int:
             "one day, --to",
             file=sys.stderr,
         )
-    actor = command_line_actor()
     progress = common.Progress()
     steps = 2 if args.pdf else 1
     with common.opened(args) as db, db.transaction(job=True) as session:
+        actor = common.actor(args)
         progress("Reading the figures", 0, steps)
         scope = _scope(session, asked, common.clock_of(args))
         table = run_report(session, actor, asked.spec.name, scope.filter, asked.by)

@@ -63,11 +63,10 @@ def register(commands: Any) -> None:
 
 
 def day(args: argparse.Namespace) -> int:
-    from ketadesk.access.permissions import command_line_actor
     from ketadesk.scheduling.calendar import calendar_window
 
-    actor = command_line_actor()
     with common.opened(args) as db, db.reading() as session:
+        actor = common.actor(args)
         location = common.only_or_chosen_location(session, actor, args.location)
         wanted = common.parse_day(args.day, location.time_zone, common.clock_of(args))
         window = calendar_window(session, actor, location.id, wanted, 1)

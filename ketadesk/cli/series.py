@@ -150,12 +150,11 @@ def _add_options(parser: argparse.ArgumentParser) -> None:
 
 def plan(args: argparse.Namespace) -> int:
     """Plan (and with ``--book`` book) in one transaction; see the module's docstring."""
-    from ketadesk.access.permissions import command_line_actor
 
-    actor = command_line_actor()
     result: dict[str, Any] = {}
     try:
         with common.opened(args) as db, _session(db, write=args.book) as session:
+            actor = common.actor(args)
             _plan_and_book(session, actor, args, result)
     except _Refused as refusal:
         result["refused"] = str(refusal)

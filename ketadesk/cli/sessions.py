@@ -28,6 +28,7 @@ from ketadesk.errors import NotFound, Unacknowledged, ValidationError
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from ketadesk.access.permissions import Actor
     from ketadesk.billing.actions import EstimateDrafted
     from ketadesk.clinic.models import Chair, Location, Patient, Provider
     from ketadesk.scheduling.models import Protocol, TreatmentSession
@@ -133,17 +134,16 @@ def _register_shift(actions: Any) -> None:
 
 
 def book(args: argparse.Namespace) -> int:
-    from ketadesk.access.permissions import command_line_actor
     from ketadesk.billing import actions
 
-    actor = command_line_actor()
     now = common.clock_of(args).now()
     with common.opened(args) as db, db.transaction() as session:
+        actor = common.actor(args)
         patient = patient_by_mrn(session, actor, args.patient)
         protocol = protocol_by_key(session, args.protocol)
-        chair = find_chair(session, patient, args.chair, args.location)
+        chair = find_chair(session, actor, patient, args.chair, args.location)
         starts_at = common.parse_instant(args.start, chair.location.time_zone)
-        provider = _provider(session, args.provider) if args.provider else None
+        provider = _provider(session, actor, args.provider) if args.provider else None
         acknowledged = (
             _warning_codes(session, patient, protocol, chair.location, starts_at)
             if args.acknowledge
@@ -170,14 +170,13 @@ def book(args: argparse.Namespace) -> int:
 
 def shift(args: argparse.Namespace) -> int:
     """Shift a session and the rest of its series in one write transaction."""
-    from ketadesk.access.permissions import command_line_actor
     from ketadesk.billing import actions
 
-    actor = command_line_actor()
     now = common.clock_of(args).now()
     number = session_number(args.session)
     days = _days(args.days) if args.days is not None else None
     with common.opened(args) as db, db.transaction() as session:
+        actor = common.actor(args)
         if days is not None:
             moved = actions.shift_rest_by(session, actor, number, days, now=now)
         else:
@@ -237,27 +236,27 @@ def _warning_codes(
 # --------------------------------------------------------------------------------------
 
 
-def find_chair(session: Session, patient: Patient, text: str, code: str | None) -> Chair:
+def find_chair(
+    session: Session, actor: Actor, patient: Patient, text: str, code: str | None
+) -> Chair:
     """The chair named ``text`` (or numbered) at ``--location``, else the patient's home:
     :func:`ketadesk.clinic.chairs.chair_by_name`; not found is a problem of ``--chair``."""
-    from ketadesk.access.permissions import command_line_actor
     from ketadesk.clinic.chairs import chair_by_name
 
     where = location_by_code(session, code) if code else patient.home_location
     try:
         return chair_by_name(
-            session, command_line_actor(), text, location_id=where.id if where else None
+            session, actor, text, location_id=where.id if where else None
         )
     except NotFound as error:
         raise ValidationError.single("chair", str(error)) from None
 
 
-def _provider(session: Session, npi: str) -> Provider:
-    from ketadesk.access.permissions import command_line_actor
+def _provider(session: Session, actor: Actor, npi: str) -> Provider:
     from ketadesk.clinic.providers import provider_by_npi
 
     try:
-        return provider_by_npi(session, command_line_actor(), npi)
+        return provider_by_npi(session, actor, npi)
     except NotFound as error:
         raise ValidationError.single("provider", str(error)) from None
 

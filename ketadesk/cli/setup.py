@@ -8,6 +8,11 @@ and password checked by :func:`ketadesk.access.users.check_new_user`, before the
 touched, so a missing or too-short password changes nothing and creates no file. It also
 writes the shipped treatment protocols, fee schedule rows and package templates the
 database lacks, leaving any a clinic has edited as they are.
+
+On a database without users anyone may run it (that is how a clinic starts), and the first
+administrator is linked to the operating-system account that ran it, so that account's
+commands -- and its cron jobs -- act as the administrator. Once there are users, init acts
+as the account of whoever runs it, like every other command (:mod:`ketadesk.cli.acting`).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from ketadesk.cli import common
 
 if TYPE_CHECKING:
+    from ketadesk.access.permissions import Actor
     from ketadesk.db import Database
 
 ENV_ADMIN_PASSWORD = "KETADESK_ADMIN_PASSWORD"
@@ -63,21 +69,31 @@ def run(args: argparse.Namespace) -> int:
     try:
         with common.database_errors(url):
             data = _migrate(db, url)
+            actor = _acting(args, db)
             if not args.json:
                 print(_migration_text(data))
-            data["protocols_added"] = _seed_protocols(db)
+            data["protocols_added"] = _seed_protocols(db, actor)
             if data["protocols_added"] and not args.json:
                 print(_protocols_text(data["protocols_added"]))
-            data["fee_items_added"] = _seed_fee_schedule(db)
-            data["package_templates_added"] = _seed_package_templates(db)
-            data["consent_texts_added"] = _seed_consent_texts(db)
+            data["fee_items_added"] = _seed_fee_schedule(db, actor)
+            data["package_templates_added"] = _seed_package_templates(db, actor)
+            data["consent_texts_added"] = _seed_consent_texts(db, actor)
             if args.admin and password is not None:
-                data["admin"] = _create_admin(db, args.admin, password)
+                data["admin"], data["os_account"] = _create_admin(db, actor, args.admin, password)
     finally:
         db.dispose()
     if args.json or data["admin"]:
-        common.emit(args, data, lambda: f"Created the administrator {data['admin']}.")
+        common.emit(args, data, lambda: _admin_text(data["admin"], data["os_account"]))
     return 0
+
+
+def _acting(args: argparse.Namespace, db: Database) -> Actor:
+    """Who init acts as: KetaDesk itself while the database has no users (a new clinic),
+    else the account of whoever runs it, like any other command."""
+    from ketadesk.access.permissions import seeding_actor
+    from ketadesk.cli import acting
+
+    return acting.resolve(args, db, while_empty=True) or seeding_actor()
 
 
 def _migrate(db: Database, url: str) -> dict[str, Any]:
@@ -88,6 +104,7 @@ def _migrate(db: Database, url: str) -> dict[str, Any]:
         "database": common.shown_url(url), "created": result.before is None,
         "before": result.before, "after": result.after,
         "backup": str(result.backup) if result.backup else None, "admin": None,
+        "os_account": None,
     }
 
 
@@ -104,42 +121,38 @@ def _migration_text(data: dict[str, Any]) -> str:
     return text
 
 
-def _seed_protocols(db: Database) -> list[str]:
+def _seed_protocols(db: Database, actor: Actor) -> list[str]:
     """Write the shipped protocols whose keys the database lacks; return those keys."""
-    from ketadesk.access.permissions import command_line_actor
     from ketadesk.scheduling.protocols import ensure_default_protocols
 
     with db.transaction() as session:
-        return [p.key for p in ensure_default_protocols(session, command_line_actor())]
+        return [p.key for p in ensure_default_protocols(session, actor)]
 
 
-def _seed_fee_schedule(db: Database) -> int:
+def _seed_fee_schedule(db: Database, actor: Actor) -> int:
     """Write the shipped fee items the database lacks (never a clinic's edited row)."""
-    from ketadesk.access.permissions import command_line_actor
     from ketadesk.billing.fees import ensure_default_fee_schedule
 
     with db.transaction() as session:
-        return len(ensure_default_fee_schedule(session, command_line_actor()))
+        return len(ensure_default_fee_schedule(session, actor))
 
 
-def _seed_package_templates(db: Database) -> list[str]:
+def _seed_package_templates(db: Database, actor: Actor) -> list[str]:
     """Write the shipped package templates whose names the database lacks; return those
     names (a clinic's edited, retired or priced-anew template stays as it is)."""
-    from ketadesk.access.permissions import command_line_actor
     from ketadesk.billing.packages import ensure_default_templates
 
     with db.transaction() as session:
-        return [t.name for t in ensure_default_templates(session, command_line_actor())]
+        return [t.name for t in ensure_default_templates(session, actor)]
 
 
-def _seed_consent_texts(db: Database) -> list[str]:
+def _seed_consent_texts(db: Database, actor: Actor) -> list[str]:
     """Write version 1 of the shipped consent texts whose treatments have none; return
     those keys (a clinic's own versions are never touched)."""
-    from ketadesk.access.permissions import command_line_actor
     from ketadesk.clinic.consent.texts import ensure_default_consent_texts
 
     with db.transaction() as session:
-        added = ensure_default_consent_texts(session, command_line_actor())
+        added = ensure_default_consent_texts(session, actor)
         return [text.key.value for text in added]
 
 
@@ -148,13 +161,18 @@ def _protocols_text(keys: list[str]) -> str:
             f"({', '.join(keys)}); edit them in Settings → Protocols.")
 
 
-def _create_admin(db: Database, username: str, password: str) -> str:
-    from ketadesk.access import users
-    from ketadesk.access.permissions import command_line_actor
+def _create_admin(db: Database, actor: Actor, username: str, password: str) -> tuple[str, str]:
+    """The first administrator, linked to the operating-system account running init: that
+    is how a clinic's first administrator (and its cron jobs) get in at the command line."""
+    from ketadesk.access import os_accounts, users
 
+    os_account = os_accounts.os_user_name()
     with db.transaction() as session:
-        user = users.create_first_admin(
-            session, command_line_actor(), username=username, password=password
-        )
-        return user.username
+        user = users.create_first_admin(session, actor, username=username, password=password)
+        os_accounts.link(session, actor, user.username, os_account)
+        return user.username, os_account
 
+
+def _admin_text(admin: str, os_account: str) -> str:
+    return (f"Created the administrator {admin}, linked to the operating-system account "
+            f"{os_account}: commands {os_account} runs act as {admin}.")

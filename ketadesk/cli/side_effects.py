@@ -108,14 +108,13 @@ def _register_clear(actions: Any) -> None:
 
 
 def show(args: argparse.Namespace) -> int:
-    from ketadesk.access.permissions import command_line_actor
     from ketadesk.clinic.patients import open_patient
     from ketadesk.scheduling.side_effects.chart import side_effect_chart
 
     if not args.patient:
         raise ValidationError.single("patient", "say whose side effects to show: --patient MRN")
-    actor = command_line_actor()
     with common.opened(args) as db, db.transaction() as session:
+        actor = common.actor(args)
         patient = common.patient_by_mrn(session, actor, args.patient)
         open_patient(session, actor, patient.id)  # reading the record is audited
         chart = side_effect_chart(session, actor, patient.id)
@@ -124,10 +123,8 @@ def show(args: argparse.Namespace) -> int:
 
 
 def record(args: argparse.Namespace) -> int:
-    from ketadesk.access.permissions import command_line_actor
     from ketadesk.scheduling.side_effects.recording import SideEffectInput, record_side_effect
 
-    actor = command_line_actor()
     number = session_number(args.session)
     given = SideEffectInput(
         kind=args.kind,
@@ -140,6 +137,7 @@ def record(args: argparse.Namespace) -> int:
     corrects = None if args.corrects is None else _side_effect_number(args.corrects)
     now = common.clock_of(args).now()
     with common.opened(args) as db, db.transaction() as session:
+        actor = common.actor(args)
         row = record_side_effect(session, actor, number, given, corrects=corrects, now=now)
         data = {
             "side_effect": row.reference,
@@ -153,12 +151,11 @@ def record(args: argparse.Namespace) -> int:
 
 
 def clear(args: argparse.Namespace) -> int:
-    from ketadesk.access.permissions import command_line_actor
     from ketadesk.scheduling.side_effects.review import clear_review
 
-    actor = command_line_actor()
     now = common.clock_of(args).now()
     with common.opened(args) as db, db.transaction() as session:
+        actor = common.actor(args)
         patient = common.patient_by_mrn(session, actor, args.patient)
         row = clear_review(session, actor, patient.id, args.note, now=now)
         data = {

@@ -121,11 +121,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def one_patient(args: argparse.Namespace) -> int:
-    from ketadesk.access.permissions import command_line_actor
     from ketadesk.billing.superbill import superbill_view
     from ketadesk.documents.superbill import render_superbill
 
-    actor = command_line_actor()
     if not args.date_from:
         raise ValidationError.single("from", "say which visit: --from DATE (and --to DATE)")
     clock = common.clock_of(args)
@@ -134,6 +132,7 @@ def one_patient(args: argparse.Namespace) -> int:
     if last < first:
         raise ValidationError.single("to", f"{last.isoformat()} is before --from")
     with common.opened(args) as db, db.transaction() as session:  # the read is audited
+        actor = common.actor(args)
         patient = common.patient_by_mrn(session, actor, args.patient)
         view = superbill_view(session, actor, patient.id, first, last, issued_on=clock.today())
     path = bc.write_pdf(render_superbill(view), Path(args.output))
@@ -171,15 +170,14 @@ def superbill_text(view: SuperbillView, path: Path) -> str:
 
 
 def month(args: argparse.Namespace) -> int:
-    from ketadesk.access.permissions import command_line_actor
     from ketadesk.documents.superbill_batch import write_superbills
 
-    actor = command_line_actor()
     first, last = bc.parse_month(args.month)
     folder = Path(args.output)
     if folder.exists() and not folder.is_dir():
         raise ValidationError.single("output", f"{folder} is a file; --month writes to a folder")
     with common.opened(args) as db:
+        actor = common.actor(args)
         location_id = None
         if args.location:
             with db.reading() as session:

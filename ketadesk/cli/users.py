@@ -1,13 +1,15 @@
 """``ketadesk user``: add, list, disable, enable, rename the people who log in to the window,
-reset their passwords, and let a user change their own.
+reset their passwords, let a user change their own, link operating-system accounts.
 
-Every action goes through :mod:`ketadesk.access.users` as the command-line actor (the OS
-user, named in the audit log). A new password comes from ``$KETADESK_PASSWORD`` or is typed
-twice at a prompt, never from an option (options end up in shell history). ``passwd`` is
-the user's own change: it asks for the current password (or reads
-``$KETADESK_OLD_PASSWORD``), and a wrong one counts toward the account's lock as a wrong
-log-in does. ``reset`` is the administrator's: the user must choose a new password at the
-next log-in, which ``list`` and ``reset`` say.
+Every action goes through :mod:`ketadesk.access.users` as the account the command runs as
+(:mod:`ketadesk.cli.acting`), named in the audit log with the operating-system user.
+``link`` lets the commands an operating-system account runs act as a user (no password:
+how cron backs up); ``unlink`` ends that. A new password comes from ``$KETADESK_PASSWORD``
+or is typed twice at a prompt, never from an option (options end up in shell history).
+``passwd`` is the user's own change, open to anyone who knows the current password: it
+asks for it (or reads ``$KETADESK_OLD_PASSWORD``), and a wrong one counts toward the
+account's lock as a wrong log-in does. ``reset`` is the administrator's: the user must
+choose a new password at the next log-in, which ``list`` and ``reset`` say.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
 ENV_PASSWORD = "KETADESK_PASSWORD"
 ENV_OLD_PASSWORD = "KETADESK_OLD_PASSWORD"
 OPTIONS = {"username": "USER", "full_name": "--name", "role": "--role",
+           "os_account": "--os-account",
            "password": f"password (${ENV_PASSWORD})",
            "new_password": f"new password (${ENV_PASSWORD})"}
 ROLES = "front_desk, clinical, billing, manager, admin"
@@ -34,13 +37,15 @@ examples:
   ketadesk user passwd maria
   ketadesk user reset maria
   ketadesk user rename maria mgomez
+  ketadesk user link maria --os-account maria
+  ketadesk user unlink maria
 
 'ketadesk user ACTION --help' describes each action."""
 
 
 def register(commands: Any) -> None:
     group = commands.add_parser(
-        "user", help="add, list, disable, enable and rename users; passwords",
+        "user", help="add, list, disable, enable and rename users; passwords; OS accounts",
         description="Manage the people who log in to the window. Users are never deleted: "
                     "disable them,\nso the audit log keeps naming who did what.",
         epilog=GROUP_EPILOG,
@@ -54,6 +59,8 @@ def register(commands: Any) -> None:
     _register_passwd(actions)
     _register_reset(actions)
     _register_rename(actions)
+    _register_link(actions)
+    _register_unlink(actions)
 
 
 def _register_add(actions: Any) -> None:
@@ -131,16 +138,42 @@ def _register_rename(actions: Any) -> None:
     parser.set_defaults(func=rename, options={**OPTIONS, "username": "NEW"})
 
 
+def _register_link(actions: Any) -> None:
+    parser = common.command_parser(
+        actions, "link", summary="let an operating-system account act as a user",
+        description="Commands run by the operating-system account OSUSER act as USER, with "
+                    "USER's role and\nno password (cron jobs, a person's own login). One "
+                    "operating-system account\nbelongs to one user. Administrators only.",
+        examples="  ketadesk user link maria --os-account maria\n"
+                 "  ketadesk user link backup-admin --os-account root      (cron's backups)",
+        json_output=True,
+    )
+    parser.add_argument("username", metavar="USER", help="the user's log-in name")
+    parser.add_argument("--os-account", required=True, metavar="OSUSER",
+                        help="the operating-system log-in name (as `whoami` prints it)")
+    parser.set_defaults(func=link, options=OPTIONS)
+
+
+def _register_unlink(actions: Any) -> None:
+    parser = common.command_parser(
+        actions, "unlink", summary="end an operating-system account's link to a user",
+        description="Commands run by the operating-system account linked to USER no longer "
+                    "act as USER.\nAdministrators only.",
+        examples="  ketadesk user unlink maria", json_output=True,
+    )
+    parser.add_argument("username", metavar="USER", help="the user's log-in name")
+    parser.set_defaults(func=unlink, options=OPTIONS)
+
+
 def add(args: argparse.Namespace) -> int:
     from ketadesk.access import users
-    from ketadesk.access.permissions import command_line_actor
 
     role = users.parse_role(args.role)
     with common.opened(args) as db:
         password = common.read_password(ENV_PASSWORD, args.username)
         with db.transaction() as session:
             user = users.create_user(
-                session, command_line_actor(), username=args.username,
+                session, common.actor(args), username=args.username,
                 full_name=args.full_name, role=role, password=password,
             )
             data = _user_data(user)
@@ -151,10 +184,9 @@ def add(args: argparse.Namespace) -> int:
 
 def list_users(args: argparse.Namespace) -> int:
     from ketadesk.access import users
-    from ketadesk.access.permissions import command_line_actor
 
     with common.opened(args) as db, db.reading() as session:
-        data = [_user_data(u) for u in users.list_users(session, command_line_actor())]
+        data = [_user_data(u) for u in users.list_users(session, common.actor(args))]
     common.emit(args, data, lambda: _users_table(data))
     return 0
 
@@ -169,10 +201,9 @@ def enable(args: argparse.Namespace) -> int:
 
 def _switch(args: argparse.Namespace, *, active: bool) -> int:
     from ketadesk.access import users
-    from ketadesk.access.permissions import command_line_actor
 
     with common.opened(args) as db, db.transaction() as session:
-        user = users.set_active(session, command_line_actor(), args.username, active)
+        user = users.set_active(session, common.actor(args), args.username, active)
         data = _user_data(user)
     state = "enabled" if active else "disabled"
     common.emit(args, data, lambda: f"{data['username']} is now {state}.")
@@ -182,7 +213,8 @@ def _switch(args: argparse.Namespace, *, active: bool) -> int:
 def passwd(args: argparse.Namespace) -> int:
     from ketadesk.access import users
 
-    with common.opened(args) as db:
+    # Anyone: the current password proves who it is (and a reset account gets out this way).
+    with common.opened(args, who="anyone") as db:
         old = _old_password(args.username)
         new = common.read_password(ENV_PASSWORD, f"{args.username} (new)")
         with db.transaction() as session:
@@ -210,12 +242,11 @@ def _old_password(username: str) -> str:
 
 def reset(args: argparse.Namespace) -> int:
     from ketadesk.access import users
-    from ketadesk.access.permissions import command_line_actor
 
     with common.opened(args) as db:
         password = common.read_password(ENV_PASSWORD, args.username)
         with db.transaction() as session:
-            user = users.reset_password(session, command_line_actor(), args.username, password)
+            user = users.reset_password(session, common.actor(args), args.username, password)
             data = _user_data(user)
     common.emit(args, data, lambda: f"{data['username']}'s password is reset; "
                                     f"{data['username']} must choose a new one at the next "
@@ -225,13 +256,34 @@ def reset(args: argparse.Namespace) -> int:
 
 def rename(args: argparse.Namespace) -> int:
     from ketadesk.access import users
-    from ketadesk.access.permissions import command_line_actor
 
     with common.opened(args) as db, db.transaction() as session:
-        user = users.rename_user(session, command_line_actor(), args.username, args.new_username)
+        user = users.rename_user(session, common.actor(args), args.username, args.new_username)
         data = _user_data(user)
     common.emit(args, data, lambda: f"{args.username.strip().lower()} is now called "
                                     f"{data['username']}.")
+    return 0
+
+
+def link(args: argparse.Namespace) -> int:
+    from ketadesk.access import os_accounts
+
+    with common.opened(args) as db, db.transaction() as session:
+        user = os_accounts.link(session, common.actor(args), args.username, args.os_account)
+        data = _user_data(user)
+    common.emit(args, data, lambda: f"Commands run by the operating-system account "
+                                    f"{data['os_account']} now act as {data['username']}.")
+    return 0
+
+
+def unlink(args: argparse.Namespace) -> int:
+    from ketadesk.access import os_accounts
+
+    with common.opened(args) as db, db.transaction() as session:
+        user = os_accounts.unlink(session, common.actor(args), args.username)
+        data = _user_data(user)
+    common.emit(args, data, lambda: f"No operating-system account acts as {data['username']} "
+                                    "now.")
     return 0
 
 
@@ -241,7 +293,7 @@ def _user_data(user: User) -> dict[str, Any]:
         "active": user.active, "created_at": user.created_at, "last_login_at": user.last_login_at,
         "failed_logins": user.failed_logins, "locked_until": user.locked_until,
         "must_change_password": user.must_change_password,
-        "password_changed_at": user.password_changed_at,
+        "password_changed_at": user.password_changed_at, "os_account": user.os_account,
     }
 
 
@@ -259,8 +311,8 @@ def _users_table(rows: list[dict[str, Any]]) -> str:
     if not rows:
         return "No users yet; add one with: ketadesk user add USER --name NAME --role ROLE"
     return common.table(
-        ["User", "Name", "Role", "Status", "Last log-in"],
-        [[r["username"], r["full_name"], r["role"], _status(r),
+        ["User", "Name", "Role", "Status", "OS account", "Last log-in"],
+        [[r["username"], r["full_name"], r["role"], _status(r), r["os_account"] or "-",
           r["last_login_at"].strftime("%Y-%m-%d %H:%M UTC") if r["last_login_at"] else "never"]
          for r in rows],
     )

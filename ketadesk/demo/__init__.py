@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from contextlib import suppress
 
+from ketadesk.access.os_accounts import os_user_name
 from ketadesk.clinic.patients import count_patients
 from ketadesk.config import demo_database_url
 from ketadesk.db import Database
@@ -60,7 +61,7 @@ def ensure_demo_clinic() -> Database:
         # A Conflict means it holds clinic records after all: another window filled it
         # between our look and our write transaction, or someone set a clinic up by hand.
         with suppress(Conflict):
-            generate(db, first_use_spec())
+            generate(db, first_use_spec(), os_account=os_user_name())
     return db
 
 

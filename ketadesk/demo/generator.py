@@ -72,7 +72,8 @@ from sqlalchemy.orm import Session
 
 from ketadesk.access import audit
 from ketadesk.access.models import User
-from ketadesk.access.permissions import Actor, Role, command_line_actor
+from ketadesk.access.os_accounts import link
+from ketadesk.access.permissions import Actor, Role, seeding_actor
 from ketadesk.access.users import create_user
 from ketadesk.billing.models import (
     Charge,
@@ -270,23 +271,28 @@ def generate(
     progress: ProgressCallback | None = None,
     *,
     actor: Actor | None = None,
+    os_account: str | None = None,
 ) -> DemoSummary:
     """Fill the empty database ``db`` with a demo clinic chain as ``spec`` describes.
 
     ``progress`` is called as ``progress(stage, done, total)`` for the stages ``clinic``,
     ``users`` (unless ``spec.accounts`` is :attr:`Accounts.NONE`), ``patients``,
-    ``sessions`` and ``money``. ``actor`` (the command-line actor by default) is named in
-    the audit log. Raises :class:`~ketadesk.errors.Conflict` if ``db`` holds anything
-    ``ketadesk init`` does not make (:func:`refuse_if_not_empty`); then nothing is written.
+    ``sessions`` and ``money``. ``actor`` (KetaDesk's own seeding actor by default) is named
+    in the audit log. ``os_account`` is linked to the demo administrator, unless it is
+    linked to someone already, so the commands its owner runs act as that administrator.
+    Raises :class:`~ketadesk.errors.Conflict` if ``db`` holds anything ``ketadesk init``
+    does not make (:func:`refuse_if_not_empty`); then nothing is written.
     """
     report: ProgressCallback = progress or _ignore_progress
-    actor = actor or command_line_actor()
+    actor = actor or seeding_actor()
     with db.transaction(job=True) as session:
         refuse_if_not_empty(session)
         report("clinic", 0, 1)
         clinic = _build_clinic(session, Dice(_stage_random(spec.seed, "clinic")), spec)
         report("clinic", 1, 1)
         accounts = _create_users(session, actor, spec.accounts, report)
+        if os_account is not None and any(a.role is Role.ADMIN for a in accounts):
+            _link_demo_admin(session, actor, os_account)
         people = _insert_patients(session, Dice(_stage_random(spec.seed, "patients")), spec,
                                   clinic, report)
         protocols = ensure_default_protocols(session, actor)
@@ -371,6 +377,15 @@ def _create_users(
             created.append(DemoAccount(username, full_name, role, password))
         report("users", done, len(DEMO_USERS))
     return created
+
+
+def _link_demo_admin(session: Session, actor: Actor, os_account: str) -> None:
+    """The demo administrator acts for ``os_account`` at the command line (``make run``'s
+    owner, a developer), unless another user already does."""
+    if session.scalar(select(User.id).where(User.os_account == os_account)) is not None:
+        return
+    admin = next(name for name, _full, role in DEMO_USERS if role is Role.ADMIN)
+    link(session, actor, admin, os_account)
 
 
 # ---------------------------------------------------------------------------------------

@@ -8,9 +8,11 @@
    is opened and migrated. A database without users cannot be logged into, so the person is
    told to run ``ketadesk init --admin USER`` (exit 2).
 3. Log-in: the :class:`~ketadesk.ui.login.LoginDialog`. With ``--screenshot`` there is nobody
-   to type a password, so the window acts as the command line does
-   (:func:`~ketadesk.access.permissions.command_line_actor`): whoever can run ``ketadesk``
-   on a database file or URL already holds its keys.
+   to type a password, so the window acts as a command does without ``--user``: as the
+   user linked to the operating-system account running it
+   (:func:`~ketadesk.access.os_accounts.linked_actor`), or not at all. The shipped defaults
+   a database lacks are written before the log-in by KetaDesk's own
+   :func:`~ketadesk.access.permissions.seeding_actor`, which never acts for a person.
 4. The :class:`~ketadesk.ui.main_window.MainWindow` opens on the chosen area, at
    ``--size WxH`` (default 1280×800, a laptop; checked with the view, before anything
    opens). With ``--screenshot FILE`` it is shown at that size (offscreen unless a
@@ -51,7 +53,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 import ketadesk
-from ketadesk.access.permissions import Actor, command_line_actor
+from ketadesk.access.os_accounts import linked_actor, os_user_name
+from ketadesk.access.permissions import Actor, seeding_actor
 from ketadesk.access.users import authenticate, count_users
 from ketadesk.backups.daily import start_daily
 from ketadesk.config import APP_NAME, RESOURCES, AccountPolicy, account_policy, database_url
@@ -144,8 +147,22 @@ def _open(
         return EXIT_REFUSED
     _seed_protocols_once(db)
     if quiet:
-        return db, command_line_actor()
+        return _linked(db)
     return _log_in(db, policy)
+
+
+def _linked(db: Database) -> tuple[Database, Actor] | int:
+    """A screenshot's actor: the user linked to the operating-system account, never more."""
+    os_user = os_user_name()
+    with db.reading() as session:
+        actor = linked_actor(session, os_user)
+    if actor is None:
+        db.dispose()
+        _tell(f"the operating-system user {os_user} has no KetaDesk account linked to it, so "
+              f"there is nobody to show the window to; an administrator links one with: "
+              f"ketadesk --user ADMIN user link NAME --os-account {os_user}", quiet=True)
+        return EXIT_REFUSED
+    return db, actor
 
 
 def _seed_protocols_once(db: Database) -> None:
@@ -172,13 +189,13 @@ def _seed_protocols_once(db: Database) -> None:
 
     with db.transaction() as session:
         if not has_consents:
-            ensure_default_consent_texts(session, command_line_actor())
+            ensure_default_consent_texts(session, seeding_actor())
         if not has_protocols:
-            ensure_default_protocols(session, command_line_actor())
+            ensure_default_protocols(session, seeding_actor())
         if not has_fees:
-            ensure_default_fee_schedule(session, command_line_actor())
+            ensure_default_fee_schedule(session, seeding_actor())
         if not has_templates:
-            ensure_default_templates(session, command_line_actor())
+            ensure_default_templates(session, seeding_actor())
 
 
 def _log_in(db: Database, policy: AccountPolicy | None) -> tuple[Database, Actor] | int:

@@ -131,11 +131,12 @@ def test_audit_rows_record_who_and_what(session: Session, admin: Actor) -> None:
         audit.history(session, Actor(username="fd", role=Role.FRONT_DESK))
 
 
-def test_command_line_actor_names_the_os_user() -> None:
-    from ketadesk.access.permissions import command_line_actor
+def test_the_seeding_actor_is_no_user_anyone_could_log_in_as() -> None:
+    from ketadesk.access.permissions import SEEDING, seeding_actor
 
-    actor = command_line_actor()
-    assert actor.username.startswith("os:")
+    actor = seeding_actor()
+    assert actor.signature == SEEDING and actor.user_id is None
+    assert not users._USERNAME.match(SEEDING)  # no account can be called that
     assert actor.role is Role.ADMIN
 
 

@@ -19,12 +19,13 @@ from typing import Any
 
 import pytest
 from builders import add_location, add_payer
-from cli.cli_helpers import Result, runner
+from cli.cli_helpers import Result, link_os_admin, runner
 from sqlalchemy import select
 
 from ketadesk import __version__
 from ketadesk.access.models import AuditEntry
-from ketadesk.access.permissions import command_line_actor
+from ketadesk.access.os_accounts import os_user_name
+from ketadesk.access.permissions import seeding_actor
 from ketadesk.cli import common
 from ketadesk.cli.main import main
 from ketadesk.clinic import policies
@@ -63,6 +64,7 @@ def db_path(sqlite_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     """A migrated SQLite file, chosen through $KETADESK_DB so commands need no --db."""
     path = tmp_path / "clinic.sqlite3"
     shutil.copyfile(sqlite_template, path)
+    link_os_admin(path)  # as the clinic's administrator did (for the subprocesses too)
     monkeypatch.setenv("KETADESK_DB", str(path))
     return path
 
@@ -188,7 +190,9 @@ def test_init_with_admin_from_the_environment(
     monkeypatch.setenv("KETADESK_ADMIN_PASSWORD", PASSWORD)
     result = cli("init", "--db", str(path), "--admin", "alice")
     assert result.code == 0
-    assert result.out.endswith("Created the administrator alice.\n")
+    assert result.out.endswith(
+        f"Created the administrator alice, linked to the operating-system account "
+        f"{os_user_name()}: commands {os_user_name()} runs act as alice.\n")
     expect_one_error_line(
         cli("init", "--db", str(path), "--admin", "bob"),
         "this database already has users; add more with 'ketadesk user add'",
@@ -273,12 +277,14 @@ def test_user_add_list_disable_enable(
     added = cli("user", "add", "maria", "--name", "Maria Gómez", "--role", "front-desk")
     assert added == Result(0, "Added maria (Maria Gómez) as front desk.\n", "")
     table = cli("user", "list").out.splitlines()
-    assert table[0].split() == ["User", "Name", "Role", "Status", "Last", "log-in"]
-    assert table[2].split() == ["maria", "Maria", "Gómez", "front_desk", "enabled", "never"]
+    assert table[0].split() == ["User", "Name", "Role", "Status", "OS", "account", "Last",
+                                "log-in"]
+    assert table[3].split() == ["maria", "Maria", "Gómez", "front_desk", "enabled", "-",
+                                "never"]
     assert cli("user", "disable", "maria").out == "maria is now disabled.\n"
     listed = cli("user", "list", "--json").json()
-    assert [(u["username"], u["role"], u["active"]) for u in listed] == [
-        ("maria", "front_desk", False)
+    assert [(u["username"], u["role"], u["active"], u["os_account"]) for u in listed] == [
+        ("clinic-admin", "admin", True, os_user_name()), ("maria", "front_desk", False, None)
     ]
     assert cli("user", "enable", "maria", "--json").json()["active"] is True
     actions = [action for action, _ in audit_rows(db_path, "user")]
@@ -300,13 +306,13 @@ def audit_rows(path: Path, entity: str) -> list[tuple[str, str]]:
         db.dispose()
 
 
-def test_user_actions_are_audited_as_the_os_user(
+def test_user_actions_are_audited_as_the_linked_account_and_the_os_user(
     cli: Any, db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("KETADESK_PASSWORD", PASSWORD)
-    monkeypatch.setattr("getpass.getuser", lambda: "pat")
+    monkeypatch.setattr("ketadesk.access.os_accounts.os_user_name", lambda: "pat")
     cli("user", "add", "maria", "--name", "Maria", "--role", "clinical")
-    assert audit_rows(db_path, "user") == [("create", "os:pat")]
+    assert audit_rows(db_path, "user") == [("create", "clinic-admin (os:pat)")]
 
 
 def test_user_errors(cli: Any, db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -343,7 +349,7 @@ def test_user_passwd_reset_and_rename(
     asked = prompts(monkeypatch, "not my password")
     expect_one_error_line(cli("user", "passwd", "maria"), "wrong user name or password")
     assert asked == ["Current password for maria: "]
-    assert cli("user", "list", "--json").json()[0]["failed_logins"] == 1  # counted
+    assert cli("user", "list", "--json").json()[1]["failed_logins"] == 1  # counted
 
     prompts(monkeypatch, PASSWORD)
     assert cli("user", "passwd", "maria").out == "maria's password is changed.\n"
@@ -381,9 +387,16 @@ def test_user_reset_refuses_ten_spaces(
                           "password ($KETADESK_PASSWORD): must not be blank")
 
 
-def test_user_list_on_an_empty_database(cli: Any, db_path: Path) -> None:
-    assert cli("user", "list").out.startswith("No users yet")
-    assert cli("user", "list", "--json").json() == []
+def test_a_database_without_users_says_how_to_make_the_first(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, sqlite_template: Path
+) -> None:
+    path = tmp_path / "empty.sqlite3"
+    shutil.copyfile(sqlite_template, path)
+    expect_one_error_line(
+        runner(capsys, linked=False)("user", "list", "--db", str(path)),
+        "this database has no users yet; create its first administrator with: "
+        "ketadesk init --admin USER",
+    )
 
 
 # --- patient add, find, show ----------------------------------------------------------------
@@ -551,7 +564,7 @@ def test_patient_show_is_audited_and_lists_policies(cli: Any, db_path: Path) -> 
         payer = add_payer(session, "Aetna")
         policies.add_policy(
             session,
-            command_line_actor(),
+            seeding_actor(),
             1,
             {
                 "payer_id": payer.id,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from builders import add_payer
+from cli.cli_helpers import link_os_admin
 from sqlalchemy import func, select
 
 from ketadesk.cli.main import main
@@ -37,6 +38,7 @@ def db_path(sqlite_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPat
         add_payer(session, "Aetna")
         add_payer(session, "Cigna", edi_payer_id="62308")
     db.dispose()
+    link_os_admin(path)
     monkeypatch.setenv("KETADESK_DB", str(path))
     return path
 

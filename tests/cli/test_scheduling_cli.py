@@ -394,16 +394,17 @@ def test_the_chair_defaults_to_the_patients_home_location(cli: Any, sqlite_clini
     assert (result.json()["location"], result.json()["chair_id"]) == ("NYC", c.chairs["IV 1"])
 
 
-def test_a_booking_is_audited_as_the_os_user(
+def test_a_booking_is_audited_as_the_linked_account_and_the_os_user(
     cli: Any, sqlite_clinic: Clinic, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("getpass.getuser", lambda: "pat")
+    monkeypatch.setattr("ketadesk.access.os_accounts.os_user_name", lambda: "pat")
     assert book(cli, sqlite_clinic, "IV 1", when(sqlite_clinic.monday, "09:00")).code == 0
     with sqlite_clinic.db.reading() as session:
         rows = session.execute(
             select(AuditEntry.entity, AuditEntry.actor).where(AuditEntry.action == "create")
         ).all()
-    assert ("session", "os:pat") in rows and ("series", "os:pat") in rows
+    who = "clinic-admin (os:pat)"
+    assert ("session", who) in rows and ("series", who) in rows
 
 
 # --- session shift ---------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from ketadesk.access.models import User
 from ketadesk.access.passwords import hash_password
-from ketadesk.access.permissions import Role, command_line_actor
+from ketadesk.access.permissions import Role, seeding_actor
 from ketadesk.access.users import authenticate, create_user
 from ketadesk.db import Database
 from ketadesk.demo import DEMO_PASSWORD, DEMO_USER, renew_published_password
@@ -21,7 +21,7 @@ def _demo_users(tmp_path: Path, former: str) -> Database:
     db = open_database(f"sqlite:///{tmp_path / 'demo.sqlite3'}")
     with db.transaction() as session:
         for name in (DEMO_USER, "admin"):
-            create_user(session, command_line_actor(), username=name, full_name=name.title(),
+            create_user(session, seeding_actor(), username=name, full_name=name.title(),
                         role=Role.MANAGER, password="a-Strong-passphrase-42")
         for user in session.scalars(select(User)):
             user.password_hash = hash_password(former)

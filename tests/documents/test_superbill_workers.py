@@ -19,6 +19,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from cli.cli_helpers import link_os_admin
 from pypdf import PdfReader
 
 from ketadesk.access.permissions import Actor, Role
@@ -52,6 +53,7 @@ def clinic(tmp_path_factory: pytest.TempPathFactory) -> Path:
                               accounts=Accounts.NONE))
     finally:
         db.dispose()
+    link_os_admin(path)  # the command runs as the clinic's linked administrator
     assert _patients_in_month(path) >= 2 * POOL_MIN_PATIENTS
     return path
 

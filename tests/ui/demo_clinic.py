@@ -8,7 +8,8 @@ import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from ketadesk.access.permissions import Role, command_line_actor
+from ketadesk.access.os_accounts import os_user_name
+from ketadesk.access.permissions import Role, seeding_actor
 from ketadesk.access.users import create_user
 from ketadesk.db import Database
 from ketadesk.demo.generator import FIXED_DAY_NOW, Accounts, DemoSpec, generate
@@ -27,6 +28,8 @@ def demo_clinic(folder: Path) -> Database:
     generate(db, DemoSpec(patients=60, years=1, locations=3, seed=7, today=DEMO_DAY,
                           accounts=Accounts.NONE, now=DEMO_NOW))
     with db.transaction() as session:  # someone to log in as (the window refuses otherwise)
-        create_user(session, command_line_actor(), username="fit-admin",
-                    full_name="Fit Admin", role=Role.ADMIN, password=uuid.uuid4().hex)
+        admin = create_user(session, seeding_actor(), username="fit-admin",
+                            full_name="Fit Admin", role=Role.ADMIN, password=uuid.uuid4().hex)
+        admin.os_account = os_user_name()  # a screenshot acts as the linked account
+
     return db

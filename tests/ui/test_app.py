@@ -20,6 +20,7 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy.orm import Session
 
 from ketadesk.access import users
+from ketadesk.access.os_accounts import os_user_name
 from ketadesk.access.permissions import Actor, Role
 from ketadesk.billing.packages import default_templates
 from ketadesk.clinic import patients
@@ -109,9 +110,10 @@ def clinic_file(sqlite_template: Path, tmp_path: Path, *, with_user: bool) -> Pa
     db = Database(f"sqlite:///{path}")
     admin = Actor("test-admin", Role.ADMIN)
     with db.transaction() as session:
-        if with_user:
-            users.create_user(session, admin, username="alice", full_name="Alice",
-                              role=Role.MANAGER, password="a long password")
+        if with_user:  # linked: a screenshot acts as the operating-system user's account
+            alice = users.create_user(session, admin, username="alice", full_name="Alice",
+                                      role=Role.MANAGER, password="a long password")
+            alice.os_account = os_user_name()
         add_patients(session, admin, 3)
     db.dispose()
     return path

@@ -565,15 +565,15 @@ def test_admin_adds_a_user_and_disables_another(
     fill(qtbot, tab.form, {"password": "correct horse", "password_again": "correct horse"})
     click(qtbot, tab.save_button)
     assert shown_rows(tab.table) == [
-        ["mreyes", "Maria Reyes", "Manager", "Active"],
-        ["tkim", "Tom Kim", "Front desk", "Active"],
+        ["mreyes", "Maria Reyes", "Manager", "", "Active"],
+        ["tkim", "Tom Kim", "Front desk", "", "Active"],
     ]
     assert not tab.form.editors["password"].isVisible()  # an account's password stays put
 
     click_row(qtbot, tab.table, "tkim")
     assert tab.deactivate_button.text() == "Disable"
     click(qtbot, tab.deactivate_button)
-    assert shown_rows(tab.table)[1] == ["tkim", "Tom Kim", "Front desk", "Disabled"]
+    assert shown_rows(tab.table)[1] == ["tkim", "Tom Kim", "Front desk", "", "Disabled"]
     assert tab.deactivate_button.text() == "Enable"
     with sqlite_db.reading() as s:
         users = {u.username: u for u in s.scalars(select(User))}
@@ -584,7 +584,7 @@ def test_admin_adds_a_user_and_disables_another(
 
 def test_admin_changes_a_role(qtbot: QtBot, sqlite_db: Database) -> None:
     with sqlite_db.transaction() as s:
-        create_user(
+        tkim = create_user(
             s,
             ADMIN,
             username="tkim",
@@ -592,6 +592,7 @@ def test_admin_changes_a_role(qtbot: QtBot, sqlite_db: Database) -> None:
             role=Role.FRONT_DESK,
             password="a-long-password",
         )
+        tkim.os_account = "tomk"  # ketadesk user link tkim --os-account tomk
     view = open_settings(qtbot, sqlite_db, ADMIN)
     tab = go_to(qtbot, view, "Users")
     click_row(qtbot, tab.table, "tkim")
@@ -601,7 +602,7 @@ def test_admin_changes_a_role(qtbot: QtBot, sqlite_db: Database) -> None:
     click(qtbot, tab.save_button)
     with sqlite_db.reading() as s:
         assert s.scalars(select(User.role)).one() is Role.BILLING
-    assert shown_rows(tab.table) == [["tkim", "Tom Kim", "Billing", "Active"]]
+    assert shown_rows(tab.table) == [["tkim", "Tom Kim", "Billing", "tomk", "Active"]]
 
 
 def test_a_tab_without_its_hooks_is_refused_when_defined() -> None:

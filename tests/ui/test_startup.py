@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from ketadesk.access import users
-from ketadesk.access.permissions import Actor, Role, command_line_actor
+from ketadesk.access.os_accounts import os_user_name
+from ketadesk.access.permissions import Actor, Role, seeding_actor
 from ketadesk.billing.fees import ensure_default_fee_schedule
 from ketadesk.billing.models import FeeItem, PackageTemplate
 from ketadesk.billing.packages import ensure_default_templates
@@ -148,12 +149,14 @@ def test_the_window_paints_patients_without_the_fee_module(
     shutil.copyfile(sqlite_template, path)
     db = Database(f"sqlite:///{path}")
     with db.transaction() as session:
-        users.create_user(session, Actor("test-admin", Role.ADMIN), username="alice",
-                          full_name="Alice", role=Role.MANAGER, password="a long password")
-        ensure_default_protocols(session, command_line_actor())
-        ensure_default_fee_schedule(session, command_line_actor())
-        ensure_default_templates(session, command_line_actor())
-        ensure_default_consent_texts(session, command_line_actor())  # as 'init' does
+        alice = users.create_user(session, Actor("test-admin", Role.ADMIN), username="alice",
+                                  full_name="Alice", role=Role.MANAGER,
+                                  password="a long password")
+        alice.os_account = os_user_name()  # a screenshot shows what the linked account sees
+        ensure_default_protocols(session, seeding_actor())
+        ensure_default_fee_schedule(session, seeding_actor())
+        ensure_default_templates(session, seeding_actor())
+        ensure_default_consent_texts(session, seeding_actor())  # as 'init' does
     db.dispose()
     shot = tmp_path / "patients.png"
     run = ("from ketadesk.cli.main import main\n"

@@ -46,7 +46,7 @@ def load_user(session: Session, key: int) -> User:
 
 class UsersTab(RecordTab):
     noun = "user"
-    columns = ("User name", "Full name", "Role")
+    columns = ("User name", "Full name", "Role", "OS account")  # linked: ketadesk user link
     permission = Permission.USER_ADMIN
     read_only_text = "Only administrators can manage users."
     deactivate_texts = ("Disable", "Enable")
@@ -93,7 +93,7 @@ class UsersTab(RecordTab):
 
     def load_rows(self, session: Session, include_inactive: bool) -> list[Row]:
         found = service.list_users(session, self.context.actor)
-        return [Row(u.id, (u.username, u.full_name, u.role.label), u.active)
+        return [Row(u.id, (u.username, u.full_name, u.role.label, u.os_account or ""), u.active)
                 for u in found if include_inactive or u.active]
 
     def load_values(self, session: Session, key: int) -> Mapping[str, object]:
