@@ -62,6 +62,7 @@ from ketadesk.scheduling.models import (
     VitalSign,
     WaitlistEntry,
 )
+from ketadesk.scheduling.outcomes.models import CustomMeasure, OutcomeScore, SafetyAlert
 from ketadesk.scheduling.side_effects.models import ReviewClearance, SideEffect
 
 __all__ = [
@@ -79,6 +80,7 @@ __all__ = [
     "ConsentText",
     "ConsentWithdrawal",
     "Counter",
+    "CustomMeasure",
     "Diagnosis",
     "Estimate",
     "EstimateLine",
@@ -96,6 +98,7 @@ __all__ = [
     "Location",
     "Observation",
     "OpeningHours",
+    "OutcomeScore",
     "PackagePurchase",
     "PackageTemplate",
     "PackageUse",
@@ -110,6 +113,7 @@ __all__ = [
     "RemitClaim",
     "RemitLine",
     "ReviewClearance",
+    "SafetyAlert",
     "ScreeningRule",
     "Series",
     "SessionStep",

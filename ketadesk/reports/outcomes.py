@@ -61,8 +61,10 @@ from ketadesk.scheduling.models import (
     SessionStatus,
     TreatmentSession,
 )
+from ketadesk.scheduling.outcomes import rules
+from ketadesk.scheduling.outcomes.measures import shipped
 
-REMISSION_BELOW = 5
+REMISSION_BELOW = {m.key: m.remission_threshold for m in shipped()}
 PERIODS = periods.DIMENSIONS
 DIMENSIONS = (
     *PERIODS,
@@ -107,8 +109,8 @@ MEASURES = (
         "remission_rate",
         "Remission rate",
         Kind.PERCENT,
-        f"Series whose latest score is under {REMISSION_BELOW} (PHQ-9; the same cut-off on "
-        "GAD-7) ÷ series × 100.",
+        f"Series whose latest score is under {REMISSION_BELOW[ScoreKind.PHQ9]} (PHQ-9; "
+        f"under {REMISSION_BELOW[ScoreKind.GAD7]} on GAD-7) ÷ series × 100.",
     ),
 )
 DETAIL_LIMIT = 2000
@@ -131,11 +133,11 @@ class Scored:
 
     @property
     def responded(self) -> bool:
-        return self.baseline > 0 and 2 * self.latest <= self.baseline
+        return rules.responded(self.baseline, self.latest)
 
     @property
     def remitted(self) -> bool:
-        return self.latest < REMISSION_BELOW
+        return bool(rules.remitted(self.latest, REMISSION_BELOW[self.scale]))
 
     def key(self, dimension: str) -> Any:
         if dimension == "location":

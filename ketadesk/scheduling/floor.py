@@ -69,6 +69,7 @@ from ketadesk.scheduling.models import (
     TreatmentSession,
     VitalSign,
 )
+from ketadesk.scheduling.outcomes import scores
 from ketadesk.scheduling.rems import rems_form_due_on
 from ketadesk.scheduling.series import refresh_series_status
 from ketadesk.scheduling.side_effects import recording as side_effects
@@ -460,20 +461,24 @@ def record_observation(
 
 
 def record_score(
-    session: Session, actor: Actor, session_id: int, kind: ScoreKind, score: int
+    session: Session,
+    actor: Actor,
+    session_id: int,
+    kind: ScoreKind,
+    score: int | None,
+    items: tuple[int, ...] | None = None,
 ) -> TreatmentSession:
-    """Record the session's outcome score (PHQ-9 0–27, GAD-7 0–21), once checked in."""
+    """Record the session's outcome score (PHQ-9 0–27, GAD-7 0–21), once checked in.
+
+    The score is kept by :func:`ketadesk.scheduling.outcomes.scores.record_score` (which
+    checks it, writes it on the session too and raises the PHQ-9 item-9 alert); ``score``
+    may be left out when the item answers are given.
+    """
     actor.require(Permission.FLOOR_CLINICAL)
     ts = _load(session, session_id)
     _require_status(ts, ON_THE_FLOOR | {SessionStatus.COMPLETED}, "recording a score")
-    value: object = score
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= kind.maximum:
-        raise ValidationError.single(
-            "score", f"a {kind.label} score is a whole number from 0 to {kind.maximum}"
-        )
-    with _changing(session, actor, ts):
-        ts.score_kind = kind
-        ts.score = score
+    answers = scores.Answers(total=score, items=items)
+    scores.record_score(session, actor, ts.patient_id, kind.value, answers, session_id=ts.id)
     return ts
 
 
