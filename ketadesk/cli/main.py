@@ -125,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
         intake,
         invoices,
         ledger,
+        outcomes,
         patients,
         payments,
         protocols,
@@ -140,7 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = _top_level_parser()
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
-    scheduling = (setup, users, patients, protocols, series, sessions, schedule)
+    scheduling = (setup, users, patients, protocols, series, sessions, schedule, outcomes)
     billing = (charges, invoices, payments, ledger, superbills, estimates, claims)
     clinical = (intake, consent, history, side_effects)
     for module in (*scheduling, *clinical, *billing, reports, backups, audit, demo, desktop):

@@ -163,3 +163,15 @@ def test_a_clinic_defines_its_own_measure(session: Session, clinic: SchedulingCl
     with pytest.raises(ValidationError) as caught:
         measures.define_measure(session, MANAGER, "phq9", "", 0, remission_threshold=3)
     assert {p.field for p in caught.value.problems} == {"key", "name", "maximum"}
+
+
+def test_a_score_dated_by_day_is_taken_at_noon_or_now(
+    session: Session, clinic: SchedulingClinic
+) -> None:
+    book(session, clinic, start="2026-12-07 09:00")  # treated in New York
+    pid, morning = clinic.patient.id, at("2026-12-07 09:30")
+    assert scores.taken_on(session, pid, morning.date(), morning) == morning
+    assert scores.taken_on(session, pid, at("2026-12-01 08:00").date(), morning) == at(
+        "2026-12-01 12:00"
+    )
+    assert scores.taken_on(session, pid, at("2026-12-09 08:00").date(), morning) > morning

@@ -91,9 +91,9 @@ def record_score(
     return score
 
 
-def taken_on(session: Session, patient_id: int, day: date) -> datetime:
-    """A score dated only by its day: noon of ``day`` where the patient is treated (the
-    location of their latest session; UTC for a patient never booked)."""
+def patient_zone(session: Session, patient_id: int) -> str:
+    """Where the patient is treated: the time zone of their latest session's location (UTC
+    for a patient never booked). Scores are shown, and dated by day, in it."""
     zone_name = session.scalar(
         select(Location.time_zone)
         .join(TreatmentSession, TreatmentSession.location_id == Location.id)
@@ -101,8 +101,18 @@ def taken_on(session: Session, patient_id: int, day: date) -> datetime:
         .order_by(TreatmentSession.starts_at.desc())
         .limit(1)
     )
-    zone = ZoneInfo(zone_name) if zone_name else UTC
-    return datetime.combine(day, time(12), zone).astimezone(UTC)
+    return zone_name or "UTC"
+
+
+def taken_on(session: Session, patient_id: int, day: date, now: datetime) -> datetime:
+    """A score dated only by its day: noon of ``day`` where the patient is treated, or
+    ``now`` when that noon is still to come (a score typed in the morning, dated today)."""
+    zone = ZoneInfo(patient_zone(session, patient_id))
+    noon = datetime.combine(day, time(12), zone).astimezone(UTC)
+    moment = _aware(now)
+    if day == moment.astimezone(zone).date() and noon > moment:
+        return moment
+    return noon  # a day still to come stays in the future, and is refused as such
 
 
 def read_items(text: str) -> tuple[int, ...]:

@@ -28,6 +28,7 @@ from ketadesk.scheduling.outcomes.alerts import AlertView, patient_alerts
 from ketadesk.scheduling.outcomes.measures import Measure, all_measures
 from ketadesk.scheduling.outcomes.models import OutcomeScore
 from ketadesk.scheduling.outcomes.rules import Taken
+from ketadesk.scheduling.outcomes.scores import patient_zone
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,7 @@ class PatientOutcomes:
     patient_id: int
     mrn: str
     patient_name: str
+    time_zone: str  # where the patient is treated: scores are shown in it
     measures: tuple[MeasureOutcomes, ...]  # only the measures the patient was scored on
     alerts: tuple[AlertView, ...]
 
@@ -139,6 +141,7 @@ def patient_outcomes(session: Session, actor: Actor, patient_id: int) -> Patient
         patient_id=patient.id,
         mrn=patient.mrn,
         patient_name=f"{patient.family_name}, {patient.given_name}",
+        time_zone=patient_zone(session, patient_id),
         measures=measures,
         alerts=tuple(patient_alerts(session, actor, patient_id)),
     )
