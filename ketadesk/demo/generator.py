@@ -104,6 +104,7 @@ from ketadesk.demo.bulk import insert_rows, table_of
 from ketadesk.demo.clinical_consent import add_consents
 from ketadesk.demo.clinical_history import add_treatment_histories
 from ketadesk.demo.clinical_intake import add_intakes
+from ketadesk.demo.clinical_outcomes import add_outcomes
 from ketadesk.demo.clinical_sideeffects import add_side_effects
 from ketadesk.demo.dice import Dice, table
 from ketadesk.demo.dice import Table as Weights
@@ -303,6 +304,7 @@ def generate(
                                 now=now)
         add_consents(session, _stage_random(spec.seed, "consents"), actor,
                      today=spec.today, now=now)
+        add_outcomes(session, _stage_random(spec.seed, "outcomes"), now=now)
         money = add_money(session, _stage_random(spec.seed, "money"), actor=actor,
                           today=spec.today, now=now, report=report)
         add_intakes(session, _stage_random(spec.seed, "intake"), actor=actor,

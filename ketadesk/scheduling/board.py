@@ -53,6 +53,8 @@ from ketadesk.scheduling.models import (
     SessionStatus,
     TreatmentSession,
 )
+from ketadesk.scheduling.outcomes import alerts
+from ketadesk.scheduling.outcomes.alerts import AlertView
 from ketadesk.scheduling.proposals import Slot
 from ketadesk.scheduling.rems import RemsFormDue
 from ketadesk.scheduling.rules import load_context
@@ -104,6 +106,8 @@ class BoardSession:
     review_needed: str = ""
     # "No consent: …" (check-in will be refused) or "Consent expires in N days".
     consent: ConsentBadge | None = None
+    # The patient's open PHQ-9 item-9 alerts: shown on the card until acknowledged.
+    safety_alerts: tuple[AlertView, ...] = ()
 
     @property
     def progress(self) -> str:
@@ -163,9 +167,17 @@ def chair_board(session: Session, actor: Actor, location_id: int, now: datetime)
     ).all()
     by_chair: dict[int, list[BoardSession]] = defaultdict(list)
     day_sessions = _day_sessions(session, location_id, local_now, zone)
-    intake = board_intake(session, {s.patient_id for _, s in day_sessions}, local_now.date())
+    patient_ids = {s.patient_id for _, s in day_sessions}
+    intake = board_intake(session, patient_ids, local_now.date())
+    open_alerts = alerts.open_by_patient(session, actor, patient_ids)
     for chair_id, shown in day_sessions:
-        by_chair[chair_id].append(replace(shown, intake=intake.get(shown.patient_id)))
+        by_chair[chair_id].append(
+            replace(
+                shown,
+                intake=intake.get(shown.patient_id),
+                safety_alerts=open_alerts.get(shown.patient_id, ()),
+            )
+        )
     due = rems.rems_forms_due(session, actor, location_id=location_id, today=local_now.date())
     return Board(
         location_id=location.id,

@@ -111,13 +111,17 @@ class _SeriesStart:
     first_dose: datetime
 
 
-def patient_outcomes(session: Session, actor: Actor, patient_id: int) -> PatientOutcomes:
-    """The patient's outcomes; reading them is audited as an opening of the record."""
+def patient_outcomes(
+    session: Session, actor: Actor, patient_id: int, *, audited: bool = True
+) -> PatientOutcomes:
+    """The patient's outcomes. Reading them is audited as an opening of the record, unless
+    ``audited`` is false: the chart, whose opening was audited already, reads them too."""
     actor.require(Permission.PATIENT_VIEW)
     patient = session.get(Patient, patient_id)
     if patient is None:
         raise NotFound(f"there is no patient with id {patient_id}")
-    audit.record(session, actor, "view", "outcomes", patient.mrn)
+    if audited:
+        audit.record(session, actor, "view", "outcomes", patient.mrn)
     by_measure: dict[str, list[ScorePoint]] = defaultdict(list)
     for row in session.scalars(
         select(OutcomeScore)

@@ -44,6 +44,7 @@ from ketadesk.scheduling.models import (
 from ketadesk.scheduling.series import patient_series, series_progress
 from ketadesk.ui.context import AppContext
 from ketadesk.ui.format import us_date
+from ketadesk.ui.patients.outcomes import load_outcomes, series_summaries
 from ketadesk.ui.style import ACCENT, ERROR, INK, LINE, MUTED, set_role
 
 DATE_LABEL_WIDTH = 44  # pixels for "12/07" under the chart's axis
@@ -325,6 +326,7 @@ class SeriesPanel(QWidget):
     def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.context = context
+        self.outcome_lines: dict[int, list[str]] = {}  # per series: response and remission
         self.lines: tuple[SeriesLine, ...] = ()
         self.column = QVBoxLayout(self)
         self.column.setContentsMargins(0, 0, 0, 0)
@@ -341,6 +343,7 @@ class SeriesPanel(QWidget):
     def set_patient(self, patient_id: int, now: datetime | None = None) -> None:
         """Load and show ``patient_id``'s series and scores."""
         lines, points = load_series(self.context, patient_id, now)
+        self.outcome_lines = series_summaries(load_outcomes(self.context, patient_id))
         self.show_series(lines, points)
 
     def show_series(self, lines: Sequence[SeriesLine], points: Sequence[ScorePoint]) -> None:
@@ -374,6 +377,11 @@ class SeriesPanel(QWidget):
         progress.setObjectName("seriesProgress")
         set_role(progress, "muted")
         column.addWidget(progress)
+        for said in self.outcome_lines.get(line.series_id, ()):
+            outcome = QLabel(said)
+            outcome.setObjectName("seriesOutcome")
+            outcome.setWordWrap(True)
+            column.addWidget(outcome)
         if line.upcoming:
             column.addWidget(self._caption(f"Upcoming ({len(line.upcoming)})"))
             column.addWidget(_table(line.upcoming))

@@ -162,7 +162,7 @@ class PatientDetail(QWidget):
         self.context = context
         self.record: PatientRecord | None = None
         self.values: dict[str, QLabel] = {}
-        # Record / Ledger (roles that see money) / History / Intake / Consent
+        # Record / Ledger (roles that see money) / History / Intake / Consent / Outcomes
         self.tabs: QTabWidget | None = None
         self.ledger: LedgerPanel | None = None
         self.history: HistoryPanel
@@ -234,10 +234,12 @@ class PatientDetail(QWidget):
     def _tabs(self, record: QWidget) -> QTabWidget:
         """The record's cards on "Record", the patient's money on "Ledger" (for roles that
         see money), then the clinical tabs: the treatments tried before on "History", the
-        intake assessment on "Intake", the consents on "Consent"."""
+        intake assessment on "Intake", the consents on "Consent",
+        the outcome scores on "Outcomes"."""
         from ketadesk.ui.patients.consent import ConsentPanel
         from ketadesk.ui.patients.history import HistoryPanel
         from ketadesk.ui.patients.intake import IntakePanel
+        from ketadesk.ui.patients.outcomes import OutcomesPanel
 
         self.tabs = QTabWidget()
         self.tabs.setObjectName("recordTabs")
@@ -254,7 +256,15 @@ class PatientDetail(QWidget):
         self.tabs.addTab(self.intake, "Intake")
         self.consent = ConsentPanel(self.context)
         self.tabs.addTab(self.consent, "Consent")
+        self.outcomes: OutcomesPanel = OutcomesPanel(self.context)
+        self.tabs.addTab(self.outcomes, "Outcomes")
+        self.outcomes.recorded.connect(self._scores_recorded)
         return self.tabs
+
+    def _scores_recorded(self) -> None:
+        """A score recorded on Outcomes: the Series card says response and remission too."""
+        if self.record is not None:
+            self.series.set_patient(self.record.id)
 
     def show_ledger(self) -> None:
         """Bring the open patient's Ledger tab to the front (when the role may see it)."""
@@ -334,6 +344,7 @@ class PatientDetail(QWidget):
         if self.intake is not None:
             self.intake.set_patient(record.id)
         self.consent.set_patient(record.id)
+        self.outcomes.set_patient(record.id)
         self.pages.setCurrentIndex(1)
 
     def _facts(self, record: PatientRecord) -> str:

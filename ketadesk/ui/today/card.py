@@ -35,6 +35,7 @@ from ketadesk.scheduling.board import BoardSession, ChairCard
 from ketadesk.scheduling.floor import DueItem
 from ketadesk.scheduling.models import SessionStatus
 from ketadesk.ui.style import ACCENT, ACCENT_SOFT, ERROR, LINE, MUTED, WARNING_INK, WARNING_SOFT
+from ketadesk.ui.today import outcomes_badge
 from ketadesk.ui.today.consent_badge import add_consent_badge
 from ketadesk.ui.today.intake_badge import add_intake_badge
 from ketadesk.ui.today.sideeffects_badge import add_review_badge
@@ -234,6 +235,7 @@ class ChairCardWidget(QFrame):
         name.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.body.addWidget(name)
         add_review_badge(self.body, shown)
+        outcomes_badge.add_alert_badge(self, shown)
         self.body.addWidget(
             _label(
                 f"MRN {shown.mrn}  ·  {shown.protocol_name} {shown.progress}",

@@ -50,6 +50,7 @@ from ketadesk.ui.billing.pdf import PdfButton
 from ketadesk.ui.context import AppContext
 from ketadesk.ui.forms import attempt
 from ketadesk.ui.style import set_role
+from ketadesk.ui.today import outcomes_badge
 from ketadesk.ui.today.card import CARD_MIN_WIDTH, CARD_WIDTH, ChairCardWidget
 from ketadesk.ui.today.dialogs import (
     CancelDialog,
@@ -85,6 +86,7 @@ DIALOG_STEPS: dict[str, tuple[type[FloorDialog], str]] = {
     "observation": (ObservationDialog, "Sedation / dissociation"),
     "score": (ScoreDialog, "Outcome score"),
     "side_effect": (SideEffectDialog, "Side effect"),
+    outcomes_badge.ACK_STEP: (outcomes_badge.AcknowledgeAlertDialog, "Acknowledge alert"),
 }
 
 
