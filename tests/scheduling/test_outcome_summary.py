@@ -111,6 +111,6 @@ def test_a_rating_without_remission_says_only_response(
     score(session, pid, 8, "2026-11-01 10:00", measure="pain")
     score(session, pid, 5, "2026-11-10 10:00", measure="pain")
     (pain,) = patient_outcomes(session, CLINICIAN, pid).measures
-    assert pain.measure.name == "Pain (0-10)"
+    assert pain.measure.name == "Pain rating"
     assert (pain.series[0].responded, pain.series[0].remitted) == (False, None)
     assert pain.series[0].words == "no response"

@@ -8,11 +8,19 @@ from datetime import timedelta
 import pytest
 from builders import at, scheduling_clinic
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialogButtonBox, QLabel, QMessageBox, QPlainTextEdit, QWidget
+from PySide6.QtWidgets import QDialogButtonBox, QLabel, QPlainTextEdit
 from pytestqt.qtbot import QtBot
 from scheduling.planning_helpers import existing_session
 from sqlalchemy import select
-from ui.test_today import Clock, book, card, dialog_of, dose_esketamine, make_view, press
+from ui.test_today import (  # the board's builders
+    Clock,
+    book,
+    card,
+    dialog_of,
+    dose_esketamine,
+    make_view,
+    press,
+)
 
 from ketadesk.access.permissions import Actor, Role
 from ketadesk.clinic.models import Chair, Patient, Provider
@@ -30,18 +38,6 @@ ADMIN = Actor(username="test-admin", role=Role.ADMIN)
 NURSE = Actor(username="nurse-kim", role=Role.CLINICAL)
 MANAGER = Actor(username="boss", role=Role.MANAGER)
 ITEM9 = (2, 2, 2, 2, 1, 1, 2, 1, 1)
-
-
-@pytest.fixture(autouse=True)
-def warnings_shown(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    said: list[str] = []
-
-    def say(_parent: QWidget | None, _title: str, text: str, *_args: object) -> int:
-        said.append(text)
-        return 0
-
-    monkeypatch.setattr(QMessageBox, "warning", say)
-    return said
 
 
 @pytest.fixture
