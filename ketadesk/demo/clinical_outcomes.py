@@ -82,7 +82,8 @@ def _row(
 
 
 def _scored_sessions(session: Session) -> list[_Scored]:
-    visit = TreatmentSession
+    # Core columns, not ORM attributes: a compact row per session, without the ORM's loading.
+    visit, series, protocol = table_of(TreatmentSession).c, table_of(Series).c, table_of(Protocol).c
     query = (
         select(
             visit.id,
@@ -95,10 +96,10 @@ def _scored_sessions(session: Session) -> list[_Scored]:
             visit.checked_in_at,
             visit.starts_at,
             visit.status,
-            Protocol.phase,
+            protocol.phase,
         )
-        .join(Series, Series.id == visit.series_id)
-        .join(Protocol, Protocol.id == Series.protocol_id)
+        .join_from(table_of(TreatmentSession), table_of(Series), series.id == visit.series_id)
+        .join(table_of(Protocol), protocol.id == series.protocol_id)
         .where(visit.score.is_not(None), visit.score_kind.is_not(None))
         .order_by(visit.series_id, visit.number)
     )
