@@ -93,7 +93,12 @@ def test_the_outcomes_tab_shows_response_and_records_a_score(
     view = _open_chart(qtbot, clinic_db, pid)
     tabs = view.detail.tabs
     assert tabs is not None
-    assert [tabs.tabText(i) for i in range(tabs.count())] == ["Record", "Outcomes"]
+    assert [tabs.tabText(i) for i in range(tabs.count())] == [
+        "Record",
+        "History",
+        "Intake",
+        "Outcomes",
+    ]
     record_series = [
         label.text() for label in view.detail.series.findChildren(QLabel, "seriesOutcome")
     ]
