@@ -132,13 +132,12 @@ def _define_parser(actions: Any) -> None:
 
 
 def show(args: argparse.Namespace) -> int:
-    from ketadesk.access.permissions import command_line_actor
     from ketadesk.scheduling.outcomes.summary import patient_outcomes
 
     if not args.patient:
         raise common.UsageError("give --patient MRN to show a patient's outcomes, or an action")
-    actor = command_line_actor()
     with common.opened(args) as db, db.transaction() as session:
+        actor = common.actor(args)
         patient = common.patient_by_mrn(session, actor, args.patient)
         found = patient_outcomes(session, actor, patient.id)
     common.emit(args, outcomes_data(found), lambda: outcomes_text(found))
@@ -251,15 +250,14 @@ def _when(moment: datetime, zone: ZoneInfo) -> str:
 
 
 def record_score(args: argparse.Namespace) -> int:
-    from ketadesk.access.permissions import command_line_actor
     from ketadesk.scheduling.outcomes import scores
 
-    actor = command_line_actor()
     clock = common.clock_of(args)
     total = None if args.score is None else _whole(args.score, "score")
     items = None if args.items is None else scores.read_items(args.items)
     session_id = None if args.session is None else _reference(args.session, "S", "session")
     with common.opened(args) as db, db.transaction() as session:
+        actor = common.actor(args)
         patient = common.patient_by_mrn(session, actor, args.patient)
         taken_at = None
         if args.on is not None:
@@ -321,11 +319,10 @@ def _reference(text: str, prefix: str, field: str) -> int:
 
 
 def list_alerts(args: argparse.Namespace) -> int:
-    from ketadesk.access.permissions import command_line_actor
     from ketadesk.scheduling.outcomes.alerts import open_alerts
 
-    actor = command_line_actor()
     with common.opened(args) as db, db.reading() as session:
+        actor = common.actor(args)
         found = open_alerts(session, actor)
     rows = [
         (a.reference, a.mrn, a.patient_name, f"{a.raised_at:%Y-%m-%d %H:%M} UTC", a.words)
@@ -341,12 +338,11 @@ def list_alerts(args: argparse.Namespace) -> int:
 
 
 def acknowledge(args: argparse.Namespace) -> int:
-    from ketadesk.access.permissions import command_line_actor
     from ketadesk.scheduling.outcomes import alerts
 
-    actor = command_line_actor()
     alert_id = _reference(args.alert, "A", "alert")
     with common.opened(args) as db, db.transaction() as session:
+        actor = common.actor(args)
         done = alerts.acknowledge(
             session, actor, alert_id, args.note, now=common.clock_of(args).now()
         )
@@ -381,14 +377,13 @@ def list_measures(args: argparse.Namespace) -> int:
 
 
 def define_measure(args: argparse.Namespace) -> int:
-    from ketadesk.access.permissions import command_line_actor
     from ketadesk.scheduling.outcomes import measures
 
-    actor = command_line_actor()
     minimum = _whole(args.min, "minimum")
     maximum = _whole(args.max, "maximum")
     threshold = None if args.remission is None else _whole(args.remission, "remission_threshold")
     with common.opened(args) as db, db.transaction() as session:
+        actor = common.actor(args)
         made = measures.define_measure(
             session,
             actor,

@@ -97,6 +97,7 @@ def test_the_outcomes_tab_shows_response_and_records_a_score(
         "Record",
         "History",
         "Intake",
+        "Consent",
         "Outcomes",
     ]
     record_series = [
