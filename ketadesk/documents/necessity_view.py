@@ -26,10 +26,8 @@ from ketadesk.clinic.policies import coverage_on
 from ketadesk.errors import Incomplete, NotFound
 from ketadesk.scheduling.models import (
     RELEASED,
-    ScoreKind,
     Series,
     SeriesStatus,
-    TreatmentSession,
 )
 
 
@@ -68,22 +66,24 @@ class NecessityView:
 
 
 def baseline_scores(session: Session, patient_id: int) -> tuple[BaselineScore, ...]:
-    """The earliest PHQ-9 and GAD-7 recorded for the patient, one of each at most.
+    """The earliest score of each shipped measure (PHQ-9, GAD-7, PCL-5, pain) on record for
+    the patient: the outcomes' own record (:mod:`ketadesk.scheduling.outcomes`), which holds
+    the baselines taken before a first session as well as the sessions' scores."""
+    from ketadesk.scheduling.outcomes.measures import shipped
+    from ketadesk.scheduling.outcomes.models import OutcomeScore
 
-    The one place the letter reads scores: today from the sessions' ``score_kind`` and
-    ``score``; point it at the outcomes' baselines when those exist.
-    """
+    measures = {m.key: m for m in shipped()}
     rows = session.execute(
-        select(TreatmentSession.score_kind, TreatmentSession.score, TreatmentSession.starts_at)
-        .where(TreatmentSession.patient_id == patient_id,
-               TreatmentSession.score_kind.is_not(None), TreatmentSession.score.is_not(None))
-        .order_by(TreatmentSession.starts_at)
+        select(OutcomeScore.measure, OutcomeScore.total, OutcomeScore.taken_at)
+        .where(OutcomeScore.patient_id == patient_id, OutcomeScore.measure.in_(measures))
+        .order_by(OutcomeScore.taken_at, OutcomeScore.id)
     ).all()
-    first: dict[ScoreKind, BaselineScore] = {}
-    for kind, score, starts_at in rows:
-        if kind is not None and score is not None and kind not in first:
-            first[kind] = BaselineScore(kind.label, score, kind.maximum, starts_at.date())
-    return tuple(first[kind] for kind in ScoreKind if kind in first)
+    first: dict[str, BaselineScore] = {}
+    for key, total, taken_at in rows:
+        if key not in first:
+            found = measures[key]
+            first[key] = BaselineScore(found.name, total, found.maximum, taken_at.date())
+    return tuple(first[key] for key in measures if key in first)
 
 
 def necessity_view(

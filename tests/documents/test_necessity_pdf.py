@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import date, datetime, timedelta
 
 import pytest
 from builders import SchedulingClinic, add_payer, insure, scheduling_clinic
@@ -16,7 +16,7 @@ from ketadesk.clinic.history.entries import TreatmentDraft, add_treatment
 from ketadesk.clinic.history.models import Response, TreatmentKind
 from ketadesk.documents.necessity import render_necessity
 from ketadesk.documents.necessity_view import baseline_scores, necessity_view
-from ketadesk.scheduling.models import ScoreKind
+from ketadesk.scheduling.outcomes.scores import Answers, record_score
 
 DESK = Actor(username="desk", role=Role.FRONT_DESK)
 TODAY = date(2026, 12, 1)
@@ -32,6 +32,13 @@ def text_of(pdf: bytes) -> str:
                     for page in PdfReader(io.BytesIO(pdf)).pages)
 
 
+def scored(session: Session, patient_id: int, measure: str, total: int, at: datetime) -> None:
+    """A score recorded through the outcomes' own service, as taken at ``at``."""
+    clinician = Actor(username="dr-osei", role=Role.CLINICAL)
+    record_score(session, clinician, patient_id, measure, Answers(total=total), taken_at=at,
+                 now=at + timedelta(hours=1))
+
+
 def test_the_letter_names_diagnosis_trials_scores_and_plan(
     session: Session, clinic: SchedulingClinic, admin: Actor
 ) -> None:
@@ -43,9 +50,8 @@ def test_the_letter_names_diagnosis_trials_scores_and_plan(
         TreatmentKind.PSYCHOTHERAPY, "CBT", None, "", 16, Response.PARTIAL, "completed", None))
     series = iv_induction(session, clinic, DESK)
     first, second = series.sessions[0], series.sessions[1]
-    first.score_kind, first.score = ScoreKind.PHQ9, 21
-    second.score_kind, second.score = ScoreKind.GAD7, 15
-    session.flush()
+    scored(session, patient.id, "phq9", 21, first.starts_at)
+    scored(session, patient.id, "gad7", 15, second.starts_at)
     view = necessity_view(session, DESK, patient.id, TODAY)
     words = text_of(render_necessity(view, deterministic=True))
     for expected in (
@@ -86,7 +92,6 @@ def test_the_baseline_is_the_earliest_score_of_each_kind(
 ) -> None:
     series = iv_induction(session, clinic, DESK)
     for ts, score in zip(series.sessions[:3], (20, 12, 6), strict=True):
-        ts.score_kind, ts.score = ScoreKind.PHQ9, score
-    session.flush()
+        scored(session, clinic.patient.id, "phq9", score, ts.starts_at)
     [baseline] = baseline_scores(session, clinic.patient.id)
     assert (baseline.kind, baseline.score) == ("PHQ-9", 20)

@@ -95,9 +95,9 @@ def test_the_outcomes_tab_shows_response_and_records_a_score(
     assert tabs is not None
     assert [tabs.tabText(i) for i in range(tabs.count())] == [
         "Record",
-        "History",
         "Intake",
         "Consent",
+        "History",
         "Outcomes",
     ]
     record_series = [

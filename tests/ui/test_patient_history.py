@@ -43,7 +43,8 @@ def open_history(qtbot: QtBot, db: Database, patient_id: int, actor: Actor) -> H
     tabs = view.detail.tabs
     assert tabs is not None
     bar = tabs.tabBar()
-    qtbot.mouseClick(bar, LEFT, pos=bar.tabRect(tabs.count() - 1).center())
+    history = next(i for i in range(tabs.count()) if tabs.tabText(i) == "History")
+    qtbot.mouseClick(bar, LEFT, pos=bar.tabRect(history).center())
     assert tabs.tabText(tabs.currentIndex()) == "History"
     return view.detail.history
 

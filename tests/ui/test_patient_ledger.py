@@ -79,9 +79,9 @@ def open_ledger(qtbot: QtBot, db: Database, patient_id: int, actor: Actor = DESK
     assert tabs is not None and [tabs.tabText(i) for i in range(tabs.count())] == [
         "Record",
         "Ledger",
-        "History",
         "Intake",
         "Consent",
+        "History",
         "Outcomes",
     ]
     bar = tabs.tabBar()
@@ -163,7 +163,7 @@ def test_roles_without_billing_see_no_ledger(
     tabs = view.detail.tabs
     assert tabs is not None and view.detail.ledger is None
     shown = [tabs.tabText(i) for i in range(tabs.count())]
-    assert shown == ["Record", "History", "Intake", "Consent", "Outcomes"]
+    assert shown == ["Record", "Intake", "Consent", "History", "Outcomes"]
 
 
 def test_billing_may_print_but_the_clinical_payment_button_is_explained(

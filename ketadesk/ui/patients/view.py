@@ -233,9 +233,9 @@ class PatientDetail(QWidget):
 
     def _tabs(self, record: QWidget) -> QTabWidget:
         """The record's cards on "Record", the patient's money on "Ledger" (for roles that
-        see money), then the clinical tabs: the treatments tried before on "History", the
-        intake assessment on "Intake", the consents on "Consent",
-        the outcome scores on "Outcomes"."""
+        see money), then the clinical tabs in the order a patient meets them: the intake
+        assessment on "Intake", the consents on "Consent", the treatments tried before on
+        "History", the outcome scores on "Outcomes"."""
         from ketadesk.ui.patients.consent import ConsentPanel
         from ketadesk.ui.patients.history import HistoryPanel
         from ketadesk.ui.patients.intake import IntakePanel
@@ -250,12 +250,12 @@ class PatientDetail(QWidget):
 
             self.ledger = LedgerPanel(self.context)
             self.tabs.addTab(self.ledger, "Ledger")
-        self.history = HistoryPanel(self.context)
-        self.tabs.addTab(self.history, "History")
         self.intake = IntakePanel(self.context)
         self.tabs.addTab(self.intake, "Intake")
         self.consent = ConsentPanel(self.context)
         self.tabs.addTab(self.consent, "Consent")
+        self.history = HistoryPanel(self.context)
+        self.tabs.addTab(self.history, "History")
         self.outcomes: OutcomesPanel = OutcomesPanel(self.context)
         self.tabs.addTab(self.outcomes, "Outcomes")
         self.outcomes.recorded.connect(self._scores_recorded)
