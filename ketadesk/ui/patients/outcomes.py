@@ -183,7 +183,7 @@ class OutcomesPanel(QWidget):
         card, inside = section_card(f"{block.measure.name} · {block.measure.condition}")
         card.setProperty("measure", block.measure.key)
         drawn = chart_widget(outcome_chart(block, zone))
-        drawn.setMinimumHeight(240)
+        drawn.setMinimumHeight(340)  # title, plot, slanted day labels and the legend, whole
         inside.addWidget(drawn)
         for item in reversed(block.series):
             words = QLabel(series_words(item, zone))
