@@ -16,7 +16,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -29,7 +29,6 @@ from ketadesk.clinic.consent.records import withdraw_consent
 from ketadesk.clinic.consent.texts import ensure_default_consent_texts, latest_versions
 from ketadesk.clinic.consent.validity import add_months
 from ketadesk.clinic.models import Location, Modality, Patient
-from ketadesk.db import utcnow
 from ketadesk.demo.bulk import insert_rows, table_of
 from ketadesk.scheduling.models import RELEASED, SessionStatus, TreatmentSession
 
@@ -52,7 +51,7 @@ def add_consents(
     session: Session, rng: random.Random, actor: Actor, *, today: date, now: datetime
 ) -> int:
     """Sign the demo patients' consents; return how many signatures were written."""
-    ensure_default_consent_texts(session, actor)
+    ensure_default_consent_texts(session, actor, now=now)
     texts = latest_versions(session)
     refused = _refused_today(session, now)
     rows: list[dict[str, Any]] = []
@@ -67,7 +66,7 @@ def add_consents(
         if how == "withdrawn":
             for key in _keys_today(session, patient_id, now):
                 withdraw_consent(session, actor, patient_id, key, withdrawn_on=today,
-                                 reason="the patient wants to think it over")
+                                 reason="the patient wants to think it over", now=now)
     return len(rows)
 
 
@@ -108,7 +107,7 @@ def _row(
         "patient_id": course.patient_id, "key": key.value, "text_id": text_id,
         "signed_on": signed_on, "signer_name": course.name, "guardian_relationship": "",
         "witness_name": rng.choice(WITNESSES), "taken_by": actor.username,
-        "created_at": utcnow(),
+        "created_at": datetime.combine(signed_on, time(12), UTC),  # recorded as signed
     }
 
 

@@ -22,6 +22,7 @@ from ketadesk.access.permissions import Actor, Role
 from ketadesk.access.users import authenticate
 from ketadesk.clinic import validation as v
 from ketadesk.clinic.codes import icd10cm, pos_code
+from ketadesk.clinic.consent.models import ConsentKey, ConsentWithdrawal
 from ketadesk.clinic.models import (
     Chair,
     Diagnosis,
@@ -68,9 +69,11 @@ def _generate(db: Database, spec: DemoSpec = SPEC) -> tuple[DemoSummary, Calls]:
 
 
 def _setup_rows(summary: DemoSummary) -> int:
-    """Audit rows of what the services set up: protocols, fee items, package templates and
-    each location's fee policy."""
-    return summary.protocols + summary.fee_items + summary.package_templates + summary.locations
+    """Audit rows of what the services set up: protocols, fee items, package templates, the
+    shipped consent texts and each location's fee policy."""
+    texts = len(ConsentKey)
+    return (summary.protocols + summary.fee_items + summary.package_templates + texts
+            + summary.locations)
 
 
 def _count(session: Session, model: type[Base]) -> int:
@@ -99,7 +102,9 @@ def test_counts_match_the_spec_and_one_audit_row_tells_the_story(database: Datab
         # One audit row for the whole generation, not one per patient or session (and
         # one per shipped protocol, fee item and package template and per location's fee
         # policy, as when a clinic sets them up).
-        assert _count(s, AuditEntry) == len(DEMO_USERS) + _setup_rows(summary) + 1
+        # The consents withdrawn today go through the withdrawal service, audited one each.
+        withdrawn = _count(s, ConsentWithdrawal)
+        assert _count(s, AuditEntry) == len(DEMO_USERS) + _setup_rows(summary) + withdrawn + 1
         created = s.scalars(select(Patient.created_at)).all()
         assert min(created) >= datetime(2021, 6, 29, tzinfo=UTC)
         assert max(created).date() < TODAY

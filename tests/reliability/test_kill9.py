@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from cli.cli_helpers import link_os_admin
 from reliability.kill_helpers import (
     Killed,
     KillPoint,
@@ -89,6 +90,7 @@ def clinic(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> P
                               today=TODAY, accounts=Accounts.NONE))
     finally:
         db.dispose()
+    link_os_admin(path)  # the commands act as the clinic's administrator, as after init
     return path
 
 
@@ -103,6 +105,7 @@ def clinic_copy(clinic: Path, tmp_path: Path) -> str:
 def empty_sqlite(sqlite_template: Path, tmp_path: Path) -> str:
     path = tmp_path / "empty.sqlite3"
     shutil.copyfile(sqlite_template, path)
+    link_os_admin(path)  # as 'ketadesk init --admin' leaves a new clinic
     return f"sqlite:///{path}"
 
 
@@ -121,6 +124,7 @@ def pg_clinic(pg_template: str) -> Iterator[str]:
                               today=TODAY, accounts=Accounts.NONE))
     finally:
         db.dispose()
+    link_os_admin(_pg_url(name))
     yield name
     with admin.connect() as connection:
         connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -142,7 +146,9 @@ def _pg_copy(template: str) -> Iterator[str]:
 
 @pytest.fixture
 def pg_empty(pg_template: str) -> Iterator[str]:
-    yield from _pg_copy(pg_template)
+    for url in _pg_copy(pg_template):
+        link_os_admin(url)  # as 'ketadesk init --admin' leaves a new clinic
+        yield url
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from ketadesk.clinic.consent.models import ConsentKey, ConsentText, ConsentWithd
 from ketadesk.clinic.consent.texts import all_versions, text_in_effect
 from ketadesk.clinic.consent.validity import ConsentState, consent_state
 from ketadesk.clinic.models import Location, Patient
+from ketadesk.db import utcnow
 from ketadesk.errors import Conflict, FieldProblem, NotFound, ValidationError
 
 NAME_LENGTH = 120
@@ -96,8 +97,10 @@ def withdraw_consent(
     *,
     withdrawn_on: date,
     reason: str = "",
+    now: datetime | None = None,
 ) -> list[ConsentWithdrawal]:
-    """End every consent for ``key`` that has not been withdrawn, from ``withdrawn_on``.
+    """End every consent for ``key`` that has not been withdrawn, from ``withdrawn_on``;
+    ``now`` is when it is recorded (the clock; the demo states its own).
 
     Raises :class:`Conflict` when there is none to withdraw.
     """
@@ -113,7 +116,7 @@ def withdraw_consent(
     for consent in standing:
         row = ConsentWithdrawal(
             consent=consent, withdrawn_on=withdrawn_on, reason=reason,
-            withdrawn_by=actor.username,
+            withdrawn_by=actor.username, created_at=now or utcnow(),
         )
         session.add(row)
         made.append(row)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from functools import cache
 from types import MappingProxyType
 
@@ -23,6 +23,7 @@ from ketadesk.access import audit
 from ketadesk.access.permissions import Actor, Permission
 from ketadesk.clinic.consent.models import ConsentKey, ConsentText
 from ketadesk.config import RESOURCES
+from ketadesk.db import utcnow
 from ketadesk.errors import FieldProblem, NotFound, ValidationError
 
 DEFAULTS_DIR = RESOURCES / "consents"
@@ -50,12 +51,17 @@ def default_texts() -> Mapping[ConsentKey, DefaultText]:
 
 
 def ensure_default_consent_texts(
-    session: Session, actor: Actor, *, effective_on: date = date(2000, 1, 1)
+    session: Session,
+    actor: Actor,
+    *,
+    effective_on: date = date(2000, 1, 1),
+    now: datetime | None = None,
 ) -> list[ConsentText]:
     """Write version 1 of each shipped text whose key has no text yet; return those added.
 
     The defaults take effect from ``effective_on`` (long ago by default, so consents
-    recorded for any past day find a text to have been signed on).
+    recorded for any past day find a text to have been signed on); ``now`` is when they
+    are written (the clock; the demo states its own).
     """
     existing = set(session.scalars(select(ConsentText.key).distinct()))
     added = []
@@ -65,6 +71,7 @@ def ensure_default_consent_texts(
         row = ConsentText(
             key=key, version=1, title=text.title, body=text.body, material=True,
             valid_months=text.valid_months, effective_on=effective_on, edited_by=actor.username,
+            created_at=now or utcnow(),
         )
         session.add(row)
         added.append(row)

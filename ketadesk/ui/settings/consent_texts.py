@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
     QFormLayout,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
@@ -42,13 +41,14 @@ HEADERS = ("Treatment", "Version", "Change", "In effect from", "Signature valid"
 
 
 class ConsentTextsTab(QWidget):
-    """The versions on the left, the editor on the right."""
+    """The versions above, across the whole width so every column reads at a laptop's size,
+    and the editor beneath them."""
 
     def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.context = context
         self.versions: list[ConsentText] = []
-        row = QHBoxLayout(self)
+        column = QVBoxLayout(self)
         self.table = QTableWidget(0, len(HEADERS))
         self.table.setObjectName("consentVersions")
         self.table.setHorizontalHeaderLabels(HEADERS)
@@ -58,10 +58,11 @@ class ConsentTextsTab(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(len(HEADERS) - 1, QHeaderView.ResizeMode.Stretch)
+        self.table.setMaximumHeight(230)  # about six versions; it scrolls beyond
         self.table.itemSelectionChanged.connect(self._load_selected)
-        row.addWidget(self.table, 1)
-        row.addLayout(self._editor(), 1)
+        column.addWidget(self.table)
+        column.addLayout(self._editor(), 1)
         self.reload()
 
     def _editor(self) -> QVBoxLayout:
