@@ -70,7 +70,8 @@ def scrub(text: str) -> str:
     r"""``text`` with every unsafe character shown as an escape (``\x1b``, ``\u202e``).
 
     Tab, line feed and carriage return pass, so progress bars and tables still work. Above
-    ``DEL`` the escape is ``\uXXXX``, which a JSON string also reads as the same character.
+    ``DEL`` the escape is ``\u`` and four hex digits, which a JSON string reads as the
+    same character.
     """
     if text.isascii() and text.isprintable():
         return text

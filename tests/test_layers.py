@@ -14,7 +14,6 @@ RANK = {
     "cli": 6,
     "demo": 6,
     "reports": 5,
-    "backups": 5,
     "documents": 5,
     "billing": 4,
     "scheduling": 3,

@@ -7,10 +7,9 @@ a daemon, so a command's process still finishes the copy before it exits (the fi
 under its final name only when whole). A failure is logged, never raised into the face that
 started it. Settings come from :func:`ketadesk.config.backup_settings`.
 
-After a daily backup the same thread walks the whole audit chain
-(:func:`ketadesk.access.audit.check_daily`) and records what it found, so a row altered
-long ago -- behind the checkpoint each administrator's log-in walks from -- is found within a
-day and shown at every administrator's next log-in.
+``after`` is what the same thread does once a daily backup is whole: the faces start the
+daily duties through :func:`ketadesk.access.daily_check.start_daily_duties`, which walks the
+audit chain there.
 """
 
 from __future__ import annotations
@@ -21,13 +20,10 @@ import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
-from ketadesk.access.audit import check_daily
-from ketadesk.access.audit_chain import ChainReport
 from ketadesk.backups.archive import BackupError
 from ketadesk.backups.backup import BackupTaken, folder_for, stem_of, take_backup
 from ketadesk.backups.rotation import backups_in
 from ketadesk.config import backup_settings
-from ketadesk.db import Database
 
 DAY = timedelta(days=1)
 log = logging.getLogger(__name__)
@@ -65,8 +61,10 @@ def start_daily(
     *,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     environ: Mapping[str, str] | None = None,
+    after: Callable[[str], None] | None = None,
 ) -> threading.Thread | None:
-    """Start the daily backup in the background when one is due; the thread, else ``None``."""
+    """Start the daily backup in the background when one is due; the thread, else ``None``.
+    ``after(url)`` runs in that thread once the backup is whole."""
     env = dict(os.environ if environ is None else environ)
     try:
         if not backup_settings(env).daily or not due(url, clock(), env):
@@ -74,12 +72,14 @@ def start_daily(
     except (BackupError, ValueError, OSError) as error:
         log.warning("daily backup not checked: %s", error)
         return None
-    thread = threading.Thread(target=_run, args=(url, clock(), env), name="daily-backup")
+    thread = threading.Thread(target=_run, args=(url, clock(), env, after), name="daily-backup")
     thread.start()
     return thread
 
 
-def _run(url: str, now: datetime, environ: Mapping[str, str]) -> None:
+def _run(
+    url: str, now: datetime, environ: Mapping[str, str], after: Callable[[str], None] | None
+) -> None:
     try:
         taken = take_daily(url, now, environ)
     except (BackupError, ValueError, OSError) as error:
@@ -88,18 +88,9 @@ def _run(url: str, now: datetime, environ: Mapping[str, str]) -> None:
     if taken is None:
         return
     log.info("daily backup written to %s", taken.path)
-    try:
-        report = check_audit_chain(url)
-    except Exception as error:  # a background thread: log whatever stops the check
-        log.warning("daily audit check failed to run: %s", error)
+    if after is None:
         return
-    (log.info if report.ok else log.error)("daily audit check: %s", report.sentence())
-
-
-def check_audit_chain(url: str) -> ChainReport:
-    """Walk the whole audit chain of ``url`` and record the outcome in the log itself."""
-    db = Database(url)
     try:
-        return check_daily(db)
-    finally:
-        db.dispose()
+        after(url)
+    except Exception as error:  # a background thread: log whatever stops the duty after it
+        log.warning("after the daily backup: %s", error)

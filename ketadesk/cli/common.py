@@ -264,9 +264,9 @@ def opened(
     """
     url = chosen_url(args)
     db = _open(url, create=create)
-    from ketadesk.backups.daily import start_daily
+    from ketadesk.access.daily_check import start_daily_duties
 
-    start_daily(url)  # in the background, only when the newest backup is a day old
+    start_daily_duties(url)  # in the background, only when the newest backup is a day old
     try:
         with database_errors(url):
             if who != "anyone":

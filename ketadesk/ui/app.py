@@ -53,10 +53,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 import ketadesk
+from ketadesk.access.daily_check import start_daily_duties
 from ketadesk.access.os_accounts import linked_actor, os_user_name
 from ketadesk.access.permissions import Actor, seeding_actor
 from ketadesk.access.users import authenticate, count_users
-from ketadesk.backups.daily import start_daily
 from ketadesk.config import APP_NAME, RESOURCES, AccountPolicy, account_policy, database_url
 from ketadesk.db import Database
 from ketadesk.errors import AuthenticationFailed, InvalidValue, KetaDeskError
@@ -134,7 +134,7 @@ def _open(
     url = database_url(getattr(args, "db", None))
     try:
         db = open_database(url)
-        start_daily(url)  # in the background, only when the newest backup is a day old
+        start_daily_duties(url)  # in the background, only when the newest backup is a day old
         with db.reading() as session:
             users = count_users(session)
     except (SQLAlchemyError, OSError) as error:

@@ -427,10 +427,11 @@ def test_a_daily_check_that_holds_becomes_the_login_checkpoint(logged: Database)
 def test_the_daily_backup_runs_the_audit_check_after_the_copy(
     logged: Database, tmp_path: Path
 ) -> None:
+    from ketadesk.access.daily_check import check_audit_chain
     from ketadesk.backups import daily
 
     environ = {"KETADESK_BACKUP_DIR": str(tmp_path / "backups")}
-    thread = daily.start_daily(logged.url, environ=environ)
+    thread = daily.start_daily(logged.url, environ=environ, after=check_audit_chain)
     assert thread is not None
     thread.join()
     assert list((tmp_path / "backups").iterdir())

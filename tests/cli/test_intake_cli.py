@@ -40,7 +40,7 @@ def cli(capsys: pytest.CaptureFixture[str], clinic: Clinic) -> Any:
     return lambda *argv: run(*argv, "--db", clinic.db.url)
 
 
-def one_error(result: Result, expected: str) -> None:
+def expect_one_error(result: Result, expected: str) -> None:
     assert result.code == 2, result.out + result.err
     assert result.err.count("\n") == 1 and expected in result.err
     assert "Traceback" not in result.err
@@ -162,18 +162,18 @@ def test_rules_show_set_and_period(cli: Any, clinic: Clinic) -> None:
 def test_bad_record_input_is_one_line_and_changes_nothing(
     cli: Any, clinic: Clinic, extra: tuple[str, ...], expected: str
 ) -> None:
-    one_error(record(cli, clinic, *extra), expected)
+    expect_one_error(record(cli, clinic, *extra), expected)
     assert intakes(clinic.db) == 0
 
 
 def test_other_bad_input(cli: Any, clinic: Clinic) -> None:
-    one_error(cli("intake"), "--patient: say whose intake to show")
-    one_error(cli("intake", "--patient", "999999"), "--patient: no patient with MRN 999999")
-    one_error(
+    expect_one_error(cli("intake"), "--patient: say whose intake to show")
+    expect_one_error(cli("intake", "--patient", "999999"), "--patient: no patient with MRN 999999")
+    expect_one_error(
         cli("intake", "rules", "set", "liver_disease", "maybe"), "RULE: 'maybe' is not a rule"
     )
-    one_error(cli("intake", "rules", "period", "0"), "MONTHS: '0' is not a number of months")
-    one_error(
+    expect_one_error(cli("intake", "rules", "period", "0"), "MONTHS: '0' is not a number of months")
+    expect_one_error(
         cli(
             "intake",
             "override",

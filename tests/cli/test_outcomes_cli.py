@@ -109,7 +109,7 @@ def test_item_nine_alert_listed_and_acknowledged(cli: Any, clinic: Clinic) -> No
     shown = cli("outcomes", *db, "--patient", clinic.mrn)
     assert f"OPEN ALERT {alert['alert']}" in shown.out
     blank = cli("outcomes", "ack", *db, "--alert", alert["alert"], "--note", "  ")
-    _one_line(blank, "--note: say what was done about the alert")
+    _expect_one_line(blank, "--note: say what was done about the alert")
     done = cli("outcomes", "ack", *db, "--alert", alert["alert"].lower(), "--note", "Called")
     assert done.code == 0 and done.out == f"Acknowledged {alert['alert']}.\n"
     assert cli("outcomes", "alerts", *db).out == "No open alerts.\n"
@@ -141,8 +141,10 @@ def test_bad_input_is_one_line_and_changes_nothing(
 
 
 def test_show_needs_a_patient(cli: Any, clinic: Clinic) -> None:
-    _one_line(cli("outcomes", "--db", clinic.url), "give --patient MRN to show")
-    _one_line(cli("outcomes", "--db", clinic.url, "--patient", "999"), "--patient: no patient")
+    _expect_one_line(cli("outcomes", "--db", clinic.url), "give --patient MRN to show")
+    _expect_one_line(
+        cli("outcomes", "--db", clinic.url, "--patient", "999"), "--patient: no patient"
+    )
 
 
 def test_measures_listed_and_defined(cli: Any, clinic: Clinic) -> None:
@@ -153,13 +155,13 @@ def test_measures_listed_and_defined(cli: Any, clinic: Clinic) -> None:
                 "--max", "40", "--remission", "10")  # fmt: skip
     assert added.code == 0, added.err
     assert "wsas" in cli("outcomes", "measures", *db).out
-    _one_line(
+    _expect_one_line(
         cli("outcomes", "define", *db, "--key", "wsas", "--name", "Again", "--max", "forty"),
         "--max: give a whole number",
     )
 
 
-def _one_line(result: Result, start: str) -> None:
+def _expect_one_line(result: Result, start: str) -> None:
     assert result.code == 2, result.out
     assert result.err.startswith(f"ketadesk: error: {start}"), result.err
     assert result.err.count("\n") == 1

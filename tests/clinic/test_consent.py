@@ -46,7 +46,7 @@ def refusal(session: Session, clinic: SchedulingClinic, patient: Patient, when: 
     return refused.value.reason
 
 
-def holds(session: Session, clinic: SchedulingClinic, patient: Patient, when: str) -> None:
+def assert_holds(session: Session, clinic: SchedulingClinic, patient: Patient, when: str) -> None:
     """The consent holds: the check raises nothing for a session at ``when``."""
     require_consent(session, iv_session(session, clinic, patient, at(when)))
 
@@ -205,12 +205,12 @@ def test_a_withdrawn_consent_no_longer_holds(session: Session, clinic: Schedulin
     patient = unconsented(session)
     new_version(session)
     sign(session, patient, date(2026, 12, 1))
-    holds(session, clinic, patient, "2026-12-04 09:00")
+    assert_holds(session, clinic, patient, "2026-12-04 09:00")
     records.withdraw_consent(
         session, DESK, patient.id, ConsentKey.IV_KETAMINE, withdrawn_on=date(2026, 12, 5),
         reason="the patient wants to stop",
     )
-    holds(session, clinic, patient, "2026-12-04 13:00")  # before the day withdrawn
+    assert_holds(session, clinic, patient, "2026-12-04 13:00")  # before the day withdrawn
     reason = refusal(session, clinic, patient, "2026-12-07 09:00")
     assert reason == "the IV ketamine consent was withdrawn on 05 Dec 2026"
     with pytest.raises(Conflict, match="no IV ketamine consent to withdraw"):
@@ -229,7 +229,7 @@ def test_a_new_signature_after_a_withdrawal_holds(
         session, DESK, patient.id, ConsentKey.IV_KETAMINE, withdrawn_on=date(2026, 12, 2)
     )
     sign(session, patient, date(2026, 12, 3))
-    holds(session, clinic, patient, "2026-12-07 09:00")
+    assert_holds(session, clinic, patient, "2026-12-07 09:00")
 
 
 def test_expiry_goes_by_the_local_day_across_a_daylight_saving_change(
@@ -240,7 +240,7 @@ def test_expiry_goes_by_the_local_day_across_a_daylight_saving_change(
     patient = unconsented(session)
     new_version(session, months=12)
     sign(session, patient, date(2026, 3, 14))
-    holds(session, clinic, patient, "2027-03-14 23:30")
+    assert_holds(session, clinic, patient, "2027-03-14 23:30")
     reason = refusal(session, clinic, patient, "2027-03-15 00:30")
     assert reason == "the IV ketamine consent expired on 14 Mar 2027"
 
@@ -252,7 +252,7 @@ def test_expiry_goes_by_the_local_day_across_a_year_end(
     patient = unconsented(session)
     new_version(session, months=12)
     sign(session, patient, date(2025, 12, 31))
-    holds(session, clinic, patient, "2026-12-31 20:00")
+    assert_holds(session, clinic, patient, "2026-12-31 20:00")
     assert "expired on 31 Dec 2026" in refusal(session, clinic, patient, "2027-01-01 09:00")
 
 
@@ -263,14 +263,14 @@ def test_a_material_version_needs_signing_from_its_day_across_a_year_end(
     signed_on = new_version(session, months=12)
     sign(session, patient, date(2026, 6, 1))
     newer = new_version(session, material=True, effective=date(2027, 1, 1))
-    holds(session, clinic, patient, "2026-12-31 23:30")  # 04:30 UTC on 1 Jan
+    assert_holds(session, clinic, patient, "2026-12-31 23:30")  # 04:30 UTC on 1 Jan
     reason = refusal(session, clinic, patient, "2027-01-01 00:30")
     assert reason == (
         f"the IV ketamine consent was signed on version {signed_on.version}; version "
         f"{newer.version} changed it materially from 01 Jan 2027 and needs signing"
     )
     sign(session, patient, date(2027, 1, 1))
-    holds(session, clinic, patient, "2027-01-01 09:00")
+    assert_holds(session, clinic, patient, "2027-01-01 09:00")
 
 
 def test_a_material_version_across_a_daylight_saving_change(
@@ -281,7 +281,7 @@ def test_a_material_version_across_a_daylight_saving_change(
     new_version(session, months=12)
     sign(session, patient, date(2026, 10, 1))
     new_version(session, material=True, effective=date(2026, 11, 1))
-    holds(session, clinic, patient, "2026-10-31 23:30")  # 03:30 UTC on 1 Nov
+    assert_holds(session, clinic, patient, "2026-10-31 23:30")  # 03:30 UTC on 1 Nov
     assert "needs signing" in refusal(session, clinic, patient, "2026-11-01 01:30")
 
 
@@ -292,7 +292,7 @@ def test_a_minor_version_leaves_signed_consents_valid(
     new_version(session, months=12)
     sign(session, patient, date(2026, 6, 1))
     new_version(session, material=False, effective=date(2026, 9, 1))
-    holds(session, clinic, patient, "2026-12-07 09:00")
+    assert_holds(session, clinic, patient, "2026-12-07 09:00")
 
 
 def test_states_say_where_each_treatment_stands(
