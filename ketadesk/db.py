@@ -364,10 +364,18 @@ class Database:
         limit. Waiting too long, on either database, raises :class:`~ketadesk.errors.Busy`
         saying what was busy.
         """
+        with self.refusals(), self._writes() as session, session.begin():
+            self._begin(session, job=job)
+            yield session
+
+    @contextmanager
+    def refusals(self) -> Iterator[None]:
+        """Turn what a write transaction's database refuses into a sentence: an append-only
+        row touched (:class:`~ketadesk.errors.AppendOnly`), a clash with a record saved at the
+        same moment (:class:`~ketadesk.errors.Conflict`), a lock or statement waited on too
+        long (:class:`~ketadesk.errors.Busy`)."""
         try:
-            with self._writes() as session, session.begin():
-                self._begin(session, job=job)
-                yield session
+            yield
         except IntegrityError as error:
             refused = append_only_refusal(error)
             if refused is not None:

@@ -77,9 +77,22 @@ def content(row: Any, texts: tuple[str, str] | None = None) -> bytes:
     separators=(",", ":"))`` writes it, put together here without building the document.
     ``texts`` are the before and after values' canonical JSON when already at hand."""
     get = row.__getitem__ if isinstance(row, dict) else partial(getattr, row)
+    return (CONTENT % _content_values(get, get("id"), texts)).encode()
+
+
+def content_around_id(row: dict[str, Any], texts: tuple[str, str]) -> tuple[bytes, bytes]:
+    """:func:`content` of a row whose id is not given yet, as the bytes before the id and
+    the bytes after it: a job works this out before it takes the write lock, and under the
+    lock only the id is put between them (:func:`link_pieces`)."""
+    whole = _CONTENT_AT_ID % _content_values(row.__getitem__, _ID_MARK, texts)
+    before, after = whole.split(_ID_MARK)  # every string in it is JSON-escaped: one mark
+    return before.encode(), after.encode()
+
+
+def _content_values(get: Any, row_id: object, texts: tuple[str, str] | None) -> tuple[Any, ...]:
     user_id = get("user_id")
     before, after = texts or (_values_text(get("before")), _values_text(get("after")))
-    text = CONTENT % (
+    return (
         _string_text(get("action")),
         _string_text(get("actor")),
         after,
@@ -87,10 +100,26 @@ def content(row: Any, texts: tuple[str, str] | None = None) -> bytes:
         before,
         _string_text(get("entity")),
         _string_text(get("entity_id")),
-        get("id"),
+        row_id,
         "null" if user_id is None else int(user_id),
     )
-    return text.encode()
+
+
+_ID_MARK = "\x00"  # JSON text escapes a NUL as \u0000, so this appears only where put
+_CONTENT_AT_ID = CONTENT.replace('"id":%d', '"id":%s')
+
+
+def link_pieces(previous: str, first_id: int, pieces: Sequence[tuple[bytes, bytes]]) -> list[str]:
+    """The chains of rows given as :func:`content_around_id` pieces, numbered from
+    ``first_id`` on, following a row whose chain is ``previous``."""
+    chains = []
+    sha256 = hashlib.sha256
+    for row_id, (before, after) in enumerate(pieces, start=first_id):
+        previous = sha256(
+            previous.encode("ascii") + before + str(row_id).encode("ascii") + after
+        ).hexdigest()
+        chains.append(previous)
+    return chains
 
 
 def next_chain(previous: str, row: Any, texts: tuple[str, str] | None = None) -> str:

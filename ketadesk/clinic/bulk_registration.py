@@ -30,9 +30,13 @@ from ketadesk.clinic.models import Diagnosis, InsurancePolicy, Location, Patient
 from ketadesk.clinic.patients import NOT_AUDITED, format_mrn, search_columns
 from ketadesk.clinic.text import name_words
 from ketadesk.db import utcnow
+from ketadesk.staging import Staging
 
 PATIENTS: Table = Patient.__table__  # type: ignore[assignment]
 POLICIES: Table = InsurancePolicy.__table__  # type: ignore[assignment]
+WORDS: Table = PatientSearchWord.__table__  # type: ignore[assignment]
+DIAGNOSES: Table = Diagnosis.__table__  # type: ignore[assignment]
+ID_ROOM = 1000  # ids left free on SQLite for other workstations while a job stages rows
 _NAMES = ("family_name", "given_name", "middle_name", "preferred_name")
 _SEQUENCE_IDS = text(
     "SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :count)"
@@ -125,6 +129,77 @@ def store(
     audit.record_prepared(session, prepared.audit)
     _store_policies(session, actor, [(ids[n], policy) for n, policy in prepared.policies])
     return ids
+
+
+def reserve_ids(session: Session, table: Table, count: int) -> list[int]:
+    """``count`` ids for rows staged ahead of their write (:func:`stage`), given before the
+    write lock: on PostgreSQL drawn from the table's sequence; on SQLite, which gives a new
+    row the id after the highest, a block starting :data:`ID_ROOM` past the highest id, so
+    the ids other workstations take meanwhile stay below it. :func:`ids_still_free` checks,
+    under the lock, that they did (a gap of unused ids is harmless, as in a sequence)."""
+    if count < 1 or session.get_bind().dialect.name == "postgresql":
+        return new_ids(session, table, count)
+    last = session.scalar(select(func.max(table.c.id))) or 0
+    first = last + ID_ROOM + 1
+    return list(range(first, first + count))
+
+
+def ids_still_free(session: Session, table: Table, ids: Sequence[int]) -> bool:
+    """Whether ids from :func:`reserve_ids` are still above every stored row's (SQLite;
+    a sequence's are free by design). Ask inside the write transaction."""
+    if not ids or session.get_bind().dialect.name == "postgresql":
+        return True
+    last = session.scalar(select(func.max(table.c.id))) or 0
+    return last < min(ids)
+
+
+def stage(
+    staging: Staging,
+    audit_rows: audit.StagedAudit,
+    actor: Actor,
+    prepared: Prepared,
+    patient_ids: Sequence[int],
+    policy_ids: Sequence[int],
+) -> None:
+    """Write what :func:`prepare` made, with the ids reserved for it, into ``staging``,
+    and its audit rows (the patients', then their policies') into ``audit_rows``; no lock
+    is taken. :func:`copy` moves it all into the clinic's tables."""
+    ids = list(patient_ids)
+    staging.stage(PATIENTS, [
+        {**row, "id": pid} for row, pid in zip(prepared.patients, ids, strict=True)])
+    staging.stage(WORDS, [{"patient_id": ids[n], "word": word} for n, word in prepared.words])
+    staging.stage(DIAGNOSES, [
+        {"patient_id": ids[n], "code": code, "position": position}
+        for n, code, position in prepared.diagnoses])
+    policies = _policy_rows(prepared, ids, policy_ids)
+    staging.stage(POLICIES, policies)
+    audit_rows.add(prepared.audit)
+    if policies:
+        audit_rows.add(audit.prepare_many(actor, "create", "insurance_policy", [
+            (row["id"], audit.snapshot_values(InsurancePolicy, row)) for row in policies]))
+
+
+def copy(session: Session, staging: Staging) -> int:
+    """Move the staged patients, search words, diagnoses and policies into the clinic's
+    tables (the caller's write transaction); returns how many patients."""
+    moved = staging.copy(session, PATIENTS, _names(PATIENTS))
+    staging.copy(session, WORDS, _names(WORDS))
+    staging.copy(session, DIAGNOSES, _names(DIAGNOSES, without="id"))  # numbered on insert
+    staging.copy(session, POLICIES, _names(POLICIES))
+    return moved
+
+
+def _names(table: Table, without: str = "") -> list[str]:
+    return [column.name for column in table.columns if column.name != without]
+
+
+def _policy_rows(
+    prepared: Prepared, patient_ids: Sequence[int], policy_ids: Sequence[int]
+) -> list[dict[str, Any]]:
+    return [
+        {"id": pid, "patient_id": patient_ids[n], "active": True, "version": 1, **clean}
+        for pid, (n, clean) in zip(policy_ids, prepared.policies, strict=True)
+    ]
 
 
 def _store_policies(

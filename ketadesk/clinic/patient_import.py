@@ -45,8 +45,9 @@ from ketadesk.access.permissions import Actor, Permission
 from ketadesk.clinic import bulk_registration, patients, payers, policies
 from ketadesk.clinic.models import Location, Patient, Payer, PolicyRank
 from ketadesk.clinic.text import fold
-from ketadesk.db import Database, reserve
-from ketadesk.errors import FieldProblem, KetaDeskError, NotFound, ValidationError
+from ketadesk.db import Database, reserve, utcnow
+from ketadesk.errors import Busy, FieldProblem, KetaDeskError, NotFound, ValidationError
+from ketadesk.staging import Staging
 
 Progress = Callable[[str, int, int], None]
 """``progress(stage, done, total)``, called as rows are checked and written."""
@@ -563,16 +564,22 @@ def import_file(
 
     1. The file is read and every row checked in a read-only session: no lock is taken,
        and other workstations save as usual however long the file takes.
-    2. The block of MRNs (and on PostgreSQL the row ids) is reserved in a transaction of
-       its own, so the counter row, which every new patient needs, is locked for
-       milliseconds, not for the import.
-    3. Every row to store, search word, diagnosis and audit row is made ready
-       (:func:`ketadesk.clinic.bulk_registration.prepare`), still without a lock.
-    4. The patients are stored in one transaction, all or nothing, with bulk inserts; it
-       first checks again for patients registered elsewhere since step 1.
+    2. The block of MRNs is reserved in a transaction of its own, so the counter row,
+       which every new patient needs, is locked for milliseconds, not for the import; so
+       are the row ids (:func:`ketadesk.clinic.bulk_registration.reserve_ids`).
+    3. Every row to store, search word, diagnosis and audit row is made ready and staged
+       in temporary tables of the import's own connection (:mod:`ketadesk.staging`),
+       still without a lock.
+    4. One write transaction, all or nothing, checks again for patients registered
+       elsewhere since step 1, then copies the staged rows in with one ``INSERT ...
+       SELECT`` a table and chains the audit rows onto the log: a fraction of a second
+       for 30,000 patients, the only time other workstations wait.
 
-    If the import fails after step 2, the reserved MRNs are left unused (MRNs need not be
-    consecutive; invoice numbers, which must be, are never drawn this way).
+    If the reserved row ids were taken meanwhile (SQLite; another import), or a patient
+    of the file was registered meanwhile and ``skip_invalid`` drops that row, the rows are
+    staged again and the write tried again, up to :data:`WRITE_TRIES` times. If the import
+    fails after step 2, the reserved MRNs are left unused (MRNs need not be consecutive;
+    invoice numbers, which must be, are never drawn this way).
     """
     with db.reading() as session:
         checked = _prepare(session, actor, path, progress)
@@ -580,22 +587,81 @@ def import_file(
         return replace(checked, dry_run=dry_run)
     if dry_run or (checked.problems and not skip_invalid):
         return checked.report(dry_run=dry_run, skip_invalid=skip_invalid)
-    first, ids = 0, None
-    if checked.good:
+    if not checked.good:
         with db.transaction(job=True) as session:
-            first = reserve(session, "mrn", len(checked.good))
-            if not db.is_sqlite:
-                ids = bulk_registration.new_ids(
-                    session, bulk_registration.PATIENTS, len(checked.good))
-    prepared = _prepared(actor, checked, first)
+            return checked.report(dry_run=False, skip_invalid=skip_invalid,
+                                  mrns=_write(session, actor, checked, [], None, None))
     with db.transaction(job=True) as session:
+        first = reserve(session, "mrn", len(checked.good))
+    with Staging(db) as staging:
+        for _try in range(WRITE_TRIES):
+            written = _stage_and_write(db, staging, actor, checked, first, progress)
+            if isinstance(written, list):
+                return checked.report(dry_run=False, skip_invalid=skip_invalid, mrns=written)
+            if written.problems != checked.problems and not skip_invalid:
+                return written.report(dry_run=False, skip_invalid=False)
+            checked = written
+            staging.clear()
+    raise Busy(
+        "other workstations kept registering patients while the import was being written; "
+        "nothing was imported; try again in a quieter moment"
+    )
+
+
+WRITE_TRIES = 3
+
+
+def _stage_and_write(
+    db: Database,
+    staging: Staging,
+    actor: Actor,
+    checked: _Checked,
+    first: int,
+    progress: Progress | None,
+) -> list[str] | _Checked:
+    """Stage the good rows and write them: the MRNs issued, or, when the write could not
+    be done as staged, the file checked again (with the rows found registered meanwhile
+    as problems) for the caller to stage once more."""
+    with db.reading() as session:
+        ids = bulk_registration.reserve_ids(
+            session, bulk_registration.PATIENTS, len(checked.good))
+        policy_ids = bulk_registration.reserve_ids(
+            session, bulk_registration.POLICIES, sum(len(row.policies) for row in checked.good))
+    batches = _prepared(actor, checked, first)
+    audit_rows = audit.StagedAudit(staging, utcnow())
+    _stage(staging, audit_rows, actor, batches, ids, policy_ids, progress)
+    with staging.writing() as session:
         rechecked = checked.recheck(session)
-        if len(rechecked.good) < len(checked.good):
-            if not skip_invalid:
-                return rechecked.report(dry_run=False, skip_invalid=False)
-            checked, prepared = rechecked, _prepared(actor, rechecked, first)
-        mrns = _write(session, actor, checked, prepared, ids, progress)
-    return checked.report(dry_run=False, skip_invalid=skip_invalid, mrns=mrns)
+        free = bulk_registration.ids_still_free(session, bulk_registration.PATIENTS, ids) and \
+            bulk_registration.ids_still_free(session, bulk_registration.POLICIES, policy_ids)
+        if len(rechecked.good) < len(checked.good) or not free:
+            return rechecked
+        bulk_registration.copy(session, staging)
+        audit_rows.link(session)
+        mrns = [mrn for batch in batches for mrn in batch.mrns]
+        _audit_import(session, actor, checked, len(mrns))
+    return mrns
+
+
+def _stage(
+    staging: Staging,
+    audit_rows: audit.StagedAudit,
+    actor: Actor,
+    batches: Sequence[bulk_registration.Prepared],
+    ids: Sequence[int],
+    policy_ids: Sequence[int],
+    progress: Progress | None,
+) -> None:
+    total = len(ids)
+    done = policies_done = 0
+    for batch in batches:
+        count, policy_count = len(batch.patients), len(batch.policies)
+        bulk_registration.stage(
+            staging, audit_rows, actor, batch, ids[done : done + count],
+            policy_ids[policies_done : policies_done + policy_count])
+        done, policies_done = done + count, policies_done + policy_count
+        if progress is not None:
+            progress("importing patients", done, total)
 
 
 @dataclass(frozen=True)
@@ -694,6 +760,11 @@ def _write(
         mrns += batch.mrns
         if progress is not None:
             progress("importing patients", len(mrns), total)
+    _audit_import(session, actor, checked, len(mrns))
+    return mrns
+
+
+def _audit_import(session: Session, actor: Actor, checked: _Checked, imported: int) -> None:
     audit.record(
         session,
         actor,
@@ -703,8 +774,7 @@ def _write(
         after={
             "file": str(checked.source),
             "rows": len(checked.rows),
-            "imported": len(mrns),
-            "skipped": len(checked.rows) - len(mrns),
+            "imported": imported,
+            "skipped": len(checked.rows) - imported,
         },
     )
-    return mrns

@@ -1,5 +1,6 @@
 """A patient import never blocks the clinic (issue 13): the file is read and checked before
-any write lock, what a file may hold is bounded, and the write is one short transaction.
+any write lock, what a file may hold is bounded, the rows are staged ahead on the import's own
+connection, and the write is one short transaction that copies them in.
 
 The order is proved with the import's own progress hook, not with timings: while the rows
 are being checked, another connection registers a patient (it could not on SQLite, nor
@@ -12,16 +13,19 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from builders import patient_raw
-from sqlalchemy import func, select
+from builders import add_payer, patient_raw
+from sqlalchemy import event, func, select, text
 
+from ketadesk import migrations
+from ketadesk.access import audit, audit_chain
 from ketadesk.access.models import AuditEntry
 from ketadesk.access.permissions import Actor
-from ketadesk.clinic import patient_import, patients
-from ketadesk.clinic.models import Patient
+from ketadesk.clinic import bulk_registration, patient_import, patients
+from ketadesk.clinic.models import InsurancePolicy, Patient
 from ketadesk.clinic.patient_import import ImportRefused, read_rows
 from ketadesk.config import TimeLimits
 from ketadesk.db import Database, reserve
+from ketadesk.errors import Busy
 
 HEADER = "family_name,given_name,date_of_birth,sex,phone,diagnoses"
 ROWS = [
@@ -218,3 +222,140 @@ def test_notes_of_the_longest_allowed_length_are_read() -> None:
     rows = read_rows("family_name,given_name,date_of_birth,sex,notes\n"
                      f"Ng,Ana,1990-01-02,F,{'n' * 4000}\n")
     assert len(rows[0].cells["notes"]) == 4000
+
+
+# --- the write: staged ahead, then copied in by one short transaction --------------------
+
+
+def impatient(database: Database) -> Database:
+    """The same database, for a desk that gives up on a lock after half a second (on
+    SQLite its busy timeout, on PostgreSQL its lock timeout): it fails, rather than waits,
+    if the import holds what it needs."""
+    quick = Database(database.url, limits=TimeLimits(lock_seconds=0.5))
+    if quick.is_sqlite:
+        event.listen(quick.engine, "connect",
+                     lambda connection, _record: connection.execute("PRAGMA busy_timeout = 500"))
+    return quick
+
+
+def when_staging(action: Callable[[], None], *, every: bool = False) -> patient_import.Progress:
+    """A progress hook that runs ``action`` while the import stages its rows (once, or at
+    every batch staged when ``every``)."""
+    calls: list[bool] = []
+
+    def progress(stage: str, _done: int, _total: int) -> None:
+        if stage == "importing patients" and (every or not calls):
+            calls.append(True)
+            action()
+
+    return progress
+
+
+def stage_tables_left(database: Database) -> list[str]:
+    """Temporary staging tables still held by any pooled connection (there should be none)."""
+    query = ("SELECT name FROM sqlite_temp_master WHERE name LIKE :prefix" if database.is_sqlite
+             else "SELECT relname FROM pg_class WHERE relpersistence = 't' "
+                  "AND relname LIKE :prefix")
+    with database.engine.connect() as connection:
+        return list(connection.execute(text(query), {"prefix": "stage%"}).scalars())
+
+
+def chain_holds(database: Database) -> bool:
+    with database.reading() as session:
+        return audit_chain.verify_chain(session).ok
+
+
+def test_desks_save_while_the_import_stages_its_rows(
+    database: Database, front_desk: Actor, tmp_path: Path
+) -> None:
+    quick = impatient(database)
+    saved: list[str] = []
+    try:
+        report = patient_import.import_file(
+            database, front_desk, csv_file(tmp_path, HEADER, *ROWS),
+            progress=when_staging(lambda: saved.append(register(quick, front_desk))))
+    finally:
+        quick.dispose()
+    assert report.imported == 3 and len(saved) == 1
+    with database.reading() as session:
+        ids = {row.mrn: row.id for row in session.execute(select(Patient.mrn, Patient.id))}
+    assert len(set(ids.values())) == 4 and set(report.mrns) | set(saved) == set(ids)
+    assert chain_holds(database)  # the desk's audit row first, the import's chained after it
+    assert stage_tables_left(database) == []
+
+
+def test_imported_policies_are_audited_with_their_own_ids(
+    database: Database, front_desk: Actor, tmp_path: Path
+) -> None:
+    with database.transaction() as session:
+        add_payer(session, "Aetna")
+    path = csv_file(tmp_path, "family_name,given_name,date_of_birth,sex,primary_payer,"
+                    "primary_member_id,primary_effective_from",
+                    "Ng,Ana,1990-01-02,F,Aetna,W1,2025-01-01", "Osei,Kofi,1975-06-30,M,,,")
+    report = patient_import.import_file(database, front_desk, path)
+    with database.reading() as session:
+        policy = session.scalars(select(InsurancePolicy)).one()
+        patient = session.scalars(select(Patient).where(Patient.id == policy.patient_id)).one()
+        entry = session.scalars(select(AuditEntry).where(
+            AuditEntry.entity == "insurance_policy")).one()
+    assert patient.mrn == report.mrns[0]
+    assert entry.entity_id == str(policy.id) and entry.after is not None
+    assert (entry.after["id"], entry.after["patient_id"]) == (policy.id, patient.id)
+    assert entry.after["member_id"] == "W1"
+    assert chain_holds(database)
+
+
+def test_ids_taken_while_staging_are_reserved_again(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, front_desk: Actor
+) -> None:
+    """On SQLite the import's ids start past the highest; with no room left, a desk saving
+    meanwhile takes the first of them, and the import stages again above it."""
+    database = sqlite_database(tmp_path)
+    monkeypatch.setattr(bulk_registration, "ID_ROOM", 0)
+    try:
+        saved: list[str] = []
+        report = patient_import.import_file(
+            database, front_desk, csv_file(tmp_path, HEADER, *ROWS),
+            progress=when_staging(lambda: saved.append(register(database, front_desk))))
+        assert report.imported == 3 and len(saved) == 1
+        assert stored_patients(database) == 4
+        assert chain_holds(database)
+    finally:
+        database.dispose()
+
+
+def test_an_import_outrun_every_try_says_so_and_writes_nothing(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, front_desk: Actor
+) -> None:
+    database = sqlite_database(tmp_path)
+    monkeypatch.setattr(bulk_registration, "ID_ROOM", 0)
+    try:
+        with pytest.raises(Busy, match="kept registering patients while the import"):
+            patient_import.import_file(
+                database, front_desk, csv_file(tmp_path, HEADER, *ROWS),
+                progress=when_staging(lambda: register(database, front_desk), every=True))
+        assert stored_patients(database) == patient_import.WRITE_TRIES  # the desks' only
+        assert stage_tables_left(database) == []
+    finally:
+        database.dispose()
+
+
+def test_a_write_that_fails_leaves_nothing(
+    monkeypatch: pytest.MonkeyPatch, database: Database, front_desk: Actor, tmp_path: Path
+) -> None:
+    def fail_after_copying(_self: audit.StagedAudit, _session: object) -> int:
+        raise RuntimeError("the disk went away")
+
+    monkeypatch.setattr(audit.StagedAudit, "link", fail_after_copying)
+    with pytest.raises(RuntimeError, match="disk went away"):
+        patient_import.import_file(database, front_desk, csv_file(tmp_path, HEADER, *ROWS))
+    assert stored_patients(database) == 0
+    with database.reading() as session:
+        assert session.scalar(select(func.count()).select_from(AuditEntry)) == 0
+    assert stage_tables_left(database) == []
+
+
+def sqlite_database(tmp_path: Path) -> Database:
+    db = Database(f"sqlite:///{tmp_path / 'clinic.sqlite3'}")
+    migrations.upgrade(db)
+    return db
