@@ -43,11 +43,13 @@ import sqlalchemy as sa  # noqa: E402
 from ketadesk import migrations  # noqa: E402
 from ketadesk.access import os_accounts, users  # noqa: E402
 from ketadesk.access.permissions import Actor, Role  # noqa: E402
+from ketadesk.clinic.models import Payer  # noqa: E402
 from ketadesk.db import Database  # noqa: E402
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 DESK = Actor(username="desk", role=Role.ADMIN)
 ADMIN_PASSWORD = "correct horse battery staple 1729"
+PAYER = "Aetna"  # in every fresh database, for --insured files
 PAUSE = 0.2  # seconds between the workstation's registrations
 
 
@@ -85,6 +87,7 @@ def fresh_database(backend: str, folder: Path) -> str:
         users.create_user(session, DESK, username="benchadmin", full_name="Bench Administrator",
                           role=Role.ADMIN, password=ADMIN_PASSWORD)
         os_accounts.link(session, DESK, "benchadmin", os_accounts.os_user_name())
+        session.add(Payer(name=PAYER, edi_payer_id="60054"))
     db.dispose()
     return url
 
@@ -99,13 +102,18 @@ def drop_database(url: str) -> None:
     admin.dispose()
 
 
-def patients_csv(path: Path, rows: int) -> Path:
-    """``rows`` distinct, valid patients."""
-    lines = ["family_name,given_name,date_of_birth,sex,phone,diagnoses"]
+def patients_csv(path: Path, rows: int, *, insured: bool = False) -> Path:
+    """``rows`` distinct, valid patients; with ``insured``, every other one with a primary
+    policy of the payer every fresh database has (:data:`PAYER`)."""
+    header = "family_name,given_name,date_of_birth,sex,phone,diagnoses"
+    lines = [header + (",primary_payer,primary_member_id,primary_effective_from" if insured
+                       else "")]
     for n in range(rows):
         born = f"19{40 + n % 60:02d}-{1 + n % 12:02d}-{1 + n % 28:02d}"
-        lines.append(f"Family{n},Given{n // 7},{born},{'FM'[n % 2]},"
-                     f"212-555-{n % 10000:04d},F33.2")
+        line = f"Family{n},Given{n // 7},{born},{'FM'[n % 2]},212-555-{n % 10000:04d},F33.2"
+        if insured:
+            line += f",{PAYER},W{n:07d},2026-01-01" if n % 2 == 0 else ",,,"
+        lines.append(line)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
@@ -188,6 +196,8 @@ def main() -> None:
     parser.add_argument("--columns", type=int, nargs="*", default=[60000, 1000000])
     parser.add_argument("--header-timeout", type=float, default=120.0)
     parser.add_argument("--skip-rows", action="store_true", help="only the header part")
+    parser.add_argument("--insured", action="store_true",
+                        help="every other imported patient with a primary policy")
     args = parser.parse_args()
     print(f"backend {args.backend}; load average {os.getloadavg()[0]:.2f}")
     with tempfile.TemporaryDirectory(prefix="bench-import-") as folder:
@@ -195,7 +205,7 @@ def main() -> None:
         if not args.skip_rows:
             url = fresh_database(args.backend, work)
             try:
-                csv = patients_csv(work / "patients.csv", args.rows)
+                csv = patients_csv(work / "patients.csv", args.rows, insured=args.insured)
                 seconds, said, waits = with_workstation(url, csv, 3600)
                 print(f"a. import of {args.rows} rows: {shown(seconds)} ({said})")
                 print(f"   {waits.line()}")

@@ -21,6 +21,7 @@ staging time; the copy carries no values of its own.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -37,6 +38,7 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from ketadesk.db import Database
@@ -108,9 +110,8 @@ class Staging:
         Commits if the block succeeds; rolls back if it raises."""
         connection = self.connection
         with self._db.refusals():
-            if self._db.is_sqlite:  # the write lock before anything is read, as everywhere
-                connection.connection.driver_connection.execute(  # type: ignore[union-attr]
-                    "BEGIN IMMEDIATE")
+            if self._db.is_sqlite:
+                _begin_immediate(connection)
             with connection.begin(), Session(bind=connection) as session:
                 yield session
                 session.flush()
@@ -123,7 +124,7 @@ class Staging:
 
     def copy(self, session: Session, target: Table, columns: Sequence[str],
              expressions: Mapping[str, Any] | None = None, source: Any = None) -> int:
-        """Move the staged rows of ``target`` into it, in staged order: ``columns`` of it,
+        """Move the staged rows of ``target`` into it: ``columns`` of it,
         each taken from the staged column of that name or from ``expressions``, selected
         from the staged table or from ``source`` (a join with it); returns how many."""
         staged = self._tables.get(target.name)
@@ -157,3 +158,17 @@ class Staging:
                 f"INSERT INTO {table.name} (n, value) VALUES (?, ?)", list(values))
         return table
 
+
+
+def _begin_immediate(connection: Connection) -> None:
+    """Take SQLite's write lock before anything is read, as every write transaction does.
+
+    Sent to the driver, since SQLAlchemy would begin a transaction of its own first (and
+    then sees this one and adds none); a lock that stays taken past the busy timeout comes
+    back as SQLAlchemy's error, which :meth:`Database.refusals` turns into words.
+    """
+    driver = connection.connection.driver_connection
+    try:
+        driver.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
+    except sqlite3.OperationalError as error:
+        raise OperationalError("BEGIN IMMEDIATE", None, error) from error

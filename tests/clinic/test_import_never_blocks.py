@@ -9,6 +9,7 @@ within the lock timeout on PostgreSQL, if the import held the write lock then).
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
@@ -359,3 +360,27 @@ def sqlite_database(tmp_path: Path) -> Database:
     db = Database(f"sqlite:///{tmp_path / 'clinic.sqlite3'}")
     migrations.upgrade(db)
     return db
+
+
+def test_a_write_lock_held_elsewhere_is_refused_in_words(
+    tmp_path: Path, front_desk: Actor
+) -> None:
+    """If another workstation held SQLite's lock past the busy timeout, the import says so
+    and writes nothing (here the timeout is half a second and the lock is held throughout)."""
+    database = sqlite_database(tmp_path)
+    quick = impatient(database)
+    holder = sqlite3.connect(tmp_path / "clinic.sqlite3", isolation_level=None)
+    try:
+        def hold_the_lock() -> None:
+            holder.execute("BEGIN IMMEDIATE")
+
+        with pytest.raises(Busy, match="another workstation is saving to the clinic's database"):
+            patient_import.import_file(quick, front_desk, csv_file(tmp_path, HEADER, *ROWS),
+                                       progress=when_staging(hold_the_lock))
+        holder.rollback()
+        assert stored_patients(database) == 0
+        assert stage_tables_left(quick) == []
+    finally:
+        holder.close()
+        quick.dispose()
+        database.dispose()
