@@ -78,6 +78,7 @@ KNOWN_COLUMNS: tuple[str, ...] = PATIENT_COLUMNS + tuple(
 )
 HEADER_LINE = 1
 WRITE_BATCH = 500  # patients per bulk insert when writing
+WRITE_TRIES = 3  # times a staged import is staged again when its ids were taken meanwhile
 
 # What one file may hold. The largest clinic list seen is a few thousand patients; the limits
 # keep a wrong or hostile file from tying up the workstation, and say so in words.
@@ -608,9 +609,6 @@ def import_file(
     )
 
 
-WRITE_TRIES = 3
-
-
 def _stage_and_write(
     db: Database,
     staging: Staging,
@@ -632,8 +630,8 @@ def _stage_and_write(
     _stage(staging, audit_rows, actor, batches, ids, policy_ids, progress)
     with staging.writing() as session:
         rechecked = checked.recheck(session)
-        free = bulk_registration.ids_still_free(session, bulk_registration.PATIENTS, ids) and \
-            bulk_registration.ids_still_free(session, bulk_registration.POLICIES, policy_ids)
+        free = all(bulk_registration.ids_still_free(session, table, taken) for table, taken in (
+            (bulk_registration.PATIENTS, ids), (bulk_registration.POLICIES, policy_ids)))
         if len(rechecked.good) < len(checked.good) or not free:
             return rechecked
         bulk_registration.copy(session, staging)
