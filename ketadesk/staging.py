@@ -38,7 +38,7 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from ketadesk.db import Database
@@ -71,6 +71,10 @@ class Staging:
             with connection.begin():
                 for table in self._tables.values():
                     table.drop(connection, checkfirst=True)
+        except SQLAlchemyError:
+            # A connection that cannot drop them is not handed back: closing it for good
+            # takes its temporary tables with it, and the job's own error is the one raised.
+            connection.invalidate()
         finally:
             connection.close()
 

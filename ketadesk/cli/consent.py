@@ -303,10 +303,13 @@ def list_texts(args: argparse.Namespace) -> int:
 
 
 def _text_data(text: ConsentText) -> dict[str, Any]:
+    from ketadesk.clinic.consent import texts
+
     return {
         "treatment": text.key.value, "label": text.key.label, "version": text.version,
         "title": text.title, "material": text.material, "valid_months": text.valid_months,
-        "effective_on": text.effective_on, "edited_by": text.edited_by,
+        "effective_on": text.effective_on, "shipped": texts.chosen_effective_on(text) is None,
+        "edited_by": text.edited_by,
         "edited_at": text.created_at, "characters": len(text.body),
     }
 
@@ -316,7 +319,7 @@ def _texts_text(data: list[dict[str, Any]]) -> str:
         return "No consent texts yet; 'ketadesk init' writes the shipped ones."
     rows = [
         (d["treatment"], d["version"], "material" if d["material"] else "minor",
-         f"{d['effective_on']:%d %b %Y}",
+         "the start" if d["shipped"] else f"{d['effective_on']:%d %b %Y}",
          f"{d['valid_months']} months" if d["valid_months"] else "until withdrawn",
          d["edited_by"], d["title"])
         for d in data

@@ -26,7 +26,7 @@ from ketadesk.access.permissions import Actor, Permission
 from ketadesk.billing.parties import patient_info, practice_info
 from ketadesk.billing.views import PatientInfo, PracticeInfo
 from ketadesk.clinic.consent.models import ConsentKey
-from ketadesk.clinic.consent.texts import text_in_effect
+from ketadesk.clinic.consent.texts import chosen_effective_on, text_in_effect
 from ketadesk.clinic.models import Location, Patient
 from ketadesk.documents.format import date_text, long_date
 from ketadesk.documents.letterhead import (
@@ -52,7 +52,7 @@ class ConsentFormView:
     key: ConsentKey
     title: str
     version: int
-    effective_on: date
+    effective_on: date | None  # None: a shipped text, in effect from the start
     body: str
     printed_on: date
 
@@ -76,7 +76,7 @@ def consent_form(
         key=chosen,
         title=consent_text.title,
         version=consent_text.version,
-        effective_on=consent_text.effective_on,
+        effective_on=chosen_effective_on(consent_text),
         body=consent_text.body,
         printed_on=today,
     )
@@ -87,7 +87,8 @@ def render_consent_form(view: ConsentFormView, *, stable: bool = False) -> bytes
     style = look()
     facts = [
         ("Form", view.key.label),
-        ("Version", f"{view.version} (from {date_text(view.effective_on)})"),
+        ("Version", str(view.version) if view.effective_on is None
+         else f"{view.version} (from {date_text(view.effective_on)})"),
         ("Printed", long_date(view.printed_on)),
     ]
     story: list[Flowable] = [

@@ -10,6 +10,8 @@ The rule itself (does a signed consent hold on a day) lives in
 * :func:`consent_warnings` — the booking gate's findings: ``consent:missing`` when a needed
   consent does not hold on the first planned day, ``consent:expires`` when it holds then but
   lapses before the last planned day (naming the day it lapses).
+* :func:`consents_needed` — the consents the patient's planned and active series need
+  (what the chart's Consent tab sums up).
 * :func:`series_consent_key` — the form for the patient's current series' treatment,
   which a printed consent form defaults to.
 * :func:`consent_badges` — the Today card's words per session ("No consent",
@@ -101,6 +103,21 @@ def _lapse_words(
     if holding.expires_on is not None and state.status is ConsentStatus.EXPIRED:
         return f"the {state.key.label} consent runs out on {holding.expires_on:%d %b %Y}"
     return state.reason
+
+
+def consents_needed(session: Session, patient_id: int) -> list[ConsentKey]:
+    """The consents the patient's planned and active series need, each once, in the order
+    their treatments require them (empty when no series is planned)."""
+    modalities = session.scalars(
+        select(Protocol.modality)
+        .join(Series, Series.protocol_id == Protocol.id)
+        .where(
+            Series.patient_id == patient_id,
+            Series.status.in_([SeriesStatus.PLANNED, SeriesStatus.ACTIVE]),
+        )
+        .order_by(Series.id)
+    )
+    return list(dict.fromkeys(key for modality in modalities for key in required_for(modality)))
 
 
 def series_consent_key(session: Session, patient: Patient) -> ConsentKey:

@@ -76,6 +76,9 @@ def test_a_material_edit_asks_for_signing_again(
     listed = cli("consent", "texts", "--json", "--db", clinic["db"]).json()
     assert [(t["version"], t["material"]) for t in listed if t["treatment"] == "kap"] == [
         (1, True), (2, False), (3, True)]
+    assert [t["shipped"] for t in listed if t["treatment"] == "kap"] == [True, True, False]
+    plain = cli("consent", "texts", "--db", clinic["db"]).out
+    assert "the start" in plain and "2000" not in plain  # the shipped day is nobody's choice
     shown = cli("consent", "--patient", clinic["signed"], "--db", clinic["db"])
     assert "needs re-signing for version 3" in shown.out
 

@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 from builders import SchedulingClinic, scheduling_clinic
-from clinic.consent_helpers import DESK, unconsented
+from clinic.consent_helpers import DESK, new_version, unconsented
 from pypdf import PdfReader
 from sqlalchemy.orm import Session
 
@@ -69,3 +69,19 @@ def test_billing_staff_do_not_print_consent_forms(
             session, Actor(username="bill", role=Role.BILLING), clinic.patient,
             clinic.location, ConsentKey.KAP, today=date(2026, 12, 7),
         )
+
+
+def test_a_text_in_effect_from_the_start_names_no_first_day_and_a_dated_one_does(
+    session: Session, clinic: SchedulingClinic
+) -> None:
+    """The clinic's texts are in effect from the start (the shipped day, long ago, which is
+    nobody's choice), so the form shows no such day; a version dated by the clinic does."""
+    shipped = words(render_consent_form(consent_form(
+        session, DESK, clinic.patient, clinic.location, ConsentKey.KAP,
+        today=date(2026, 12, 7)), stable=True))
+    assert "Version 2 Printed" in shipped and "2000" not in shipped
+    new_version(session, ConsentKey.KAP, effective=date(2026, 12, 1))
+    edited = words(render_consent_form(consent_form(
+        session, DESK, clinic.patient, clinic.location, ConsentKey.KAP,
+        today=date(2026, 12, 7)), stable=True))
+    assert "Version 3 (from 12/01/2026)" in edited

@@ -20,6 +20,7 @@ from ketadesk.scheduling import floor
 from ketadesk.scheduling.consent_check import (
     consent_badges,
     consent_warnings,
+    consents_needed,
     series_consent_key,
 )
 from ketadesk.scheduling.gates import booking_gates
@@ -157,6 +158,19 @@ def test_the_form_to_print_follows_the_current_series(
         series_consent_key(session, patient)
     iv_session(session, clinic, patient, at("2026-12-07 09:00"))
     assert series_consent_key(session, patient) is ConsentKey.IV_KETAMINE
+
+
+def test_the_consents_needed_are_those_of_the_planned_series(
+    session: Session, clinic: SchedulingClinic
+) -> None:
+    patient = unconsented(session)
+    assert consents_needed(session, patient.id) == []
+    iv_session(session, clinic, patient, at("2026-12-07 09:00"))
+    assert consents_needed(session, patient.id) == [ConsentKey.IV_KETAMINE]
+    existing_session(session, patient, clinic.protocols["esketamine-induction"],
+                     clinic.esketamine_chairs[0], clinic.provider, at("2026-12-08 09:00"))
+    assert consents_needed(session, patient.id) == [
+        ConsentKey.IV_KETAMINE, ConsentKey.ESKETAMINE, ConsentKey.REMS_ENROLMENT]
 
 
 def test_a_withdrawal_stops_the_next_check_in(session: Session, clinic: SchedulingClinic) -> None:

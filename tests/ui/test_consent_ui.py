@@ -115,6 +115,9 @@ def test_the_consent_tab_prints_the_form_and_withdraws(
     panel.pdf_opener = lambda data, name: printed.append((data, name))
     panel.set_patient(patient_id)
     assert "No valid consent for: Esketamine (Spravato)" in panel.summary.text()
+    assert "which the planned series need" in panel.summary.text()
+    assert "Ketamine-assisted psychotherapy" not in panel.summary.text()  # not her treatment
+    assert "Ketamine-assisted psychotherapy" in panel.state_texts()  # listed all the same
     panel.table.selectRow(list(ConsentKey).index(ConsentKey.KAP))
     qtbot.mouseClick(panel.print_button, Qt.MouseButton.LeftButton)
     assert printed and printed[0][0].startswith(b"%PDF") and printed[0][1].endswith("-kap.pdf")

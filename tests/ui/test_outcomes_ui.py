@@ -4,6 +4,8 @@ board with its acknowledgement, used as a clinician would."""
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from builders import at, scheduling_clinic
@@ -26,11 +28,13 @@ from ketadesk.access.permissions import Actor, Role
 from ketadesk.clinic.models import Chair, Patient, Provider
 from ketadesk.db import Database
 from ketadesk.scheduling import floor
-from ketadesk.scheduling.models import Protocol, ScoreKind, Series, SessionStatus
+from ketadesk.scheduling.models import Phase, Protocol, ScoreKind, Series, SessionStatus
 from ketadesk.scheduling.outcomes import scores
+from ketadesk.scheduling.outcomes.measures import shipped
 from ketadesk.scheduling.outcomes.models import OutcomeScore, SafetyAlert
+from ketadesk.scheduling.outcomes.summary import MeasureOutcomes, ScorePoint, SeriesOutcome
 from ketadesk.ui.context import AppContext
-from ketadesk.ui.patients.outcomes import RecordScoreDialog
+from ketadesk.ui.patients.outcomes import RecordScoreDialog, outcome_chart
 from ketadesk.ui.patients.view import PatientsView
 from ketadesk.ui.today.outcomes_badge import AcknowledgeAlertDialog
 
@@ -160,3 +164,28 @@ def test_the_item_nine_alert_is_acknowledged_on_the_today_board(
         )
     view.refresh()
     assert card(view).findChildren(QLabel, "safetyAlert") == []
+
+
+def test_the_chart_measures_each_series_against_its_own_baseline() -> None:
+    """An induction from PHQ-9 20, and a second induction months later from 12: the baseline
+    line steps at the second baseline; scores before any baseline take the first one."""
+    phq9 = next(m for m in shipped() if m.key == "phq9")
+
+    def point(n: int, day: str, total: int) -> ScorePoint:
+        return ScorePoint(n, at(f"{day} 10:00"), total, (), None, "nurse-kim")
+
+    early, first, mid, second, late = (point(1, "2026-09-01", 22), point(2, "2026-10-30", 20),
+                                       point(3, "2026-11-20", 9), point(4, "2027-02-01", 12),
+                                       point(5, "2027-03-01", 5))
+
+    def measured(baseline: ScorePoint, latest: ScorePoint, start: str) -> SeriesOutcome:
+        return SeriesOutcome(baseline.score_id, "IV ketamine", Phase.INDUCTION, at(start),
+                             baseline, latest, True, None)
+
+    block = MeasureOutcomes(phq9, (early, first, mid, second, late), (
+        measured(first, mid, "2026-11-02 09:00"), measured(second, late, "2027-02-03 09:00")))
+    chart = outcome_chart(block, ZoneInfo("America/New_York"))
+    lines = {s.name: s.values for s in chart.series}
+    assert lines["Baseline"] == tuple(Decimal(n) for n in (20, 20, 20, 12, 12))
+    assert lines["Response (50% of baseline)"] == tuple(Decimal(n) for n in (10, 10, 10, 6, 6))
+    assert lines["PHQ-9"] == tuple(Decimal(n) for n in (22, 20, 9, 12, 5))

@@ -31,6 +31,17 @@ TITLE_LENGTH = 200
 MAX_VALID_MONTHS = 120
 
 
+SHIPPED_EFFECTIVE_ON = date(2000, 1, 1)
+"""The first day of the shipped texts: long before any consent a clinic records, so one
+signed on any past day finds its text. Not a day anyone chose, so never shown as a date."""
+
+
+def chosen_effective_on(text: ConsentText) -> date | None:
+    """The day ``text`` took effect, or None for a shipped text (in effect from the start):
+    what a form, the settings and the command line show."""
+    return None if text.effective_on <= SHIPPED_EFFECTIVE_ON else text.effective_on
+
+
 @dataclass(frozen=True)
 class DefaultText:
     title: str
@@ -54,7 +65,7 @@ def ensure_default_consent_texts(
     session: Session,
     actor: Actor,
     *,
-    effective_on: date = date(2000, 1, 1),
+    effective_on: date = SHIPPED_EFFECTIVE_ON,
     now: datetime | None = None,
 ) -> list[ConsentText]:
     """Write version 1 of each shipped text whose key has no text yet; return those added.

@@ -37,6 +37,7 @@ from ketadesk.clinic.consent import records
 from ketadesk.clinic.consent.models import ConsentKey
 from ketadesk.clinic.consent.validity import ConsentState, ConsentStatus
 from ketadesk.errors import KetaDeskError, ValidationError
+from ketadesk.scheduling.consent_check import consents_needed
 from ketadesk.ui.context import AppContext
 from ketadesk.ui.forms import show_error
 from ketadesk.ui.style import set_role
@@ -118,6 +119,7 @@ class ConsentPanel(QWidget):
         with self.context.db.reading() as session:
             today = records.patient_today(session, patient_id, self.clock())
             self.states = records.consent_states(session, patient_id, today)
+            needed = consents_needed(session, patient_id)
         self.table.setRowCount(len(self.states))
         for row, state in enumerate(self.states):
             cells = (state.key.label, state_words(state),
@@ -128,12 +130,23 @@ class ConsentPanel(QWidget):
                 if col == 1 and not state.valid:
                     item.setForeground(Qt.GlobalColor.darkRed)
                 self.table.setItem(row, col, item)
-        missing = [s.key.label for s in self.states if not s.valid]
-        self.summary.setText(
-            "Every consent is valid." if not missing
-            else "No valid consent for: " + ", ".join(missing)
-            + ". Check-in for these treatments is refused until a signed form is recorded."
-        )
+        self._sum_up(needed)
+
+    def _sum_up(self, needed: list[ConsentKey]) -> None:
+        """What the patient's planned series need and lack (every treatment is listed in the
+        table; only those the patient is to receive matter for check-in)."""
+        valid = {s.key for s in self.states if s.valid}
+        missing = [key.label for key in needed if key not in valid]
+        if not needed:
+            text = ("No series is planned; each treatment's consent is checked when a "
+                    "series is booked and at check-in.")
+        elif missing:
+            text = ("No valid consent for: " + ", ".join(missing) + ", which the planned "
+                    "series need. Check-in is refused until a signed form is recorded.")
+        else:
+            text = ("Every consent the planned series need is valid: "
+                    + ", ".join(key.label for key in needed) + ".")
+        self.summary.setText(text)
         set_role(self.summary, "warning" if missing else "muted")
 
     def selected_key(self) -> ConsentKey | None:

@@ -3,9 +3,9 @@ remission in words, the item-9 alerts, and "Record score…".
 
 Everything shown comes from :func:`ketadesk.scheduling.outcomes.summary.patient_outcomes`;
 the chart is a :class:`~ketadesk.reports.model.Chart` drawn by :mod:`ketadesk.ui.charts`:
-the scores over time, with the latest series' baseline, its response line (half the
-baseline) and the remission threshold as flat lines. Recording goes through
-:func:`ketadesk.scheduling.outcomes.scores.record_score`, the one the floor uses.
+the scores over time, with each series' baseline and its response line (half the baseline)
+stepping from one series to the next, and the remission threshold as a flat line. Recording
+goes through :func:`ketadesk.scheduling.outcomes.scores.record_score`, the one the floor uses.
 """
 
 from __future__ import annotations
@@ -76,9 +76,28 @@ def series_summaries(found: PatientOutcomes) -> dict[int, list[str]]:
     return lines
 
 
+def baseline_steps(block: MeasureOutcomes) -> tuple[Decimal, ...]:
+    """For each score, the baseline it is measured against: that of the series whose
+    baseline is the latest taken at or before it (the first series' for earlier scores), so
+    a second induction's line steps to its own baseline (a maintenance series is measured
+    against its induction's, and so keeps the line flat). Empty when no series has one."""
+    baselines = sorted((s.baseline for s in block.series if s.baseline is not None),
+                       key=lambda point: point.taken_at)
+    if not baselines:
+        return ()
+    steps = []
+    for point in block.points:
+        current = baselines[0]
+        for baseline in baselines:
+            if baseline.taken_at <= point.taken_at:
+                current = baseline
+        steps.append(Decimal(current.total))
+    return tuple(steps)
+
+
 def outcome_chart(block: MeasureOutcomes, zone: ZoneInfo) -> Chart:
-    """The measure's scores over time, with the latest measured series' baseline, response
-    line and the remission threshold drawn flat across."""
+    """The measure's scores over time, with each series' baseline and response line (half
+    the baseline) stepping from series to series, and the remission threshold flat."""
     seen: Counter[str] = Counter()
     days = []
     for point in block.points:
@@ -87,11 +106,10 @@ def outcome_chart(block: MeasureOutcomes, zone: ZoneInfo) -> Chart:
         days.append(day if seen[day] == 1 else f"{day} ({seen[day]})")
     count = len(days)
     series = [Series(block.measure.name, tuple(Decimal(p.total) for p in block.points))]
-    baselines = [s.baseline.total for s in block.series if s.baseline is not None]
-    if baselines:
-        baseline = Decimal(baselines[-1])
-        series.append(Series("Baseline", (baseline,) * count))
-        series.append(Series("Response (50% of baseline)", (baseline / 2,) * count))
+    steps = baseline_steps(block)
+    if steps:
+        series.append(Series("Baseline", steps))
+        series.append(Series("Response (50% of baseline)", tuple(b / 2 for b in steps)))
     threshold = block.measure.remission_threshold
     if threshold is not None:
         series.append(Series(f"Remission (under {threshold})", (Decimal(threshold),) * count))

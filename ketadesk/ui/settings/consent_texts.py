@@ -40,6 +40,12 @@ from ketadesk.ui.style import set_role
 HEADERS = ("Treatment", "Version", "Change", "In effect from", "Signature valid", "By")
 
 
+
+def effective_words(text: ConsentText) -> str:
+    """The day a version took effect, as the table shows it ("the start" for a shipped one)."""
+    day = texts.chosen_effective_on(text)
+    return "the start" if day is None else f"{day:%d %b %Y}"
+
 class ConsentTextsTab(QWidget):
     """The versions above, across the whole width so every column reads at a laptop's size,
     and the editor beneath them."""
@@ -106,7 +112,7 @@ class ConsentTextsTab(QWidget):
         self.table.setRowCount(len(self.versions))
         for r, v in enumerate(self.versions):
             cells = (v.key.label, str(v.version), "material" if v.material else "minor",
-                     f"{v.effective_on:%d %b %Y}",
+                     effective_words(v),
                      f"{v.valid_months} months" if v.valid_months else "until withdrawn",
                      v.edited_by)
             for c, text in enumerate(cells):
