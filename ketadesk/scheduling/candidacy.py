@@ -10,10 +10,12 @@ do, by the clinic's screening rules:
   last planned session ``intake:expires``.
 * at the **pre-dose checklist** (:func:`checklist_checks`, called by
   :func:`ketadesk.scheduling.floor.run_checklist`) an absolute finding without an override
-  fails the checklist, so dosing is refused with the reason; relative findings pass and are
-  listed for the nurse to acknowledge. The intake's state on the session's day follows the
-  rules ``intake_missing`` (relative by default) and ``intake_expired`` (absolute by
-  default: an expired intake stops dosing until a provider records a new one).
+  fails the checklist, so dosing is refused with the reason; each relative finding must be
+  acknowledged one by one (:func:`to_acknowledge` lists them; the checklist is told which
+  were), or the checklist fails naming those that were not. The intake's state on the
+  session's day follows the rules ``intake_missing`` (relative by default: acknowledged
+  like a finding) and ``intake_expired`` (absolute by default: an expired intake stops
+  dosing until a provider records a new one).
 * on the **board** (:func:`board_intake`) one short line per patient.
 
 A clinic that has not recorded a single intake yet has not taken intakes up: there a
@@ -184,22 +186,51 @@ def _finding_warning(finding: Finding) -> PlanWarning:
 # --- The pre-dose checklist --------------------------------------------------------------
 
 
-def checklist_checks(session: Session, patient: Patient, day: date) -> tuple[CandidacyCheck, ...]:
+@dataclass(frozen=True)
+class ToAcknowledge:
+    """One thing the nurse confirms, one by one, before a dose: ``key`` is what the
+    checklist is told (a finding's warning code, ``intake:missing`` or ``intake:expired``),
+    ``words`` what the box says."""
+
+    key: str
+    words: str
+
+
+def to_acknowledge(session: Session, patient: Patient, day: date) -> tuple[ToAcknowledge, ...]:
+    """What must be acknowledged before a dose on ``day``: each relative finding, and a
+    missing or expired intake whose rule is relative."""
+    return _to_acknowledge(candidacy_on(session, patient, day))
+
+
+def _to_acknowledge(candidacy: Candidacy) -> tuple[ToAcknowledge, ...]:
+    found = []
+    state, rule = candidacy.state, candidacy.state_rule
+    if rule is FindingRule.RELATIVE and state.status in _STATE_RULE:
+        found.append(ToAcknowledge(f"intake:{state.status.value}", state.text))
+    found += [ToAcknowledge(f.code, _named(f)) for f in candidacy.findings
+              if f.rule is FindingRule.RELATIVE]
+    return tuple(found)
+
+
+def checklist_checks(
+    session: Session, patient: Patient, day: date, acknowledged: Collection[str] = ()
+) -> tuple[CandidacyCheck, ...]:
     """The checklist's intake lines for a dose on ``day``: the intake's state, and its
-    findings when there are any."""
+    findings when there are any. A relative finding (or a missing intake whose rule is
+    relative) passes only when its key from :func:`to_acknowledge` is in ``acknowledged``."""
     candidacy = candidacy_on(session, patient, day)
     ignored = candidacy.state_rule is FindingRule.IGNORE
     checks = (
         []
         if ignored and candidacy.state.status is IntakeStatus.MISSING
-        else [_state_check(candidacy)]
+        else [_state_check(candidacy, acknowledged)]
     )
     if candidacy.findings:
-        checks.append(_findings_check(candidacy.findings))
+        checks.append(_findings_check(candidacy.findings, acknowledged))
     return tuple(checks)
 
 
-def _state_check(candidacy: Candidacy) -> CandidacyCheck:
+def _state_check(candidacy: Candidacy, acknowledged: Collection[str]) -> CandidacyCheck:
     state, rule = candidacy.state, candidacy.state_rule
     label = "Intake assessment"
     if rule is None:
@@ -212,11 +243,14 @@ def _state_check(candidacy: Candidacy) -> CandidacyCheck:
             False,
             f"{state.text}; dosing is refused until a provider records a new intake",
         )
-    note = " — acknowledge before dosing" if rule is FindingRule.RELATIVE else ""
-    return CandidacyCheck("intake", label, True, f"{state.text}{note}")
+    if rule is FindingRule.RELATIVE:
+        seen = f"intake:{state.status.value}" in acknowledged
+        note = " — acknowledged" if seen else " — not acknowledged; confirm it before dosing"
+        return CandidacyCheck("intake", label, seen, f"{state.text}{note}")
+    return CandidacyCheck("intake", label, True, state.text)
 
 
-def _findings_check(findings: Sequence[Finding]) -> CandidacyCheck:
+def _findings_check(findings: Sequence[Finding], acknowledged: Collection[str]) -> CandidacyCheck:
     parts = []
     refused = [f for f in findings if f.blocks]
     if refused:
@@ -232,9 +266,15 @@ def _findings_check(findings: Sequence[Finding]) -> CandidacyCheck:
                 f"{finding.override.reason}"
             )
     relative = [f for f in findings if f.rule is FindingRule.RELATIVE]
-    if relative:
-        parts.append("To acknowledge: " + "; ".join(_named(f) for f in relative))
-    return CandidacyCheck("intake_findings", "Intake findings", not refused, ". ".join(parts))
+    unseen = [f for f in relative if f.code not in acknowledged]
+    if unseen:
+        parts.append("Not acknowledged: " + "; ".join(_named(f) for f in unseen)
+                     + " (confirm each with the patient and the provider before dosing)")
+    seen = [f for f in relative if f.code in acknowledged]
+    if seen:
+        parts.append("Acknowledged: " + "; ".join(_named(f) for f in seen))
+    passed = not refused and not unseen
+    return CandidacyCheck("intake_findings", "Intake findings", passed, ". ".join(parts))
 
 
 def _named(finding: Finding) -> str:

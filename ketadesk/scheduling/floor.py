@@ -229,14 +229,18 @@ def run_checklist(
     food_fasted_hours: float,
     drink_fasted_minutes: int,
     vitals: VitalsInput,
+    acknowledged: Collection[str] = (),
     now: datetime | None = None,
 ) -> ChecklistResult:
     """Run the pre-dose checklist for a checked-in session and store its outcome.
 
-    The readings are recorded as the pre-dose vital sign whether or not they pass. A pass
-    stamps ``checklist_passed_at`` (which dosing requires); a failure clears it, and the
-    returned :class:`ChecklistResult` lists what failed. Raises :class:`ValidationError`
-    for impossible inputs (negative hours, implausible readings).
+    ``acknowledged`` holds the keys of what :func:`to_acknowledge` listed that the nurse
+    confirmed (relative intake findings); one left out fails the checklist, naming it, and
+    those given are written in the session's step. The readings are recorded as the
+    pre-dose vital sign whether or not they pass. A pass stamps ``checklist_passed_at``
+    (which dosing requires); a failure clears it, and the returned :class:`ChecklistResult`
+    lists what failed. Raises :class:`ValidationError` for impossible inputs (negative
+    hours, implausible readings).
     """
     actor.require(Permission.FLOOR_CLINICAL)
     moment = _now(now)
@@ -251,7 +255,7 @@ def run_checklist(
         _ride_home_item(ride_home),
         fasting,
         _vitals_item(ts.modality, vitals),
-        *_candidacy_items(session, ts),
+        *_candidacy_items(session, ts, acknowledged),
         *(ChecklistItem(*line) for line in review.checklist_lines(session, ts.patient_id)),
     )
     result = ChecklistResult(passed=all(item.passed for item in items), items=items)
@@ -260,6 +264,8 @@ def run_checklist(
         if result.passed
         else "checklist failed: " + "; ".join(item.detail for item in result.failures)
     )
+    if acknowledged:
+        note += "; acknowledged: " + ", ".join(sorted(acknowledged))
     with _changing(session, actor, ts):
         vital = _add_vital(ts, actor, Checkpoint.PRE_DOSE, vitals, moment)
         ts.driver_confirmed = ride_home
@@ -580,10 +586,22 @@ def _monitoring_ends(ts: TreatmentSession, protocol: Protocol) -> datetime | Non
 # --- Checklist items -----------------------------------------------------------------------
 
 
-def _candidacy_items(session: Session, ts: TreatmentSession) -> tuple[ChecklistItem, ...]:
-    """The intake's lines (:mod:`.candidacy`): an absolute finding without an override, or
-    an intake the rules make a hard stop, fails the checklist."""
-    checks = candidacy.checklist_checks(session, ts.patient, session_day(ts))
+def to_acknowledge(
+    session: Session, actor: Actor, session_id: int
+) -> tuple[candidacy.ToAcknowledge, ...]:
+    """What the nurse confirms one by one in the session's pre-dose checklist (the relative
+    intake findings on the session's day), for :func:`run_checklist`'s ``acknowledged``."""
+    actor.require(Permission.FLOOR_CLINICAL)
+    ts = _load(session, session_id)
+    return candidacy.to_acknowledge(session, ts.patient, session_day(ts))
+
+
+def _candidacy_items(
+    session: Session, ts: TreatmentSession, acknowledged: Collection[str]
+) -> tuple[ChecklistItem, ...]:
+    """The intake's lines (:mod:`.candidacy`): an absolute finding without an override, an
+    intake the rules make a hard stop, or a relative finding not acknowledged fails it."""
+    checks = candidacy.checklist_checks(session, ts.patient, session_day(ts), acknowledged)
     return tuple(ChecklistItem(c.key, c.label, c.passed, c.detail) for c in checks)
 
 

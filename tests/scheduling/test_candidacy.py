@@ -60,7 +60,10 @@ def checked_in(session: Session, clinic: SchedulingClinic) -> TreatmentSession:
 
 
 def run_checklist(
-    session: Session, ts: TreatmentSession, when: str = "2026-12-07 09:00"
+    session: Session,
+    ts: TreatmentSession,
+    when: str = "2026-12-07 09:00",
+    acknowledged: tuple[str, ...] = (),
 ) -> floor.ChecklistResult:
     """The checklist with everything else in order, so only the intake can fail it."""
     return floor.run_checklist(
@@ -71,6 +74,7 @@ def run_checklist(
         food_fasted_hours=3,
         drink_fasted_minutes=45,
         vitals=GOOD_VITALS,
+        acknowledged=acknowledged,
         now=at(when),
     )
 
@@ -200,7 +204,7 @@ def test_an_override_lets_dosing_proceed(session: Session, clinic: SchedulingCli
     )
 
 
-def test_relative_findings_pass_and_are_listed_to_acknowledge(
+def test_each_relative_finding_is_acknowledged_before_the_dose(
     session: Session, clinic: SchedulingClinic
 ) -> None:
     record(
@@ -211,11 +215,25 @@ def test_relative_findings_pass_and_are_listed_to_acknowledge(
         {"bladder_problems": "frequency"},
         [("Lorazepam", "1 mg")],
     )
-    result = run_checklist(session, checked_in(session, clinic))
-    assert result.passed
-    detail = items(result)["intake_findings"].detail
-    assert detail.startswith("To acknowledge: Bladder problems")
+    ts = checked_in(session, clinic)
+    listed = floor.to_acknowledge(session, NURSE, ts.id)
+    assert [item.key for item in listed] == ["intake:bladder_problems", "intake:benzodiazepine"]
+    assert listed[0].words == "Bladder problems (urinary symptoms, cystitis) (frequency)"
+
+    unseen = run_checklist(session, ts)  # nothing ticked: the dose waits, naming both
+    detail = items(unseen)["intake_findings"].detail
+    assert not unseen.passed and detail.startswith("Not acknowledged: Bladder problems")
     assert "Benzodiazepine (Lorazepam" in detail
+    half = run_checklist(session, ts, "2026-12-07 09:01", ("intake:bladder_problems",))
+    detail = items(half)["intake_findings"].detail
+    assert not half.passed and detail.startswith("Not acknowledged: Benzodiazepine")
+    assert detail.endswith(f"Acknowledged: {listed[0].words}")
+
+    both = run_checklist(session, ts, "2026-12-07 09:02", tuple(i.key for i in listed))
+    assert both.passed
+    assert items(both)["intake_findings"].detail.startswith("Acknowledged: Bladder problems")
+    assert ts.steps[-1].note == (
+        "checklist passed; acknowledged: intake:benzodiazepine, intake:bladder_problems")
 
 
 def test_an_expired_intake_stops_dosing_on_the_exact_day(
@@ -244,10 +262,13 @@ def test_a_missing_intake_is_shown_and_stops_dosing_only_when_absolute(
     other_patient_intake(session, clinic, admin)
     ts = book(session, clinic, start="2026-12-07 13:00")
     floor.check_in(session, NURSE, ts.id, now=at("2026-12-07 12:55"))
+    assert [i.key for i in floor.to_acknowledge(session, NURSE, ts.id)] == ["intake:missing"]
     result = run_checklist(session, ts, "2026-12-07 13:00")
+    assert not result.passed and "not acknowledged" in items(result)["intake"].detail
+    result = run_checklist(session, ts, "2026-12-07 13:00", ("intake:missing",))
     assert result.passed and items(result)["intake"].detail.startswith("No intake on record")
     set_rule(session, MANAGER, "intake_missing", "absolute")
-    result = run_checklist(session, ts, "2026-12-07 13:01")
+    result = run_checklist(session, ts, "2026-12-07 13:01", ("intake:missing",))
     assert not result.passed
 
 

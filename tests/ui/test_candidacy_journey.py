@@ -3,7 +3,8 @@ offscreen, one real SQLite file): a clinician records an intake with a liver fin
 desk books an IV induction and is shown the finding (and the missing consent) to
 acknowledge; on the day the nurse's check-in is refused because nothing is signed; the
 signed form is recorded from the chart; check-in, the pre-dose checklist and the dose then
-go through. Each step goes through the same widgets staff click."""
+go through once the nurse ticks the liver finding as reviewed. Each step goes through the
+same widgets staff click."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from ketadesk.clinic.patients import create_patient
 from ketadesk.db import Database
 from ketadesk.scheduling.models import SessionStatus, TreatmentSession
 from ketadesk.ui.context import AppContext
+from ketadesk.ui.forms import CheckList
 from ketadesk.ui.patients.consent import RecordConsentDialog
 from ketadesk.ui.patients.intake_dialogs import IntakeDialog
 from ketadesk.ui.patients.view import PatientsView
@@ -180,8 +182,15 @@ def test_intake_warning_at_booking_consent_refusal_at_check_in_then_the_dose(
     assert isinstance(checklist, ChecklistDialog)
     fill(checklist, ride_home=True, food_fasted_hours="8", drink_fasted_minutes="180",
          systolic=124, diastolic=80, heart_rate=70, spo2=98)  # fmt: skip
+    qtbot.mouseClick(checklist.ok_button, LEFT)  # the liver finding not yet ticked
+    assert checklist.isVisible()
+    assert "Not acknowledged: Liver disease" in checklist.result_label.text()
+    reviewed = checklist.form.editors["acknowledged"]
+    assert isinstance(reviewed, CheckList) and reviewed.count() == 1
+    assert reviewed.item(0).text().startswith("Liver disease")
+    reviewed.item(0).setCheckState(Qt.CheckState.Checked)
     qtbot.mouseClick(checklist.ok_button, LEFT)
-    assert not checklist.isVisible(), checklist.form.error_text("ride_home")
+    assert not checklist.isVisible(), checklist.result_label.text()
     qtbot.mouseClick(today.card_widget(chair).button("dose"), LEFT)
     dose = today.dialog
     assert isinstance(dose, DoseDialog)

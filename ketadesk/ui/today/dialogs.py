@@ -41,7 +41,7 @@ from ketadesk.scheduling.board import BoardSession
 from ketadesk.scheduling.models import Checkpoint, ObservationKind, Route, ScoreKind, Severity
 from ketadesk.scheduling.rems import RemsFormDue
 from ketadesk.ui.context import AppContext
-from ketadesk.ui.forms import FieldForm, attempt, require_hooks, show_error
+from ketadesk.ui.forms import CheckList, FieldForm, attempt, require_hooks, show_error
 from ketadesk.ui.style import ERROR, set_role
 
 Clock = Callable[[], datetime]
@@ -215,6 +215,12 @@ class ChecklistDialog(FloorDialog):
             "drink_fasted_minutes", "Minutes since a drink", placeholder="e.g. 45", required=True
         )
         add_vitals(form)
+        with self.context.db.reading() as session:
+            self.to_acknowledge = floor.to_acknowledge(
+                session, self.context.actor, shown.session_id)
+        if self.to_acknowledge:  # each relative intake finding, ticked once reviewed
+            form.add_checklist("acknowledged", "Reviewed with patient and provider",
+                               [(item.key, item.words) for item in self.to_acknowledge])
         self.result_label = QLabel()
         self.result_label.setObjectName("checklistResult")
         self.result_label.setWordWrap(True)
@@ -234,8 +240,14 @@ class ChecklistDialog(FloorDialog):
             food_fasted_hours=float(hours),
             drink_fasted_minutes=minutes,
             vitals=vitals,
+            acknowledged=self.acknowledged(),
             now=self.clock(),
         )
+
+    def acknowledged(self) -> list[str]:
+        """The keys of the findings ticked as reviewed."""
+        editor = self.form.editors.get("acknowledged")
+        return [str(key) for key in editor.checked()] if isinstance(editor, CheckList) else []
 
     def succeeded(self, outcome: object) -> None:
         if isinstance(outcome, floor.ChecklistResult) and not outcome.passed:
