@@ -219,7 +219,7 @@ class ChecklistDialog(FloorDialog):
             self.to_acknowledge = floor.to_acknowledge(
                 session, self.context.actor, shown.session_id)
         if self.to_acknowledge:  # each relative intake finding, ticked once reviewed
-            form.add_checklist("acknowledged", "Reviewed with patient and provider",
+            form.add_checklist("acknowledged", "Findings reviewed",
                                [(item.key, item.words) for item in self.to_acknowledge])
         self.result_label = QLabel()
         self.result_label.setObjectName("checklistResult")
